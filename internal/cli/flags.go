@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/jsload/jsload/internal/config"
+)
+
+// durationValue is a flag holding a duration written as Locust writes run
+// times ("30s", "1h30m") or as a plain number of seconds.
+type durationValue struct{ d *time.Duration }
+
+func (v durationValue) String() string {
+	if v.d == nil || *v.d == 0 {
+		return "0s"
+	}
+	return v.d.String()
+}
+func (v durationValue) Type() string { return "duration" }
+func (v durationValue) Set(s string) error {
+	d, err := config.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*v.d = d
+	return nil
+}
+
+// runFlags declares the flags of `jsload run` on fs, bound to cfg.
+func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
+	fs.StringVarP(&cfg.Host, "host", "H", cfg.Host, "base URL for relative request URLs, e.g. http://localhost:8080")
+	fs.IntVarP(&cfg.Users, "users", "u", cfg.Users, "peak number of concurrent users")
+	fs.Float64VarP(&cfg.SpawnRate, "spawn-rate", "r", cfg.SpawnRate, "users started per second")
+	fs.VarP(durationValue{&cfg.RunTime}, "run-time", "t", "stop after this long, e.g. 30s, 5m, 1h30m (default: run until Ctrl-C)")
+	fs.BoolVar(&cfg.Headless, "headless", cfg.Headless, "run without the web panel and print statistics to the console")
+	fs.BoolVar(&cfg.Autostart, "autostart", cfg.Autostart, "start the test at once, keeping the web panel (web panel mode)")
+	fs.StringVar(&cfg.WebHost, "web-host", cfg.WebHost, "address the web panel listens on")
+	fs.IntVar(&cfg.WebPort, "web-port", cfg.WebPort, "port of the web panel")
+	fs.StringVar(&cfg.CSV, "csv", cfg.CSV, "write statistics to PREFIX_stats.csv and friends (not yet available)")
+	fs.StringVar(&cfg.HTML, "html", cfg.HTML, "write an HTML report to FILE (not yet available)")
+	fs.StringVar(&cfg.JSON, "json", cfg.JSON, "write a JSON summary to FILE (not yet available)")
+	fs.StringSliceVarP(&cfg.Tags, "tags", "T", cfg.Tags, "run only tasks with one of these tags (not yet available)")
+	fs.StringSliceVarP(&cfg.ExcludeTags, "exclude-tags", "E", cfg.ExcludeTags, "skip tasks with any of these tags (not yet available)")
+	fs.VarP(durationValue{&cfg.StopTimeout}, "stop-timeout", "s", "on stop, let running tasks finish for this long before interrupting them (default 0: interrupt at once)")
+	fs.IntVar(&cfg.ExitCodeOnError, "exit-code-on-error", cfg.ExitCodeOnError, "exit code when any request failed or a task threw")
+	fs.StringVarP(&cfg.LogLevel, "loglevel", "L", cfg.LogLevel, "log level: debug, info, warning, error, critical")
+	fs.Var(durationValue{&cfg.PrintStats}, "print-stats", "print the statistics table this often in headless mode")
+	fs.BoolVar(&cfg.OnlySummary, "only-summary", cfg.OnlySummary, "print only the final statistics, not the periodic tables")
+}
+
+// notYet are flags whose feature is not built yet: using one is an error
+// rather than a silent no-op.
+var notYet = map[string]string{
+	"csv": "CSV output", "html": "the HTML report", "json": "the JSON summary",
+	"tags": "task tags", "exclude-tags": "task tags",
+}
+
+// envName is the environment variable for a flag: JSLOAD_SPAWN_RATE.
+func envName(flag string) string {
+	return "JSLOAD_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// optionName is the script option for a flag: spawnRate.
+func optionName(flag string) string {
+	parts := strings.Split(flag, "-")
+	for i := 1; i < len(parts); i++ {
+		parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+	}
+	return strings.Join(parts, "")
+}
+
+// applySources fills flags not given on the command line from JSLOAD_*
+// variables, then from the script's options, so that the order is script <
+// environment < flags. It returns which source set each flag.
+func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string]any) error {
+	known := map[string]bool{}
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if err != nil {
+			return
+		}
+		on := optionName(f.Name)
+		known[on] = true
+		if f.Changed {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if e := setFlag(fs, f, v); e != nil {
+				err = fmt.Errorf("%s=%q: %v", envName(f.Name), v, e)
+			}
+			return
+		}
+		if v, ok := opts[on]; ok && v != nil {
+			s, e := optionString(v)
+			if e == nil {
+				e = setFlag(fs, f, s)
+			}
+			if e != nil {
+				err = fmt.Errorf("options.%s in the script: %v", on, e)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for k := range opts {
+		if !known[k] && !scriptOnlyOptions[k] {
+			return fmt.Errorf("options.%s in the script: unknown option (known: %s)", k, strings.Join(optionNames(fs), ", "))
+		}
+	}
+	return nil
+}
+
+// scriptOnlyOptions are script options that are not flags.
+var scriptOnlyOptions = map[string]bool{"waitTime": true}
+
+func optionNames(fs *pflag.FlagSet) []string {
+	var out []string
+	fs.VisitAll(func(f *pflag.Flag) { out = append(out, optionName(f.Name)) })
+	out = append(out, "waitTime")
+	return out
+}
+
+func setFlag(fs *pflag.FlagSet, f *pflag.Flag, v string) error {
+	if sv, ok := f.Value.(pflag.SliceValue); ok {
+		return sv.Replace(splitList(v))
+	}
+	return fs.Set(f.Name, v)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// optionString renders a script option value for Flag.Set.
+func optionString(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			s, err := optionString(e)
+			if err != nil {
+				return "", err
+			}
+			parts[i] = s
+		}
+		return strings.Join(parts, ","), nil
+	}
+	return "", fmt.Errorf("unsupported value of type %s", reflect.TypeOf(v))
+}
+
+func osGetenv(k string) string { return os.Getenv(k) }

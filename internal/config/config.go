@@ -1,0 +1,128 @@
+// Package config holds jsload's run options, their defaults and their
+// validation. The command line fills them in the order script options <
+// JSLOAD_* environment variables < flags.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Run is the configuration of `jsload run`.
+type Run struct {
+	Host            string
+	Users           int
+	SpawnRate       float64
+	RunTime         time.Duration // 0: until stopped
+	Headless        bool
+	Autostart       bool
+	WebHost         string
+	WebPort         int
+	CSV             string
+	HTML            string
+	JSON            string
+	Tags            []string
+	ExcludeTags     []string
+	StopTimeout     time.Duration
+	ExitCodeOnError int
+	LogLevel        string
+	PrintStats      time.Duration
+	OnlySummary     bool
+}
+
+// Default returns the defaults, as Locust has them where it has them.
+func Default() Run {
+	return Run{
+		Users:           1,
+		SpawnRate:       1,
+		WebHost:         "127.0.0.1",
+		WebPort:         8089,
+		ExitCodeOnError: 1,
+		LogLevel:        "info",
+		PrintStats:      2 * time.Second,
+	}
+}
+
+// LogLevels are the accepted --loglevel values, quietest last.
+var LogLevels = []string{"debug", "info", "warning", "error", "critical"}
+
+// Validate checks the options and says what is wrong with the first bad one,
+// naming the option.
+func (r *Run) Validate() error {
+	if r.Users < 0 {
+		return fmt.Errorf("--users must be 0 or more, got %d", r.Users)
+	}
+	if r.SpawnRate <= 0 || math.IsNaN(r.SpawnRate) {
+		return fmt.Errorf("--spawn-rate must be more than 0, got %v", r.SpawnRate)
+	}
+	if r.RunTime < 0 {
+		return fmt.Errorf("--run-time must not be negative, got %v", r.RunTime)
+	}
+	if r.StopTimeout < 0 {
+		return fmt.Errorf("--stop-timeout must not be negative, got %v", r.StopTimeout)
+	}
+	if r.PrintStats <= 0 {
+		return fmt.Errorf("--print-stats must be more than 0 seconds, got %v", r.PrintStats)
+	}
+	if r.ExitCodeOnError < 0 || r.ExitCodeOnError > 255 {
+		return fmt.Errorf("--exit-code-on-error must be between 0 and 255, got %d", r.ExitCodeOnError)
+	}
+	if r.WebPort < 0 || r.WebPort > 65535 {
+		return fmt.Errorf("--web-port must be between 0 and 65535, got %d", r.WebPort)
+	}
+	ok := false
+	for _, l := range LogLevels {
+		if strings.EqualFold(l, r.LogLevel) {
+			ok = true
+		}
+	}
+	if !ok {
+		return fmt.Errorf("--loglevel must be one of %s, got %q", strings.Join(LogLevels, ", "), r.LogLevel)
+	}
+	if r.Host != "" {
+		if err := CheckHost(r.Host); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckHost checks a --host value: an absolute http(s) URL.
+func CheckHost(h string) error {
+	u, err := url.Parse(h)
+	if err != nil {
+		return fmt.Errorf("--host %q is not a URL: %v", h, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("--host %q must start with http:// or https://", h)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("--host %q has no host name", h)
+	}
+	return nil
+}
+
+// ParseDuration reads a duration as Locust and Go write them: "30s", "1m30s",
+// "2h", "1h30m", "250ms", or a plain number of seconds ("90", "1.5").
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("empty duration")
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e9 {
+			return 0, fmt.Errorf("%q is not a valid duration", s)
+		}
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration: use e.g. 30s, 5m, 1h30m or a number of seconds", s)
+	}
+	return d, nil
+}

@@ -1,0 +1,458 @@
+// Package engine spawns and stops virtual users and runs their task loops.
+//
+// The engine knows nothing about JavaScript: it drives VUs through the small
+// VU interface, created by a Factory, and paces them with WaitTime values.
+package engine
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sort"
+	"sync"
+	"time"
+)
+
+// ErrStopUser, returned by VU.RunTask, stops that VU for good: it runs its
+// OnStop and is not replaced.
+var ErrStopUser = errors.New("user stopped itself")
+
+// VU is one virtual user. The engine calls its methods from one goroutine:
+// OnStart once, then RunTask and WaitTime in turn until the user is stopped,
+// then OnStop once and Close once. A context passed to a method is canceled
+// when the method must give up (the test is stopping and the stop timeout
+// has passed); the VU must return promptly then.
+type VU interface {
+	// OnStart runs the user's start hook.
+	OnStart(ctx context.Context)
+	// RunTask runs one task. It returns ErrStopUser to stop this user;
+	// other problems are the VU's to record.
+	RunTask(ctx context.Context) error
+	// WaitTime is how long to wait before the next task, given how long the
+	// last one took.
+	WaitTime(lastTask time.Duration) time.Duration
+	// OnStop runs the user's stop hook.
+	OnStop(ctx context.Context)
+	// Close releases the VU's resources.
+	Close()
+}
+
+// Factory makes VUs. NewVU is called from the new VU's own goroutine, so it
+// may do heavy work; id counts from 1 over the whole run, class indexes
+// Config.Classes.
+type Factory interface {
+	NewVU(id, class int) (VU, error)
+}
+
+// Class is a kind of user with its share of the VUs: FixedCount users if it
+// is above zero, else a share proportional to Weight of the users that are
+// not fixed.
+type Class struct {
+	Name       string
+	Weight     int
+	FixedCount int
+}
+
+// Config configures an Engine.
+type Config struct {
+	Classes []Class
+	Factory Factory
+	// StopTimeout is how long running tasks may go on after a stop before
+	// they are interrupted. Zero interrupts them at once.
+	StopTimeout time.Duration
+	// OnStopTimeout bounds each user's OnStop hook; zero means
+	// max(StopTimeout, 5s).
+	OnStopTimeout time.Duration
+	// OnError receives problems the engine cannot attribute to a request,
+	// such as a VU that could not be created. It may be nil.
+	OnError func(error)
+	// OnSpawned is called each time spawning reaches its target, with the
+	// number of users per class name. It may be nil.
+	OnSpawned func(counts map[string]int)
+}
+
+// State is the engine's lifecycle state.
+type State int
+
+// The engine's states, as Locust names them.
+const (
+	Ready State = iota
+	Spawning
+	Running
+	Stopping
+	Stopped
+)
+
+func (s State) String() string {
+	return [...]string{"ready", "spawning", "running", "stopping", "stopped"}[s]
+}
+
+type handle struct {
+	class      int
+	softCancel context.CancelFunc // stop picking tasks
+	hardCancel context.CancelFunc // interrupt the running task
+	soft, hard context.Context
+	done       chan struct{}
+}
+
+// Engine runs a swarm of VUs.
+type Engine struct {
+	cfg Config
+
+	rootSoft, rootHard     context.Context
+	cancelSoft, cancelHard context.CancelFunc
+	killCtx                context.Context
+	kill                   context.CancelFunc
+
+	mu        sync.Mutex
+	state     State
+	running   [][]*handle // per class, in spawn order
+	nextID    int
+	spawnStop context.CancelFunc
+	spawnDone chan struct{}
+	retired   []int // per class: users that stopped themselves, not replaced
+	wg        sync.WaitGroup
+	allDone   chan struct{}
+	doneOnce  sync.Once
+}
+
+// New returns an engine in the Ready state.
+func New(cfg Config) *Engine {
+	e := &Engine{cfg: cfg, running: make([][]*handle, len(cfg.Classes)), retired: make([]int, len(cfg.Classes)), allDone: make(chan struct{})}
+	e.killCtx, e.kill = context.WithCancel(context.Background())
+	e.rootHard, e.cancelHard = context.WithCancel(e.killCtx)
+	e.rootSoft, e.cancelSoft = context.WithCancel(e.rootHard)
+	return e
+}
+
+// State returns the current state.
+func (e *Engine) State() State {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.state
+}
+
+// Users returns the number of VUs currently running.
+func (e *Engine) Users() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, hs := range e.running {
+		n += len(hs)
+	}
+	return n
+}
+
+// UserCounts returns the number of running VUs per class name.
+func (e *Engine) UserCounts() map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.countsLocked()
+}
+
+func (e *Engine) countsLocked() map[string]int {
+	m := make(map[string]int, len(e.cfg.Classes))
+	for i, c := range e.cfg.Classes {
+		m[c.Name] = len(e.running[i])
+	}
+	return m
+}
+
+// Distribute splits users over classes as Locust does: fixed counts first
+// (in declaration order while users remain), then the rest in proportion to
+// the weights, remainders going to the largest fractions (ties to the
+// earlier class).
+func Distribute(classes []Class, users int) []int {
+	out := make([]int, len(classes))
+	left := users
+	totalW := 0
+	for i, c := range classes {
+		if c.FixedCount > 0 {
+			n := min(c.FixedCount, left)
+			out[i] = n
+			left -= n
+		} else if c.Weight > 0 {
+			totalW += c.Weight
+		}
+	}
+	if left <= 0 || totalW == 0 {
+		return out
+	}
+	type frac struct {
+		i int
+		f float64
+	}
+	var fr []frac
+	given := 0
+	for i, c := range classes {
+		if c.FixedCount > 0 || c.Weight <= 0 {
+			continue
+		}
+		exact := float64(left) * float64(c.Weight) / float64(totalW)
+		n := int(math.Floor(exact))
+		out[i] = n
+		given += n
+		fr = append(fr, frac{i, exact - float64(n)})
+	}
+	sort.SliceStable(fr, func(a, b int) bool { return fr[a].f > fr[b].f })
+	for k := 0; given < left; k++ {
+		out[fr[k%len(fr)].i]++
+		given++
+	}
+	return out
+}
+
+// spawnOrder interleaves the classes that need more users so that every
+// prefix of the order keeps the classes' proportions (smooth weighted
+// round-robin over the missing counts).
+func spawnOrder(missing []int) []int {
+	total := 0
+	for _, n := range missing {
+		total += n
+	}
+	order := make([]int, 0, total)
+	cur := make([]int, len(missing))
+	left := append([]int(nil), missing...)
+	for len(order) < total {
+		best := -1
+		for i, n := range missing {
+			if left[i] == 0 {
+				continue
+			}
+			cur[i] += n
+			if best < 0 || cur[i] > cur[best] {
+				best = i
+			}
+		}
+		cur[best] -= total
+		left[best]--
+		order = append(order, best)
+	}
+	return order
+}
+
+// Start begins spawning toward users VUs at rate per second (rate <= 0 or
+// +Inf spawns them all at once), or changes the target of a running test:
+// surplus users are stopped gracefully, newest first. It returns at once.
+func (e *Engine) Start(users int, rate float64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.state == Stopping || e.state == Stopped {
+		return
+	}
+	if e.spawnStop != nil {
+		e.spawnStop()
+		done := e.spawnDone
+		e.mu.Unlock()
+		<-done
+		e.mu.Lock()
+	}
+	target := Distribute(e.cfg.Classes, users)
+	missing := make([]int, len(target))
+	for i, t := range target {
+		have := len(e.running[i]) + e.retired[i]
+		if have > t {
+			e.stopNewestLocked(i, have-t)
+		} else {
+			missing[i] = t - have
+		}
+	}
+	order := spawnOrder(missing)
+	ctx, cancel := context.WithCancel(e.rootSoft)
+	e.spawnStop = cancel
+	e.spawnDone = make(chan struct{})
+	e.state = Spawning
+	go e.spawn(ctx, order, rate, e.spawnDone)
+}
+
+// stopNewestLocked stops n running users of class i, newest first.
+func (e *Engine) stopNewestLocked(i, n int) {
+	hs := e.running[i]
+	for k := 0; k < n && len(hs) > 0; k++ {
+		h := hs[len(hs)-1]
+		hs = hs[:len(hs)-1]
+		h.softCancel()
+		if e.cfg.StopTimeout <= 0 {
+			h.hardCancel()
+		} else {
+			time.AfterFunc(e.cfg.StopTimeout, h.hardCancel)
+		}
+	}
+	e.running[i] = hs
+}
+
+func (e *Engine) spawn(ctx context.Context, order []int, rate float64, done chan struct{}) {
+	defer close(done)
+	start := time.Now()
+	for k, class := range order {
+		if rate > 0 && !math.IsInf(rate, 1) {
+			due := start.Add(time.Duration(float64(k) / rate * float64(time.Second)))
+			if d := time.Until(due); d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		e.mu.Lock()
+		e.launchLocked(class)
+		e.mu.Unlock()
+	}
+	e.mu.Lock()
+	if ctx.Err() == nil && e.state == Spawning {
+		e.state = Running
+		e.checkDoneLocked()
+		counts := e.countsLocked()
+		e.mu.Unlock()
+		if e.cfg.OnSpawned != nil {
+			e.cfg.OnSpawned(counts)
+		}
+		return
+	}
+	e.mu.Unlock()
+}
+
+func (e *Engine) launchLocked(class int) {
+	e.nextID++
+	h := &handle{class: class, done: make(chan struct{})}
+	h.hard, h.hardCancel = context.WithCancel(e.rootHard)
+	h.soft, h.softCancel = context.WithCancel(h.hard)
+	context.AfterFunc(e.rootSoft, h.softCancel) // a test-wide stop reaches the VU
+	e.running[class] = append(e.running[class], h)
+	e.wg.Add(1)
+	go e.run(e.nextID, h)
+}
+
+func (e *Engine) remove(h *handle, retire bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if retire {
+		e.retired[h.class]++
+		defer e.checkDoneLocked()
+	}
+	hs := e.running[h.class]
+	for i, x := range hs {
+		if x == h {
+			e.running[h.class] = append(hs[:i], hs[i+1:]...)
+			return
+		}
+	}
+}
+
+func (e *Engine) run(id int, h *handle) {
+	defer e.wg.Done()
+	defer close(h.done)
+	defer h.hardCancel()
+	vu, err := e.cfg.Factory.NewVU(id, h.class)
+	if err != nil {
+		e.remove(h, false)
+		if e.cfg.OnError != nil {
+			e.cfg.OnError(err)
+		}
+		return
+	}
+	defer vu.Close()
+	vu.OnStart(h.hard)
+	selfStopped := false
+	for h.soft.Err() == nil {
+		t0 := time.Now()
+		if err := vu.RunTask(h.hard); errors.Is(err, ErrStopUser) {
+			selfStopped = true
+			break
+		}
+		if h.soft.Err() != nil {
+			break
+		}
+		if w := vu.WaitTime(time.Since(t0)); w > 0 {
+			t := time.NewTimer(w)
+			select {
+			case <-h.soft.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
+	e.remove(h, selfStopped)
+	stopT := e.cfg.OnStopTimeout
+	if stopT <= 0 {
+		stopT = max(e.cfg.StopTimeout, 5*time.Second)
+	}
+	ctx, cancel := context.WithTimeout(e.killCtx, stopT)
+	vu.OnStop(ctx)
+	cancel()
+}
+
+// Stop ends the test gracefully: no new tasks start, waits end at once,
+// running tasks get StopTimeout to finish before they are interrupted, and
+// every started user's OnStop runs. It blocks until all VUs have ended or
+// ctx is canceled (then it interrupts everything, as Kill does).
+func (e *Engine) Stop(ctx context.Context) {
+	e.mu.Lock()
+	if e.state == Stopped {
+		e.mu.Unlock()
+		return
+	}
+	e.state = Stopping
+	if e.spawnStop != nil {
+		e.spawnStop()
+	}
+	e.mu.Unlock()
+	e.cancelSoft()
+	var hardTimer *time.Timer
+	if e.cfg.StopTimeout <= 0 {
+		e.cancelHard()
+	} else {
+		hardTimer = time.AfterFunc(e.cfg.StopTimeout, e.cancelHard)
+	}
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		e.Kill()
+		<-done
+	}
+	if hardTimer != nil {
+		hardTimer.Stop()
+	}
+	e.cancelHard()
+	e.mu.Lock()
+	e.state = Stopped
+	e.mu.Unlock()
+}
+
+// Kill interrupts every VU at once, OnStop hooks included. Stop (or a Stop
+// already in progress) still waits for the VUs to end.
+func (e *Engine) Kill() {
+	e.cancelSoft()
+	e.cancelHard()
+	e.kill()
+}
+
+// Done returns a channel that is closed when every user has stopped by
+// itself (each returned ErrStopUser) after spawning finished: the test has
+// nothing left to do.
+func (e *Engine) Done() <-chan struct{} { return e.allDone }
+
+// checkDoneLocked closes allDone when spawning is over and every user retired.
+func (e *Engine) checkDoneLocked() {
+	if e.state != Running {
+		return
+	}
+	r := 0
+	for i := range e.running {
+		if len(e.running[i]) > 0 {
+			return
+		}
+		r += e.retired[i]
+	}
+	if r > 0 {
+		e.doneOnce.Do(func() { close(e.allDone) })
+	}
+}

@@ -1,0 +1,436 @@
+// Package httpc is the HTTP client used by one virtual user (VU).
+//
+// Every VU owns one Client. A Client has its own keep-alive connection pool
+// and its own cookie jar, so VUs behave like independent browsers and never
+// share connections or cookies. A Client is small when idle (a few KB), so
+// thousands of them can exist at once.
+//
+// Do never returns nil and never returns a Go error: transport failures are
+// reported in Response.Err together with a short, stable Response.ErrText
+// that is suitable for grouping failures in statistics.
+package httpc
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"sync"
+	"time"
+)
+
+// Version is the jsload version used in the default User-Agent header
+// ("jsload/" + Version). It is meant to be set at link time or by the main
+// package before any Client is created.
+var Version = "dev"
+
+// Default values used when an Options field is zero.
+const (
+	DefaultTimeout      = 60 * time.Second
+	DefaultMaxRedirects = 10
+	DefaultDialTimeout  = 10 * time.Second
+)
+
+// NoRedirects, used as Options.MaxRedirects, makes the Client return 3xx
+// responses as they are instead of following them.
+const NoRedirects = -1
+
+// UseDefault, used as Request.Redirects, makes the request follow the
+// Client's Options.MaxRedirects.
+const UseDefault = -1
+
+// maxIdleConnsPerHost bounds the idle keep-alive connections one Client keeps
+// per target host.
+const maxIdleConnsPerHost = 8
+
+// Options configure a Client; zero values mean defaults.
+type Options struct {
+	// Timeout bounds a whole request: connecting, sending, redirects and
+	// reading the full body. Zero or negative means DefaultTimeout (60s).
+	Timeout time.Duration
+	// MaxRedirects is the number of redirects a request follows by default.
+	// Zero means DefaultMaxRedirects (10); NoRedirects (or any negative
+	// value) means redirects are not followed and the 3xx response is
+	// returned.
+	MaxRedirects int
+	// UserAgent is sent when a request does not set its own User-Agent
+	// header. Empty means "jsload/" + Version.
+	UserAgent string
+	// DialTimeout bounds establishing a TCP connection and, for https, the
+	// TLS handshake. Zero or negative means DefaultDialTimeout (10s).
+	DialTimeout time.Duration
+	// InsecureSkipVerify disables TLS certificate verification.
+	InsecureSkipVerify bool
+}
+
+// Request describes one HTTP request.
+type Request struct {
+	// Method is the HTTP method; empty means GET.
+	Method string
+	// URL is the absolute URL to request; the caller resolves relative URLs.
+	URL string
+	// Header holds the request headers; it may be nil. Do never modifies
+	// it. Keys need not be canonical. A "Host" entry sets the Host header
+	// sent to the server.
+	Header http.Header
+	// Body is the request body; nil means no body.
+	Body []byte
+	// Timeout overrides Options.Timeout for this request; zero (or
+	// negative) means the Client's timeout.
+	Timeout time.Duration
+	// Redirects is the maximum number of redirects this request follows:
+	// UseDefault (or any negative value) means Options.MaxRedirects, 0 means
+	// redirects are not followed (the 3xx response is returned), N > 0
+	// means at most N redirects are followed. Note that the zero value
+	// means "do not follow".
+	Redirects int
+}
+
+// Timings are the durations measured for one request. When redirects are
+// followed they cover the whole chain.
+type Timings struct {
+	// Duration is the time from the start of sending to the body being fully
+	// read: the response time recorded in statistics. On a transport error
+	// it is the time until the error was detected.
+	Duration time.Duration
+	// Waiting is the time from the start of sending until the response
+	// headers were received (zero if they never were).
+	Waiting time.Duration
+	// Receiving is the time from receiving the headers until the body was
+	// fully read (zero if the headers were never received).
+	Receiving time.Duration
+}
+
+// Response is the outcome of one request. Exactly one of these holds: Err is
+// nil and Status is the HTTP status; Err is a transport error and Status is
+// 0; or Canceled is true (Err is then non-nil too).
+type Response struct {
+	// Status is the HTTP status code, or 0 on a transport error.
+	Status int
+	// StatusText is the reason phrase, e.g. "Not Found".
+	StatusText string
+	// Proto is the protocol, e.g. "HTTP/1.1".
+	Proto string
+	// Header holds the response headers. When the transport transparently
+	// decompressed a gzip body, Content-Encoding and Content-Length are
+	// removed.
+	Header http.Header
+	// Body is the complete (decompressed) body; nil when it is empty.
+	Body []byte
+	// URL is the final URL after redirects (the requested URL when no
+	// redirect was followed).
+	URL string
+	// Timings are the measured durations.
+	Timings Timings
+	// Err is the transport error (connection refused, reset, timeout, too
+	// many redirects, bad URL, ...) or nil. A status >= 400 is not an Err.
+	// Err.Error() equals ErrText; errors.Is and errors.As see the
+	// underlying error.
+	Err error
+	// ErrText is "" when Err is nil; otherwise a short message that is
+	// identical for identical failures (no ephemeral ports or pointers), so
+	// failures can be grouped by it.
+	ErrText string
+	// Canceled is true when the context passed to Do was canceled or
+	// expired (the test is stopping); the caller should drop such a request
+	// from statistics.
+	Canceled bool
+}
+
+// Client is the HTTP client of one VU. Create it with New. It keeps its own
+// keep-alive connections and cookies. It is intended to be used by one
+// goroutine at a time, but concurrent use is safe.
+type Client struct {
+	hc           http.Client
+	tr           *http.Transport
+	dialer       net.Dialer
+	timeout      time.Duration
+	maxRedirects int      // 0 means do not follow
+	ua           []string // {User-Agent}; len == cap so appends never share it
+}
+
+// New returns a Client configured by o. It allocates the Client's transport
+// and cookie jar; connections are opened lazily by Do.
+func New(o Options) *Client {
+	c := &Client{
+		timeout:      o.Timeout,
+		maxRedirects: o.MaxRedirects,
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	switch {
+	case c.maxRedirects == 0:
+		c.maxRedirects = DefaultMaxRedirects
+	case c.maxRedirects < 0:
+		c.maxRedirects = 0
+	}
+	ua := o.UserAgent
+	if ua == "" {
+		ua = "jsload/" + Version
+	}
+	c.ua = []string{ua}
+	dialTimeout := o.DialTimeout
+	if dialTimeout <= 0 {
+		dialTimeout = DefaultDialTimeout
+	}
+	c.dialer = net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	c.tr = &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           c.dialer.DialContext,
+		ForceAttemptHTTP2:     false,
+		MaxIdleConns:          0, // bounded per host below
+		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   dialTimeout,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    false,
+	}
+	if o.InsecureSkipVerify {
+		c.tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	}
+	jar, _ := cookiejar.New(nil) // never fails with nil options
+	c.hc = http.Client{
+		Transport:     c.tr,
+		Jar:           jar,
+		CheckRedirect: checkRedirect,
+	}
+	return c
+}
+
+// CloseIdle closes the Client's idle keep-alive connections. It is called
+// when the VU stops; the Client remains usable afterwards.
+func (c *Client) CloseIdle() {
+	c.tr.CloseIdleConnections()
+}
+
+// redirectLimitKey is the context key under which Do stores the redirect
+// limit (an int) of the current request for checkRedirect.
+type redirectLimitKey struct{}
+
+// errTooManyRedirects is returned by checkRedirect when a request exceeds
+// its redirect limit.
+type errTooManyRedirects struct{ n int }
+
+func (e *errTooManyRedirects) Error() string {
+	return "stopped after " + itoa(e.n) + " redirects"
+}
+
+// checkRedirect enforces the per-request redirect limit stored in the
+// request context by Do.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	limit, ok := req.Context().Value(redirectLimitKey{}).(int)
+	if !ok {
+		limit = DefaultMaxRedirects
+	}
+	if limit <= 0 {
+		return http.ErrUseLastResponse
+	}
+	if len(via) > limit {
+		return &errTooManyRedirects{n: limit}
+	}
+	return nil
+}
+
+// errRequestTimeout is the cancellation cause of the per-request timeout
+// context, distinguishing our timeout from the caller canceling.
+var errRequestTimeout = errors.New("httpc: request timeout")
+
+// Do sends r and reads the whole response body. It never returns nil.
+// Transport errors are reported in Response.Err/ErrText with Status 0; a
+// canceled or expired ctx sets Response.Canceled. The request is bounded by
+// r.Timeout (or the Client's timeout), which also covers reading the body.
+// Do does not modify r.
+func (c *Client) Do(ctx context.Context, r *Request) *Response {
+	resp := &Response{URL: r.URL}
+	if err := ctx.Err(); err != nil {
+		resp.setCanceled(context.Cause(ctx))
+		return resp
+	}
+
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = c.timeout
+	}
+	limit := r.Redirects
+	if limit < 0 {
+		limit = c.maxRedirects
+	}
+	rctx, cancel := context.WithTimeoutCause(ctx, timeout, errRequestTimeout)
+	defer cancel()
+	rctx = context.WithValue(rctx, redirectLimitKey{}, limit)
+
+	req, err := c.newRequest(rctx, r)
+	if err != nil {
+		resp.setErr(err, errText(err, r.URL, c.dialer.Timeout))
+		return resp
+	}
+
+	start := time.Now()
+	hresp, err := c.hc.Do(req)
+	headersAt := time.Now()
+	if err != nil {
+		resp.Timings.Duration = headersAt.Sub(start)
+		if hresp != nil && hresp.Request != nil && hresp.Request.URL != nil {
+			resp.URL = hresp.Request.URL.String()
+		}
+		c.fail(resp, ctx, rctx, err, r.URL, timeout)
+		return resp
+	}
+	body, err := readBody(hresp)
+	hresp.Body.Close()
+	end := time.Now()
+	resp.Timings = Timings{
+		Duration:  end.Sub(start),
+		Waiting:   headersAt.Sub(start),
+		Receiving: end.Sub(headersAt),
+	}
+	if hresp.Request != nil && hresp.Request != req && hresp.Request.URL != nil {
+		resp.URL = hresp.Request.URL.String()
+	}
+	if err != nil {
+		c.fail(resp, ctx, rctx, err, r.URL, timeout)
+		return resp
+	}
+	resp.Status = hresp.StatusCode
+	resp.StatusText = statusText(hresp)
+	resp.Proto = hresp.Proto
+	resp.Header = hresp.Header
+	resp.Body = body
+	return resp
+}
+
+// newRequest builds the *http.Request for r without sharing mutable state
+// with r (the http.Client adds Cookie headers to the request it sends).
+func (c *Client) newRequest(ctx context.Context, r *Request) (*http.Request, error) {
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	var body io.Reader
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, r.URL, body)
+	if err != nil {
+		return nil, err
+	}
+	hasUA := false
+	for k, v := range r.Header {
+		k = http.CanonicalHeaderKey(k)
+		switch k {
+		case "Host":
+			if len(v) > 0 {
+				req.Host = v[0]
+			}
+			continue
+		case "User-Agent":
+			hasUA = true
+		}
+		// Cap the slice so that any append by net/http reallocates
+		// instead of writing into the caller's backing array.
+		v = v[:len(v):len(v)]
+		if old, ok := req.Header[k]; ok {
+			v = append(old, v...)
+		}
+		req.Header[k] = v
+	}
+	if !hasUA {
+		req.Header["User-Agent"] = c.ua
+	}
+	return req, nil
+}
+
+// fail fills resp for a failed request, distinguishing the caller canceling
+// ctx from our own timeout (rctx) and from other transport errors.
+func (c *Client) fail(resp *Response, ctx, rctx context.Context, err error, rawURL string, timeout time.Duration) {
+	if ctx.Err() != nil {
+		resp.setCanceled(err)
+		return
+	}
+	if errors.Is(context.Cause(rctx), errRequestTimeout) {
+		resp.setErr(err, "timeout after "+timeout.String())
+		return
+	}
+	resp.setErr(err, errText(err, rawURL, c.dialer.Timeout))
+}
+
+func (r *Response) setCanceled(cause error) {
+	r.Canceled = true
+	r.ErrText = "canceled"
+	r.Err = &reqError{text: r.ErrText, err: cause}
+}
+
+func (r *Response) setErr(err error, text string) {
+	r.ErrText = text
+	r.Err = &reqError{text: text, err: err}
+}
+
+// reqError is the error stored in Response.Err: its message is the stable
+// ErrText and it unwraps to the underlying error.
+type reqError struct {
+	text string
+	err  error
+}
+
+func (e *reqError) Error() string { return e.text }
+func (e *reqError) Unwrap() error { return e.err }
+
+// statusText returns the reason phrase sent by the server, falling back to
+// the standard text for the code.
+func statusText(resp *http.Response) string {
+	s := resp.Status
+	if len(s) > 4 && s[3] == ' ' {
+		return s[4:]
+	}
+	return http.StatusText(resp.StatusCode)
+}
+
+// maxPrealloc bounds the buffer allocated up front from a response's
+// Content-Length; larger (or unknown) bodies grow as they are read.
+const maxPrealloc = 8 << 20
+
+// maxPooledBuf bounds the capacity of buffers returned to bufPool.
+const maxPooledBuf = 256 << 10
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readBody reads resp.Body to EOF (so the connection can be reused) and
+// returns it, or nil when it is empty.
+func readBody(resp *http.Response) ([]byte, error) {
+	if resp.Body == http.NoBody {
+		return nil, nil
+	}
+	if n := resp.ContentLength; n > 0 && n <= maxPrealloc {
+		// One exact-size allocation; the +1 leaves room to observe EOF.
+		b := make([]byte, 0, n+1)
+		for {
+			m, err := resp.Body.Read(b[len(b):cap(b)])
+			b = b[:len(b)+m]
+			if err == io.EOF {
+				return b, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			if len(b) == cap(b) {
+				b = append(b, 0)[:len(b)]
+			}
+		}
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	_, err := buf.ReadFrom(resp.Body)
+	var b []byte
+	if err == nil && buf.Len() > 0 {
+		b = bytes.Clone(buf.Bytes())
+	}
+	if buf.Cap() <= maxPooledBuf {
+		bufPool.Put(buf)
+	}
+	return b, err
+}

@@ -1,0 +1,766 @@
+package httpc
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// testCtx returns a context that bounds a test.
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// newServer starts an httptest server and closes it at test end.
+func newServer(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// stall blocks a handler until the client goes away, the test ends (done is
+// closed) or 5s pass, whichever comes first.
+func stall(r *http.Request, done <-chan struct{}) {
+	select {
+	case <-r.Context().Done():
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+func TestStatusBodyHeaders(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Test", "yes")
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "hello world")
+	})
+	mux.HandleFunc("/missing", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "nope", http.StatusNotFound)
+	})
+	mux.HandleFunc("/empty", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Method", r.Method)
+		w.Header().Set("X-UA", strings.Join(r.Header.Values("User-Agent"), "|"))
+		w.Header().Set("X-Custom", r.Header.Get("X-Custom"))
+		w.Header().Set("X-Host", r.Host)
+		w.Header().Set("X-Len", strconv.FormatInt(r.ContentLength, 10))
+		w.Write(b)
+	})
+	mux.HandleFunc("/gzip", func(w http.ResponseWriter, r *http.Request) {
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			http.Error(w, "gzip not accepted", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		io.WriteString(zw, strings.Repeat("compressed ", 100))
+		zw.Close()
+	})
+	mux.HandleFunc("/chunked", func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i < 3; i++ {
+			fmt.Fprintf(w, "part%d;", i)
+			w.(http.Flusher).Flush()
+		}
+	})
+	srv := newServer(t, mux)
+
+	tests := []struct {
+		name       string
+		req        Request
+		opts       Options
+		status     int
+		statusText string
+		body       string
+		headers    map[string]string
+	}{
+		{
+			name:   "get 200",
+			req:    Request{URL: srv.URL + "/hello"},
+			status: 200, statusText: "OK", body: "hello world",
+			headers: map[string]string{"X-Test": "yes", "Content-Type": "text/plain"},
+		},
+		{
+			name:   "404 is not an error",
+			req:    Request{Method: "GET", URL: srv.URL + "/missing"},
+			status: 404, statusText: "Not Found", body: "nope\n",
+		},
+		{
+			name:   "204 empty body",
+			req:    Request{URL: srv.URL + "/empty"},
+			status: 204, statusText: "No Content", body: "",
+		},
+		{
+			name: "post body and headers, default UA",
+			req: Request{Method: "POST", URL: srv.URL + "/echo", Body: []byte(`{"a":1}`),
+				Header: http.Header{"X-Custom": {"v1"}}},
+			status: 200, statusText: "OK", body: `{"a":1}`,
+			headers: map[string]string{"X-Method": "POST", "X-UA": "jsload/dev", "X-Custom": "v1", "X-Len": "7"},
+		},
+		{
+			name:   "options user agent",
+			req:    Request{URL: srv.URL + "/echo"},
+			opts:   Options{UserAgent: "custom-agent"},
+			status: 200, statusText: "OK",
+			headers: map[string]string{"X-UA": "custom-agent"},
+		},
+		{
+			name: "request user agent wins, non-canonical keys",
+			req: Request{URL: srv.URL + "/echo",
+				Header: http.Header{"user-agent": {"mine"}, "x-custom": {"lower"}}},
+			status: 200, statusText: "OK",
+			headers: map[string]string{"X-UA": "mine", "X-Custom": "lower"},
+		},
+		{
+			name: "host header override",
+			req: Request{URL: srv.URL + "/echo",
+				Header: http.Header{"Host": {"example.test"}}},
+			status: 200, statusText: "OK",
+			headers: map[string]string{"X-Host": "example.test"},
+		},
+		{
+			name:   "put empty non-nil body",
+			req:    Request{Method: "PUT", URL: srv.URL + "/echo", Body: []byte{}},
+			status: 200, statusText: "OK", body: "",
+			headers: map[string]string{"X-Method": "PUT", "X-Len": "0"},
+		},
+		{
+			name:   "gzip transparently decoded",
+			req:    Request{URL: srv.URL + "/gzip"},
+			status: 200, statusText: "OK", body: strings.Repeat("compressed ", 100),
+		},
+		{
+			name:   "chunked body",
+			req:    Request{URL: srv.URL + "/chunked"},
+			status: 200, statusText: "OK", body: "part0;part1;part2;",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(tc.opts)
+			defer c.CloseIdle()
+			var before http.Header
+			if tc.req.Header != nil {
+				before = tc.req.Header.Clone()
+			}
+			resp := c.Do(testCtx(t), &tc.req)
+			if resp.Err != nil {
+				t.Fatalf("Err = %v", resp.Err)
+			}
+			if resp.ErrText != "" || resp.Canceled {
+				t.Fatalf("ErrText = %q, Canceled = %v", resp.ErrText, resp.Canceled)
+			}
+			if resp.Status != tc.status || resp.StatusText != tc.statusText {
+				t.Errorf("status = %d %q, want %d %q", resp.Status, resp.StatusText, tc.status, tc.statusText)
+			}
+			if tc.body != "" || tc.headers == nil {
+				if string(resp.Body) != tc.body {
+					t.Errorf("body = %q, want %q", resp.Body, tc.body)
+				}
+			}
+			for k, v := range tc.headers {
+				if got := resp.Header.Get(k); got != v {
+					t.Errorf("header %s = %q, want %q", k, got, v)
+				}
+			}
+			if resp.Proto != "HTTP/1.1" {
+				t.Errorf("Proto = %q", resp.Proto)
+			}
+			if resp.URL != tc.req.URL {
+				t.Errorf("URL = %q, want %q", resp.URL, tc.req.URL)
+			}
+			if before != nil && fmt.Sprint(before) != fmt.Sprint(tc.req.Header) {
+				t.Errorf("request header modified: %v -> %v", before, tc.req.Header)
+			}
+		})
+	}
+}
+
+func TestCookiesPerClient(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/set", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: r.URL.Query().Get("v"), Path: "/"})
+	})
+	mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Header.Get("Cookie"))
+	})
+	srv := newServer(t, mux)
+	ctx := testCtx(t)
+
+	a, b := New(Options{}), New(Options{})
+	defer a.CloseIdle()
+	defer b.CloseIdle()
+
+	// One header map reused across requests must not accumulate cookies.
+	hdr := http.Header{"X-Reused": {"1"}}
+	steps := []struct {
+		c    *Client
+		name string
+		url  string
+		want string
+	}{
+		{a, "a before", "/get", ""},
+		{a, "a set", "/set?v=alpha", ""},
+		{a, "a after", "/get", "sid=alpha"},
+		{a, "a again", "/get", "sid=alpha"},
+		{b, "b isolated", "/get", ""},
+		{b, "b set", "/set?v=beta", ""},
+		{b, "b after", "/get", "sid=beta"},
+		{a, "a unchanged", "/get", "sid=alpha"},
+	}
+	for _, s := range steps {
+		resp := s.c.Do(ctx, &Request{URL: srv.URL + s.url, Header: hdr})
+		if resp.Err != nil || resp.Status != 200 {
+			t.Fatalf("%s: status %d err %v", s.name, resp.Status, resp.Err)
+		}
+		if got := string(resp.Body); got != s.want {
+			t.Errorf("%s: Cookie = %q, want %q", s.name, got, s.want)
+		}
+	}
+	if len(hdr) != 1 || hdr.Get("X-Reused") != "1" {
+		t.Errorf("caller header modified: %v", hdr)
+	}
+}
+
+// newCountingServer starts a server that counts the connections it accepts.
+func newCountingServer(t *testing.T, h http.Handler) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			n.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func TestKeepAlive(t *testing.T) {
+	srv, conns := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Repeat("x", 100))
+	}))
+	ctx := testCtx(t)
+
+	tests := []struct {
+		name     string
+		clients  int
+		requests int
+		want     int64
+	}{
+		{"one client reuses one connection", 1, 10, 1},
+		{"each client has its own connection", 3, 5, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := conns.Load()
+			var cs []*Client
+			for i := 0; i < tc.clients; i++ {
+				cs = append(cs, New(Options{}))
+			}
+			for i := 0; i < tc.requests; i++ {
+				for _, c := range cs {
+					resp := c.Do(ctx, &Request{URL: srv.URL})
+					if resp.Err != nil || resp.Status != 200 || len(resp.Body) != 100 {
+						t.Fatalf("status %d err %v len %d", resp.Status, resp.Err, len(resp.Body))
+					}
+				}
+			}
+			if got := conns.Load() - start; got != tc.want {
+				t.Errorf("new connections = %d, want %d", got, tc.want)
+			}
+			for _, c := range cs {
+				c.CloseIdle()
+			}
+		})
+	}
+
+	t.Run("CloseIdle forces a new connection", func(t *testing.T) {
+		c := New(Options{})
+		defer c.CloseIdle()
+		start := conns.Load()
+		c.Do(ctx, &Request{URL: srv.URL})
+		c.CloseIdle()
+		c.Do(ctx, &Request{URL: srv.URL})
+		if got := conns.Load() - start; got != 2 {
+			t.Errorf("new connections = %d, want 2", got)
+		}
+	})
+}
+
+func TestRedirects(t *testing.T) {
+	// /r/N redirects to /r/N-1; /r/0 answers "done".
+	mux := http.NewServeMux()
+	mux.HandleFunc("/r/{n}", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.PathValue("n"))
+		if n == 0 {
+			io.WriteString(w, "done")
+			return
+		}
+		http.Redirect(w, r, "/r/"+strconv.Itoa(n-1), http.StatusFound)
+	})
+	srv := newServer(t, mux)
+	ctx := testCtx(t)
+
+	tests := []struct {
+		name      string
+		opts      Options
+		redirects int
+		hops      int
+		status    int
+		url       string
+		errText   string
+	}{
+		{name: "default follows", redirects: UseDefault, hops: 3, status: 200, url: "/r/0"},
+		{name: "default limit 10 ok", redirects: UseDefault, hops: 10, status: 200, url: "/r/0"},
+		{name: "default limit 10 exceeded", redirects: UseDefault, hops: 11, errText: "stopped after 10 redirects"},
+		{name: "zero does not follow", redirects: 0, hops: 3, status: 302, url: "/r/3"},
+		{name: "exactly N followed", redirects: 3, hops: 3, status: 200, url: "/r/0"},
+		{name: "limit exceeded", redirects: 2, hops: 3, errText: "stopped after 2 redirects"},
+		{name: "client NoRedirects", opts: Options{MaxRedirects: NoRedirects}, redirects: UseDefault, hops: 2, status: 302, url: "/r/2"},
+		{name: "client limit", opts: Options{MaxRedirects: 1}, redirects: UseDefault, hops: 2, errText: "stopped after 1 redirects"},
+		{name: "request overrides client NoRedirects", opts: Options{MaxRedirects: NoRedirects}, redirects: 5, hops: 2, status: 200, url: "/r/0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(tc.opts)
+			defer c.CloseIdle()
+			resp := c.Do(ctx, &Request{URL: srv.URL + "/r/" + strconv.Itoa(tc.hops), Redirects: tc.redirects})
+			if tc.errText != "" {
+				if resp.Err == nil || resp.ErrText != tc.errText || resp.Status != 0 || resp.Canceled {
+					t.Fatalf("got status %d ErrText %q Err %v Canceled %v; want ErrText %q",
+						resp.Status, resp.ErrText, resp.Err, resp.Canceled, tc.errText)
+				}
+				if resp.Err.Error() != resp.ErrText {
+					t.Errorf("Err.Error() = %q != ErrText %q", resp.Err.Error(), resp.ErrText)
+				}
+				return
+			}
+			if resp.Err != nil {
+				t.Fatalf("Err = %v", resp.Err)
+			}
+			if resp.Status != tc.status || resp.URL != srv.URL+tc.url {
+				t.Errorf("got %d %s, want %d %s", resp.Status, resp.URL, tc.status, srv.URL+tc.url)
+			}
+			if tc.status == 302 && resp.Header.Get("Location") == "" {
+				t.Errorf("3xx response without Location header")
+			}
+			if tc.status == 200 && string(resp.Body) != "done" {
+				t.Errorf("body = %q", resp.Body)
+			}
+		})
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	mux := http.NewServeMux()
+	done := make(chan struct{})
+	mux.HandleFunc("/slow-headers", func(w http.ResponseWriter, r *http.Request) {
+		stall(r, done)
+	})
+	mux.HandleFunc("/slow-body", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "10")
+		w.WriteHeader(200)
+		io.WriteString(w, "12345")
+		w.(http.Flusher).Flush()
+		stall(r, done)
+	})
+	srv := newServer(t, mux)
+	t.Cleanup(func() { close(done) }) // runs before srv.Close (LIFO)
+
+	tests := []struct {
+		name string
+		opts Options
+		req  Request
+		want string
+	}{
+		{"request timeout waiting for headers", Options{}, Request{URL: srv.URL + "/slow-headers", Timeout: 50 * time.Millisecond}, "timeout after 50ms"},
+		{"client timeout waiting for headers", Options{Timeout: 80 * time.Millisecond}, Request{URL: srv.URL + "/slow-headers"}, "timeout after 80ms"},
+		{"request timeout overrides client", Options{Timeout: time.Hour}, Request{URL: srv.URL + "/slow-headers", Timeout: 60 * time.Millisecond}, "timeout after 60ms"},
+		{"timeout while reading body", Options{}, Request{URL: srv.URL + "/slow-body", Timeout: 70 * time.Millisecond}, "timeout after 70ms"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(tc.opts)
+			defer c.CloseIdle()
+			var texts []string
+			for i := 0; i < 2; i++ {
+				start := time.Now()
+				resp := c.Do(testCtx(t), &tc.req)
+				if el := time.Since(start); el > 3*time.Second {
+					t.Fatalf("took %v", el)
+				}
+				if resp.Canceled {
+					t.Fatalf("Canceled = true for our own timeout")
+				}
+				if resp.Err == nil || resp.Status != 0 {
+					t.Fatalf("status %d Err %v, want timeout", resp.Status, resp.Err)
+				}
+				if resp.Timings.Duration <= 0 {
+					t.Errorf("Duration = %v", resp.Timings.Duration)
+				}
+				texts = append(texts, resp.ErrText)
+			}
+			if texts[0] != tc.want || texts[1] != tc.want {
+				t.Errorf("ErrText = %q, want %q", texts, tc.want)
+			}
+		})
+	}
+}
+
+func TestCallerCancel(t *testing.T) {
+	done := make(chan struct{})
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stall(r, done)
+	}))
+	t.Cleanup(func() { close(done) }) // runs before srv.Close (LIFO)
+
+	tests := []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+	}{
+		{"canceled during request", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(50*time.Millisecond, cancel)
+			return ctx, cancel
+		}},
+		{"canceled before request", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		}},
+		{"caller deadline shorter than request timeout", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 50*time.Millisecond)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(Options{Timeout: 5 * time.Second})
+			defer c.CloseIdle()
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			start := time.Now()
+			resp := c.Do(ctx, &Request{URL: srv.URL})
+			if el := time.Since(start); el > 3*time.Second {
+				t.Fatalf("took %v", el)
+			}
+			if !resp.Canceled || resp.Err == nil || resp.Status != 0 {
+				t.Fatalf("Canceled %v Err %v Status %d, want canceled", resp.Canceled, resp.Err, resp.Status)
+			}
+			if resp.ErrText != "canceled" {
+				t.Errorf("ErrText = %q", resp.ErrText)
+			}
+		})
+	}
+}
+
+func TestConnectionRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	c := New(Options{})
+	defer c.CloseIdle()
+	want := "connection refused (dial tcp " + addr + ")"
+	for i := 0; i < 3; i++ {
+		resp := c.Do(testCtx(t), &Request{URL: "http://" + addr + "/x?i=" + strconv.Itoa(i)})
+		if resp.Err == nil || resp.Status != 0 || resp.Canceled {
+			t.Fatalf("status %d Err %v Canceled %v", resp.Status, resp.Err, resp.Canceled)
+		}
+		if resp.ErrText != want {
+			t.Errorf("ErrText = %q, want %q", resp.ErrText, want)
+		}
+		if !errors.Is(resp.Err, syscall.ECONNREFUSED) {
+			t.Errorf("errors.Is(Err, ECONNREFUSED) = false for %v", resp.Err)
+		}
+	}
+}
+
+func TestConnectionReset(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		conn.(*net.TCPConn).SetLinger(0)
+		conn.Close()
+	}))
+	c := New(Options{})
+	defer c.CloseIdle()
+	var texts []string
+	for i := 0; i < 2; i++ {
+		resp := c.Do(testCtx(t), &Request{URL: srv.URL})
+		if resp.Err == nil || resp.Status != 0 || resp.Canceled {
+			t.Fatalf("status %d Err %v Canceled %v", resp.Status, resp.Err, resp.Canceled)
+		}
+		texts = append(texts, resp.ErrText)
+	}
+	if texts[0] != "connection reset by peer" && texts[0] != "server closed connection (EOF)" {
+		t.Errorf("ErrText = %q", texts[0])
+	}
+	t.Logf("reset ErrText: %q", texts)
+	if texts[0] != texts[1] {
+		t.Errorf("ErrText not stable: %q vs %q", texts[0], texts[1])
+	}
+}
+
+func TestServerClosesMidBody(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, bw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		bw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")
+		bw.Flush()
+		conn.Close()
+	}))
+	c := New(Options{})
+	defer c.CloseIdle()
+	resp := c.Do(testCtx(t), &Request{URL: srv.URL})
+	if resp.Err == nil || resp.Status != 0 {
+		t.Fatalf("status %d Err %v", resp.Status, resp.Err)
+	}
+	if resp.ErrText != "server closed connection (unexpected EOF)" {
+		t.Errorf("ErrText = %q", resp.ErrText)
+	}
+}
+
+func TestBadURLs(t *testing.T) {
+	tests := []struct {
+		url  string
+		want string
+	}{
+		{"://nohost", `invalid URL "://nohost": missing protocol scheme`},
+		{"http://[::1", `invalid URL "http://[::1": missing ']' in host`},
+		{"ftp://example.test/file", `unsupported protocol scheme "ftp"`},
+		{"example.test/path", `unsupported protocol scheme ""`},
+		{"http:///path", `invalid URL "http:///path": no host`},
+	}
+	c := New(Options{})
+	for _, tc := range tests {
+		t.Run(tc.url, func(t *testing.T) {
+			resp := c.Do(testCtx(t), &Request{URL: tc.url})
+			if resp.Err == nil || resp.Status != 0 || resp.Canceled {
+				t.Fatalf("status %d Err %v Canceled %v", resp.Status, resp.Err, resp.Canceled)
+			}
+			if resp.ErrText != tc.want {
+				t.Errorf("ErrText = %q, want %q", resp.ErrText, tc.want)
+			}
+		})
+	}
+}
+
+// TestErrText checks the mapping of errors that are hard to provoke against
+// loopback (DNS, dial timeouts) and the removal of unstable details.
+func TestErrText(t *testing.T) {
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 54321}
+	remote := &net.TCPAddr{IP: net.IPv4(10, 0, 0, 2), Port: 8080}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{
+			name: "dns not found",
+			err: &url.Error{Op: "Get", URL: "http://nx.invalid/", Err: &net.OpError{Op: "dial", Net: "tcp",
+				Err: &net.DNSError{Err: "no such host", Name: "nx.invalid", Server: "127.0.0.53:53", IsNotFound: true}}},
+			want: "lookup nx.invalid: no such host",
+		},
+		{
+			name: "reset with addresses",
+			err: &url.Error{Op: "Post", URL: "http://10.0.0.2:8080/", Err: &net.OpError{Op: "read", Net: "tcp",
+				Source: local, Addr: remote, Err: os.NewSyscallError("read", syscall.ECONNRESET)}},
+			want: "connection reset by peer",
+		},
+		{
+			name: "refused without addr uses URL",
+			err:  &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED},
+			want: "connection refused (dial tcp example.test:80)",
+		},
+		{
+			name: "dial timeout",
+			err:  &net.OpError{Op: "dial", Net: "tcp", Addr: remote, Err: timeoutErr{}},
+			want: "connect timeout after 10s (dial tcp 10.0.0.2:8080)",
+		},
+		{
+			name: "other error strips local address",
+			err: &net.OpError{Op: "read", Net: "tcp", Source: local, Addr: remote,
+				Err: errors.New("some failure")},
+			want: "read tcp 10.0.0.2:8080: some failure",
+		},
+		{
+			name: "ipv6 local address",
+			err:  errors.New("write tcp [::1]:40000->[::1]:80: weird"),
+			want: "write tcp [::1]:80: weird",
+		},
+		{
+			name: "arrow that is not an address is kept",
+			err:  errors.New(`malformed HTTP response "a->b"`),
+			want: `malformed HTTP response "a->b"`,
+		},
+		{
+			name: "pointer values",
+			err:  errors.New("bad thing at 0xc000123456"),
+			want: "bad thing at 0x?",
+		},
+		{
+			name: "eof",
+			err:  &url.Error{Op: "Get", URL: "http://example.test/", Err: io.EOF},
+			want: "server closed connection (EOF)",
+		},
+		{
+			name: "too many redirects",
+			err:  &url.Error{Op: "Get", URL: "http://example.test/", Err: &errTooManyRedirects{n: 4}},
+			want: "stopped after 4 redirects",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := errText(tc.err, "http://example.test/x", 10*time.Second); got != tc.want {
+				t.Errorf("errText = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+func TestTimings(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(30 * time.Millisecond)
+		w.WriteHeader(200)
+		w.(http.Flusher).Flush()
+		time.Sleep(30 * time.Millisecond)
+		io.WriteString(w, "body")
+	}))
+	c := New(Options{})
+	defer c.CloseIdle()
+	resp := c.Do(testCtx(t), &Request{URL: srv.URL})
+	if resp.Err != nil || string(resp.Body) != "body" {
+		t.Fatalf("Err %v body %q", resp.Err, resp.Body)
+	}
+	tm := resp.Timings
+	if tm.Waiting > tm.Duration || tm.Receiving > tm.Duration {
+		t.Errorf("parts exceed Duration: %+v", tm)
+	}
+	if tm.Waiting+tm.Receiving != tm.Duration {
+		t.Errorf("Waiting+Receiving != Duration: %+v", tm)
+	}
+	if tm.Waiting < 30*time.Millisecond {
+		t.Errorf("Waiting = %v, want >= 30ms", tm.Waiting)
+	}
+	if tm.Receiving < 15*time.Millisecond {
+		t.Errorf("Receiving = %v, want >= ~30ms", tm.Receiving)
+	}
+}
+
+// TestConcurrentUse exercises one Client from several goroutines under the
+// race detector.
+func TestConcurrentUse(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "n", Value: r.URL.Query().Get("n")})
+		io.WriteString(w, "ok")
+	}))
+	c := New(Options{})
+	defer c.CloseIdle()
+	ctx := testCtx(t)
+	hdr := http.Header{"X-Shared": {"1"}}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				resp := c.Do(ctx, &Request{URL: srv.URL + "/?n=" + strconv.Itoa(i), Header: hdr})
+				if resp.Err != nil || resp.Status != 200 {
+					t.Errorf("status %d err %v", resp.Status, resp.Err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestClientIsCheap checks that an idle Client stays within a few KB.
+func TestClientIsCheap(t *testing.T) {
+	const n = 1000
+	clients := make([]*Client, n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range clients {
+		clients[i] = New(Options{})
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n
+	t.Logf("idle Client: ~%d bytes", per)
+	if per > 8<<10 {
+		t.Errorf("idle Client uses %d bytes, want <= 8KB", per)
+	}
+	runtime.KeepAlive(clients)
+}
+
+func TestBodyLargeKnownLength(t *testing.T) {
+	payload := bytes.Repeat([]byte("0123456789"), 100_000) // 1MB
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
+		w.Write(payload)
+	}))
+	c := New(Options{})
+	defer c.CloseIdle()
+	resp := c.Do(testCtx(t), &Request{URL: srv.URL, Header: http.Header{"Accept-Encoding": {"identity"}}})
+	if resp.Err != nil || !bytes.Equal(resp.Body, payload) {
+		t.Fatalf("Err %v, len %d", resp.Err, len(resp.Body))
+	}
+}
+
+func BenchmarkDo(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	c := New(Options{})
+	defer c.CloseIdle()
+	ctx := context.Background()
+	req := &Request{URL: srv.URL + "/bench", Redirects: UseDefault}
+	b.ReportAllocs()
+	for b.Loop() {
+		resp := c.Do(ctx, req)
+		if resp.Err != nil || resp.Status != 200 {
+			b.Fatalf("status %d err %v", resp.Status, resp.Err)
+		}
+	}
+}

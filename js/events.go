@@ -1,0 +1,154 @@
+package js
+
+import (
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/jsload/jsload/internal/stats"
+)
+
+// newEvents builds the events object: fire (and its Locust spellings) for
+// custom clients to report their own calls, and measure to time a function.
+func (vu *VU) newEvents() *goja.Object {
+	rt := vu.rt
+	o := rt.NewObject()
+	fire := rt.ToValue(func(c goja.FunctionCall) goja.Value {
+		vu.fire(c.Argument(0), 0)
+		return goja.Undefined()
+	})
+	withFire := func(f func(goja.FunctionCall) goja.Value) *goja.Object {
+		x := rt.NewObject()
+		must(x.Set("fire", f))
+		return x
+	}
+	must(o.Set("fire", fire))
+	req := rt.NewObject()
+	must(req.Set("fire", fire))
+	must(o.Set("request", req))
+	// Locust 1.x's request_success / request_failure events.
+	success := withFire(func(c goja.FunctionCall) goja.Value {
+		vu.fire(c.Argument(0), 1)
+		return goja.Undefined()
+	})
+	failure := withFire(func(c goja.FunctionCall) goja.Value {
+		vu.fire(c.Argument(0), 2)
+		return goja.Undefined()
+	})
+	must(o.Set("requestSuccess", success))
+	must(o.Set("request_success", success))
+	must(o.Set("requestFailure", failure))
+	must(o.Set("request_failure", failure))
+	must(o.Set("measure", vu.measure))
+	return o
+}
+
+func pick(o *goja.Object, keys ...string) goja.Value {
+	for _, k := range keys {
+		if v := o.Get(k); v != nil && !goja.IsUndefined(v) {
+			return v
+		}
+	}
+	return nil
+}
+
+// fire records one custom sample. force is 0 to read success from the
+// exception field, 1 to force success, 2 to force failure.
+func (vu *VU) fire(arg goja.Value, force int) {
+	rt := vu.rt
+	o, ok := arg.(*goja.Object)
+	if !ok {
+		panic(rt.NewTypeError("events.fire({ type, name, responseTime, responseLength, exception }): expected an object"))
+	}
+	typ := pick(o, "type", "requestType", "request_type")
+	name := pick(o, "name")
+	if typ == nil || goja.IsNull(typ) || typ.String() == "" {
+		panic(rt.NewTypeError("events.fire: type (or request_type) is required"))
+	}
+	if name == nil || goja.IsNull(name) || name.String() == "" {
+		panic(rt.NewTypeError("events.fire: name is required"))
+	}
+	rtV := pick(o, "responseTime", "response_time")
+	if rtV == nil || !goja.IsNumber(rtV) && !isNumberLike(rtV) {
+		panic(rt.NewTypeError("events.fire: responseTime (or response_time) must be a number of milliseconds"))
+	}
+	ms := rtV.ToFloat()
+	if !(ms >= 0) {
+		panic(rt.NewTypeError("events.fire: responseTime must be >= 0, got %v", ms))
+	}
+	var size int64
+	if l := pick(o, "responseLength", "response_length"); l != nil && !goja.IsNull(l) {
+		size = l.ToInteger()
+	}
+	errText := ""
+	if force != 1 {
+		if ex := pick(o, "exception"); ex != nil && !goja.IsNull(ex) {
+			errText = errorText(ex)
+		}
+		if force == 2 && errText == "" {
+			errText = "failure"
+		}
+	}
+	vu.rec.Record(stats.Sample{
+		Type: typ.String(), Name: name.String(),
+		Duration: time.Duration(ms * float64(time.Millisecond)),
+		Size:     size, Err: errText,
+	})
+}
+
+func isNumberLike(v goja.Value) bool {
+	switch v.Export().(type) {
+	case int64, float64, int, int32:
+		return true
+	}
+	return false
+}
+
+// errorText is an exception's message: Error objects give "Name: message".
+func errorText(v goja.Value) string {
+	if o, ok := v.(*goja.Object); ok {
+		if m := o.Get("message"); m != nil && !goja.IsUndefined(m) {
+			n := o.Get("name")
+			if n != nil && !goja.IsUndefined(n) && n.String() != "Error" {
+				return n.String() + ": " + m.String()
+			}
+			return m.String()
+		}
+	}
+	s := v.String()
+	if s == "" {
+		return "failure"
+	}
+	return s
+}
+
+// measure implements events.measure(type, name, fn): it times fn, records
+// a success, or a failure with the exception's message if fn throws (the
+// exception is then swallowed and measure returns undefined). A stop of the
+// test is passed through.
+func (vu *VU) measure(c goja.FunctionCall) goja.Value {
+	rt := vu.rt
+	typ, name := c.Argument(0), c.Argument(1)
+	fn, ok := goja.AssertFunction(c.Argument(2))
+	if !ok || goja.IsUndefined(typ) || goja.IsUndefined(name) {
+		panic(rt.NewTypeError("events.measure(type, name, fn): type, name and a function are required"))
+	}
+	t0 := time.Now()
+	v, err := fn(goja.Undefined())
+	d := time.Since(t0)
+	s := stats.Sample{Type: typ.String(), Name: name.String(), Duration: d}
+	if err != nil {
+		if isInterrupt(err) {
+			panic(err)
+		}
+		if ex, ok := err.(*goja.Exception); ok {
+			s.Err = errorText(ex.Value())
+		} else {
+			s.Err = err.Error()
+		}
+		vu.rec.Record(s)
+		return goja.Undefined()
+	}
+	vu.rec.Record(s)
+	return v
+}

@@ -1,0 +1,451 @@
+package js
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/jsload/jsload/internal/httpc"
+	"github.com/jsload/jsload/internal/stats"
+)
+
+// ErrNoHost is the message of the exception thrown when a relative URL is
+// used without a host.
+const ErrNoHost = "a relative URL needs a host: pass --host (or -H), set options.host in the script, or a static host on the user class"
+
+// newHTTP builds the VU's http client object. Every method is a plain Go
+// function (no reflection on the hot path).
+func (vu *VU) newHTTP() *goja.Object {
+	rt := vu.rt
+	o := rt.NewObject()
+	method := func(m string) func(goja.FunctionCall) goja.Value {
+		return func(c goja.FunctionCall) goja.Value {
+			return vu.request(m, c.Argument(0), c.Argument(1))
+		}
+	}
+	for _, m := range []struct{ js, http string }{
+		{"get", "GET"}, {"post", "POST"}, {"put", "PUT"}, {"patch", "PATCH"},
+		{"del", "DELETE"}, {"delete", "DELETE"}, {"head", "HEAD"}, {"options", "OPTIONS"},
+	} {
+		must(o.Set(m.js, method(m.http)))
+	}
+	must(o.Set("request", func(c goja.FunctionCall) goja.Value {
+		m := strings.ToUpper(c.Argument(0).String())
+		if m == "" || goja.IsUndefined(c.Argument(0)) {
+			panic(rt.NewTypeError("http.request(method, url, params): method is required"))
+		}
+		return vu.request(m, c.Argument(1), c.Argument(2))
+	}))
+	return o
+}
+
+// params are a request's options, read from the JS params object.
+type params struct {
+	header    http.Header
+	body      []byte
+	name      string
+	timeout   time.Duration
+	redirects int
+	catch     bool
+	record    bool
+	query     url.Values
+}
+
+func (vu *VU) readParams(v goja.Value) (*params, error) {
+	p := &params{redirects: httpc.UseDefault, record: true}
+	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+		return p, nil
+	}
+	o, ok := v.(*goja.Object)
+	if !ok {
+		return nil, fmt.Errorf("params must be an object, got %s", v.String())
+	}
+	for _, k := range o.Keys() {
+		val := o.Get(k)
+		if goja.IsUndefined(val) || goja.IsNull(val) {
+			continue
+		}
+		switch k {
+		case "headers":
+			h, ok := val.(*goja.Object)
+			if !ok {
+				return nil, errors.New("params.headers must be an object")
+			}
+			if p.header == nil {
+				p.header = http.Header{}
+			}
+			for _, hk := range h.Keys() {
+				p.header.Set(hk, h.Get(hk).String())
+			}
+		case "json":
+			s, err := vu.jsonStr(goja.Undefined(), val)
+			if err != nil {
+				return nil, fmt.Errorf("params.json: %v", err)
+			}
+			p.body = []byte(s.String())
+			p.setDefaultHeader("Content-Type", "application/json")
+		case "body":
+			switch b := val.Export().(type) {
+			case goja.ArrayBuffer:
+				p.body = b.Bytes()
+			case []byte:
+				p.body = b
+			default:
+				p.body = []byte(val.String())
+			}
+		case "form":
+			f, ok := val.(*goja.Object)
+			if !ok {
+				return nil, errors.New("params.form must be an object")
+			}
+			p.body = []byte(toValues(f).Encode())
+			p.setDefaultHeader("Content-Type", "application/x-www-form-urlencoded")
+		case "query":
+			q, ok := val.(*goja.Object)
+			if !ok {
+				return nil, errors.New("params.query must be an object")
+			}
+			p.query = toValues(q)
+		case "name":
+			p.name = val.String()
+		case "timeout":
+			t := val.ToFloat()
+			if !(t > 0) || math.IsInf(t, 0) {
+				return nil, fmt.Errorf("params.timeout must be a number of seconds > 0, got %s", val.String())
+			}
+			p.timeout = seconds(t)
+		case "redirects":
+			n := val.ToInteger()
+			if n < 0 {
+				return nil, fmt.Errorf("params.redirects must be >= 0, got %d", n)
+			}
+			p.redirects = int(n)
+		case "catchResponse", "catch_response":
+			p.catch = val.ToBoolean()
+		case "record":
+			p.record = val.ToBoolean()
+		default:
+			return nil, fmt.Errorf("unknown request param %q (known: headers, json, body, form, query, name, timeout, redirects, catchResponse, record)", k)
+		}
+	}
+	return p, nil
+}
+
+func (p *params) setDefaultHeader(k, v string) {
+	if p.header == nil {
+		p.header = http.Header{}
+	}
+	if p.header.Get(k) == "" {
+		p.header.Set(k, v)
+	}
+}
+
+// toValues turns {a: 1, b: [2, 3]} into url.Values.
+func toValues(o *goja.Object) url.Values {
+	vs := url.Values{}
+	for _, k := range o.Keys() {
+		v := o.Get(k)
+		if arr, ok := v.Export().([]any); ok {
+			for _, x := range arr {
+				vs.Add(k, fmt.Sprint(x))
+			}
+			continue
+		}
+		vs.Add(k, v.String())
+	}
+	return vs
+}
+
+// resolve turns the script's URL into an absolute one and the default stats
+// name: the path without its query for relative URLs, the URL without its
+// query for absolute ones.
+func (vu *VU) resolve(raw string, q url.Values) (full, name string, err error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", "", fmt.Errorf("invalid URL %q: %v", raw, err)
+	}
+	if u.Scheme == "" {
+		if vu.host == "" {
+			if vu.env.OnHostMissing != nil && !vu.hostWarned {
+				vu.hostWarned = true
+				vu.env.OnHostMissing()
+			}
+			return "", "", errors.New(ErrNoHost)
+		}
+		base, err := url.Parse(vu.host)
+		if err != nil {
+			return "", "", fmt.Errorf("invalid host %q: %v", vu.host, err)
+		}
+		u = joinURL(base, u)
+		name = pathOf(raw)
+	} else {
+		n := *u
+		n.RawQuery, n.Fragment = "", ""
+		name = n.String()
+	}
+	if len(q) > 0 {
+		if u.RawQuery != "" {
+			u.RawQuery += "&" + q.Encode()
+		} else {
+			u.RawQuery = q.Encode()
+		}
+	}
+	return u.String(), name, nil
+}
+
+// joinURL appends a relative reference to the host URL the way users
+// expect from --host http://h/base: "/x" becomes http://h/base/x.
+func joinURL(base, rel *url.URL) *url.URL {
+	u := *base
+	p := rel.Path
+	if !strings.HasPrefix(p, "/") && p != "" {
+		p = "/" + p
+	}
+	u.Path = strings.TrimSuffix(base.Path, "/") + p
+	u.RawPath = ""
+	u.RawQuery = rel.RawQuery
+	u.Fragment = ""
+	return &u
+}
+
+func pathOf(raw string) string {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		raw = raw[:i]
+	}
+	if raw == "" {
+		return "/"
+	}
+	return raw
+}
+
+// request performs one HTTP request for the script and records it.
+func (vu *VU) request(method string, urlV, paramsV goja.Value) goja.Value {
+	rt := vu.rt
+	if urlV == nil || goja.IsUndefined(urlV) {
+		panic(rt.NewTypeError("http.%s(url, params): url is required", strings.ToLower(method)))
+	}
+	p, err := vu.readParams(paramsV)
+	if err != nil {
+		panic(rt.NewTypeError("http.%s %s: %v", strings.ToLower(method), urlV.String(), err))
+	}
+	full, name, err := vu.resolve(urlV.String(), p.query)
+	if err != nil {
+		panic(rt.NewTypeError("%v", err))
+	}
+	if p.name != "" {
+		name = p.name
+	}
+	if vu.client == nil {
+		vu.client = httpc.New(vu.env.HTTP)
+	}
+	res := vu.client.Do(vu.ctx, &httpc.Request{
+		Method: method, URL: full, Header: p.header, Body: p.body,
+		Timeout: p.timeout, Redirects: p.redirects,
+	})
+	r := &response{vu: vu, r: res, method: method, name: name, record: p.record && !res.Canceled}
+	if r.record {
+		if p.catch {
+			vu.pending = append(vu.pending, r)
+		} else {
+			r.report(defaultError(res))
+		}
+	}
+	return rt.NewDynamicObject(r)
+}
+
+// defaultError is Locust's rule: a transport error or a status >= 400 is a
+// failure.
+func defaultError(r *httpc.Response) string {
+	if r.Err != nil {
+		return r.ErrText
+	}
+	if r.Status >= 400 {
+		kind := "Client"
+		if r.Status >= 500 {
+			kind = "Server"
+		}
+		text := r.StatusText
+		if text == "" {
+			text = http.StatusText(r.Status)
+		}
+		return fmt.Sprintf("%d %s Error: %s", r.Status, kind, text)
+	}
+	return ""
+}
+
+// flushPending reports catchResponse responses the script did not mark, by
+// the default rule, at the end of a task.
+func (vu *VU) flushPending() {
+	for _, r := range vu.pending {
+		if !r.reported {
+			r.report(defaultError(r.r))
+		}
+	}
+	clear(vu.pending)
+	vu.pending = vu.pending[:0]
+}
+
+// response is the JS view of an httpc.Response: fields are made on demand.
+type response struct {
+	vu       *VU
+	r        *httpc.Response
+	method   string
+	name     string
+	record   bool
+	reported bool
+	body     goja.Value
+	headers  goja.Value
+	extra    map[string]goja.Value
+}
+
+func (r *response) report(errText string) {
+	if r.reported || !r.record {
+		return
+	}
+	r.reported = true
+	r.vu.rec.Record(stats.Sample{
+		Type: r.method, Name: r.name, Duration: r.r.Timings.Duration,
+		Size: int64(len(r.r.Body)), Err: errText,
+	})
+}
+
+var responseKeys = []string{"status", "statusText", "ok", "url", "proto", "headers", "body", "error", "timings", "json", "success", "failure"}
+
+func (r *response) Get(key string) goja.Value {
+	rt := r.vu.rt
+	switch key {
+	case "status":
+		return rt.ToValue(r.r.Status)
+	case "statusText":
+		return rt.ToValue(r.r.StatusText)
+	case "ok":
+		return rt.ToValue(r.r.Err == nil && r.r.Status < 400)
+	case "url":
+		return rt.ToValue(r.r.URL)
+	case "proto":
+		return rt.ToValue(r.r.Proto)
+	case "error":
+		if r.r.Err == nil {
+			return goja.Null()
+		}
+		return rt.ToValue(r.r.ErrText)
+	case "body":
+		if r.body == nil {
+			r.body = rt.ToValue(string(r.r.Body))
+		}
+		return r.body
+	case "headers":
+		if r.headers == nil {
+			h := rt.NewObject()
+			for k, vs := range r.r.Header {
+				must(h.Set(strings.ToLower(k), strings.Join(vs, ", ")))
+			}
+			r.headers = h
+		}
+		return r.headers
+	case "timings":
+		t := rt.NewObject()
+		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+		must(t.Set("duration", ms(r.r.Timings.Duration)))
+		must(t.Set("waiting", ms(r.r.Timings.Waiting)))
+		must(t.Set("receiving", ms(r.r.Timings.Receiving)))
+		return t
+	case "json":
+		return r.vu.respMethods.json
+	case "success":
+		return r.vu.respMethods.success
+	case "failure":
+		return r.vu.respMethods.failure
+	}
+	if v, ok := r.extra[key]; ok {
+		return v
+	}
+	return nil
+}
+
+func (r *response) Set(key string, val goja.Value) bool {
+	for _, k := range responseKeys {
+		if k == key {
+			return false
+		}
+	}
+	if r.extra == nil {
+		r.extra = map[string]goja.Value{}
+	}
+	r.extra[key] = val
+	return true
+}
+
+func (r *response) Has(key string) bool { return r.Get(key) != nil }
+
+func (r *response) Delete(key string) bool {
+	delete(r.extra, key)
+	return true
+}
+
+func (r *response) Keys() []string {
+	keys := []string{"status", "statusText", "ok", "url", "proto", "headers", "body", "error", "timings"}
+	for k := range r.extra {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// respMethods are the response methods, made once per VU; they find their
+// response through `this`.
+type respMethods struct {
+	json, success, failure goja.Value
+}
+
+func newRespMethods(vu *VU) respMethods {
+	rt := vu.rt
+	this := func(c goja.FunctionCall, name string) *response {
+		if o, ok := c.This.(*goja.Object); ok {
+			if r, ok := o.Export().(*response); ok {
+				return r
+			}
+		}
+		panic(rt.NewTypeError("response.%s() must be called on a response", name))
+	}
+	return respMethods{
+		json: rt.ToValue(func(c goja.FunctionCall) goja.Value {
+			r := this(c, "json")
+			v, err := vu.jsonParse(goja.Undefined(), r.Get("body"))
+			if err != nil {
+				panic(rt.NewTypeError("response.json(): the body of %s %s is not JSON: %s", r.method, r.name, firstLine(err.Error())))
+			}
+			return v
+		}),
+		success: rt.ToValue(func(c goja.FunctionCall) goja.Value {
+			r := this(c, "success")
+			r.report("")
+			return goja.Undefined()
+		}),
+		failure: rt.ToValue(func(c goja.FunctionCall) goja.Value {
+			r := this(c, "failure")
+			msg := "failure"
+			if a := c.Argument(0); !goja.IsUndefined(a) && !goja.IsNull(a) {
+				if o, ok := a.(*goja.Object); ok && o.Get("message") != nil {
+					msg = o.Get("message").String()
+				} else {
+					msg = a.String()
+				}
+			}
+			r.report(msg)
+			return goja.Undefined()
+		}),
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,261 @@
+// Package js turns a user's script into virtual users: it bundles the script
+// with esbuild, compiles it once, and gives every VU its own goja runtime
+// with the "jsload" module, an HTTP client and a stats recorder.
+package js
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/jsload/jsload/internal/httpc"
+	"github.com/jsload/jsload/internal/stats"
+)
+
+//go:embed prelude.js
+var preludeSrc string
+
+var preludeProg = goja.MustCompile("jsload:prelude", preludeSrc, true)
+
+// TaskInfo describes one task of a user class.
+type TaskInfo struct {
+	Name   string   `json:"name"`
+	Weight int      `json:"weight"`
+	Tags   []string `json:"tags"`
+}
+
+// ClassInfo describes one user class. Scripts in the exported-tasks style
+// have one class named "default".
+type ClassInfo struct {
+	Name       string     `json:"name"`
+	Key        string     `json:"key"` // the export's name; "" for exported tasks
+	Weight     int        `json:"weight"`
+	FixedCount int        `json:"fixedCount"`
+	Host       string     `json:"host"`
+	HTTP       bool       `json:"http"`
+	Tasks      []TaskInfo `json:"tasks"`
+}
+
+// DefaultClass is the name of the user class of exported-tasks scripts.
+const DefaultClass = "default"
+
+// Script is a loaded, compiled script. It is immutable and shared by all VUs.
+type Script struct {
+	Path    string
+	Classes []ClassInfo
+	// Options are the script's exported options, as JSON-like values
+	// (waitTime is kept by the script itself and left out).
+	Options     map[string]any
+	HasSetup    bool
+	HasTeardown bool
+
+	prog *goja.Program
+	name string
+}
+
+// Load bundles, compiles and evaluates the script once to learn its user
+// classes, tasks and options. Problems in the script are *ScriptError values
+// with the user's own file:line:column.
+func Load(path string) (*Script, error) {
+	b, err := bundle(path)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := goja.Compile(b.name, b.code, false)
+	if err != nil {
+		return nil, compileError(err, path)
+	}
+	s := &Script{Path: path, prog: prog, name: b.name}
+	probe, err := s.newVU(&Env{Out: io.Discard, Registry: stats.NewRegistry(1)}, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer probe.Close()
+	if err := s.inspect(probe); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func compileError(err error, path string) error {
+	var ce *goja.CompilerSyntaxError
+	if errors.As(err, &ce) {
+		p := ce.File.Position(ce.Offset)
+		return &ScriptError{File: p.Filename, Line: p.Line, Column: p.Column, Msg: ce.Message}
+	}
+	return &ScriptError{File: path, Msg: err.Error()}
+}
+
+// inspect reads the classes and options from a freshly evaluated runtime.
+func (s *Script) inspect(vu *VU) error {
+	var d struct {
+		Classes []ClassInfo `json:"classes"`
+		Tasks   []TaskInfo  `json:"tasks"`
+	}
+	v, err := vu.call(vu.native.describe, goja.Undefined(), vu.exports)
+	if err != nil {
+		return err
+	}
+	txt, err := vu.jsonStr(goja.Undefined(), v)
+	if err != nil {
+		return vu.scriptError(err, "describing the script")
+	}
+	if err := json.Unmarshal([]byte(txt.String()), &d); err != nil {
+		return &ScriptError{File: s.Path, Msg: "reading the script's exports: " + err.Error()}
+	}
+	if len(d.Classes) > 0 && len(d.Tasks) > 0 {
+		return &ScriptError{File: s.Path, Msg: fmt.Sprintf("the script exports both user classes (%s) and task functions (%s): use one style", d.Classes[0].Name, d.Tasks[0].Name)}
+	}
+	switch {
+	case len(d.Classes) > 0:
+		for i := range d.Classes {
+			c := &d.Classes[i]
+			if len(c.Tasks) == 0 {
+				return &ScriptError{File: s.Path, Msg: fmt.Sprintf("user class %s has no tasks: mark methods with @task or @task(weight)", c.Name)}
+			}
+			if positive(c.Tasks) == 0 {
+				return &ScriptError{File: s.Path, Msg: fmt.Sprintf("user class %s: every task has weight 0", c.Name)}
+			}
+		}
+		s.Classes = d.Classes
+	case len(d.Tasks) > 0:
+		if positive(d.Tasks) == 0 {
+			return &ScriptError{File: s.Path, Msg: "every exported task has weight 0"}
+		}
+		s.Classes = []ClassInfo{{Name: DefaultClass, Weight: 1, HTTP: true, Tasks: d.Tasks}}
+	default:
+		return &ScriptError{File: s.Path, Msg: "the script has no tasks: export task(fn) / task(weight, fn) functions, or a class extending HttpUser or User with @task methods"}
+	}
+	s.HasSetup = isFunc(vu.exports.Get("setup"))
+	s.HasTeardown = isFunc(vu.exports.Get("teardown"))
+	if ov := vu.exports.Get("options"); ov != nil && !goja.IsUndefined(ov) && !goja.IsNull(ov) {
+		obj, ok := ov.(*goja.Object)
+		if !ok {
+			return &ScriptError{File: s.Path, Msg: "export options must be an object"}
+		}
+		s.Options = map[string]any{}
+		for _, k := range obj.Keys() {
+			if k == "waitTime" {
+				continue
+			}
+			s.Options[k] = obj.Get(k).Export()
+		}
+	}
+	return nil
+}
+
+func positive(ts []TaskInfo) int {
+	n := 0
+	for _, t := range ts {
+		if t.Weight > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func isFunc(v goja.Value) bool {
+	_, ok := goja.AssertFunction(v)
+	return ok
+}
+
+// Env is what VUs share: where requests go, where samples go, and the
+// test's setup data.
+type Env struct {
+	Host     string            // base URL for relative URLs; "" when none was given
+	Registry *stats.Registry   // where samples are recorded
+	HTTP     httpc.Options     // client options for every VU
+	Vars     map[string]string // __ENV; nil means the process environment
+	Out      io.Writer         // console.log output; nil means os.Stderr
+	// SetupData is the JSON text of setup()'s result, passed to every task,
+	// onStart and onStop; "" means undefined.
+	SetupData string
+	// OnHostMissing is called (once per VU) when a relative URL is used
+	// without a host; it may be nil.
+	OnHostMissing func()
+	// OnException is called for every script exception counted in the
+	// statistics (for logging); it may be nil and must be safe for
+	// concurrent use.
+	OnException func(vu int, where string, err *ScriptError)
+}
+
+func (e *Env) out() io.Writer {
+	if e.Out == nil {
+		return os.Stderr
+	}
+	return e.Out
+}
+
+// RunSetup runs the script's setup() once, in a runtime of its own (__VU is
+// 0), and returns its result as JSON text for Env.SetupData ("" when there
+// is no setup or it returned undefined).
+func (s *Script) RunSetup(ctx context.Context, env *Env) (string, error) {
+	if !s.HasSetup {
+		return "", nil
+	}
+	vu, err := s.newVU(env, 0)
+	if err != nil {
+		return "", err
+	}
+	defer vu.Close()
+	v, err := vu.callExport(ctx, "setup")
+	if err != nil {
+		return "", err
+	}
+	if v == nil || goja.IsUndefined(v) {
+		return "", nil
+	}
+	b, err := json.Marshal(v.Export())
+	if err != nil {
+		return "", &ScriptError{File: s.Path, Msg: "setup() must return JSON-serialisable data: " + err.Error()}
+	}
+	return string(b), nil
+}
+
+// RunTeardown runs teardown(data) once in a runtime of its own.
+func (s *Script) RunTeardown(ctx context.Context, env *Env) error {
+	if !s.HasTeardown {
+		return nil
+	}
+	vu, err := s.newVU(env, 0)
+	if err != nil {
+		return err
+	}
+	defer vu.Close()
+	_, err = vu.callExport(ctx, "teardown", vu.data)
+	return err
+}
+
+// seconds converts a JS number of seconds to a duration.
+func seconds(f float64) time.Duration {
+	if math.IsNaN(f) || f <= 0 {
+		return 0
+	}
+	if f > 1e9 {
+		f = 1e9
+	}
+	return time.Duration(f * float64(time.Second))
+}
+
+// NewVU makes a VU with number id (1-based) of user class class, ready to
+// run: the script is evaluated in its own runtime and the class instance,
+// tasks, hooks and wait time are resolved.
+func (s *Script) NewVU(env *Env, id, class int) (*VU, error) {
+	vu, err := s.newVU(env, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := vu.Bind(class); err != nil {
+		vu.Close()
+		return nil, err
+	}
+	return vu, nil
+}
