@@ -33,6 +33,7 @@ func (e *ScriptError) Error() string {
 type bundled struct {
 	name string // the program's name: beside the entry file, so that source map paths resolve to it
 	code string
+	smap []byte // the source map (JSON)
 }
 
 // bundle runs esbuild on the entry file: ES modules and TypeScript become
@@ -65,7 +66,7 @@ func bundle(path string) (*bundled, error) {
 		MainFields:    []string{"module", "main"},
 		Target:        api.ES2020,
 		External:      []string{"jsload", "jsload/*"},
-		Sourcemap:     api.SourceMapInline,
+		Sourcemap:     api.SourceMapExternal,
 		Outfile:       outfile,
 		AbsWorkingDir: cwd,
 		Charset:       api.CharsetUTF8,
@@ -81,14 +82,21 @@ func bundle(path string) (*bundled, error) {
 	if len(res.Errors) > 0 {
 		return nil, esbuildError(res.Errors[0], len(res.Errors))
 	}
-	if len(res.OutputFiles) == 0 {
+	b := &bundled{name: outfile}
+	if rel, err := filepath.Rel(cwd, outfile); err == nil && !strings.HasPrefix(rel, "..") {
+		b.name = rel
+	}
+	for _, f := range res.OutputFiles {
+		if strings.HasSuffix(f.Path, ".map") {
+			b.smap = f.Contents
+		} else {
+			b.code = string(f.Contents)
+		}
+	}
+	if b.code == "" {
 		return nil, &ScriptError{File: path, Msg: "bundling produced no output"}
 	}
-	name := outfile
-	if rel, err := filepath.Rel(cwd, outfile); err == nil && !strings.HasPrefix(rel, "..") {
-		name = rel
-	}
-	return &bundled{name: filepath.ToSlash(name), code: string(res.OutputFiles[0].Contents)}, nil
+	return b, nil
 }
 
 func esbuildError(m api.Message, n int) error {

@@ -12,9 +12,13 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/dop251/goja"
+	"github.com/dop251/goja/file"
+	"github.com/dop251/goja/parser"
+	"github.com/go-sourcemap/sourcemap"
 
 	"github.com/jsload/jsload/internal/httpc"
 	"github.com/jsload/jsload/internal/stats"
@@ -58,7 +62,9 @@ type Script struct {
 	HasTeardown bool
 
 	prog *goja.Program
-	name string
+	name string // the bundle's name, beside the entry file
+	dir  string
+	smap *sourcemap.Consumer
 }
 
 // Load bundles, compiles and evaluates the script once to learn its user
@@ -69,11 +75,23 @@ func Load(path string) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
-	prog, err := goja.Compile(b.name, b.code, false)
-	if err != nil {
-		return nil, compileError(err, path)
+	s := &Script{Path: path, name: b.name, dir: filepath.Dir(b.name)}
+	if len(b.smap) > 0 {
+		if sm, err := sourcemap.Parse(b.name, b.smap); err == nil {
+			s.smap = sm
+		}
 	}
-	s := &Script{Path: path, prog: prog, name: b.name}
+	// goja's own source-map support is off: it looks columns up one off,
+	// so positions are mapped here (mapPosition).
+	ast, err := goja.Parse(b.name, b.code, parser.WithDisableSourceMaps)
+	if err != nil {
+		return nil, s.compileError(err)
+	}
+	prog, err := goja.CompileAST(ast, false)
+	if err != nil {
+		return nil, s.compileError(err)
+	}
+	s.prog = prog
 	probe, err := s.newVU(&Env{Out: io.Discard, Registry: stats.NewRegistry(1)}, 0)
 	if err != nil {
 		return nil, err
@@ -85,13 +103,31 @@ func Load(path string) (*Script, error) {
 	return s, nil
 }
 
-func compileError(err error, path string) error {
+func (s *Script) compileError(err error) error {
 	var ce *goja.CompilerSyntaxError
 	if errors.As(err, &ce) {
-		p := ce.File.Position(ce.Offset)
+		p := s.mapPosition(ce.File.Position(ce.Offset))
 		return &ScriptError{File: p.Filename, Line: p.Line, Column: p.Column, Msg: ce.Message}
 	}
-	return &ScriptError{File: path, Msg: err.Error()}
+	var pe parser.ErrorList
+	if errors.As(err, &pe) && len(pe) > 0 {
+		p := s.mapPosition(pe[0].Position)
+		return &ScriptError{File: p.Filename, Line: p.Line, Column: p.Column, Msg: pe[0].Message}
+	}
+	return &ScriptError{File: s.Path, Msg: err.Error()}
+}
+
+// mapPosition turns a position in the bundle into one in the user's own
+// files (1-based line and column), relative to the working directory.
+func (s *Script) mapPosition(p file.Position) file.Position {
+	if s.smap == nil || p.Filename != s.name {
+		return p
+	}
+	src, _, line, col, ok := s.smap.Source(p.Line, p.Column-1)
+	if !ok || src == "" {
+		return p
+	}
+	return file.Position{Filename: filepath.ToSlash(filepath.Join(s.dir, filepath.FromSlash(src))), Line: line, Column: col + 1}
 }
 
 // inspect reads the classes and options from a freshly evaluated runtime.

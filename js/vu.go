@@ -459,7 +459,7 @@ func (vu *VU) scriptError(err error, where string) *ScriptError {
 		se := &ScriptError{Msg: exceptionMessage(ex)}
 		var b strings.Builder
 		for _, f := range ex.Stack() {
-			p := f.Position()
+			p := vu.s.mapPosition(f.Position())
 			if p.Filename == "" || strings.HasPrefix(p.Filename, "jsload:") || strings.HasSuffix(p.Filename, ".jsload-bundle.js") {
 				continue
 			}

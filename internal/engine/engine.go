@@ -164,7 +164,7 @@ func (e *Engine) countsLocked() map[string]int {
 // earlier class).
 func Distribute(classes []Class, users int) []int {
 	out := make([]int, len(classes))
-	left := users
+	left := max(users, 0)
 	totalW := 0
 	for i, c := range classes {
 		if c.FixedCount > 0 {
@@ -203,29 +203,42 @@ func Distribute(classes []Class, users int) []int {
 }
 
 // spawnOrder interleaves the classes that need more users so that every
-// prefix of the order keeps the classes' proportions (smooth weighted
-// round-robin over the missing counts).
+// prefix of the order keeps the classes' proportions: after k picks, class i
+// has been picked within 1 of k*missing[i]/total times. It schedules the
+// picks of each class as unit jobs with Pfair windows (the j-th pick of
+// class i is released at slot floor((j-1)*total/missing[i]) and due by slot
+// ceil(j*total/missing[i])) and takes the earliest deadline first, ties to
+// the earlier class; on one processor that meets every window.
 func spawnOrder(missing []int) []int {
 	total := 0
 	for _, n := range missing {
-		total += n
+		total += max(n, 0)
 	}
 	order := make([]int, 0, total)
-	cur := make([]int, len(missing))
-	left := append([]int(nil), missing...)
-	for len(order) < total {
-		best := -1
-		for i, n := range missing {
-			if left[i] == 0 {
+	got := make([]int, len(missing))
+	for slot := 0; slot < total; slot++ {
+		best, bestDue := -1, 0
+		for i, m := range missing {
+			if got[i] >= m {
 				continue
 			}
-			cur[i] += n
-			if best < 0 || cur[i] > cur[best] {
-				best = i
+			if got[i]*total/m > slot { // next pick not released yet
+				continue
+			}
+			due := ((got[i]+1)*total + m - 1) / m
+			if best < 0 || due < bestDue {
+				best, bestDue = i, due
 			}
 		}
-		cur[best] -= total
-		left[best]--
+		if best < 0 { // unreachable: the windows are always feasible
+			for i, m := range missing {
+				if got[i] < m {
+					best = i
+					break
+				}
+			}
+		}
+		got[best]++
 		order = append(order, best)
 	}
 	return order

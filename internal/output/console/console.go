@@ -5,10 +5,14 @@
 // The layout follows Locust 2.x character for character, so that a Locust
 // user can read the output at a glance: the same column widths and order,
 // the same separators, the empty-type "Aggregated" row last, and the same
-// rounding (average, min and max are truncated to whole milliseconds as
-// Python's %d does; medians and percentiles are rounded to the nearest
-// millisecond). Like Locust, a name longer than its column is not cut: it
-// pushes the rest of its row to the right.
+// rounding: average, min and max are truncated to whole milliseconds as
+// Python's %d does, medians and percentiles are rounded half to even as
+// Python's round() does, and the median is kept within the printed min and
+// max. Locust also coarsens times above 100 ms to two significant digits
+// before it computes percentiles (147 ms counts as 150); jsload keeps whole
+// milliseconds there, from histograms accurate to 0.2%. Like Locust, a name
+// longer than its column is not cut: it pushes the rest of its row to the
+// right.
 //
 // Every call writes its whole table with one Write, so that log lines
 // printed concurrently do not land in the middle of a table. Write errors are
