@@ -8,6 +8,7 @@
 package stats
 
 import (
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -315,8 +316,13 @@ func (r *Row) Percentile(q float64) time.Duration {
 	if r.Requests == 0 {
 		return 0
 	}
-	if q >= 1 {
+	// The nearest rank's ends are known exactly.
+	rank := int64(math.Ceil(q * float64(r.Requests)))
+	if q >= 1 || rank >= r.Requests {
 		return r.Max
+	}
+	if rank <= 1 {
+		return r.Min
 	}
 	v := r.Hist.ValueAtQuantile(q)
 	if v < r.Min {

@@ -413,7 +413,7 @@ func TestPercentileClamps(t *testing.T) {
 		t.Errorf("tight: Percentile(1) = %v, want the exact max", got)
 	}
 	r = findRow(t, s, "T", "small")
-	for q, want := range map[float64]time.Duration{0.1: 100_700, 0.33: 100_700, 0.5: 200_000, 0.66: 200_000, 0.67: 300_000, 1: 300_900, 2: 300_900} {
+	for q, want := range map[float64]time.Duration{0.1: 100_700, 0.33: 100_700, 0.5: 200_000, 0.66: 200_000, 0.67: 300_900, 1: 300_900, 2: 300_900} {
 		if got := r.Percentile(q); got != want {
 			t.Errorf("small: Percentile(%v) = %v, want %v", q, got, want)
 		}
