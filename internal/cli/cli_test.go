@@ -1,0 +1,472 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a run.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run runs jsload in-process. env are JSLOAD_* variables; sig, if not nil,
+// delivers interrupts.
+func run(t *testing.T, env map[string]string, sig chan os.Signal, args ...string) result {
+	t.Helper()
+	var out, errb syncBuffer
+	if sig == nil {
+		sig = make(chan os.Signal)
+	}
+	st := &State{
+		Args: args, Stdout: &out, Stderr: &errb, Signals: sig,
+		Getenv: func(k string) string { return env[k] },
+	}
+	done := make(chan int, 1)
+	go func() { done <- Run(st) }()
+	select {
+	case code := <-done:
+		r := result{code, out.String(), errb.String()}
+		if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stdout, "goroutine ") {
+			t.Errorf("output contains a Go stack trace:\n%s", r.stderr)
+		}
+		return r
+	case <-time.After(60 * time.Second):
+		t.Fatalf("jsload %v did not finish\nstdout:\n%s\nstderr:\n%s", args, out.String(), errb.String())
+	}
+	return result{}
+}
+
+func script(t *testing.T, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "main.js")
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// target is a small server: /fast, /slow (100 ms), anything else 404.
+func target(t *testing.T) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/fast", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+		fmt.Fprint(w, "slow")
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// tableRow finds the stats row of (type, name) in the last stats table and
+// returns its fields.
+func tableRow(t *testing.T, out, typ, name string) []string {
+	t.Helper()
+	var found []string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if typ == "" && len(f) > 0 && f[0] == name && strings.Contains(line, "|") {
+			found = f
+		}
+		if len(f) > 2 && f[0] == typ && f[1] == name && strings.Contains(line, "(") {
+			found = f
+		}
+	}
+	if found == nil {
+		t.Fatalf("no row %q %q in:\n%s", typ, name, out)
+	}
+	return found
+}
+
+const demoScript = `
+import { task, constant, http, events } from "jsload";
+export const options = { waitTime: constant(0.01) };
+export const fast = task(3, () => http.get("/fast"));
+export const missing = task(1, () => http.get("/shujie"));
+export const custom = task(1, () => events.fire({ type: "coeus", name: "registry", responseTime: 5, responseLength: 7, exception: null }));
+`
+
+func TestRunPrintsLocustTablesAndFailsOnErrors(t *testing.T) {
+	srv := target(t)
+	r := run(t, nil, nil, "run", script(t, demoScript), "--host", srv.URL, "--headless", "-u", "3", "-r", "100", "-t", "1500ms", "--print-stats", "500ms")
+	if r.code != ExitOnError {
+		t.Fatalf("exit code %d, want %d\nstderr:\n%s", r.code, ExitOnError, r.stderr)
+	}
+	header := regexp.MustCompile(`(?m)^Type +Name +# reqs +# fails \| +Avg +Min +Max +Med \| +req/s +failures/s$`)
+	if n := len(header.FindAllString(r.stdout, -1)); n < 2 {
+		t.Errorf("want periodic tables and a final one, found %d headers:\n%s", n, r.stdout)
+	}
+	for _, want := range []string{"Response time percentiles", "Error report", "GET /shujie: 404 Client Error: Not Found"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	fast := tableRow(t, r.stdout, "GET", "/fast")
+	if fast[3] != "0(0.00%)" || fast[2] == "0" {
+		t.Errorf("GET /fast row: %v", fast)
+	}
+	if miss := tableRow(t, r.stdout, "GET", "/shujie"); miss[2]+"(100.00%)" != miss[3] {
+		t.Errorf("GET /shujie row: %v", miss)
+	}
+	tableRow(t, r.stdout, "coeus", "registry")
+	tableRow(t, r.stdout, "", "Aggregated")
+	for _, want := range []string{"Ramping to 3 users at a rate of 100 per second", `All users spawned: {"default": 3} (3 total users)`, "Run time limit set to 1.5s"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+func TestCleanRunExitsZeroAndOnlySummary(t *testing.T) {
+	srv := target(t)
+	src := `import { task, http } from "jsload";
+export const fast = task(() => http.get("/fast"));
+`
+	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "2", "-r", "50", "-t", "1s", "--only-summary", "--print-stats", "200ms")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if n := strings.Count(r.stdout, "# reqs      # fails"); n != 1 {
+		t.Errorf("--only-summary printed %d stats tables", n)
+	}
+	if strings.Contains(r.stdout, "Error report") {
+		t.Errorf("error report without errors:\n%s", r.stdout)
+	}
+}
+
+func TestExitCodeOnError(t *testing.T) {
+	srv := target(t)
+	src := `import { task, http } from "jsload";
+export const missing = task(() => http.get("/nope"));
+`
+	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "1", "-t", "300ms", "--exit-code-on-error", "7")
+	if r.code != 7 {
+		t.Errorf("exit %d, want 7", r.code)
+	}
+}
+
+func TestInvalidInput(t *testing.T) {
+	good := script(t, "import { task } from \"jsload\";\nexport const a = task(() => {});\n")
+	cases := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want []string
+	}{
+		{"syntax error", nil, []string{"run", script(t, "import { task } from \"jsload\";\nexport const a = task(() => {\n  let x = ;\n});\n"), "--headless"}, []string{"main.js:3:11: Unexpected \";\""}},
+		{"throw at import", nil, []string{"run", script(t, "import { task } from \"jsload\";\nthrow new TypeError(\"no config\");\nexport const a = task(() => {});\n"), "--headless"}, []string{"main.js:2:7: TypeError: no config"}},
+		{"no tasks", nil, []string{"run", script(t, "export const x = 1;\n"), "--headless"}, []string{"the script has no tasks"}},
+		{"missing script", nil, []string{"run", "/no/such/script.js", "--headless"}, []string{"script /no/such/script.js not found"}},
+		{"unknown flag", nil, []string{"run", good, "--headless", "--frobnicate"}, []string{"unknown flag: --frobnicate", "Run 'jsload run --help' for usage."}},
+		{"negative users", nil, []string{"run", good, "--headless", "-u", "-3"}, []string{"--users must be 0 or more, got -3", "--help"}},
+		{"bad run time", nil, []string{"run", good, "--headless", "-t", "abc"}, []string{`invalid argument "abc" for "-t, --run-time"`, "is not a duration"}},
+		{"bad spawn rate", nil, []string{"run", good, "--headless", "-r", "0"}, []string{"--spawn-rate must be more than 0"}},
+		{"bad host", nil, []string{"run", good, "--headless", "-H", "localhost:8080"}, []string{`--host "localhost:8080" must start with http:// or https://`}},
+		{"bad env", map[string]string{"JSLOAD_USERS": "many"}, []string{"run", good, "--headless"}, []string{`JSLOAD_USERS="many"`}},
+		{"bad script option", nil, []string{"run", script(t, "import { task } from \"jsload\";\nexport const options = { users: \"lots\" };\nexport const a = task(() => {});\n"), "--headless"}, []string{"options.users in the script"}},
+		{"unknown script option", nil, []string{"run", script(t, "import { task } from \"jsload\";\nexport const options = { userz: 3 };\nexport const a = task(() => {});\n"), "--headless"}, []string{"options.userz in the script: unknown option"}},
+		{"no script", nil, []string{"run", "--headless"}, []string{"run takes exactly one script, got 0 arguments"}},
+		{"not yet built", nil, []string{"run", good, "--headless", "--csv", "x"}, []string{"--csv: CSV output is not available"}},
+		{"web panel", nil, []string{"run", good}, []string{"add --headless"}},
+		{"unknown command", nil, []string{"frob"}, []string{`unknown command "frob"`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := run(t, c.env, nil, c.args...)
+			if r.code != ExitInvalid {
+				t.Errorf("exit %d, want %d\nstderr: %s", r.code, ExitInvalid, r.stderr)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr %q lacks %q", r.stderr, w)
+				}
+			}
+			if strings.Contains(r.stdout, "Aggregated") {
+				t.Errorf("a test ran despite invalid input")
+			}
+		})
+	}
+}
+
+func TestOptionPrecedence(t *testing.T) {
+	p := script(t, "import { task, http } from \"jsload\";\nexport const options = { users: 3, spawnRate: 100, runTime: \"300ms\", headless: true };\nexport const a = task(() => {});\n")
+	r := run(t, nil, nil, "run", p)
+	if !strings.Contains(r.stderr, "Ramping to 3 users at a rate of 100 per second") || r.code != 0 {
+		t.Errorf("script options not applied (exit %d):\n%s", r.code, r.stderr)
+	}
+	r = run(t, map[string]string{"JSLOAD_USERS": "2"}, nil, "run", p)
+	if !strings.Contains(r.stderr, "Ramping to 2 users") {
+		t.Errorf("environment does not win over the script:\n%s", r.stderr)
+	}
+	r = run(t, map[string]string{"JSLOAD_USERS": "2"}, nil, "run", p, "-u", "1")
+	if !strings.Contains(r.stderr, "Ramping to 1 users") {
+		t.Errorf("flags do not win over the environment:\n%s", r.stderr)
+	}
+}
+
+func TestTaskExceptionsAreReportedWithPositions(t *testing.T) {
+	src := `import { task, constant } from "jsload";
+export const options = { waitTime: constant(0.01) };
+export const broken = task(() => {
+  JSON.parse("{nope");
+});
+`
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "2", "-r", "100", "-t", "500ms")
+	if r.code != ExitOnError {
+		t.Errorf("exit %d, want %d", r.code, ExitOnError)
+	}
+	if !regexp.MustCompile(`(?m)^\d+ +\S*main\.js:4:8: SyntaxError: `).MatchString(r.stdout) {
+		t.Errorf("exception table lacks the position:\n%s", r.stdout)
+	}
+	if n := strings.Count(r.stderr, "SyntaxError"); n != 1 {
+		t.Errorf("the exception was logged %d times, want once:\n%s", n, r.stderr)
+	}
+}
+
+func TestMissingHostAndRefusedConnections(t *testing.T) {
+	src := `import { task, http } from "jsload";
+export const a = task(() => http.get("/x"));
+`
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "1", "-t", "300ms")
+	if !strings.Contains(r.stderr, "no host given") || !strings.Contains(r.stdout, "a relative URL needs a host") {
+		t.Errorf("missing host not explained:\nstderr: %s\nstdout: %s", r.stderr, r.stdout)
+	}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	r = run(t, nil, nil, "run", script(t, src+"export const options = { waitTime: () => 0.05 };\n"), "--headless", "-u", "1", "-t", "500ms", "-H", "http://"+addr)
+	if r.code != ExitOnError {
+		t.Errorf("exit %d", r.code)
+	}
+	if row := tableRow(t, r.stdout, "GET", "/x"); !strings.HasSuffix(row[3], "(100.00%)") {
+		t.Errorf("refused requests are not failures: %v", row)
+	}
+	if !strings.Contains(r.stdout, "connection refused") {
+		t.Errorf("error report lacks the reason:\n%s", r.stdout)
+	}
+}
+
+func TestResettingServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			if tc, ok := c.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
+			buf := make([]byte, 1024)
+			_, _ = c.Read(buf)
+			c.Close()
+		}
+	}()
+	src := `import { task, http, constant } from "jsload";
+export const options = { waitTime: constant(0.02) };
+export const a = task(() => http.get("/reset"));
+`
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "2", "-r", "100", "-t", "500ms", "-H", "http://"+l.Addr().String())
+	if r.code != ExitOnError {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	}
+	row := tableRow(t, r.stdout, "GET", "/reset")
+	if !strings.HasSuffix(row[3], "(100.00%)") {
+		t.Errorf("row %v", row)
+	}
+	if !strings.Contains(r.stdout, "connection reset by peer") && !strings.Contains(r.stdout, "server closed connection") {
+		t.Errorf("error report:\n%s", r.stdout)
+	}
+}
+
+func TestInterruptStopsGracefullyThenAtOnce(t *testing.T) {
+	srv := target(t)
+	src := `import { task, http } from "jsload";
+export const slow = task(() => { http.get("/slow"); http.get("/slow"); });
+export function onStop() { console.log("bye from", __VU); }
+`
+	sig := make(chan os.Signal, 2)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		sig <- os.Interrupt
+	}()
+	r := run(t, nil, sig, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "2", "-r", "100", "-s", "5s")
+	if r.code != ExitOK {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "press Ctrl-C again") || strings.Count(r.stderr, "bye from") != 2 {
+		t.Errorf("graceful stop:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stdout, "Response time percentiles") {
+		t.Errorf("no final tables after Ctrl-C:\n%s", r.stdout)
+	}
+	// Running tasks finished: every started /slow request was completed
+	// and recorded (an even count per VU: each task makes two).
+	row := tableRow(t, r.stdout, "GET", "/slow")
+	if row[3] != "0(0.00%)" {
+		t.Errorf("graceful stop recorded failures: %v", row)
+	}
+
+	// A runaway loop with a long stop timeout: the second Ctrl-C ends it.
+	loop := `import { task } from "jsload";
+export const spin = task(() => { while (true) {} });
+`
+	sig2 := make(chan os.Signal, 2)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		sig2 <- os.Interrupt
+		time.Sleep(300 * time.Millisecond)
+		sig2 <- os.Interrupt
+	}()
+	r = run(t, nil, sig2, "run", script(t, loop), "--headless", "-u", "2", "-r", "100", "-s", "1h")
+	if !strings.Contains(r.stderr, "stopping at once") || !strings.Contains(r.stdout, "Aggregated") {
+		t.Errorf("second Ctrl-C:\nstderr: %s\nstdout: %s", r.stderr, r.stdout)
+	}
+	if r.code != ExitOK {
+		t.Errorf("interrupted loops are not errors; exit %d", r.code)
+	}
+}
+
+func TestStopTimeoutInterruptsRunawayTasks(t *testing.T) {
+	src := `import { task, sleep } from "jsload";
+export const spin = task(1, () => { while (true) {} });
+export const nap = task(1, () => { sleep(3600); });
+`
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "4", "-r", "100", "-t", "300ms", "-s", "200ms")
+	if r.code != ExitOK {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.stderr, r.stdout)
+	}
+}
+
+func TestUserClassesAreDistributedByWeight(t *testing.T) {
+	srv := target(t)
+	src := `import { HttpUser, User, task, constant } from "jsload";
+export class Reader extends HttpUser {
+  static weight = 3;
+  waitTime = constant(0.05);
+  @task read() { this.client.get("/fast", { name: "read" }); }
+}
+export class Writer extends HttpUser {
+  waitTime = constant(0.05);
+  @task write() { this.client.get("/fast", { name: "write" }); }
+}
+export class Admin extends User {
+  static fixedCount = 1;
+  @task(2) admin() {}
+}
+`
+	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "9", "-r", "1000", "-t", "500ms")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, `All users spawned: {"Admin": 1, "Reader": 6, "Writer": 2} (9 total users)`) {
+		t.Errorf("distribution:\n%s", r.stderr)
+	}
+	tableRow(t, r.stdout, "GET", "read")
+	tableRow(t, r.stdout, "GET", "write")
+}
+
+func TestSetupTeardownAndFailingSetup(t *testing.T) {
+	src := `import { task } from "jsload";
+export function setup() { return { n: 41 }; }
+export const a = task((d) => { if (d.n !== 41) throw new Error("no data"); });
+export function teardown(d) { console.log("teardown saw", d.n + 1); }
+`
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "1", "-t", "200ms")
+	if r.code != ExitOK || !strings.Contains(r.stderr, "teardown saw 42") {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	}
+	bad := `import { task } from "jsload";
+export function setup() { throw new Error("database down"); }
+export const a = task(() => {});
+`
+	r = run(t, nil, nil, "run", script(t, bad), "--headless", "-u", "1", "-t", "200ms")
+	if r.code != ExitOnError || !strings.Contains(r.stderr, "setup() failed:") || !strings.Contains(r.stderr, "main.js:2:33: Error: database down") {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+func TestInspect(t *testing.T) {
+	src := `import { HttpUser, task, tag, between } from "jsload";
+export const options = { host: "http://localhost:8080" };
+export class Shopper extends HttpUser {
+  static weight = 3;
+  @task(3) browse() {}
+  @task @tag("checkout") buy() {}
+}
+export class Admin extends HttpUser {
+  static fixedCount = 1;
+  @task audit() {}
+}
+`
+	r := run(t, nil, nil, "inspect", script(t, src))
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"Shopper: weight 3", "Admin: fixed count 1", "browse", "75.0%", "tags: checkout", `host: "http://localhost:8080"`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("inspect lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = run(t, nil, nil, "inspect", "--json", script(t, src))
+	if !strings.Contains(r.stdout, `"fixedCount": 1`) {
+		t.Errorf("inspect --json:\n%s", r.stdout)
+	}
+	r = run(t, nil, nil, "inspect", script(t, "syntax error here"))
+	if r.code != ExitInvalid || !strings.Contains(r.stderr, "main.js:1:8:") {
+		t.Errorf("inspect of a broken script: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	r := run(t, nil, nil, "run", "--help")
+	for _, want := range []string{"--spawn-rate", "--stop-timeout", "JSLOAD_SPAWN_RATE", "--exit-code-on-error"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+	if r := run(t, nil, nil, "--version"); !strings.Contains(r.stdout, "jsload version") {
+		t.Errorf("--version: %q", r.stdout)
+	}
+}
