@@ -248,6 +248,9 @@ func (vu *VU) request(method string, urlV, paramsV goja.Value) goja.Value {
 		Method: method, URL: full, Header: p.header, Body: p.body,
 		Timeout: p.timeout, Redirects: p.redirects,
 	})
+	if res.Canceled {
+		vu.rt.Interrupt(errStopped) // the test is stopping: run no more of this task
+	}
 	r := &response{vu: vu, r: res, method: method, name: name, record: p.record && !res.Canceled}
 	if r.record {
 		if p.catch {

@@ -525,6 +525,9 @@ func (vu *VU) sleep(c goja.FunctionCall) goja.Value {
 	t := time.NewTimer(d)
 	select {
 	case <-vu.ctx.Done():
+		// Interrupt now, so that no statement after sleep() runs before
+		// the context's own interrupt lands.
+		vu.rt.Interrupt(errStopped)
 	case <-t.C:
 	}
 	t.Stop()
