@@ -109,7 +109,6 @@ type Engine struct {
 	running   [][]*handle // per class, in spawn order
 	nextID    int
 	spawnStop context.CancelFunc
-	spawnDone chan struct{}
 	retired   []int // per class: users that stopped themselves, not replaced
 	wg        sync.WaitGroup
 	allDone   chan struct{}
@@ -254,11 +253,7 @@ func (e *Engine) Start(users int, rate float64) {
 		return
 	}
 	if e.spawnStop != nil {
-		e.spawnStop()
-		done := e.spawnDone
-		e.mu.Unlock()
-		<-done
-		e.mu.Lock()
+		e.spawnStop() // under e.mu, so the old spawner launches no one after this
 	}
 	target := Distribute(e.cfg.Classes, users)
 	missing := make([]int, len(target))
@@ -273,9 +268,8 @@ func (e *Engine) Start(users int, rate float64) {
 	order := spawnOrder(missing)
 	ctx, cancel := context.WithCancel(e.rootSoft)
 	e.spawnStop = cancel
-	e.spawnDone = make(chan struct{})
 	e.state = Spawning
-	go e.spawn(ctx, order, rate, e.spawnDone)
+	go e.spawn(ctx, order, rate)
 }
 
 // stopNewestLocked stops n running users of class i, newest first.
@@ -294,8 +288,7 @@ func (e *Engine) stopNewestLocked(i, n int) {
 	e.running[i] = hs
 }
 
-func (e *Engine) spawn(ctx context.Context, order []int, rate float64, done chan struct{}) {
-	defer close(done)
+func (e *Engine) spawn(ctx context.Context, order []int, rate float64) {
 	start := time.Now()
 	for k, class := range order {
 		if rate > 0 && !math.IsInf(rate, 1) {
@@ -310,10 +303,11 @@ func (e *Engine) spawn(ctx context.Context, order []int, rate float64, done chan
 				}
 			}
 		}
-		if ctx.Err() != nil {
+		e.mu.Lock()
+		if ctx.Err() != nil { // checked under e.mu, where Start and Stop cancel it
+			e.mu.Unlock()
 			return
 		}
-		e.mu.Lock()
 		e.launchLocked(class)
 		e.mu.Unlock()
 	}
@@ -335,24 +329,27 @@ func (e *Engine) launchLocked(class int) {
 	e.nextID++
 	h := &handle{class: class, done: make(chan struct{})}
 	h.hard, h.hardCancel = context.WithCancel(e.rootHard)
-	h.soft, h.softCancel = context.WithCancel(h.hard)
-	context.AfterFunc(e.rootSoft, h.softCancel) // a test-wide stop reaches the VU
+	// A test-wide stop reaches the VU through rootSoft. A VU's own hard
+	// cancel is always preceded by its soft cancel.
+	h.soft, h.softCancel = context.WithCancel(e.rootSoft)
 	e.running[class] = append(e.running[class], h)
 	e.wg.Add(1)
 	go e.run(e.nextID, h)
 }
 
+// remove takes h out of the running users. retire counts it as a user that
+// stopped itself, unless a ramp-down had already taken it out.
 func (e *Engine) remove(h *handle, retire bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if retire {
-		e.retired[h.class]++
-		defer e.checkDoneLocked()
-	}
 	hs := e.running[h.class]
 	for i, x := range hs {
 		if x == h {
 			e.running[h.class] = append(hs[:i], hs[i+1:]...)
+			if retire {
+				e.retired[h.class]++
+				e.checkDoneLocked()
+			}
 			return
 		}
 	}
@@ -362,6 +359,7 @@ func (e *Engine) run(id int, h *handle) {
 	defer e.wg.Done()
 	defer close(h.done)
 	defer h.hardCancel()
+	defer h.softCancel()
 	vu, err := e.cfg.Factory.NewVU(id, h.class)
 	if err != nil {
 		e.remove(h, false)

@@ -1,0 +1,280 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jsload/jsload/internal/engine"
+)
+
+// guard bounds every wait in these tests. It only turns a hang into a
+// failure; no test depends on how fast anything happens.
+const guard = 5 * time.Second
+
+// fakeVU is a VU that counts its calls and checks that the engine calls
+// them in the documented order: OnStart once, RunTask and WaitTime in turn,
+// OnStop once, Close once.
+type fakeVU struct {
+	f         *fakeFactory
+	id, class int
+
+	phase   atomic.Int32 // 0 new, 1 started, 2 stopped, 3 closed
+	busy    atomic.Int32 // > 0 while a method runs: calls must not overlap
+	starts  atomic.Int64
+	tasks   atomic.Int64 // RunTask calls begun
+	done    atomic.Int64 // RunTask calls returned
+	waits   atomic.Int64
+	stops   atomic.Int64
+	closes  atomic.Int64
+	lastArg atomic.Int64 // the last lastTask passed to WaitTime
+}
+
+func (v *fakeVU) enter(method string, want ...int32) {
+	if v.busy.Add(1) != 1 {
+		v.f.violation("vu %d: %s overlaps another call", v.id, method)
+	}
+	p := v.phase.Load()
+	for _, w := range want {
+		if p == w {
+			return
+		}
+	}
+	v.f.violation("vu %d: %s called in phase %d", v.id, method, p)
+}
+
+func (v *fakeVU) leave() { v.busy.Add(-1) }
+
+func (v *fakeVU) OnStart(ctx context.Context) {
+	v.enter("OnStart", 0)
+	defer v.leave()
+	v.phase.Store(1)
+	v.starts.Add(1)
+	if v.f.onStart != nil {
+		v.f.onStart(ctx, v)
+	}
+}
+
+func (v *fakeVU) RunTask(ctx context.Context) error {
+	v.enter("RunTask", 1)
+	defer v.leave()
+	v.tasks.Add(1)
+	defer v.done.Add(1)
+	if v.f.task != nil {
+		return v.f.task(ctx, v)
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (v *fakeVU) WaitTime(last time.Duration) time.Duration {
+	v.enter("WaitTime", 1)
+	defer v.leave()
+	v.waits.Add(1)
+	v.lastArg.Store(int64(last))
+	if v.f.wait != nil {
+		return v.f.wait(v, last)
+	}
+	return 0
+}
+
+func (v *fakeVU) OnStop(ctx context.Context) {
+	v.enter("OnStop", 1)
+	defer v.leave()
+	v.phase.Store(2)
+	v.stops.Add(1)
+	v.f.stopped.Add(1)
+	if v.f.onStop != nil {
+		v.f.onStop(ctx, v)
+	}
+}
+
+func (v *fakeVU) Close() {
+	v.enter("Close", 2)
+	defer v.leave()
+	v.phase.Store(3)
+	v.closes.Add(1)
+	v.f.closed.Add(1)
+}
+
+var _ engine.VU = (*fakeVU)(nil)
+
+// fakeFactory makes fakeVUs. Its hooks are set before the engine starts
+// and never changed; nil hooks give the default behaviour: RunTask blocks
+// until its context is canceled and WaitTime is zero.
+type fakeFactory struct {
+	newErr  func(id, class int) error
+	onStart func(ctx context.Context, v *fakeVU)
+	task    func(ctx context.Context, v *fakeVU) error
+	wait    func(v *fakeVU, last time.Duration) time.Duration
+	onStop  func(ctx context.Context, v *fakeVU)
+	// onNew runs inside NewVU before the VU is made.
+	onNew func(id, class int)
+
+	calls   atomic.Int64 // NewVU calls
+	created atomic.Int64 // NewVU successes
+	stopped atomic.Int64 // OnStop calls
+	closed  atomic.Int64 // Close calls
+
+	mu         sync.Mutex
+	vus        map[int]*fakeVU
+	ids        []int
+	violations []string
+}
+
+func (f *fakeFactory) NewVU(id, class int) (engine.VU, error) {
+	f.calls.Add(1)
+	if f.onNew != nil {
+		f.onNew(id, class)
+	}
+	f.mu.Lock()
+	f.ids = append(f.ids, id)
+	f.mu.Unlock()
+	if f.newErr != nil {
+		if err := f.newErr(id, class); err != nil {
+			return nil, err
+		}
+	}
+	v := &fakeVU{f: f, id: id, class: class}
+	f.mu.Lock()
+	if f.vus == nil {
+		f.vus = map[int]*fakeVU{}
+	}
+	if f.vus[id] != nil {
+		f.violations = append(f.violations, fmt.Sprintf("id %d made twice", id))
+	}
+	f.vus[id] = v
+	f.mu.Unlock()
+	f.created.Add(1)
+	return v, nil
+}
+
+func (f *fakeFactory) violation(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.violations = append(f.violations, fmt.Sprintf(format, args...))
+}
+
+// all returns the VUs made so far, by id.
+func (f *fakeFactory) all() []*fakeVU {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]*fakeVU, 0, len(f.vus))
+	for _, v := range f.vus {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+func (f *fakeFactory) vu(id int) *fakeVU {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.vus[id]
+}
+
+// idsSeen returns the ids NewVU was called with, sorted.
+func (f *fakeFactory) idsSeen() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := append([]int(nil), f.ids...)
+	sort.Ints(out)
+	return out
+}
+
+// perClass counts the VUs made per class index.
+func (f *fakeFactory) perClass(n int) []int {
+	out := make([]int, n)
+	for _, v := range f.all() {
+		out[v.class]++
+	}
+	return out
+}
+
+// check fails the test on any call-order violation seen so far.
+func (f *fakeFactory) check(t *testing.T) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, v := range f.violations {
+		t.Error(v)
+	}
+}
+
+// spawned collects OnSpawned calls.
+type spawned chan map[string]int
+
+func (s spawned) hook(counts map[string]int) { s <- counts }
+
+// next waits for the next OnSpawned call.
+func (s spawned) next(t *testing.T) map[string]int {
+	t.Helper()
+	select {
+	case m := <-s:
+		return m
+	case <-time.After(guard):
+		t.Fatal("OnSpawned not called")
+		return nil
+	}
+}
+
+// newEngine makes an engine for f and stops it when the test ends, then
+// checks the VUs' call order.
+func newEngine(t *testing.T, f *fakeFactory, cfg engine.Config) *engine.Engine {
+	t.Helper()
+	cfg.Factory = f
+	if cfg.Classes == nil {
+		cfg.Classes = []engine.Class{{Name: "A", Weight: 1}}
+	}
+	e := engine.New(cfg)
+	t.Cleanup(func() {
+		e.Kill()
+		stopWithin(t, e, context.Background())
+		f.check(t)
+	})
+	return e
+}
+
+// stopWithin calls e.Stop(ctx) and fails if it does not return in time.
+func stopWithin(t *testing.T, e *engine.Engine, ctx context.Context) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		e.Stop(ctx)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(guard):
+		t.Fatal("Stop did not return")
+	}
+}
+
+// eventually fails the test if cond does not become true in time.
+func eventually(t *testing.T, cond func() bool, format string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(guard)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: "+format, args...)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// recv waits for a value on ch.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(guard):
+		t.Fatalf("timed out waiting for %s", what)
+		var zero T
+		return zero
+	}
+}
