@@ -668,3 +668,41 @@ export const t = task(() => { globalThis.s = http.get("/status/201").status; });
 		t.Errorf("jsload/http default import failed")
 	}
 }
+
+func testEnvB() *Env { return testEnv("http://127.0.0.1:1") }
+
+func TestRequestTimeoutIsAFailure(t *testing.T) {
+	srv := server(t)
+	env := testEnv(srv.URL)
+	runOnce(t, env, "import { task, http } from \"jsload\";\nexport const t = task(() => { http.get(\"/slow\", { timeout: 0.05 }); http.get(\"/slow\", { timeout: 0.05 }); });\n")
+	snap := env.Registry.Snapshot(time.Now())
+	if r := rowOf(t, snap, "GET", "/slow"); r.Requests != 2 || r.Failures != 2 {
+		t.Errorf("row = %+v", r)
+	}
+	if len(snap.Failures) != 1 || snap.Failures[0].Error != "timeout after 50ms" || snap.Failures[0].Count != 2 {
+		t.Errorf("failures = %+v", snap.Failures)
+	}
+}
+
+func TestBadParamsThrowClearly(t *testing.T) {
+	env := testEnv("http://127.0.0.1:1")
+	s := load(t, "main.js", "import { task, http } from \"jsload\";\nexport const t = task(() => http.get(\"/x\", { tiemout: 1 }));\n")
+	vu := newVU(t, s, env, 1, 0)
+	_ = vu.RunTask(context.Background())
+	snap := env.Registry.Snapshot(time.Now())
+	if len(snap.Exceptions) != 1 || !strings.Contains(snap.Exceptions[0].Message, `unknown request param "tiemout"`) {
+		t.Errorf("exceptions = %+v", snap.Exceptions)
+	}
+}
+
+func TestConstructorErrorsAreFoundAtLoad(t *testing.T) {
+	path := writeScript(t, "main.js", "import { HttpUser, task } from \"jsload\";\nexport class U extends HttpUser {\n  constructor() { super(); throw new Error(\"no config\"); }\n  @task t() {}\n}\n")
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), "main.js:3:34: Error: no config") {
+		t.Errorf("Load error = %v", err)
+	}
+	path = writeScript(t, "main.js", "import { HttpUser, task } from \"jsload\";\nexport class U extends HttpUser {\n  waitTime = \"soon\";\n  @task t() {}\n}\n")
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "waitTime must be between(a, b)") {
+		t.Errorf("Load error = %v", err)
+	}
+}

@@ -100,6 +100,19 @@ func Load(path string) (*Script, error) {
 	if err := s.inspect(probe); err != nil {
 		return nil, err
 	}
+	// Make one user of each class now, so that a constructor or a bad
+	// waitTime is reported before the test starts.
+	for i := range s.Classes {
+		vu, err := s.newVU(probe.env, 0)
+		if err != nil {
+			return nil, err
+		}
+		err = vu.Bind(i)
+		vu.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 

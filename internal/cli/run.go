@@ -149,7 +149,6 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run) error 
 		Host:     cfg.Host,
 		Registry: reg,
 		Out:      st.Stderr,
-		Vars:     envVars(st),
 		OnHostMissing: sync.OnceFunc(func() {
 			log.Errorf("%s", js.ErrNoHost)
 		}),
@@ -262,8 +261,13 @@ wait:
 		}
 	}
 	final := printFinal(st.Stdout, reg, users, cfg)
+	code := ExitOK
 	if final.HasErrors() {
-		return exitError{cfg.ExitCodeOnError}
+		code = cfg.ExitCodeOnError
+	}
+	log.Infof("Shutting down (exit code %d)", code)
+	if code != ExitOK {
+		return exitError{code}
 	}
 	return nil
 }
@@ -273,10 +277,6 @@ func printFinal(w io.Writer, reg *stats.Registry, users int, cfg *config.Run) *s
 	s.Users = users
 	console.PrintSummary(w, s)
 	return s
-}
-
-func envVars(st *State) map[string]string {
-	return nil // the process environment
 }
 
 func formatCounts(m map[string]int) string {
