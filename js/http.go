@@ -255,8 +255,13 @@ func (vu *VU) request(method string, urlV, paramsV goja.Value) goja.Value {
 	if r.record {
 		if p.catch {
 			vu.pending = append(vu.pending, r)
+		} else if e := defaultError(res); e != "" {
+			r.report(e)
+			if n := len(vu.frames); n > 0 && vu.frames[n-1].abort {
+				vu.raise(&signal{kind: sigAbort}) // abortOnFailure: end this task now
+			}
 		} else {
-			r.report(defaultError(res))
+			r.report("")
 		}
 	}
 	return rt.NewDynamicObject(r)

@@ -88,7 +88,7 @@ export function setup() { return 1; }
 	if len(s.Classes) != 1 || s.Classes[0].Name != DefaultClass {
 		t.Fatalf("classes = %+v", s.Classes)
 	}
-	got := fmt.Sprint(s.Classes[0].Tasks)
+	got := fmtTasks(s.Classes[0].Tasks)
 	if want := "[{a 3 []} {b 1 [x y]} {c 0 []}]"; got != want {
 		t.Errorf("tasks = %s, want %s", got, want)
 	}
@@ -134,7 +134,7 @@ export class Admin extends User {
 	if sh.Weight != 3 || sh.FixedCount != 0 || !sh.HTTP {
 		t.Errorf("Shopper = %+v", sh)
 	}
-	if got, want := fmt.Sprint(sh.Tasks), "[{browse 3 []} {buy 1 [checkout]} {overridden 5 []} {inherited 2 []}]"; got != want {
+	if got, want := fmtTasks(sh.Tasks), "[{browse 3 []} {buy 1 [checkout]} {overridden 5 []} {inherited 2 []}]"; got != want {
 		t.Errorf("Shopper tasks = %s, want %s", got, want)
 	}
 	ad := byName["Admin"]
@@ -705,4 +705,13 @@ func TestConstructorErrorsAreFoundAtLoad(t *testing.T) {
 	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "waitTime must be between(a, b)") {
 		t.Errorf("Load error = %v", err)
 	}
+}
+
+// fmtTasks renders tasks as [{name weight [tags]} ...].
+func fmtTasks(ts []TaskInfo) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = fmt.Sprintf("{%s %d %v}", t.Name, t.Weight, t.Tags)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }

@@ -1,11 +1,16 @@
 // The JavaScript half of the "jsload" module. It runs once in every runtime
 // and receives the Go half as `native`. It must stay small: the hot paths
-// (http, sleep, events) are Go functions.
+// (http, sleep, events, picking and calling tasks) are in Go; this file holds
+// the classes users extend, the decorators, and describe(), which turns a
+// script's exports into the plain description Go schedules from.
 (function (native) {
   "use strict";
 
-  const TASK = "__jsloadTask"; // marks a task descriptor or a task method
+  const TASK = "__jsloadTask"; // marks a task descriptor, or a method's task data
   const WAIT = "__jsloadWait"; // marks a wait-time function built here
+  const FIELDS = "__jsloadFields"; // field tasks recorded by decorators
+  const META = Symbol.metadata || Symbol.for("Symbol.metadata");
+  const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 
   function checkWeight(w, where) {
     if (typeof w !== "number" || !Number.isInteger(w) || w < 0) {
@@ -14,71 +19,128 @@
     return w;
   }
 
-  function markMethod(fn, weight) {
-    if (typeof fn !== "function") {
-      throw new TypeError("@task can only decorate methods");
+  // mark returns the task data of a method, creating it.
+  function mark(fn) {
+    if (!hasOwn(fn, TASK)) {
+      Object.defineProperty(fn, TASK, { value: { weight: 1, tags: [], decorated: false, transitions: [], initial: false } });
     }
-    const m = fn[TASK] || (fn[TASK] = { weight: 1, tags: [] });
-    m.weight = weight;
-    m.decorated = true;
-    return fn;
+    return fn[TASK];
   }
 
-  // decorate handles both decorator protocols: the standard one
-  // (method, context) and TypeScript's experimental (proto, key, descriptor).
-  function decorate(a, b, c, apply) {
-    if (typeof a === "function" && b && typeof b === "object" && "kind" in b) {
-      if (b.kind !== "method") {
-        throw new TypeError("@task and @tag decorate methods, not a " + b.kind);
+  // fieldMarks returns the own field-task records of a decorator target:
+  // the standard protocol's metadata object or TypeScript's prototype.
+  function fieldMarks(holder) {
+    if (!hasOwn(holder, FIELDS)) {
+      Object.defineProperty(holder, FIELDS, { value: Object.create(holder[FIELDS] || null), writable: true });
+    }
+    return holder[FIELDS];
+  }
+
+  // decorate applies a decorator to a method or a field under both
+  // protocols: the standard one (value, context) and TypeScript's
+  // experimental one (prototype, key, descriptor). apply gets the task data
+  // to change.
+  function decorate(what, a, b, c, apply) {
+    if (b && typeof b === "object" && "kind" in b) {
+      if (b.kind === "method" && typeof a === "function") {
+        apply(mark(a));
+        return a;
       }
-      apply(a);
-      return a;
+      if (b.kind === "field") {
+        const marks = fieldMarks(b.metadata);
+        const m = marks[b.name] || (marks[b.name] = { weight: 1, tags: [], decorated: false, transitions: [], initial: false, isStatic: !!b.static });
+        apply(m);
+        return undefined;
+      }
+      throw new TypeError(what + " decorates methods and fields, not a " + b.kind);
     }
-    if (a && typeof b === "string" && c && typeof c.value === "function") {
-      apply(c.value);
-      return c;
+    if (a && typeof b === "string") {
+      if (c && typeof c.value === "function") {
+        apply(mark(c.value));
+        return c;
+      }
+      // TypeScript passes the class for static fields, the prototype for others.
+      const marks = fieldMarks(a);
+      const m = marks[b] || (marks[b] = { weight: 1, tags: [], decorated: false, transitions: [], initial: false, isStatic: typeof a === "function" });
+      apply(m);
+      return undefined;
     }
-    throw new TypeError("@task and @tag decorate class methods");
+    throw new TypeError(what + " decorates class methods and fields");
   }
 
   function taskDescriptor(fn, weight, opts) {
     if (typeof fn !== "function") {
-      throw new TypeError("task(weight, fn): fn must be a function, got " + typeof fn);
+      throw new TypeError("task(weight, fn): fn must be a function or a TaskSet class, got " + typeof fn);
     }
     const tags = opts && opts.tags ? Array.from(opts.tags, String) : [];
     return Object.freeze({ [TASK]: true, fn: fn, weight: weight, tags: Object.freeze(tags) });
   }
 
-  // task(fn), task(weight, fn), task(weight, fn, {tags}) define exported tasks;
-  // @task and @task(weight) mark class methods.
+  // task(fn), task(weight, fn), task(weight, fn, {tags}) define tasks (fn
+  // may be a TaskSet class); @task and @task(weight) mark class methods and
+  // fields.
   function task(a, b, c) {
     if (typeof a === "number") {
       checkWeight(a, "task");
       if (typeof b === "function") return taskDescriptor(b, a, c);
       if (b === undefined) {
         return function (x, y, z) {
-          return decorate(x, y, z, (fn) => markMethod(fn, a));
+          return decorate("@task", x, y, z, (m) => {
+            m.weight = a;
+            m.decorated = true;
+          });
         };
       }
-      throw new TypeError("task(weight, fn): fn must be a function, got " + typeof b);
+      throw new TypeError("task(weight, fn): fn must be a function or a TaskSet class, got " + typeof b);
     }
-    if (typeof a === "function") {
-      if (b && typeof b === "object" && "kind" in b) return decorate(a, b, c, (fn) => markMethod(fn, 1));
+    const isContext = (b && typeof b === "object" && "kind" in b) || typeof b === "string";
+    if (typeof a === "function" && !isContext) {
       return taskDescriptor(a, 1, b);
     }
-    if (a && typeof b === "string") return decorate(a, b, c, (fn) => markMethod(fn, 1));
+    if (isContext || (a && typeof b === "string")) {
+      return decorate("@task", a, b, c, (m) => {
+        m.decorated = true;
+      });
+    }
     throw new TypeError("task: expected task(fn), task(weight, fn) or @task on a method");
   }
 
-  // tag("a", "b") labels a class task method (use with @task).
+  // tag("a", "b") labels a task (use with @task).
   function tag(...names) {
     if (names.length === 0) throw new TypeError("tag: give at least one tag name");
     return function (x, y, z) {
-      return decorate(x, y, z, (fn) => {
-        const m = fn[TASK] || (fn[TASK] = { weight: 1, tags: [] });
+      return decorate("@tag", x, y, z, (m) => {
         m.tags = m.tags.concat(names.map(String));
       });
     };
+  }
+
+  // transition("name", weight) declares a Markov successor of a task.
+  function transition(to, weight) {
+    if (typeof to !== "string" || to === "") throw new TypeError("transition(name, weight): name must be a task's name");
+    const w = weight === undefined ? 1 : checkWeight(weight, "transition");
+    return function (x, y, z) {
+      return decorate("@transition", x, y, z, (m) => {
+        m.transitions.push({ to: to, weight: w });
+      });
+    };
+  }
+
+  // transitions({ a: 2, b: 1 }) declares several successors at once.
+  function transitions(map) {
+    const ds = Object.keys(map || {}).map((k) => transition(k, map[k]));
+    return function (x, y, z) {
+      let r;
+      for (const d of ds) r = d(x, y, z);
+      return r;
+    };
+  }
+
+  // @initial marks where a Markov walk starts (default: the first task).
+  function initial(x, y, z) {
+    return decorate("@initial", x, y, z, (m) => {
+      m.initial = true;
+    });
   }
 
   function seconds(v, what) {
@@ -122,58 +184,285 @@
     }
   }
 
-  // describe lists the user classes and exported tasks of a script's exports.
-  function describe(exp) {
-    const classes = [];
-    const tasks = [];
-    for (const key of Object.keys(exp)) {
-      const v = exp[key];
-      if (typeof v === "function" && v.prototype instanceof User) {
-        classes.push(describeClass(key === "default" && v.name ? v.name : key, key, v));
-      } else if (v && typeof v === "object" && v[TASK] === true) {
-        tasks.push({ name: key, weight: v.weight, tags: v.tags.slice() });
+  // A TaskSet groups tasks; a user (or another task set) lists it as a task.
+  // While it runs, the user picks tasks from it until it calls interrupt().
+  class TaskSet {
+    constructor() {
+      const p = native.pending;
+      if (p) {
+        this.user = p.user;
+        this.parent = p.parent;
+        this.client = native.http;
       }
     }
-    return { classes: classes, tasks: tasks };
+    // interrupt() returns to the parent: at once (reschedule, the default)
+    // or after the parent's wait time (interrupt(false)).
+    interrupt(reschedule) {
+      native.interrupt(this, reschedule === undefined ? true : !!reschedule);
+    }
+  }
+  class SequentialTaskSet extends TaskSet {}
+  class MarkovTaskSet extends TaskSet {}
+  const bases = new Set([User.prototype, HttpUser.prototype, TaskSet.prototype, SequentialTaskSet.prototype, MarkovTaskSet.prototype, Object.prototype]);
+
+  const isSetClass = (v) => typeof v === "function" && v.prototype instanceof TaskSet;
+
+  // taskSet({ ...tasks, onStart, onStop, waitTime }) makes a TaskSet class
+  // from an object: task(...) entries are its tasks. Pass { sequential: true }
+  // as the second argument for a SequentialTaskSet.
+  function taskSet(spec, opts) {
+    if (!spec || typeof spec !== "object") throw new TypeError("taskSet(spec): spec must be an object of tasks");
+    const Base = opts && opts.sequential ? SequentialTaskSet : TaskSet;
+    const C = class extends Base {};
+    Object.defineProperty(C, "name", { value: (opts && opts.name) || "taskSet" });
+    const list = [];
+    for (const k of Object.keys(spec)) {
+      const v = spec[k];
+      if (v && typeof v === "object" && v[TASK] === true) {
+        list.push(Object.freeze({ [TASK]: true, fn: v.fn, weight: v.weight, tags: v.tags, name: k }));
+      } else if (k === "waitTime" || k === "wait_time") {
+        C.prototype.waitTime = v;
+      } else if (typeof v === "function") {
+        C.prototype[k] = v; // onStart, onStop, helpers
+      } else {
+        C.prototype[k] = v;
+      }
+    }
+    C.tasks = list;
+    return C;
   }
 
-  function describeClass(name, key, cls) {
-    const tasks = [];
-    const seen = new Set(["constructor"]);
-    for (let p = cls.prototype; p && p !== User.prototype && p !== HttpUser.prototype; p = Object.getPrototypeOf(p)) {
-      for (const k of Object.getOwnPropertyNames(p)) {
-        if (seen.has(k)) continue;
-        seen.add(k);
-        const d = Object.getOwnPropertyDescriptor(p, k);
-        const m = d && typeof d.value === "function" ? d.value[TASK] : undefined;
-        if (m && m.decorated) tasks.push({ name: k, weight: m.weight, tags: m.tags.slice() });
-      }
-    }
-    const num = (v, what, dflt) => {
+  // sequence(a, b, c) makes a SequentialTaskSet running a, b, c in order,
+  // round after round; items may be functions, task(...) or TaskSet classes.
+  function sequence(...items) {
+    if (items.length === 0) throw new TypeError("sequence(...tasks): give at least one task");
+    const C = class extends SequentialTaskSet {};
+    Object.defineProperty(C, "name", { value: "sequence" });
+    C.tasks = items;
+    return C;
+  }
+
+  // Control from a task. Each ends the current task at once; none can be
+  // caught by the script's try/catch.
+  function rescheduleTask() {
+    native.control("reschedule");
+  }
+  function stopUser() {
+    native.control("stopUser");
+  }
+
+  // describe turns a script's exports into the description Go runs from:
+  // user classes (each with a root task set) and every task set they reach.
+  function describe(exp) {
+    const sets = [];
+    const ctors = [];
+    const ids = new Map();
+    const classes = [];
+    const exported = [];
+
+    const num = (owner, v, what, dflt) => {
       if (v === undefined || v === null) return dflt;
       if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-        throw new TypeError("user class " + name + ": static " + what + " must be a whole number >= 0, got " + String(v));
+        throw new TypeError(owner + ": static " + what + " must be a whole number >= 0, got " + String(v));
       }
       return v;
     };
-    return {
-      name: name,
-      key: key,
-      weight: num(cls.weight, "weight", 1),
-      fixedCount: num(cls.fixedCount, "fixedCount", 0),
-      host: typeof cls.host === "string" ? cls.host : "",
-      http: cls.prototype instanceof HttpUser,
-      tasks: tasks,
-    };
+
+    // entry classifies one task's value: a function, a TaskSet class, or a
+    // task(...) descriptor around either.
+    function entry(owner, name, v, m, src) {
+      let weight = m ? m.weight : 1;
+      let tags = m ? m.tags.slice() : [];
+      if (v && typeof v === "object" && v[TASK] === true) {
+        if (!m || !m.decorated) weight = v.weight;
+        tags = tags.concat(v.tags);
+        if (v.name && src.kind !== "field") name = v.name;
+        v = v.fn;
+      }
+      const t = { name: name, weight: weight, tags: tags, set: -1, transitions: m ? m.transitions.slice() : [], initial: !!(m && m.initial), src: src };
+      if (isSetClass(v)) {
+        t.set = setOf(v);
+      } else if (typeof v !== "function") {
+        throw new TypeError(owner + ": task " + name + " must be a function or a TaskSet class, got " + (v === null ? "null" : typeof v));
+      }
+      return t;
+    }
+
+    // tasksOf lists a class's tasks: decorated methods (child first, in
+    // declaration order), decorated fields, then static tasks = [...].
+    function tasksOf(owner, cls) {
+      const out = [];
+      const seen = new Set(["constructor"]);
+      for (let p = cls.prototype; p && !bases.has(p); p = Object.getPrototypeOf(p)) {
+        for (const k of Object.getOwnPropertyNames(p)) {
+          if (seen.has(k)) continue;
+          seen.add(k);
+          const d = Object.getOwnPropertyDescriptor(p, k);
+          if (!d || typeof d.value !== "function" || !hasOwn(d.value, TASK)) continue;
+          const m = d.value[TASK];
+          if (m.decorated || m.transitions.length > 0) out.push(entry(owner, k, d.value, m, { kind: "method", key: k }));
+        }
+      }
+      const marks = [];
+      const md = cls[META];
+      if (md && md[FIELDS]) marks.push(md[FIELDS]);
+      if (cls.prototype[FIELDS]) marks.push(cls.prototype[FIELDS]);
+      if (hasOwn(cls, FIELDS) || cls[FIELDS]) marks.push(cls[FIELDS]);
+      let inst;
+      for (const fm of marks) {
+        for (const k in fm) {
+          if (seen.has(k)) continue;
+          seen.add(k);
+          const m = fm[k];
+          if (!m.decorated && m.transitions.length === 0) continue;
+          let v;
+          if (m.isStatic) {
+            v = cls[k];
+          } else {
+            if (inst === undefined) inst = construct(cls, null);
+            v = inst[k];
+          }
+          out.push(entry(owner, k, v, m, { kind: m.isStatic ? "static-field" : "field", key: k }));
+        }
+      }
+      if (cls.tasks !== undefined) {
+        if (!Array.isArray(cls.tasks)) throw new TypeError(owner + ": static tasks must be an array of functions, task(weight, fn) or TaskSet classes");
+        cls.tasks.forEach((v, i) => {
+          const base = v && typeof v === "object" && v[TASK] === true ? v.fn : v;
+          const name = (v && v.name) || (base && base.name) || "tasks[" + i + "]";
+          out.push(entry(owner, name, v, null, { kind: "list", index: i }));
+        });
+      }
+      return out;
+    }
+
+    function kindOf(cls) {
+      if (cls.prototype instanceof MarkovTaskSet) return "markov";
+      if (cls.prototype instanceof SequentialTaskSet) return "sequential";
+      return "random";
+    }
+
+    function addSet(name, kind, ctor, fill) {
+      const id = sets.length;
+      const s = { id: id, name: name, kind: kind, tasks: [], initial: 0, abortOnFailure: null };
+      sets.push(s);
+      ctors.push(ctor);
+      if (ctor) ids.set(ctor, id);
+      s.tasks = fill();
+      if (ctor && typeof ctor.abortOnFailure === "boolean") s.abortOnFailure = ctor.abortOnFailure;
+      checkSet(s);
+      return id;
+    }
+
+    function setOf(cls) {
+      if (ids.has(cls)) return ids.get(cls);
+      const name = cls.name || "TaskSet";
+      return addSet(name, kindOf(cls), cls, () => tasksOf("task set " + name, cls));
+    }
+
+    function checkSet(s) {
+      if (s.tasks.length === 0) {
+        throw new TypeError("task set " + s.name + " has no tasks: mark methods with @task, or list them in static tasks = [...]");
+      }
+      if (s.kind === "markov") {
+        const names = new Map(s.tasks.map((t, i) => [t.name, i]));
+        s.tasks.forEach((t, i) => {
+          if (t.transitions.length === 0) {
+            throw new TypeError("Markov task set " + s.name + ": task " + t.name + " has no @transition (a task may transition to itself)");
+          }
+          for (const tr of t.transitions) {
+            if (!names.has(tr.to)) throw new TypeError("Markov task set " + s.name + ": task " + t.name + " has a transition to " + tr.to + ", which is not a task of the set");
+          }
+          if (!t.transitions.some((tr) => tr.weight > 0)) throw new TypeError("Markov task set " + s.name + ": every transition of " + t.name + " has weight 0");
+          if (t.initial) s.initial = i;
+        });
+      } else if (!s.tasks.some((t) => t.weight > 0)) {
+        throw new TypeError(s.name + ": every task has weight 0");
+      }
+    }
+
+    for (const key of Object.keys(exp)) {
+      const v = exp[key];
+      if (typeof v === "function" && v.prototype instanceof User) {
+        const name = key === "default" && v.name ? v.name : key;
+        const owner = "user class " + name;
+        const root = addSet(name, "random", null, () => {
+          const ts = tasksOf(owner, v);
+          if (ts.length === 0) throw new TypeError(owner + " has no tasks: mark methods with @task or @task(weight)");
+          return ts;
+        });
+        if (typeof v.abortOnFailure === "boolean") sets[root].abortOnFailure = v.abortOnFailure;
+        classes.push({
+          name: name,
+          key: key,
+          weight: num(owner, v.weight, "weight", 1),
+          fixedCount: num(owner, v.fixedCount, "fixedCount", 0),
+          host: typeof v.host === "string" ? v.host : "",
+          http: v.prototype instanceof HttpUser,
+          root: root,
+        });
+      } else if (v && typeof v === "object" && v[TASK] === true) {
+        exported.push([key, v]);
+      }
+    }
+    if (classes.length > 0 && exported.length > 0) {
+      throw new TypeError("the script exports both user classes (" + classes[0].name + ") and task functions (" + exported[0][0] + "): use one style");
+    }
+    if (exported.length > 0) {
+      const root = addSet("default", "random", null, () => exported.map(([k, v]) => entry("exported task " + k, k, v, null, { kind: "export", key: k })));
+      const opts = exp.options;
+      if (opts && typeof opts.abortOnFailure === "boolean") sets[root].abortOnFailure = opts.abortOnFailure;
+      classes.push({ name: "default", key: "", weight: 1, fixedCount: 0, host: "", http: true, root: root });
+    }
+    native.setCtors = ctors;
+    return { classes: classes, sets: sets };
+  }
+
+  // construct makes an instance of a user or task-set class, with the task
+  // set's context (user, parent) available to its constructor.
+  function construct(cls, pending) {
+    const saved = native.pending;
+    native.pending = pending;
+    try {
+      return new cls();
+    } finally {
+      native.pending = saved;
+    }
+  }
+
+  // resolve returns the function value of a task for a given instance.
+  function resolve(src, holder, cls, exports) {
+    let v;
+    switch (src.kind) {
+      case "method":
+      case "field":
+        v = holder[src.key];
+        break;
+      case "static-field":
+        v = cls[src.key];
+        break;
+      case "list":
+        v = cls.tasks[src.index];
+        break;
+      case "export":
+        v = exports[src.key];
+        break;
+    }
+    if (v && typeof v === "object" && v[TASK] === true) v = v.fn;
+    return v;
   }
 
   native.describe = describe;
+  native.construct = construct;
+  native.resolve = resolve;
   native.waitKey = WAIT;
-  native.taskKey = TASK;
 
   return {
     task: task,
     tag: tag,
+    transition: transition,
+    transitions: transitions,
+    initial: initial,
     between: between,
     constant: constant,
     constantPacing: constantPacing,
@@ -181,6 +470,13 @@
     User: User,
     HttpUser: HttpUser,
     FastHttpUser: HttpUser,
+    TaskSet: TaskSet,
+    SequentialTaskSet: SequentialTaskSet,
+    MarkovTaskSet: MarkovTaskSet,
+    taskSet: taskSet,
+    sequence: sequence,
+    rescheduleTask: rescheduleTask,
+    stopUser: stopUser,
     http: native.http,
     events: native.events,
     sleep: native.sleep,

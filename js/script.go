@@ -29,11 +29,45 @@ var preludeSrc string
 
 var preludeProg = goja.MustCompile("jsload:prelude", preludeSrc, true)
 
-// TaskInfo describes one task of a user class.
+// TaskInfo describes one task of a user class or a task set.
 type TaskInfo struct {
-	Name   string   `json:"name"`
-	Weight int      `json:"weight"`
-	Tags   []string `json:"tags"`
+	Name        string       `json:"name"`
+	Weight      int          `json:"weight"`
+	Tags        []string     `json:"tags"`
+	Set         int          `json:"set"` // the task set this task enters, or -1 for a function
+	Transitions []Transition `json:"transitions,omitempty"`
+	Src         taskSrc      `json:"src"`
+}
+
+// Transition is a weighted successor of a task in a Markov task set.
+type Transition struct {
+	To     string `json:"to"`
+	Weight int    `json:"weight"`
+}
+
+// taskSrc says where a VU finds a task's function (see resolve in
+// prelude.js).
+type taskSrc struct {
+	Kind  string `json:"kind"`
+	Key   string `json:"key,omitempty"`
+	Index int    `json:"index,omitempty"`
+}
+
+// SetInfo describes a set of tasks: a user class's own tasks (its root
+// set), or a TaskSet class. Kind is "random", "sequential" or "markov".
+type SetInfo struct {
+	ID             int        `json:"id"`
+	Name           string     `json:"name"`
+	Kind           string     `json:"kind"`
+	Tasks          []TaskInfo `json:"tasks"`
+	Initial        int        `json:"initial"` // a Markov walk's first task
+	AbortOnFailure *bool      `json:"abortOnFailure"`
+
+	order []int // sequential: task indexes in run order, weights expanded
+	cum   []int // random: cumulative weights
+	total int
+	succ  [][]int // markov: per task, cumulative transition weights
+	to    [][]int // markov: per task, successor indexes
 }
 
 // ClassInfo describes one user class. Scripts in the exported-tasks style
@@ -45,7 +79,8 @@ type ClassInfo struct {
 	FixedCount int        `json:"fixedCount"`
 	Host       string     `json:"host"`
 	HTTP       bool       `json:"http"`
-	Tasks      []TaskInfo `json:"tasks"`
+	Root       int        `json:"root"`  // index of the class's own task set in Script.Sets
+	Tasks      []TaskInfo `json:"tasks"` // the root set's tasks
 }
 
 // DefaultClass is the name of the user class of exported-tasks scripts.
@@ -55,6 +90,7 @@ const DefaultClass = "default"
 type Script struct {
 	Path    string
 	Classes []ClassInfo
+	Sets    []SetInfo // every task set the classes reach, by ID
 	// Options are the script's exported options, as JSON-like values
 	// (waitTime is kept by the script itself and left out).
 	Options     map[string]any
@@ -147,7 +183,7 @@ func (s *Script) mapPosition(p file.Position) file.Position {
 func (s *Script) inspect(vu *VU) error {
 	var d struct {
 		Classes []ClassInfo `json:"classes"`
-		Tasks   []TaskInfo  `json:"tasks"`
+		Sets    []SetInfo   `json:"sets"`
 	}
 	v, err := vu.call(vu.native.describe, goja.Undefined(), vu.exports)
 	if err != nil {
@@ -160,29 +196,18 @@ func (s *Script) inspect(vu *VU) error {
 	if err := json.Unmarshal([]byte(txt.String()), &d); err != nil {
 		return &ScriptError{File: s.Path, Msg: "reading the script's exports: " + err.Error()}
 	}
-	if len(d.Classes) > 0 && len(d.Tasks) > 0 {
-		return &ScriptError{File: s.Path, Msg: fmt.Sprintf("the script exports both user classes (%s) and task functions (%s): use one style", d.Classes[0].Name, d.Tasks[0].Name)}
-	}
-	switch {
-	case len(d.Classes) > 0:
-		for i := range d.Classes {
-			c := &d.Classes[i]
-			if len(c.Tasks) == 0 {
-				return &ScriptError{File: s.Path, Msg: fmt.Sprintf("user class %s has no tasks: mark methods with @task or @task(weight)", c.Name)}
-			}
-			if positive(c.Tasks) == 0 {
-				return &ScriptError{File: s.Path, Msg: fmt.Sprintf("user class %s: every task has weight 0", c.Name)}
-			}
-		}
-		s.Classes = d.Classes
-	case len(d.Tasks) > 0:
-		if positive(d.Tasks) == 0 {
-			return &ScriptError{File: s.Path, Msg: "every exported task has weight 0"}
-		}
-		s.Classes = []ClassInfo{{Name: DefaultClass, Weight: 1, HTTP: true, Tasks: d.Tasks}}
-	default:
+	if len(d.Classes) == 0 {
 		return &ScriptError{File: s.Path, Msg: "the script has no tasks: export task(fn) / task(weight, fn) functions, or a class extending HttpUser or User with @task methods"}
 	}
+	for i := range d.Sets {
+		if err := d.Sets[i].prepare(); err != nil {
+			return &ScriptError{File: s.Path, Msg: err.Error()}
+		}
+	}
+	for i := range d.Classes {
+		d.Classes[i].Tasks = d.Sets[d.Classes[i].Root].Tasks
+	}
+	s.Classes, s.Sets = d.Classes, d.Sets
 	s.HasSetup = isFunc(vu.exports.Get("setup"))
 	s.HasTeardown = isFunc(vu.exports.Get("teardown"))
 	if ov := vu.exports.Get("options"); ov != nil && !goja.IsUndefined(ov) && !goja.IsNull(ov) {
@@ -201,14 +226,44 @@ func (s *Script) inspect(vu *VU) error {
 	return nil
 }
 
-func positive(ts []TaskInfo) int {
-	n := 0
-	for _, t := range ts {
-		if t.Weight > 0 {
-			n++
+// prepare precomputes what picking a task needs.
+func (st *SetInfo) prepare() error {
+	idx := map[string]int{}
+	for i, t := range st.Tasks {
+		idx[t.Name] = i
+	}
+	switch st.Kind {
+	case "sequential":
+		for i, t := range st.Tasks {
+			for k := 0; k < t.Weight; k++ {
+				st.order = append(st.order, i)
+			}
+		}
+	case "markov":
+		st.succ = make([][]int, len(st.Tasks))
+		st.to = make([][]int, len(st.Tasks))
+		for i, t := range st.Tasks {
+			sum := 0
+			for _, tr := range t.Transitions {
+				j, ok := idx[tr.To]
+				if !ok || tr.Weight <= 0 {
+					continue
+				}
+				sum += tr.Weight
+				st.succ[i] = append(st.succ[i], sum)
+				st.to[i] = append(st.to[i], j)
+			}
+		}
+	default:
+		for _, t := range st.Tasks {
+			st.total += max(t.Weight, 0)
+			st.cum = append(st.cum, st.total)
 		}
 	}
-	return n
+	if st.total == 0 && len(st.order) == 0 && st.Kind != "markov" {
+		return fmt.Errorf("%s: every task has weight 0", st.Name)
+	}
+	return nil
 }
 
 func isFunc(v goja.Value) bool {

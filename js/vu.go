@@ -37,9 +37,11 @@ const (
 
 // natives are the values the prelude hands back to Go.
 type natives struct {
-	describe goja.Callable
-	waitKey  string
-	taskKey  string
+	describe  goja.Callable
+	construct goja.Callable
+	resolve   goja.Callable
+	native    *goja.Object
+	waitKey   string
 }
 
 // VU is one virtual user: a goja runtime with the script evaluated in it,
@@ -60,18 +62,13 @@ type VU struct {
 	module  *goja.Object
 	data    goja.Value // setup() data, or undefined
 
-	class   *ClassInfo
-	this    goja.Value
-	tasks   []goja.Callable
-	names   []string
-	cum     []int // cumulative weights
-	total   int
-	onStart goja.Callable
-	onStop  goja.Callable
-
-	wait         waitKind
-	waitA, waitB time.Duration
-	waitFn       goja.Callable
+	class  *ClassInfo
+	user   goja.Value // the user-class instance, or undefined
+	frames []*frame   // the running task sets, the user's own at the bottom
+	ctors  []goja.Value
+	signal *signal // set by stopUser(), rescheduleTask(), interrupt()
+	noWait bool    // the next wait is skipped (rescheduled)
+	done   bool    // the user stopped itself
 
 	iter    int64
 	ctx     context.Context
@@ -115,6 +112,8 @@ func (s *Script) newVU(env *Env, id int) (*VU, error) {
 	must(native.Set("http", httpObj))
 	must(native.Set("events", vu.newEvents()))
 	must(native.Set("sleep", vu.sleep))
+	must(native.Set("control", vu.control))
+	must(native.Set("interrupt", vu.interruptSet))
 	pre, err := rt.RunProgram(preludeProg)
 	if err != nil {
 		return nil, fmt.Errorf("starting the jsload module: %w", err)
@@ -125,9 +124,11 @@ func (s *Script) newVU(env *Env, id int) (*VU, error) {
 		return nil, fmt.Errorf("starting the jsload module: %w", err)
 	}
 	mod := modV.(*goja.Object)
+	vu.native.native = native
 	vu.native.describe, _ = goja.AssertFunction(native.Get("describe"))
+	vu.native.construct, _ = goja.AssertFunction(native.Get("construct"))
+	vu.native.resolve, _ = goja.AssertFunction(native.Get("resolve"))
 	vu.native.waitKey = native.Get("waitKey").String()
-	vu.native.taskKey = native.Get("taskKey").String()
 
 	vars := env.Vars
 	if vars == nil {
@@ -188,198 +189,6 @@ func must(err error) {
 	if err != nil {
 		panic(err)
 	}
-}
-
-// Bind makes vu a user of the given class: it creates the class instance
-// (or resolves the exported tasks) and its hooks and wait time, once, so
-// that each task call is cheap.
-func (vu *VU) Bind(class int) error {
-	s := vu.s
-	if class < 0 || class >= len(s.Classes) {
-		return fmt.Errorf("no user class %d", class)
-	}
-	c := &s.Classes[class]
-	vu.class = c
-	rt := vu.rt
-	var holder *goja.Object
-	if c.Key == "" { // exported tasks
-		vu.this = goja.Undefined()
-		holder = vu.exports
-		for _, t := range c.Tasks {
-			d, _ := vu.exports.Get(t.Name).(*goja.Object)
-			fn, ok := goja.AssertFunction(d.Get("fn"))
-			if !ok {
-				return fmt.Errorf("task %s is not a function", t.Name)
-			}
-			vu.addTask(t, fn)
-		}
-	} else {
-		inst, err := rt.New(vu.exports.Get(c.Key))
-		if err != nil {
-			return vu.scriptError(err, "creating user "+c.Name)
-		}
-		vu.this = inst
-		holder = inst
-		for _, t := range c.Tasks {
-			fn, ok := goja.AssertFunction(inst.Get(t.Name))
-			if !ok {
-				return &ScriptError{File: s.Path, Msg: fmt.Sprintf("user class %s: task %s is not a method", c.Name, t.Name)}
-			}
-			vu.addTask(t, fn)
-		}
-		if c.Host != "" && vu.host == "" {
-			vu.host = c.Host
-		}
-	}
-	vu.onStart = hook(holder, "onStart", "on_start")
-	vu.onStop = hook(holder, "onStop", "on_stop")
-	var wv goja.Value
-	if c.Key != "" {
-		wv = firstDefined(holder, "waitTime", "wait_time")
-	}
-	if wv == nil {
-		if o, ok := vu.exports.Get("options").(*goja.Object); ok {
-			wv = firstDefined(o, "waitTime")
-		}
-	}
-	return vu.setWait(wv)
-}
-
-func (vu *VU) addTask(t TaskInfo, fn goja.Callable) {
-	if t.Weight <= 0 {
-		return
-	}
-	vu.total += t.Weight
-	vu.tasks = append(vu.tasks, fn)
-	vu.names = append(vu.names, t.Name)
-	vu.cum = append(vu.cum, vu.total)
-}
-
-func firstDefined(o *goja.Object, keys ...string) goja.Value {
-	for _, k := range keys {
-		if v := o.Get(k); v != nil && !goja.IsUndefined(v) && !goja.IsNull(v) {
-			return v
-		}
-	}
-	return nil
-}
-
-func hook(o *goja.Object, keys ...string) goja.Callable {
-	if v := firstDefined(o, keys...); v != nil {
-		fn, _ := goja.AssertFunction(v)
-		return fn
-	}
-	return nil
-}
-
-func (vu *VU) setWait(v goja.Value) error {
-	if v == nil {
-		vu.wait = waitNone
-		return nil
-	}
-	if fn, ok := goja.AssertFunction(v); ok {
-		if d, ok := v.(*goja.Object).Get(vu.native.waitKey).(*goja.Object); ok {
-			a := seconds(d.Get("a").ToFloat())
-			b := seconds(d.Get("b").ToFloat())
-			switch d.Get("kind").String() {
-			case "between":
-				vu.wait, vu.waitA, vu.waitB = waitBetween, a, b
-			case "constant":
-				vu.wait, vu.waitA = waitConstant, a
-			case "pacing":
-				vu.wait, vu.waitA = waitPacing, a
-			}
-			return nil
-		}
-		vu.wait, vu.waitFn = waitFunc, fn
-		return nil
-	}
-	if n := v.ToFloat(); goja.IsNumber(v) && n >= 0 {
-		vu.wait, vu.waitA = waitConstant, seconds(n)
-		return nil
-	}
-	return &ScriptError{File: vu.s.Path, Msg: fmt.Sprintf("waitTime must be between(a, b), constant(s), constantPacing(s), constantThroughput(n), a number of seconds or a function returning one; got %s", v.String())}
-}
-
-// WaitTime is how long to wait before the next task, given the last one's
-// duration.
-func (vu *VU) WaitTime(last time.Duration) time.Duration {
-	switch vu.wait {
-	case waitBetween:
-		if vu.waitB <= vu.waitA {
-			return vu.waitA
-		}
-		return vu.waitA + time.Duration(vu.rnd.Int64N(int64(vu.waitB-vu.waitA)+1))
-	case waitConstant:
-		return vu.waitA
-	case waitPacing:
-		if w := vu.waitA - last; w > 0 {
-			return w
-		}
-		return 0
-	case waitFunc:
-		v, err := vu.invoke(context.Background(), vu.waitFn, vu.this)
-		if err != nil {
-			vu.recordException(err, "waitTime")
-			return time.Second
-		}
-		return seconds(v.ToFloat())
-	}
-	return 0
-}
-
-// pick chooses a task index by weight.
-func (vu *VU) pick() int {
-	if len(vu.tasks) == 1 {
-		return 0
-	}
-	r := vu.rnd.IntN(vu.total)
-	lo, hi := 0, len(vu.cum)-1
-	for lo < hi {
-		m := (lo + hi) / 2
-		if vu.cum[m] > r {
-			hi = m
-		} else {
-			lo = m + 1
-		}
-	}
-	return lo
-}
-
-// OnStart runs the user's onStart hook, if any.
-func (vu *VU) OnStart(ctx context.Context) {
-	if vu.onStart != nil {
-		_, err := vu.invoke(ctx, vu.onStart, vu.this, vu.data)
-		vu.flushPending()
-		if err != nil {
-			vu.recordException(err, "onStart")
-		}
-	}
-}
-
-// OnStop runs the user's onStop hook, if any.
-func (vu *VU) OnStop(ctx context.Context) {
-	if vu.onStop != nil {
-		_, err := vu.invoke(ctx, vu.onStop, vu.this, vu.data)
-		vu.flushPending()
-		if err != nil {
-			vu.recordException(err, "onStop")
-		}
-	}
-}
-
-// RunTask picks a task by weight and runs it. A task that throws is counted
-// in the exceptions and the VU goes on.
-func (vu *VU) RunTask(ctx context.Context) error {
-	i := vu.pick()
-	must(vu.rt.Set("__ITER", vu.iter))
-	vu.iter++
-	_, err := vu.invoke(ctx, vu.tasks[i], vu.this, vu.data)
-	vu.flushPending()
-	if err != nil {
-		vu.recordException(err, vu.names[i])
-	}
-	return nil
 }
 
 // Close releases the VU's connections.

@@ -1,0 +1,438 @@
+package js
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// waitSpec is how a user or task set waits between tasks.
+type waitSpec struct {
+	kind waitKind
+	a, b time.Duration
+	fn   goja.Callable
+	this goja.Value
+}
+
+// frame is one running task set: the user's own tasks at the bottom of the
+// stack, and a frame per TaskSet entered above it.
+type frame struct {
+	set    *SetInfo
+	this   goja.Value // the TaskSet or user instance; undefined for exported tasks
+	cls    goja.Value // its class; undefined for exported tasks
+	fns    []goja.Callable
+	seq    int // sequential: position in set.order
+	state  int // markov: the task to run next
+	onStop goja.Callable
+	wait   *waitSpec // nil: the enclosing frame's
+	abort  bool      // abandon a task at its first failed request
+}
+
+// signalKind is what a control function asked for.
+type signalKind int
+
+const (
+	sigReschedule signalKind = iota + 1 // rescheduleTask()
+	sigStopUser                         // stopUser()
+	sigInterrupt                        // this.interrupt(reschedule)
+	sigAbort                            // a request failed under abortOnFailure
+)
+
+type signal struct {
+	kind       signalKind
+	target     *goja.Object // the task set that called interrupt()
+	reschedule bool
+}
+
+func (s *signal) String() string { return "jsload control signal" }
+
+// raise records a control signal and stops the running JS at once: the
+// runtime's interrupt cannot be caught by the script's try/catch.
+func (vu *VU) raise(s *signal) {
+	vu.signal = s
+	vu.rt.Interrupt(s)
+}
+
+// control implements rescheduleTask() and stopUser().
+func (vu *VU) control(c goja.FunctionCall) goja.Value {
+	switch c.Argument(0).String() {
+	case "reschedule":
+		vu.raise(&signal{kind: sigReschedule})
+	case "stopUser":
+		vu.raise(&signal{kind: sigStopUser})
+	}
+	return goja.Undefined()
+}
+
+// interruptSet implements TaskSet.interrupt(reschedule).
+func (vu *VU) interruptSet(c goja.FunctionCall) goja.Value {
+	target, _ := c.Argument(0).(*goja.Object)
+	vu.raise(&signal{kind: sigInterrupt, target: target, reschedule: c.Argument(1).ToBoolean()})
+	return goja.Undefined()
+}
+
+// Bind makes vu a user of the given class: it creates the class instance
+// (or resolves the exported tasks) and its hooks and wait time, once, so
+// that each task call is cheap.
+func (vu *VU) Bind(class int) error {
+	s := vu.s
+	if class < 0 || class >= len(s.Classes) {
+		return fmt.Errorf("no user class %d", class)
+	}
+	c := &s.Classes[class]
+	vu.class = c
+	root := &frame{set: &s.Sets[c.Root], this: goja.Undefined(), cls: goja.Undefined()}
+	holder := vu.exports
+	if c.Key != "" {
+		cls := vu.exports.Get(c.Key)
+		v, err := vu.call(vu.native.construct, goja.Undefined(), cls, goja.Null())
+		if err != nil {
+			return err
+		}
+		inst := v.(*goja.Object)
+		root.this, root.cls, vu.user, holder = inst, cls, inst, inst
+		if c.Host != "" && vu.host == "" {
+			vu.host = c.Host
+		}
+	} else {
+		vu.user = goja.Undefined()
+	}
+	if err := vu.resolveTasks(root); err != nil {
+		return err
+	}
+	root.onStop = hook(holder, "onStop", "on_stop")
+	var wv goja.Value
+	if c.Key != "" {
+		wv = firstDefined(holder, "waitTime", "wait_time")
+	}
+	if wv == nil {
+		if o, ok := vu.exports.Get("options").(*goja.Object); ok {
+			wv = firstDefined(o, "waitTime")
+		}
+	}
+	w, err := vu.waitOf(wv, root.this)
+	if err != nil {
+		return err
+	}
+	if w == nil {
+		w = &waitSpec{}
+	}
+	root.wait = w
+	root.abort = root.set.AbortOnFailure != nil && *root.set.AbortOnFailure
+	vu.frames = []*frame{root}
+	return nil
+}
+
+// resolveTasks finds the functions of a frame's tasks.
+func (vu *VU) resolveTasks(f *frame) error {
+	f.fns = make([]goja.Callable, len(f.set.Tasks))
+	for i := range f.set.Tasks {
+		t := &f.set.Tasks[i]
+		if t.Set >= 0 {
+			continue
+		}
+		v, err := vu.resolveTask(f, t)
+		if err != nil {
+			return err
+		}
+		fn, ok := goja.AssertFunction(v)
+		if !ok {
+			return &ScriptError{File: vu.s.Path, Msg: fmt.Sprintf("%s: task %s is not a function", f.set.Name, t.Name)}
+		}
+		f.fns[i] = fn
+	}
+	return nil
+}
+
+func (vu *VU) resolveTask(f *frame, t *TaskInfo) (goja.Value, error) {
+	src := vu.rt.NewObject()
+	must(src.Set("kind", t.Src.Kind))
+	must(src.Set("key", t.Src.Key))
+	must(src.Set("index", t.Src.Index))
+	return vu.call(vu.native.resolve, goja.Undefined(), src, f.this, f.cls, vu.exports)
+}
+
+func firstDefined(o *goja.Object, keys ...string) goja.Value {
+	for _, k := range keys {
+		if v := o.Get(k); v != nil && !goja.IsUndefined(v) && !goja.IsNull(v) {
+			return v
+		}
+	}
+	return nil
+}
+
+func hook(v goja.Value, keys ...string) goja.Callable {
+	o, ok := v.(*goja.Object)
+	if !ok {
+		return nil
+	}
+	if v := firstDefined(o, keys...); v != nil {
+		fn, _ := goja.AssertFunction(v)
+		return fn
+	}
+	return nil
+}
+
+// waitOf reads a waitTime value; nil means none was given.
+func (vu *VU) waitOf(v goja.Value, this goja.Value) (*waitSpec, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if fn, ok := goja.AssertFunction(v); ok {
+		if d, ok := v.(*goja.Object).Get(vu.native.waitKey).(*goja.Object); ok {
+			a := seconds(d.Get("a").ToFloat())
+			b := seconds(d.Get("b").ToFloat())
+			switch d.Get("kind").String() {
+			case "between":
+				return &waitSpec{kind: waitBetween, a: a, b: b}, nil
+			case "constant":
+				return &waitSpec{kind: waitConstant, a: a}, nil
+			case "pacing":
+				return &waitSpec{kind: waitPacing, a: a}, nil
+			}
+		}
+		return &waitSpec{kind: waitFunc, fn: fn, this: this}, nil
+	}
+	if n := v.ToFloat(); goja.IsNumber(v) && n >= 0 {
+		return &waitSpec{kind: waitConstant, a: seconds(n)}, nil
+	}
+	return nil, &ScriptError{File: vu.s.Path, Msg: fmt.Sprintf("waitTime must be between(a, b), constant(s), constantPacing(s), constantThroughput(n), a number of seconds or a function returning one; got %s", v.String())}
+}
+
+// WaitTime is how long to wait before the next task, given the last one's
+// duration: the innermost running task set's wait time, or none after a
+// rescheduled task.
+func (vu *VU) WaitTime(last time.Duration) time.Duration {
+	if vu.noWait {
+		return 0
+	}
+	for k := len(vu.frames) - 1; k >= 0; k-- {
+		if w := vu.frames[k].wait; w != nil {
+			return vu.waitFor(w, last)
+		}
+	}
+	return 0
+}
+
+func (vu *VU) waitFor(w *waitSpec, last time.Duration) time.Duration {
+	switch w.kind {
+	case waitBetween:
+		if w.b <= w.a {
+			return w.a
+		}
+		return w.a + time.Duration(vu.rnd.Int64N(int64(w.b-w.a)+1))
+	case waitConstant:
+		return w.a
+	case waitPacing:
+		if d := w.a - last; d > 0 {
+			return d
+		}
+		return 0
+	case waitFunc:
+		v, err := vu.invoke(context.Background(), w.fn, w.this)
+		if err != nil {
+			vu.recordException(err, "waitTime")
+			return time.Second
+		}
+		return seconds(v.ToFloat())
+	}
+	return 0
+}
+
+// next picks the task a frame runs now.
+func (vu *VU) next(f *frame) int {
+	st := f.set
+	switch st.Kind {
+	case "sequential":
+		i := st.order[f.seq%len(st.order)]
+		f.seq++
+		return i
+	case "markov":
+		i := f.state
+		succ := st.succ[i]
+		r := vu.rnd.IntN(succ[len(succ)-1])
+		f.state = st.to[i][search(succ, r)]
+		return i
+	}
+	if len(st.cum) == 1 {
+		return 0
+	}
+	return search(st.cum, vu.rnd.IntN(st.total))
+}
+
+// search returns the first index whose cumulative weight exceeds r.
+func search(cum []int, r int) int {
+	lo, hi := 0, len(cum)-1
+	for lo < hi {
+		m := (lo + hi) / 2
+		if cum[m] > r {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return lo
+}
+
+// maxHops bounds how many task sets one RunTask may enter before it runs a
+// task (a set whose onStart always interrupts would otherwise spin).
+const maxHops = 64
+
+// RunTask runs one task of the innermost running task set, entering task
+// sets on the way as they are picked. A task that throws is counted in the
+// exceptions and the VU goes on; ErrStopUser means the user stopped itself.
+func (vu *VU) RunTask(ctx context.Context) error {
+	vu.noWait = false
+	for hops := 0; !vu.done && ctx.Err() == nil; hops++ {
+		if hops == maxHops {
+			vu.recordException(fmt.Errorf("entered %d task sets without running a task: does an onStart always interrupt?", maxHops), "task sets")
+			return nil
+		}
+		f := vu.frames[len(vu.frames)-1]
+		i := vu.next(f)
+		t := &f.set.Tasks[i]
+		if t.Set >= 0 {
+			vu.enter(ctx, f, t)
+			continue
+		}
+		must(vu.rt.Set("__ITER", vu.iter))
+		vu.iter++
+		_, err := vu.invoke(ctx, f.fns[i], f.this, vu.data)
+		vu.flushPending()
+		vu.settle(ctx, err, t.Name)
+		break
+	}
+	if vu.done {
+		return ErrStopUser
+	}
+	return nil
+}
+
+// enter starts the task set that task t of frame f names: it makes the
+// TaskSet instance (with user and parent) and runs its onStart.
+func (vu *VU) enter(ctx context.Context, f *frame, t *TaskInfo) {
+	ctor, err := vu.resolveTask(f, t)
+	if err != nil {
+		vu.recordException(err, t.Name)
+		return
+	}
+	pending := vu.rt.NewObject()
+	must(pending.Set("user", vu.user))
+	must(pending.Set("parent", f.this))
+	v, err := vu.invoke(ctx, vu.native.construct, goja.Undefined(), ctor, pending)
+	if err != nil {
+		vu.settle(ctx, err, "new "+t.Name)
+		return
+	}
+	inst := v.(*goja.Object)
+	nf := &frame{set: &vu.s.Sets[t.Set], this: inst, cls: ctor, state: vu.s.Sets[t.Set].Initial}
+	if err := vu.resolveTasks(nf); err != nil {
+		vu.recordException(err, t.Name)
+		return
+	}
+	nf.onStop = hook(inst, "onStop", "on_stop")
+	if nf.wait, err = vu.waitOf(firstDefined(inst, "waitTime", "wait_time"), inst); err != nil {
+		vu.recordException(err, t.Name)
+		return
+	}
+	nf.abort = f.abort
+	if a := nf.set.AbortOnFailure; a != nil {
+		nf.abort = *a
+	}
+	vu.frames = append(vu.frames, nf)
+	if on := hook(inst, "onStart", "on_start"); on != nil {
+		_, err := vu.invoke(ctx, on, inst, vu.data)
+		vu.flushPending()
+		vu.settle(ctx, err, nf.set.Name+".onStart")
+	}
+}
+
+// settle handles how a call into the script ended: a control signal, an
+// exception to count, or nothing.
+func (vu *VU) settle(ctx context.Context, err error, where string) {
+	sig := vu.signal
+	vu.signal = nil
+	if sig == nil {
+		if err != nil {
+			vu.recordException(err, where)
+		}
+		return
+	}
+	switch sig.kind {
+	case sigReschedule:
+		vu.noWait = true
+	case sigStopUser:
+		vu.done = true
+	case sigInterrupt:
+		vu.leave(ctx, sig.target)
+		vu.noWait = sig.reschedule
+	case sigAbort:
+	}
+}
+
+// leave ends the task set target and every set entered from it, innermost
+// first, running their onStop.
+func (vu *VU) leave(ctx context.Context, target *goja.Object) {
+	k := len(vu.frames) - 1
+	for ; k > 0; k-- {
+		if o, ok := vu.frames[k].this.(*goja.Object); ok && target != nil && o.SameAs(target) {
+			break
+		}
+	}
+	if k == 0 {
+		vu.recordException(fmt.Errorf("interrupt() was called on a task set that is not running"), "interrupt")
+		return
+	}
+	for len(vu.frames) > k {
+		vu.popFrame(ctx)
+	}
+}
+
+func (vu *VU) popFrame(ctx context.Context) {
+	f := vu.frames[len(vu.frames)-1]
+	vu.frames = vu.frames[:len(vu.frames)-1]
+	vu.runStop(ctx, f, f.set.Name+".onStop")
+}
+
+// runStop runs a frame's onStop hook.
+func (vu *VU) runStop(ctx context.Context, f *frame, where string) {
+	if f.onStop == nil {
+		return
+	}
+	_, err := vu.invoke(ctx, f.onStop, f.this, vu.data)
+	vu.flushPending()
+	vu.signal = nil // control calls in onStop have nothing left to do
+	if err != nil && !isInterrupt(err) {
+		vu.recordException(err, where)
+	}
+}
+
+// OnStart runs the user's onStart hook, if any.
+func (vu *VU) OnStart(ctx context.Context) {
+	if len(vu.frames) == 0 {
+		return
+	}
+	holder := vu.user
+	if vu.class.Key == "" {
+		holder = vu.exports
+	}
+	if on := hook(holder, "onStart", "on_start"); on != nil {
+		_, err := vu.invoke(ctx, on, vu.frames[0].this, vu.data)
+		vu.flushPending()
+		vu.settle(ctx, err, "onStart")
+		vu.noWait = false
+	}
+}
+
+// OnStop ends every running task set (innermost first, with their onStop)
+// and runs the user's onStop hook.
+func (vu *VU) OnStop(ctx context.Context) {
+	for len(vu.frames) > 1 {
+		vu.popFrame(ctx)
+	}
+	if len(vu.frames) == 1 {
+		vu.runStop(ctx, vu.frames[0], "onStop")
+	}
+}
