@@ -1,7 +1,9 @@
 package js
 
 import (
+	"encoding/json"
 	"fmt"
+	"sort"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +35,8 @@ func (e *ScriptError) Error() string {
 type bundled struct {
 	name string // the program's name: beside the entry file, so that source map paths resolve to it
 	code string
-	smap []byte // the source map (JSON)
+	smap  []byte   // the source map (JSON)
+	files []string // every source file that went into the bundle
 }
 
 // bundle runs esbuild on the entry file: ES modules and TypeScript become
@@ -71,6 +74,7 @@ func bundle(path string) (*bundled, error) {
 		AbsWorkingDir: cwd,
 		Charset:       api.CharsetUTF8,
 		KeepNames:     true,
+		Metafile:      true,
 		LogLevel:      api.LogLevelSilent,
 		Loader: map[string]api.Loader{
 			".js": api.LoaderJS, ".mjs": api.LoaderJS, ".cjs": api.LoaderJS,
@@ -95,6 +99,18 @@ func bundle(path string) (*bundled, error) {
 	}
 	if b.code == "" {
 		return nil, &ScriptError{File: path, Msg: "bundling produced no output"}
+	}
+	var meta struct {
+		Inputs map[string]json.RawMessage `json:"inputs"`
+	}
+	if json.Unmarshal([]byte(res.Metafile), &meta) == nil {
+		for in := range meta.Inputs {
+			if !filepath.IsAbs(in) {
+				in = filepath.Join(cwd, in)
+			}
+			b.files = append(b.files, in)
+		}
+		sort.Strings(b.files)
 	}
 	return b, nil
 }

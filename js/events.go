@@ -1,6 +1,7 @@
 package js
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/dop251/goja"
@@ -94,6 +95,18 @@ func (vu *VU) fire(arg goja.Value, force int) {
 		Duration: time.Duration(ms * float64(time.Millisecond)),
 		Size:     size, Err: errText,
 	})
+	if vu.env.Verbose != nil {
+		vu.traceEvent(typ.String(), name.String(), ms, size, errText)
+	}
+}
+
+// traceEvent prints one custom sample for the verbose run.
+func (vu *VU) traceEvent(typ, name string, ms float64, size int64, errText string) {
+	outcome := "ok"
+	if errText != "" {
+		outcome = "FAILED: " + errText
+	}
+	fmt.Fprintf(vu.env.Verbose, "[VU %d] %s %s -> %s (%.1f ms, %d B)\n", vu.id, typ, name, outcome, ms, size)
 }
 
 func isNumberLike(v goja.Value) bool {
@@ -147,8 +160,14 @@ func (vu *VU) measure(c goja.FunctionCall) goja.Value {
 			s.Err = err.Error()
 		}
 		vu.rec.Record(s)
+		if vu.env.Verbose != nil {
+			vu.traceEvent(s.Type, s.Name, float64(d)/float64(time.Millisecond), 0, s.Err)
+		}
 		return goja.Undefined()
 	}
 	vu.rec.Record(s)
+	if vu.env.Verbose != nil {
+		vu.traceEvent(s.Type, s.Name, float64(d)/float64(time.Millisecond), 0, "")
+	}
 	return v
 }

@@ -3,6 +3,7 @@ package js
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dop251/goja"
@@ -298,6 +299,9 @@ func (vu *VU) RunTask(ctx context.Context) error {
 			continue
 		}
 		must(vu.rt.Set("__ITER", vu.iter))
+		if vu.env.Verbose != nil {
+			fmt.Fprintf(vu.env.Verbose, "[VU %d] task %s (iteration %d)\n", vu.id, vu.taskPath(t.Name), vu.iter)
+		}
 		vu.iter++
 		_, err := vu.invoke(ctx, f.fns[i], f.this, vu.data)
 		vu.flushPending()
@@ -435,4 +439,15 @@ func (vu *VU) OnStop(ctx context.Context) {
 	if len(vu.frames) == 1 {
 		vu.runStop(ctx, vu.frames[0], "onStop")
 	}
+}
+
+// taskPath names a task with the task sets it runs in: "Shop > browse".
+func (vu *VU) taskPath(name string) string {
+	var b strings.Builder
+	for _, f := range vu.frames[1:] {
+		b.WriteString(f.set.Name)
+		b.WriteString(" > ")
+	}
+	b.WriteString(name)
+	return b.String()
 }

@@ -3,9 +3,11 @@ package js
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -250,6 +252,8 @@ func (vu *VU) request(method string, urlV, paramsV goja.Value) goja.Value {
 	})
 	if res.Canceled {
 		vu.rt.Interrupt(errStopped) // the test is stopping: run no more of this task
+	} else if vu.env.Verbose != nil {
+		vu.traceRequest(method, full, p, res)
 	}
 	r := &response{vu: vu, r: res, method: method, name: name, record: p.record && !res.Canceled}
 	if r.record {
@@ -456,4 +460,44 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// traceRequest prints one request for the verbose (single-user) run:
+// method, URL, status, time, size; headers and a body snippet on failure.
+func (vu *VU) traceRequest(method, full string, p *params, r *httpc.Response) {
+	var b strings.Builder
+	ms := float64(r.Timings.Duration) / float64(time.Millisecond)
+	status := r.ErrText
+	if r.Err == nil {
+		status = fmt.Sprintf("%d %s", r.Status, r.StatusText)
+	}
+	fmt.Fprintf(&b, "[VU %d] %s %s -> %s (%.1f ms, %d B)", vu.id, method, full, status, ms, len(r.Body))
+	e := defaultError(r)
+	switch {
+	case !p.record:
+		b.WriteString(" [not recorded]")
+	case p.catch:
+		b.WriteString(" [catchResponse]")
+	case e != "":
+		b.WriteString(" FAILED")
+	}
+	b.WriteByte('\n')
+	if e != "" && r.Err == nil {
+		keys := make([]string, 0, len(r.Header))
+		for k := range r.Header {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "    %s: %s\n", k, strings.Join(r.Header[k], ", "))
+		}
+		body := string(r.Body)
+		if len(body) > 500 {
+			body = body[:500] + fmt.Sprintf("... (%d more bytes)", len(r.Body)-500)
+		}
+		if body != "" {
+			fmt.Fprintf(&b, "    body: %s\n", strings.ReplaceAll(strings.TrimRight(body, "\n"), "\n", "\n          "))
+		}
+	}
+	_, _ = io.WriteString(vu.env.Verbose, b.String())
 }

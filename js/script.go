@@ -96,6 +96,9 @@ type Script struct {
 	Options     map[string]any
 	HasSetup    bool
 	HasTeardown bool
+	// Files are the source files bundled into the script (absolute paths):
+	// what --watch watches.
+	Files []string
 
 	prog *goja.Program
 	name string // the bundle's name, beside the entry file
@@ -111,7 +114,7 @@ func Load(path string) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Script{Path: path, name: b.name, dir: filepath.Dir(b.name)}
+	s := &Script{Path: path, name: b.name, dir: filepath.Dir(b.name), Files: b.files}
 	if len(b.smap) > 0 {
 		if sm, err := sourcemap.Parse(b.name, b.smap); err == nil {
 			s.smap = sm
@@ -289,6 +292,10 @@ type Env struct {
 	// statistics (for logging); it may be nil and must be safe for
 	// concurrent use.
 	OnException func(vu int, where string, err *ScriptError)
+	// Verbose, when not nil, receives a line per task started, request made
+	// and event fired, with headers and a body snippet for failed requests
+	// (the single-user debug run). It must be safe for concurrent use.
+	Verbose io.Writer
 }
 
 func (e *Env) out() io.Writer {

@@ -470,3 +470,163 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("--version: %q", r.stdout)
 	}
 }
+
+func TestSingleUserPrintsEveryRequest(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "fine") })
+	mux.HandleFunc("/bad", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Reason", "testing")
+		w.WriteHeader(503)
+		fmt.Fprint(w, "down for\nmaintenance")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	src := `import { task, http, events, between } from "jsload";
+export const options = { waitTime: between(0, 0) };
+export function onStart() { console.log("hello from", __VU); }
+export const flow = task(() => {
+  http.get("/ok");
+  http.get("/bad");
+  events.fire({ type: "custom", name: "thing", responseTime: 2.5, responseLength: 3 });
+  null.boom;
+});
+`
+	r := run(t, nil, nil, "run", script(t, src), "--single-user", "-H", srv.URL)
+	if r.code != ExitOnError {
+		t.Errorf("exit %d", r.code)
+	}
+	var lines []string
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if strings.HasPrefix(l, "[VU") || strings.HasPrefix(l, "    ") {
+			lines = append(lines, l)
+		}
+	}
+	want := []*regexp.Regexp{
+		regexp.MustCompile(`^\[VU 1\] hello from 1$`),
+		regexp.MustCompile(`^\[VU 1\] task flow \(iteration 0\)$`),
+		regexp.MustCompile(`^\[VU 1\] GET ` + regexp.QuoteMeta(srv.URL) + `/ok -> 200 OK \(\d+\.\d ms, 4 B\)$`),
+		regexp.MustCompile(`^\[VU 1\] GET ` + regexp.QuoteMeta(srv.URL) + `/bad -> 503 Service Unavailable \(\d+\.\d ms, 20 B\) FAILED$`),
+		regexp.MustCompile(`^    Content-Length: 20$`),
+		regexp.MustCompile(`^    Content-Type: text/plain; charset=utf-8$`),
+		regexp.MustCompile(`^    Date: `),
+		regexp.MustCompile(`^    X-Reason: testing$`),
+		regexp.MustCompile(`^    body: down for$`),
+		regexp.MustCompile(`^          maintenance$`),
+		regexp.MustCompile(`^\[VU 1\] custom thing -> ok \(2\.5 ms, 3 B\)$`),
+		regexp.MustCompile(`^    at <anonymous> \(\S*main\.js:8:8\)$`),
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(want), strings.Join(lines, "\n"))
+	}
+	for i, re := range want {
+		if !re.MatchString(lines[i]) {
+			t.Errorf("line %d = %q, want %s", i, lines[i], re)
+		}
+	}
+	if !strings.Contains(r.stderr, "main.js:8:8: TypeError: Cannot read property 'boom' of") {
+		t.Errorf("exception not shown:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stderr, "all 1 iterations done") || strings.Count(r.stdout, "# reqs      # fails") != 1 {
+		t.Errorf("single-user must run one task and print one summary:\n%s\n%s", r.stderr, r.stdout)
+	}
+	if r := run(t, nil, nil, "run", script(t, src), "--single-user", "-u", "3"); r.code != ExitInvalid || !strings.Contains(r.stderr, "--single-user runs one user") {
+		t.Errorf("--single-user -u 3: %d %s", r.code, r.stderr)
+	}
+}
+
+func TestIterationsEndTheRun(t *testing.T) {
+	src := `import { task, events } from "jsload";
+export const a = task(() => events.fire({ type: "t", name: "n", responseTime: 1 }));
+`
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "3", "-r", "100", "-i", "25")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if row := tableRow(t, r.stdout, "t", "n"); row[2] != "25" {
+		t.Errorf("-i 25 ran %s tasks", row[2])
+	}
+	if r := run(t, nil, nil, "run", script(t, src), "--headless", "-i", "-2"); r.code != ExitInvalid {
+		t.Errorf("-i -2 accepted")
+	}
+}
+
+func TestTaskSetsEndToEnd(t *testing.T) {
+	srv := target(t)
+	src := `import { HttpUser, SequentialTaskSet, task, rescheduleTask, stopUser } from "jsload";
+class Checkout extends SequentialTaskSet {
+  @task view() { this.client.get("/fast", { name: "view" }); }
+  @task pay() { this.client.get("/nope", { name: "pay" }); }
+  @task done() { this.interrupt(); }
+}
+export class Buyer extends HttpUser {
+  static abortOnFailure = false;
+  @task(3) checkout = Checkout;
+  @task skip() { rescheduleTask(); }
+  @task leave() { if (__ITER > 20) stopUser(); }
+}
+`
+	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "2", "-r", "100", "-t", "3s")
+	if r.code != ExitOnError {
+		t.Errorf("exit %d:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "every user has stopped, shutting down") {
+		t.Errorf("stopUser did not end the run early:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stdout, "Exception report") {
+		t.Errorf("control functions were counted as exceptions:\n%s", r.stdout)
+	}
+	view, pay := tableRow(t, r.stdout, "GET", "view"), tableRow(t, r.stdout, "GET", "pay")
+	if view[2] != pay[2] {
+		t.Errorf("a sequence runs view and pay alike: %v / %v", view, pay)
+	}
+}
+
+func TestWatchRestartsOnChange(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "main.js")
+	lib := filepath.Join(dir, "lib.js")
+	write := func(p, s string) {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(lib, `export const NAME = "first";`+"\n")
+	write(main, `import { task, events, constant } from "jsload";
+import { NAME } from "./lib.js";
+export const options = { waitTime: constant(0.05) };
+export const a = task(() => events.fire({ type: "t", name: NAME, responseTime: 1 }));
+`)
+	sig := make(chan os.Signal, 2)
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(&State{Args: []string{"run", main, "--headless", "--watch", "--print-stats", "100ms"}, Stdout: &out, Stderr: &errb, Signals: sig, Getenv: func(string) string { return "" }})
+	}()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s\nstdout:\n%s\nstderr:\n%s", what, out.String(), errb.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("the first run", func() bool { return strings.Contains(out.String(), "first") })
+	time.Sleep(300 * time.Millisecond) // file times have a coarse resolution on some systems
+	write(lib, `export const NAME = "second";`+"\n")
+	waitFor("the restart", func() bool { return strings.Contains(out.String(), "run 2:") && strings.Contains(out.String(), "second") })
+	time.Sleep(300 * time.Millisecond)
+	write(main, "export const broken = ;\n")
+	waitFor("the error", func() bool { return strings.Contains(errb.String(), "main.js:1:23: Unexpected \";\"") })
+	waitFor("watching", func() bool { return strings.Contains(errb.String(), "for changes (Ctrl-C to quit)") })
+	sig <- os.Interrupt
+	select {
+	case code := <-done:
+		if code != ExitInvalid {
+			t.Errorf("exit %d after the last load failed, want %d", code, ExitInvalid)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("watch mode did not stop on Ctrl-C")
+	}
+}

@@ -53,6 +53,9 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	fs.StringVarP(&cfg.LogLevel, "loglevel", "L", cfg.LogLevel, "log level: debug, info, warning, error, critical")
 	fs.Var(durationValue{&cfg.PrintStats}, "print-stats", "print the statistics table this often in headless mode")
 	fs.BoolVar(&cfg.OnlySummary, "only-summary", cfg.OnlySummary, "print only the final statistics, not the periodic tables")
+	fs.Int64VarP(&cfg.Iterations, "iterations", "i", cfg.Iterations, "stop after this many tasks in total (0: no limit)")
+	fs.BoolVarP(&cfg.Verbose, "verbose", "v", cfg.Verbose, "print every task, request (with headers and body on failure) and event as it happens")
+	fs.BoolVar(&cfg.SingleUser, "single-user", cfg.SingleUser, "debug run: one user, one task (unless -i or -t), verbose, headless")
 }
 
 // notYet are flags whose feature is not built yet: using one is an error

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/jsload/jsload/internal/config"
 	"github.com/jsload/jsload/internal/engine"
@@ -60,6 +61,19 @@ func (l *logger) Warnf(f string, a ...any)  { l.log("warning", f, a...) }
 func (l *logger) Errorf(f string, a ...any) { l.log("error", f, a...) }
 func (l *logger) Debugf(f string, a ...any) { l.log("debug", f, a...) }
 
+// lockedWriter shares the logger's lock so that trace lines and log lines
+// do not interleave.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 // vuFactory adapts the script's VUs to the engine.
 type vuFactory struct {
 	script *js.Script
@@ -88,6 +102,7 @@ var _ engine.VU = engineVU{}
 
 func newRunCmd(st *State) *cobra.Command {
 	cfg := config.Default()
+	watch := false
 	cmd := &cobra.Command{
 		Use:   "run SCRIPT",
 		Short: "Run a load test script",
@@ -103,27 +118,52 @@ variable (JSLOAD_SPAWN_RATE for --spawn-rate) or in the script's exported option
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runTest(cmd, st, args[0], &cfg)
+			return runTest(cmd, st, args[0], &cfg, watch)
 		},
 	}
 	runFlags(cmd.Flags(), &cfg)
+	cmd.Flags().BoolVar(&watch, "watch", false, "re-bundle and restart the run when the script or a file it imports changes")
 	cmd.Flags().SortFlags = false
 	return cmd
 }
 
-func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run) error {
+func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run, watch bool) error {
 	for name, what := range notYet {
 		if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
 			return usageError{fmt.Errorf("--%s: %s is not available in this version of jsload yet", name, what)}
 		}
+	}
+	sig := watchSignals(st)
+	defer sig.close()
+	if watch {
+		return watchLoop(cmd, st, path, sig)
 	}
 	script, err := js.Load(path)
 	if err != nil {
 		fmt.Fprintln(st.Stderr, err.Error())
 		return exitError{ExitInvalid}
 	}
-	if err := applySources(cmd.Flags(), st.Getenv, script.Options); err != nil {
+	if err := resolveConfig(cmd.Flags(), st, script, cfg); err != nil {
+		return err
+	}
+	code, _ := execute(st, script, cfg, sig, nil)
+	if code != ExitOK {
+		return exitError{code}
+	}
+	return nil
+}
+
+// resolveConfig fills cfg from the script's options and the environment
+// where the command line is silent, and checks it.
+func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.Run) error {
+	if err := applySources(fs, st.Getenv, script.Options); err != nil {
 		return usageError{err}
+	}
+	if cfg.SingleUser {
+		if f := fs.Lookup("users"); f.Changed && cfg.Users != 1 {
+			return usageError{fmt.Errorf("--single-user runs one user: drop -u %d", cfg.Users)}
+		}
+		cfg.ApplySingleUser(fs.Lookup("iterations").Changed || cfg.Iterations > 0, cfg.RunTime > 0)
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
@@ -131,7 +171,66 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run) error 
 	if !cfg.Headless {
 		return usageError{errors.New("the web panel is not available in this version of jsload yet: add --headless to run in the console")}
 	}
+	return nil
+}
+
+// signals turns interrupts into a graceful stop (the first) and an
+// immediate one (the second).
+type signals struct {
+	stop    chan struct{} // closed by the first interrupt
+	killCtx context.Context
+	kill    context.CancelFunc
+	done    chan struct{}
+	mu      sync.Mutex
+	log     *logger
+	timeout time.Duration
+}
+
+func watchSignals(st *State) *signals {
+	s := &signals{stop: make(chan struct{}), done: make(chan struct{}), log: &logger{w: st.Stderr}}
+	s.killCtx, s.kill = context.WithCancel(context.Background())
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-s.done:
+				return
+			case <-st.Signals:
+				n++
+				s.mu.Lock()
+				log, timeout := s.log, s.timeout
+				s.mu.Unlock()
+				if n == 1 {
+					log.Infof("stopping: letting running tasks finish for up to %v; press Ctrl-C again to stop at once", timeout)
+					close(s.stop)
+				} else {
+					log.Warnf("stopping at once")
+					s.kill()
+					return
+				}
+			}
+		}
+	}()
+	return s
+}
+
+// use sets the logger and stop timeout the interrupt messages mention.
+func (s *signals) use(log *logger, timeout time.Duration) {
+	s.mu.Lock()
+	s.log, s.timeout = log, timeout
+	s.mu.Unlock()
+}
+
+func (s *signals) close() {
+	close(s.done)
+	s.kill()
+}
+
+// execute runs one test and prints its results. It returns the exit code,
+// and whether the test ended because restart fired.
+func execute(st *State, script *js.Script, cfg *config.Run, sig *signals, restart <-chan struct{}) (code int, restarted bool) {
 	log := &logger{w: st.Stderr, level: levelIndex(cfg.LogLevel)}
+	sig.use(log, cfg.StopTimeout)
 	hostless := cfg.Host == ""
 	for _, c := range script.Classes {
 		if c.Host != "" {
@@ -153,6 +252,10 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run) error 
 			log.Errorf("%s", js.ErrNoHost)
 		}),
 		OnException: func(vu int, where string, se *js.ScriptError) {
+			if cfg.Verbose {
+				log.Errorf("in %s (VU %d): %s\n%s", where, vu, se.Error(), se.Stack)
+				return
+			}
 			key := se.Error()
 			if _, seen := excOnce.LoadOrStore(key, true); seen {
 				return
@@ -160,32 +263,10 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run) error 
 			log.Errorf("in %s (VU %d): %s\n%s\n(further occurrences are counted in the exceptions table)", where, vu, se.Error(), se.Stack)
 		},
 	}
-
-	// Signals: the first stops the test gracefully, the second at once.
-	stopReq := make(chan struct{})
-	killCtx, kill := context.WithCancel(context.Background())
-	defer kill()
-	sigDone := make(chan struct{})
-	defer close(sigDone)
-	go func() {
-		n := 0
-		for {
-			select {
-			case <-sigDone:
-				return
-			case <-st.Signals:
-				n++
-				if n == 1 {
-					log.Infof("stopping: letting running tasks finish for up to %v; press Ctrl-C again to stop at once", cfg.StopTimeout)
-					close(stopReq)
-				} else {
-					log.Warnf("stopping at once")
-					kill()
-					return
-				}
-			}
-		}
-	}()
+	if cfg.Verbose {
+		env.Verbose = &lockedWriter{w: st.Stderr, mu: &log.mu}
+	}
+	killCtx := sig.killCtx
 
 	start := time.Now()
 	reg.SetStart(start)
@@ -194,7 +275,7 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run) error 
 		if err != nil {
 			log.Errorf("setup() failed: %v", err)
 			printFinal(st.Stdout, reg, 0, cfg)
-			return exitError{max(cfg.ExitCodeOnError, 1)}
+			return max(cfg.ExitCodeOnError, 1), false
 		}
 		env.SetupData = data
 	}
@@ -208,6 +289,7 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run) error 
 		Classes:     classes,
 		Factory:     &vuFactory{script: script, env: env},
 		StopTimeout: cfg.StopTimeout,
+		Iterations:  cfg.Iterations,
 		OnError: func(err error) {
 			if _, seen := vuErrOnce.LoadOrStore(err.Error(), true); !seen {
 				log.Errorf("a user could not start: %v", err)
@@ -219,6 +301,9 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run) error 
 	})
 	if cfg.RunTime > 0 {
 		log.Infof("Run time limit set to %v", cfg.RunTime)
+	}
+	if cfg.Iterations > 0 {
+		log.Infof("Iteration limit set to %d tasks", cfg.Iterations)
 	}
 	log.Infof("Ramping to %d users at a rate of %g per second", cfg.Users, cfg.SpawnRate)
 	eng.Start(cfg.Users, cfg.SpawnRate)
@@ -239,37 +324,47 @@ wait:
 				s := reg.Snapshot(time.Now())
 				s.Users = eng.Users()
 				console.PrintStats(st.Stdout, s, true)
-				fmt.Fprintln(st.Stdout)
 			}
 		case <-runTimer:
 			log.Infof("--run-time limit reached, shutting down")
 			break wait
-		case <-stopReq:
+		case <-sig.stop:
 			break wait
 		case <-killCtx.Done():
 			break wait
+		case <-restart:
+			restarted = true
+			break wait
 		case <-eng.Done():
-			log.Infof("every user has stopped, shutting down")
+			if cfg.Iterations > 0 {
+				log.Infof("all %d iterations done, shutting down", cfg.Iterations)
+			} else {
+				log.Infof("every user has stopped, shutting down")
+			}
 			break wait
 		}
 	}
 	users := eng.Users()
-	eng.Stop(killCtx)
-	if script.HasTeardown {
+	if restarted {
+		// The script changed: the old run has nothing left to finish.
+		stopCtx, cancel := context.WithCancel(killCtx)
+		cancel()
+		eng.Stop(stopCtx)
+	} else {
+		eng.Stop(killCtx)
+	}
+	if script.HasTeardown && !restarted {
 		if err := script.RunTeardown(killCtx, env); err != nil {
 			log.Errorf("teardown() failed: %v", err)
 		}
 	}
 	final := printFinal(st.Stdout, reg, users, cfg)
-	code := ExitOK
+	code = ExitOK
 	if final.HasErrors() {
 		code = cfg.ExitCodeOnError
 	}
 	log.Infof("Shutting down (exit code %d)", code)
-	if code != ExitOK {
-		return exitError{code}
-	}
-	return nil
+	return code, restarted
 }
 
 func printFinal(w io.Writer, reg *stats.Registry, users int, cfg *config.Run) *stats.Snapshot {

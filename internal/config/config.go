@@ -33,6 +33,23 @@ type Run struct {
 	LogLevel        string
 	PrintStats      time.Duration
 	OnlySummary     bool
+	Iterations      int64 // tasks to run in total; 0: no limit
+	Verbose         bool  // print every task, request and event as it happens
+	SingleUser      bool  // one user, one iteration, verbose: a debug run
+}
+
+// ApplySingleUser turns --single-user into what it means: one user,
+// verbose, headless, only the final summary, and one iteration unless an
+// iteration count or a run time was given.
+func (r *Run) ApplySingleUser(iterationsGiven, runTimeGiven bool) {
+	if !r.SingleUser {
+		return
+	}
+	r.Users, r.SpawnRate = 1, 1
+	r.Verbose, r.Headless, r.OnlySummary = true, true, true
+	if !iterationsGiven && !runTimeGiven {
+		r.Iterations = 1
+	}
 }
 
 // Default returns the defaults, as Locust has them where it has them.
@@ -65,6 +82,9 @@ func (r *Run) Validate() error {
 	}
 	if r.StopTimeout < 0 {
 		return fmt.Errorf("--stop-timeout must not be negative, got %v", r.StopTimeout)
+	}
+	if r.Iterations < 0 {
+		return fmt.Errorf("--iterations must be 0 (no limit) or more, got %d", r.Iterations)
 	}
 	if r.PrintStats <= 0 {
 		return fmt.Errorf("--print-stats must be more than 0 seconds, got %v", r.PrintStats)

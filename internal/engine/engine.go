@@ -10,6 +10,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,7 +22,8 @@ var ErrStopUser = errors.New("user stopped itself")
 // OnStart once, then RunTask and WaitTime in turn until the user is stopped,
 // then OnStop once and Close once. A context passed to a method is canceled
 // when the method must give up (the test is stopping and the stop timeout
-// has passed); the VU must return promptly then.
+// has passed); the VU must return promptly then. A user created when no
+// iteration is left (Config.Iterations) is only closed.
 type VU interface {
 	// OnStart runs the user's start hook.
 	OnStart(ctx context.Context)
@@ -69,6 +71,11 @@ type Config struct {
 	// OnSpawned is called each time spawning reaches its target, with the
 	// number of users per class name. It may be nil.
 	OnSpawned func(counts map[string]int)
+	// Iterations, when above zero, is how many tasks all users together
+	// run; a user that finds none left stops by itself (and, if it never
+	// started a task, skips OnStart and OnStop), so the test ends when the
+	// last one finishes.
+	Iterations int64
 }
 
 // State is the engine's lifecycle state.
@@ -111,6 +118,7 @@ type Engine struct {
 	spawnStop context.CancelFunc
 	retired   []int // per class: users that stopped themselves, not replaced
 	wg        sync.WaitGroup
+	iters     atomic.Int64 // tasks started, when Config.Iterations is set
 	allDone   chan struct{}
 	doneOnce  sync.Once
 }
@@ -369,15 +377,35 @@ func (e *Engine) run(id int, h *handle) {
 		return
 	}
 	defer vu.Close()
+	// With an iteration budget, a user takes its first iteration before
+	// OnStart: one that gets none is only closed.
+	lim := e.cfg.Iterations
+	reserved := false
+	if lim > 0 {
+		if e.iters.Add(1) > lim {
+			e.remove(h, true)
+			return
+		}
+		reserved = true
+	}
 	vu.OnStart(h.hard)
 	selfStopped := false
 	for h.soft.Err() == nil {
+		if lim > 0 && !reserved && e.iters.Add(1) > lim {
+			selfStopped = true
+			break
+		}
+		reserved = false
 		t0 := time.Now()
 		if err := vu.RunTask(h.hard); errors.Is(err, ErrStopUser) {
 			selfStopped = true
 			break
 		}
 		if h.soft.Err() != nil {
+			break
+		}
+		if lim > 0 && e.iters.Load() >= lim {
+			selfStopped = true // the last task is done: no wait after it
 			break
 		}
 		if w := vu.WaitTime(time.Since(t0)); w > 0 {

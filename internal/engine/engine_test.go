@@ -698,3 +698,32 @@ func TestStateString(t *testing.T) {
 		}
 	}
 }
+
+func TestIterationsBoundTheTest(t *testing.T) {
+	for _, c := range []struct {
+		users int
+		iters int64
+	}{{1, 1}, {1, 7}, {4, 10}, {10, 3}} {
+		f := &fakeFactory{}
+		f.task = func(ctx context.Context, v *fakeVU) error { return nil }
+		e := newEngine(t, f, engine.Config{Iterations: c.iters})
+		e.Start(c.users, 0)
+		recv(t, e.Done(), "Done")
+		e.Stop(context.Background()) // waits for every OnStop
+		var tasks, starts int64
+		for _, v := range f.all() {
+			tasks += v.tasks.Load()
+			starts += v.starts.Load()
+			if v.starts.Load() != v.stops.Load() {
+				t.Errorf("vu %d: %d OnStart, %d OnStop", v.id, v.starts.Load(), v.stops.Load())
+			}
+		}
+		if tasks != c.iters {
+			t.Errorf("-u %d -i %d: %d tasks ran", c.users, c.iters, tasks)
+		}
+		if starts > c.iters {
+			t.Errorf("-u %d -i %d: %d users started, more than there were iterations", c.users, c.iters, starts)
+		}
+		f.check(t)
+	}
+}

@@ -94,7 +94,7 @@ func (v *fakeVU) OnStop(ctx context.Context) {
 }
 
 func (v *fakeVU) Close() {
-	v.enter("Close", 2)
+	v.enter("Close", 2, 0) // 0: a user with no iteration left is only closed
 	defer v.leave()
 	v.phase.Store(3)
 	v.closes.Add(1)
