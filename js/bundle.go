@@ -3,9 +3,9 @@ package js
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/evanw/esbuild/pkg/api"
@@ -33,8 +33,8 @@ func (e *ScriptError) Error() string {
 
 // bundled is a script turned into one CommonJS program.
 type bundled struct {
-	name string // the program's name: beside the entry file, so that source map paths resolve to it
-	code string
+	name  string // the program's name: beside the entry file, so that source map paths resolve to it
+	code  string
 	smap  []byte   // the source map (JSON)
 	files []string // every source file that went into the bundle
 }

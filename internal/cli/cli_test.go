@@ -615,7 +615,9 @@ export const a = task(() => events.fire({ type: "t", name: NAME, responseTime: 1
 	waitFor("the first run", func() bool { return strings.Contains(out.String(), "first") })
 	time.Sleep(300 * time.Millisecond) // file times have a coarse resolution on some systems
 	write(lib, `export const NAME = "second";`+"\n")
-	waitFor("the restart", func() bool { return strings.Contains(out.String(), "run 2:") && strings.Contains(out.String(), "second") })
+	waitFor("the restart", func() bool {
+		return strings.Contains(out.String(), "run 2:") && strings.Contains(out.String(), "second")
+	})
 	time.Sleep(300 * time.Millisecond)
 	write(main, "export const broken = ;\n")
 	waitFor("the error", func() bool { return strings.Contains(errb.String(), "main.js:1:23: Unexpected \";\"") })
