@@ -391,3 +391,19 @@ export class U extends User {
 	}
 	noExceptions(t, env)
 }
+
+func TestTransitionsMap(t *testing.T) {
+	s := load(t, "main.js", `
+import { User, MarkovTaskSet, task, transitions } from "jsload";
+class M extends MarkovTaskSet {
+  @transitions({ b: 2, a: 1 }) a() {}
+  @transitions({ a: 1 }) b() {}
+}
+export class U extends User { @task m = M; }
+`)
+	m := s.Sets[s.Classes[0].Tasks[0].Set]
+	if got := fmt.Sprint(m.Tasks[0].Transitions); got != "[{b 2} {a 1}]" {
+		t.Errorf("transitions of a = %s", got)
+	}
+	runTasks(t, s, testEnv(""), 50)
+}

@@ -121,7 +121,7 @@
     const w = weight === undefined ? 1 : checkWeight(weight, "transition");
     return function (x, y, z) {
       return decorate("@transition", x, y, z, (m) => {
-        m.transitions.push({ to: to, weight: w });
+        m.transitions.unshift({ to: to, weight: w }); // decorators apply bottom-up: keep source order
       });
     };
   }
@@ -131,7 +131,7 @@
     const ds = Object.keys(map || {}).map((k) => transition(k, map[k]));
     return function (x, y, z) {
       let r;
-      for (const d of ds) r = d(x, y, z);
+      for (const d of ds.slice().reverse()) r = d(x, y, z); // each prepends: keep the map's order
       return r;
     };
   }

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -31,7 +32,7 @@ func newInspectCmd(st *State) *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(st.Stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"script": s.Path, "classes": s.Classes, "options": s.Options, "setup": s.HasSetup, "teardown": s.HasTeardown})
+				return enc.Encode(map[string]any{"script": s.Path, "classes": s.Classes, "sets": s.Sets, "options": s.Options, "setup": s.HasSetup, "teardown": s.HasTeardown})
 			}
 			printInspect(st, s)
 			return nil
@@ -66,21 +67,7 @@ func printInspect(st *State, s *js.Script) {
 			host = ", host " + c.Host
 		}
 		fmt.Fprintf(w, "  %s: %s%s\n", c.Name, share, host)
-		tw := 0
-		for _, t := range c.Tasks {
-			tw += t.Weight
-		}
-		for _, t := range c.Tasks {
-			tags := ""
-			if len(t.Tags) > 0 {
-				tags = "  tags: " + strings.Join(t.Tags, ", ")
-			}
-			pct := 0.0
-			if tw > 0 {
-				pct = 100 * float64(t.Weight) / float64(tw)
-			}
-			fmt.Fprintf(w, "    %-30s weight %-4d %5.1f%%%s\n", t.Name, t.Weight, pct, tags)
-		}
+		printSet(w, s, c.Root, "    ", map[int]bool{})
 	}
 	fmt.Fprintln(w)
 	if len(s.Options) == 0 {
@@ -106,5 +93,50 @@ func printInspect(st *State, s *js.Script) {
 	}
 	if len(hooks) > 0 {
 		fmt.Fprintf(w, "\nHooks: %s\n", strings.Join(hooks, ", "))
+	}
+}
+
+// printSet lists a task set's tasks, and the task sets they enter, indented.
+func printSet(w io.Writer, s *js.Script, id int, indent string, seen map[int]bool) {
+	set := s.Sets[id]
+	seen[id] = true
+	defer delete(seen, id)
+	tw := 0
+	for _, t := range set.Tasks {
+		tw += t.Weight
+	}
+	for _, t := range set.Tasks {
+		var share string
+		switch set.Kind {
+		case "sequential":
+			share = fmt.Sprintf("runs %dx in order", t.Weight)
+		case "markov":
+			var to []string
+			for _, tr := range t.Transitions {
+				to = append(to, fmt.Sprintf("%s %d", tr.To, tr.Weight))
+			}
+			share = "then " + strings.Join(to, ", ")
+			if s.Sets[id].Initial >= 0 && set.Tasks[set.Initial].Name == t.Name {
+				share = "(first) " + share
+			}
+		default:
+			pct := 0.0
+			if tw > 0 {
+				pct = 100 * float64(t.Weight) / float64(tw)
+			}
+			share = fmt.Sprintf("weight %-4d %5.1f%%", t.Weight, pct)
+		}
+		extra := ""
+		if len(t.Tags) > 0 {
+			extra += "  tags: " + strings.Join(t.Tags, ", ")
+		}
+		if t.Set >= 0 {
+			sub := s.Sets[t.Set]
+			extra += fmt.Sprintf("  -> %s (%s task set)", sub.Name, sub.Kind)
+		}
+		fmt.Fprintf(w, "%s%-30s %s%s\n", indent, t.Name, share, extra)
+		if t.Set >= 0 && !seen[t.Set] {
+			printSet(w, s, t.Set, indent+"    ", seen)
+		}
 	}
 }
