@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -103,6 +105,7 @@ var _ engine.VU = engineVU{}
 func newRunCmd(st *State) *cobra.Command {
 	cfg := config.Default()
 	watch := false
+	var cpuProfile, memProfile string
 	cmd := &cobra.Command{
 		Use:   "run SCRIPT",
 		Short: "Run a load test script",
@@ -118,11 +121,20 @@ variable (JSLOAD_SPAWN_RATE for --spawn-rate) or in the script's exported option
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			stop, err := startProfiles(cpuProfile, memProfile)
+			if err != nil {
+				return usageError{err}
+			}
+			defer stop()
 			return runTest(cmd, st, args[0], &cfg, watch)
 		},
 	}
 	runFlags(cmd.Flags(), &cfg)
 	cmd.Flags().BoolVar(&watch, "watch", false, "re-bundle and restart the run when the script or a file it imports changes")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to FILE (for developing jsload)")
+	cmd.Flags().StringVar(&memProfile, "memprofile", "", "write a Go heap profile at the end of the run to FILE (for developing jsload)")
+	_ = cmd.Flags().MarkHidden("cpuprofile")
+	_ = cmd.Flags().MarkHidden("memprofile")
 	cmd.Flags().SortFlags = false
 	return cmd
 }
@@ -393,4 +405,34 @@ func sum(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// startProfiles starts the developer profiles asked for; the returned
+// function writes them.
+func startProfiles(cpu, mem string) (func(), error) {
+	var cpuFile *os.File
+	if cpu != "" {
+		f, err := os.Create(cpu)
+		if err != nil {
+			return nil, fmt.Errorf("--cpuprofile: %v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("--cpuprofile: %v", err)
+		}
+		cpuFile = f
+	}
+	return func() {
+		if cpuFile != nil {
+			pprof.StopCPUProfile()
+			cpuFile.Close()
+		}
+		if mem != "" {
+			if f, err := os.Create(mem); err == nil {
+				runtime.GC()
+				_ = pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
+	}, nil
 }

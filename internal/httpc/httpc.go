@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
 	"sync"
 	"time"
 )
@@ -145,6 +146,9 @@ type Response struct {
 // keep-alive connections and cookies. It is intended to be used by one
 // goroutine at a time, but concurrent use is safe.
 type Client struct {
+	wire         wire
+	useWire      bool // no proxy is configured: requests go over the wire client
+	jar          *cookiejar.Jar
 	hc           http.Client
 	tr           *http.Transport
 	dialer       net.Dialer
@@ -194,6 +198,9 @@ func New(o Options) *Client {
 		c.tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
 	}
 	jar, _ := cookiejar.New(nil) // never fails with nil options
+	c.jar = jar
+	c.wire.tls = &tls.Config{InsecureSkipVerify: o.InsecureSkipVerify}
+	c.useWire = !proxyConfigured()
 	c.hc = http.Client{
 		Transport:     c.tr,
 		Jar:           jar,
@@ -206,6 +213,18 @@ func New(o Options) *Client {
 // when the VU stops; the Client remains usable afterwards.
 func (c *Client) CloseIdle() {
 	c.tr.CloseIdleConnections()
+	c.wire.closeIdle()
+}
+
+// proxyConfigured reports whether proxy environment variables are set; then
+// requests go through net/http's transport, which honours them.
+func proxyConfigured() bool {
+	for _, k := range []string{"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"} {
+		if os.Getenv(k) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // redirectLimitKey is the context key under which Do stores the redirect
@@ -259,6 +278,10 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	limit := r.Redirects
 	if limit < 0 {
 		limit = c.maxRedirects
+	}
+	if c.useWire {
+		c.doWire(ctx, r, resp, timeout, limit)
+		return resp
 	}
 	rctx, cancel := context.WithTimeoutCause(ctx, timeout, errRequestTimeout)
 	defer cancel()

@@ -559,8 +559,8 @@ func TestBadURLs(t *testing.T) {
 	}{
 		{"://nohost", `invalid URL "://nohost": missing protocol scheme`},
 		{"http://[::1", `invalid URL "http://[::1": missing ']' in host`},
-		{"ftp://example.test/file", `unsupported protocol scheme "ftp"`},
-		{"example.test/path", `unsupported protocol scheme ""`},
+		{"ftp://example.test/file", `invalid URL "ftp://example.test/file": unsupported protocol scheme "ftp"`},
+		{"example.test/path", `invalid URL "example.test/path": no scheme (http:// or https://)`},
 		{"http:///path", `invalid URL "http:///path": no host`},
 	}
 	c := New(Options{})
