@@ -9,40 +9,33 @@ import (
 	"github.com/jsload/jsload/internal/stats"
 )
 
-// newEvents builds the events object: fire (and its Locust spellings) for
+// eventsTable lists the events object: fire (and its Locust spellings) for
 // custom clients to report their own calls, and measure to time a function.
-func (vu *VU) newEvents() *goja.Object {
-	rt := vu.rt
-	o := rt.NewObject()
-	fire := rt.ToValue(func(c goja.FunctionCall) goja.Value {
-		vu.fire(c.Argument(0), 0)
-		return goja.Undefined()
-	})
-	withFire := func(f func(goja.FunctionCall) goja.Value) *goja.Object {
-		x := rt.NewObject()
-		must(x.Set("fire", f))
+var eventsTable = []lazyEntry{
+	{"fire", fn(func(vu *VU, c goja.FunctionCall) goja.Value { vu.fire(c.Argument(0), 0); return goja.Undefined() })},
+	{"request", withFire(0)},
+	// Locust 1.x's request_success / request_failure events.
+	{"requestSuccess", withFire(1)},
+	{"request_success", withFire(1)},
+	{"requestFailure", withFire(2)},
+	{"request_failure", withFire(2)},
+	{"measure", fn(func(vu *VU, c goja.FunctionCall) goja.Value { return vu.measure(c) })},
+}
+
+// withFire makes an object whose fire method records with the given force
+// (see VU.fire).
+func withFire(force int) func(vu *VU) goja.Value {
+	return func(vu *VU) goja.Value {
+		x := vu.rt.NewObject()
+		must(x.Set("fire", func(c goja.FunctionCall) goja.Value {
+			vu.fire(c.Argument(0), force)
+			return goja.Undefined()
+		}))
 		return x
 	}
-	must(o.Set("fire", fire))
-	req := rt.NewObject()
-	must(req.Set("fire", fire))
-	must(o.Set("request", req))
-	// Locust 1.x's request_success / request_failure events.
-	success := withFire(func(c goja.FunctionCall) goja.Value {
-		vu.fire(c.Argument(0), 1)
-		return goja.Undefined()
-	})
-	failure := withFire(func(c goja.FunctionCall) goja.Value {
-		vu.fire(c.Argument(0), 2)
-		return goja.Undefined()
-	})
-	must(o.Set("requestSuccess", success))
-	must(o.Set("request_success", success))
-	must(o.Set("requestFailure", failure))
-	must(o.Set("request_failure", failure))
-	must(o.Set("measure", vu.measure))
-	return o
 }
+
+func (vu *VU) newEvents() *goja.Object { return vu.newLazy(eventsTable) }
 
 func pick(o *goja.Object, keys ...string) goja.Value {
 	for _, k := range keys {

@@ -21,31 +21,33 @@ import (
 // used without a host.
 const ErrNoHost = "a relative URL needs a host: pass --host (or -H), set options.host in the script, or a static host on the user class"
 
-// newHTTP builds the VU's http client object. Every method is a plain Go
-// function (no reflection on the hot path).
-func (vu *VU) newHTTP() *goja.Object {
-	rt := vu.rt
-	o := rt.NewObject()
-	method := func(m string) func(goja.FunctionCall) goja.Value {
-		return func(c goja.FunctionCall) goja.Value {
+// httpTable lists the http client's methods. Every method is a plain Go
+// function (no reflection on the hot path), made on first use.
+var httpTable = func() []lazyEntry {
+	method := func(m string) func(vu *VU) goja.Value {
+		return fn(func(vu *VU, c goja.FunctionCall) goja.Value {
 			return vu.request(m, c.Argument(0), c.Argument(1))
-		}
+		})
 	}
+	t := []lazyEntry{}
 	for _, m := range []struct{ js, http string }{
 		{"get", "GET"}, {"post", "POST"}, {"put", "PUT"}, {"patch", "PATCH"},
 		{"del", "DELETE"}, {"delete", "DELETE"}, {"head", "HEAD"}, {"options", "OPTIONS"},
 	} {
-		must(o.Set(m.js, method(m.http)))
+		t = append(t, lazyEntry{m.js, method(m.http)})
 	}
-	must(o.Set("request", func(c goja.FunctionCall) goja.Value {
+	t = append(t, lazyEntry{"request", fn(func(vu *VU, c goja.FunctionCall) goja.Value {
 		m := strings.ToUpper(c.Argument(0).String())
 		if m == "" || goja.IsUndefined(c.Argument(0)) {
-			panic(rt.NewTypeError("http.request(method, url, params): method is required"))
+			panic(vu.rt.NewTypeError("http.request(method, url, params): method is required"))
 		}
 		return vu.request(m, c.Argument(1), c.Argument(2))
-	}))
-	return o
-}
+	})})
+	return t
+}()
+
+// newHTTP builds the VU's http client object.
+func (vu *VU) newHTTP() *goja.Object { return vu.newLazy(httpTable) }
 
 // params are a request's options, read from the JS params object.
 type params struct {
@@ -369,11 +371,11 @@ func (r *response) Get(key string) goja.Value {
 		must(t.Set("receiving", ms(r.r.Timings.Receiving)))
 		return t
 	case "json":
-		return r.vu.respMethods.json
+		return r.vu.methods().json
 	case "success":
-		return r.vu.respMethods.success
+		return r.vu.methods().success
 	case "failure":
-		return r.vu.respMethods.failure
+		return r.vu.methods().failure
 	}
 	if v, ok := r.extra[key]; ok {
 		return v
@@ -415,7 +417,15 @@ type respMethods struct {
 	json, success, failure goja.Value
 }
 
-func newRespMethods(vu *VU) respMethods {
+// methods returns the VU's response methods, made on first use.
+func (vu *VU) methods() *respMethods {
+	if vu.respMethods == nil {
+		vu.respMethods = newRespMethods(vu)
+	}
+	return vu.respMethods
+}
+
+func newRespMethods(vu *VU) *respMethods {
 	rt := vu.rt
 	this := func(c goja.FunctionCall, name string) *response {
 		if o, ok := c.This.(*goja.Object); ok {
@@ -425,7 +435,7 @@ func newRespMethods(vu *VU) respMethods {
 		}
 		panic(rt.NewTypeError("response.%s() must be called on a response", name))
 	}
-	return respMethods{
+	return &respMethods{
 		json: rt.ToValue(func(c goja.FunctionCall) goja.Value {
 			r := this(c, "json")
 			v, err := vu.jsonParse(goja.Undefined(), r.Get("body"))

@@ -9,7 +9,8 @@
   const TASK = "__jsloadTask"; // marks a task descriptor, or a method's task data
   const WAIT = "__jsloadWait"; // marks a wait-time function built here
   const FIELDS = "__jsloadFields"; // field tasks recorded by decorators
-  const META = Symbol.metadata || Symbol.for("Symbol.metadata");
+  // Builtins touched at load time cost memory in every VU's runtime, so
+  // Symbol, Set and Map are only used by describe(), which runs once.
   const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 
   function checkWeight(w, where) {
@@ -72,7 +73,8 @@
     if (typeof fn !== "function") {
       throw new TypeError("task(weight, fn): fn must be a function or a TaskSet class, got " + typeof fn);
     }
-    const tags = opts && opts.tags ? Array.from(opts.tags, String) : [];
+    const tags = [];
+    if (opts && opts.tags) for (const t of opts.tags) tags.push(String(t));
     return Object.freeze({ [TASK]: true, fn: fn, weight: weight, tags: Object.freeze(tags) });
   }
 
@@ -203,7 +205,7 @@
   }
   class SequentialTaskSet extends TaskSet {}
   class MarkovTaskSet extends TaskSet {}
-  const bases = new Set([User.prototype, HttpUser.prototype, TaskSet.prototype, SequentialTaskSet.prototype, MarkovTaskSet.prototype, Object.prototype]);
+  const isBase = (p) => p === User.prototype || p === HttpUser.prototype || p === TaskSet.prototype || p === SequentialTaskSet.prototype || p === MarkovTaskSet.prototype || p === Object.prototype;
 
   const isSetClass = (v) => typeof v === "function" && v.prototype instanceof TaskSet;
 
@@ -293,7 +295,7 @@
     function tasksOf(owner, cls) {
       const out = [];
       const seen = new Set(["constructor"]);
-      for (let p = cls.prototype; p && !bases.has(p); p = Object.getPrototypeOf(p)) {
+      for (let p = cls.prototype; p && !isBase(p); p = Object.getPrototypeOf(p)) {
         for (const k of Object.getOwnPropertyNames(p)) {
           if (seen.has(k)) continue;
           seen.add(k);
@@ -304,7 +306,7 @@
         }
       }
       const marks = [];
-      const md = cls[META];
+      const md = cls[Symbol.metadata || Symbol.for("Symbol.metadata")];
       if (md && md[FIELDS]) marks.push(md[FIELDS]);
       if (cls.prototype[FIELDS]) marks.push(cls.prototype[FIELDS]);
       if (hasOwn(cls, FIELDS) || cls[FIELDS]) marks.push(cls[FIELDS]);

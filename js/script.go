@@ -13,6 +13,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -292,10 +294,31 @@ type Env struct {
 	// statistics (for logging); it may be nil and must be safe for
 	// concurrent use.
 	OnException func(vu int, where string, err *ScriptError)
+	varsOnce    sync.Once
+	envVars     map[string]string
+
 	// Verbose, when not nil, receives a line per task started, request made
 	// and event fired, with headers and a body snippet for failed requests
 	// (the single-user debug run). It must be safe for concurrent use.
 	Verbose io.Writer
+}
+
+// vars returns the variables __ENV shows: Vars, or the process environment
+// read once per Env.
+func (e *Env) vars() map[string]string {
+	e.varsOnce.Do(func() {
+		if e.Vars != nil {
+			e.envVars = e.Vars
+			return
+		}
+		e.envVars = map[string]string{}
+		for _, kv := range os.Environ() {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				e.envVars[k] = v
+			}
+		}
+	})
+	return e.envVars
 }
 
 func (e *Env) out() io.Writer {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -78,9 +77,9 @@ type VU struct {
 
 	host        string
 	hostWarned  bool
-	jsonParse   goja.Callable
-	jsonStr     goja.Callable
-	respMethods respMethods
+	jsonParseFn goja.Callable
+	jsonStrFn   goja.Callable
+	respMethods *respMethods
 }
 
 // ID is the VU's number (__VU): 1-based; 0 for setup and teardown.
@@ -102,10 +101,6 @@ func (s *Script) newVU(env *Env, id int) (*VU, error) {
 		rt.Interrupt(errStopped)
 		vu.intrWG.Done()
 	}
-	jsonObj := rt.Get("JSON").(*goja.Object)
-	vu.jsonParse, _ = goja.AssertFunction(jsonObj.Get("parse"))
-	vu.jsonStr, _ = goja.AssertFunction(jsonObj.Get("stringify"))
-	vu.respMethods = newRespMethods(vu)
 
 	native := rt.NewObject()
 	httpObj := vu.newHTTP()
@@ -130,19 +125,7 @@ func (s *Script) newVU(env *Env, id int) (*VU, error) {
 	vu.native.resolve, _ = goja.AssertFunction(native.Get("resolve"))
 	vu.native.waitKey = native.Get("waitKey").String()
 
-	vars := env.Vars
-	if vars == nil {
-		vars = map[string]string{}
-		for _, kv := range os.Environ() {
-			if k, v, ok := strings.Cut(kv, "="); ok {
-				vars[k] = v
-			}
-		}
-	}
-	envObj := rt.NewObject()
-	for k, v := range vars {
-		must(envObj.Set(k, v))
-	}
+	envObj := rt.NewDynamicObject(&envObject{vars: env.vars(), rt: rt})
 	module := rt.NewObject()
 	exports := rt.NewObject()
 	must(module.Set("exports", exports))
@@ -343,20 +326,21 @@ func (vu *VU) sleep(c goja.FunctionCall) goja.Value {
 	return goja.Undefined()
 }
 
-func (vu *VU) newConsole() *goja.Object {
-	o := vu.rt.NewObject()
-	for _, lvl := range []string{"log", "info", "warn", "error", "debug"} {
-		must(o.Set(lvl, func(c goja.FunctionCall) goja.Value {
-			parts := make([]string, len(c.Arguments))
-			for i, a := range c.Arguments {
-				parts[i] = vu.format(a)
-			}
-			fmt.Fprintf(vu.env.out(), "[VU %d] %s\n", vu.id, strings.Join(parts, " "))
-			return goja.Undefined()
-		}))
+func consoleLog(vu *VU, c goja.FunctionCall) goja.Value {
+	parts := make([]string, len(c.Arguments))
+	for i, a := range c.Arguments {
+		parts[i] = vu.format(a)
 	}
-	return o
+	fmt.Fprintf(vu.env.out(), "[VU %d] %s\n", vu.id, strings.Join(parts, " "))
+	return goja.Undefined()
 }
+
+var consoleTable = []lazyEntry{
+	{"log", fn(consoleLog)}, {"info", fn(consoleLog)}, {"warn", fn(consoleLog)},
+	{"error", fn(consoleLog)}, {"debug", fn(consoleLog)},
+}
+
+func (vu *VU) newConsole() *goja.Object { return vu.newLazy(consoleTable) }
 
 // format renders a console argument: strings as they are, objects as JSON.
 func (vu *VU) format(v goja.Value) string {
