@@ -21,6 +21,17 @@ type ScriptError struct {
 	Stack  string // the JS stack for exceptions, in source positions
 }
 
+// GroupKey is what exceptions are grouped by: their kind ("TypeError")
+// and position when the position is known, else the message (as the
+// statistics group them).
+func (e *ScriptError) GroupKey() string {
+	if e.File == "" {
+		return e.Msg
+	}
+	kind, _, _ := strings.Cut(e.Msg, ":")
+	return fmt.Sprintf("%s:%d:%d %s", e.File, e.Line, e.Column, kind)
+}
+
 func (e *ScriptError) Error() string {
 	if e.File == "" {
 		return e.Msg
@@ -97,7 +108,7 @@ func bundle(path string) (*bundled, error) {
 			b.code = string(f.Contents)
 		}
 	}
-	if b.code == "" {
+	if b.code == "" && len(res.OutputFiles) == 0 {
 		return nil, &ScriptError{File: path, Msg: "bundling produced no output"}
 	}
 	var meta struct {

@@ -67,11 +67,14 @@ func (vu *VU) fire(arg goja.Value, force int) {
 		panic(rt.NewTypeError("events.fire: responseTime (or response_time) must be a number of milliseconds"))
 	}
 	ms := rtV.ToFloat()
-	if !(ms >= 0) {
-		panic(rt.NewTypeError("events.fire: responseTime must be >= 0, got %v", ms))
+	if !(ms >= 0) || ms > maxResponseMS {
+		panic(rt.NewTypeError("events.fire: responseTime must be a number of milliseconds from 0 to %g, got %v", float64(maxResponseMS), rtV))
 	}
 	var size int64
 	if l := pick(o, "responseLength", "response_length"); l != nil && !goja.IsNull(l) {
+		if f := l.ToFloat(); !(f >= 0) || f > 1<<53 {
+			panic(rt.NewTypeError("events.fire: responseLength must be a number of bytes >= 0, got %v", l))
+		}
 		size = l.ToInteger()
 	}
 	errText := ""
@@ -102,6 +105,9 @@ func (vu *VU) traceEvent(typ, name string, ms float64, size int64, errText strin
 	fmt.Fprintf(vu.env.Verbose, "[VU %d] %s %s -> %s (%.1f ms, %d B)\n", vu.id, typ, name, outcome, ms, size)
 }
 
+// maxResponseMS bounds a reported response time: about 11.6 days.
+const maxResponseMS = 1e9
+
 func isNumberLike(v goja.Value) bool {
 	switch v.Export().(type) {
 	case int64, float64, int, int32:
@@ -114,8 +120,7 @@ func isNumberLike(v goja.Value) bool {
 func errorText(v goja.Value) string {
 	if o, ok := v.(*goja.Object); ok {
 		if m := o.Get("message"); m != nil && !goja.IsUndefined(m) {
-			n := o.Get("name")
-			if n != nil && !goja.IsUndefined(n) && n.String() != "Error" {
+			if n := o.Get("name"); n != nil && !goja.IsUndefined(n) && n.String() != "" {
 				return n.String() + ": " + m.String()
 			}
 			return m.String()

@@ -77,7 +77,7 @@ func (vu *VU) interruptSet(c goja.FunctionCall) goja.Value {
 // Bind makes vu a user of the given class: it creates the class instance
 // (or resolves the exported tasks) and its hooks and wait time, once, so
 // that each task call is cheap.
-func (vu *VU) Bind(class int) error {
+func (vu *VU) Bind(ctx context.Context, class int) error {
 	s := vu.s
 	if class < 0 || class >= len(s.Classes) {
 		return fmt.Errorf("no user class %d", class)
@@ -88,9 +88,12 @@ func (vu *VU) Bind(class int) error {
 	holder := vu.exports
 	if c.Key != "" {
 		cls := vu.exports.Get(c.Key)
-		v, err := vu.call(vu.native.construct, goja.Undefined(), cls, goja.Null())
+		v, err := vu.invoke(ctx, vu.native.construct, goja.Undefined(), cls, goja.Null())
 		if err != nil {
-			return err
+			if isInterrupt(err) {
+				return ctx.Err()
+			}
+			return vu.scriptError(err, "creating user "+c.Name)
 		}
 		inst := v.(*goja.Object)
 		root.this, root.cls, vu.user, holder = inst, cls, inst, inst
@@ -232,7 +235,7 @@ func (vu *VU) waitFor(w *waitSpec, last time.Duration) time.Duration {
 		}
 		return 0
 	case waitFunc:
-		v, err := vu.invoke(context.Background(), w.fn, w.this)
+		v, err := vu.invoke(vu.runCtx, w.fn, w.this)
 		if err != nil {
 			vu.recordException(err, "waitTime")
 			return time.Second
@@ -285,6 +288,7 @@ const maxHops = 64
 // sets on the way as they are picked. A task that throws is counted in the
 // exceptions and the VU goes on; ErrStopUser means the user stopped itself.
 func (vu *VU) RunTask(ctx context.Context) error {
+	vu.runCtx = ctx
 	vu.noWait = false
 	for hops := 0; !vu.done && ctx.Err() == nil; hops++ {
 		if hops == maxHops {

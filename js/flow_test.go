@@ -197,7 +197,7 @@ func TestMarkovErrorsAtLoad(t *testing.T) {
 class Shop extends MarkovTaskSet { `+c.body+` }
 export class U extends User { @task s = Shop; }
 `)
-		_, err := Load(path)
+		_, err := Load(context.Background(), path, LoadOptions{})
 		if c.body == `@transition("b") a() {} b() {}` {
 			// b has no transition and is no task: a's transition names a non-task.
 			c.want = "transition to b, which is not a task of the set"
@@ -341,7 +341,7 @@ export class U extends User { static tasks = [42]; }`, "task tasks[0] must be a 
 export class U extends User { static tasks = "x"; }`, "static tasks must be an array"},
 	}
 	for _, c := range cases {
-		_, err := Load(writeScript(t, "main.js", c.src))
+		_, err := Load(context.Background(), writeScript(t, "main.js", c.src), LoadOptions{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v, want %q", err, c.want)
 		}
@@ -372,7 +372,7 @@ export class U extends User {
   @task(0) m() {}
 }
 `, "tsconfig.json", `{"compilerOptions": {"experimentalDecorators": true}}`)
-	s, err := Load(path)
+	s, err := Load(context.Background(), path, LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

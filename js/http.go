@@ -90,7 +90,7 @@ func (vu *VU) readParams(v goja.Value) (*params, error) {
 		case "json":
 			s, err := vu.jsonStr(goja.Undefined(), val)
 			if err != nil {
-				return nil, fmt.Errorf("params.json: %v", err)
+				return nil, fmt.Errorf("params.json: %s", vu.scriptError(err, "").Msg)
 			}
 			p.body = []byte(s.String())
 			p.setDefaultHeader("Content-Type", "application/json")
@@ -234,6 +234,9 @@ func (vu *VU) request(method string, urlV, paramsV goja.Value) goja.Value {
 	if urlV == nil || goja.IsUndefined(urlV) {
 		panic(rt.NewTypeError("http.%s(url, params): url is required", strings.ToLower(method)))
 	}
+	if !validMethod(method) {
+		panic(rt.NewTypeError("http.request: %q is not a valid HTTP method", method))
+	}
 	p, err := vu.readParams(paramsV)
 	if err != nil {
 		panic(rt.NewTypeError("http.%s %s: %v", strings.ToLower(method), urlV.String(), err))
@@ -257,7 +260,7 @@ func (vu *VU) request(method string, urlV, paramsV goja.Value) goja.Value {
 	} else if vu.env.Verbose != nil {
 		vu.traceRequest(method, full, p, res)
 	}
-	r := &response{vu: vu, r: res, method: method, name: name, record: p.record && !res.Canceled}
+	r := &response{vu: vu, r: res, method: method, name: name, record: p.record && !res.Canceled, catch: p.catch}
 	if r.record {
 		if p.catch {
 			vu.pending = append(vu.pending, r)
@@ -312,10 +315,20 @@ type response struct {
 	method   string
 	name     string
 	record   bool
+	catch    bool // catchResponse: the script marks success or failure
 	reported bool
 	body     goja.Value
 	headers  goja.Value
 	extra    map[string]goja.Value
+}
+
+// needCatch throws when success() or failure() is called on a response
+// that was judged already: only catchResponse leaves the verdict to the
+// script.
+func (r *response) needCatch(name string) {
+	if !r.catch {
+		panic(r.vu.rt.NewTypeError("response.%s() needs { catchResponse: true } in the request's params (%s %s was already judged by its status)", name, r.method, r.name))
+	}
 }
 
 func (r *response) report(errText string) {
@@ -440,17 +453,19 @@ func newRespMethods(vu *VU) *respMethods {
 			r := this(c, "json")
 			v, err := vu.jsonParse(goja.Undefined(), r.Get("body"))
 			if err != nil {
-				panic(rt.NewTypeError("response.json(): the body of %s %s is not JSON: %s", r.method, r.name, firstLine(err.Error())))
+				panic(rt.NewTypeError("response.json(): the body of %s %s is not JSON: %s", r.method, r.name, vu.scriptError(err, "").Msg))
 			}
 			return v
 		}),
 		success: rt.ToValue(func(c goja.FunctionCall) goja.Value {
 			r := this(c, "success")
+			r.needCatch("success")
 			r.report("")
 			return goja.Undefined()
 		}),
 		failure: rt.ToValue(func(c goja.FunctionCall) goja.Value {
 			r := this(c, "failure")
+			r.needCatch("failure")
 			msg := "failure"
 			if a := c.Argument(0); !goja.IsUndefined(a) && !goja.IsNull(a) {
 				if o, ok := a.(*goja.Object); ok && o.Get("message") != nil {
@@ -510,4 +525,20 @@ func (vu *VU) traceRequest(method, full string, p *params, r *httpc.Response) {
 		}
 	}
 	_, _ = io.WriteString(vu.env.Verbose, b.String())
+}
+
+// validMethod reports whether m is an HTTP token (RFC 9110 5.6.2).
+func validMethod(m string) bool {
+	if m == "" {
+		return false
+	}
+	for _, r := range m {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case strings.ContainsRune("!#$%&'*+-.^_`|~", r):
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package js
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -37,7 +38,7 @@ func writeScript(t *testing.T, files ...string) string {
 
 func load(t *testing.T, files ...string) *Script {
 	t.Helper()
-	s, err := Load(writeScript(t, files...))
+	s, err := Load(context.Background(), writeScript(t, files...), LoadOptions{})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -50,7 +51,7 @@ func testEnv(host string) *Env {
 
 func newVU(t *testing.T, s *Script, env *Env, id, class int) *VU {
 	t.Helper()
-	vu, err := s.NewVU(env, id, class)
+	vu, err := s.NewVU(context.Background(), env, id, class)
 	if err != nil {
 		t.Fatalf("NewVU: %v", err)
 	}
@@ -166,7 +167,7 @@ func TestLoadErrorsPointAtTheUsersSource(t *testing.T) {
 			if c.name == "missing file" {
 				path = filepath.Join(filepath.Dir(path), "nope.js")
 			}
-			_, err := Load(path)
+			_, err := Load(context.Background(), path, LoadOptions{})
 			if err == nil {
 				t.Fatal("Load succeeded")
 			}
@@ -386,7 +387,7 @@ export const t = task(() => {
 	for _, f := range snap.Failures {
 		errs[f.Type+" "+f.Name+": "+f.Error] = f.Count
 	}
-	for _, want := range []string{"coeus registry: boom", "coeus registry: plain text", "old api: bad", "calc throws: TypeError: nope"} {
+	for _, want := range []string{"coeus registry: Error: boom", "coeus registry: plain text", "old api: bad", "calc throws: TypeError: nope"} {
 		if errs[want] != 1 {
 			t.Errorf("failure %q missing; have %v", want, errs)
 		}
@@ -505,7 +506,7 @@ export function teardown(data) { console.log("teardown", data.users.length, data
 export const t = task((data) => { globalThis.got = data.users.length; });
 `)
 	data, err := s.RunSetup(context.Background(), env)
-	if err != nil || data != `{"at":0,"users":[1,2,3]}` {
+	if err != nil || data != `{"users":[1,2,3],"at":0}` {
 		t.Fatalf("setup = %q, %v", data, err)
 	}
 	env.SetupData = data
@@ -561,7 +562,7 @@ export const t = task(() => {});
 			}
 		}
 	}
-	if _, err := Load(writeScript(t, "main.js", "import { task, between } from \"jsload\";\nexport const options = { waitTime: between(2, 1) };\nexport const t = task(() => {});\n")); err == nil || !strings.Contains(err.Error(), "max 1 is less than min 2") {
+	if _, err := Load(context.Background(), writeScript(t, "main.js", "import { task, between } from \"jsload\";\nexport const options = { waitTime: between(2, 1) };\nexport const t = task(() => {});\n"), LoadOptions{}); err == nil || !strings.Contains(err.Error(), "max 1 is less than min 2") {
 		t.Errorf("between(2, 1) error = %v", err)
 	}
 }
@@ -697,12 +698,12 @@ func TestBadParamsThrowClearly(t *testing.T) {
 
 func TestConstructorErrorsAreFoundAtLoad(t *testing.T) {
 	path := writeScript(t, "main.js", "import { HttpUser, task } from \"jsload\";\nexport class U extends HttpUser {\n  constructor() { super(); throw new Error(\"no config\"); }\n  @task t() {}\n}\n")
-	_, err := Load(path)
+	_, err := Load(context.Background(), path, LoadOptions{})
 	if err == nil || !strings.Contains(err.Error(), "main.js:3:34: Error: no config") {
 		t.Errorf("Load error = %v", err)
 	}
 	path = writeScript(t, "main.js", "import { HttpUser, task } from \"jsload\";\nexport class U extends HttpUser {\n  waitTime = \"soon\";\n  @task t() {}\n}\n")
-	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "waitTime must be between(a, b)") {
+	if _, err := Load(context.Background(), path, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "waitTime must be between(a, b)") {
 		t.Errorf("Load error = %v", err)
 	}
 }
@@ -714,4 +715,68 @@ func fmtTasks(ts []TaskInfo) string {
 		parts[i] = fmt.Sprintf("{%s %d %v}", t.Name, t.Weight, t.Tags)
 	}
 	return "[" + strings.Join(parts, " ") + "]"
+}
+
+func TestScriptMistakesAreClear(t *testing.T) {
+	srv := server(t)
+	cases := []struct{ body, want string }{
+		{`http.request("GE T", "/echo")`, `"GE T" is not a valid HTTP method`},
+		{`http.get("/echo").success()`, "response.success() needs { catchResponse: true }"},
+		{`http.get("/echo").failure("x")`, "response.failure() needs { catchResponse: true }"},
+		{`events.fire({ type: "t", name: "n", responseTime: 1e300 })`, "responseTime must be a number of milliseconds from 0 to"},
+		{`events.fire({ type: "t", name: "n", responseTime: 1, responseLength: -1 })`, "responseLength must be a number of bytes >= 0"},
+		{`http.get("/status/200").json()`, "response.json(): the body of GET /status/200 is not JSON: SyntaxError:"},
+	}
+	for _, c := range cases {
+		env := testEnv(srv.URL)
+		runOnce(t, env, "import { task, http, events } from \"jsload\";\nexport const t = task(() => { "+c.body+"; });\n")
+		x := env.Registry.Snapshot(time.Now()).Exceptions
+		if len(x) != 1 || !strings.Contains(x[0].Message, c.want) {
+			t.Errorf("%s: exceptions %+v, want %q", c.body, x, c.want)
+			continue
+		}
+		if strings.Contains(x[0].Message, "github.com") || strings.Contains(x[0].Message, "bundle") {
+			t.Errorf("%s: message leaks internals: %s", c.body, x[0].Message)
+		}
+	}
+}
+
+func TestLoadChecks(t *testing.T) {
+	cases := []struct{ name, src, want string }{
+		{"empty", "", "the script has no tasks"},
+		{"all weight 0", "import { User, task } from \"jsload\";\nexport class A extends User { static weight = 0; @task t() {} }\n", "every user class has static weight 0"},
+		{"bad static weight", "import { User, task } from \"jsload\";\nexport class A extends User { static weight = -2; @task t() {} }\n", "main.js: TypeError: user class A: static weight must be a whole number >= 0, got -2"},
+	}
+	for _, c := range cases {
+		_, err := Load(context.Background(), writeScript(t, "main.js", c.src), LoadOptions{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+	// Top-level code runs with the host from the command line.
+	srv := server(t)
+	path := writeScript(t, "main.js", "import { task, http } from \"jsload\";\nconst s = http.get(\"/status/201\").status;\nif (s !== 201) throw new Error(\"top level got \" + s);\nexport const t = task(() => {});\n")
+	if _, err := Load(context.Background(), path, LoadOptions{Host: srv.URL}); err != nil {
+		t.Errorf("top-level request with a host: %v", err)
+	}
+}
+
+func TestCreatingAUserObeysItsContext(t *testing.T) {
+	s := load(t, "main.js", "import { task } from \"jsload\";\nif (__VU >= 2) while (true) {}\nexport const t = task(() => {});\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.NewVU(ctx, testEnv(""), 2, 0)
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("NewVU = %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("NewVU was not interrupted")
+	}
 }

@@ -21,7 +21,7 @@ func BenchmarkNewVU(b *testing.B) {
 	os.WriteFile(minimal, []byte("import { task, http, constant } from \"jsload\";\nexport const options = { waitTime: constant(1) };\nexport const root = task(() => http.get(\"/\"));\n"), 0o644)
 	for _, c := range []struct{ name, path string }{{"minimal", minimal}, {"locustfile", "../scripts/locustfile.js"}} {
 		b.Run(c.name, func(b *testing.B) {
-			s, err := Load(c.path)
+			s, err := Load(context.Background(), c.path, LoadOptions{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -32,7 +32,7 @@ func BenchmarkNewVU(b *testing.B) {
 			runtime.ReadMemStats(&before)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				vu, err := s.NewVU(env, i+1, 0)
+				vu, err := s.NewVU(context.Background(), env, i+1, 0)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -111,7 +111,7 @@ type Script struct {
 // Load bundles, compiles and evaluates the script once to learn its user
 // classes, tasks and options. Problems in the script are *ScriptError values
 // with the user's own file:line:column.
-func Load(path string) (*Script, error) {
+func Load(ctx context.Context, path string, opt LoadOptions) (*Script, error) {
 	b, err := bundle(path)
 	if err != nil {
 		return nil, err
@@ -133,22 +133,26 @@ func Load(path string) (*Script, error) {
 		return nil, s.compileError(err)
 	}
 	s.prog = prog
-	probe, err := s.newVU(&Env{Out: io.Discard, Registry: stats.NewRegistry(1)}, 0)
+	probe, err := s.newVU(ctx, &Env{Host: opt.Host, Out: io.Discard, Registry: stats.NewRegistry(1), HTTP: opt.HTTP}, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer probe.Close()
 	if err := s.inspect(probe); err != nil {
+		var se *ScriptError
+		if errors.As(err, &se) && se.File == "" {
+			se.File = path
+		}
 		return nil, err
 	}
 	// Make one user of each class now, so that a constructor or a bad
 	// waitTime is reported before the test starts.
 	for i := range s.Classes {
-		vu, err := s.newVU(probe.env, 0)
+		vu, err := s.newVU(ctx, probe.env, 0)
 		if err != nil {
 			return nil, err
 		}
-		err = vu.Bind(i)
+		err = vu.Bind(ctx, i)
 		vu.Close()
 		if err != nil {
 			return nil, err
@@ -209,8 +213,13 @@ func (s *Script) inspect(vu *VU) error {
 			return &ScriptError{File: s.Path, Msg: err.Error()}
 		}
 	}
+	anyUsers := false
 	for i := range d.Classes {
 		d.Classes[i].Tasks = d.Sets[d.Classes[i].Root].Tasks
+		anyUsers = anyUsers || d.Classes[i].Weight > 0 || d.Classes[i].FixedCount > 0
+	}
+	if !anyUsers {
+		return &ScriptError{File: s.Path, Msg: "every user class has static weight 0 and no fixedCount: no user would start"}
 	}
 	s.Classes, s.Sets = d.Classes, d.Sets
 	s.HasSetup = isFunc(vu.exports.Get("setup"))
@@ -276,6 +285,13 @@ func isFunc(v goja.Value) bool {
 	return ok
 }
 
+// LoadOptions are what loading a script needs from the command line: its
+// top-level code runs once at load, and may make requests.
+type LoadOptions struct {
+	Host string
+	HTTP httpc.Options
+}
+
 // Env is what VUs share: where requests go, where samples go, and the
 // test's setup data.
 type Env struct {
@@ -335,7 +351,7 @@ func (s *Script) RunSetup(ctx context.Context, env *Env) (string, error) {
 	if !s.HasSetup {
 		return "", nil
 	}
-	vu, err := s.newVU(env, 0)
+	vu, err := s.newVU(ctx, env, 0)
 	if err != nil {
 		return "", err
 	}
@@ -347,11 +363,15 @@ func (s *Script) RunSetup(ctx context.Context, env *Env) (string, error) {
 	if v == nil || goja.IsUndefined(v) {
 		return "", nil
 	}
-	b, err := json.Marshal(v.Export())
-	if err != nil {
-		return "", &ScriptError{File: s.Path, Msg: "setup() must return JSON-serialisable data: " + err.Error()}
+	txt, err := vu.jsonStr(goja.Undefined(), v)
+	if err != nil || txt == nil || goja.IsUndefined(txt) {
+		msg := "setup() must return JSON-serialisable data"
+		if err != nil {
+			msg += ": " + vu.scriptError(err, "").Msg
+		}
+		return "", &ScriptError{File: s.Path, Msg: msg}
 	}
-	return string(b), nil
+	return txt.String(), nil
 }
 
 // RunTeardown runs teardown(data) once in a runtime of its own.
@@ -359,7 +379,7 @@ func (s *Script) RunTeardown(ctx context.Context, env *Env) error {
 	if !s.HasTeardown {
 		return nil
 	}
-	vu, err := s.newVU(env, 0)
+	vu, err := s.newVU(ctx, env, 0)
 	if err != nil {
 		return err
 	}
@@ -382,12 +402,12 @@ func seconds(f float64) time.Duration {
 // NewVU makes a VU with number id (1-based) of user class class, ready to
 // run: the script is evaluated in its own runtime and the class instance,
 // tasks, hooks and wait time are resolved.
-func (s *Script) NewVU(env *Env, id, class int) (*VU, error) {
-	vu, err := s.newVU(env, id)
+func (s *Script) NewVU(ctx context.Context, env *Env, id, class int) (*VU, error) {
+	vu, err := s.newVU(ctx, env, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := vu.Bind(class); err != nil {
+	if err := vu.Bind(ctx, class); err != nil {
 		vu.Close()
 		return nil, err
 	}

@@ -70,6 +70,7 @@ type VU struct {
 	done   bool    // the user stopped itself
 
 	iter    int64
+	runCtx  context.Context // the context of the last task: wait-time functions run under it
 	ctx     context.Context
 	intrWG  sync.WaitGroup
 	intrFn  func()
@@ -87,15 +88,16 @@ func (vu *VU) ID() int { return vu.id }
 
 // newVU makes a runtime, installs the jsload module and globals, and
 // evaluates the script in it.
-func (s *Script) newVU(env *Env, id int) (*VU, error) {
+func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 	rt := goja.New()
 	vu := &VU{
 		s: s, env: env, id: id, rt: rt,
-		rec:  env.Registry.Recorder(id),
-		rnd:  rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(id)*0x9e3779b97f4a7c15+1)),
-		ctx:  context.Background(),
-		data: goja.Undefined(),
-		host: env.Host,
+		rec:    env.Registry.Recorder(id),
+		rnd:    rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(id)*0x9e3779b97f4a7c15+1)),
+		ctx:    context.Background(),
+		runCtx: context.Background(),
+		data:   goja.Undefined(),
+		host:   env.Host,
 	}
 	vu.intrFn = func() {
 		rt.Interrupt(errStopped)
@@ -150,7 +152,20 @@ func (s *Script) newVU(env *Env, id int) (*VU, error) {
 	must(g.Set("console", vu.newConsole()))
 	vu.module = module
 
-	if _, err := rt.RunProgram(s.prog); err != nil {
+	// The script's top level runs in every user: a stop must reach it.
+	vu.intrWG.Add(1)
+	stop := context.AfterFunc(ctx, vu.intrFn)
+	_, err = rt.RunProgram(s.prog)
+	if stop() {
+		vu.intrWG.Done()
+	} else {
+		vu.intrWG.Wait()
+	}
+	rt.ClearInterrupt()
+	if err != nil {
+		if isInterrupt(err) || ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, vu.scriptError(err, "")
 	}
 	ex, ok := module.Get("exports").(*goja.Object)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jsload/jsload/internal/stats"
 )
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a run.
@@ -630,5 +632,131 @@ export const a = task(() => events.fire({ type: "t", name: NAME, responseTime: 1
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("watch mode did not stop on Ctrl-C")
+	}
+}
+
+func TestStopReachesEveryBlockingCall(t *testing.T) {
+	srv := target(t)
+	cases := []struct {
+		name, src string
+		args      []string
+		signals   int
+	}{
+		{"wait-time function", `import { HttpUser, task } from "jsload";
+export class U extends HttpUser {
+  waitTime() { if (__ITER >= 1) while (true) {} return 0.01; }
+  @task t() { this.client.get("/fast"); }
+}`, []string{"-t", "500ms"}, 0},
+		{"user creation", `import { task } from "jsload";
+if (__VU >= 2) while (true) {}
+export const t = task(() => {});`, []string{"-u", "3", "-r", "100", "-t", "500ms"}, 0},
+		{"setup, first Ctrl-C", `import { task, sleep } from "jsload";
+export function setup() { sleep(3600); }
+export const t = task(() => {});`, nil, 1},
+		{"loading, first Ctrl-C", `import { task } from "jsload";
+while (true) {}
+export const t = task(() => {});`, nil, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sig := make(chan os.Signal, 2)
+			if c.signals > 0 {
+				go func() {
+					time.Sleep(300 * time.Millisecond)
+					sig <- os.Interrupt
+				}()
+			}
+			args := append([]string{"run", script(t, c.src), "--headless", "-H", srv.URL}, c.args...)
+			start := time.Now()
+			r := run(t, nil, sig, args...)
+			if d := time.Since(start); d > 20*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if strings.Contains(r.stdout+r.stderr, "Exception report") {
+				t.Errorf("a stop was counted as an exception:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+func TestReservedOptionsAreRefusedFromEverySource(t *testing.T) {
+	good := "import { task } from \"jsload\";\nexport const a = task(() => {});\n"
+	r := run(t, nil, nil, "run", script(t, "import { task } from \"jsload\";\nexport const options = { csv: \"out\", headless: true };\nexport const a = task(() => {});\n"))
+	if r.code != ExitInvalid || !strings.Contains(r.stderr, "options.csv in the script: CSV output is not available") {
+		t.Errorf("options.csv: exit %d %s", r.code, r.stderr)
+	}
+	r = run(t, map[string]string{"JSLOAD_EXCLUDE_TAGS": "a"}, nil, "run", script(t, good), "--headless")
+	if r.code != ExitInvalid || !strings.Contains(r.stderr, "task tags is not available") {
+		t.Errorf("JSLOAD_EXCLUDE_TAGS: exit %d %s", r.code, r.stderr)
+	}
+	r = run(t, nil, nil, "run", script(t, "import { task } from \"jsload\";\nexport const options = { help: true };\nexport const a = task(() => {});\n"), "--headless")
+	if r.code != ExitInvalid || !strings.Contains(r.stderr, "options.help in the script: unknown option") {
+		t.Errorf("options.help: exit %d %s", r.code, r.stderr)
+	}
+	r = run(t, nil, nil, "run", script(t, good), "--headless", "-u", "1000000000000")
+	if r.code != ExitInvalid || !strings.Contains(r.stderr, "--users must be at most") {
+		t.Errorf("-u 1e12: exit %d %s", r.code, r.stderr)
+	}
+}
+
+func TestUsersThatCannotStart(t *testing.T) {
+	src := `import { User, task } from "jsload";
+export class A extends User {
+  constructor() { super(); if (__VU > 0) throw new Error("no config for user " + __VU); }
+  @task t() {}
+}`
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "3", "-r", "100", "-t", "30s")
+	if r.code != ExitOnError {
+		t.Errorf("exit %d, want %d", r.code, ExitOnError)
+	}
+	if !strings.Contains(r.stderr, "a user could not start") || !strings.Contains(r.stderr, "every user has stopped") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if !regexp.MustCompile(`(?m)^3 +\S*main\.js:3:\d+: Error: no config for user \d *$`).MatchString(r.stdout) {
+		t.Errorf("the failed starts are not counted as one exception group:\n%s", r.stdout)
+	}
+}
+
+func TestTopLevelCodeSeesTheHost(t *testing.T) {
+	srv := target(t)
+	src := `import { task, http } from "jsload";
+const warm = http.get("/fast").body;
+export const a = task(() => { if (warm !== "ok") throw new Error("no warm-up"); });
+`
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-H", srv.URL, "-i", "2")
+	if r.code != ExitOK {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.stderr, r.stdout)
+	}
+}
+
+func TestMissingHostStopsTheRun(t *testing.T) {
+	src := `import { task, http } from "jsload";
+export const a = task(() => http.get("/x"));
+`
+	start := time.Now()
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "2", "-t", "30s")
+	if r.code != ExitInvalid || !strings.Contains(r.stderr, "stopping the test") {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Errorf("the run went on without a host")
+	}
+}
+
+func TestFinalRatesLeaveOutShutdown(t *testing.T) {
+	reg := stats.NewRegistry(1)
+	start := time.Now().Add(-10 * time.Second)
+	reg.SetStart(start)
+	rec := reg.Recorder(0)
+	for i := 0; i < 40; i++ {
+		rec.Record(stats.Sample{Type: "GET", Name: "/", At: start.Add(time.Duration(i) * 100 * time.Millisecond)})
+	}
+	var b bytes.Buffer
+	s := printFinal(&b, reg, 1, start.Add(4*time.Second)) // stopped at 4 s; onStop ran until now
+	if got := s.Elapsed(); got != 4*time.Second {
+		t.Errorf("rates over %v, want the 4 s the run lasted", got)
+	}
+	if rps, _ := s.Total.RPS(s.Elapsed()); rps != 10 {
+		t.Errorf("req/s = %v, want 10", rps)
 	}
 }

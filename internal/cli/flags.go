@@ -52,6 +52,7 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	fs.IntVar(&cfg.ExitCodeOnError, "exit-code-on-error", cfg.ExitCodeOnError, "exit code when any request failed or a task threw")
 	fs.StringVarP(&cfg.LogLevel, "loglevel", "L", cfg.LogLevel, "log level: debug, info, warning, error, critical")
 	fs.Var(durationValue{&cfg.PrintStats}, "print-stats", "print the statistics table this often in headless mode")
+	fs.BoolVar(&cfg.InsecureSkipVerify, "insecure-skip-tls-verify", cfg.InsecureSkipVerify, "do not verify the server's TLS certificate (like Locust's verify=False)")
 	fs.BoolVar(&cfg.OnlySummary, "only-summary", cfg.OnlySummary, "print only the final statistics, not the periodic tables")
 	fs.Int64VarP(&cfg.Iterations, "iterations", "i", cfg.Iterations, "stop after this many tasks in total (0: no limit)")
 	fs.BoolVarP(&cfg.Verbose, "verbose", "v", cfg.Verbose, "print every task, request (with headers and body on failure) and event as it happens")
@@ -81,12 +82,14 @@ func optionName(flag string) string {
 
 // applySources fills flags not given on the command line from JSLOAD_*
 // variables, then from the script's options, so that the order is script <
-// environment < flags. It returns which source set each flag.
-func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string]any) error {
+// environment < flags. It returns where the values it set came from, by
+// flag name.
+func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string]any) (map[string]string, error) {
+	from := map[string]string{}
 	known := map[string]bool{}
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
-		if err != nil {
+		if err != nil || f.Name == "help" {
 			return
 		}
 		on := optionName(f.Name)
@@ -98,6 +101,7 @@ func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string
 			if e := setFlag(fs, f, v); e != nil {
 				err = fmt.Errorf("%s=%q: %v", envName(f.Name), v, e)
 			}
+			from[f.Name] = envName(f.Name)
 			return
 		}
 		if v, ok := opts[on]; ok && v != nil {
@@ -108,17 +112,18 @@ func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string
 			if e != nil {
 				err = fmt.Errorf("options.%s in the script: %v", on, e)
 			}
+			from[f.Name] = "options." + on + " in the script"
 		}
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for k := range opts {
 		if !known[k] && !scriptOnlyOptions[k] {
-			return fmt.Errorf("options.%s in the script: unknown option (known: %s)", k, strings.Join(optionNames(fs), ", "))
+			return nil, fmt.Errorf("options.%s in the script: unknown option (known: %s)", k, strings.Join(optionNames(fs), ", "))
 		}
 	}
-	return nil
+	return from, nil
 }
 
 // scriptOnlyOptions are script options that are not flags.
@@ -126,7 +131,11 @@ var scriptOnlyOptions = map[string]bool{"waitTime": true}
 
 func optionNames(fs *pflag.FlagSet) []string {
 	var out []string
-	fs.VisitAll(func(f *pflag.Flag) { out = append(out, optionName(f.Name)) })
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Name != "help" && !f.Hidden {
+			out = append(out, optionName(f.Name))
+		}
+	})
 	out = append(out, "waitTime")
 	return out
 }

@@ -24,10 +24,11 @@ func newInspectCmd(st *State) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := js.Load(args[0])
+			sig := watchSignals(st)
+			defer sig.close()
+			s, err := loadScript(sig.stopCtx, cmd.Flags(), st, args[0])
 			if err != nil {
-				fmt.Fprintln(st.Stderr, err.Error())
-				return exitError{ExitInvalid}
+				return err
 			}
 			if asJSON {
 				enc := json.NewEncoder(st.Stdout)

@@ -82,8 +82,8 @@ type vuFactory struct {
 	env    *js.Env
 }
 
-func (f *vuFactory) NewVU(id, class int) (engine.VU, error) {
-	vu, err := f.script.NewVU(f.env, id, class)
+func (f *vuFactory) NewVU(ctx context.Context, id, class int) (engine.VU, error) {
+	vu, err := f.script.NewVU(ctx, f.env, id, class)
 	if err != nil {
 		return nil, err
 	}
@@ -150,10 +150,9 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run, watch 
 	if watch {
 		return watchLoop(cmd, st, path, sig)
 	}
-	script, err := js.Load(path)
+	script, err := loadScript(sig.stopCtx, cmd.Flags(), st, path)
 	if err != nil {
-		fmt.Fprintln(st.Stderr, err.Error())
-		return exitError{ExitInvalid}
+		return err
 	}
 	if err := resolveConfig(cmd.Flags(), st, script, cfg); err != nil {
 		return err
@@ -165,10 +164,35 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run, watch 
 	return nil
 }
 
+// loadScript loads the script with what its top-level code may need (the
+// host from the command line or the environment), or explains why not.
+func loadScript(ctx context.Context, fs *pflag.FlagSet, st *State, path string) (*js.Script, error) {
+	opt := js.LoadOptions{}
+	if f := fs.Lookup("host"); f != nil && f.Changed {
+		opt.Host = f.Value.String()
+	} else {
+		opt.Host = st.Getenv("JSLOAD_HOST")
+	}
+	if f := fs.Lookup("insecure-skip-tls-verify"); f != nil && f.Value.String() == "true" {
+		opt.HTTP.InsecureSkipVerify = true
+	}
+	script, err := js.Load(ctx, path, opt)
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintf(st.Stderr, "jsload: stopped while loading %s\n", path)
+			return nil, exitError{ExitInvalid}
+		}
+		fmt.Fprintln(st.Stderr, err.Error())
+		return nil, exitError{ExitInvalid}
+	}
+	return script, nil
+}
+
 // resolveConfig fills cfg from the script's options and the environment
 // where the command line is silent, and checks it.
 func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.Run) error {
-	if err := applySources(fs, st.Getenv, script.Options); err != nil {
+	sources, err := applySources(fs, st.Getenv, script.Options)
+	if err != nil {
 		return usageError{err}
 	}
 	if cfg.SingleUser {
@@ -180,6 +204,17 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
+	for name, what := range notYet {
+		f := fs.Lookup(name)
+		if f == nil || f.Value.String() == f.DefValue || f.Value.String() == "[]" {
+			continue
+		}
+		from := "--" + name
+		if src, ok := sources[name]; ok {
+			from = src
+		}
+		return usageError{fmt.Errorf("%s: %s is not available in this version of jsload yet", from, what)}
+	}
 	if !cfg.Headless {
 		return usageError{errors.New("the web panel is not available in this version of jsload yet: add --headless to run in the console")}
 	}
@@ -189,7 +224,9 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 // signals turns interrupts into a graceful stop (the first) and an
 // immediate one (the second).
 type signals struct {
-	stop    chan struct{} // closed by the first interrupt
+	stop    chan struct{}   // closed by the first interrupt
+	stopCtx context.Context // canceled by the first interrupt
+	cancel  context.CancelFunc
 	killCtx context.Context
 	kill    context.CancelFunc
 	done    chan struct{}
@@ -201,6 +238,7 @@ type signals struct {
 func watchSignals(st *State) *signals {
 	s := &signals{stop: make(chan struct{}), done: make(chan struct{}), log: &logger{w: st.Stderr}}
 	s.killCtx, s.kill = context.WithCancel(context.Background())
+	s.stopCtx, s.cancel = context.WithCancel(s.killCtx)
 	go func() {
 		n := 0
 		for {
@@ -215,6 +253,7 @@ func watchSignals(st *State) *signals {
 				if n == 1 {
 					log.Infof("stopping: letting running tasks finish for up to %v; press Ctrl-C again to stop at once", timeout)
 					close(s.stop)
+					s.cancel()
 				} else {
 					log.Warnf("stopping at once")
 					s.kill()
@@ -255,21 +294,23 @@ func execute(st *State, script *js.Script, cfg *config.Run, sig *signals, restar
 
 	reg := stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
 	var excOnce sync.Map
+	hostMissing := make(chan struct{})
 	httpc.Version = Version
 	env := &js.Env{
 		Host:     cfg.Host,
+		HTTP:     httpc.Options{InsecureSkipVerify: cfg.InsecureSkipVerify},
 		Registry: reg,
 		Out:      st.Stderr,
 		OnHostMissing: sync.OnceFunc(func() {
-			log.Errorf("%s", js.ErrNoHost)
+			log.Errorf("%s; stopping the test", js.ErrNoHost)
+			close(hostMissing)
 		}),
 		OnException: func(vu int, where string, se *js.ScriptError) {
 			if cfg.Verbose {
 				log.Errorf("in %s (VU %d): %s\n%s", where, vu, se.Error(), se.Stack)
 				return
 			}
-			key := se.Error()
-			if _, seen := excOnce.LoadOrStore(key, true); seen {
+			if _, seen := excOnce.LoadOrStore(se.GroupKey(), true); seen {
 				return
 			}
 			log.Errorf("in %s (VU %d): %s\n%s\n(further occurrences are counted in the exceptions table)", where, vu, se.Error(), se.Stack)
@@ -283,10 +324,15 @@ func execute(st *State, script *js.Script, cfg *config.Run, sig *signals, restar
 	start := time.Now()
 	reg.SetStart(start)
 	if script.HasSetup {
-		data, err := script.RunSetup(killCtx, env)
+		data, err := script.RunSetup(sig.stopCtx, env)
 		if err != nil {
+			if sig.stopCtx.Err() != nil {
+				log.Infof("stopped during setup(): no user was started")
+				printFinal(st.Stdout, reg, 0, time.Now())
+				return ExitOK, false
+			}
 			log.Errorf("setup() failed: %v", err)
-			printFinal(st.Stdout, reg, 0, cfg)
+			printFinal(st.Stdout, reg, 0, time.Now())
 			return max(cfg.ExitCodeOnError, 1), false
 		}
 		env.SetupData = data
@@ -303,7 +349,17 @@ func execute(st *State, script *js.Script, cfg *config.Run, sig *signals, restar
 		StopTimeout: cfg.StopTimeout,
 		Iterations:  cfg.Iterations,
 		OnError: func(err error) {
-			if _, seen := vuErrOnce.LoadOrStore(err.Error(), true); !seen {
+			// A user that cannot start is a script exception like any other.
+			var se *js.ScriptError
+			if !errors.As(err, &se) {
+				se = &js.ScriptError{Msg: err.Error()}
+			}
+			pos := ""
+			if se.File != "" {
+				pos = fmt.Sprintf("%s:%d:%d", se.File, se.Line, se.Column)
+			}
+			reg.Recorder(0).RecordException(se.Msg, pos, se.Stack)
+			if _, seen := vuErrOnce.LoadOrStore(se.GroupKey(), true); !seen {
 				log.Errorf("a user could not start: %v", err)
 			}
 		},
@@ -347,6 +403,8 @@ wait:
 		case <-restart:
 			restarted = true
 			break wait
+		case <-hostMissing:
+			break wait
 		case <-eng.Done():
 			if cfg.Iterations > 0 {
 				log.Infof("all %d iterations done, shutting down", cfg.Iterations)
@@ -357,6 +415,7 @@ wait:
 		}
 	}
 	users := eng.Users()
+	runEnd := time.Now()
 	if restarted {
 		// The script changed: the old run has nothing left to finish.
 		stopCtx, cancel := context.WithCancel(killCtx)
@@ -370,18 +429,34 @@ wait:
 			log.Errorf("teardown() failed: %v", err)
 		}
 	}
-	final := printFinal(st.Stdout, reg, users, cfg)
+	final := printFinal(st.Stdout, reg, users, runEnd)
 	code = ExitOK
 	if final.HasErrors() {
 		code = cfg.ExitCodeOnError
+	}
+	select {
+	case <-hostMissing:
+		code = ExitInvalid
+	default:
 	}
 	log.Infof("Shutting down (exit code %d)", code)
 	return code, restarted
 }
 
-func printFinal(w io.Writer, reg *stats.Registry, users int, cfg *config.Run) *stats.Snapshot {
+// printFinal prints the final tables. Rates are over the run: from its
+// start until it was told to stop, or until the last request that finished
+// after that (during the stop timeout), not the time spent in onStop hooks
+// and teardown.
+func printFinal(w io.Writer, reg *stats.Registry, users int, runEnd time.Time) *stats.Snapshot {
 	s := reg.Snapshot(time.Now())
 	s.Users = users
+	end := runEnd
+	if s.Total.Last.After(end) {
+		end = s.Total.Last
+	}
+	if end.Before(s.Time) {
+		s.Time = end
+	}
 	console.PrintSummary(w, s)
 	return s
 }

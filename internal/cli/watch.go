@@ -31,7 +31,7 @@ func watchLoop(cmd *cobra.Command, st *State, path string, sig *signals) error {
 	code := ExitOK
 	log := &logger{w: st.Stderr, level: 1}
 	for run := 1; ; run++ {
-		script, err := js.Load(path)
+		script, err := loadScript(sig.stopCtx, cmd.Flags(), st, path)
 		if err == nil {
 			files = script.Files
 			var cfg *config.Run

@@ -36,7 +36,13 @@ type Run struct {
 	Iterations      int64 // tasks to run in total; 0: no limit
 	Verbose         bool  // print every task, request and event as it happens
 	SingleUser      bool  // one user, one iteration, verbose: a debug run
+	// InsecureSkipVerify turns off TLS certificate checks.
+	InsecureSkipVerify bool
 }
+
+// MaxUsers bounds --users for one process: far more than one machine can
+// run, and few enough that a typo does not exhaust memory.
+const MaxUsers = 1_000_000
 
 // ApplySingleUser turns --single-user into what it means: one user,
 // verbose, headless, only the final summary, and one iteration unless an
@@ -73,6 +79,9 @@ var LogLevels = []string{"debug", "info", "warning", "error", "critical"}
 func (r *Run) Validate() error {
 	if r.Users < 0 {
 		return fmt.Errorf("--users must be 0 or more, got %d", r.Users)
+	}
+	if r.Users > MaxUsers {
+		return fmt.Errorf("--users must be at most %d in one process, got %d", MaxUsers, r.Users)
 	}
 	if r.SpawnRate <= 0 || math.IsNaN(r.SpawnRate) {
 		return fmt.Errorf("--spawn-rate must be more than 0, got %v", r.SpawnRate)

@@ -41,9 +41,10 @@ type VU interface {
 
 // Factory makes VUs. NewVU is called from the new VU's own goroutine, so it
 // may do heavy work; id counts from 1 over the whole run, class indexes
-// Config.Classes.
+// Config.Classes. ctx is canceled when the test stops at once: NewVU must
+// then give up promptly.
 type Factory interface {
-	NewVU(id, class int) (VU, error)
+	NewVU(ctx context.Context, id, class int) (VU, error)
 }
 
 // Class is a kind of user with its share of the VUs: FixedCount users if it
@@ -368,10 +369,12 @@ func (e *Engine) run(id int, h *handle) {
 	defer close(h.done)
 	defer h.hardCancel()
 	defer h.softCancel()
-	vu, err := e.cfg.Factory.NewVU(id, h.class)
+	vu, err := e.cfg.Factory.NewVU(h.hard, id, h.class)
 	if err != nil {
-		e.remove(h, false)
-		if e.cfg.OnError != nil {
+		// A user that cannot start is not replaced: if none can, the
+		// test ends (Done) instead of idling.
+		e.remove(h, true)
+		if e.cfg.OnError != nil && h.hard.Err() == nil {
 			e.cfg.OnError(err)
 		}
 		return

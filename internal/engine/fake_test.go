@@ -126,7 +126,7 @@ type fakeFactory struct {
 	violations []string
 }
 
-func (f *fakeFactory) NewVU(id, class int) (engine.VU, error) {
+func (f *fakeFactory) NewVU(_ context.Context, id, class int) (engine.VU, error) {
 	f.calls.Add(1)
 	if f.onNew != nil {
 		f.onNew(id, class)

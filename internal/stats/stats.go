@@ -10,6 +10,7 @@ package stats
 import (
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -98,6 +99,27 @@ type failKey struct {
 
 type excKey struct {
 	Message, Position string
+}
+
+// exKey is how exceptions are grouped (see RecordException): by the
+// error's kind ("TypeError" of "TypeError: x is undefined") and position
+// when the position is known, else by message.
+func exKey(message, position, _ string) excKey {
+	if position != "" {
+		if i := strings.Index(message, ": "); i > 0 && isIdent(message[:i]) {
+			return excKey{message[:i], position}
+		}
+	}
+	return excKey{message, position}
+}
+
+func isIdent(s string) bool {
+	for _, r := range s {
+		if !(r == '_' || r == '$' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 type shard struct {
@@ -198,11 +220,14 @@ func (rec Recorder) Record(s Sample) {
 	sh.mu.Unlock()
 }
 
-// RecordException counts one script exception, grouped by its message and
-// source position ("file:line:column"); traceback is kept from the first one.
+// RecordException counts one script exception. Exceptions with a known
+// source position ("file:line:column") are grouped by their kind and
+// position, so that messages that vary (ids, random values) do not make a
+// group each: the first message and traceback are kept. Without a position
+// they are grouped by message.
 func (rec Recorder) RecordException(message, position, traceback string) {
 	sh := rec.s
-	k := excKey{message, position}
+	k := exKey(message, position, traceback)
 	sh.mu.Lock()
 	x := sh.exceptions[k]
 	if x == nil {
@@ -372,6 +397,12 @@ func (r *Row) CurrentRPS(now, start time.Time) (reqs, fails float64) {
 		}
 		return float64(r.Requests) / el, float64(r.Failures) / el
 	}
+	// When the window begins with the run, its first second is only the
+	// part after the start: divide by the time actually covered.
+	span := float64(n)
+	if from == start.Unix() {
+		span = float64(end) - float64(start.UnixNano())/1e9
+	}
 	var rq, fl int64
 	for _, s := range r.recent {
 		if s.sec >= from && s.sec < end {
@@ -379,7 +410,7 @@ func (r *Row) CurrentRPS(now, start time.Time) (reqs, fails float64) {
 			fl += s.fails
 		}
 	}
-	return float64(rq) / float64(n), float64(fl) / float64(n)
+	return float64(rq) / span, float64(fl) / span
 }
 
 // Snapshot is a consistent copy of a registry's statistics at one moment.
@@ -510,10 +541,10 @@ func (s *Snapshot) Merge(o *Snapshot) {
 	}
 	xi := map[excKey]int{}
 	for i, x := range s.Exceptions {
-		xi[excKey{x.Message, x.Position}] = i
+		xi[exKey(x.Message, x.Position, x.Traceback)] = i
 	}
 	for _, x := range o.Exceptions {
-		if i, ok := xi[excKey{x.Message, x.Position}]; ok {
+		if i, ok := xi[exKey(x.Message, x.Position, x.Traceback)]; ok {
 			s.Exceptions[i].Count += x.Count
 		} else {
 			s.Exceptions = append(s.Exceptions, x)
