@@ -13,35 +13,35 @@
   // Symbol, Set and Map are only used by describe(), which runs once.
   const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 
-  function checkWeight(w, where) {
+  const checkWeight = (w, where) => {
     if (typeof w !== "number" || !Number.isInteger(w) || w < 0) {
       throw new TypeError(where + ": weight must be a whole number >= 0, got " + String(w));
     }
     return w;
-  }
+  };
 
   // mark returns the task data of a method, creating it.
-  function mark(fn) {
+  const mark = (fn) => {
     if (!hasOwn(fn, TASK)) {
       Object.defineProperty(fn, TASK, { value: { weight: 1, tags: [], decorated: false, transitions: [], initial: false } });
     }
     return fn[TASK];
-  }
+  };
 
   // fieldMarks returns the own field-task records of a decorator target:
   // the standard protocol's metadata object or TypeScript's prototype.
-  function fieldMarks(holder) {
+  const fieldMarks = (holder) => {
     if (!hasOwn(holder, FIELDS)) {
       Object.defineProperty(holder, FIELDS, { value: Object.create(holder[FIELDS] || null), writable: true });
     }
     return holder[FIELDS];
-  }
+  };
 
   // decorate applies a decorator to a method or a field under both
   // protocols: the standard one (value, context) and TypeScript's
   // experimental one (prototype, key, descriptor). apply gets the task data
   // to change.
-  function decorate(what, a, b, c, apply) {
+  const decorate = (what, a, b, c, apply) => {
     if (b && typeof b === "object" && "kind" in b) {
       if (b.kind === "method" && typeof a === "function") {
         apply(mark(a));
@@ -67,26 +67,26 @@
       return undefined;
     }
     throw new TypeError(what + " decorates class methods and fields");
-  }
+  };
 
-  function taskDescriptor(fn, weight, opts) {
+  const taskDescriptor = (fn, weight, opts) => {
     if (typeof fn !== "function") {
       throw new TypeError("task(weight, fn): fn must be a function or a TaskSet class, got " + typeof fn);
     }
     const tags = [];
     if (opts && opts.tags) for (const t of opts.tags) tags.push(String(t));
     return Object.freeze({ [TASK]: true, fn: fn, weight: weight, tags: Object.freeze(tags) });
-  }
+  };
 
   // task(fn), task(weight, fn), task(weight, fn, {tags}) define tasks (fn
   // may be a TaskSet class); @task and @task(weight) mark class methods and
   // fields.
-  function task(a, b, c) {
+  const task = (a, b, c) => {
     if (typeof a === "number") {
       checkWeight(a, "task");
       if (typeof b === "function") return taskDescriptor(b, a, c);
       if (b === undefined) {
-        return function (x, y, z) {
+        return (x, y, z) => {
           return decorate("@task", x, y, z, (m) => {
             m.weight = a;
             m.decorated = true;
@@ -105,78 +105,78 @@
       });
     }
     throw new TypeError("task: expected task(fn), task(weight, fn) or @task on a method");
-  }
+  };
 
   // tag("a", "b") labels a task (use with @task).
-  function tag(...names) {
+  const tag = (...names) => {
     if (names.length === 0) throw new TypeError("tag: give at least one tag name");
-    return function (x, y, z) {
+    return (x, y, z) => {
       return decorate("@tag", x, y, z, (m) => {
         m.tags = m.tags.concat(names.map(String));
       });
     };
-  }
+  };
 
   // transition("name", weight) declares a Markov successor of a task.
-  function transition(to, weight) {
+  const transition = (to, weight) => {
     if (typeof to !== "string" || to === "") throw new TypeError("transition(name, weight): name must be a task's name");
     const w = weight === undefined ? 1 : checkWeight(weight, "transition");
-    return function (x, y, z) {
+    return (x, y, z) => {
       return decorate("@transition", x, y, z, (m) => {
         m.transitions.unshift({ to: to, weight: w }); // decorators apply bottom-up: keep source order
       });
     };
-  }
+  };
 
   // transitions({ a: 2, b: 1 }) declares several successors at once.
-  function transitions(map) {
+  const transitions = (map) => {
     const ds = Object.keys(map || {}).map((k) => transition(k, map[k]));
-    return function (x, y, z) {
+    return (x, y, z) => {
       let r;
       for (const d of ds.slice().reverse()) r = d(x, y, z); // each prepends: keep the map's order
       return r;
     };
-  }
+  };
 
   // @initial marks where a Markov walk starts (default: the first task).
-  function initial(x, y, z) {
+  const initial = (x, y, z) => {
     return decorate("@initial", x, y, z, (m) => {
       m.initial = true;
     });
-  }
+  };
 
-  function seconds(v, what) {
+  const seconds = (v, what) => {
     if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v)) {
       throw new TypeError(what + ": expected a number of seconds >= 0, got " + String(v));
     }
     return v;
-  }
+  };
 
-  function waitFn(kind, a, b, f) {
+  const waitFn = (kind, a, b, f) => {
     f[WAIT] = { kind: kind, a: a, b: b };
     return f;
-  }
+  };
 
-  function between(min, max) {
+  const between = (min, max) => {
     seconds(min, "between(min, max)");
     seconds(max, "between(min, max)");
     if (max < min) throw new RangeError("between(min, max): max " + max + " is less than min " + min);
     return waitFn("between", min, max, () => min + Math.random() * (max - min));
-  }
-  function constant(s) {
+  };
+  const constant = (s) => {
     seconds(s, "constant(seconds)");
     return waitFn("constant", s, 0, () => s);
-  }
-  function constantPacing(s) {
+  };
+  const constantPacing = (s) => {
     seconds(s, "constantPacing(seconds)");
     return waitFn("pacing", s, 0, () => s);
-  }
-  function constantThroughput(n) {
+  };
+  const constantThroughput = (n) => {
     if (typeof n !== "number" || !(n > 0) || !Number.isFinite(n)) {
       throw new TypeError("constantThroughput(tasksPerSecond): expected a number > 0, got " + String(n));
     }
     return waitFn("pacing", 1 / n, 0, () => 1 / n);
-  }
+  };
 
   class User {}
   class HttpUser extends User {
@@ -212,7 +212,7 @@
   // taskSet({ ...tasks, onStart, onStop, waitTime }) makes a TaskSet class
   // from an object: task(...) entries are its tasks. Pass { sequential: true }
   // as the second argument for a SequentialTaskSet.
-  function taskSet(spec, opts) {
+  const taskSet = (spec, opts) => {
     if (!spec || typeof spec !== "object") throw new TypeError("taskSet(spec): spec must be an object of tasks");
     const Base = opts && opts.sequential ? SequentialTaskSet : TaskSet;
     const C = class extends Base {};
@@ -232,30 +232,30 @@
     }
     C.tasks = list;
     return C;
-  }
+  };
 
   // sequence(a, b, c) makes a SequentialTaskSet running a, b, c in order,
   // round after round; items may be functions, task(...) or TaskSet classes.
-  function sequence(...items) {
+  const sequence = (...items) => {
     if (items.length === 0) throw new TypeError("sequence(...tasks): give at least one task");
     const C = class extends SequentialTaskSet {};
     Object.defineProperty(C, "name", { value: "sequence" });
     C.tasks = items;
     return C;
-  }
+  };
 
   // Control from a task. Each ends the current task at once; none can be
   // caught by the script's try/catch.
-  function rescheduleTask() {
+  const rescheduleTask = () => {
     native.control("reschedule");
-  }
-  function stopUser() {
+  };
+  const stopUser = () => {
     native.control("stopUser");
-  }
+  };
 
   // describe turns a script's exports into the description Go runs from:
   // user classes (each with a root task set) and every task set they reach.
-  function describe(exp) {
+  const describe = (exp) => {
     const sets = [];
     const ctors = [];
     const ids = new Map();
@@ -418,11 +418,11 @@
     }
     native.setCtors = ctors;
     return { classes: classes, sets: sets };
-  }
+  };
 
   // construct makes an instance of a user or task-set class, with the task
   // set's context (user, parent) available to its constructor.
-  function construct(cls, pending) {
+  const construct = (cls, pending) => {
     const saved = native.pending;
     native.pending = pending;
     try {
@@ -430,10 +430,10 @@
     } finally {
       native.pending = saved;
     }
-  }
+  };
 
   // resolve returns the function value of a task for a given instance.
-  function resolve(src, holder, cls, exports) {
+  const resolve = (src, holder, cls, exports) => {
     let v;
     switch (src.kind) {
       case "method":
@@ -452,7 +452,7 @@
     }
     if (v && typeof v === "object" && v[TASK] === true) v = v.fn;
     return v;
-  }
+  };
 
   native.describe = describe;
   native.construct = construct;
