@@ -32,6 +32,11 @@ type Sample struct {
 	Size     int64         // the response's content length in bytes
 	Err      string        // "" for a success; otherwise the failure's message
 	At       time.Time     // when the request ended; zero means now
+	// Scheduled, in arrival-rate tests, is the response time counted from
+	// when the request would have been sent had its iteration started on
+	// schedule (Duration plus the iteration's lateness): the latency that
+	// coordinated omission hides. Zero in closed-model tests.
+	Scheduled time.Duration
 }
 
 // ringLen is how many recent seconds each row keeps for current rates.
@@ -53,10 +58,17 @@ type entry struct {
 	size               int64
 	first, last        time.Time
 	hist               Histogram
+	sched              *Histogram // Sample.Scheduled, in arrival-rate tests
 	recent             [ringLen]second
 }
 
 func (e *entry) add(s *Sample, at time.Time) {
+	if s.Scheduled > 0 {
+		if e.sched == nil {
+			e.sched = &Histogram{}
+		}
+		e.sched.Record(s.Scheduled)
+	}
 	e.requests++
 	if s.Err != "" {
 		e.failures++
@@ -127,6 +139,8 @@ type shard struct {
 	entries    map[Key]*entry
 	failures   map[failKey]int64
 	exceptions map[excKey]*Exception
+	checks     map[string]*Check
+	dropped    int64
 	_          [64]byte // keep shards' locks on separate cache lines
 }
 
@@ -134,6 +148,47 @@ func (s *shard) reset() {
 	s.entries = make(map[Key]*entry)
 	s.failures = make(map[failKey]int64)
 	s.exceptions = make(map[excKey]*Exception)
+	s.checks = make(map[string]*Check)
+	s.dropped = 0
+}
+
+// Check counts the outcomes of one named check.
+type Check struct {
+	Name          string
+	Passes, Fails int64
+}
+
+// Rate is the share of passes (0 with no outcomes).
+func (c Check) Rate() float64 {
+	if n := c.Passes + c.Fails; n > 0 {
+		return float64(c.Passes) / float64(n)
+	}
+	return 0
+}
+
+// RecordCheck counts one outcome of the check called name.
+func (rec Recorder) RecordCheck(name string, ok bool) {
+	sh := rec.s
+	sh.mu.Lock()
+	c := sh.checks[name]
+	if c == nil {
+		c = &Check{Name: name}
+		sh.checks[name] = c
+	}
+	if ok {
+		c.Passes++
+	} else {
+		c.Fails++
+	}
+	sh.mu.Unlock()
+}
+
+// RecordDropped counts n iteration starts of an arrival-rate test that no
+// user was free to serve.
+func (rec Recorder) RecordDropped(n int64) {
+	rec.s.mu.Lock()
+	rec.s.dropped += n
+	rec.s.mu.Unlock()
 }
 
 // Registry holds all statistics of one test run.
@@ -261,17 +316,41 @@ type Row struct {
 	TotalSize          int64
 	First, Last        time.Time // first and last sample's time; zero when empty
 	Hist               *Histogram
-	recent             [ringLen]second
+	// Sched holds the response times counted from the scheduled start
+	// (arrival-rate tests only; nil otherwise).
+	Sched  *Histogram
+	recent [ringLen]second
+}
+
+// SchedPercentile is the q quantile of the response times counted from
+// the scheduled start, or 0 when there are none.
+func (r *Row) SchedPercentile(q float64) time.Duration {
+	if r.Sched == nil || r.Sched.Count() == 0 {
+		return 0
+	}
+	return r.Sched.ValueAtQuantile(q)
 }
 
 func newRow(k Key) *Row { return &Row{Key: k, Hist: &Histogram{}} }
 
 func (r *Row) addEntry(e *entry) {
+	r.mergeSched(e.sched)
 	r.merge(e.requests, e.failures, e.total, e.min, e.max, e.size, e.first, e.last, &e.hist, &e.recent)
+}
+
+func (r *Row) mergeSched(h *Histogram) {
+	if h == nil {
+		return
+	}
+	if r.Sched == nil {
+		r.Sched = &Histogram{}
+	}
+	r.Sched.Merge(h)
 }
 
 // Merge adds o's counts to r (the keys are not compared).
 func (r *Row) Merge(o *Row) {
+	r.mergeSched(o.Sched)
 	r.merge(o.Requests, o.Failures, o.TotalTime, o.Min, o.Max, o.TotalSize, o.First, o.Last, o.Hist, &o.recent)
 }
 
@@ -423,6 +502,8 @@ type Snapshot struct {
 	Total      *Row      // the "Aggregated" row
 	Failures   []Failure // most frequent first
 	Exceptions []Exception
+	Checks     []Check // by name
+	Dropped    int64   // arrival-rate iteration starts no user could serve
 }
 
 // Elapsed is the time between Start and Time.
@@ -433,6 +514,8 @@ func (r *Registry) Snapshot(now time.Time) *Snapshot {
 	rows := map[Key]*Row{}
 	fails := map[failKey]int64{}
 	excs := map[excKey]*Exception{}
+	checks := map[string]*Check{}
+	var dropped int64
 	for i := range r.shards {
 		sh := &r.shards[i]
 		sh.mu.Lock()
@@ -447,6 +530,16 @@ func (r *Registry) Snapshot(now time.Time) *Snapshot {
 		for k, n := range sh.failures {
 			fails[k] += n
 		}
+		for k, c := range sh.checks {
+			if d := checks[k]; d != nil {
+				d.Passes += c.Passes
+				d.Fails += c.Fails
+			} else {
+				cp := *c
+				checks[k] = &cp
+			}
+		}
+		dropped += sh.dropped
 		for k, x := range sh.exceptions {
 			if y := excs[k]; y != nil {
 				y.Count += x.Count
@@ -457,7 +550,10 @@ func (r *Registry) Snapshot(now time.Time) *Snapshot {
 		}
 		sh.mu.Unlock()
 	}
-	s := &Snapshot{Start: r.Start(), Time: now}
+	s := &Snapshot{Start: r.Start(), Time: now, Dropped: dropped}
+	for _, c := range checks {
+		s.Checks = append(s.Checks, *c)
+	}
 	for _, row := range rows {
 		s.Rows = append(s.Rows, row)
 	}
@@ -497,6 +593,7 @@ func (s *Snapshot) finish() {
 		}
 		return a.Error < b.Error
 	})
+	sort.Slice(s.Checks, func(i, j int) bool { return s.Checks[i].Name < s.Checks[j].Name })
 	sort.Slice(s.Exceptions, func(i, j int) bool {
 		a, b := s.Exceptions[i], s.Exceptions[j]
 		if a.Count != b.Count {
@@ -550,6 +647,19 @@ func (s *Snapshot) Merge(o *Snapshot) {
 			s.Exceptions = append(s.Exceptions, x)
 		}
 	}
+	ci := map[string]int{}
+	for i, c := range s.Checks {
+		ci[c.Name] = i
+	}
+	for _, c := range o.Checks {
+		if i, ok := ci[c.Name]; ok {
+			s.Checks[i].Passes += c.Passes
+			s.Checks[i].Fails += c.Fails
+		} else {
+			s.Checks = append(s.Checks, c)
+		}
+	}
+	s.Dropped += o.Dropped
 	s.Users += o.Users
 	if o.Start.Before(s.Start) || s.Start.IsZero() {
 		s.Start = o.Start
