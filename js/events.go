@@ -169,3 +169,37 @@ func (vu *VU) measure(c goja.FunctionCall) goja.Value {
 	}
 	return v
 }
+
+// check implements check(value, { name: fn | boolean, ... }): each
+// function gets value; a truthy result passes. Every outcome is counted per
+// check name; check returns whether all passed. A check function that
+// throws counts as failed, and the exception goes on to the task.
+func (vu *VU) check(c goja.FunctionCall) goja.Value {
+	rt := vu.rt
+	value := c.Argument(0)
+	set, ok := c.Argument(1).(*goja.Object)
+	if !ok {
+		panic(rt.NewTypeError("check(value, { name: value => boolean, ... }): the checks must be an object"))
+	}
+	all := true
+	for _, name := range set.Keys() {
+		v := set.Get(name)
+		pass := false
+		if fn, isFn := goja.AssertFunction(v); isFn {
+			r, err := fn(goja.Undefined(), value)
+			if err != nil {
+				vu.rec.RecordCheck(name, false)
+				panic(err)
+			}
+			pass = r.ToBoolean()
+		} else {
+			pass = v.ToBoolean()
+		}
+		vu.rec.RecordCheck(name, pass)
+		if vu.env.Verbose != nil && !pass {
+			fmt.Fprintf(vu.env.Verbose, "[VU %d] check %q failed\n", vu.id, name)
+		}
+		all = all && pass
+	}
+	return rt.ToValue(all)
+}

@@ -482,5 +482,6 @@
     http: native.http,
     events: native.events,
     sleep: native.sleep,
+    check: native.check,
   };
 });

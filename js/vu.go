@@ -110,6 +110,7 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 	must(native.Set("events", vu.newEvents()))
 	must(native.Set("sleep", vu.sleep))
 	must(native.Set("control", vu.control))
+	must(native.Set("check", vu.check))
 	must(native.Set("interrupt", vu.interruptSet))
 	pre, err := rt.RunProgram(preludeProg)
 	if err != nil {
