@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -406,4 +407,91 @@ export class U extends User { @task m = M; }
 		t.Errorf("transitions of a = %s", got)
 	}
 	runTasks(t, s, testEnv(""), 50)
+}
+
+func TestFilterTags(t *testing.T) {
+	src := `
+import { User, TaskSet, task, tag } from "jsload";
+globalThis.log = [];
+class Shop extends TaskSet {
+  @task @tag("buy") pay() { log.push("pay"); this.interrupt(); }
+  @task look() { log.push("look"); this.interrupt(); }
+}
+export class U extends User {
+  @task @tag("read") read() { log.push("read"); }
+  @task @tag("write", "slow") write() { log.push("write"); }
+  @task shop = Shop;
+}
+export class Other extends User {
+  @task @tag("admin") admin() { log.push("admin"); }
+}
+`
+	cases := []struct {
+		include, exclude []string
+		want             string // tasks seen in 200 runs of class U, sorted
+		others           bool   // Other keeps users
+		err              string
+	}{
+		{[]string{"read"}, nil, "read", false, ""},
+		{[]string{"buy"}, nil, "pay", false, ""},
+		{nil, []string{"slow", "buy"}, "look read", true, ""},
+		{[]string{"read", "write"}, []string{"slow"}, "read", false, ""},
+		{[]string{"admin"}, nil, "", true, ""},
+		{[]string{"nope"}, nil, "", false, "no task matches the tags"},
+	}
+	for _, c := range cases {
+		s := load(t, "main.js", src)
+		err := s.FilterTags(c.include, c.exclude)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%v/%v: error %v", c.include, c.exclude, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v/%v: %v", c.include, c.exclude, err)
+		}
+		var u, other ClassInfo
+		for _, k := range s.Classes {
+			if k.Name == "U" {
+				u = k
+			} else {
+				other = k
+			}
+		}
+		if (other.Weight > 0) != c.others {
+			t.Errorf("%v/%v: Other weight %d", c.include, c.exclude, other.Weight)
+		}
+		if c.want == "" {
+			if u.Weight != 0 {
+				t.Errorf("%v/%v: U still has users", c.include, c.exclude)
+			}
+			continue
+		}
+		idx := 0
+		for i, k := range s.Classes {
+			if k.Name == "U" {
+				idx = i
+			}
+		}
+		vu, err := s.NewVU(context.Background(), testEnv(""), 1, idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 200; i++ {
+			_ = vu.RunTask(context.Background())
+		}
+		seen := map[string]bool{}
+		for _, x := range strings.Fields(logOf(vu)) {
+			seen[x] = true
+		}
+		var got []string
+		for k := range seen {
+			got = append(got, k)
+		}
+		sort.Strings(got)
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%v/%v: ran %v, want %s", c.include, c.exclude, got, c.want)
+		}
+	}
 }

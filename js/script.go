@@ -413,3 +413,82 @@ func (s *Script) NewVU(ctx context.Context, env *Env, id, class int) (*VU, error
 	}
 	return vu, nil
 }
+
+// FilterTags keeps only the tasks selected by tags, as Locust's --tags and
+// --exclude-tags do: with include, a task runs if it (or the task that
+// entered its task set) has one of those tags, or if it enters a task set
+// that has such a task; with exclude, a task with one of those tags never
+// runs. Filtered tasks get weight 0; user classes left without tasks are
+// left out. It is an error when nothing is left.
+func (s *Script) FilterTags(include, exclude []string) error {
+	if len(include) == 0 && len(exclude) == 0 {
+		return nil
+	}
+	in := map[string]bool{}
+	for _, t := range include {
+		in[t] = true
+	}
+	ex := map[string]bool{}
+	for _, t := range exclude {
+		ex[t] = true
+	}
+	has := func(tags []string, set map[string]bool) bool {
+		for _, t := range tags {
+			if set[t] {
+				return true
+			}
+		}
+		return false
+	}
+	// keep decides, depth first, which tasks of set id stay, given the tags
+	// inherited from the task that entered it; it reports whether any did.
+	visiting := map[int]bool{}
+	var keep func(id int, inherited []string) bool
+	keep = func(id int, inherited []string) bool {
+		if visiting[id] {
+			return false
+		}
+		visiting[id] = true
+		defer delete(visiting, id)
+		set := &s.Sets[id]
+		any := false
+		for i := range set.Tasks {
+			t := &set.Tasks[i]
+			tags := append(append([]string(nil), inherited...), t.Tags...)
+			var ok bool
+			switch {
+			case has(tags, ex):
+			case t.Set >= 0:
+				ok = keep(t.Set, tags) // a task set stays when something in it stays
+			default:
+				ok = len(in) == 0 || has(tags, in)
+			}
+			if !ok && set.Kind != "markov" { // a Markov walk keeps its states
+				t.Weight = 0
+			}
+			any = any || ok && t.Weight > 0
+		}
+		return any
+	}
+	left := 0
+	for i := range s.Classes {
+		c := &s.Classes[i]
+		if !keep(c.Root, nil) {
+			c.Weight, c.FixedCount = 0, 0
+			continue
+		}
+		left++
+	}
+	if left == 0 {
+		return fmt.Errorf("no task matches the tags (--tags %v, --exclude-tags %v)", include, exclude)
+	}
+	for i := range s.Sets {
+		st := &s.Sets[i]
+		st.order, st.cum, st.total, st.succ, st.to = nil, nil, 0, nil, nil
+		_ = st.prepare() // a set left without tasks is never entered
+	}
+	for i := range s.Classes {
+		s.Classes[i].Tasks = s.Sets[s.Classes[i].Root].Tasks
+	}
+	return nil
+}
