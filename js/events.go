@@ -86,10 +86,10 @@ func (vu *VU) fire(arg goja.Value, force int) {
 			errText = "failure"
 		}
 	}
+	d := time.Duration(ms * float64(time.Millisecond))
 	vu.rec.Record(stats.Sample{
-		Type: typ.String(), Name: name.String(),
-		Duration: time.Duration(ms * float64(time.Millisecond)),
-		Size:     size, Err: errText,
+		Type: typ.String(), Name: name.String(), Duration: d,
+		Size: size, Err: errText, Scheduled: vu.sched(d),
 	})
 	if vu.env.Verbose != nil {
 		vu.traceEvent(typ.String(), name.String(), ms, size, errText)
@@ -147,7 +147,7 @@ func (vu *VU) measure(c goja.FunctionCall) goja.Value {
 	t0 := time.Now()
 	v, err := fn(goja.Undefined())
 	d := time.Since(t0)
-	s := stats.Sample{Type: typ.String(), Name: name.String(), Duration: d}
+	s := stats.Sample{Type: typ.String(), Name: name.String(), Duration: d, Scheduled: vu.sched(d)}
 	if err != nil {
 		if isInterrupt(err) {
 			panic(err)

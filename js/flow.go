@@ -280,6 +280,24 @@ func search(cum []int, r int) int {
 	return lo
 }
 
+// RunTaskAt runs one task of an arrival-rate test that was due at
+// scheduled: every sample it records also carries its response time counted
+// from when it would have been sent had the task started on time.
+func (vu *VU) RunTaskAt(ctx context.Context, scheduled time.Time) error {
+	vu.open = true
+	vu.late = max(time.Since(scheduled), 0)
+	return vu.RunTask(ctx)
+}
+
+// sched is a sample's response time from its scheduled start (arrival-rate
+// tests), or 0.
+func (vu *VU) sched(d time.Duration) time.Duration {
+	if !vu.open {
+		return 0
+	}
+	return d + vu.late
+}
+
 // maxHops bounds how many task sets one RunTask may enter before it runs a
 // task (a set whose onStart always interrupts would otherwise spin).
 const maxHops = 64

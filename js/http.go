@@ -338,7 +338,7 @@ func (r *response) report(errText string) {
 	r.reported = true
 	r.vu.rec.Record(stats.Sample{
 		Type: r.method, Name: r.name, Duration: r.r.Timings.Duration,
-		Size: int64(len(r.r.Body)), Err: errText,
+		Size: int64(len(r.r.Body)), Err: errText, Scheduled: r.vu.sched(r.r.Timings.Duration),
 	})
 }
 

@@ -65,9 +65,11 @@ type VU struct {
 	user   goja.Value // the user-class instance, or undefined
 	frames []*frame   // the running task sets, the user's own at the bottom
 	ctors  []goja.Value
-	signal *signal // set by stopUser(), rescheduleTask(), interrupt()
-	noWait bool    // the next wait is skipped (rescheduled)
-	done   bool    // the user stopped itself
+	signal *signal       // set by stopUser(), rescheduleTask(), interrupt()
+	noWait bool          // the next wait is skipped (rescheduled)
+	open   bool          // an arrival-rate test: samples carry Scheduled
+	late   time.Duration // how late the running task started (arrival rate)
+	done   bool          // the user stopped itself
 
 	iter    int64
 	runCtx  context.Context // the context of the last task: wait-time functions run under it

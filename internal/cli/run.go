@@ -100,7 +100,14 @@ func (v engineVU) RunTask(ctx context.Context) error {
 	return nil
 }
 
-var _ engine.VU = engineVU{}
+func (v engineVU) RunTaskAt(ctx context.Context, due time.Time) error {
+	if err := v.VU.RunTaskAt(ctx, due); errors.Is(err, js.ErrStopUser) {
+		return engine.ErrStopUser
+	}
+	return nil
+}
+
+var _ engine.ScheduledVU = engineVU{}
 
 func newRunCmd(st *State) *cobra.Command {
 	cfg := config.Default()

@@ -77,6 +77,12 @@ type Config struct {
 	// started a task, skips OnStart and OnStop), so the test ends when the
 	// last one finishes.
 	Iterations int64
+	// MaxDelay bounds how late an arrival-rate iteration may start; zero
+	// means DefaultMaxDelay.
+	MaxDelay time.Duration
+	// OnDropped counts arrival-rate starts no user could serve in time. It
+	// may be nil.
+	OnDropped func(n int64)
 }
 
 // State is the engine's lifecycle state.
@@ -120,6 +126,7 @@ type Engine struct {
 	retired   []int // per class: users that stopped themselves, not replaced
 	wg        sync.WaitGroup
 	iters     atomic.Int64 // tasks started, when Config.Iterations is set
+	open      *arrival     // the open-model state; nil in closed-model tests
 	allDone   chan struct{}
 	doneOnce  sync.Once
 }
@@ -258,7 +265,7 @@ func spawnOrder(missing []int) []int {
 func (e *Engine) Start(users int, rate float64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.state == Stopping || e.state == Stopped {
+	if e.state == Stopping || e.state == Stopped || e.open != nil {
 		return
 	}
 	if e.spawnStop != nil {

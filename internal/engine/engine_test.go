@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -725,5 +726,91 @@ func TestIterationsBoundTheTest(t *testing.T) {
 			t.Errorf("-u %d -i %d: %d users started, more than there were iterations", c.users, c.iters, starts)
 		}
 		f.check(t)
+	}
+}
+
+// openVU is a fake user for arrival-rate tests: its task takes a varying
+// time, and it records when each start was due.
+type openVU struct {
+	fakeVU
+	due  func(time.Time)
+	work func(int64) time.Duration
+	n    atomic.Int64
+}
+
+func (v *openVU) RunTaskAt(ctx context.Context, due time.Time) error {
+	v.due(due)
+	d := v.work(v.n.Add(1))
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+	return nil
+}
+
+type openFactory struct {
+	due  func(time.Time)
+	work func(int64) time.Duration
+	made atomic.Int64
+}
+
+func (f *openFactory) NewVU(_ context.Context, id, class int) (engine.VU, error) {
+	f.made.Add(1)
+	return &openVU{fakeVU: fakeVU{f: &fakeFactory{}, id: id}, due: f.due, work: f.work}, nil
+}
+
+func TestArrivalRateHoldsWhateverTheLatency(t *testing.T) {
+	const rate, run = 200.0, 3 * time.Second
+	var mu sync.Mutex
+	var dues []time.Time
+	var dropped atomic.Int64
+	f := &openFactory{
+		due: func(d time.Time) { mu.Lock(); dues = append(dues, d); mu.Unlock() },
+		// 1 ms to 200 ms, varying from task to task.
+		work: func(n int64) time.Duration { return time.Duration(1+(n*37)%200) * time.Millisecond },
+	}
+	e := engine.New(engine.Config{Classes: []engine.Class{{Name: "u", Weight: 1}}, Factory: f, OnDropped: func(n int64) { dropped.Add(n) }})
+	start := time.Now()
+	e.StartArrival(rate, 5, 500)
+	time.Sleep(run)
+	e.Stop(context.Background())
+	mu.Lock()
+	defer mu.Unlock()
+	// Every start was due on the schedule: the k-th at k/rate.
+	if len(dues) < 2 {
+		t.Fatalf("%d starts", len(dues))
+	}
+	first := dues[0]
+	for i, d := range dues {
+		want := first.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+		if diff := d.Sub(want); diff < -time.Microsecond || diff > time.Microsecond {
+			t.Fatalf("start %d due at %v, want %v", i, d.Sub(first), want.Sub(first))
+		}
+	}
+	// And they all ran: none dropped, and as many as the run allowed.
+	want := rate * run.Seconds()
+	if n := float64(len(dues)); n < want*0.95 || n > want*1.05+1 {
+		t.Errorf("%v starts in %v at %v/s", n, time.Since(start).Round(time.Millisecond), rate)
+	}
+	if dropped.Load() != 0 {
+		t.Errorf("%d starts dropped", dropped.Load())
+	}
+	if m := f.made.Load(); m < 10 || m > 500 {
+		t.Errorf("the pool grew to %d users; tasks of up to 200 ms at 200/s need about 20-40", m)
+	}
+}
+
+func TestArrivalRateDropsWhatCannotStart(t *testing.T) {
+	var dropped atomic.Int64
+	f := &openFactory{due: func(time.Time) {}, work: func(int64) time.Duration { return time.Hour }}
+	e := engine.New(engine.Config{Classes: []engine.Class{{Name: "u", Weight: 1}}, Factory: f, MaxDelay: 100 * time.Millisecond, OnDropped: func(n int64) { dropped.Add(n) }})
+	e.StartArrival(100, 1, 2) // two users, each stuck: the rest must be dropped
+	time.Sleep(time.Second)
+	e.Stop(context.Background())
+	if f.made.Load() != 2 {
+		t.Errorf("pool of %d, want it capped at 2", f.made.Load())
+	}
+	if dropped.Load() == 0 {
+		t.Errorf("no start was dropped")
 	}
 }
