@@ -98,6 +98,7 @@ type Script struct {
 	Options     map[string]any
 	HasSetup    bool
 	HasTeardown bool
+	HasShape    bool // the script exports shape(ctx), Locust's LoadTestShape
 	// Files are the source files bundled into the script (absolute paths):
 	// what --watch watches.
 	Files []string
@@ -224,6 +225,7 @@ func (s *Script) inspect(vu *VU) error {
 	s.Classes, s.Sets = d.Classes, d.Sets
 	s.HasSetup = isFunc(vu.exports.Get("setup"))
 	s.HasTeardown = isFunc(vu.exports.Get("teardown"))
+	s.HasShape = isFunc(vu.exports.Get("shape"))
 	if ov := vu.exports.Get("options"); ov != nil && !goja.IsUndefined(ov) && !goja.IsNull(ov) {
 		obj, ok := ov.(*goja.Object)
 		if !ok {
@@ -491,4 +493,91 @@ func (s *Script) FilterTags(include, exclude []string) error {
 		s.Classes[i].Tasks = s.Sets[s.Classes[i].Root].Tasks
 	}
 	return nil
+}
+
+// ShapeStep is what a shape asks for at one moment.
+type ShapeStep struct {
+	Users     int
+	SpawnRate float64
+	Classes   []string // only these user classes; nil for all
+}
+
+// Shape calls the script's exported shape(ctx) in a runtime of its own.
+type Shape struct {
+	vu *VU
+	fn goja.Callable
+}
+
+// NewShape prepares the script's shape function.
+func (s *Script) NewShape(ctx context.Context, env *Env) (*Shape, error) {
+	vu, err := s.newVU(ctx, env, 0)
+	if err != nil {
+		return nil, err
+	}
+	fn, ok := goja.AssertFunction(vu.exports.Get("shape"))
+	if !ok {
+		vu.Close()
+		return nil, &ScriptError{File: s.Path, Msg: "shape is not a function"}
+	}
+	return &Shape{vu: vu, fn: fn}, nil
+}
+
+// Close releases the shape's runtime.
+func (sh *Shape) Close() { sh.vu.Close() }
+
+// Tick calls shape({ elapsed, users, runTime }) and reads its answer: a step,
+// or end when it returned null or undefined.
+func (sh *Shape) Tick(ctx context.Context, elapsed time.Duration, users int, runTime time.Duration) (step ShapeStep, end bool, err error) {
+	vu := sh.vu
+	arg := vu.rt.NewObject()
+	must(arg.Set("elapsed", elapsed.Seconds()))
+	must(arg.Set("users", users))
+	must(arg.Set("runTime", runTime.Seconds()))
+	v, err := vu.invoke(ctx, sh.fn, goja.Undefined(), arg)
+	if err != nil {
+		if isInterrupt(err) {
+			return step, true, nil
+		}
+		return step, false, vu.scriptError(err, "shape()")
+	}
+	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+		return step, true, nil
+	}
+	bad := func(msg string) (ShapeStep, bool, error) {
+		return step, false, &ScriptError{File: vu.s.Path, Msg: fmt.Sprintf("shape() returned %s: %s (return { users, spawnRate } or null to end the test)", vu.format(v), msg)}
+	}
+	o, ok := v.(*goja.Object)
+	if !ok {
+		return bad("not an object")
+	}
+	u := o.Get("users")
+	if u == nil || !goja.IsNumber(u) && !isNumberLike(u) || u.ToFloat() < 0 || u.ToFloat() != math.Trunc(u.ToFloat()) || u.ToFloat() > 1e6 {
+		return bad("users must be a whole number from 0 to 1000000")
+	}
+	step.Users = int(u.ToInteger())
+	step.SpawnRate = 1
+	if r := o.Get("spawnRate"); r != nil && !goja.IsUndefined(r) {
+		if f := r.ToFloat(); !(f > 0) || math.IsInf(f, 0) {
+			return bad("spawnRate must be a number above 0")
+		}
+		step.SpawnRate = r.ToFloat()
+	}
+	if cs := o.Get("userClasses"); cs != nil && !goja.IsUndefined(cs) && !goja.IsNull(cs) {
+		list, ok := cs.Export().([]any)
+		if !ok {
+			return bad("userClasses must be an array of class names")
+		}
+		for _, c := range list {
+			name := fmt.Sprint(c)
+			found := false
+			for _, k := range vu.s.Classes {
+				found = found || k.Name == name
+			}
+			if !found {
+				return bad(fmt.Sprintf("no user class %q", name))
+			}
+			step.Classes = append(step.Classes, name)
+		}
+	}
+	return step, false, nil
 }

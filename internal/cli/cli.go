@@ -23,6 +23,8 @@ const (
 	ExitOnError  = 1 // a request failed or a task threw (see --exit-code-on-error)
 	ExitInvalid  = 2 // bad flags, options or script, found before the test started
 	ExitInternal = 3 // a bug in jsload
+	// ExitThreshold: the test ran, and a threshold failed.
+	ExitThreshold = 4
 )
 
 // Version is jsload's version, set at build time with -ldflags.

@@ -685,9 +685,9 @@ func TestReservedOptionsAreRefusedFromEverySource(t *testing.T) {
 	if r.code != ExitInvalid || !strings.Contains(r.stderr, "options.csv in the script: CSV output is not available") {
 		t.Errorf("options.csv: exit %d %s", r.code, r.stderr)
 	}
-	r = run(t, map[string]string{"JSLOAD_EXCLUDE_TAGS": "a"}, nil, "run", script(t, good), "--headless")
-	if r.code != ExitInvalid || !strings.Contains(r.stderr, "task tags is not available") {
-		t.Errorf("JSLOAD_EXCLUDE_TAGS: exit %d %s", r.code, r.stderr)
+	r = run(t, map[string]string{"JSLOAD_HTML": "a.html"}, nil, "run", script(t, good), "--headless", "-t", "1s")
+	if r.code != ExitInvalid || !strings.Contains(r.stderr, "JSLOAD_HTML: the HTML report is not available") {
+		t.Errorf("JSLOAD_HTML: exit %d %s", r.code, r.stderr)
 	}
 	r = run(t, nil, nil, "run", script(t, "import { task } from \"jsload\";\nexport const options = { help: true };\nexport const a = task(() => {});\n"), "--headless")
 	if r.code != ExitInvalid || !strings.Contains(r.stderr, "options.help in the script: unknown option") {

@@ -46,14 +46,18 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	fs.StringVar(&cfg.CSV, "csv", cfg.CSV, "write statistics to PREFIX_stats.csv and friends (not yet available)")
 	fs.StringVar(&cfg.HTML, "html", cfg.HTML, "write an HTML report to FILE (not yet available)")
 	fs.StringVar(&cfg.JSON, "json", cfg.JSON, "write a JSON summary to FILE (not yet available)")
-	fs.StringSliceVarP(&cfg.Tags, "tags", "T", cfg.Tags, "run only tasks with one of these tags (not yet available)")
-	fs.StringSliceVarP(&cfg.ExcludeTags, "exclude-tags", "E", cfg.ExcludeTags, "skip tasks with any of these tags (not yet available)")
+	fs.StringSliceVarP(&cfg.Tags, "tags", "T", cfg.Tags, "run only tasks with one of these tags (and task sets holding such tasks)")
+	fs.StringSliceVarP(&cfg.ExcludeTags, "exclude-tags", "E", cfg.ExcludeTags, "never run tasks with any of these tags")
 	fs.VarP(durationValue{&cfg.StopTimeout}, "stop-timeout", "s", "on stop, let running tasks finish for this long before interrupting them (default 0: interrupt at once)")
 	fs.IntVar(&cfg.ExitCodeOnError, "exit-code-on-error", cfg.ExitCodeOnError, "exit code when any request failed or a task threw")
 	fs.StringVarP(&cfg.LogLevel, "loglevel", "L", cfg.LogLevel, "log level: debug, info, warning, error, critical")
 	fs.Var(durationValue{&cfg.PrintStats}, "print-stats", "print the statistics table this often in headless mode")
 	fs.BoolVar(&cfg.InsecureSkipVerify, "insecure-skip-tls-verify", cfg.InsecureSkipVerify, "do not verify the server's TLS certificate (like Locust's verify=False)")
 	fs.BoolVar(&cfg.OnlySummary, "only-summary", cfg.OnlySummary, "print only the final statistics, not the periodic tables")
+	fs.StringArrayVar(&cfg.Thresholds, "threshold", cfg.Thresholds, "pass/fail criterion 'NAME: EXPR', e.g. 'GET /profile: p95 < 200' (repeatable)")
+	fs.BoolVar(&cfg.ResetStats, "reset-stats", cfg.ResetStats, "reset the statistics once spawning completes")
+	fs.Float64Var(&cfg.ArrivalRate, "arrival-rate", cfg.ArrivalRate, "open model: start this many task iterations per second, whatever the response times")
+	fs.IntVar(&cfg.MaxVUs, "max-vus", cfg.MaxVUs, "open model: the most users the pool may grow to (default max(users, 100))")
 	fs.Int64VarP(&cfg.Iterations, "iterations", "i", cfg.Iterations, "stop after this many tasks in total (0: no limit)")
 	fs.BoolVarP(&cfg.Verbose, "verbose", "v", cfg.Verbose, "print every task, request (with headers and body on failure) and event as it happens")
 	fs.BoolVar(&cfg.SingleUser, "single-user", cfg.SingleUser, "debug run: one user, one task (unless -i or -t), verbose, headless")
@@ -63,7 +67,6 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 // rather than a silent no-op.
 var notYet = map[string]string{
 	"csv": "CSV output", "html": "the HTML report", "json": "the JSON summary",
-	"tags": "task tags", "exclude-tags": "task tags",
 }
 
 // envName is the environment variable for a flag: JSLOAD_SPAWN_RATE.
@@ -104,6 +107,12 @@ func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string
 			from[f.Name] = envName(f.Name)
 			return
 		}
+		if f.Name == "max-vus" && opts["maxVUs"] != nil {
+			on = "maxVUs" // k6's spelling
+		}
+		if f.Name == "threshold" {
+			return // options.thresholds is an object, read by the threshold package
+		}
 		if v, ok := opts[on]; ok && v != nil {
 			s, e := optionString(v)
 			if e == nil {
@@ -127,7 +136,7 @@ func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string
 }
 
 // scriptOnlyOptions are script options that are not flags.
-var scriptOnlyOptions = map[string]bool{"waitTime": true}
+var scriptOnlyOptions = map[string]bool{"waitTime": true, "thresholds": true, "stages": true, "abortOnFailure": true, "maxVUs": true}
 
 func optionNames(fs *pflag.FlagSet) []string {
 	var out []string

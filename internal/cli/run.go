@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fatih/color"
@@ -22,6 +23,7 @@ import (
 	"github.com/jsload/jsload/internal/httpc"
 	"github.com/jsload/jsload/internal/output/console"
 	"github.com/jsload/jsload/internal/stats"
+	"github.com/jsload/jsload/internal/threshold"
 	"github.com/jsload/jsload/js"
 )
 
@@ -164,11 +166,27 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run, watch 
 	if err := resolveConfig(cmd.Flags(), st, script, cfg); err != nil {
 		return err
 	}
-	code, _ := execute(st, script, cfg, sig, nil)
+	p, err := preparePlan(script, cfg)
+	if err != nil {
+		return err
+	}
+	code, _ := execute(st, script, cfg, p, sig, nil)
 	if code != ExitOK {
 		return exitError{code}
 	}
 	return nil
+}
+
+// preparePlan applies tag filters and reads stages, shape and thresholds.
+func preparePlan(script *js.Script, cfg *config.Run) (*plan, error) {
+	if err := script.FilterTags(cfg.Tags, cfg.ExcludeTags); err != nil {
+		return nil, usageError{err}
+	}
+	p, err := makePlan(cfg, script)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return p, nil
 }
 
 // loadScript loads the script with what its top-level code may need (the
@@ -286,7 +304,7 @@ func (s *signals) close() {
 
 // execute runs one test and prints its results. It returns the exit code,
 // and whether the test ended because restart fired.
-func execute(st *State, script *js.Script, cfg *config.Run, sig *signals, restart <-chan struct{}) (code int, restarted bool) {
+func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signals, restart <-chan struct{}) (code int, restarted bool) {
 	log := &logger{w: st.Stderr, level: levelIndex(cfg.LogLevel)}
 	sig.use(log, cfg.StopTimeout)
 	hostless := cfg.Host == ""
@@ -350,6 +368,7 @@ func execute(st *State, script *js.Script, cfg *config.Run, sig *signals, restar
 		classes[i] = engine.Class{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount}
 	}
 	var vuErrOnce sync.Map
+	var resetOnce atomic.Bool
 	eng := engine.New(engine.Config{
 		Classes:     classes,
 		Factory:     &vuFactory{script: script, env: env},
@@ -372,7 +391,12 @@ func execute(st *State, script *js.Script, cfg *config.Run, sig *signals, restar
 		},
 		OnSpawned: func(counts map[string]int) {
 			log.Infof("All users spawned: %s (%d total users)", formatCounts(counts), sum(counts))
+			if cfg.ResetStats && resetOnce.CompareAndSwap(false, true) {
+				log.Infof("Resetting stats")
+				reg.Reset()
+			}
 		},
+		OnDropped: func(n int64) { reg.Recorder(0).RecordDropped(n) },
 	})
 	if cfg.RunTime > 0 {
 		log.Infof("Run time limit set to %v", cfg.RunTime)
@@ -380,9 +404,56 @@ func execute(st *State, script *js.Script, cfg *config.Run, sig *signals, restar
 	if cfg.Iterations > 0 {
 		log.Infof("Iteration limit set to %d tasks", cfg.Iterations)
 	}
-	log.Infof("Ramping to %d users at a rate of %g per second", cfg.Users, cfg.SpawnRate)
-	eng.Start(cfg.Users, cfg.SpawnRate)
+	// How the load is set: a shape, stages, an arrival rate, or -u/-r.
+	var shape *js.Shape
+	var lastStage stage
+	switch {
+	case p.shape:
+		var err error
+		if shape, err = script.NewShape(sig.stopCtx, env); err == nil {
+			defer shape.Close()
+			var step js.ShapeStep
+			var end bool
+			step, end, err = shape.Tick(sig.stopCtx, 0, 0, cfg.RunTime)
+			if err == nil && end {
+				log.Infof("shape() returned null at the start: nothing to run")
+				printFinal(st.Stdout, reg, 0, time.Now())
+				return ExitOK, false
+			}
+			if err == nil {
+				log.Infof("Shape: %d users at a rate of %g per second%s", step.Users, step.SpawnRate, classList(step.Classes))
+				eng.StartClasses(step.Users, step.SpawnRate, step.Classes)
+			}
+		}
+		if err != nil {
+			log.Errorf("shape(): %v", err)
+			return ExitInvalid, false
+		}
+	case p.open:
+		rate := cfg.ArrivalRate
+		if len(p.stages) > 0 {
+			lastStage = p.stages[0]
+			rate = lastStage.Rate
+		}
+		maxVUs := cfg.MaxVUs
+		if maxVUs == 0 {
+			maxVUs = max(cfg.Users, 100)
+		}
+		log.Infof("Arrival rate %g iterations per second, %d users to start with, at most %d", rate, min(cfg.Users, maxVUs), maxVUs)
+		eng.StartArrival(rate, cfg.Users, maxVUs)
+	case len(p.stages) > 0:
+		lastStage = p.stages[0]
+		log.Infof("Stage 1 of %d: %d users at a rate of %g per second for %v", len(p.stages), lastStage.Users, lastStage.SpawnRate, lastStage.Duration)
+		eng.Start(lastStage.Users, lastStage.SpawnRate)
+	default:
+		log.Infof("Ramping to %d users at a rate of %g per second", cfg.Users, cfg.SpawnRate)
+		eng.Start(cfg.Users, cfg.SpawnRate)
+	}
+	control := time.NewTicker(time.Second)
+	defer control.Stop()
+	var aborted []threshold.Result
 
+	shapeFailed := false
 	var runTimer <-chan time.Time
 	if cfg.RunTime > 0 {
 		t := time.NewTimer(cfg.RunTime)
@@ -412,6 +483,43 @@ wait:
 			break wait
 		case <-hostMissing:
 			break wait
+		case <-control.C:
+			elapsed := time.Since(start)
+			if shape != nil {
+				step, end, err := shape.Tick(sig.stopCtx, elapsed, eng.Users(), cfg.RunTime)
+				if err != nil {
+					log.Errorf("shape(): %v; stopping the test", err)
+					shapeFailed = true
+					break wait
+				}
+				if end {
+					log.Infof("shape() returned null: shutting down")
+					break wait
+				}
+				eng.StartClasses(step.Users, step.SpawnRate, step.Classes)
+			} else if len(p.stages) > 0 {
+				stg, ok := p.stageAt(elapsed)
+				if !ok {
+					log.Infof("the last stage is over, shutting down")
+					break wait
+				}
+				if stg != lastStage {
+					lastStage = stg
+					if p.open {
+						log.Infof("Stage: %g iterations per second for %v", stg.Rate, stg.Duration)
+						eng.SetRate(stg.Rate)
+					} else {
+						log.Infof("Stage: %d users at a rate of %g per second for %v", stg.Users, stg.SpawnRate, stg.Duration)
+						eng.Start(stg.Users, stg.SpawnRate)
+					}
+				}
+			}
+			if aborted = abortingThresholds(p.thresholds, reg); len(aborted) > 0 {
+				for _, r := range aborted {
+					log.Errorf("threshold %q on %s failed (measured %s): stopping the test (abortOnFail)", r.Expr, r.Name, formatMeasured(r))
+				}
+				break wait
+			}
 		case <-eng.Done():
 			if cfg.Iterations > 0 {
 				log.Infof("all %d iterations done, shutting down", cfg.Iterations)
@@ -438,8 +546,18 @@ wait:
 	}
 	final := printFinal(st.Stdout, reg, users, runEnd)
 	code = ExitOK
-	if final.HasErrors() {
+	if final.HasErrors() || shapeFailed {
 		code = cfg.ExitCodeOnError
+	}
+	printChecks(st.Stdout, final)
+	if len(p.thresholds) > 0 {
+		results := threshold.EvaluateAll(p.thresholds, final)
+		printThresholds(st.Stdout, results, color.NoColor == false && isTerminal(st.Stdout))
+		for _, r := range results {
+			if !r.Passed {
+				code = ExitThreshold
+			}
+		}
 	}
 	select {
 	case <-hostMissing:

@@ -35,7 +35,11 @@ func watchLoop(cmd *cobra.Command, st *State, path string, sig *signals) error {
 		if err == nil {
 			files = script.Files
 			var cfg *config.Run
+			var p *plan
 			cfg, err = freshConfig(cmd, st, script)
+			if err == nil {
+				p, err = preparePlan(script, cfg)
+			}
 			if err == nil {
 				changed := make(chan struct{})
 				stop := make(chan struct{})
@@ -45,7 +49,7 @@ func watchLoop(cmd *cobra.Command, st *State, path string, sig *signals) error {
 					}
 				}()
 				var restarted bool
-				code, restarted = execute(st, script, cfg, sig, changed)
+				code, restarted = execute(st, script, cfg, p, sig, changed)
 				close(stop)
 				if restarted {
 					separator(st, run+1, path)

@@ -38,6 +38,10 @@ type Run struct {
 	SingleUser      bool  // one user, one iteration, verbose: a debug run
 	// InsecureSkipVerify turns off TLS certificate checks.
 	InsecureSkipVerify bool
+	Thresholds         []string // --threshold 'NAME: EXPR'
+	ResetStats         bool     // reset the statistics once spawning completes
+	ArrivalRate        float64  // open model: task iterations started per second; 0: closed model
+	MaxVUs             int      // open model: the most users the pool grows to; 0: max(users, 100)
 }
 
 // MaxUsers bounds --users for one process: far more than one machine can
@@ -91,6 +95,12 @@ func (r *Run) Validate() error {
 	}
 	if r.StopTimeout < 0 {
 		return fmt.Errorf("--stop-timeout must not be negative, got %v", r.StopTimeout)
+	}
+	if r.ArrivalRate < 0 || math.IsNaN(r.ArrivalRate) || math.IsInf(r.ArrivalRate, 0) {
+		return fmt.Errorf("--arrival-rate must be 0 (off) or a positive number of iterations per second, got %v", r.ArrivalRate)
+	}
+	if r.MaxVUs < 0 || r.MaxVUs > MaxUsers {
+		return fmt.Errorf("--max-vus must be between 0 and %d, got %d", MaxUsers, r.MaxVUs)
 	}
 	if r.Iterations < 0 {
 		return fmt.Errorf("--iterations must be 0 (no limit) or more, got %d", r.Iterations)

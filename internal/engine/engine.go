@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -263,15 +264,30 @@ func spawnOrder(missing []int) []int {
 // +Inf spawns them all at once), or changes the target of a running test:
 // surplus users are stopped gracefully, newest first. It returns at once.
 func (e *Engine) Start(users int, rate float64) {
+	e.StartClasses(users, rate, nil)
+}
+
+// StartClasses is Start with the users spread over the named classes only
+// (all of them when names is empty); users of other classes are stopped.
+func (e *Engine) StartClasses(users int, rate float64, names []string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.state == Stopping || e.state == Stopped || e.open != nil {
 		return
 	}
+	classes := e.cfg.Classes
+	if len(names) > 0 {
+		classes = append([]Class(nil), classes...)
+		for i := range classes {
+			if !slices.Contains(names, classes[i].Name) {
+				classes[i].Weight, classes[i].FixedCount = 0, 0
+			}
+		}
+	}
 	if e.spawnStop != nil {
 		e.spawnStop() // under e.mu, so the old spawner launches no one after this
 	}
-	target := Distribute(e.cfg.Classes, users)
+	target := Distribute(classes, users)
 	missing := make([]int, len(target))
 	for i, t := range target {
 		have := len(e.running[i]) + e.retired[i]
