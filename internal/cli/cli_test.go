@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -758,5 +760,187 @@ func TestFinalRatesLeaveOutShutdown(t *testing.T) {
 	}
 	if rps, _ := s.Total.RPS(s.Elapsed()); rps != 10 {
 		t.Errorf("req/s = %v, want 10", rps)
+	}
+}
+
+func TestThresholds(t *testing.T) {
+	srv := target(t)
+	src := `import { task, http, check, constant } from "jsload";
+export const options = {
+  waitTime: constant(0.01),
+  thresholds: {
+    "GET /fast": ["p95 < 5000", "failRate < 0.01"],
+    "checks": "rate > 0.99",
+  },
+};
+export const a = task(() => { const r = http.get("/fast"); check(r, { "status is 200": (r) => r.status === 200, "body is ok": (r) => r.body === "ok" }); });
+`
+	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "2", "-r", "100", "-t", "1s")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stderr, r.stdout)
+	}
+	for _, want := range []string{"Checks", "status is 200", "100.00%", "Thresholds", "PASS  GET /fast", "p95 < 5000"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// A failing threshold from the command line, and one on a statistic that never appears.
+	r = run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "1", "-t", "500ms", "--threshold", "GET /fast: max < 0", "--threshold", "GET /never: p50 < 1")
+	if r.code != ExitThreshold {
+		t.Errorf("exit %d, want %d", r.code, ExitThreshold)
+	}
+	if !strings.Contains(r.stdout, "FAIL  GET /fast") || !strings.Contains(r.stdout, "no data: no such statistic") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	// Bad expressions are invalid input, before the start.
+	r = run(t, nil, nil, "run", script(t, src), "--headless", "--threshold", "GET /fast: p95 <")
+	if r.code != ExitInvalid || !strings.Contains(r.stderr, `"" is not a number`) {
+		t.Errorf("bad threshold: exit %d %s", r.code, r.stderr)
+	}
+	// abortOnFail stops the test early.
+	abort := `import { task, http } from "jsload";
+export const options = { thresholds: { "GET /nope": [{ threshold: "failRate < 0.5", abortOnFail: true }] } };
+export const a = task(() => http.get("/nope"));
+`
+	start := time.Now()
+	r = run(t, nil, nil, "run", script(t, abort), "-H", srv.URL, "--headless", "-t", "30s")
+	if r.code != ExitThreshold || !strings.Contains(r.stderr, "stopping the test (abortOnFail)") || time.Since(start) > 20*time.Second {
+		t.Errorf("abortOnFail: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+func TestTagsFromTheCommandLine(t *testing.T) {
+	src := `import { task, events } from "jsload";
+export const a = task(() => events.fire({ type: "t", name: "a", responseTime: 1 }), { tags: ["x"] });
+export const b = task(() => events.fire({ type: "t", name: "b", responseTime: 1 }), { tags: ["y"] });
+`
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-i", "20", "-T", "x")
+	if r.code != ExitOK || strings.Contains(r.stdout, "t        b") || !strings.Contains(r.stdout, "t        a") {
+		t.Errorf("-T x: exit %d\n%s", r.code, r.stdout)
+	}
+	r = run(t, nil, nil, "run", script(t, src), "--headless", "-i", "20", "-E", "x")
+	if strings.Contains(r.stdout, "t        a") || !strings.Contains(r.stdout, "t        b") {
+		t.Errorf("-E x:\n%s", r.stdout)
+	}
+	r = run(t, nil, nil, "run", script(t, src), "--headless", "-T", "zzz")
+	if r.code != ExitInvalid || !strings.Contains(r.stderr, "no task matches the tags") {
+		t.Errorf("-T zzz: exit %d %s", r.code, r.stderr)
+	}
+}
+
+func TestShapeAndStagesAreFollowed(t *testing.T) {
+	shape := `import { task, constant } from "jsload";
+export const options = { waitTime: constant(0.05) };
+export const a = task(() => {});
+export function shape({ elapsed, users }) {
+  if (elapsed < 1) return { users: 2, spawnRate: 100 };
+  if (elapsed < 2) return { users: 5, spawnRate: 100 };
+  if (elapsed < 3) return { users: 1, spawnRate: 100 };
+  return null;
+}
+`
+	r := run(t, nil, nil, "run", script(t, shape), "--headless", "--print-stats", "10s")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"Shape: 2 users", `All users spawned: {"default": 5}`, `All users spawned: {"default": 1}`, "shape() returned null: shutting down"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	stages := `import { task, constant } from "jsload";
+export const options = { waitTime: constant(0.05), stages: [{ duration: "1s", users: 3, spawnRate: 100 }, { duration: "1s", users: 1 }] };
+export const a = task(() => {});
+`
+	r = run(t, nil, nil, "run", script(t, stages), "--headless")
+	if r.code != ExitOK || !strings.Contains(r.stderr, `All users spawned: {"default": 3}`) || !strings.Contains(r.stderr, "Stage: 1 users") || !strings.Contains(r.stderr, "the last stage is over") {
+		t.Errorf("stages: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, c := range []struct{ src, want string }{
+		{"export function shape() { throw new Error(\"bad shape\"); }\n", "main.js:3:33: Error: bad shape"},
+		{"export function shape() { return { users: -1 }; }\n", "users must be a whole number"},
+		{"export function shape() { return 5; }\n", "not an object"},
+		{"export const options = { stages: [{ duration: \"x\", users: 1 }] };\n", "options.stages[0].duration"},
+		{"export const options = { stages: [{ duration: \"1s\", rate: -5 }] };\n", "options.stages[0].rate must be 0 or more"},
+	} {
+		r := run(t, nil, nil, "run", script(t, "import { task } from \"jsload\";\nexport const a = task(() => {});\n"+c.src), "--headless", "-t", "2s")
+		if r.code != ExitInvalid || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%s: exit %d %s", c.src, r.code, r.stderr)
+		}
+	}
+	if r := run(t, nil, nil, "run", script(t, "import { task } from \"jsload\";\nexport const a = task(() => {});\n"), "--headless", "--arrival-rate", "-3"); r.code != ExitInvalid || !strings.Contains(r.stderr, "--arrival-rate must be") {
+		t.Errorf("negative rate: exit %d %s", r.code, r.stderr)
+	}
+}
+
+func TestResetStats(t *testing.T) {
+	src := `import { task, events, constant } from "jsload";
+export const options = { waitTime: constant(0.01) };
+export function onStart() { events.fire({ type: "t", name: "start", responseTime: 1 }); }
+export const a = task(() => events.fire({ type: "t", name: "task", responseTime: 1 }));
+`
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "3", "-r", "3", "-t", "2s", "--reset-stats")
+	if !strings.Contains(r.stderr, "Resetting stats") {
+		t.Errorf("no reset:\n%s", r.stderr)
+	}
+	if row := tableRow(t, r.stdout, "t", "start"); row[2] != "1" && row[2] != "0" {
+		// The last user starts as spawning completes: at most its onStart survives the reset.
+		t.Errorf("onStart samples survived the reset: %v", row)
+	}
+}
+
+func TestArrivalRateRun(t *testing.T) {
+	srv := target(t)
+	src := `import { task, http } from "jsload";
+export const a = task(() => http.get("/fast"));
+`
+	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "--arrival-rate", "50", "-t", "2s", "--max-vus", "20")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	row := tableRow(t, r.stdout, "GET", "/fast")
+	n, _ := strconv.Atoi(row[2])
+	if n < 80 || n > 110 {
+		t.Errorf("%d requests in 2 s at 50/s", n)
+	}
+	if !strings.Contains(r.stderr, "Arrival rate 50 iterations per second") || !strings.Contains(r.stdout, "from the scheduled start") {
+		t.Errorf("stderr:\n%s\nstdout:\n%s", r.stderr, r.stdout)
+	}
+}
+
+// A server that stalls once for a second: with one user, the iterations
+// due during the stall start late. Their send-based response times are
+// short, so only the percentiles from the scheduled start show the stall.
+func TestStallShowsFromTheScheduledStart(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 10 {
+			time.Sleep(time.Second)
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	defer srv.Close()
+	src := `import { task, http } from "jsload";
+export const a = task(() => http.get("/"));
+`
+	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "--arrival-rate", "50", "--max-vus", "1", "-u", "1", "-t", "3s")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	// The Aggregated rows of the two percentile tables: 50% 66% 75% 80% 90% ...
+	var rows [][]string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 13 && f[0] == "Aggregated" {
+			rows = append(rows, f)
+		}
+	}
+	if len(rows) != 2 {
+		t.Fatalf("want two percentile tables, got %d:\n%s", len(rows), r.stdout)
+	}
+	sent, _ := strconv.Atoi(rows[0][5])
+	sched, _ := strconv.Atoi(rows[1][5])
+	if sent > 200 || sched < 300 {
+		t.Errorf("90%%: %d ms from the send, %d ms from the scheduled start; want the stall only in the latter\n%s", sent, sched, r.stdout)
 	}
 }

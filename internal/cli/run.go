@@ -549,6 +549,7 @@ wait:
 	if final.HasErrors() || shapeFailed {
 		code = cfg.ExitCodeOnError
 	}
+	printScheduled(st.Stdout, final)
 	printChecks(st.Stdout, final)
 	if len(p.thresholds) > 0 {
 		results := threshold.EvaluateAll(p.thresholds, final)

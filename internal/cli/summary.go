@@ -96,3 +96,51 @@ func classList(cs []string) string {
 	}
 	return " (classes " + strings.Join(cs, ", ") + ")"
 }
+
+// printScheduled prints, for arrival-rate tests, the response-time
+// percentiles counted from each iteration's scheduled start, which show
+// the delays a late start hides (coordinated omission), and the dropped
+// starts.
+func printScheduled(w io.Writer, s *stats.Snapshot) {
+	any := false
+	for _, r := range s.Rows {
+		any = any || r.Sched != nil
+	}
+	if !any && s.Dropped == 0 {
+		return
+	}
+	var b strings.Builder
+	if any {
+		b.WriteString("Response time percentiles from the scheduled start (arrival rate: includes the time an iteration waited to start)\n")
+		fmt.Fprintf(&b, "%-8s %-80s", "Type", "Name")
+		for _, q := range stats.Percentiles {
+			fmt.Fprintf(&b, " %6s", strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", q*100), "0"), ".0")+"%")
+		}
+		fmt.Fprintf(&b, " %6s\n", "# reqs")
+		total := &stats.Row{Hist: &stats.Histogram{}}
+		for _, r := range s.Rows {
+			if r.Sched == nil {
+				continue
+			}
+			schedRow(&b, r.Type, r.Name, r.Sched)
+			if total.Sched == nil {
+				total.Sched = &stats.Histogram{}
+			}
+			total.Sched.Merge(r.Sched)
+		}
+		schedRow(&b, "", "Aggregated", total.Sched)
+		b.WriteString("\n")
+	}
+	if s.Dropped > 0 {
+		fmt.Fprintf(&b, "Dropped iterations: %d (no user was free to start them within the allowed delay; raise --max-vus)\n\n", s.Dropped)
+	}
+	io.WriteString(w, b.String())
+}
+
+func schedRow(b *strings.Builder, typ, name string, h *stats.Histogram) {
+	fmt.Fprintf(b, "%-8s %-80s", typ, name)
+	for _, q := range stats.Percentiles {
+		fmt.Fprintf(b, " %6d", (h.ValueAtQuantile(q)+time.Millisecond/2)/time.Millisecond)
+	}
+	fmt.Fprintf(b, " %6d\n", h.Count())
+}

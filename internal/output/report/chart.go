@@ -44,11 +44,15 @@ func svgChart(label string, xs []float64, ss []series, unit string) template.HTM
 	x0, x1 := math.Inf(1), math.Inf(-1)
 	for _, x := range xs {
 		if finite(x) {
+			x = clampX(x)
 			x0, x1 = min(x0, x), max(x1, x)
 		}
 	}
 	if !finite(x0) {
 		x0, x1 = 0, 1
+	}
+	if x0 > 0 && x0 <= (x1-x0)/5 {
+		x0 = 0 // the axis starts with the run
 	}
 	if x1-x0 < 1 {
 		x1 = x0 + 1
@@ -62,7 +66,7 @@ func svgChart(label string, xs []float64, ss []series, unit string) template.HTM
 		}
 	}
 	step, top := yScale(ymax)
-	px := func(x float64) float64 { return chartLeft + (x-x0)/(x1-x0)*pw }
+	px := func(x float64) float64 { return chartLeft + (clampX(x)-x0)/(x1-x0)*pw }
 	py := func(y float64) float64 {
 		if !finite(y) || y < 0 {
 			y = 0
@@ -215,24 +219,38 @@ func clock(sec float64, long bool) string {
 }
 
 // tickLabel formats an axis value with as few digits as the step needs,
-// thousands as "k" and millions as "M".
+// thousands as "k", millions as "M" and billions as "G".
 func tickLabel(v, step float64) string {
+	if v == 0 {
+		return "0"
+	}
 	suffix := ""
-	switch {
-	case step >= 1e6:
-		v, step, suffix = v/1e6, step/1e6, "M"
-	case step >= 1e3:
-		v, step, suffix = v/1e3, step/1e3, "k"
+	for _, u := range []struct {
+		div float64
+		s   string
+	}{{1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
+		if top := max(math.Abs(v), step); top >= u.div {
+			v, step, suffix = v/u.div, step/u.div, u.s
+			break
+		}
 	}
 	dec := 0
 	for d := step; d < 1-1e-9 && dec < 6; d *= 10 {
 		dec++
 	}
-	if math.Abs(step*math.Pow(10, float64(dec))-math.Round(step*math.Pow(10, float64(dec)))) > 1e-6 {
+	if scaled := step * math.Pow(10, float64(dec)); math.Abs(scaled-math.Round(scaled)) > 1e-6 {
 		dec++ // 2.5, 0.25
 	}
-	return strconv.FormatFloat(v, 'f', dec, 64) + suffix
+	if suffix != "" {
+		// 1k, 1.5k: no trailing zeros next to a unit.
+		p := math.Pow(10, float64(dec))
+		return strconv.FormatFloat(math.Round(v*p)/p, 'f', -1, 64) + suffix
+	}
+	return strconv.FormatFloat(v, 'f', dec, 64)
 }
+
+// clampX keeps times within what the axis can handle.
+func clampX(x float64) float64 { return min(max(x, -1e12), 1e12) }
 
 func f1(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
 

@@ -36,7 +36,7 @@ func TestYScale(t *testing.T) {
 
 func TestTimeStep(t *testing.T) {
 	tests := []struct{ span, want float64 }{
-		{1, 1}, {8, 1}, {9, 2}, {60, 10}, {180, 30}, {600, 120}, {3600, 600}, {86400, 21600}, {1e7, 2e6},
+		{1, 1}, {8, 1}, {9, 2}, {60, 10}, {180, 30}, {600, 120}, {3600, 600}, {86400, 10800}, {1e7, 2e6},
 	}
 	for _, tt := range tests {
 		if got := timeStep(tt.span); got != tt.want {
@@ -51,7 +51,7 @@ func TestLabels(t *testing.T) {
 		want    string
 	}{
 		{0, 1, "0"}, {40, 10, "40"}, {2.5, 2.5, "2.5"}, {0.5, 0.25, "0.50"}, {0.75, 0.25, "0.75"},
-		{1500, 500, "1.5k"}, {2000, 1000, "2k"}, {3e6, 1e6, "3M"}, {0.03, 0.01, "0.03"},
+		{1500, 500, "1.5k"}, {2000, 1000, "2k"}, {500, 500, "500"}, {3e6, 1e6, "3M"}, {0, 1e6, "0"}, {2e12, 1e12, "2000G"}, {0.03, 0.01, "0.03"},
 	} {
 		if got := tickLabel(tt.v, tt.step); got != tt.want {
 			t.Errorf("tickLabel(%v, %v) = %q, want %q", tt.v, tt.step, got, tt.want)

@@ -122,6 +122,8 @@ func buildView(s *Summary) *view {
 		v.Verdict, v.VerdictText = "fail", "Thresholds failed"
 	case a.Failures > 0 || excs > 0:
 		v.Verdict, v.VerdictText = "warn", "Finished with errors"
+	case a.Requests == 0:
+		v.Verdict, v.VerdictText = "warn", "No requests were made"
 	default:
 		v.Verdict, v.VerdictText = "pass", "Passed"
 	}
@@ -145,10 +147,13 @@ func buildView(s *Summary) *view {
 	v.Cards = []card{
 		{Label: "Requests", Value: fmtCount(a.Requests), Note: fmtRate(a.RPS) + " req/s"},
 		{Label: "Failures", Value: fmtCount(a.Failures), Note: fmtPct(a.Failures, a.Requests), Class: failClass},
-		{Label: "Median", Value: fmtMS(a.MedianMS), Note: "ms"},
-		{Label: "95th percentile", Value: fmtMS(a.Percentiles[PercentileKey(0.95)]), Note: "ms"},
-		{Label: "99th percentile", Value: fmtMS(a.Percentiles[PercentileKey(0.99)]), Note: "ms"},
-		{Label: "Peak users", Value: fmtCount(int64(peakUsers(s))), Note: "of " + fmtCount(int64(s.Meta.Users)) + " asked"},
+		{Label: "Median", Value: pctCell(Percentiles{"50": a.MedianMS}, 0.5, a.Requests), Note: "ms"},
+		{Label: "95%ile", Value: pctCell(a.Percentiles, 0.95, a.Requests), Note: "ms"},
+		{Label: "99%ile", Value: pctCell(a.Percentiles, 0.99, a.Requests), Note: "ms"},
+		{Label: "Peak users", Value: fmtCount(int64(peakUsers(s)))},
+	}
+	if s.Meta.Users > 0 {
+		v.Cards[len(v.Cards)-1].Note = "of " + fmtCount(int64(s.Meta.Users)) + " asked"
 	}
 	if len(s.Checks) > 0 {
 		var pass, all int64
@@ -308,7 +313,7 @@ func fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return "–"
 	}
-	return t.Format("2006-01-02 15:04:05 Z07:00")
+	return t.Format("2006-01-02 15:04:05 MST")
 }
 
 // fmtDuration shows seconds as "12.4 s", "5 min 3 s", "2 h 5 min 3 s".

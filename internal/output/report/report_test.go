@@ -397,9 +397,12 @@ func TestHTMLContent(t *testing.T) {
 }
 
 func TestVerdict(t *testing.T) {
-	clean := Build(Meta{}, nil, nil, []ThresholdResult{{Name: "x", Passed: true}})
-	if v := buildView(clean); v.Verdict != "pass" {
-		t.Errorf("clean run: verdict %s", v.Verdict)
+	clean := &Summary{Aggregated: Stat{Requests: 3}, Thresholds: []ThresholdResult{{Name: "x", Passed: true}}}
+	if v := buildView(clean); v.Verdict != "pass" || len(v.Reasons) != 0 {
+		t.Errorf("clean run: verdict %s, %q", v.Verdict, v.Reasons)
+	}
+	if v := buildView(Build(Meta{}, nil, nil, nil)); v.Verdict != "warn" || v.VerdictText != "No requests were made" {
+		t.Errorf("empty run: verdict %s %q", v.Verdict, v.VerdictText)
 	}
 	errs := &Summary{Aggregated: Stat{Requests: 3, Failures: 1}}
 	if v := buildView(errs); v.Verdict != "warn" || len(v.Reasons) != 1 || v.Reasons[0] != "1 failed request" {
