@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -776,10 +777,12 @@ func TestArrivalRateHoldsWhateverTheLatency(t *testing.T) {
 	e.Stop(context.Background())
 	mu.Lock()
 	defer mu.Unlock()
-	// Every start was due on the schedule: the k-th at k/rate.
+	// Every start was due on the schedule: the k-th at k/rate (users record
+	// them concurrently, so sort them first).
 	if len(dues) < 2 {
 		t.Fatalf("%d starts", len(dues))
 	}
+	sort.Slice(dues, func(i, j int) bool { return dues[i].Before(dues[j]) })
 	first := dues[0]
 	for i, d := range dues {
 		want := first.Add(time.Duration(float64(i) / rate * float64(time.Second)))

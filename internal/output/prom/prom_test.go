@@ -147,9 +147,10 @@ func TestScrape(t *testing.T) {
 	}
 	// One sample lands in each bucket, and 70 s beyond the last.
 	wantCum := map[float64]uint64{0.001: 2, 0.002: 3, 0.005: 4, 0.01: 5, 0.02: 6, 0.05: 7, 0.1: 8, 0.2: 9, 0.5: 10, 1: 11, 2: 12, 5: 13, 10: 14, 20: 14, 60: 14}
-	if len(h.GetBucket()) != len(Buckets) {
-		t.Errorf("%d buckets, want %d", len(h.GetBucket()), len(Buckets))
+	if len(h.GetBucket()) != len(Buckets)+1 { // the parser adds +Inf
+		t.Errorf("%d buckets, want %d and +Inf", len(h.GetBucket()), len(Buckets))
 	}
+	wantCum[math.Inf(1)] = 15
 	for _, b := range h.GetBucket() {
 		if want, ok := wantCum[b.GetUpperBound()]; !ok || b.GetCumulativeCount() != want {
 			t.Errorf("bucket le=%v: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), want)
