@@ -780,3 +780,18 @@ func TestCreatingAUserObeysItsContext(t *testing.T) {
 		t.Fatal("NewVU was not interrupted")
 	}
 }
+
+// TestLighten checks that the bundle still has esbuild's __copyProps loop
+// in the form lighten rewrites (an esbuild upgrade could change it).
+func TestLighten(t *testing.T) {
+	b, err := bundle(writeScript(t, "main.js", "export const a = 1;\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.code, copyPropsLoop) {
+		t.Fatalf("esbuild's __copyProps changed; update lighten:\n%s", b.code)
+	}
+	if strings.Contains(lighten(b.code), copyPropsLoop) {
+		t.Errorf("lighten left the for-of loop")
+	}
+}
