@@ -126,6 +126,6 @@ and Locust's statistics in the console.
 	root.SetOut(st.Stdout)
 	root.SetErr(st.Stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newRunCmd(st), newInspectCmd(st))
+	root.AddCommand(newRunCmd(st), newInspectCmd(st), newReportCmd(st))
 	return root
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jsload/jsload/internal/output/report"
 	"github.com/jsload/jsload/internal/stats"
 )
 
@@ -203,7 +205,9 @@ func TestInvalidInput(t *testing.T) {
 		{"bad script option", nil, []string{"run", script(t, "import { task } from \"jsload\";\nexport const options = { users: \"lots\" };\nexport const a = task(() => {});\n"), "--headless"}, []string{"options.users in the script"}},
 		{"unknown script option", nil, []string{"run", script(t, "import { task } from \"jsload\";\nexport const options = { userz: 3 };\nexport const a = task(() => {});\n"), "--headless"}, []string{"options.userz in the script: unknown option"}},
 		{"no script", nil, []string{"run", "--headless"}, []string{"run takes exactly one script, got 0 arguments"}},
-		{"not yet built", nil, []string{"run", good, "--headless", "--csv", "x"}, []string{"--csv: CSV output is not available"}},
+		{"unwritable csv", nil, []string{"run", good, "--headless", "--csv", "/no/such/dir/x"}, []string{"csv: cannot write /no/such/dir/x_stats.csv"}},
+		{"unwritable json", nil, []string{"run", good, "--headless", "--json", "/no/such/dir/x.json"}, []string{"--json: cannot write /no/such/dir/x.json"}},
+		{"busy prometheus port", nil, []string{"run", good, "--headless", "--prometheus", "256.0.0.1:1"}, []string{"--prometheus 256.0.0.1:1"}},
 		{"web panel", nil, []string{"run", good}, []string{"add --headless"}},
 		{"unknown command", nil, []string{"frob"}, []string{`unknown command "frob"`}},
 	}
@@ -681,17 +685,9 @@ export const t = task(() => {});`, nil, 1},
 	}
 }
 
-func TestReservedOptionsAreRefusedFromEverySource(t *testing.T) {
+func TestOptionsAndLimits(t *testing.T) {
 	good := "import { task } from \"jsload\";\nexport const a = task(() => {});\n"
-	r := run(t, nil, nil, "run", script(t, "import { task } from \"jsload\";\nexport const options = { csv: \"out\", headless: true };\nexport const a = task(() => {});\n"))
-	if r.code != ExitInvalid || !strings.Contains(r.stderr, "options.csv in the script: CSV output is not available") {
-		t.Errorf("options.csv: exit %d %s", r.code, r.stderr)
-	}
-	r = run(t, map[string]string{"JSLOAD_HTML": "a.html"}, nil, "run", script(t, good), "--headless", "-t", "1s")
-	if r.code != ExitInvalid || !strings.Contains(r.stderr, "JSLOAD_HTML: the HTML report is not available") {
-		t.Errorf("JSLOAD_HTML: exit %d %s", r.code, r.stderr)
-	}
-	r = run(t, nil, nil, "run", script(t, "import { task } from \"jsload\";\nexport const options = { help: true };\nexport const a = task(() => {});\n"), "--headless")
+	r := run(t, nil, nil, "run", script(t, "import { task } from \"jsload\";\nexport const options = { help: true };\nexport const a = task(() => {});\n"), "--headless")
 	if r.code != ExitInvalid || !strings.Contains(r.stderr, "options.help in the script: unknown option") {
 		t.Errorf("options.help: exit %d %s", r.code, r.stderr)
 	}
@@ -779,7 +775,7 @@ export const a = task(() => { const r = http.get("/fast"); check(r, { "status is
 	if r.code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stderr, r.stdout)
 	}
-	for _, want := range []string{"Checks", "status is 200", "100.00%", "Thresholds", "PASS  GET /fast", "p95 < 5000"} {
+	for _, want := range []string{"Checks", "status is 200", "100.00%", "Thresholds", "PASS   GET /fast", "p95 < 5000"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
@@ -789,7 +785,7 @@ export const a = task(() => { const r = http.get("/fast"); check(r, { "status is
 	if r.code != ExitThreshold {
 		t.Errorf("exit %d, want %d", r.code, ExitThreshold)
 	}
-	if !strings.Contains(r.stdout, "FAIL  GET /fast") || !strings.Contains(r.stdout, "no data: no such statistic") {
+	if !strings.Contains(r.stdout, "FAIL   GET /fast") || !strings.Contains(r.stdout, "no data") {
 		t.Errorf("stdout:\n%s", r.stdout)
 	}
 	// Bad expressions are invalid input, before the start.
@@ -944,5 +940,87 @@ export const a = task(() => http.get("/"));
 	sched, _ := strconv.Atoi(rows[1][5])
 	if sent > 200 || sched < 300 {
 		t.Errorf("90%%: %d ms from the send, %d ms from the scheduled start; want the stall only in the latter\n%s", sent, sched, r.stdout)
+	}
+}
+
+func TestOutputFiles(t *testing.T) {
+	srv := target(t)
+	dir := t.TempDir()
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	promAddr := l.Addr().String()
+	l.Close()
+	src := `import { task, http, check, constant } from "jsload";
+export const options = { waitTime: constant(0.05), thresholds: { "GET /fast": "p95 < 5000" } };
+export const a = task(() => check(http.get("/fast"), { ok: (r) => r.ok }));
+export const b = task(() => http.get("/missing"));
+`
+	sig := make(chan os.Signal, 1)
+	scraped := make(chan string, 1)
+	go func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			resp, err := http.Get("http://" + promAddr + "/metrics")
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				scraped <- string(b)
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		scraped <- ""
+	}()
+	prefix := filepath.Join(dir, "run")
+	jsonPath, htmlPath := filepath.Join(dir, "run.json"), filepath.Join(dir, "run.html")
+	r := run(t, nil, sig, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "2", "-r", "100", "-t", "2500ms",
+		"--csv", prefix, "--json", jsonPath, "--html", htmlPath, "--prometheus", promAddr)
+	if r.code != ExitOnError {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	stats, err := os.ReadFile(prefix + "_stats.csv")
+	if err != nil || !strings.HasPrefix(string(stats), "Type,Name,Request Count,Failure Count,Median Response Time") || !strings.Contains(string(stats), "GET,/fast,") {
+		t.Errorf("stats.csv: %v\n%s", err, stats)
+	}
+	hist, _ := os.ReadFile(prefix + "_stats_history.csv")
+	if n := strings.Count(string(hist), ",Aggregated,"); n < 2 {
+		t.Errorf("history has %d Aggregated rows:\n%s", n, hist)
+	}
+	fails, _ := os.ReadFile(prefix + "_failures.csv")
+	if !strings.Contains(string(fails), "GET,/missing,404 Client Error: Not Found,") {
+		t.Errorf("failures.csv:\n%s", fails)
+	}
+	f, err := os.Open(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := report.ReadJSON(f)
+	f.Close()
+	if err != nil || len(sum.Stats) != 2 || len(sum.Checks) != 1 || len(sum.Thresholds) != 1 || !sum.Thresholds[0].Passed || len(sum.History) < 2 {
+		t.Errorf("summary: %v %+v", err, sum)
+	}
+	html, _ := os.ReadFile(htmlPath)
+	if !strings.Contains(string(html), "<svg") || !strings.Contains(string(html), "/missing") {
+		t.Errorf("the HTML report lacks charts or rows")
+	}
+	if m := <-scraped; !strings.Contains(m, "jsload_requests_total") {
+		t.Errorf("Prometheus scrape:\n%s", m)
+	}
+	// jsload report renders the same report from the JSON later.
+	again := filepath.Join(dir, "again.html")
+	if r := run(t, nil, nil, "report", jsonPath, "--html", again); r.code != 0 {
+		t.Errorf("report: exit %d %s", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(again); !strings.Contains(string(b), "/missing") {
+		t.Errorf("jsload report wrote no report")
+	}
+	notSummary := filepath.Join(dir, "x.json")
+	os.WriteFile(notSummary, []byte(`{"hello": 1}`), 0o644)
+	if r := run(t, nil, nil, "report", notSummary, "--html", again); r.code == 0 || !strings.Contains(r.stderr, "not a jsload summary") {
+		t.Errorf("report of a non-summary: exit %d %s", r.code, r.stderr)
+	}
+	// --json - puts the summary alone on standard output.
+	r = run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-i", "3", "--json", "-")
+	if _, err := report.ReadJSON(strings.NewReader(r.stdout)); err != nil {
+		t.Errorf("--json -: stdout is not the summary: %v\n%s", err, r.stdout)
 	}
 }

@@ -43,9 +43,11 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	fs.BoolVar(&cfg.Autostart, "autostart", cfg.Autostart, "start the test at once, keeping the web panel (web panel mode)")
 	fs.StringVar(&cfg.WebHost, "web-host", cfg.WebHost, "address the web panel listens on")
 	fs.IntVar(&cfg.WebPort, "web-port", cfg.WebPort, "port of the web panel")
-	fs.StringVar(&cfg.CSV, "csv", cfg.CSV, "write statistics to PREFIX_stats.csv and friends (not yet available)")
-	fs.StringVar(&cfg.HTML, "html", cfg.HTML, "write an HTML report to FILE (not yet available)")
-	fs.StringVar(&cfg.JSON, "json", cfg.JSON, "write a JSON summary to FILE (not yet available)")
+	fs.StringVar(&cfg.CSV, "csv", cfg.CSV, "write Locust's CSV files PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv, PREFIX_exceptions.csv")
+	fs.BoolVar(&cfg.CSVFullHistory, "csv-full-history", cfg.CSVFullHistory, "add every statistics row to the history CSV, not only Aggregated")
+	fs.StringVar(&cfg.HTML, "html", cfg.HTML, "write a self-contained HTML report to FILE at the end")
+	fs.StringVar(&cfg.JSON, "json", cfg.JSON, "write the JSON summary to FILE at the end (- for standard output)")
+	fs.StringVar(&cfg.Prometheus, "prometheus", cfg.Prometheus, "serve Prometheus metrics at http://ADDR/metrics while the test runs (e.g. 127.0.0.1:9646)")
 	fs.StringSliceVarP(&cfg.Tags, "tags", "T", cfg.Tags, "run only tasks with one of these tags (and task sets holding such tasks)")
 	fs.StringSliceVarP(&cfg.ExcludeTags, "exclude-tags", "E", cfg.ExcludeTags, "never run tasks with any of these tags")
 	fs.VarP(durationValue{&cfg.StopTimeout}, "stop-timeout", "s", "on stop, let running tasks finish for this long before interrupting them (default 0: interrupt at once)")
@@ -65,9 +67,7 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 
 // notYet are flags whose feature is not built yet: using one is an error
 // rather than a silent no-op.
-var notYet = map[string]string{
-	"csv": "CSV output", "html": "the HTML report", "json": "the JSON summary",
-}
+var notYet = map[string]string{}
 
 // envName is the environment variable for a flag: JSLOAD_SPAWN_RATE.
 func envName(flag string) string {

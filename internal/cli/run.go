@@ -22,6 +22,7 @@ import (
 	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/httpc"
 	"github.com/jsload/jsload/internal/output/console"
+	"github.com/jsload/jsload/internal/output/report"
 	"github.com/jsload/jsload/internal/stats"
 	"github.com/jsload/jsload/internal/threshold"
 	"github.com/jsload/jsload/js"
@@ -318,6 +319,21 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signal
 	}
 
 	reg := stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
+	out := tablesTo(st, cfg)
+	var eng *engine.Engine
+	live := func() *stats.Snapshot {
+		s := reg.Snapshot(time.Now())
+		if eng != nil {
+			s.Users = eng.Users()
+		}
+		return s
+	}
+	outs, err := openOutputs(cfg, st.Stdout, report.Meta{Script: script.Path, Host: cfg.Host, Version: Version, Start: time.Now(), Users: cfg.Users, Args: st.Args}, log, live)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitInvalid, false
+	}
+	defer outs.close()
 	var excOnce sync.Map
 	hostMissing := make(chan struct{})
 	httpc.Version = Version
@@ -353,11 +369,11 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signal
 		if err != nil {
 			if sig.stopCtx.Err() != nil {
 				log.Infof("stopped during setup(): no user was started")
-				printFinal(st.Stdout, reg, 0, time.Now())
+				printFinal(out, reg, 0, time.Now())
 				return ExitOK, false
 			}
 			log.Errorf("setup() failed: %v", err)
-			printFinal(st.Stdout, reg, 0, time.Now())
+			printFinal(out, reg, 0, time.Now())
 			return max(cfg.ExitCodeOnError, 1), false
 		}
 		env.SetupData = data
@@ -369,7 +385,7 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signal
 	}
 	var vuErrOnce sync.Map
 	var resetOnce atomic.Bool
-	eng := engine.New(engine.Config{
+	eng = engine.New(engine.Config{
 		Classes:     classes,
 		Factory:     &vuFactory{script: script, env: env},
 		StopTimeout: cfg.StopTimeout,
@@ -417,7 +433,7 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signal
 			step, end, err = shape.Tick(sig.stopCtx, 0, 0, cfg.RunTime)
 			if err == nil && end {
 				log.Infof("shape() returned null at the start: nothing to run")
-				printFinal(st.Stdout, reg, 0, time.Now())
+				printFinal(out, reg, 0, time.Now())
 				return ExitOK, false
 			}
 			if err == nil {
@@ -469,7 +485,7 @@ wait:
 			if !cfg.OnlySummary {
 				s := reg.Snapshot(time.Now())
 				s.Users = eng.Users()
-				console.PrintStats(st.Stdout, s, true)
+				console.PrintStats(out, s, true)
 			}
 		case <-runTimer:
 			log.Infof("--run-time limit reached, shutting down")
@@ -484,6 +500,7 @@ wait:
 		case <-hostMissing:
 			break wait
 		case <-control.C:
+			outs.tick(live())
 			elapsed := time.Since(start)
 			if shape != nil {
 				step, end, err := shape.Tick(sig.stopCtx, elapsed, eng.Users(), cfg.RunTime)
@@ -544,22 +561,25 @@ wait:
 			log.Errorf("teardown() failed: %v", err)
 		}
 	}
-	final := printFinal(st.Stdout, reg, users, runEnd)
+	final := printFinal(out, reg, users, runEnd)
 	code = ExitOK
 	if final.HasErrors() || shapeFailed {
 		code = cfg.ExitCodeOnError
 	}
-	printScheduled(st.Stdout, final)
-	printChecks(st.Stdout, final)
+	console.PrintScheduled(out, final)
+	console.PrintDropped(out, final)
+	console.PrintChecks(out, final)
+	var results []threshold.Result
 	if len(p.thresholds) > 0 {
-		results := threshold.EvaluateAll(p.thresholds, final)
-		printThresholds(st.Stdout, results, color.NoColor == false && isTerminal(st.Stdout))
+		results = threshold.EvaluateAll(p.thresholds, final)
+		console.PrintThresholds(out, thresholdRows(results), !color.NoColor && isTerminal(out))
 		for _, r := range results {
 			if !r.Passed {
 				code = ExitThreshold
 			}
 		}
 	}
+	outs.final(final, results)
 	select {
 	case <-hostMissing:
 		code = ExitInvalid

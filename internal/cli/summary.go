@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
 
+	"github.com/jsload/jsload/internal/output/console"
 	"github.com/jsload/jsload/internal/stats"
 	"github.com/jsload/jsload/internal/threshold"
 )
@@ -55,39 +55,13 @@ func isTerminal(w io.Writer) bool {
 	return ok && isatty.IsTerminal(f.Fd()) && os.Getenv("NO_COLOR") == ""
 }
 
-// printChecks lists every check with its pass rate.
-func printChecks(w io.Writer, s *stats.Snapshot) {
-	if len(s.Checks) == 0 {
-		return
+// thresholdRows converts threshold results for the console.
+func thresholdRows(rs []threshold.Result) []console.ThresholdRow {
+	out := make([]console.ThresholdRow, len(rs))
+	for i, r := range rs {
+		out[i] = console.ThresholdRow{Name: r.Name, Expr: r.Expr, Value: r.Measured, Passed: r.Passed, NoData: r.NoData}
 	}
-	var b strings.Builder
-	b.WriteString("Checks\n")
-	fmt.Fprintf(&b, "%-60s %10s %10s %9s\n", "Name", "passes", "fails", "rate")
-	for _, c := range s.Checks {
-		fmt.Fprintf(&b, "%-60s %10d %10d %8.2f%%\n", c.Name, c.Passes, c.Fails, 100*c.Rate())
-	}
-	b.WriteString("\n")
-	io.WriteString(w, b.String())
-}
-
-// printThresholds lists every threshold with its measured value and
-// whether it passed.
-func printThresholds(w io.Writer, rs []threshold.Result, colored bool) {
-	var b strings.Builder
-	b.WriteString("Thresholds\n")
-	green, red := fmt.Sprint, fmt.Sprint
-	if colored {
-		green, red = color.New(color.FgGreen).Sprint, color.New(color.FgRed).Sprint
-	}
-	for _, r := range rs {
-		mark := green("PASS")
-		if !r.Passed {
-			mark = red("FAIL")
-		}
-		fmt.Fprintf(&b, "%s  %-40s %-20s measured %s\n", mark, r.Name, r.Expr, formatMeasured(r))
-	}
-	b.WriteString("\n")
-	io.WriteString(w, b.String())
+	return out
 }
 
 func classList(cs []string) string {
@@ -95,52 +69,4 @@ func classList(cs []string) string {
 		return ""
 	}
 	return " (classes " + strings.Join(cs, ", ") + ")"
-}
-
-// printScheduled prints, for arrival-rate tests, the response-time
-// percentiles counted from each iteration's scheduled start, which show
-// the delays a late start hides (coordinated omission), and the dropped
-// starts.
-func printScheduled(w io.Writer, s *stats.Snapshot) {
-	any := false
-	for _, r := range s.Rows {
-		any = any || r.Sched != nil
-	}
-	if !any && s.Dropped == 0 {
-		return
-	}
-	var b strings.Builder
-	if any {
-		b.WriteString("Response time percentiles from the scheduled start (arrival rate: includes the time an iteration waited to start)\n")
-		fmt.Fprintf(&b, "%-8s %-80s", "Type", "Name")
-		for _, q := range stats.Percentiles {
-			fmt.Fprintf(&b, " %6s", strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", q*100), "0"), ".0")+"%")
-		}
-		fmt.Fprintf(&b, " %6s\n", "# reqs")
-		total := &stats.Row{Hist: &stats.Histogram{}}
-		for _, r := range s.Rows {
-			if r.Sched == nil {
-				continue
-			}
-			schedRow(&b, r.Type, r.Name, r.Sched)
-			if total.Sched == nil {
-				total.Sched = &stats.Histogram{}
-			}
-			total.Sched.Merge(r.Sched)
-		}
-		schedRow(&b, "", "Aggregated", total.Sched)
-		b.WriteString("\n")
-	}
-	if s.Dropped > 0 {
-		fmt.Fprintf(&b, "Dropped iterations: %d (no user was free to start them within the allowed delay; raise --max-vus)\n\n", s.Dropped)
-	}
-	io.WriteString(w, b.String())
-}
-
-func schedRow(b *strings.Builder, typ, name string, h *stats.Histogram) {
-	fmt.Fprintf(b, "%-8s %-80s", typ, name)
-	for _, q := range stats.Percentiles {
-		fmt.Fprintf(b, " %6d", (h.ValueAtQuantile(q)+time.Millisecond/2)/time.Millisecond)
-	}
-	fmt.Fprintf(b, " %6d\n", h.Count())
 }

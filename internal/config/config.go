@@ -24,8 +24,10 @@ type Run struct {
 	WebHost         string
 	WebPort         int
 	CSV             string
+	CSVFullHistory  bool
 	HTML            string
 	JSON            string
+	Prometheus      string // address for /metrics; "" for none
 	Tags            []string
 	ExcludeTags     []string
 	StopTimeout     time.Duration

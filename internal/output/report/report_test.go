@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -457,6 +458,20 @@ func TestBuild(t *testing.T) {
 	c := s.Checks[0]
 	if c.Name != "items list is not empty" || c.Rate != float64(c.Passes)/float64(c.Passes+c.Fails) {
 		t.Errorf("check %+v", c)
+	}
+
+	// A threshold without a value is marked, and the summary stays JSON.
+	nd := Build(Meta{}, nil, nil, []ThresholdResult{{Name: "x", Value: math.NaN()}, {Name: "y", Value: math.Inf(1)}, {Name: "z", Value: 2}})
+	if !nd.Thresholds[0].NoData || !nd.Thresholds[1].NoData || nd.Thresholds[2].NoData || nd.Thresholds[0].Value != 0 {
+		t.Errorf("thresholds %+v", nd.Thresholds)
+	}
+	if err := WriteJSON(io.Discard, nd); err != nil {
+		t.Error(err)
+	}
+	var page bytes.Buffer
+	WriteHTML(&page, nd)
+	if !strings.Contains(page.String(), "no data") {
+		t.Error("the report does not say no data")
 	}
 
 	// Without a start and end, the snapshot's are used.

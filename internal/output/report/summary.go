@@ -40,6 +40,9 @@ type ThresholdResult struct {
 	Expr   string  `json:"expr"`   // the condition as written, e.g. "p(95) < 500"
 	Value  float64 `json:"value"`  // the measured value the condition was checked against
 	Passed bool    `json:"passed"` // whether the condition held
+	// NoData is set when the statistic never appeared in the run (Value
+	// is then 0).
+	NoData bool `json:"no_data,omitempty"`
 }
 
 // Summary is the JSON summary of a run (see the package documentation for
@@ -208,8 +211,14 @@ func Build(meta Meta, final *stats.Snapshot, h *History, th []ThresholdResult) *
 		Exceptions: []Exception{},
 		Checks:     []Check{},
 		Dropped:    final.Dropped,
-		Thresholds: append([]ThresholdResult{}, th...),
+		Thresholds: make([]ThresholdResult, 0, len(th)),
 		History:    []Point{},
+	}
+	for _, t := range th {
+		if math.IsNaN(t.Value) || math.IsInf(t.Value, 0) {
+			t.Value, t.NoData = 0, true // JSON has no NaN; a NaN means no value
+		}
+		s.Thresholds = append(s.Thresholds, t)
 	}
 	elapsed := final.Elapsed()
 	for _, r := range final.Rows {

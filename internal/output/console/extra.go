@@ -1,0 +1,212 @@
+package console
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/fatih/color"
+
+	"github.com/jsload/jsload/internal/stats"
+)
+
+// Titles of jsload's own tables, in Locust's style.
+const (
+	checksTitle     = "Checks"
+	thresholdsTitle = "Thresholds"
+	scheduledTitle  = "Response time percentiles from the scheduled start (arrival rate: includes time waiting to start)"
+)
+
+// ThresholdRow is one threshold's outcome, as PrintThresholds shows it.
+type ThresholdRow struct {
+	Name   string  // the statistic, e.g. "GET /items" or "http_req_duration"
+	Expr   string  // the condition as written, e.g. "p95 < 500"
+	Value  float64 // the measured value
+	Passed bool
+	// NoData is set when the statistic never appeared in the run: the
+	// value is then shown as "no data".
+	NoData bool
+}
+
+// PrintChecks prints every check of s with its passes, fails and pass
+// rate, or nothing when the script made no check.
+func PrintChecks(w io.Writer, s *stats.Snapshot) { Printer{}.PrintChecks(w, s) }
+
+// PrintThresholds prints every threshold with its condition, measured
+// value and outcome, or nothing when there are none. With color, PASS is
+// green and FAIL red (ANSI escapes, whatever w is); otherwise the table is
+// plain text.
+func PrintThresholds(w io.Writer, th []ThresholdRow, color bool) {
+	Printer{}.PrintThresholds(w, th, color)
+}
+
+// PrintScheduled prints, for arrival-rate tests, the response time
+// percentiles counted from each iteration's scheduled start (which include
+// the time it waited to start: the delays coordinated omission hides) in
+// the layout of PrintPercentiles. It prints nothing when no row has such
+// times.
+func PrintScheduled(w io.Writer, s *stats.Snapshot) { Printer{}.PrintScheduled(w, s) }
+
+// PrintDropped prints one line with the number of arrival-rate iteration
+// starts that no user was free to serve, or nothing when there were none.
+func PrintDropped(w io.Writer, s *stats.Snapshot) { Printer{}.PrintDropped(w, s) }
+
+// PrintChecks is the package-level PrintChecks with p's configuration.
+func (p Printer) PrintChecks(w io.Writer, s *stats.Snapshot) {
+	if s == nil || len(s.Checks) == 0 {
+		return
+	}
+	nw := typeWidth + 1 + p.nameWidth(w) // as wide as type and name together
+	var b bytes.Buffer
+	b.WriteString(checksTitle + "\n")
+	fmt.Fprintf(&b, "%-*s %10s %10s %10s\n", nw, "Name", "# passes", "# fails", "pass rate")
+	sep := separator(nw, 10, 10, 10)
+	b.WriteString(sep)
+	for _, c := range s.Checks {
+		fmt.Fprintf(&b, "%-*s %10d %10d %10s\n", nw, oneLine(c.Name), c.Passes, c.Fails, rate(c))
+	}
+	b.WriteString(sep)
+	b.WriteByte('\n')
+	w.Write(b.Bytes())
+}
+
+func rate(c stats.Check) string {
+	if c.Passes+c.Fails == 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(c.Rate()*100, 'f', 2, 64) + "%"
+}
+
+// PrintThresholds is the package-level PrintThresholds with p's
+// configuration.
+func (p Printer) PrintThresholds(w io.Writer, th []ThresholdRow, colored bool) {
+	if len(th) == 0 {
+		return
+	}
+	pass, fail := "PASS", "FAIL"
+	if colored {
+		green, red := color.New(color.FgGreen, color.Bold), color.New(color.FgRed, color.Bold)
+		green.EnableColor() // whatever fatih/color guessed about stdout
+		red.EnableColor()
+		pass, fail = green.Sprint(pass), red.Sprint(fail)
+	}
+	nameWidth := 40
+	for _, t := range th {
+		nameWidth = max(nameWidth, len(oneLine(t.Name)))
+	}
+	var b bytes.Buffer
+	b.WriteString(thresholdsTitle + "\n")
+	fmt.Fprintf(&b, "%-6s %-*s %-30s %12s\n", "Result", nameWidth, "Name", "Condition", "Value")
+	sep := separator(6, nameWidth, 30, 12)
+	b.WriteString(sep)
+	for _, t := range th {
+		mark := pass
+		if !t.Passed {
+			mark = fail
+		}
+		// The mark is padded by hand: escapes must not count as width.
+		fmt.Fprintf(&b, "%s%s %-*s %-30s %12s\n", mark, "  ", nameWidth, oneLine(t.Name), oneLine(t.Expr), thresholdValue(t))
+	}
+	b.WriteString(sep)
+	var failed int
+	for _, t := range th {
+		if !t.Passed {
+			failed++
+		}
+	}
+	noun := "thresholds"
+	if len(th) == 1 {
+		noun = "threshold"
+	}
+	switch {
+	case failed > 0:
+		fmt.Fprintf(&b, "%d of %d %s failed\n", failed, len(th), noun)
+	case len(th) == 1:
+		b.WriteString("The threshold passed\n")
+	default:
+		fmt.Fprintf(&b, "All %d thresholds passed\n", len(th))
+	}
+	b.WriteByte('\n')
+	w.Write(b.Bytes())
+}
+
+// thresholdValue shows a measured value with up to four decimals.
+func thresholdValue(t ThresholdRow) string {
+	switch {
+	case t.NoData:
+		return "no data"
+	case math.IsNaN(t.Value) || math.IsInf(t.Value, 0):
+		return strconv.FormatFloat(t.Value, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(math.Round(t.Value*1e4)/1e4, 'f', -1, 64)
+}
+
+// PrintScheduled is the package-level PrintScheduled with p's
+// configuration.
+func (p Printer) PrintScheduled(w io.Writer, s *stats.Snapshot) {
+	if s == nil {
+		return
+	}
+	var total *stats.Histogram
+	for _, r := range s.Rows {
+		if r.Sched != nil && r.Sched.Count() > 0 {
+			if total == nil {
+				total = &stats.Histogram{}
+			}
+			total.Merge(r.Sched)
+		}
+	}
+	if total == nil {
+		return
+	}
+	nw := p.nameWidth(w)
+	var b bytes.Buffer
+	b.WriteString(scheduledTitle + "\n")
+	// The header and separators of the percentile table.
+	fmt.Fprintf(&b, "%-*s %-*s", typeWidth, "Type", nw, "Name")
+	for i, q := range stats.Percentiles {
+		width := 6
+		if i == 0 {
+			width = 8
+		}
+		fmt.Fprintf(&b, " %*s", width, percentLabel(q))
+	}
+	fmt.Fprintf(&b, " %6s\n", "# reqs")
+	widths := []int{typeWidth, nw, 8}
+	for range stats.Percentiles {
+		widths = append(widths, 6)
+	}
+	sep := separator(widths...)
+	b.WriteString(sep)
+	for _, r := range s.Rows {
+		if r.Sched != nil && r.Sched.Count() > 0 {
+			schedRow(&b, nw, r.Type, r.Name, r.Sched)
+		}
+	}
+	b.WriteString(sep)
+	schedRow(&b, nw, "", "Aggregated", total)
+	b.WriteByte('\n')
+	w.Write(b.Bytes())
+}
+
+func schedRow(b *bytes.Buffer, nw int, typ, name string, h *stats.Histogram) {
+	fmt.Fprintf(b, "%-*s %-*s", typeWidth, typ, nw, name)
+	for i, q := range stats.Percentiles {
+		width := 6
+		if i == 0 {
+			width = 8
+		}
+		fmt.Fprintf(b, " %*d", width, roundMS(h.ValueAtQuantile(q)))
+	}
+	fmt.Fprintf(b, " %6d\n", h.Count())
+}
+
+// PrintDropped is the package-level PrintDropped with p's configuration.
+func (p Printer) PrintDropped(w io.Writer, s *stats.Snapshot) {
+	if s == nil || s.Dropped <= 0 {
+		return
+	}
+	fmt.Fprintf(w, "Dropped iterations: %d (arrival rate: no user was free to start them in time; raise --max-vus)\n\n", s.Dropped)
+}

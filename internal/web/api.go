@@ -1,0 +1,543 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/jsload/jsload/internal/config"
+	"github.com/jsload/jsload/internal/output/csvout"
+	"github.com/jsload/jsload/internal/output/prom"
+	"github.com/jsload/jsload/internal/output/report"
+	"github.com/jsload/jsload/internal/stats"
+)
+
+// maxForm bounds the body of a control request.
+const maxForm = 64 << 10
+
+// maxRows is how many statistics rows and error groups /stats/requests
+// returns at most (plus the Aggregated row), as Locust does, so that a
+// script with unbounded request names cannot make the panel unusable.
+const maxRows = 500
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	static := http.FileServerFS(assets())
+	mux.HandleFunc("GET /{$}", s.index)
+	mux.Handle("GET /assets/", http.StripPrefix("/assets", noCache(static)))
+
+	mux.HandleFunc("POST /swarm", s.swarm)
+	mux.HandleFunc("GET /stop", s.stop)
+	mux.HandleFunc("POST /stop", s.stop)
+	mux.HandleFunc("GET /stats/reset", s.reset)
+	mux.HandleFunc("POST /stats/reset", s.reset)
+
+	mux.HandleFunc("GET /stats/requests", s.requests)
+	mux.HandleFunc("GET /stats/requests/csv", s.csv("requests", csvout.StatsCSV))
+	mux.HandleFunc("GET /stats/failures/csv", s.csv("failures", csvout.FailuresCSV))
+	mux.HandleFunc("GET /exceptions", s.exceptions)
+	mux.HandleFunc("GET /exceptions/csv", s.csv("exceptions", csvout.ExceptionsCSV))
+	mux.HandleFunc("GET /report", s.report)
+	mux.HandleFunc("GET /stats/report", s.report)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prom.NewCollector(s.ctl.Snapshot))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+
+	mux.HandleFunc("GET /api/info", s.info)
+	mux.HandleFunc("GET /api/history", s.history)
+	return s.secure(mux)
+}
+
+func noCache(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	b, err := assetFS.ReadFile("assets/index.html")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(b)
+}
+
+// writeJSON writes v as the JSON answer, never cached.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, "encoding JSON: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
+}
+
+// result is the answer of Locust's control endpoints.
+type result struct {
+	Success bool   `json:"success"`
+	Message string `json:"message"`
+	Host    string `json:"host,omitempty"`
+}
+
+func jsonError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, result{Success: false, Message: msg})
+}
+
+// swarm starts a test, or changes the running one's users and spawn rate
+// (POST /swarm, Locust's form fields).
+func (s *Server) swarm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseMultipartForm(maxForm); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		jsonError(w, http.StatusBadRequest, "reading the form: "+err.Error())
+		return
+	}
+	req, err := parseSwarm(r.PostForm)
+	if err != nil {
+		jsonError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err := s.ctl.Start(req); err != nil {
+		jsonError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	host := req.Host
+	if host == "" {
+		host = s.ctl.Info().Host
+	}
+	writeJSON(w, http.StatusOK, result{Success: true, Message: "Swarming started", Host: host})
+}
+
+// parseSwarm reads the fields of POST /swarm. Errors name the field and
+// say what it takes.
+func parseSwarm(f url.Values) (StartRequest, error) {
+	var req StartRequest
+	uc := strings.TrimSpace(f.Get("user_count"))
+	if uc == "" {
+		return req, errors.New("user_count is missing: give the number of users, e.g. user_count=10")
+	}
+	n, err := strconv.Atoi(uc)
+	if err != nil {
+		// Locust's panel may send "10.0"; accept whole numbers written so.
+		if v, ferr := strconv.ParseFloat(uc, 64); ferr == nil && v == math.Trunc(v) && math.Abs(v) <= config.MaxUsers {
+			n, err = int(v), nil
+		}
+	}
+	switch {
+	case err != nil:
+		return req, fmt.Errorf("user_count must be a whole number of users, got %q", uc)
+	case n < 0:
+		return req, fmt.Errorf("user_count must be 0 or more, got %d", n)
+	case n > config.MaxUsers:
+		return req, fmt.Errorf("user_count must be at most %d, got %d", config.MaxUsers, n)
+	}
+	req.Users = n
+
+	sr := strings.TrimSpace(f.Get("spawn_rate"))
+	if sr == "" {
+		return req, errors.New("spawn_rate is missing: give the users to start per second, e.g. spawn_rate=1")
+	}
+	rate, err := strconv.ParseFloat(sr, 64)
+	if err != nil || math.IsNaN(rate) || math.IsInf(rate, 0) {
+		return req, fmt.Errorf("spawn_rate must be a number of users per second, got %q", sr)
+	}
+	if rate <= 0 {
+		return req, fmt.Errorf("spawn_rate must be more than 0, got %v", rate)
+	}
+	req.SpawnRate = rate
+
+	if h := strings.TrimSpace(f.Get("host")); h != "" {
+		u, err := url.Parse(h)
+		switch {
+		case err != nil:
+			return req, fmt.Errorf("host %q is not a URL", h)
+		case u.Scheme != "http" && u.Scheme != "https":
+			return req, fmt.Errorf("host %q must start with http:// or https://", h)
+		case u.Host == "":
+			return req, fmt.Errorf("host %q has no host name", h)
+		}
+		req.Host = h
+	}
+
+	if rt := strings.TrimSpace(f.Get("run_time")); rt != "" {
+		d, err := config.ParseDuration(rt)
+		if err != nil {
+			return req, fmt.Errorf("run_time %q is not a duration: use e.g. 20, 20s, 3m, 2h, 1h20m or 3h30m10s", rt)
+		}
+		if d < 0 {
+			return req, fmt.Errorf("run_time must not be negative, got %q", rt)
+		}
+		req.RunTime = d
+	}
+
+	for _, c := range f["user_classes"] {
+		if c = strings.TrimSpace(c); c != "" {
+			req.UserClasses = append(req.UserClasses, c)
+		}
+	}
+	return req, nil
+}
+
+func (s *Server) stop(w http.ResponseWriter, r *http.Request) {
+	s.ctl.Stop()
+	writeJSON(w, http.StatusOK, result{Success: true, Message: "Test stopped"})
+}
+
+// reset answers "ok", as Locust's /stats/reset does.
+func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
+	s.ctl.Reset()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write([]byte("ok"))
+}
+
+// snapshot returns the controller's snapshot, or an empty one.
+func (s *Server) snapshot() *stats.Snapshot {
+	if snap := s.ctl.Snapshot(); snap != nil {
+		if snap.Total == nil {
+			cp := *snap
+			cp.Total = &stats.Row{Key: stats.Key{Name: "Aggregated"}, Hist: &stats.Histogram{}}
+			for _, r := range cp.Rows {
+				cp.Total.Merge(r)
+			}
+			return &cp
+		}
+		return snap
+	}
+	now := time.Now()
+	return &stats.Snapshot{Start: now, Time: now, Total: &stats.Row{Key: stats.Key{Name: "Aggregated"}, Hist: &stats.Histogram{}}}
+}
+
+// statRow is one row of /stats/requests, with Locust's field names. The
+// Aggregated row's method is null, as in Locust.
+type statRow struct {
+	Method            *string `json:"method"`
+	Name              string  `json:"name"`
+	SafeName          string  `json:"safe_name"`
+	NumRequests       int64   `json:"num_requests"`
+	NumFailures       int64   `json:"num_failures"`
+	AvgResponseTime   float64 `json:"avg_response_time"`
+	MinResponseTime   int64   `json:"min_response_time"`
+	MaxResponseTime   int64   `json:"max_response_time"`
+	MedianResponse    int64   `json:"median_response_time"`
+	Ninetieth         int64   `json:"ninetieth_response_time"`
+	NinetyNinth       int64   `json:"ninety_ninth_response_time"`
+	AvgContentLength  float64 `json:"avg_content_length"`
+	CurrentRPS        float64 `json:"current_rps"`
+	CurrentFailPerSec float64 `json:"current_fail_per_sec"`
+	// Percentile columns as Locust 2.x names them.
+	P95 int64 `json:"response_time_percentile_0.95"`
+	P99 int64 `json:"response_time_percentile_0.99"`
+}
+
+type errorRow struct {
+	Method      string `json:"method"`
+	Name        string `json:"name"`
+	Error       string `json:"error"`
+	Occurrences int64  `json:"occurrences"`
+}
+
+// requestsReport is GET /stats/requests: Locust's fields, then jsload's
+// own (host, exception_count) that the panel shows.
+type requestsReport struct {
+	State          string     `json:"state"`
+	UserCount      int        `json:"user_count"`
+	TotalRPS       float64    `json:"total_rps"`
+	TotalFailRate  float64    `json:"total_fail_per_sec"`
+	FailRatio      float64    `json:"fail_ratio"`
+	CurrentP50     float64    `json:"current_response_time_percentile_50"`
+	CurrentP95     float64    `json:"current_response_time_percentile_95"`
+	TotalAvg       float64    `json:"total_avg_response_time"`
+	Stats          []statRow  `json:"stats"`
+	Errors         []errorRow `json:"errors"`
+	Host           string     `json:"host"`
+	ExceptionCount int        `json:"exception_count"`
+}
+
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// ms rounds d to whole milliseconds, as Locust reports them.
+func ms(d time.Duration) int64 { return int64(math.Round(float64(d) / float64(time.Millisecond))) }
+
+func round(v float64, places int) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	p := math.Pow(10, float64(places))
+	return math.Round(v*p) / p
+}
+
+func toStatRow(r *stats.Row, now, start time.Time, aggregated bool) statRow {
+	rps, fps := r.CurrentRPS(now, start)
+	row := statRow{
+		Name:              r.Name,
+		SafeName:          htmlEscaper.Replace(r.Name),
+		NumRequests:       r.Requests,
+		NumFailures:       r.Failures,
+		AvgResponseTime:   round(r.AvgMS(), 3),
+		MinResponseTime:   ms(r.Min),
+		MaxResponseTime:   ms(r.Max),
+		MedianResponse:    ms(r.Median()),
+		Ninetieth:         ms(r.Percentile(0.90)),
+		NinetyNinth:       ms(r.Percentile(0.99)),
+		AvgContentLength:  round(r.AvgSize(), 3),
+		CurrentRPS:        round(rps, 3),
+		CurrentFailPerSec: round(fps, 3),
+		P95:               ms(r.Percentile(0.95)),
+		P99:               ms(r.Percentile(0.99)),
+	}
+	if !aggregated {
+		m := r.Type
+		row.Method = &m
+	}
+	return row
+}
+
+func (s *Server) requests(w http.ResponseWriter, r *http.Request) {
+	snap := s.snapshot()
+	now := snap.Time
+	if now.IsZero() {
+		now = time.Now()
+	}
+	rep := requestsReport{
+		State:          s.ctl.State(),
+		UserCount:      snap.Users,
+		Stats:          []statRow{},
+		Errors:         []errorRow{},
+		Host:           s.ctl.Info().Host,
+		ExceptionCount: len(snap.Exceptions),
+	}
+	for i, row := range snap.Rows {
+		if i == maxRows {
+			break
+		}
+		rep.Stats = append(rep.Stats, toStatRow(row, now, snap.Start, false))
+	}
+	total := toStatRow(snap.Total, now, snap.Start, true)
+	rep.Stats = append(rep.Stats, total)
+	for i, f := range snap.Failures {
+		if i == maxRows {
+			break
+		}
+		rep.Errors = append(rep.Errors, errorRow{f.Type, f.Name, f.Error, f.Count})
+	}
+	rep.TotalRPS = total.CurrentRPS
+	rep.TotalFailRate = total.CurrentFailPerSec
+	rep.FailRatio = round(snap.Total.FailRatio(), 6)
+	rep.TotalAvg = total.AvgResponseTime
+	rep.CurrentP50, rep.CurrentP95 = s.currentPercentiles(snap)
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// currentPercentiles are the median and 95th percentile of the recent
+// response times: the history's latest point while it is fresh, else the
+// run's.
+func (s *Server) currentPercentiles(snap *stats.Snapshot) (p50, p95 float64) {
+	if h := s.ctl.History(); h != nil && h.Len() > 0 {
+		pts := h.Points(time.Unix(0, 0))
+		last := pts[len(pts)-1]
+		at := time.Unix(0, int64(last.Elapsed*1e9))
+		if snap.Time.Sub(at) <= 3*time.Second && !at.Before(snap.Start) {
+			return last.P50, last.P95
+		}
+	}
+	if snap.Total.Requests == 0 {
+		return 0, 0
+	}
+	return float64(ms(snap.Total.Median())), float64(ms(snap.Total.Percentile(0.95)))
+}
+
+// exceptionRow is one group of /exceptions, with Locust's field names plus
+// the source position.
+type exceptionRow struct {
+	Count     int64  `json:"count"`
+	Msg       string `json:"msg"`
+	Traceback string `json:"traceback"`
+	Nodes     string `json:"nodes"`
+	Position  string `json:"position"`
+}
+
+func (s *Server) exceptions(w http.ResponseWriter, r *http.Request) {
+	snap := s.snapshot()
+	out := struct {
+		Exceptions []exceptionRow `json:"exceptions"`
+	}{Exceptions: []exceptionRow{}}
+	for _, x := range snap.Exceptions {
+		tb := x.Traceback
+		if tb == "" {
+			tb = x.Position
+		}
+		out.Exceptions = append(out.Exceptions, exceptionRow{x.Count, x.Message, tb, "local", x.Position})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// csv serves one of Locust's CSV files as a download.
+func (s *Server) csv(what string, render func(*stats.Snapshot) string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body := render(s.snapshot())
+		h := w.Header()
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", s.fileName(what, "csv")))
+		w.Write([]byte(body))
+	}
+}
+
+// fileName is a download's name: jsload_<what>_<time>.<ext>, as Locust
+// names its downloads with the script's name and the time.
+func (s *Server) fileName(what, ext string) string {
+	return fmt.Sprintf("jsload_%s_%s.%s", what, time.Now().Format("20060102_150405"), ext)
+}
+
+// report serves the HTML report of the current or last test: inline, or as
+// a download with ?download=1.
+func (s *Server) report(w http.ResponseWriter, r *http.Request) {
+	sum := s.ctl.Summary()
+	if sum == nil {
+		info := s.ctl.Info()
+		snap := s.snapshot()
+		sum = report.Build(report.Meta{Script: info.Script, Host: info.Host, Version: s.opts.Version, Users: snap.Users},
+			snap, s.ctl.History(), nil)
+	}
+	var b bytes.Buffer
+	if err := report.WriteHTML(&b, sum); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", reportCSP)
+	if v := r.URL.Query().Get("download"); v != "" && v != "0" && v != "false" {
+		h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", s.fileName("report", "html")))
+	}
+	w.Write(b.Bytes())
+}
+
+// infoJSON is GET /api/info: the start form's defaults and the script's
+// user classes.
+type infoJSON struct {
+	Script    string      `json:"script"`
+	Host      string      `json:"host"`
+	Users     int         `json:"users"`
+	SpawnRate float64     `json:"spawn_rate"`
+	RunTime   string      `json:"run_time"` // "" for none, else like "1h2m3s"
+	Version   string      `json:"version"`
+	Classes   []classJSON `json:"user_classes"`
+}
+
+type classJSON struct {
+	Name       string     `json:"name"`
+	Weight     int        `json:"weight"`
+	FixedCount int        `json:"fixed_count"`
+	Tasks      []taskJSON `json:"tasks"`
+}
+
+type taskJSON struct {
+	Name   string  `json:"name"`
+	Weight int     `json:"weight"`
+	Share  float64 `json:"share"`
+}
+
+func (s *Server) info(w http.ResponseWriter, r *http.Request) {
+	in := s.ctl.Info()
+	out := infoJSON{Script: in.Script, Host: in.Host, Users: in.Users, SpawnRate: in.SpawnRate,
+		Version: s.opts.Version, Classes: []classJSON{}}
+	if in.RunTime > 0 {
+		out.RunTime = timespan(in.RunTime)
+	}
+	for _, c := range in.Classes {
+		cj := classJSON{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount, Tasks: []taskJSON{}}
+		for _, t := range c.Tasks {
+			cj.Tasks = append(cj.Tasks, taskJSON{t.Name, t.Weight, round(t.Share, 2)})
+		}
+		out.Classes = append(out.Classes, cj)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// timespan writes d as Locust's run-time values look: "1h20m", "3m",
+// "45s"; fractions of a second as Go writes them.
+func timespan(d time.Duration) string {
+	if d%time.Second != 0 {
+		return d.String()
+	}
+	var b strings.Builder
+	sec := int64(d / time.Second)
+	if h := sec / 3600; h > 0 {
+		fmt.Fprintf(&b, "%dh", h)
+	}
+	if m := sec / 60 % 60; m > 0 {
+		fmt.Fprintf(&b, "%dm", m)
+	}
+	if s := sec % 60; s > 0 || b.Len() == 0 {
+		fmt.Fprintf(&b, "%ds", s)
+	}
+	return b.String()
+}
+
+// historyJSON is GET /api/history?after=T: the history's points (with
+// "time", Unix seconds, in place of elapsed_s) after time T, and what the
+// panel needs to tell whether its copy is still a prefix of the history:
+// the first point's time and the number of points.
+type historyJSON struct {
+	First  float64     `json:"first"`
+	Count  int         `json:"count"`
+	Points []histPoint `json:"points"`
+}
+
+type histPoint struct {
+	Time     float64 `json:"time"`
+	Users    int     `json:"users"`
+	RPS      float64 `json:"rps"`
+	FailRate float64 `json:"failures_per_s"`
+	P50      float64 `json:"p50_ms"`
+	P95      float64 `json:"p95_ms"`
+	P99      float64 `json:"p99_ms"`
+}
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	after := math.Inf(-1)
+	if a := r.URL.Query().Get("after"); a != "" {
+		v, err := strconv.ParseFloat(a, 64)
+		if err != nil || math.IsNaN(v) {
+			jsonError(w, http.StatusBadRequest, fmt.Sprintf("after must be a time in Unix seconds, got %q", a))
+			return
+		}
+		after = v
+	}
+	out := historyJSON{Points: []histPoint{}}
+	if h := s.ctl.History(); h != nil {
+		pts := h.Points(time.Unix(0, 0))
+		out.Count = len(pts)
+		if len(pts) > 0 {
+			out.First = pts[0].Elapsed
+		}
+		for _, p := range pts {
+			if p.Elapsed > after {
+				out.Points = append(out.Points, histPoint{p.Elapsed, p.Users, p.RPS, p.FailRate, p.P50, p.P95, p.P99})
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,563 @@
+// jsload web panel: polls the REST API every second and renders the
+// header, the statistics table, charts (uPlot), failures, exceptions and
+// the user classes' ratio; drives the test with POST /swarm, /stop and
+// /stats/reset. No framework, no build step: this file is served as is.
+(function () {
+  "use strict";
+
+  var POLL_MS = 1000;
+  var $ = function (id) { return document.getElementById(id); };
+
+  // ---- formatting ----
+  var intFmt = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+  function fmtInt(v) { return v == null ? "\u2013" : intFmt.format(v); }
+  function fmtFixed(v, d) {
+    if (v == null || !isFinite(v)) return "\u2013";
+    return v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
+  }
+  function fmtMS(v) {
+    if (v == null || !isFinite(v)) return "\u2013";
+    return v !== 0 && Math.abs(v) < 10 ? fmtFixed(v, 1) : fmtInt(Math.round(v));
+  }
+  function fmtPct(ratio) {
+    var p = ratio * 100;
+    if (!isFinite(p) || p === 0) return "0%";
+    if (p < 10) return fmtFixed(p, p < 1 ? 2 : 1) + "%";
+    return fmtFixed(p, 0) + "%";
+  }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  function setText(id, text) {
+    var e = $(id);
+    if (e.textContent !== text) e.textContent = text;
+  }
+
+  // ---- HTTP ----
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
+      .then(function (r) {
+        if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+        return r.json();
+      });
+  }
+  // post sends a form (Locust's field names) and resolves with the JSON
+  // answer's message, or rejects with it.
+  function post(url, fields) {
+    var body = new URLSearchParams();
+    (fields || []).forEach(function (kv) { body.append(kv[0], kv[1]); });
+    return fetch(url, { method: "POST", body: body, credentials: "same-origin" }).then(function (r) {
+      return r.text().then(function (t) {
+        var msg = t;
+        try { var j = JSON.parse(t); if (j && j.message) msg = j.message; } catch (e) { /* "ok" */ }
+        if (!r.ok) throw new Error(msg || "HTTP " + r.status);
+        return msg;
+      });
+    });
+  }
+
+  var toastTimer = 0;
+  function toast(msg, bad) {
+    var t = $("toast");
+    t.textContent = msg;
+    t.className = "toast" + (bad ? " bad" : "");
+    t.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { t.hidden = true; }, bad ? 6000 : 2500);
+  }
+
+  // ---- tabs ----
+  var current = "stats";
+  var tabs = Array.prototype.slice.call(document.querySelectorAll(".tabs [data-tab]"));
+  function showTab(name) {
+    if (!$("view-" + name)) name = "stats";
+    current = name;
+    tabs.forEach(function (b) {
+      var on = b.getAttribute("data-tab") === name;
+      b.setAttribute("aria-selected", on ? "true" : "false");
+      $("view-" + b.getAttribute("data-tab")).hidden = !on;
+    });
+    if (history.replaceState) history.replaceState(null, "", name === "stats" ? location.pathname : "#" + name);
+    if (name === "charts") drawCharts(true);
+    if (name === "exceptions") pollExceptions();
+  }
+  tabs.forEach(function (b) {
+    b.addEventListener("click", function () { showTab(b.getAttribute("data-tab")); });
+  });
+
+  // ---- state and header ----
+  var state = "ready", info = null, lastStart = null, formOpenedFor = "";
+
+  function applyState(s) {
+    state = s;
+    var st = $("h-state");
+    st.setAttribute("data-state", s);
+    setText("h-state", s);
+    var running = s === "spawning" || s === "running";
+    $("b-new").hidden = !(s === "stopped" || s === "ready");
+    $("b-edit").hidden = !running;
+    $("b-stop").hidden = !(running || s === "stopping");
+    $("b-stop").disabled = s === "stopping";
+    if (s === "ready" && formOpenedFor !== "ready" && $("edit-modal").hidden) {
+      formOpenedFor = "ready";
+      openStart();
+    }
+    if (s !== "ready") formOpenedFor = s;
+    if (!running && !$("edit-modal").hidden) $("edit-modal").hidden = true;
+  }
+
+  // ---- statistics table ----
+  var cols = [
+    { key: "method", label: "Type", cls: "type" },
+    { key: "name", label: "Name", cls: "name" },
+    { key: "num_requests", label: "# Requests", n: true, f: fmtInt },
+    { key: "num_failures", label: "# Fails", n: true, fails: true },
+    { key: "median_response_time", label: "Median (ms)", n: true, f: fmtMS },
+    { key: "response_time_percentile_0.95", label: "95%ile (ms)", n: true, f: fmtMS },
+    { key: "ninety_ninth_response_time", label: "99%ile (ms)", n: true, f: fmtMS },
+    { key: "avg_response_time", label: "Average (ms)", n: true, f: fmtMS },
+    { key: "min_response_time", label: "Min (ms)", n: true, f: fmtMS },
+    { key: "max_response_time", label: "Max (ms)", n: true, f: fmtMS },
+    { key: "avg_content_length", label: "Avg size (bytes)", n: true, f: function (v) { return fmtInt(Math.round(v)); } },
+    { key: "current_rps", label: "Current RPS", n: true, f: function (v) { return fmtFixed(v, 1); } },
+    { key: "current_fail_per_sec", label: "Current failures/s", n: true, f: function (v) { return fmtFixed(v, 1); } }
+  ];
+  var sort = { key: null, dir: 1 };
+  var lastRows = [], lastTotal = null;
+
+  (function buildHead() {
+    var tr = $("stats-head");
+    cols.forEach(function (c) {
+      var th = el("th", c.n ? "n" : "", c.label);
+      th.setAttribute("data-key", c.key);
+      th.title = "Sort by " + c.label;
+      th.addEventListener("click", function () {
+        if (sort.key === c.key) {
+          if (sort.dir === (c.n ? -1 : 1)) sort.dir = -sort.dir;
+          else sort.key = null; // third click: back to the server's order
+        } else {
+          sort.key = c.key;
+          sort.dir = c.n ? -1 : 1; // numbers: largest first
+        }
+        renderStats();
+      });
+      tr.appendChild(th);
+    });
+  })();
+
+  function statCells(tr, row) {
+    cols.forEach(function (c) {
+      var v = row[c.key];
+      var td = el("td", (c.cls || "") + (c.n ? " n" : ""));
+      if (c.fails) {
+        td.textContent = fmtInt(v);
+        if (v > 0) {
+          td.classList.add("bad");
+          td.appendChild(el("span", "pct", "(" + fmtPct(v / row.num_requests) + ")"));
+        }
+      } else if (c.f) {
+        td.textContent = row.num_requests === 0 && /response_time|percentile/.test(c.key) ? "\u2013" : c.f(v);
+      } else {
+        td.textContent = v == null ? "" : String(v);
+      }
+      tr.appendChild(td);
+    });
+  }
+
+  function renderStats() {
+    var rows = lastRows.slice();
+    if (sort.key) {
+      var k = sort.key, d = sort.dir;
+      rows.sort(function (a, b) {
+        var x = a[k], y = b[k];
+        if (typeof x === "string" || typeof y === "string") return d * String(x).localeCompare(String(y));
+        return d * ((x || 0) - (y || 0));
+      });
+    }
+    Array.prototype.forEach.call($("stats-head").children, function (th) {
+      if (th.getAttribute("data-key") === sort.key) th.setAttribute("aria-sort", sort.dir > 0 ? "ascending" : "descending");
+      else th.removeAttribute("aria-sort");
+    });
+    var body = document.createDocumentFragment();
+    rows.forEach(function (r) {
+      var tr = el("tr");
+      statCells(tr, r);
+      body.appendChild(tr);
+    });
+    $("stats-body").replaceChildren(body);
+    var foot = $("stats-foot");
+    if (lastTotal && rows.length) {
+      var tr = el("tr");
+      statCells(tr, Object.assign({}, lastTotal, { method: "" }));
+      foot.replaceChildren(tr);
+    } else {
+      foot.replaceChildren();
+    }
+    $("stats-empty").hidden = rows.length > 0;
+    $("stats-table").hidden = rows.length === 0;
+  }
+
+  function renderFailures(errors) {
+    var body = document.createDocumentFragment();
+    errors.forEach(function (e) {
+      var tr = el("tr");
+      tr.appendChild(el("td", "n bad", fmtInt(e.occurrences)));
+      tr.appendChild(el("td", "type", e.method));
+      tr.appendChild(el("td", "name", e.name));
+      tr.appendChild(el("td", "msg", e.error));
+      body.appendChild(tr);
+    });
+    $("failures-body").replaceChildren(body);
+    $("failures-empty").hidden = errors.length > 0;
+    $("failures-table").hidden = errors.length === 0;
+    badge("n-failures", errors.reduce(function (s, e) { return s + e.occurrences; }, 0));
+  }
+
+  function badge(id, n) {
+    var b = $(id);
+    b.hidden = !n;
+    setText(id, n ? fmtInt(n) : "");
+  }
+
+  // ---- exceptions ----
+  var excCount = -1;
+  function pollExceptions() {
+    return getJSON("exceptions").then(function (j) {
+      var list = j.exceptions || [];
+      var body = document.createDocumentFragment();
+      list.forEach(function (x) {
+        var tr = el("tr");
+        tr.appendChild(el("td", "n bad", fmtInt(x.count)));
+        tr.appendChild(el("td", "msg", x.msg));
+        tr.appendChild(el("td", "type", x.position || "\u2013"));
+        var td = el("td");
+        if (x.traceback && x.traceback !== x.position) {
+          var det = el("details");
+          det.appendChild(el("summary", "", "traceback"));
+          det.appendChild(el("pre", "", x.traceback));
+          td.appendChild(det);
+        }
+        tr.appendChild(td);
+        body.appendChild(tr);
+      });
+      $("exceptions-body").replaceChildren(body);
+      $("exceptions-empty").hidden = list.length > 0;
+      $("exceptions-table").hidden = list.length === 0;
+      badge("n-exceptions", list.reduce(function (s, x) { return s + x.count; }, 0));
+    }).catch(function () { /* the next poll retries */ });
+  }
+
+  // ---- charts ----
+  var hist = null;
+  function emptyHist() { return { first: null, count: 0, t: [], rps: [], fail: [], p50: [], p95: [], users: [] }; }
+  hist = emptyHist();
+
+  function pollHistory() {
+    var n = hist.t.length;
+    var url = "api/history" + (n ? "?after=" + encodeURIComponent(String(hist.t[n - 1])) : "");
+    return getJSON(url).then(function (j) {
+      if (n && (j.first !== hist.first || j.count !== hist.count + j.points.length)) {
+        // A new test, a reset, or thinned-out history: start over.
+        hist = emptyHist();
+        return pollHistory();
+      }
+      hist.first = j.first;
+      hist.count = j.count;
+      j.points.forEach(function (p) {
+        hist.t.push(p.time);
+        hist.rps.push(p.rps);
+        hist.fail.push(p.failures_per_s);
+        hist.p50.push(p.p50_ms);
+        hist.p95.push(p.p95_ms);
+        hist.users.push(p.users);
+      });
+      if (current === "charts") drawCharts(false);
+    });
+  }
+
+  var charts = [], zoom = null, syncing = false, updating = false;
+  var chartDefs = [
+    { id: "chart-rps", title: "Total requests per second", series: [
+      { label: "RPS", stroke: "#1a9e75", fill: "rgba(26,158,117,.08)", key: "rps", fmt: function (v) { return fmtFixed(v, 1); } },
+      { label: "Failures/s", stroke: "#d93025", fill: "rgba(217,48,37,.08)", key: "fail", fmt: function (v) { return fmtFixed(v, 1); } }] },
+    { id: "chart-rt", title: "Response times (ms)", series: [
+      { label: "Median", stroke: "#2f6fde", key: "p50", fmt: fmtMS },
+      { label: "95th percentile", stroke: "#e08a00", key: "p95", fmt: fmtMS }] },
+    { id: "chart-users", title: "Number of users", series: [
+      { label: "Users", stroke: "#7c3aed", fill: "rgba(124,58,237,.08)", key: "users", fmt: fmtInt, stepped: true }] }
+  ];
+
+  function chartData(def) {
+    return [hist.t].concat(def.series.map(function (s) { return hist[s.key]; }));
+  }
+
+  function chartWidth(div) { return Math.max(300, div.clientWidth - 20); }
+
+  function makeChart(def) {
+    var div = $(def.id);
+    var axis = { stroke: "#667085", grid: { stroke: "#eef0f3", width: 1 }, ticks: { stroke: "#e3e6eb", width: 1 } };
+    var opts = {
+      title: def.title,
+      width: chartWidth(div),
+      height: 230,
+      cursor: { sync: { key: "jsload" }, drag: { x: true, y: false, setScale: true } },
+      scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.08 : 1]; } } },
+      series: [{ value: function (u, v) { return v == null ? "\u2013" : new Date(v * 1000).toLocaleTimeString(); } }].concat(def.series.map(function (s) {
+        var o = { label: s.label, stroke: s.stroke, width: 2, points: { show: false },
+          value: function (u, v) { return v == null ? "\u2013" : s.fmt(v); } };
+        if (s.fill) o.fill = s.fill;
+        if (s.stepped) o.paths = uPlot.paths.stepped({ align: 1 });
+        return o;
+      })),
+      axes: [axis, Object.assign({}, axis, { size: 56, values: function (u, vals) { return vals.map(function (v) { return fmtInt(v); }); } })],
+      hooks: { setScale: [function (u, key) {
+        if (key !== "x" || updating || syncing) return;
+        var xs = u.data[0], min = u.scales.x.min, max = u.scales.x.max;
+        zoom = xs.length && (min > xs[0] || max < xs[xs.length - 1]) ? { min: min, max: max } : null;
+        syncing = true;
+        charts.forEach(function (c) {
+          if (c === u) return;
+          if (zoom) c.setScale("x", zoom);
+          else c.setData(c.data, true);
+        });
+        syncing = false;
+      }] }
+    };
+    return new uPlot(opts, chartData(def), div);
+  }
+
+  function drawCharts(resize) {
+    if (typeof uPlot === "undefined" || current !== "charts") return;
+    if (!charts.length) {
+      chartDefs.forEach(function (d) { charts.push(makeChart(d)); });
+      return;
+    }
+    updating = true;
+    charts.forEach(function (c, i) {
+      if (resize) c.setSize({ width: chartWidth($(chartDefs[i].id)), height: 230 });
+      c.setData(chartData(chartDefs[i]), !zoom);
+    });
+    updating = false;
+  }
+  var resizeTimer = 0;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () { drawCharts(true); }, 150);
+  });
+
+  // ---- current ratio ----
+  function selectedClasses() {
+    var boxes = document.querySelectorAll("#f-class-list input");
+    if (!boxes.length) return null;
+    var on = {};
+    Array.prototype.forEach.call(boxes, function (b) { if (b.checked) on[b.value] = true; });
+    return on;
+  }
+
+  function renderRatio() {
+    if (!info) return;
+    var box = $("ratio");
+    box.replaceChildren();
+    var classes = info.user_classes || [];
+    var on = (lastStart && lastStart.classes) || selectedClasses();
+    var used = classes.filter(function (c) { return !on || on[c.name]; });
+    var weightSum = used.reduce(function (s, c) { return s + (c.fixed_count ? 0 : c.weight); }, 0);
+    var fixed = used.some(function (c) { return c.fixed_count; });
+    setText("ratio-note", classes.length
+      ? "Share of the users each class gets by its weight" + (fixed ? " (classes with a fixed count get exactly that many users first)" : "") +
+        ", and of the tasks each user of a class picks. Total is the task's share of all task runs."
+      : "No user classes.");
+    classes.forEach(function (c) {
+      var active = !on || on[c.name];
+      var share = active && !c.fixed_count && weightSum > 0 ? c.weight / weightSum : 0;
+      var card = el("div", "klass" + (active ? "" : " off"));
+      var h = el("h3", "", c.name);
+      h.appendChild(el("span", "share", c.fixed_count ? c.fixed_count + (c.fixed_count === 1 ? " user" : " users") : fmtPct(share)));
+      card.appendChild(h);
+      card.appendChild(el("p", "sub", !active ? "not selected for this test" :
+        c.fixed_count ? "fixed count" : "weight " + c.weight + " of " + weightSum));
+      var meter = el("div", "meter"), bar = el("span");
+      bar.style.width = (c.fixed_count ? 100 : share * 100).toFixed(1) + "%";
+      meter.appendChild(bar);
+      card.appendChild(meter);
+      var t = el("table"), head = el("tr");
+      ["Task", "Weight", "Share", "Total"].forEach(function (l, i) { head.appendChild(el("th", i ? "n" : "", l)); });
+      t.appendChild(head);
+      (c.tasks || []).forEach(function (k) {
+        var tr = el("tr");
+        tr.appendChild(el("td", "", k.name));
+        tr.appendChild(el("td", "n", String(k.weight)));
+        tr.appendChild(el("td", "n", fmtPct(k.share / 100)));
+        tr.appendChild(el("td", "n", c.fixed_count ? "\u2013" : fmtPct(share * k.share / 100)));
+        t.appendChild(tr);
+      });
+      card.appendChild(t);
+      box.appendChild(card);
+    });
+  }
+
+  // ---- forms ----
+  function fillStart() {
+    if (!info) return;
+    var prev = lastStart;
+    $("f-users").value = prev ? prev.users : info.users;
+    $("f-rate").value = prev ? prev.rate : info.spawn_rate;
+    $("f-host").value = prev ? prev.host : info.host || "";
+    $("f-runtime").value = prev ? prev.runTime : info.run_time || "";
+    setText("f-script", info.script || "");
+  }
+
+  function openStart() {
+    fillStart();
+    $("start-error").hidden = true;
+    $("start-cancel").hidden = state === "ready";
+    $("start-modal").hidden = false;
+    $("f-users").focus();
+  }
+
+  function buildClasses() {
+    var classes = info.user_classes || [];
+    var list = $("f-class-list");
+    list.replaceChildren();
+    classes.forEach(function (c) {
+      var lab = el("label"), box = el("input");
+      box.type = "checkbox";
+      box.name = "user_classes";
+      box.value = c.name;
+      box.checked = true;
+      box.addEventListener("change", renderRatio);
+      lab.appendChild(box);
+      lab.appendChild(document.createTextNode(c.name));
+      list.appendChild(lab);
+    });
+    $("f-classes").hidden = classes.length < 2;
+  }
+
+  function formFields(form) {
+    var out = [];
+    new FormData(form).forEach(function (v, k) { out.push([k, String(v)]); });
+    return out;
+  }
+
+  $("start-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var fields = formFields(this);
+    if ($("f-classes").hidden) fields = fields.filter(function (kv) { return kv[0] !== "user_classes"; });
+    var submit = $("start-submit");
+    submit.disabled = true;
+    post("swarm", fields).then(function () {
+      var on = selectedClasses();
+      lastStart = { users: $("f-users").value, rate: $("f-rate").value, host: $("f-host").value.trim(),
+        runTime: $("f-runtime").value.trim(), classes: on };
+      $("start-modal").hidden = true;
+      formOpenedFor = "started";
+      hist = emptyHist();
+      toast("Test started");
+      renderRatio();
+      tick();
+    }).catch(function (e) {
+      $("start-error").textContent = e.message;
+      $("start-error").hidden = false;
+    }).then(function () { submit.disabled = false; });
+  });
+  $("start-cancel").addEventListener("click", function () { $("start-modal").hidden = true; });
+  $("b-new").addEventListener("click", openStart);
+
+  $("b-edit").addEventListener("click", function () {
+    $("e-users").value = lastUserCount;
+    $("e-rate").value = lastStart ? lastStart.rate : info ? info.spawn_rate : 1;
+    $("edit-error").hidden = true;
+    $("edit-modal").hidden = false;
+    $("e-users").focus();
+  });
+  $("edit-cancel").addEventListener("click", function () { $("edit-modal").hidden = true; });
+  $("edit-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var fields = formFields(this);
+    post("swarm", fields).then(function () {
+      if (lastStart) { lastStart.users = $("e-users").value; lastStart.rate = $("e-rate").value; }
+      $("edit-modal").hidden = true;
+      toast("Now going to " + $("e-users").value + " users");
+      tick();
+    }).catch(function (e) {
+      $("edit-error").textContent = e.message;
+      $("edit-error").hidden = false;
+    });
+  });
+
+  $("b-stop").addEventListener("click", function () {
+    $("b-stop").disabled = true;
+    applyState("stopping");
+    post("stop").then(function () { toast("Test stopped"); tick(); })
+      .catch(function (e) { toast(e.message, true); $("b-stop").disabled = false; });
+  });
+  $("b-reset").addEventListener("click", function () {
+    post("stats/reset").then(function () { toast("Statistics reset"); tick(); })
+      .catch(function (e) { toast(e.message, true); });
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Escape") return;
+    $("edit-modal").hidden = true;
+    if (state !== "ready") $("start-modal").hidden = true;
+  });
+
+  // ---- polling ----
+  var lastUserCount = 0, timer = 0, inflight = false;
+
+  function renderRequests(j) {
+    lastUserCount = j.user_count;
+    setText("h-users", fmtInt(j.user_count));
+    setText("h-rps", fmtFixed(j.total_rps, 1));
+    setText("h-fail", fmtPct(j.fail_ratio));
+    $("h-fail").classList.toggle("bad", j.fail_ratio > 0);
+    if (j.host != null) {
+      setText("h-host", j.host || "\u2013");
+      $("h-host").title = j.host || "";
+    }
+    var rows = j.stats || [];
+    lastTotal = rows.length ? rows[rows.length - 1] : null;
+    lastRows = rows.slice(0, -1);
+    renderStats();
+    renderFailures(j.errors || []);
+    if (j.exception_count !== excCount || current === "exceptions") {
+      excCount = j.exception_count;
+      pollExceptions();
+    }
+    applyState(j.state);
+    document.title = "jsload \u00b7 " + j.state + (j.state === "running" || j.state === "spawning" ? " \u00b7 " + fmtInt(j.user_count) + " users" : "");
+  }
+
+  function tick() {
+    clearTimeout(timer);
+    if (inflight) { timer = setTimeout(tick, POLL_MS); return; }
+    inflight = true;
+    Promise.all([getJSON("stats/requests").then(renderRequests), pollHistory()])
+      .then(function () { $("conn").hidden = true; })
+      .catch(function () {
+        $("conn").hidden = false;
+        $("h-state").setAttribute("data-state", "offline");
+        setText("h-state", "offline");
+      })
+      .then(function () {
+        inflight = false;
+        timer = setTimeout(tick, POLL_MS);
+      });
+  }
+
+  getJSON("api/info").then(function (j) {
+    info = j;
+    if (j.version) setText("version", j.version);
+    setText("h-host", j.host || "\u2013");
+    buildClasses();
+    fillStart();
+    renderRatio();
+  }).catch(function (e) { toast("Could not read the script's details: " + e.message, true); })
+    .then(function () {
+      var hash = location.hash.replace(/^#/, "");
+      if (hash) showTab(hash);
+      tick();
+    });
+})();

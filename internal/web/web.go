@@ -1,0 +1,219 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jsload/jsload/internal/output/report"
+	"github.com/jsload/jsload/internal/stats"
+)
+
+// Controller is what the panel drives; the CLI implements it. Its methods
+// are called from HTTP handlers, concurrently, so they must be safe for
+// concurrent use.
+type Controller interface {
+	// Start starts a test with r when none is running ("ready" or
+	// "stopped"). While one is running ("spawning" or "running") it
+	// changes the running test's user count and spawn rate live instead,
+	// as Locust's POST /swarm does; the other fields may then be ignored.
+	// An error means bad input: its message is shown to the user as is,
+	// and the running test, if any, must be left alone.
+	Start(r StartRequest) error
+	// Stop stops the running test gracefully, as the CLI does on its
+	// first interrupt, and returns when it has stopped. It does nothing
+	// when no test is running.
+	Stop()
+	// Reset discards the statistics collected so far.
+	Reset()
+	// State is "ready" (no test yet), "spawning", "running", "stopping" or
+	// "stopped".
+	State() string
+	// Snapshot returns the current statistics with Users filled in. It may
+	// return nil before any statistics exist.
+	Snapshot() *stats.Snapshot
+	// History returns the per-second history of the current or last test,
+	// or nil.
+	History() *report.History
+	// Info describes the script and the defaults of the start form.
+	Info() Info
+	// Summary returns the report of the current or last test, or nil when
+	// there is none (the panel then builds one from Snapshot and History).
+	Summary() *report.Summary
+}
+
+// StartRequest is a start (or change) of a test, as the start form or
+// POST /swarm asks for it.
+type StartRequest struct {
+	Users       int           // number of users, 0 or more
+	SpawnRate   float64       // users started (or stopped) per second, more than 0
+	Host        string        // base URL; "" keeps the script's or the flags' host
+	RunTime     time.Duration // 0: until stopped
+	UserClasses []string      // the classes to run; empty: all of them
+}
+
+// Info describes the loaded script for the panel: where it comes from, the
+// start form's defaults, and its user classes.
+type Info struct {
+	Script    string
+	Host      string // the host of the current test, or the default one
+	Users     int
+	SpawnRate float64
+	RunTime   time.Duration
+	Classes   []ClassInfo
+}
+
+// ClassInfo is one user class. Scripts that export tasks rather than
+// classes have one class.
+type ClassInfo struct {
+	Name       string
+	Weight     int // share of the users, among the classes without a fixed count
+	FixedCount int // 0: by weight; else exactly this many users
+	Tasks      []TaskInfo
+}
+
+// TaskInfo is one task of a user class.
+type TaskInfo struct {
+	Name   string
+	Weight int
+	Share  float64 // the task's share of its class's picks, in percent (0-100)
+}
+
+// Options configure a Server.
+type Options struct {
+	// Addr is the host:port to listen on; "" means 127.0.0.1:8089.
+	Addr string
+	// Login is "user:password" to require HTTP basic authentication on
+	// every route, "" for none.
+	Login string
+	// Version is jsload's version, shown in the panel and the report.
+	Version string
+}
+
+// DefaultAddr is where the panel listens when Options.Addr is empty.
+const DefaultAddr = "127.0.0.1:8089"
+
+// Server is the web panel of one jsload process.
+type Server struct {
+	ctl      Controller
+	opts     Options
+	loopback bool     // listening on loopback only: Host headers must name it too
+	user     [32]byte // sha256 of the login's user name and password
+	pass     [32]byte
+	auth     bool
+	handler  http.Handler
+}
+
+//go:embed assets
+var assetFS embed.FS
+
+// New returns the panel for ctl. It checks the options: a malformed address
+// or --web-login value is an error whose message names the option.
+func New(ctl Controller, o Options) (*Server, error) {
+	if ctl == nil {
+		return nil, errors.New("web: nil controller")
+	}
+	if o.Addr == "" {
+		o.Addr = DefaultAddr
+	}
+	host, port, err := net.SplitHostPort(o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("web panel address %q: %v", o.Addr, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return nil, fmt.Errorf("--web-port must be a number from 0 to 65535, got %q", port)
+	}
+	s := &Server{ctl: ctl, opts: o, loopback: isLoopbackHost(host)}
+	if o.Login != "" {
+		user, pass, ok := strings.Cut(o.Login, ":")
+		if !ok || user == "" || pass == "" {
+			return nil, errors.New("--web-login must be USER:PASSWORD, both non-empty")
+		}
+		s.auth = true
+		s.user = sha256.Sum256([]byte(user))
+		s.pass = sha256.Sum256([]byte(pass))
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the panel's HTTP handler: every route, behind the
+// authentication, same-origin and security-header checks.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// ListenAndServe serves the panel on Options.Addr until ctx is canceled,
+// then shuts down, giving open requests a moment to finish. It calls ready
+// with the panel's URL once it listens (with the actual port when the
+// address asked for port 0). A busy port gives an error that says so.
+func (s *Server) ListenAndServe(ctx context.Context, ready func(url string)) error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("web panel: %s is already in use: stop the program using it or choose another --web-port", s.opts.Addr)
+		}
+		return fmt.Errorf("web panel: listening on %s: %w", s.opts.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(panelURL(ln.Addr()))
+	}
+	select {
+	case err := <-done:
+		return fmt.Errorf("web panel: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("web panel: %w", err)
+	}
+	return nil
+}
+
+// panelURL is the address to open in a browser for a listener's address.
+func panelURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// isLoopbackHost reports whether host (from an address or a Host header,
+// without port) names the loopback interface only.
+func isLoopbackHost(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// assets returns the embedded files under assets/.
+func assets() fs.FS {
+	sub, err := fs.Sub(assetFS, "assets")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
