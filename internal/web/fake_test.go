@@ -56,12 +56,13 @@ func (f *fakeController) running() *fakeController {
 	f.mu.Lock()
 	f.state, f.users = "running", 25
 	f.mu.Unlock()
-	f.fill()
+	f.fill(25)
 	return f
 }
 
-// fill records 20 seconds of requests ending now, and their history.
-func (f *fakeController) fill() {
+// fill records 20 seconds of requests ending now, and their history, with
+// users ramping up to users. The caller holds f.mu or is alone.
+func (f *fakeController) fill(users int) {
 	now := time.Now()
 	start := now.Add(-20 * time.Second)
 	f.reg.SetStart(start)
@@ -80,7 +81,7 @@ func (f *fakeController) fill() {
 			}
 		}
 		snap := f.reg.Snapshot(start.Add(time.Duration(s) * time.Second))
-		snap.Users = min(s*2, 25)
+		snap.Users = min(s*max(users/10, 1), users)
 		f.hist.Add(snap)
 	}
 	rec.RecordException("TypeError: Cannot read property 'id' of undefined", "scripts/locustfile.js:12:5", "TypeError: Cannot read property 'id' of undefined\n    at browse (scripts/locustfile.js:12:5)")
@@ -102,7 +103,7 @@ func (f *fakeController) Start(r web.StartRequest) error {
 		if f.fillOnStart {
 			f.reg.Reset()
 			f.hist = report.NewHistory()
-			defer f.fill()
+			defer f.fill(r.Users) // before the unlock
 		}
 	}
 	return nil

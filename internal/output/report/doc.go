@@ -56,7 +56,7 @@
 //	  ],
 //	  "dropped_iterations": 0,             arrival-rate starts no user was free for
 //	  "thresholds": [
-//	    {"name": "http_req_duration", "expr": "p(95) < 500", "value": 212.4, "passed": true,
+//	    {"name": "GET /items", "expr": "p95 < 500", "value": 212.4, "passed": true,
 //	     "no_data": true}                 only when the statistic never appeared (value 0)
 //	  ],
 //	  "history": [                         about one point a second (see History)
