@@ -334,32 +334,7 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signal
 		return ExitInvalid, false
 	}
 	defer outs.close()
-	var excOnce sync.Map
-	hostMissing := make(chan struct{})
-	httpc.Version = Version
-	env := &js.Env{
-		Host:     cfg.Host,
-		HTTP:     httpc.Options{InsecureSkipVerify: cfg.InsecureSkipVerify},
-		Registry: reg,
-		Out:      st.Stderr,
-		OnHostMissing: sync.OnceFunc(func() {
-			log.Errorf("%s; stopping the test", js.ErrNoHost)
-			close(hostMissing)
-		}),
-		OnException: func(vu int, where string, se *js.ScriptError) {
-			if cfg.Verbose {
-				log.Errorf("in %s (VU %d): %s\n%s", where, vu, se.Error(), se.Stack)
-				return
-			}
-			if _, seen := excOnce.LoadOrStore(se.GroupKey(), true); seen {
-				return
-			}
-			log.Errorf("in %s (VU %d): %s\n%s\n(further occurrences are counted in the exceptions table)", where, vu, se.Error(), se.Stack)
-		},
-	}
-	if cfg.Verbose {
-		env.Verbose = &lockedWriter{w: st.Stderr, mu: &log.mu}
-	}
+	env, hostMissing := newEnv(st, cfg, reg, log, cfg.Host)
 	killCtx := sig.killCtx
 
 	start := time.Now()
@@ -379,41 +354,7 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signal
 		env.SetupData = data
 	}
 
-	classes := make([]engine.Class, len(script.Classes))
-	for i, c := range script.Classes {
-		classes[i] = engine.Class{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount}
-	}
-	var vuErrOnce sync.Map
-	var resetOnce atomic.Bool
-	eng = engine.New(engine.Config{
-		Classes:     classes,
-		Factory:     &vuFactory{script: script, env: env},
-		StopTimeout: cfg.StopTimeout,
-		Iterations:  cfg.Iterations,
-		OnError: func(err error) {
-			// A user that cannot start is a script exception like any other.
-			var se *js.ScriptError
-			if !errors.As(err, &se) {
-				se = &js.ScriptError{Msg: err.Error()}
-			}
-			pos := ""
-			if se.File != "" {
-				pos = fmt.Sprintf("%s:%d:%d", se.File, se.Line, se.Column)
-			}
-			reg.Recorder(0).RecordException(se.Msg, pos, se.Stack)
-			if _, seen := vuErrOnce.LoadOrStore(se.GroupKey(), true); !seen {
-				log.Errorf("a user could not start: %v", err)
-			}
-		},
-		OnSpawned: func(counts map[string]int) {
-			log.Infof("All users spawned: %s (%d total users)", formatCounts(counts), sum(counts))
-			if cfg.ResetStats && resetOnce.CompareAndSwap(false, true) {
-				log.Infof("Resetting stats")
-				reg.Reset()
-			}
-		},
-		OnDropped: func(n int64) { reg.Recorder(0).RecordDropped(n) },
-	})
+	eng = newEngine(cfg, script, env, reg, log)
 	if cfg.RunTime > 0 {
 		log.Infof("Run time limit set to %v", cfg.RunTime)
 	}
@@ -656,4 +597,78 @@ func startProfiles(cpu, mem string) (func(), error) {
 			}
 		}
 	}, nil
+}
+
+// newEnv makes what a run's users share: the host, the statistics, and the
+// logging of exceptions. The channel is closed when a relative URL is used
+// without a host.
+func newEnv(st *State, cfg *config.Run, reg *stats.Registry, log *logger, host string) (*js.Env, chan struct{}) {
+	var excOnce sync.Map
+	hostMissing := make(chan struct{})
+	httpc.Version = Version
+	env := &js.Env{
+		Host:     host,
+		HTTP:     httpc.Options{InsecureSkipVerify: cfg.InsecureSkipVerify},
+		Registry: reg,
+		Out:      st.Stderr,
+		OnHostMissing: sync.OnceFunc(func() {
+			log.Errorf("%s; stopping the test", js.ErrNoHost)
+			close(hostMissing)
+		}),
+		OnException: func(vu int, where string, se *js.ScriptError) {
+			if cfg.Verbose {
+				log.Errorf("in %s (VU %d): %s\n%s", where, vu, se.Error(), se.Stack)
+				return
+			}
+			if _, seen := excOnce.LoadOrStore(se.GroupKey(), true); seen {
+				return
+			}
+			log.Errorf("in %s (VU %d): %s\n%s\n(further occurrences are counted in the exceptions table)", where, vu, se.Error(), se.Stack)
+		},
+	}
+	if cfg.Verbose {
+		env.Verbose = &lockedWriter{w: st.Stderr, mu: &log.mu}
+	}
+	return env, hostMissing
+}
+
+// newEngine makes the engine of one run: users of the script's classes,
+// failed starts counted as exceptions, --reset-stats once spawned, and
+// dropped arrival-rate starts counted.
+func newEngine(cfg *config.Run, script *js.Script, env *js.Env, reg *stats.Registry, log *logger) *engine.Engine {
+	classes := make([]engine.Class, len(script.Classes))
+	for i, c := range script.Classes {
+		classes[i] = engine.Class{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount}
+	}
+	var vuErrOnce sync.Map
+	var resetOnce atomic.Bool
+	return engine.New(engine.Config{
+		Classes:     classes,
+		Factory:     &vuFactory{script: script, env: env},
+		StopTimeout: cfg.StopTimeout,
+		Iterations:  cfg.Iterations,
+		OnError: func(err error) {
+			// A user that cannot start is a script exception like any other.
+			var se *js.ScriptError
+			if !errors.As(err, &se) {
+				se = &js.ScriptError{Msg: err.Error()}
+			}
+			pos := ""
+			if se.File != "" {
+				pos = fmt.Sprintf("%s:%d:%d", se.File, se.Line, se.Column)
+			}
+			reg.Recorder(0).RecordException(se.Msg, pos, se.Stack)
+			if _, seen := vuErrOnce.LoadOrStore(se.GroupKey(), true); !seen {
+				log.Errorf("a user could not start: %v", err)
+			}
+		},
+		OnSpawned: func(counts map[string]int) {
+			log.Infof("All users spawned: %s (%d total users)", formatCounts(counts), sum(counts))
+			if cfg.ResetStats && resetOnce.CompareAndSwap(false, true) {
+				log.Infof("Resetting stats")
+				reg.Reset()
+			}
+		},
+		OnDropped: func(n int64) { reg.Recorder(0).RecordDropped(n) },
+	})
 }

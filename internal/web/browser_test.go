@@ -1,0 +1,526 @@
+package web_test
+
+// The panel in a real browser: headless Chromium driven over the DevTools
+// protocol on a pipe (--remote-debugging-pipe), so that the test needs no
+// WebDriver and no Go dependency. Skipped when Chromium is not installed
+// (.ci/run installs it; Debian's package is "chromium").
+//
+// Set JSLOAD_SCREENSHOTS=DIR to keep the screenshots (else they go to a
+// temporary directory) and JSLOAD_CHROMIUM=PATH to choose the browser.
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jsload/jsload/internal/web"
+)
+
+func findChromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("JSLOAD_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("headless browser test skipped: no chromium in PATH (apt-get install chromium, or set JSLOAD_CHROMIUM)")
+	return ""
+}
+
+// browser is one headless Chromium with one page, spoken to in the
+// DevTools protocol: JSON messages separated by NUL bytes on fds 3 and 4.
+type browser struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	w       io.WriteCloser
+	mu      sync.Mutex
+	next    int
+	pending map[int]chan cdpMsg
+	session string
+	shots   string
+	dead    chan struct{}
+	errs    []string // exceptions and error log entries of the page
+}
+
+type cdpMsg struct {
+	ID        int             `json:"id,omitempty"`
+	Method    string          `json:"method,omitempty"`
+	Params    any             `json:"params,omitempty"`
+	SessionID string          `json:"sessionId,omitempty"`
+	Result    json.RawMessage `json:"result,omitempty"`
+	Error     *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error,omitempty"`
+}
+
+func startBrowser(t *testing.T) *browser {
+	t.Helper()
+	bin := findChromium(t)
+	toChrome, chromeIn, err := os.Pipe() // chrome reads fd 3
+	if err != nil {
+		t.Fatal(err)
+	}
+	chromeOut, fromChrome, err := os.Pipe() // chrome writes fd 4
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = toChrome
+	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-extensions", "--disable-default-apps", "--no-first-run", "--mute-audio",
+		"--hide-scrollbars", "--force-color-profile=srgb", "--lang=en-US",
+		"--user-data-dir="+t.TempDir(), "--window-size=1400,1000", "--remote-debugging-pipe", "about:blank")
+	cmd.ExtraFiles = []*os.File{toChrome, fromChrome}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Skipf("headless browser test skipped: starting %s: %v", bin, err)
+	}
+	toChrome.Close()
+	fromChrome.Close()
+	b := &browser{t: t, cmd: cmd, w: chromeIn, pending: map[int]chan cdpMsg{}, dead: make(chan struct{})}
+	go b.read(chromeOut)
+	t.Cleanup(func() {
+		b.w.Close()
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() && stderr.Len() > 0 {
+			t.Logf("chromium's stderr:\n%s", tail(stderr.String(), 3000))
+		}
+	})
+
+	var target struct {
+		TargetID string `json:"targetId"`
+	}
+	b.callIn("", "Target.createTarget", map[string]any{"url": "about:blank"}, &target)
+	var att struct {
+		SessionID string `json:"sessionId"`
+	}
+	b.callIn("", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att)
+	b.session = att.SessionID
+	b.call("Page.enable", nil, nil)
+	b.call("Runtime.enable", nil, nil)
+	b.call("Log.enable", nil, nil)
+	b.call("Emulation.setDeviceMetricsOverride", map[string]any{"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": false}, nil)
+
+	b.shots = os.Getenv("JSLOAD_SCREENSHOTS")
+	if b.shots == "" {
+		b.shots = t.TempDir()
+	} else if err := os.MkdirAll(b.shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+func (b *browser) read(r io.ReadCloser) {
+	defer close(b.dead)
+	br := bufio.NewReader(r)
+	for {
+		line, err := br.ReadBytes(0)
+		if err != nil {
+			return
+		}
+		var m cdpMsg
+		if json.Unmarshal(line[:len(line)-1], &m) != nil {
+			continue
+		}
+		if m.ID == 0 {
+			b.event(line[:len(line)-1])
+			continue
+		}
+		b.mu.Lock()
+		ch := b.pending[m.ID]
+		delete(b.pending, m.ID)
+		b.mu.Unlock()
+		if ch != nil {
+			ch <- m
+		}
+	}
+}
+
+// event keeps the page's uncaught exceptions and error log entries (CSP
+// violations and failed loads among them).
+func (b *browser) event(raw []byte) {
+	var ev struct {
+		Method string `json:"method"`
+		Params struct {
+			ExceptionDetails struct {
+				Text      string `json:"text"`
+				Exception struct {
+					Description string `json:"description"`
+				} `json:"exception"`
+			} `json:"exceptionDetails"`
+			Entry struct {
+				Level string `json:"level"`
+				Text  string `json:"text"`
+				URL   string `json:"url"`
+			} `json:"entry"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(raw, &ev) != nil {
+		return
+	}
+	var msg string
+	switch ev.Method {
+	case "Runtime.exceptionThrown":
+		d := ev.Params.ExceptionDetails
+		msg = "exception: " + d.Text + " " + d.Exception.Description
+	case "Log.entryAdded":
+		if ev.Params.Entry.Level != "error" {
+			return
+		}
+		msg = "log: " + ev.Params.Entry.Text + " " + ev.Params.Entry.URL
+	default:
+		return
+	}
+	b.mu.Lock()
+	b.errs = append(b.errs, msg)
+	b.mu.Unlock()
+}
+
+// forget drops the logged problems that contain s.
+func (b *browser) forget(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	kept := b.errs[:0]
+	for _, e := range b.errs {
+		if !strings.Contains(e, s) {
+			kept = append(kept, e)
+		}
+	}
+	b.errs = kept
+}
+
+func (b *browser) problems() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.errs...)
+}
+
+func (b *browser) call(method string, params, result any) {
+	b.t.Helper()
+	b.callIn(b.session, method, params, result)
+}
+
+func (b *browser) callIn(session, method string, params, result any) {
+	b.t.Helper()
+	if err := b.try(session, method, params, result); err != nil {
+		b.t.Fatalf("%s: %v", method, err)
+	}
+}
+
+func (b *browser) try(session, method string, params, result any) error {
+	b.mu.Lock()
+	b.next++
+	id := b.next
+	ch := make(chan cdpMsg, 1)
+	b.pending[id] = ch
+	b.mu.Unlock()
+	msg, err := json.Marshal(cdpMsg{ID: id, Method: method, Params: params, SessionID: session})
+	if err != nil {
+		return err
+	}
+	if _, err := b.w.Write(append(msg, 0)); err != nil {
+		return err
+	}
+	select {
+	case m := <-ch:
+		if m.Error != nil {
+			return errors.New(m.Error.Message)
+		}
+		if result != nil {
+			return json.Unmarshal(m.Result, result)
+		}
+		return nil
+	case <-b.dead:
+		return errors.New("chromium exited")
+	case <-time.After(30 * time.Second):
+		return errors.New("no answer in 30 s")
+	}
+}
+
+// eval runs expr in the page (awaiting a promise) and returns its value.
+func (b *browser) eval(expr string) any {
+	b.t.Helper()
+	v, err := b.tryEval(expr)
+	if err != nil {
+		b.t.Fatalf("evaluating %s: %v", expr, err)
+	}
+	return v
+}
+
+func (b *browser) tryEval(expr string) (any, error) {
+	var r struct {
+		Result struct {
+			Value any `json:"value"`
+		} `json:"result"`
+		Exception *struct {
+			Text      string `json:"text"`
+			Exception struct {
+				Description string `json:"description"`
+			} `json:"exception"`
+		} `json:"exceptionDetails"`
+	}
+	if err := b.try(b.session, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": true}, &r); err != nil {
+		return nil, err
+	}
+	if r.Exception != nil {
+		return nil, fmt.Errorf("%s %s", r.Exception.Text, r.Exception.Exception.Description)
+	}
+	return r.Result.Value, nil
+}
+
+// waitFor waits until the JavaScript condition cond is true.
+func (b *browser) waitFor(what, cond string) {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		v, err := b.tryEval(cond)
+		if err == nil && v == true {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.screenshot("failed-" + strings.ReplaceAll(what, " ", "-"))
+			b.t.Fatalf("waiting for %s (%s): %v %v", what, cond, v, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (b *browser) navigate(url string) {
+	b.t.Helper()
+	b.call("Page.navigate", map[string]any{"url": url}, nil)
+	b.waitFor("the page to load", `document.readyState === "complete"`)
+}
+
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	var r struct {
+		Data string `json:"data"`
+	}
+	if err := b.try(b.session, "Page.captureScreenshot", map[string]any{"format": "png"}, &r); err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	png, err := base64.StdEncoding.DecodeString(r.Data)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	p := filepath.Join(b.shots, "panel-"+name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot: %s", p)
+}
+
+// text returns the trimmed text of the first element matching selector.
+func (b *browser) text(selector string) string {
+	b.t.Helper()
+	v := b.eval(fmt.Sprintf(`(document.querySelector(%q) || {textContent: ""}).textContent.trim()`, selector))
+	s, _ := v.(string)
+	return s
+}
+
+func (b *browser) click(selector string) {
+	b.t.Helper()
+	b.eval(fmt.Sprintf(`document.querySelector(%q).click()`, selector))
+}
+
+// typeInto replaces an input's value, as typing would.
+func (b *browser) typeInto(selector, value string) {
+	b.t.Helper()
+	b.eval(fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.focus(); e.value = %q;
+		e.dispatchEvent(new Event("input", {bubbles: true})); })()`, selector, value))
+}
+
+// TestPanelInBrowser starts a test from the panel, watches it fill,
+// changes its users, stops it and downloads the CSV, taking screenshots.
+func TestPanelInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("headless browser test skipped in -short mode")
+	}
+	b := startBrowser(t)
+	f := newFake()
+	f.fillOnStart = true
+	s, err := web.New(f, web.Options{Version: "0.9.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+
+	// Ready: the start form is open, filled in from Info.
+	b.navigate(ts.URL + "/")
+	b.waitFor("the start form", `!document.getElementById("start-modal").hidden && document.getElementById("f-users").value === "10"`)
+	if got := b.eval(`[document.getElementById("f-users").value, document.getElementById("f-rate").value,
+		document.getElementById("f-host").value, document.getElementById("f-runtime").value,
+		document.querySelectorAll("#f-class-list input:checked").length].join("|")`); got != "10|2|http://localhost:8080|1m30s|3" {
+		t.Errorf("start form prefilled with %v", got)
+	}
+	if st := b.text("#h-state"); st != "ready" {
+		t.Errorf("state %q before the start", st)
+	}
+	b.screenshot("start")
+
+	// A bad value is refused with the server's message, and nothing starts.
+	b.typeInto("#f-users", "-1")
+	b.eval(`document.getElementById("start-form").requestSubmit()`)
+	b.waitFor("the error message", `!document.getElementById("start-error").hidden`)
+	if msg := b.text("#start-error"); !strings.Contains(msg, "user_count must be 0 or more") {
+		t.Errorf("error shown: %q", msg)
+	}
+	if _, n := f.lastStart(); n != 0 {
+		t.Fatal("a refused form started a test")
+	}
+	b.forget("status of 400") // Chromium logs the refusal
+
+	// Start 20 users at 5/s against another host, without the Admin class.
+	b.typeInto("#f-users", "20")
+	b.typeInto("#f-rate", "5")
+	b.typeInto("#f-host", "http://127.0.0.1:9999")
+	b.typeInto("#f-runtime", "5m")
+	b.eval(`document.querySelector('#f-class-list input[value="Admin"]').click()`)
+	b.eval(`document.getElementById("start-form").requestSubmit()`)
+	b.waitFor("the form to close", `document.getElementById("start-modal").hidden`)
+	req, n := f.lastStart()
+	if n != 1 || req.Users != 20 || req.SpawnRate != 5 || req.Host != "http://127.0.0.1:9999" ||
+		req.RunTime != 5*time.Minute || strings.Join(req.UserClasses, ",") != "Shopper,Visitor" {
+		t.Fatalf("Start(%+v) x%d", req, n)
+	}
+
+	// The statistics table fills, the header follows.
+	b.waitFor("the statistics rows", `document.querySelectorAll("#stats-body tr").length === 3`)
+	b.waitFor("the running state", `document.getElementById("h-state").textContent === "running"`)
+	if got := b.eval(`[...document.querySelectorAll("#stats-body td.name")].map(e => e.textContent).join(",")`); got != "/api/users,/entries,/shujie" {
+		t.Errorf("rows %v", got)
+	}
+	if got := b.text("#stats-foot td.name"); got != "Aggregated" {
+		t.Errorf("footer row %q", got)
+	}
+	if got := b.text("#h-users"); got != "20" {
+		t.Errorf("header users %q", got)
+	}
+	if got := b.text("#h-fail"); got != "3.2%" {
+		t.Errorf("header failures %q, want 3.2%%", got)
+	}
+	if got := b.text("#n-failures"); got != "10" {
+		t.Errorf("failures badge %q", got)
+	}
+	if got := b.text("#h-host"); got != "http://localhost:8080" {
+		t.Errorf("header host %q", got)
+	}
+	b.screenshot("statistics")
+
+	// Sorting by a column header: # Requests, largest first.
+	b.click(`#stats-head th[data-key="num_requests"]`)
+	if got := b.eval(`[...document.querySelectorAll("#stats-body td.name")].map(e => e.textContent).join(",")`); got != "/entries,/api/users,/shujie" {
+		t.Errorf("sorted by requests: %v", got)
+	}
+	if got := b.eval(`document.querySelector('#stats-head th[data-key="num_requests"]').getAttribute("aria-sort")`); got != "descending" {
+		t.Errorf("aria-sort %v", got)
+	}
+
+	// Charts draw (uPlot canvases with the history's points).
+	b.click(`.tabs [data-tab="charts"]`)
+	b.waitFor("three charts", `document.querySelectorAll("#view-charts .uplot canvas").length === 3`)
+	b.waitFor("chart data", `document.querySelector("#chart-rps .u-legend") !== null`)
+	b.screenshot("charts")
+
+	// Failures, exceptions, ratio.
+	b.click(`.tabs [data-tab="failures"]`)
+	if got := b.text("#failures-body td.msg"); got != "404 Client Error: Not Found" {
+		t.Errorf("failure message %q", got)
+	}
+	b.screenshot("failures")
+	b.click(`.tabs [data-tab="exceptions"]`)
+	b.waitFor("the exception", `document.querySelectorAll("#exceptions-body tr").length === 1`)
+	if got := b.eval(`[...document.querySelectorAll("#exceptions-body td")].slice(0, 3).map(e => e.textContent).join("|")`); got !=
+		"1|TypeError: Cannot read property 'id' of undefined|scripts/locustfile.js:12:5" {
+		t.Errorf("exception row %v", got)
+	}
+	b.click(`.tabs [data-tab="ratio"]`)
+	if got := b.eval(`[...document.querySelectorAll("#ratio .klass h3")].map(e => e.textContent).join("|")`); got != "Admin1 user|Shopper75%|Visitor25%" {
+		t.Errorf("ratio headings %v", got)
+	}
+	b.screenshot("ratio")
+
+	// Edit: 40 users, applied live.
+	b.click("#b-edit")
+	b.waitFor("the edit form", `!document.getElementById("edit-modal").hidden`)
+	if got := b.eval(`document.getElementById("e-users").value`); got != "20" {
+		t.Errorf("edit form users %v", got)
+	}
+	b.typeInto("#e-users", "40")
+	b.screenshot("edit")
+	b.eval(`document.getElementById("edit-form").requestSubmit()`)
+	b.waitFor("the new user count", `document.getElementById("h-users").textContent === "40"`)
+	if req, n := f.lastStart(); n != 2 || req.Users != 40 || req.SpawnRate != 5 {
+		t.Errorf("edit: Start(%+v) x%d", req, n)
+	}
+	if f.State() != "running" {
+		t.Errorf("state %s after the edit", f.State())
+	}
+
+	// Stop: the state changes, New test appears.
+	b.click(`.tabs [data-tab="stats"]`)
+	b.click("#b-stop")
+	b.waitFor("the stopped state", `document.getElementById("h-state").textContent === "stopped" && !document.getElementById("b-new").hidden`)
+	if f.stops != 1 {
+		t.Errorf("%d stops", f.stops)
+	}
+	if !b.eval(`document.getElementById("b-edit").hidden && document.getElementById("b-stop").hidden`).(bool) {
+		t.Error("Edit or Stop still shown after the stop")
+	}
+	b.screenshot("stopped")
+
+	// Download the CSV through the panel's link.
+	b.click(`.tabs [data-tab="download"]`)
+	got := b.eval(`fetch(document.querySelector('#view-download a[href="stats/requests/csv"]').href)
+		.then(r => r.text().then(t => r.headers.get("Content-Disposition") + "\n" + t))`).(string)
+	if !strings.HasPrefix(got, `attachment; filename="jsload_requests_`) || !strings.Contains(got, "\nType,Name,Request Count,") ||
+		!strings.Contains(got, "GET,/entries,200,") {
+		t.Errorf("CSV download:\n%s", got)
+	}
+	b.screenshot("download")
+
+	// New test: the form opens again with the last values (the edited
+	// user count).
+	b.click("#b-new")
+	b.waitFor("the start form", `!document.getElementById("start-modal").hidden`)
+	if got := b.eval(`document.getElementById("f-users").value + "|" + document.getElementById("f-host").value`); got != "40|http://127.0.0.1:9999" {
+		t.Errorf("new test form %v", got)
+	}
+
+	// The page's script raised no errors and the CSP blocked nothing.
+	if errs := b.problems(); len(errs) > 0 {
+		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
