@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -208,7 +210,8 @@ func TestInvalidInput(t *testing.T) {
 		{"unwritable csv", nil, []string{"run", good, "--headless", "--csv", "/no/such/dir/x"}, []string{"csv: cannot write /no/such/dir/x_stats.csv"}},
 		{"unwritable json", nil, []string{"run", good, "--headless", "--json", "/no/such/dir/x.json"}, []string{"--json: cannot write /no/such/dir/x.json"}},
 		{"busy prometheus port", nil, []string{"run", good, "--headless", "--prometheus", "256.0.0.1:1"}, []string{"--prometheus 256.0.0.1:1"}},
-		{"web panel", nil, []string{"run", good}, []string{"add --headless"}},
+		{"web panel with a shape", nil, []string{"run", script(t, "import { task } from \"jsload\";\nexport const a = task(() => {});\nexport function shape() { return null; }\n")}, []string{"add --headless"}},
+		{"bad web login", nil, []string{"run", good, "--web-login", "nocolon"}, []string{"--web-login"}},
 		{"unknown command", nil, []string{"frob"}, []string{`unknown command "frob"`}},
 	}
 	for _, c := range cases {
@@ -1022,5 +1025,106 @@ export const b = task(() => http.get("/missing"));
 	r = run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-i", "3", "--json", "-")
 	if _, err := report.ReadJSON(strings.NewReader(r.stdout)); err != nil {
 		t.Errorf("--json -: stdout is not the summary: %v\n%s", err, r.stdout)
+	}
+}
+
+// The web panel: autostart, Locust's REST API, stop, autoquit.
+func TestWebPanel(t *testing.T) {
+	srv := target(t)
+	src := `import { task, http, constant } from "jsload";
+export const options = { waitTime: constant(0.05) };
+export const a = task(() => http.get("/fast"));
+`
+	var out, errb syncBuffer
+	sig := make(chan os.Signal, 2)
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(&State{Args: []string{"run", script(t, src), "-H", srv.URL, "--web-port", "0", "-u", "2", "-r", "100"}, Stdout: &out, Stderr: &errb, Signals: sig, Getenv: func(string) string { return "" }})
+	}()
+	re := regexp.MustCompile(`Starting web interface at (http://\S+)`)
+	var base string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := re.FindStringSubmatch(errb.String()); m != nil {
+			base = strings.TrimSuffix(m[1], "/")
+			break
+		}
+	}
+	if base == "" {
+		t.Fatalf("no web interface:\n%s", errb.String())
+	}
+	post := func(path string, form url.Values) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", base)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return m
+	}
+	get := func(path string) map[string]any {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return m
+	}
+	if m := get("/stats/requests"); m["state"] != "ready" {
+		t.Errorf("state before a test: %v", m["state"])
+	}
+	if m := post("/swarm", url.Values{"user_count": {"3"}, "spawn_rate": {"100"}}); m["success"] != true {
+		t.Fatalf("swarm: %v", m)
+	}
+	var reqs map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		reqs = get("/stats/requests")
+		if n, _ := reqs["user_count"].(float64); n == 3 && reqs["state"] == "running" {
+			if rows, _ := reqs["stats"].([]any); len(rows) >= 2 {
+				break
+			}
+		}
+	}
+	rows, _ := reqs["stats"].([]any)
+	if len(rows) < 2 || rows[0].(map[string]any)["name"] != "/fast" || rows[len(rows)-1].(map[string]any)["name"] != "Aggregated" {
+		t.Fatalf("stats/requests: %v", reqs)
+	}
+	// Edit: fewer users, live.
+	post("/swarm", url.Values{"user_count": {"1"}, "spawn_rate": {"100"}})
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if n, _ := get("/stats/requests")["user_count"].(float64); n == 1 {
+			break
+		}
+	}
+	if n, _ := get("/stats/requests")["user_count"].(float64); n != 1 {
+		t.Errorf("edit to 1 user: %v users", n)
+	}
+	if m := post("/stop", nil); m["success"] != true {
+		t.Errorf("stop: %v", m)
+	}
+	if s := get("/stats/requests")["state"]; s != "stopped" {
+		t.Errorf("state after stop: %v", s)
+	}
+	sig <- os.Interrupt
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Errorf("exit %d\n%s", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the panel did not quit on Ctrl-C")
+	}
+
+	// --autostart with a run time and --autoquit 0 runs one test and quits.
+	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--web-port", "0", "--autostart", "-u", "1", "-t", "1s", "--autoquit", "0")
+	if r.code != ExitOK || !strings.Contains(r.stderr, "--autoquit: quitting") {
+		t.Errorf("autostart/autoquit: exit %d\n%s", r.code, r.stderr)
 	}
 }

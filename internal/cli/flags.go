@@ -21,6 +21,9 @@ func (v durationValue) String() string {
 	if v.d == nil || *v.d == 0 {
 		return "0s"
 	}
+	if *v.d < 0 {
+		return "" // not set (e.g. --autoquit's "never")
+	}
 	return v.d.String()
 }
 func (v durationValue) Type() string { return "duration" }
@@ -43,6 +46,8 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	fs.BoolVar(&cfg.Autostart, "autostart", cfg.Autostart, "start the test at once, keeping the web panel (web panel mode)")
 	fs.StringVar(&cfg.WebHost, "web-host", cfg.WebHost, "address the web panel listens on")
 	fs.IntVar(&cfg.WebPort, "web-port", cfg.WebPort, "port of the web panel")
+	fs.StringVar(&cfg.WebLogin, "web-login", cfg.WebLogin, "require HTTP basic auth USER:PASSWORD on the web panel")
+	fs.Var(durationValue{&cfg.AutoQuit}, "autoquit", "with the web panel: quit this long after a test ends (e.g. 0 or 10s; default: never)")
 	fs.StringVar(&cfg.CSV, "csv", cfg.CSV, "write Locust's CSV files PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv, PREFIX_exceptions.csv")
 	fs.BoolVar(&cfg.CSVFullHistory, "csv-full-history", cfg.CSVFullHistory, "add every statistics row to the history CSV, not only Aggregated")
 	fs.StringVar(&cfg.HTML, "html", cfg.HTML, "write a self-contained HTML report to FILE at the end")

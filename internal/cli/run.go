@@ -171,7 +171,15 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run, watch 
 	if err != nil {
 		return err
 	}
-	code, _ := execute(st, script, cfg, p, sig, nil)
+	var code int
+	if cfg.Headless {
+		code, _ = execute(st, script, cfg, p, sig, nil)
+	} else {
+		if p.shape || p.open || len(p.stages) > 0 || len(p.thresholds) > 0 || cfg.Iterations > 0 || cfg.CSV != "" || cfg.JSON != "" || cfg.HTML != "" {
+			return usageError{errors.New("shapes, stages, arrival rates, thresholds, --iterations and file outputs run headless for now: add --headless")}
+		}
+		code = runPanel(st, script, cfg, sig)
+	}
 	if code != ExitOK {
 		return exitError{code}
 	}
@@ -241,9 +249,7 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 		}
 		return usageError{fmt.Errorf("%s: %s is not available in this version of jsload yet", from, what)}
 	}
-	if !cfg.Headless {
-		return usageError{errors.New("the web panel is not available in this version of jsload yet: add --headless to run in the console")}
-	}
+
 	return nil
 }
 

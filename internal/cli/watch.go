@@ -40,6 +40,9 @@ func watchLoop(cmd *cobra.Command, st *State, path string, sig *signals) error {
 			if err == nil {
 				p, err = preparePlan(script, cfg)
 			}
+			if err == nil && !cfg.Headless {
+				err = usageError{errors.New("--watch runs headless: add --headless")}
+			}
 			if err == nil {
 				changed := make(chan struct{})
 				stop := make(chan struct{})

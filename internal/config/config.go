@@ -27,7 +27,9 @@ type Run struct {
 	CSVFullHistory  bool
 	HTML            string
 	JSON            string
-	Prometheus      string // address for /metrics; "" for none
+	Prometheus      string        // address for /metrics; "" for none
+	WebLogin        string        // "user:password" for the web panel's basic auth
+	AutoQuit        time.Duration // quit this long after a test ends in the web panel; negative: never
 	Tags            []string
 	ExcludeTags     []string
 	StopTimeout     time.Duration
@@ -74,6 +76,7 @@ func Default() Run {
 		ExitCodeOnError: 1,
 		LogLevel:        "info",
 		PrintStats:      2 * time.Second,
+		AutoQuit:        -1,
 	}
 }
 

@@ -100,6 +100,9 @@ func (f *fakeController) Start(r web.StartRequest) error {
 	f.users = r.Users
 	if f.state == "ready" || f.state == "stopped" {
 		f.state = "running"
+		if r.Host != "" {
+			f.info.Host = r.Host // Info describes the current test
+		}
 		if f.fillOnStart {
 			f.reg.Reset()
 			f.hist = report.NewHistory()

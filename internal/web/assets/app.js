@@ -15,9 +15,16 @@
     if (v == null || !isFinite(v)) return "\u2013";
     return v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
   }
+  // fmtMS shows whole milliseconds, with one decimal below 10 ms when the
+  // value has a fraction (averages, sub-millisecond percentiles).
   function fmtMS(v) {
     if (v == null || !isFinite(v)) return "\u2013";
-    return v !== 0 && Math.abs(v) < 10 ? fmtFixed(v, 1) : fmtInt(Math.round(v));
+    return Math.abs(v) < 10 && v !== Math.round(v) ? fmtFixed(v, 1) : fmtInt(Math.round(v));
+  }
+  function pad2(n) { return (n < 10 ? "0" : "") + n; }
+  function fmtClock(sec) {
+    var d = new Date(sec * 1000);
+    return pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + ":" + pad2(d.getSeconds());
   }
   function fmtPct(ratio) {
     var p = ratio * 100;
@@ -115,15 +122,15 @@
     { key: "name", label: "Name", cls: "name" },
     { key: "num_requests", label: "# Requests", n: true, f: fmtInt },
     { key: "num_failures", label: "# Fails", n: true, fails: true },
-    { key: "median_response_time", label: "Median (ms)", n: true, f: fmtMS },
-    { key: "response_time_percentile_0.95", label: "95%ile (ms)", n: true, f: fmtMS },
-    { key: "ninety_ninth_response_time", label: "99%ile (ms)", n: true, f: fmtMS },
-    { key: "avg_response_time", label: "Average (ms)", n: true, f: fmtMS },
-    { key: "min_response_time", label: "Min (ms)", n: true, f: fmtMS },
-    { key: "max_response_time", label: "Max (ms)", n: true, f: fmtMS },
-    { key: "avg_content_length", label: "Avg size (bytes)", n: true, f: function (v) { return fmtInt(Math.round(v)); } },
-    { key: "current_rps", label: "Current RPS", n: true, f: function (v) { return fmtFixed(v, 1); } },
-    { key: "current_fail_per_sec", label: "Current failures/s", n: true, f: function (v) { return fmtFixed(v, 1); } }
+    { key: "median_response_time", label: "Median", title: "median response time, ms", n: true, f: fmtMS },
+    { key: "response_time_percentile_0.95", label: "95%ile", title: "95th percentile response time, ms", n: true, f: fmtMS },
+    { key: "ninety_ninth_response_time", label: "99%ile", title: "99th percentile response time, ms", n: true, f: fmtMS },
+    { key: "avg_response_time", label: "Average", title: "mean response time, ms", n: true, f: fmtMS },
+    { key: "min_response_time", label: "Min", title: "fastest response, ms", n: true, f: fmtMS },
+    { key: "max_response_time", label: "Max", title: "slowest response, ms", n: true, f: fmtMS },
+    { key: "avg_content_length", label: "Avg size (B)", title: "mean content size, bytes", n: true, f: function (v) { return fmtInt(Math.round(v)); } },
+    { key: "current_rps", label: "Current RPS", title: "requests per second, last 10 seconds", n: true, f: function (v) { return fmtFixed(v, 1); } },
+    { key: "current_fail_per_sec", label: "Current failures/s", title: "failures per second, last 10 seconds", n: true, f: function (v) { return fmtFixed(v, 1); } }
   ];
   var sort = { key: null, dir: 1 };
   var lastRows = [], lastTotal = null;
@@ -133,7 +140,7 @@
     cols.forEach(function (c) {
       var th = el("th", c.n ? "n" : "", c.label);
       th.setAttribute("data-key", c.key);
-      th.title = "Sort by " + c.label;
+      th.title = (c.title ? c.title.charAt(0).toUpperCase() + c.title.slice(1) + ". " : "") + "Click to sort.";
       th.addEventListener("click", function () {
         if (sort.key === c.key) {
           if (sort.dir === (c.n ? -1 : 1)) sort.dir = -sort.dir;
@@ -197,7 +204,7 @@
       foot.replaceChildren();
     }
     $("stats-empty").hidden = rows.length > 0;
-    $("stats-table").hidden = rows.length === 0;
+    $("stats-wrap").hidden = rows.length === 0;
   }
 
   function renderFailures(errors) {
@@ -212,7 +219,7 @@
     });
     $("failures-body").replaceChildren(body);
     $("failures-empty").hidden = errors.length > 0;
-    $("failures-table").hidden = errors.length === 0;
+    $("failures-wrap").hidden = errors.length === 0;
     badge("n-failures", errors.reduce(function (s, e) { return s + e.occurrences; }, 0));
   }
 
@@ -223,29 +230,38 @@
   }
 
   // ---- exceptions ----
-  var excCount = -1;
+  var excCount = -1, excSig = "";
   function pollExceptions() {
     return getJSON("exceptions").then(function (j) {
       var list = j.exceptions || [];
+      var sig = JSON.stringify(list);
+      if (sig === excSig) return; // unchanged: keep open tracebacks open
+      excSig = sig;
+      var open = {};
+      Array.prototype.forEach.call(document.querySelectorAll("#exceptions-body details[open]"), function (d) {
+        open[d.getAttribute("data-key")] = true;
+      });
       var body = document.createDocumentFragment();
       list.forEach(function (x) {
         var tr = el("tr");
         tr.appendChild(el("td", "n bad", fmtInt(x.count)));
-        tr.appendChild(el("td", "msg", x.msg));
-        tr.appendChild(el("td", "type", x.position || "\u2013"));
-        var td = el("td");
+        var msg = el("td", "msg");
+        msg.appendChild(el("div", "m", x.msg));
         if (x.traceback && x.traceback !== x.position) {
-          var det = el("details");
+          var det = el("details"), key = x.position + "\n" + x.msg;
+          det.setAttribute("data-key", key);
+          det.open = !!open[key];
           det.appendChild(el("summary", "", "traceback"));
           det.appendChild(el("pre", "", x.traceback));
-          td.appendChild(det);
+          msg.appendChild(det);
         }
-        tr.appendChild(td);
+        tr.appendChild(msg);
+        tr.appendChild(el("td", "pos", x.position || "\u2013"));
         body.appendChild(tr);
       });
       $("exceptions-body").replaceChildren(body);
       $("exceptions-empty").hidden = list.length > 0;
-      $("exceptions-table").hidden = list.length === 0;
+      $("exceptions-wrap").hidden = list.length === 0;
       badge("n-exceptions", list.reduce(function (s, x) { return s + x.count; }, 0));
     }).catch(function () { /* the next poll retries */ });
   }
@@ -294,7 +310,26 @@
     return [hist.t].concat(def.series.map(function (s) { return hist[s.key]; }));
   }
 
+  var CHART_H = 190;
+  // niceMax is a round top for a y axis whose data reach max.
+  function niceMax(max) {
+    if (!(max > 0)) return 1;
+    var m = max * 1.05, p = Math.pow(10, Math.floor(Math.log10(m)));
+    var steps = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10];
+    for (var i = 0; i < steps.length; i++) if (steps[i] * p >= m) return steps[i] * p;
+    return 10 * p;
+  }
   function chartWidth(div) { return Math.max(300, div.clientWidth - 20); }
+  // legendValue shows the value under the cursor, or the latest one.
+  function legendValue(fmt) {
+    return function (u, v, si, idx) {
+      if (idx == null) {
+        var d = u.data[si];
+        v = d && d.length ? d[d.length - 1] : null;
+      }
+      return v == null ? "\u2013" : fmt(v);
+    };
+  }
 
   function makeChart(def) {
     var div = $(def.id);
@@ -302,17 +337,16 @@
     var opts = {
       title: def.title,
       width: chartWidth(div),
-      height: 230,
+      height: CHART_H,
       cursor: { sync: { key: "jsload" }, drag: { x: true, y: false, setScale: true } },
-      scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.08 : 1]; } } },
-      series: [{ value: function (u, v) { return v == null ? "\u2013" : new Date(v * 1000).toLocaleTimeString(); } }].concat(def.series.map(function (s) {
-        var o = { label: s.label, stroke: s.stroke, width: 2, points: { show: false },
-          value: function (u, v) { return v == null ? "\u2013" : s.fmt(v); } };
+      scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, niceMax(max)]; } } },
+      series: [{ label: "Time", value: legendValue(fmtClock) }].concat(def.series.map(function (s) {
+        var o = { label: s.label, stroke: s.stroke, width: 2, points: { show: false }, value: legendValue(s.fmt) };
         if (s.fill) o.fill = s.fill;
         if (s.stepped) o.paths = uPlot.paths.stepped({ align: 1 });
         return o;
       })),
-      axes: [axis, Object.assign({}, axis, { size: 56, values: function (u, vals) { return vals.map(function (v) { return fmtInt(v); }); } })],
+      axes: [Object.assign({}, axis, { size: 34, values: function (u, vals) { return vals.map(fmtClock); } }), Object.assign({}, axis, { size: 56, values: function (u, vals) { return vals.map(function (v) { return fmtInt(v); }); } })],
       hooks: { setScale: [function (u, key) {
         if (key !== "x" || updating || syncing) return;
         var xs = u.data[0], min = u.scales.x.min, max = u.scales.x.max;
@@ -337,7 +371,7 @@
     }
     updating = true;
     charts.forEach(function (c, i) {
-      if (resize) c.setSize({ width: chartWidth($(chartDefs[i].id)), height: 230 });
+      if (resize) c.setSize({ width: chartWidth($(chartDefs[i].id)), height: CHART_H });
       c.setData(chartData(chartDefs[i]), !zoom);
     });
     updating = false;
