@@ -65,6 +65,9 @@ func (p *panel) Start(r web.StartRequest) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.eng != nil && p.stopped && p.eng.State() != engine.Stopped {
+		return errors.New("the last test is still stopping: wait for it to stop")
+	}
 	if p.eng != nil && !p.stopped {
 		p.log.Infof("Changing the test: %d users at a rate of %g per second%s", r.Users, r.SpawnRate, classList(r.UserClasses))
 		p.eng.StartClasses(r.Users, r.SpawnRate, r.UserClasses)

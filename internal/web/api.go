@@ -2,9 +2,12 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"net/http"
 	"net/url"
@@ -59,12 +62,39 @@ func (s *Server) routes() http.Handler {
 	return s.secure(mux)
 }
 
+// noCache serves the embedded files for revalidation on every load, and no
+// directory listings.
 func noCache(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") || strings.HasSuffix(r.URL.Path, "/index.html") {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "no-cache")
+		if tag, ok := etags[strings.TrimPrefix(r.URL.Path, "/")]; ok {
+			w.Header().Set("ETag", tag) // FileServer answers If-None-Match with 304
+		}
 		h.ServeHTTP(w, r)
 	})
 }
+
+// etags holds a content hash of every embedded file, by path under assets/.
+var etags = func() map[string]string {
+	m := map[string]string{}
+	fs.WalkDir(assets(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(assets(), p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		m[p] = `"` + hex.EncodeToString(sum[:12]) + `"`
+		return nil
+	})
+	return m
+}()
 
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	b, err := assetFS.ReadFile("assets/index.html")

@@ -452,6 +452,37 @@ func TestPanelInBrowser(t *testing.T) {
 	b.waitFor("chart data", `document.querySelector("#chart-rps .u-legend") !== null`)
 	b.screenshot("charts")
 
+	// Zoom by dragging across the first chart: all three follow, and the
+	// next polls keep the zoom; a double-click zooms out.
+	var box struct{ X, Y, W, H float64 }
+	raw := b.eval(`(() => { const r = document.querySelector("#chart-rps .u-over").getBoundingClientRect();
+		return JSON.stringify({X: r.left, Y: r.top, W: r.width, H: r.height}); })()`).(string)
+	json.Unmarshal([]byte(raw), &box)
+	y := box.Y + box.H/2
+	mouse := func(typ string, x float64, buttons, clicks int) {
+		b.call("Input.dispatchMouseEvent", map[string]any{"type": typ, "x": x, "y": y, "button": "left",
+			"buttons": buttons, "clickCount": clicks}, nil)
+	}
+	mouse("mouseMoved", box.X+box.W*0.3, 0, 0)
+	mouse("mousePressed", box.X+box.W*0.3, 1, 1)
+	mouse("mouseMoved", box.X+box.W*0.45, 1, 0)
+	mouse("mouseMoved", box.X+box.W*0.6, 1, 0)
+	mouse("mouseReleased", box.X+box.W*0.6, 0, 1)
+	b.waitFor("the zoom", `jsloadPanel.zoom() !== null`)
+	time.Sleep(2200 * time.Millisecond) // two polls redraw the charts
+	if got := b.eval(`(() => { const z = jsloadPanel.zoom(), c = jsloadPanel.charts;
+		return z !== null && c.every(u => u.scales.x.min === z.min && u.scales.x.max === z.max) &&
+			z.max - z.min < (c[0].data[0].at(-1) - c[0].data[0][0]) * 0.5; })()`); got != true {
+		t.Errorf("after zooming and two polls, the charts' x ranges do not all match the zoom: %v",
+			b.eval(`JSON.stringify([jsloadPanel.zoom(), jsloadPanel.charts.map(u => [u.scales.x.min, u.scales.x.max])])`))
+	}
+	b.screenshot("charts-zoomed")
+	mouse("mousePressed", box.X+box.W*0.5, 1, 1)
+	mouse("mouseReleased", box.X+box.W*0.5, 0, 1)
+	mouse("mousePressed", box.X+box.W*0.5, 1, 2)
+	mouse("mouseReleased", box.X+box.W*0.5, 0, 2)
+	b.waitFor("the zoom to reset", `jsloadPanel.zoom() === null`)
+
 	// Failures, exceptions, ratio.
 	b.click(`.tabs [data-tab="failures"]`)
 	if got := b.text("#failures-body td.msg"); got != "404 Client Error: Not Found" {

@@ -57,8 +57,10 @@
 // site: Sec-Fetch-Site "cross-site", or an Origin (else Referer) header that
 // names another host:port than the Host the request was sent to. Requests
 // without those headers (curl, scripts) are accepted, as with Locust. When
-// the panel listens on a loopback address, requests whose Host header is not
-// a loopback name are refused (421), which defeats DNS rebinding. Every
+// the panel listens on a loopback address without a login, requests whose
+// Host header is not a loopback name are refused (421), which defeats DNS
+// rebinding; a reverse proxy in front of such a panel must pass a loopback
+// Host, or the panel needs a login. Every
 // answer carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY and
 // a Content-Security-Policy that allows only the panel's own files.
 package web

@@ -32,9 +32,12 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 
-		if s.loopback && !isLoopbackHost(hostOnly(r.Host)) {
+		if s.loopback && !s.auth && !isLoopbackHost(hostOnly(r.Host)) {
 			// A page on another site whose name resolves to 127.0.0.1
-			// (DNS rebinding) would otherwise be "same-origin".
+			// (DNS rebinding) would otherwise be "same-origin". With a
+			// login the credentials protect the panel (the browser does
+			// not send them to the other site's name), so a reverse
+			// proxy may then pass its own Host.
 			jsonError(w, http.StatusMisdirectedRequest, "this panel listens on the loopback interface only; open it as http://localhost or http://127.0.0.1")
 			return
 		}

@@ -562,7 +562,15 @@ func TestIndexAndAssets(t *testing.T) {
 	if r := get(t, ts, "/assets/vendor/uPlot.LICENSE"); !strings.Contains(r.body, "MIT License") {
 		t.Error("uPlot's licence is not embedded")
 	}
-	wantStatus(t, get(t, ts, "/nothing-here"), 404)
+	js := get(t, ts, "/assets/app.js")
+	tag := js.header.Get("ETag")
+	if tag == "" || js.header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("app.js: ETag %q, Cache-Control %q", tag, js.header.Get("Cache-Control"))
+	}
+	wantStatus(t, get(t, ts, "/assets/app.js", "If-None-Match", tag), http.StatusNotModified)
+	for _, p := range []string{"/nothing-here", "/assets/", "/assets/vendor/", "/assets/index.html"} {
+		wantStatus(t, get(t, ts, p), 404) // no directory listings
+	}
 }
 
 func TestSecurityHeaders(t *testing.T) {
@@ -677,6 +685,10 @@ func TestHostHeaderOnLoopback(t *testing.T) {
 	// Listening on every interface, names are not known: any Host goes.
 	open := panel(t, f, web.Options{Addr: "0.0.0.0:8089"})
 	wantStatus(t, get(t, open, "/stats/requests", "Host", "loadbox.internal:8089"), 200)
+	// With a login (a reverse proxy's name, say), the credentials decide.
+	withLogin := panel(t, f, web.Options{Addr: "127.0.0.1:8089", Login: "a:b"})
+	wantStatus(t, get(t, withLogin, "/stats/requests", "Host", "loadtest.example.com"), 401)
+	wantStatus(t, get(t, withLogin, "/stats/requests", "Host", "loadtest.example.com", "Authorization", "Basic YTpi"), 200)
 }
 
 func TestNewChecksOptions(t *testing.T) {

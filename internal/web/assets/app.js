@@ -99,6 +99,9 @@
   var state = "ready", info = null, lastStart = null, formOpenedFor = "";
 
   function applyState(s) {
+    if (state === "ready" && s !== "ready" && formOpenedFor === "ready") {
+      $("start-modal").hidden = true; // started from elsewhere (--autostart, POST /swarm)
+    }
     state = s;
     var st = $("h-state");
     st.setAttribute("data-state", s);
@@ -311,6 +314,8 @@
   }
 
   var CHART_H = 190;
+  // Whole seconds to whole hours between the time axis's ticks.
+  var TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
   // niceMax is a round top for a y axis whose data reach max.
   function niceMax(max) {
     if (!(max > 0)) return 1;
@@ -346,7 +351,7 @@
         if (s.stepped) o.paths = uPlot.paths.stepped({ align: 1 });
         return o;
       })),
-      axes: [Object.assign({}, axis, { size: 34, values: function (u, vals) { return vals.map(fmtClock); } }), Object.assign({}, axis, { size: 56, values: function (u, vals) { return vals.map(function (v) { return fmtInt(v); }); } })],
+      axes: [Object.assign({}, axis, { size: 34, space: 80, incrs: TIME_STEPS, values: function (u, vals) { return vals.map(fmtClock); } }), Object.assign({}, axis, { size: 56, values: function (u, vals) { return vals.map(function (v) { return fmtInt(v); }); } })],
       hooks: { setScale: [function (u, key) {
         if (key !== "x" || updating || syncing) return;
         var xs = u.data[0], min = u.scales.x.min, max = u.scales.x.max;
@@ -367,7 +372,7 @@
     if (typeof uPlot === "undefined" || current !== "charts") return;
     if (!charts.length) {
       chartDefs.forEach(function (d) { charts.push(makeChart(d)); });
-      return;
+      resize = true; // the page may have grown a scroll bar meanwhile
     }
     updating = true;
     charts.forEach(function (c, i) {
@@ -376,6 +381,9 @@
     });
     updating = false;
   }
+  // For the browser test and the curious: the charts and the zoom.
+  window.jsloadPanel = { charts: charts, zoom: function () { return zoom; } };
+
   var resizeTimer = 0;
   window.addEventListener("resize", function () {
     clearTimeout(resizeTimer);
@@ -501,7 +509,7 @@
   $("b-new").addEventListener("click", openStart);
 
   $("b-edit").addEventListener("click", function () {
-    $("e-users").value = lastUserCount;
+    $("e-users").value = lastStart ? lastStart.users : lastUserCount;
     $("e-rate").value = lastStart ? lastStart.rate : info ? info.spawn_rate : 1;
     $("edit-error").hidden = true;
     $("edit-modal").hidden = false;
