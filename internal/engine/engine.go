@@ -396,10 +396,10 @@ func (e *Engine) run(id int, h *handle) {
 	if err != nil {
 		// A user that cannot start is not replaced: if none can, the
 		// test ends (Done) instead of idling.
-		e.remove(h, true)
 		if e.cfg.OnError != nil && h.hard.Err() == nil {
-			e.cfg.OnError(err)
+			e.cfg.OnError(err) // before remove: the last removal may end the test
 		}
+		e.remove(h, true)
 		return
 	}
 	defer vu.Close()

@@ -175,10 +175,10 @@ func (e *Engine) runOpen(id int, h *handle, a *arrival) {
 	vu, err := e.cfg.Factory.NewVU(h.hard, id, h.class)
 	if err != nil {
 		a.idle.Add(-1)
-		e.remove(h, true)
 		if e.cfg.OnError != nil && h.hard.Err() == nil {
-			e.cfg.OnError(err)
+			e.cfg.OnError(err) // before remove: the last removal may end the test
 		}
+		e.remove(h, true)
 		return
 	}
 	defer vu.Close()
