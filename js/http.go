@@ -182,11 +182,14 @@ func (vu *VU) resolve(raw string, q url.Values) (full, name string, err error) {
 			}
 			return "", "", errors.New(ErrNoHost)
 		}
-		base, err := url.Parse(vu.host)
-		if err != nil {
-			return "", "", fmt.Errorf("invalid host %q: %v", vu.host, err)
+		if vu.baseURL == nil || vu.baseFor != vu.host {
+			base, err := url.Parse(vu.host)
+			if err != nil {
+				return "", "", fmt.Errorf("invalid host %q: %v", vu.host, err)
+			}
+			vu.baseURL, vu.baseFor = base, vu.host
 		}
-		u = joinURL(base, u)
+		u = joinURL(vu.baseURL, u)
 		name = pathOf(raw)
 	} else {
 		n := *u
@@ -338,7 +341,7 @@ func (r *response) report(errText string) {
 	r.reported = true
 	r.vu.rec.Record(stats.Sample{
 		Type: r.method, Name: r.name, Duration: r.r.Timings.Duration,
-		Size: int64(len(r.r.Body)), Err: errText, Scheduled: r.vu.sched(r.r.Timings.Duration),
+		Size: int64(len(r.r.Body)), Err: errText, Scheduled: r.vu.sched(r.r.Timings.Duration), At: r.r.End,
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -79,6 +80,8 @@ type VU struct {
 	pending []*response
 
 	host        string
+	baseURL     *url.URL // host, parsed once
+	baseFor     string   // the host baseURL was parsed from
 	hostWarned  bool
 	jsonParseFn goja.Callable
 	jsonStrFn   goja.Callable

@@ -21,6 +21,7 @@ import (
 	"net/http/cookiejar"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -136,6 +137,9 @@ type Response struct {
 	// identical for identical failures (no ephemeral ports or pointers), so
 	// failures can be grouped by it.
 	ErrText string
+	// End is when the response was complete (or the request failed); zero
+	// when the request never started.
+	End time.Time
 	// Canceled is true when the context passed to Do was canceled or
 	// expired (the test is stopping); the caller should drop such a request
 	// from statistics.
@@ -149,6 +153,7 @@ type Client struct {
 	wire         wire
 	useWire      bool // no proxy is configured: requests go over the wire client
 	jar          *cookiejar.Jar
+	hasCookies   atomic.Bool // the jar was given a cookie: only then is it asked for some
 	hc           http.Client
 	tr           *http.Transport
 	dialer       net.Dialer
@@ -307,6 +312,7 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	body, err := readBody(hresp)
 	hresp.Body.Close()
 	end := time.Now()
+	resp.End = end
 	resp.Timings = Timings{
 		Duration:  end.Sub(start),
 		Waiting:   headersAt.Sub(start),

@@ -193,6 +193,7 @@ func (c *Client) doWire(ctx context.Context, r *Request, resp *Response, timeout
 	for redirects := 0; ; redirects++ {
 		res, err := c.exchange(ctx, deadline, method, u, r.Header, body)
 		now := time.Now()
+		resp.End = now
 		if err != nil {
 			resp.Timings.Duration = now.Sub(start)
 			resp.URL = u.String()
@@ -206,9 +207,10 @@ func (c *Client) doWire(ctx context.Context, r *Request, resp *Response, timeout
 			}
 			return
 		}
-		if c.jar != nil {
+		if c.jar != nil && len(res.header["Set-Cookie"]) > 0 {
 			if cs := (&http.Response{Header: res.header}).Cookies(); len(cs) > 0 {
 				c.jar.SetCookies(u, cs)
+				c.hasCookies.Store(true)
 			}
 		}
 		if loc := res.header.Get("Location"); loc != "" && isRedirect(res.status) && limit > 0 {
@@ -379,7 +381,7 @@ func (c *Client) writeRequest(bw *bufio.Writer, method string, u *url.URL, hdr h
 			}
 			bw.WriteString(ck)
 			bw.WriteString(": ")
-			if ck == "Cookie" && c.jar != nil {
+			if ck == "Cookie" && c.hasCookies.Load() {
 				bw.WriteString(v)
 				for _, jc := range c.jar.Cookies(u) {
 					bw.WriteString("; ")
@@ -400,7 +402,7 @@ func (c *Client) writeRequest(bw *bufio.Writer, method string, u *url.URL, hdr h
 		bw.WriteString("Accept-Encoding: gzip\r\n")
 		gz = true
 	}
-	if !hasCookie && c.jar != nil {
+	if !hasCookie && c.hasCookies.Load() {
 		if cs := c.jar.Cookies(u); len(cs) > 0 {
 			bw.WriteString("Cookie: ")
 			for i, jc := range cs {
