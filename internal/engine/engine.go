@@ -358,6 +358,13 @@ func (e *Engine) spawn(ctx context.Context, order []int, rate float64) {
 }
 
 func (e *Engine) launchLocked(class int) {
+	h := e.newHandleLocked(class)
+	go e.run(e.nextID, h)
+}
+
+// newHandleLocked registers a new running user of class; the caller starts
+// its goroutine.
+func (e *Engine) newHandleLocked(class int) *handle {
 	e.nextID++
 	h := &handle{class: class, done: make(chan struct{})}
 	h.hard, h.hardCancel = context.WithCancel(e.rootHard)
@@ -366,7 +373,20 @@ func (e *Engine) launchLocked(class int) {
 	h.soft, h.softCancel = context.WithCancel(e.rootSoft)
 	e.running[class] = append(e.running[class], h)
 	e.wg.Add(1)
-	go e.run(e.nextID, h)
+	return h
+}
+
+// finish takes a user that ended out of the running ones and runs its
+// OnStop, bounded by OnStopTimeout (or max(StopTimeout, 5s)).
+func (e *Engine) finish(vu VU, h *handle, selfStopped bool) {
+	e.remove(h, selfStopped)
+	stopT := e.cfg.OnStopTimeout
+	if stopT <= 0 {
+		stopT = max(e.cfg.StopTimeout, 5*time.Second)
+	}
+	ctx, cancel := context.WithTimeout(e.killCtx, stopT)
+	vu.OnStop(ctx)
+	cancel()
 }
 
 // remove takes h out of the running users. retire counts it as a user that
@@ -443,14 +463,7 @@ func (e *Engine) run(id int, h *handle) {
 			t.Stop()
 		}
 	}
-	e.remove(h, selfStopped)
-	stopT := e.cfg.OnStopTimeout
-	if stopT <= 0 {
-		stopT = max(e.cfg.StopTimeout, 5*time.Second)
-	}
-	ctx, cancel := context.WithTimeout(e.killCtx, stopT)
-	vu.OnStop(ctx)
-	cancel()
+	e.finish(vu, h, selfStopped)
 }
 
 // Stop ends the test gracefully: no new tasks start, waits end at once,

@@ -156,12 +156,7 @@ func (e *Engine) launchOpenLocked() {
 	}
 	a.counts[class]++
 	a.idle.Add(1) // free from now: it takes the first start as soon as it is made
-	e.nextID++
-	h := &handle{class: class, done: make(chan struct{})}
-	h.hard, h.hardCancel = context.WithCancel(e.rootHard)
-	h.soft, h.softCancel = context.WithCancel(e.rootSoft)
-	e.running[class] = append(e.running[class], h)
-	e.wg.Add(1)
+	h := e.newHandleLocked(class)
 	go e.runOpen(e.nextID, h, a)
 }
 
@@ -215,12 +210,5 @@ loop:
 		}
 	}
 	a.idle.Add(-1)
-	e.remove(h, selfStopped)
-	stopT := e.cfg.OnStopTimeout
-	if stopT <= 0 {
-		stopT = max(e.cfg.StopTimeout, 5*time.Second)
-	}
-	ctx, cancel := context.WithTimeout(e.killCtx, stopT)
-	vu.OnStop(ctx)
-	cancel()
+	e.finish(vu, h, selfStopped)
 }
