@@ -30,9 +30,10 @@ import (
 
 // logger writes timestamped lines to stderr, filtered by level.
 type logger struct {
-	mu    sync.Mutex
-	w     io.Writer
-	level int
+	mu     sync.Mutex
+	w      io.Writer
+	level  int
+	status string // the live status line shown, if any
 }
 
 func levelIndex(l string) int {
@@ -57,8 +58,26 @@ func (l *logger) log(level string, format string, args ...any) {
 		tag = color.RedString(tag)
 	}
 	l.mu.Lock()
+	if l.status != "" {
+		io.WriteString(l.w, "\r\033[K") // the live status line gives way
+	}
 	fmt.Fprintf(l.w, "[%s] %s: %s\n", time.Now().Format("2006-01-02 15:04:05"), tag, msg)
+	if l.status != "" {
+		io.WriteString(l.w, l.status)
+	}
 	l.mu.Unlock()
+}
+
+// setStatus shows s as the live status line (on a terminal): one line that
+// each update overwrites; "" clears it.
+func (l *logger) setStatus(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.status == "" && s == "" {
+		return
+	}
+	io.WriteString(l.w, "\r\033[K"+s)
+	l.status = s
 }
 
 func (l *logger) Infof(f string, a ...any)  { l.log("info", f, a...) }
@@ -417,6 +436,8 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signal
 	var aborted []threshold.Result
 
 	shapeFailed := false
+	// On a terminal, a one-line live status between the periodic tables.
+	liveStatus := st.Stderr == os.Stderr && isTerminal(os.Stderr) && !cfg.Verbose
 	var runTimer <-chan time.Time
 	if cfg.RunTime > 0 {
 		t := time.NewTimer(cfg.RunTime)
@@ -432,6 +453,7 @@ wait:
 			if !cfg.OnlySummary {
 				s := reg.Snapshot(time.Now())
 				s.Users = eng.Users()
+				log.setStatus("")
 				console.PrintStats(out, s, true)
 			}
 		case <-runTimer:
@@ -447,8 +469,12 @@ wait:
 		case <-hostMissing:
 			break wait
 		case <-control.C:
-			outs.tick(live())
+			snap := live()
+			outs.tick(snap)
 			elapsed := time.Since(start)
+			if liveStatus {
+				log.setStatus(statusLine(snap, elapsed, cfg.RunTime))
+			}
 			if shape != nil {
 				step, end, err := shape.Tick(sig.stopCtx, elapsed, eng.Users(), cfg.RunTime)
 				if err != nil {
@@ -493,6 +519,7 @@ wait:
 			break wait
 		}
 	}
+	log.setStatus("")
 	users := eng.Users()
 	runEnd := time.Now()
 	if restarted {

@@ -70,3 +70,14 @@ func classList(cs []string) string {
 	}
 	return " (classes " + strings.Join(cs, ", ") + ")"
 }
+
+// statusLine is the live status: elapsed (of the run time), users, current
+// req/s and failures.
+func statusLine(s *stats.Snapshot, elapsed, runTime time.Duration) string {
+	el := elapsed.Truncate(time.Second).String()
+	if runTime > 0 {
+		el += " of " + runTime.String()
+	}
+	rps, fps := s.Total.CurrentRPS(s.Time, s.Start)
+	return fmt.Sprintf("%s  |  %d users  |  %.1f req/s  |  %d failures (%.1f/s)  |  %d requests", el, s.Users, rps, s.Total.Failures, fps, s.Total.Requests)
+}
