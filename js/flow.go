@@ -250,6 +250,9 @@ func (vu *VU) next(f *frame) int {
 	st := f.set
 	switch st.Kind {
 	case "sequential":
+		if len(st.order) == 0 {
+			return -1
+		}
 		i := st.order[f.seq%len(st.order)]
 		f.seq++
 		return i
@@ -259,6 +262,9 @@ func (vu *VU) next(f *frame) int {
 		r := vu.rnd.IntN(succ[len(succ)-1])
 		f.state = st.to[i][search(succ, r)]
 		return i
+	}
+	if st.total <= 0 {
+		return -1 // every task was filtered out (tags)
 	}
 	if len(st.cum) == 1 {
 		return 0
@@ -315,6 +321,13 @@ func (vu *VU) RunTask(ctx context.Context) error {
 		}
 		f := vu.frames[len(vu.frames)-1]
 		i := vu.next(f)
+		if i < 0 {
+			if len(vu.frames) == 1 {
+				return ErrStopUser // nothing this user may run
+			}
+			vu.popFrame(ctx) // nothing left to run in this set: back to its parent
+			continue
+		}
 		t := &f.set.Tasks[i]
 		if t.Set >= 0 {
 			vu.enter(ctx, f, t)

@@ -378,10 +378,10 @@ export class U extends User {
 		t.Fatal(err)
 	}
 	got := fmtTasks(s.Classes[0].Tasks)
-	if got != "[{m 0 []} {inner 3 []} {s 1 []}]" {
+	if got != "[{inner 3 []} {m 0 []} {s 1 []}]" {
 		t.Errorf("tasks = %s", got)
 	}
-	inner := s.Sets[s.Classes[0].Tasks[1].Set]
+	inner := s.Sets[s.Classes[0].Tasks[0].Set]
 	if fmtTasks(inner.Tasks) != "[{a 2 [x]}]" {
 		t.Errorf("inner = %s", fmtTasks(inner.Tasks))
 	}
@@ -493,5 +493,64 @@ export class Other extends User {
 		if strings.Join(got, " ") != c.want {
 			t.Errorf("%v/%v: ran %v, want %s", c.include, c.exclude, got, c.want)
 		}
+	}
+}
+
+// A task set reached both with and without a tag is filtered as the union
+// of its paths (it used to be emptied by one path and crash the other).
+func TestFilterTagsSharedSet(t *testing.T) {
+	s := load(t, "main.js", `
+import { User, TaskSet, task, tag } from "jsload";
+globalThis.log = [];
+class S extends TaskSet {
+  @task @tag("inner") i1() { log.push("i1"); this.interrupt(); }
+  @task i2() { log.push("i2"); this.interrupt(); }
+}
+export class U extends User {
+  @task @tag("set") s = S;
+  @task s2 = S;
+}
+`)
+	if err := s.FilterTags([]string{"set"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	vu := runTasks(t, s, testEnv(""), 50)
+	if got := logOf(vu); !strings.Contains(got, "i1") || !strings.Contains(got, "i2") {
+		t.Errorf("ran %q", got)
+	}
+	if s.Classes[0].Tasks[1].Weight != 0 {
+		t.Errorf("the untagged entry s2 must not run: %+v", s.Classes[0].Tasks)
+	}
+}
+
+// A SequentialTaskSet runs decorated methods in declared order, then
+// decorated fields (JavaScript applies method decorators first); static
+// tasks = [...] gives any order, task sets included.
+func TestSequenceOrderWithFields(t *testing.T) {
+	s := load(t, "main.js", `
+import { User, TaskSet, SequentialTaskSet, task } from "jsload";
+globalThis.log = [];
+class Login extends TaskSet { @task go() { log.push("login"); this.interrupt(); } }
+class Decorated extends SequentialTaskSet {
+  @task login = Login;
+  @task browse() { log.push("browse"); }
+  @task checkout() { log.push("checkout"); }
+  @task done() { this.interrupt(); }
+}
+class Listed extends SequentialTaskSet {
+  static tasks = [Login, function browse() { log.push("browse"); }, function checkout() { log.push("checkout"); this.interrupt(); }];
+}
+export class U extends User { @task(0) d = Decorated; @task l = Listed; }
+`)
+	root := s.Classes[0].Tasks
+	if got := fmtTasks(s.Sets[root[0].Set].Tasks); got != "[{browse 1 []} {checkout 1 []} {done 1 []} {login 1 []}]" {
+		t.Errorf("decorated order: %s", got)
+	}
+	if got := fmtTasks(s.Sets[root[1].Set].Tasks); got != "[{Login 1 []} {browse 1 []} {checkout 1 []}]" {
+		t.Errorf("listed order: %s", got)
+	}
+	vu := runTasks(t, s, testEnv(""), 6)
+	if got := logOf(vu); got != "login browse checkout login browse checkout" {
+		t.Errorf("ran %q", got)
 	}
 }

@@ -135,7 +135,7 @@ export class Admin extends User {
 	if sh.Weight != 3 || sh.FixedCount != 0 || !sh.HTTP {
 		t.Errorf("Shopper = %+v", sh)
 	}
-	if got, want := fmtTasks(sh.Tasks), "[{browse 3 []} {buy 1 [checkout]} {overridden 5 []} {inherited 2 []}]"; got != want {
+	if got, want := fmtTasks(sh.Tasks), "[{inherited 2 []} {browse 3 []} {buy 1 [checkout]} {overridden 5 []}]"; got != want {
 		t.Errorf("Shopper tasks = %s, want %s", got, want)
 	}
 	ad := byName["Admin"]

@@ -21,9 +21,13 @@
   };
 
   // mark returns the task data of a method, creating it.
+  // seq numbers task marks as decorators create them: decorators run in
+  // source order, so a SequentialTaskSet can run methods and fields in the
+  // order they are declared.
+  let seq = 0;
   const mark = (fn) => {
     if (!hasOwn(fn, TASK)) {
-      Object.defineProperty(fn, TASK, { value: { weight: 1, tags: [], decorated: false, transitions: [], initial: false } });
+      Object.defineProperty(fn, TASK, { value: { weight: 1, tags: [], decorated: false, transitions: [], initial: false, order: ++seq } });
     }
     return fn[TASK];
   };
@@ -49,7 +53,7 @@
       }
       if (b.kind === "field") {
         const marks = fieldMarks(b.metadata);
-        const m = marks[b.name] || (marks[b.name] = { weight: 1, tags: [], decorated: false, transitions: [], initial: false, isStatic: !!b.static });
+        const m = marks[b.name] || (marks[b.name] = { weight: 1, tags: [], decorated: false, transitions: [], initial: false, isStatic: !!b.static, order: ++seq });
         apply(m);
         return undefined;
       }
@@ -62,7 +66,7 @@
       }
       // TypeScript passes the class for static fields, the prototype for others.
       const marks = fieldMarks(a);
-      const m = marks[b] || (marks[b] = { weight: 1, tags: [], decorated: false, transitions: [], initial: false, isStatic: typeof a === "function" });
+      const m = marks[b] || (marks[b] = { weight: 1, tags: [], decorated: false, transitions: [], initial: false, isStatic: typeof a === "function", order: ++seq });
       apply(m);
       return undefined;
     }
@@ -281,7 +285,7 @@
         if (v.name && src.kind !== "field") name = v.name;
         v = v.fn;
       }
-      const t = { name: name, weight: weight, tags: tags, set: -1, transitions: m ? m.transitions.slice() : [], initial: !!(m && m.initial), src: src };
+      const t = { name: name, weight: weight, tags: tags, set: -1, transitions: m ? m.transitions.slice() : [], initial: !!(m && m.initial), src: src, order: m ? m.order : Infinity };
       if (isSetClass(v)) {
         t.set = setOf(v);
       } else if (typeof v !== "function") {
@@ -327,6 +331,8 @@
           out.push(entry(owner, k, v, m, { kind: m.isStatic ? "static-field" : "field", key: k }));
         }
       }
+      // Decorated methods and fields in the order they were declared.
+      out.sort((x, y) => x.order - y.order);
       if (cls.tasks !== undefined) {
         if (!Array.isArray(cls.tasks)) throw new TypeError(owner + ": static tasks must be an array of functions, task(weight, fn) or TaskSet classes");
         cls.tasks.forEach((v, i) => {

@@ -446,6 +446,12 @@ func (s *Script) FilterTags(include, exclude []string) error {
 	// inherited from the task that entered it; it reports whether any did.
 	visiting := map[int]bool{}
 	var keep func(id int, inherited []string) bool
+	// kept[set][task] is whether any path to the task keeps it: a task set
+	// reached both with and without a tag is filtered as the union.
+	kept := make([][]bool, len(s.Sets))
+	for i := range s.Sets {
+		kept[i] = make([]bool, len(s.Sets[i].Tasks))
+	}
 	keep = func(id int, inherited []string) bool {
 		if visiting[id] {
 			return false
@@ -465,9 +471,10 @@ func (s *Script) FilterTags(include, exclude []string) error {
 			default:
 				ok = len(in) == 0 || has(tags, in)
 			}
-			if !ok && set.Kind != "markov" { // a Markov walk keeps its states
-				t.Weight = 0
+			if set.Kind == "markov" {
+				ok = ok || len(ex) == 0 // a Markov walk keeps its states; it is selected as a whole
 			}
+			kept[id][i] = kept[id][i] || ok
 			any = any || ok && t.Weight > 0
 		}
 		return any
@@ -486,6 +493,13 @@ func (s *Script) FilterTags(include, exclude []string) error {
 	}
 	for i := range s.Sets {
 		st := &s.Sets[i]
+		if st.Kind != "markov" {
+			for j := range st.Tasks {
+				if !kept[i][j] {
+					st.Tasks[j].Weight = 0
+				}
+			}
+		}
 		st.order, st.cum, st.total, st.succ, st.to = nil, nil, 0, nil, nil
 		_ = st.prepare() // a set left without tasks is never entered
 	}
