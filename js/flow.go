@@ -330,7 +330,9 @@ func (vu *VU) RunTask(ctx context.Context) error {
 		}
 		t := &f.set.Tasks[i]
 		if t.Set >= 0 {
-			vu.enter(ctx, f, t)
+			if !vu.enter(ctx, f, t) {
+				break // the set could not be entered: that was this task
+			}
 			continue
 		}
 		must(vu.rt.Set("__ITER", vu.iter))
@@ -350,12 +352,13 @@ func (vu *VU) RunTask(ctx context.Context) error {
 }
 
 // enter starts the task set that task t of frame f names: it makes the
-// TaskSet instance (with user and parent) and runs its onStart.
-func (vu *VU) enter(ctx context.Context, f *frame, t *TaskInfo) {
+// TaskSet instance (with user and parent) and runs its onStart. It reports
+// false when the set could not be entered (an exception, counted).
+func (vu *VU) enter(ctx context.Context, f *frame, t *TaskInfo) bool {
 	ctor, err := vu.resolveTask(f, t)
 	if err != nil {
 		vu.recordException(err, t.Name)
-		return
+		return false
 	}
 	pending := vu.rt.NewObject()
 	must(pending.Set("user", vu.user))
@@ -363,18 +366,18 @@ func (vu *VU) enter(ctx context.Context, f *frame, t *TaskInfo) {
 	v, err := vu.invoke(ctx, vu.native.construct, goja.Undefined(), ctor, pending)
 	if err != nil {
 		vu.settle(ctx, err, "new "+t.Name)
-		return
+		return false
 	}
 	inst := v.(*goja.Object)
 	nf := &frame{set: &vu.s.Sets[t.Set], this: inst, cls: ctor, state: vu.s.Sets[t.Set].Initial}
 	if err := vu.resolveTasks(nf); err != nil {
 		vu.recordException(err, t.Name)
-		return
+		return false
 	}
 	nf.onStop = hook(inst, "onStop", "on_stop")
 	if nf.wait, err = vu.waitOf(firstDefined(inst, "waitTime", "wait_time"), inst); err != nil {
 		vu.recordException(err, t.Name)
-		return
+		return false
 	}
 	nf.abort = f.abort
 	if a := nf.set.AbortOnFailure; a != nil {
@@ -384,8 +387,15 @@ func (vu *VU) enter(ctx context.Context, f *frame, t *TaskInfo) {
 	if on := hook(inst, "onStart", "on_start"); on != nil {
 		_, err := vu.invoke(ctx, on, inst, vu.data)
 		vu.flushPending()
+		if err != nil && vu.signal == nil && !isInterrupt(err) {
+			// As in Locust, a task set whose onStart throws is not entered.
+			vu.frames = vu.frames[:len(vu.frames)-1]
+			vu.recordException(err, nf.set.Name+".onStart")
+			return false
+		}
 		vu.settle(ctx, err, nf.set.Name+".onStart")
 	}
+	return true
 }
 
 // settle handles how a call into the script ended: a control signal, an

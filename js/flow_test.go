@@ -554,3 +554,24 @@ export class U extends User { @task(0) d = Decorated; @task l = Listed; }
 		t.Errorf("ran %q", got)
 	}
 }
+
+func TestTaskSetWhoseOnStartThrowsIsNotEntered(t *testing.T) {
+	env := testEnv("")
+	s := load(t, "main.js", `
+import { User, TaskSet, task } from "jsload";
+globalThis.log = [];
+class S extends TaskSet {
+  onStart() { throw new Error("cannot log in"); }
+  onStop() { log.push("stop"); }
+  @task t() { log.push("inside"); }
+}
+export class U extends User { @task s = S; }
+`)
+	vu := runTasks(t, s, env, 3)
+	if got := logOf(vu); got != "" || len(vu.frames) != 1 {
+		t.Errorf("log %q, depth %d: the set must not be entered", got, len(vu.frames))
+	}
+	if x := env.Registry.Snapshot(time.Now()).Exceptions; len(x) != 1 || x[0].Count != 3 {
+		t.Errorf("exceptions: %+v", x)
+	}
+}

@@ -852,7 +852,7 @@ export const options = { waitTime: constant(0.05), stages: [{ duration: "1s", us
 export const a = task(() => {});
 `
 	r = run(t, nil, nil, "run", script(t, stages), "--headless")
-	if r.code != ExitOK || !strings.Contains(r.stderr, `All users spawned: {"default": 3}`) || !strings.Contains(r.stderr, "Stage: 1 users") || !strings.Contains(r.stderr, "the last stage is over") {
+	if r.code != ExitOK || !strings.Contains(r.stderr, `All users spawned: {"default": 3}`) || !strings.Contains(r.stderr, "Stage 2 of 2: 1 users") || !strings.Contains(r.stderr, "the last stage is over") {
 		t.Errorf("stages: exit %d\n%s", r.code, r.stderr)
 	}
 	for _, c := range []struct{ src, want string }{

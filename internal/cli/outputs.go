@@ -112,18 +112,20 @@ func (o *outputs) tick(s *stats.Snapshot) {
 func (o *outputs) report(what string, err error) {
 	if err != nil && !o.tErrs[what] {
 		o.tErrs[what] = true
-		o.log.Errorf("writing the %s output: %v (the test goes on)", what, err)
+		o.log.Errorf("writing the %s output: %v", what, err)
 	}
 }
 
-// final writes the end of every output.
-func (o *outputs) final(s *stats.Snapshot, results []threshold.Result) {
+// final writes the end of every output. It reports false when an output
+// could not be written (the run's exit code then says so).
+func (o *outputs) final(s *stats.Snapshot, results []threshold.Result) bool {
+	defer o.close()
 	o.hist.Add(s)
 	if o.csv != nil {
 		o.report("csv", o.csv.Final(s))
 	}
 	if o.json == nil && o.html == nil {
-		return
+		return len(o.tErrs) == 0
 	}
 	meta := o.meta
 	meta.End = s.Time
@@ -133,9 +135,13 @@ func (o *outputs) final(s *stats.Snapshot, results []threshold.Result) {
 		o.report("json", report.WriteJSON(o.json, sum))
 	}
 	if o.html != nil {
-		o.report("html", report.WriteHTML(o.html, sum))
-		o.log.Infof("HTML report written to %s", o.html.Name())
+		if err := report.WriteHTML(o.html, sum); err != nil {
+			o.report("html", err)
+		} else {
+			o.log.Infof("HTML report written to %s", o.html.Name())
+		}
 	}
+	return len(o.tErrs) == 0
 }
 
 func reportThresholds(rs []threshold.Result) []report.ThresholdResult {
@@ -153,11 +159,13 @@ func (o *outputs) close() {
 	for _, f := range o.files {
 		o.report(filepath.Base(f.Name()), f.Close())
 	}
+	o.csv = nil
 	o.files = nil
 	if o.prom != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = o.prom.Shutdown(ctx)
 		cancel()
+		o.prom = nil
 	}
 }
 

@@ -51,7 +51,7 @@ func makePlan(cfg *config.Run, script *js.Script) (*plan, error) {
 		if !ok || len(list) == 0 {
 			return nil, fmt.Errorf("options.stages must be a non-empty array of { duration, users, spawnRate } (or { duration, rate } with an arrival rate)")
 		}
-		anyRate := false
+		rates := 0
 		for i, it := range list {
 			m, ok := it.(map[string]any)
 			if !ok {
@@ -61,19 +61,26 @@ func makePlan(cfg *config.Run, script *js.Script) (*plan, error) {
 			if err != nil {
 				return nil, err
 			}
-			if _, ok := m["rate"]; ok {
-				anyRate = true
+			_, hasRate := m["rate"]
+			_, hasUsers := m["users"]
+			if hasRate && hasUsers {
+				return nil, fmt.Errorf("options.stages[%d] has both users and rate: a stage sets users (closed model) or rate (arrival rate), not both", i)
+			}
+			if hasRate {
+				rates++
 			}
 			p.stages = append(p.stages, st)
 		}
-		if anyRate {
-			p.open = true
-			for i, st := range p.stages {
-				if st.Rate < 0 {
-					return nil, fmt.Errorf("options.stages[%d]: an arrival-rate stage needs rate >= 0", i)
-				}
-			}
+		if rates > 0 && rates < len(p.stages) {
+			return nil, fmt.Errorf("options.stages mixes stages of users and stages of rate: use one kind for the whole test")
 		}
+		if rates > 0 {
+			p.open = true
+		}
+	}
+	if cfg.SingleUser && (p.shape || p.open || len(p.stages) > 0) {
+		// One user, one iteration: the script's load plan does not apply.
+		p.shape, p.open, p.stages = false, false, nil
 	}
 	if p.shape && len(p.stages) > 0 {
 		return nil, fmt.Errorf("the script has both export function shape() and options.stages: use one")
@@ -134,6 +141,18 @@ func num(v any) (float64, bool) {
 	return 0, false
 }
 
+// stageNumber is the 1-based number of the stage running at elapsed.
+func (p *plan) stageNumber(elapsed time.Duration) int {
+	var end time.Duration
+	for i, st := range p.stages {
+		end += st.Duration
+		if elapsed < end {
+			return i + 1
+		}
+	}
+	return len(p.stages)
+}
+
 // stageAt returns the stage running at elapsed, or false after the last.
 func (p *plan) stageAt(elapsed time.Duration) (stage, bool) {
 	var end time.Duration
@@ -144,4 +163,16 @@ func (p *plan) stageAt(elapsed time.Duration) (stage, bool) {
 		}
 	}
 	return stage{}, false
+}
+
+func sameStep(a, b js.ShapeStep) bool {
+	if a.Users != b.Users || a.SpawnRate != b.SpawnRate || len(a.Classes) != len(b.Classes) {
+		return false
+	}
+	for i := range a.Classes {
+		if a.Classes[i] != b.Classes[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -388,6 +388,7 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signal
 	}
 	// How the load is set: a shape, stages, an arrival rate, or -u/-r.
 	var shape *js.Shape
+	var lastStep js.ShapeStep
 	var lastStage stage
 	switch {
 	case p.shape:
@@ -403,6 +404,7 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signal
 				return ExitOK, false
 			}
 			if err == nil {
+				lastStep = step
 				log.Infof("Shape: %d users at a rate of %g per second%s", step.Users, step.SpawnRate, classList(step.Classes))
 				eng.StartClasses(step.Users, step.SpawnRate, step.Classes)
 			}
@@ -486,7 +488,11 @@ wait:
 					log.Infof("shape() returned null: shutting down")
 					break wait
 				}
-				eng.StartClasses(step.Users, step.SpawnRate, step.Classes)
+				if !sameStep(step, lastStep) {
+					lastStep = step
+					log.Infof("Shape: %d users at a rate of %g per second%s", step.Users, step.SpawnRate, classList(step.Classes))
+					eng.StartClasses(step.Users, step.SpawnRate, step.Classes)
+				}
 			} else if len(p.stages) > 0 {
 				stg, ok := p.stageAt(elapsed)
 				if !ok {
@@ -495,11 +501,12 @@ wait:
 				}
 				if stg != lastStage {
 					lastStage = stg
+					n := p.stageNumber(elapsed)
 					if p.open {
-						log.Infof("Stage: %g iterations per second for %v", stg.Rate, stg.Duration)
+						log.Infof("Stage %d of %d: %g iterations per second for %v", n, len(p.stages), stg.Rate, stg.Duration)
 						eng.SetRate(stg.Rate)
 					} else {
-						log.Infof("Stage: %d users at a rate of %g per second for %v", stg.Users, stg.SpawnRate, stg.Duration)
+						log.Infof("Stage %d of %d: %d users at a rate of %g per second for %v", n, len(p.stages), stg.Users, stg.SpawnRate, stg.Duration)
 						eng.Start(stg.Users, stg.SpawnRate)
 					}
 				}
@@ -511,7 +518,7 @@ wait:
 				break wait
 			}
 		case <-eng.Done():
-			if cfg.Iterations > 0 {
+			if cfg.Iterations > 0 && eng.IterationsStarted() >= cfg.Iterations {
 				log.Infof("all %d iterations done, shutting down", cfg.Iterations)
 			} else {
 				log.Infof("every user has stopped, shutting down")
@@ -553,7 +560,12 @@ wait:
 			}
 		}
 	}
-	outs.final(final, results)
+	if !outs.final(final, results) {
+		code = max(code, ExitOnError)
+	}
+	if panicked.Load() {
+		code = ExitInternal
+	}
 	select {
 	case <-hostMissing:
 		code = ExitInvalid
@@ -703,5 +715,13 @@ func newEngine(cfg *config.Run, script *js.Script, env *js.Env, reg *stats.Regis
 			}
 		},
 		OnDropped: func(n int64) { reg.Recorder(0).RecordDropped(n) },
+		OnPanic: func(err error) {
+			panicked.Store(true)
+			log.Errorf("internal error in a user (a bug in jsload; please report it with this trace): %v", err)
+		},
 	})
 }
+
+// panicked records that a user's goroutine panicked: the exit code is then
+// ExitInternal.
+var panicked atomic.Bool

@@ -7,7 +7,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"sync"
@@ -84,6 +86,9 @@ type Config struct {
 	// OnDropped counts arrival-rate starts no user could serve in time. It
 	// may be nil.
 	OnDropped func(n int64)
+	// OnPanic receives a panic in a user's goroutine (a bug); the user
+	// ends. It may be nil.
+	OnPanic func(error)
 }
 
 // State is the engine's lifecycle state.
@@ -409,6 +414,7 @@ func (e *Engine) remove(h *handle, retire bool) {
 
 func (e *Engine) run(id int, h *handle) {
 	defer e.wg.Done()
+	defer e.recoverVU(h)
 	defer close(h.done)
 	defer h.hardCancel()
 	defer h.softCancel()
@@ -466,6 +472,18 @@ func (e *Engine) run(id int, h *handle) {
 	e.finish(vu, h, selfStopped)
 }
 
+// recoverVU turns a panic in a user's goroutine (a bug in jsload) into an
+// error for Config.OnPanic, so that the test ends with its results instead
+// of a crash.
+func (e *Engine) recoverVU(h *handle) {
+	if r := recover(); r != nil {
+		e.remove(h, true)
+		if e.cfg.OnPanic != nil {
+			e.cfg.OnPanic(fmt.Errorf("%v\n%s", r, debug.Stack()))
+		}
+	}
+}
+
 // Stop ends the test gracefully: no new tasks start, waits end at once,
 // running tasks get StopTimeout to finish before they are interrupted, and
 // every started user's OnStop runs. It blocks until all VUs have ended or
@@ -501,6 +519,20 @@ func (e *Engine) Stop(ctx context.Context) {
 	}
 	e.cancelHard()
 	e.mu.Lock()
+	a := e.open
+	e.mu.Unlock()
+	if a != nil {
+		// Starts that were due but never began: the test ended first.
+		var n int64
+		for len(a.tokens) > 0 {
+			<-a.tokens
+			n++
+		}
+		if n > 0 {
+			e.dropped(n)
+		}
+	}
+	e.mu.Lock()
 	e.state = Stopped
 	e.mu.Unlock()
 }
@@ -512,6 +544,10 @@ func (e *Engine) Kill() {
 	e.cancelHard()
 	e.kill()
 }
+
+// IterationsStarted is how many tasks have started, when Config.Iterations
+// is set (0 otherwise).
+func (e *Engine) IterationsStarted() int64 { return e.iters.Load() }
 
 // Done returns a channel that is closed when every user has stopped by
 // itself (each returned ErrStopUser) after spawning finished: the test has

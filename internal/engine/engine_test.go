@@ -795,7 +795,7 @@ func TestArrivalRateHoldsWhateverTheLatency(t *testing.T) {
 	if n := float64(len(dues)); n < want*0.95 || n > want*1.05+1 {
 		t.Errorf("%v starts in %v at %v/s", n, time.Since(start).Round(time.Millisecond), rate)
 	}
-	if dropped.Load() != 0 {
+	if dropped.Load() > 2 { // at most the starts due at the very moment of the stop
 		t.Errorf("%d starts dropped", dropped.Load())
 	}
 	if m := f.made.Load(); m < 10 || m > 500 {

@@ -18,7 +18,7 @@ type ScheduledVU interface {
 
 // DefaultMaxDelay is how late an arrival-rate iteration may start before
 // it is dropped instead.
-const DefaultMaxDelay = 10 * time.Second
+const DefaultMaxDelay = time.Second
 
 // arrival is the state of an open-model (arrival-rate) test: a scheduler
 // hands start times to a pool of users that grows as needed.
@@ -164,6 +164,7 @@ func (e *Engine) launchOpenLocked() {
 // each, until the test stops.
 func (e *Engine) runOpen(id int, h *handle, a *arrival) {
 	defer e.wg.Done()
+	defer e.recoverVU(h)
 	defer close(h.done)
 	defer h.hardCancel()
 	defer h.softCancel()
