@@ -213,6 +213,9 @@ func TestInvalidInput(t *testing.T) {
 		{"web panel with a shape", nil, []string{"run", script(t, "import { task } from \"jsload\";\nexport const a = task(() => {});\nexport function shape() { return null; }\n")}, []string{"add --headless"}},
 		{"bad web login", nil, []string{"run", good, "--web-login", "nocolon"}, []string{"--web-login"}},
 		{"unknown command", nil, []string{"frob"}, []string{`unknown command "frob"`}},
+		{"watch with a bad flag", nil, []string{"run", good, "--headless", "--watch", "-u", "-3"}, []string{"--users must be 0 or more"}},
+		{"watch without headless", nil, []string{"run", good, "--watch"}, []string{"--watch runs headless"}},
+		{"watch with a bad threshold", nil, []string{"run", good, "--headless", "--watch", "--threshold", "x"}, []string{"--threshold"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -1124,7 +1127,7 @@ export const a = task(() => http.get("/fast"));
 
 	// --autostart with a run time and --autoquit 0 runs one test and quits.
 	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--web-port", "0", "--autostart", "-u", "1", "-t", "1s", "--autoquit", "0")
-	if r.code != ExitOK || !strings.Contains(r.stderr, "--autoquit: quitting") {
+	if r.code != ExitOK || !strings.Contains(r.stderr, "--autoquit: quitting") || !strings.Contains(r.stdout, "Response time percentiles") {
 		t.Errorf("autostart/autoquit: exit %d\n%s", r.code, r.stderr)
 	}
 }

@@ -386,6 +386,12 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signal
 	if cfg.Iterations > 0 {
 		log.Infof("Iteration limit set to %d tasks", cfg.Iterations)
 	}
+	if p.open && cfg.ResetStats {
+		log.Warnf("--reset-stats has no effect with an arrival rate: there is no spawning phase to end")
+	}
+	if !p.open && cfg.MaxVUs > 0 {
+		log.Warnf("--max-vus only applies with --arrival-rate (or stages of rate)")
+	}
 	// How the load is set: a shape, stages, an arrival rate, or -u/-r.
 	var shape *js.Shape
 	var lastStep js.ShapeStep

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jsload/jsload/internal/config"
+	"github.com/jsload/jsload/internal/threshold"
 	"github.com/jsload/jsload/js"
 )
 
@@ -27,8 +28,13 @@ func watchLoop(cmd *cobra.Command, st *State, path string, sig *signals) error {
 	if err != nil {
 		return usageError{err}
 	}
+	// Flags cannot change while watching: check them once, alone.
+	if _, err := flagConfig(cmd, st, nil); err != nil {
+		return err
+	}
 	files := []string{abs}
 	code := ExitOK
+	var changedFile string // set by the watcher before it closes changed
 	log := &logger{w: st.Stderr, level: 1}
 	for run := 1; ; run++ {
 		script, err := loadScript(sig.stopCtx, cmd.Flags(), st, path)
@@ -47,7 +53,8 @@ func watchLoop(cmd *cobra.Command, st *State, path string, sig *signals) error {
 				changed := make(chan struct{})
 				stop := make(chan struct{})
 				go func() {
-					if waitChange(files, stop) {
+					if f := waitChange(files, stop); f != "" {
+						changedFile = f
 						close(changed)
 					}
 				}()
@@ -55,7 +62,7 @@ func watchLoop(cmd *cobra.Command, st *State, path string, sig *signals) error {
 				code, restarted = execute(st, script, cfg, p, sig, changed)
 				close(stop)
 				if restarted {
-					separator(st, run+1, path)
+					separator(st, run+1, changedFile)
 					continue
 				}
 			}
@@ -83,10 +90,11 @@ func watchLoop(cmd *cobra.Command, st *State, path string, sig *signals) error {
 		default:
 		}
 		log.Infof("watching %s for changes (Ctrl-C to quit)", describeFiles(files))
-		if !waitChange(files, sig.stop) {
+		f := waitChange(files, sig.stop)
+		if f == "" {
 			return codeErr(code)
 		}
-		separator(st, run+1, path)
+		separator(st, run+1, f)
 	}
 }
 
@@ -98,6 +106,11 @@ func codeErr(code int) error {
 }
 
 func separator(st *State, run int, path string) {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+			path = rel
+		}
+	}
 	fmt.Fprintf(st.Stdout, "\n======== run %d: %s changed, restarting (%s) ========\n\n", run, path, time.Now().Format("15:04:05"))
 }
 
@@ -112,6 +125,13 @@ func describeFiles(files []string) string {
 // then the flags given on the command line, then the environment and this
 // version of the script's options where the flags are silent.
 func freshConfig(cmd *cobra.Command, st *State, script *js.Script) (*config.Run, error) {
+	return flagConfig(cmd, st, script)
+}
+
+// flagConfig builds a configuration from the command line's flags and, when
+// script is not nil, the environment and the script's options; with a nil
+// script it checks the flags alone.
+func flagConfig(cmd *cobra.Command, st *State, script *js.Script) (*config.Run, error) {
 	cfg := config.Default()
 	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
 	runFlags(fs, &cfg)
@@ -130,6 +150,20 @@ func freshConfig(cmd *cobra.Command, st *State, script *js.Script) (*config.Run,
 	})
 	if err != nil {
 		return nil, usageError{err}
+	}
+	if script == nil {
+		if err := cfg.Validate(); err != nil {
+			return nil, usageError{err}
+		}
+		if !cfg.Headless {
+			return nil, usageError{errors.New("--watch runs headless: add --headless")}
+		}
+		for _, th := range cfg.Thresholds {
+			if _, err := threshold.ParseFlag(th); err != nil {
+				return nil, usageError{err}
+			}
+		}
+		return &cfg, nil
 	}
 	if err := resolveConfig(fs, st, script, &cfg); err != nil {
 		return nil, err
@@ -154,21 +188,21 @@ func stateOf(files []string) []fileState {
 	return out
 }
 
-// waitChange polls files until one changes (true) or stop is closed
-// (false).
-func waitChange(files []string, stop <-chan struct{}) bool {
+// waitChange polls files until one changes (its path) or stop is closed
+// ("").
+func waitChange(files []string, stop <-chan struct{}) string {
 	before := stateOf(files)
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-stop:
-			return false
+			return ""
 		case <-t.C:
 			now := stateOf(files)
 			for i := range now {
 				if now[i] != before[i] {
-					return true
+					return files[i]
 				}
 			}
 		}

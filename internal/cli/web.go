@@ -12,6 +12,7 @@ import (
 
 	"github.com/jsload/jsload/internal/config"
 	"github.com/jsload/jsload/internal/engine"
+	"github.com/jsload/jsload/internal/output/console"
 	"github.com/jsload/jsload/internal/output/report"
 	"github.com/jsload/jsload/internal/stats"
 	"github.com/jsload/jsload/internal/web"
@@ -300,7 +301,12 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals) int {
 	}
 }
 
+// exitCode prints the last test's final tables, as a headless run does,
+// and returns the exit code.
 func (p *panel) exitCode() int {
+	if s := p.Snapshot(); s != nil {
+		console.PrintSummary(p.st.Stdout, s)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.errs {
