@@ -36,9 +36,10 @@ type panel struct {
 	host    string
 	started time.Time
 	stopped bool
-	done    chan struct{} // closed when the current test has stopped
-	ended   chan struct{} // receives when a test ends (for --autoquit)
-	errs    bool          // the last test had failures or exceptions
+	done    chan struct{}      // closed when the current test has stopped
+	runTime chan time.Duration // a new run time for the current test
+	ended   chan struct{}      // receives when a test ends (for --autoquit)
+	errs    bool               // the last test had failures or exceptions
 }
 
 var _ web.Controller = (*panel)(nil)
@@ -72,6 +73,14 @@ func (p *panel) Start(r web.StartRequest) error {
 	if p.eng != nil && !p.stopped {
 		p.log.Infof("Changing the test: %d users at a rate of %g per second%s", r.Users, r.SpawnRate, classList(r.UserClasses))
 		p.eng.StartClasses(r.Users, r.SpawnRate, r.UserClasses)
+		if r.RunTime > 0 {
+			// As Locust: a run time given with a change counts from now.
+			p.log.Infof("Run time limit set to %v from now", r.RunTime)
+			select {
+			case p.runTime <- r.RunTime:
+			default:
+			}
+		}
 		return nil
 	}
 	host := r.Host
@@ -92,10 +101,11 @@ func (p *panel) Start(r web.StartRequest) error {
 	p.eng = newEngine(p.cfg, p.script, env, reg, p.log)
 	p.started, p.stopped = time.Now(), false
 	p.done = make(chan struct{})
+	p.runTime = make(chan time.Duration, 1)
 	reg.SetStart(p.started)
 	p.log.Infof("Starting a test: %d users at a rate of %g per second%s, host %s", r.Users, r.SpawnRate, classList(r.UserClasses), orNone(host))
 	p.eng.StartClasses(r.Users, r.SpawnRate, r.UserClasses)
-	go p.watch(p.eng, reg, p.hist, r.RunTime, hostMissing, p.done)
+	go p.watch(p.eng, reg, p.hist, r.RunTime, p.runTime, hostMissing, p.done)
 	return nil
 }
 
@@ -108,19 +118,32 @@ func orNone(s string) string {
 
 // watch records the history of a test and stops it when its run time is
 // up, every user stopped, or a relative URL had no host.
-func (p *panel) watch(eng *engine.Engine, reg *stats.Registry, hist *report.History, runTime time.Duration, hostMissing chan struct{}, done chan struct{}) {
+func (p *panel) watch(eng *engine.Engine, reg *stats.Registry, hist *report.History, runTime time.Duration, newRunTime <-chan time.Duration, hostMissing chan struct{}, done chan struct{}) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var limit <-chan time.Time
-	if runTime > 0 {
-		t := time.NewTimer(runTime)
-		defer t.Stop()
-		limit = t.C
+	var timer *time.Timer
+	setLimit := func(d time.Duration) {
+		if timer != nil {
+			timer.Stop()
+		}
+		timer = time.NewTimer(d)
+		limit = timer.C
 	}
+	if runTime > 0 {
+		setLimit(runTime)
+	}
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		select {
 		case <-done:
 			return
+		case d := <-newRunTime:
+			setLimit(d)
 		case <-tick.C:
 			s := reg.Snapshot(time.Now())
 			s.Users = eng.Users()
