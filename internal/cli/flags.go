@@ -67,6 +67,11 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	fs.IntVar(&cfg.MaxVUs, "max-vus", cfg.MaxVUs, "open model: the most users the pool may grow to (default max(users, 100))")
 	fs.Int64VarP(&cfg.Iterations, "iterations", "i", cfg.Iterations, "stop after this many tasks in total (0: no limit)")
 	fs.BoolVarP(&cfg.Verbose, "verbose", "v", cfg.Verbose, "print every task, request (with headers and body on failure) and event as it happens")
+	// Durations that default to "not set" show no "(default 0s)" in the
+	// help: their usage text says what zero means.
+	for _, name := range []string{"run-time", "stop-timeout"} {
+		fs.Lookup(name).DefValue = ""
+	}
 	fs.BoolVar(&cfg.SingleUser, "single-user", cfg.SingleUser, "debug run: one user, one task (unless -i or -t), verbose, headless")
 }
 
