@@ -151,11 +151,38 @@ func (vu *VU) resolveTasks(f *frame) error {
 }
 
 func (vu *VU) resolveTask(f *frame, t *TaskInfo) (goja.Value, error) {
-	src := vu.rt.NewObject()
-	must(src.Set("kind", t.Src.Kind))
-	must(src.Set("key", t.Src.Key))
-	must(src.Set("index", t.Src.Index))
-	return vu.call(vu.native.resolve, goja.Undefined(), src, f.this, f.cls, vu.exports)
+	// The Go twin of resolve in prelude.js: plain property reads, no call
+	// into JS, as this runs for every task of every user created.
+	get := func(v goja.Value, key string) goja.Value {
+		if o, ok := v.(*goja.Object); ok {
+			return o.Get(key)
+		}
+		return nil
+	}
+	var v goja.Value
+	switch t.Src.Kind {
+	case "method", "field":
+		v = get(f.this, t.Src.Key)
+	case "static-field":
+		v = get(f.cls, t.Src.Key)
+	case "list":
+		if list, ok := get(f.cls, "tasks").(*goja.Object); ok {
+			v = list.Get(fmt.Sprint(t.Src.Index))
+		}
+	case "export":
+		v = vu.exports.Get(t.Src.Key)
+	default:
+		return nil, fmt.Errorf("task %s: unknown source %q", t.Name, t.Src.Kind)
+	}
+	if o, ok := v.(*goja.Object); ok {
+		if m := o.Get(vu.native.taskKey); m != nil && m.ToBoolean() && !isFunc(o) {
+			v = o.Get("fn") // a task(...) descriptor
+		}
+	}
+	if v == nil {
+		v = goja.Undefined()
+	}
+	return v, nil
 }
 
 func firstDefined(o *goja.Object, keys ...string) goja.Value {

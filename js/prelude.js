@@ -438,32 +438,10 @@
     }
   };
 
-  // resolve returns the function value of a task for a given instance.
-  const resolve = (src, holder, cls, exports) => {
-    let v;
-    switch (src.kind) {
-      case "method":
-      case "field":
-        v = holder[src.key];
-        break;
-      case "static-field":
-        v = cls[src.key];
-        break;
-      case "list":
-        v = cls.tasks[src.index];
-        break;
-      case "export":
-        v = exports[src.key];
-        break;
-    }
-    if (v && typeof v === "object" && v[TASK] === true) v = v.fn;
-    return v;
-  };
-
   native.describe = describe;
   native.construct = construct;
-  native.resolve = resolve;
   native.waitKey = WAIT;
+  native.taskKey = TASK;
 
   return {
     task: task,

@@ -47,8 +47,7 @@ type Transition struct {
 	Weight int    `json:"weight"`
 }
 
-// taskSrc says where a VU finds a task's function (see resolve in
-// prelude.js).
+// taskSrc says where a VU finds a task's function (see VU.resolveTask).
 type taskSrc struct {
 	Kind  string `json:"kind"`
 	Key   string `json:"key,omitempty"`

@@ -39,9 +39,9 @@ const (
 type natives struct {
 	describe  goja.Callable
 	construct goja.Callable
-	resolve   goja.Callable
 	native    *goja.Object
 	waitKey   string
+	taskKey   string
 }
 
 // VU is one virtual user: a goja runtime with the script evaluated in it,
@@ -130,8 +130,8 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 	vu.native.native = native
 	vu.native.describe, _ = goja.AssertFunction(native.Get("describe"))
 	vu.native.construct, _ = goja.AssertFunction(native.Get("construct"))
-	vu.native.resolve, _ = goja.AssertFunction(native.Get("resolve"))
 	vu.native.waitKey = native.Get("waitKey").String()
+	vu.native.taskKey = native.Get("taskKey").String()
 
 	envObj := rt.NewDynamicObject(&envObject{vars: env.vars(), rt: rt})
 	module := rt.NewObject()
