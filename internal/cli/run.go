@@ -462,7 +462,7 @@ wait:
 				s := reg.Snapshot(time.Now())
 				s.Users = eng.Users()
 				log.setStatus("")
-				console.PrintStats(out, s, true)
+				console.Printer{Color: isTerminal(out)}.PrintStats(out, s, true)
 			}
 		case <-runTimer:
 			log.Infof("--run-time limit reached, shutting down")
@@ -595,7 +595,7 @@ func printFinal(w io.Writer, reg *stats.Registry, users int, runEnd time.Time) *
 	if end.Before(s.Time) {
 		s.Time = end
 	}
-	console.PrintSummary(w, s)
+	console.Printer{Color: isTerminal(w)}.PrintSummary(w, s)
 	return s
 }
 

@@ -328,7 +328,7 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals) int {
 // and returns the exit code.
 func (p *panel) exitCode() int {
 	if s := p.Snapshot(); s != nil {
-		console.PrintSummary(p.st.Stdout, s)
+		console.Printer{Color: isTerminal(p.st.Stdout)}.PrintSummary(p.st.Stdout, s)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

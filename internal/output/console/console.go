@@ -22,6 +22,7 @@ package console
 import (
 	"bytes"
 	"fmt"
+	"github.com/fatih/color"
 	"io"
 	"math"
 	"strconv"
@@ -60,8 +61,8 @@ type Printer struct {
 	// table.
 	NameWidth int
 
-	// Color is reserved for colored output. The tables are always plain,
-	// whatever its value, so that they read the same in logs and CI output.
+	// Color shows failure cells of the stats table in red (for a
+	// terminal); the layout is the same either way.
 	Color bool
 }
 
@@ -173,14 +174,17 @@ func (p Printer) statsTable(b *bytes.Buffer, nw int, s *stats.Snapshot, current 
 	b.WriteString(sep)
 	list, total := rows(s)
 	for _, r := range list {
-		statsRow(b, pad, s, r, current)
+		statsRow(b, pad, s, r, current, p.Color)
 	}
 	b.WriteString(sep)
-	statsRow(b, pad, s, total, current)
+	statsRow(b, pad, s, total, current, p.Color)
 	b.WriteByte('\n')
 }
 
-func statsRow(b *bytes.Buffer, pad int, s *stats.Snapshot, r *stats.Row, current bool) {
+// failColor marks failure cells on a terminal.
+var failColor = func() *color.Color { c := color.New(color.FgRed); c.EnableColor(); return c }()
+
+func statsRow(b *bytes.Buffer, pad int, s *stats.Snapshot, r *stats.Row, current, colored bool) {
 	var rps, fps float64
 	if s != nil {
 		if current {
@@ -193,10 +197,13 @@ func statsRow(b *bytes.Buffer, pad int, s *stats.Snapshot, r *stats.Row, current
 	if typ != "" {
 		typ += " "
 	}
-	fails := fmt.Sprintf("%d(%.2f%%)", r.Failures, r.FailRatio()*100)
+	fails := fmt.Sprintf("%12s", fmt.Sprintf("%d(%.2f%%)", r.Failures, r.FailRatio()*100))
+	if colored && r.Failures > 0 {
+		fails = failColor.Sprint(fails) // padded first, so the columns stay aligned
+	}
 	minMS, maxMS := truncMS(r.Min), truncMS(r.Max)
 	med := min(max(roundMS(r.Median()), minMS), maxMS)
-	fmt.Fprintf(b, "%-*s %-*s %7d %12s |%7d %7d %7d%7d | %7.2f %11.2f\n",
+	fmt.Fprintf(b, "%-*s %-*s %7d %s |%7d %7d %7d%7d | %7.2f %11.2f\n",
 		typeWidth, typ, pad, r.Name, r.Requests, fails,
 		truncMS(r.Avg()), minMS, maxMS, med, rps, fps)
 }

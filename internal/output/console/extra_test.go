@@ -171,3 +171,25 @@ func TestExtraOneWrite(t *testing.T) {
 		}
 	}
 }
+
+func TestFailureCellsInColor(t *testing.T) {
+	reg := stats.NewRegistry(1)
+	t0 := time.Unix(1_700_000_000, 0)
+	reg.SetStart(t0)
+	reg.Recorder(0).Record(stats.Sample{Type: "GET", Name: "/bad", Duration: time.Millisecond, Err: "500", At: t0})
+	reg.Recorder(0).Record(stats.Sample{Type: "GET", Name: "/good", Duration: time.Millisecond, At: t0})
+	s := reg.Snapshot(t0.Add(time.Second))
+	var plain, colored bytes.Buffer
+	Printer{}.PrintStats(&plain, s, false)
+	Printer{Color: true}.PrintStats(&colored, s, false)
+	if !strings.Contains(colored.String(), "\x1b[31m  1(100.00%)\x1b[0m") {
+		t.Errorf("no red failure cell:\n%q", colored.String())
+	}
+	stripped := strings.NewReplacer("\x1b[31m", "", "\x1b[0m", "").Replace(colored.String())
+	if stripped != plain.String() {
+		t.Errorf("colour changed the layout:\n%s\n%s", stripped, plain.String())
+	}
+	if strings.Count(colored.String(), "\x1b[31m") != 2 { // /bad and Aggregated, not /good
+		t.Errorf("colored cells: %d", strings.Count(colored.String(), "\x1b[31m"))
+	}
+}
