@@ -75,10 +75,6 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	fs.BoolVar(&cfg.SingleUser, "single-user", cfg.SingleUser, "debug run: one user, one task (unless -i or -t), verbose, headless")
 }
 
-// notYet are flags whose feature is not built yet: using one is an error
-// rather than a silent no-op.
-var notYet = map[string]string{}
-
 // envName is the environment variable for a flag: JSLOAD_SPAWN_RATE.
 func envName(flag string) string {
 	return "JSLOAD_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
@@ -95,10 +91,8 @@ func optionName(flag string) string {
 
 // applySources fills flags not given on the command line from JSLOAD_*
 // variables, then from the script's options, so that the order is script <
-// environment < flags. It returns where the values it set came from, by
-// flag name.
-func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string]any) (map[string]string, error) {
-	from := map[string]string{}
+// environment < flags.
+func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string]any) error {
 	known := map[string]bool{}
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -114,7 +108,6 @@ func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string
 			if e := setFlag(fs, f, v); e != nil {
 				err = fmt.Errorf("%s=%q: %v", envName(f.Name), v, e)
 			}
-			from[f.Name] = envName(f.Name)
 			return
 		}
 		if f.Name == "max-vus" && opts["maxVUs"] != nil {
@@ -131,18 +124,17 @@ func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string
 			if e != nil {
 				err = fmt.Errorf("options.%s in the script: %v", on, e)
 			}
-			from[f.Name] = "options." + on + " in the script"
 		}
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for k := range opts {
 		if !known[k] && !scriptOnlyOptions[k] {
-			return nil, fmt.Errorf("options.%s in the script: unknown option (known: %s)", k, strings.Join(optionNames(fs), ", "))
+			return fmt.Errorf("options.%s in the script: unknown option (known: %s)", k, strings.Join(optionNames(fs), ", "))
 		}
 	}
-	return from, nil
+	return nil
 }
 
 // scriptOnlyOptions are script options that are not flags.

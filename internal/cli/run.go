@@ -169,11 +169,6 @@ variable (JSLOAD_SPAWN_RATE for --spawn-rate) or in the script's exported option
 }
 
 func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run, watch bool) error {
-	for name, what := range notYet {
-		if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
-			return usageError{fmt.Errorf("--%s: %s is not available in this version of jsload yet", name, what)}
-		}
-	}
 	sig := watchSignals(st)
 	defer sig.close()
 	if watch {
@@ -244,8 +239,7 @@ func loadScript(ctx context.Context, fs *pflag.FlagSet, st *State, path string) 
 // resolveConfig fills cfg from the script's options and the environment
 // where the command line is silent, and checks it.
 func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.Run) error {
-	sources, err := applySources(fs, st.Getenv, script.Options)
-	if err != nil {
+	if err := applySources(fs, st.Getenv, script.Options); err != nil {
 		return usageError{err}
 	}
 	if cfg.SingleUser {
@@ -256,17 +250,6 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
-	}
-	for name, what := range notYet {
-		f := fs.Lookup(name)
-		if f == nil || f.Value.String() == f.DefValue || f.Value.String() == "[]" {
-			continue
-		}
-		from := "--" + name
-		if src, ok := sources[name]; ok {
-			from = src
-		}
-		return usageError{fmt.Errorf("%s: %s is not available in this version of jsload yet", from, what)}
 	}
 
 	return nil
