@@ -483,13 +483,6 @@ func newRespMethods(vu *VU) *respMethods {
 	}
 }
 
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 // traceRequest prints one request for the verbose (single-user) run:
 // method, URL, status, time, size; headers and a body snippet on failure.
 func (vu *VU) traceRequest(method, full string, p *params, r *httpc.Response) {
