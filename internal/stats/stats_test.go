@@ -2,6 +2,7 @@ package stats_test
 
 import (
 	"fmt"
+	"github.com/jsload/jsload/internal/golden"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -699,7 +700,7 @@ func TestSnapshotMerge(t *testing.T) {
 
 	sa.Merge(sb)
 	if got, exp := describe(sa), describe(want); got != exp {
-		t.Errorf("merged snapshot differs from one registry fed all samples:\n%s", firstDiff(got, exp))
+		t.Errorf("merged snapshot differs from one registry fed all samples:\n%s", golden.FirstDiff(got, exp))
 	}
 	if got := describe(sb); got != sbBefore {
 		t.Error("Merge changed its argument")
@@ -714,7 +715,7 @@ func TestSnapshotMerge(t *testing.T) {
 	var empty stats.Snapshot
 	empty.Merge(sb)
 	if got := describe(&empty); got != sbBefore {
-		t.Errorf("empty.Merge(s) differs from s:\n%s", firstDiff(got, sbBefore))
+		t.Errorf("empty.Merge(s) differs from s:\n%s", golden.FirstDiff(got, sbBefore))
 	}
 	empty.Merge(sb)
 	if got := describe(sb); got != sbBefore {
@@ -723,21 +724,4 @@ func TestSnapshotMerge(t *testing.T) {
 	if empty.Total.Requests != 2*sb.Total.Requests {
 		t.Errorf("merging s twice: %d requests, want %d", empty.Total.Requests, 2*sb.Total.Requests)
 	}
-}
-
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return fmt.Sprintf("line %d:\n got %.300s\nwant %.300s", i+1, gl, wl)
-		}
-	}
-	return "(no difference)"
 }

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
+	"github.com/jsload/jsload/internal/golden"
 	"math"
 	"os"
 	"path/filepath"
@@ -90,43 +90,6 @@ func wideRun() []sample {
 	add("grpc", "inventory.Check", 3, 0.4, 2, 0, "")
 	add("OPTIONS", "/api/items", 1, 0.1, 0.5, 0, "")
 	return out
-}
-
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -update rewrites it)\n%s", path, firstDiff(string(got), string(want)))
-	}
-}
-
-// firstDiff shows the first line where got and want differ, with '|' marking
-// the ends of lines so that trailing spaces show.
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < max(len(g), len(w)); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return fmt.Sprintf("line %d:\n got: %s|\nwant: %s|", i+1, gl, wl)
-		}
-	}
-	return "(same lines, different ends)"
 }
 
 func TestGolden(t *testing.T) {
@@ -236,7 +199,7 @@ func TestMatchesLocust(t *testing.T) {
 			var b bytes.Buffer
 			tt.printer.PrintSummary(&b, snapshot(tt.samples, nil, elapsed))
 			if got := b.String(); got != string(want) {
-				t.Errorf("differs from Locust's output:\n%s", firstDiff(got, string(want)))
+				t.Errorf("differs from Locust's output:\n%s", golden.FirstDiff(got, string(want)))
 			}
 		})
 	}
@@ -403,4 +366,9 @@ func TestRounding(t *testing.T) {
 			t.Errorf("%v: row %q lacks %q", tt.in, row, tt.cells)
 		}
 	}
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	golden.Check(t, filepath.Join("testdata", name+".golden"), got, *update)
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"github.com/jsload/jsload/internal/golden"
 	"math"
 	"regexp"
 	"strings"
@@ -135,7 +136,7 @@ func TestThresholdColors(t *testing.T) {
 	}
 	// Without the escapes the colored table is the plain one.
 	if stripped := esc.ReplaceAllString(colored.String(), ""); stripped != plain.String() {
-		t.Errorf("colored table differs from the plain one beyond the colors:\n%s", firstDiff(stripped, plain.String()))
+		t.Errorf("colored table differs from the plain one beyond the colors:\n%s", golden.FirstDiff(stripped, plain.String()))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/jsload/jsload/internal/golden"
 	"io/fs"
 	"math"
 	"os"
@@ -69,41 +70,6 @@ func record(reg *stats.Registry, samples []sample) {
 			At: t0.Add(time.Duration(at * float64(time.Second))),
 		})
 	}
-}
-
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it)\n%s", path, firstDiff(got, string(want)))
-	}
-}
-
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < max(len(g), len(w)); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return fmt.Sprintf("line %d:\n got: %q\nwant: %q", i+1, gl, wl)
-		}
-	}
-	return "(same lines, different ends)"
 }
 
 func readFile(t *testing.T, path string) string {
@@ -195,7 +161,7 @@ func TestMatchesLocustOracle(t *testing.T) {
 		s    *stats.Snapshot
 	}{{"stats", full}, {"lone_stats", lone}, {"empty_stats", empty}} {
 		if got, want := StatsCSV(tt.s), oracle(tt.name); got != want {
-			t.Errorf("%s differs from Locust's:\n%s", tt.name, firstDiff(got, want))
+			t.Errorf("%s differs from Locust's:\n%s", tt.name, golden.FirstDiff(got, want))
 		}
 	}
 
@@ -834,4 +800,9 @@ func TestPaths(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden.Check(t, filepath.Join("testdata", name), []byte(got), *update)
 }

@@ -5,10 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
+	"github.com/jsload/jsload/internal/golden"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -21,41 +20,6 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it)\n%s", path, firstDiff(string(got), string(want)))
-	}
-}
-
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < max(len(g), len(w)); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return fmt.Sprintf("line %d:\n got: %.300q\nwant: %.300q", i+1, gl, wl)
-		}
-	}
-	return "(same lines, different ends)"
-}
 
 func TestGoldenJSON(t *testing.T) {
 	var b bytes.Buffer
@@ -193,7 +157,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if b.String() != b2.String() {
-		t.Errorf("rewriting the summary changed it:\n%s", firstDiff(b2.String(), b.String()))
+		t.Errorf("rewriting the summary changed it:\n%s", golden.FirstDiff(b2.String(), b.String()))
 	}
 	// The report from the summary read back is the same as the original's.
 	var h1, h2 bytes.Buffer
@@ -204,7 +168,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if h1.String() != h2.String() {
-		t.Errorf("report from the JSON differs:\n%s", firstDiff(h2.String(), h1.String()))
+		t.Errorf("report from the JSON differs:\n%s", golden.FirstDiff(h2.String(), h1.String()))
 	}
 }
 
@@ -299,7 +263,7 @@ func FuzzReadJSON(f *testing.F) {
 			t.Fatal(err)
 		}
 		if out.String() != out2.String() {
-			t.Fatalf("round trip changed the summary:\n%s", firstDiff(out2.String(), out.String()))
+			t.Fatalf("round trip changed the summary:\n%s", golden.FirstDiff(out2.String(), out.String()))
 		}
 		var page bytes.Buffer
 		if err := WriteHTML(&page, s); err != nil {
@@ -613,4 +577,9 @@ func TestPercentilesMarshalOrder(t *testing.T) {
 	if string(b) != `{"P":{}}` {
 		t.Errorf("nil percentiles: %s", b)
 	}
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	golden.Check(t, filepath.Join("testdata", name), got, *update)
 }
