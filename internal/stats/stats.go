@@ -194,8 +194,11 @@ func (rec Recorder) RecordDropped(n int64) {
 // Registry holds all statistics of one test run.
 type Registry struct {
 	shards []shard
-	mu     sync.Mutex // guards start
+	mu     sync.Mutex // guards start and remote
 	start  time.Time
+	// remote holds what other processes recorded (Absorb): a cluster's
+	// workers, as seen by its master.
+	remote *Snapshot
 }
 
 // NewRegistry returns a registry with n shards (at least 1). A few shards per
@@ -234,7 +237,23 @@ func (r *Registry) Reset() {
 		s.reset()
 		s.mu.Unlock()
 	}
-	r.SetStart(time.Now())
+	r.mu.Lock()
+	r.remote = nil
+	r.start = time.Now()
+	r.mu.Unlock()
+}
+
+// Absorb adds statistics recorded elsewhere (a delta from Drain, usually
+// decoded from another process) to the registry, exactly: histograms are
+// merged bucket by bucket, failures, exceptions and checks by group.
+// Later snapshots include them; Reset discards them.
+func (r *Registry) Absorb(d *Snapshot) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.remote == nil {
+		r.remote = &Snapshot{}
+	}
+	r.remote.mergeData(d)
 }
 
 // Recorder returns the recorder for VU id. Recorders are cheap values; one VU
@@ -511,6 +530,23 @@ func (s *Snapshot) Elapsed() time.Duration { return s.Time.Sub(s.Start) }
 
 // Snapshot merges all shards into a new Snapshot taken at now.
 func (r *Registry) Snapshot(now time.Time) *Snapshot {
+	s := r.collect(now, false)
+	r.mu.Lock()
+	if r.remote != nil {
+		s.mergeData(r.remote)
+	}
+	r.mu.Unlock()
+	return s
+}
+
+// Drain returns what was recorded since the last Drain (or since the
+// registry was made) and empties the shards: the delta a cluster's worker
+// sends to its master. What Absorb added is not included.
+func (r *Registry) Drain(now time.Time) *Snapshot {
+	return r.collect(now, true)
+}
+
+func (r *Registry) collect(now time.Time, drain bool) *Snapshot {
 	rows := map[Key]*Row{}
 	fails := map[failKey]int64{}
 	excs := map[excKey]*Exception{}
@@ -547,6 +583,9 @@ func (r *Registry) Snapshot(now time.Time) *Snapshot {
 				cp := *x
 				excs[k] = &cp
 			}
+		}
+		if drain {
+			sh.reset()
 		}
 		sh.mu.Unlock()
 	}
@@ -611,6 +650,18 @@ func (s *Snapshot) finish() {
 // are summed by group. Users are added; Start becomes the earlier one and
 // Time the later one.
 func (s *Snapshot) Merge(o *Snapshot) {
+	s.Users += o.Users
+	if o.Start.Before(s.Start) || s.Start.IsZero() {
+		s.Start = o.Start
+	}
+	if o.Time.After(s.Time) {
+		s.Time = o.Time
+	}
+	s.mergeData(o)
+}
+
+// mergeData is Merge without Start, Time and Users.
+func (s *Snapshot) mergeData(o *Snapshot) {
 	idx := map[Key]*Row{}
 	for _, r := range s.Rows {
 		idx[r.Key] = r
@@ -660,13 +711,6 @@ func (s *Snapshot) Merge(o *Snapshot) {
 		}
 	}
 	s.Dropped += o.Dropped
-	s.Users += o.Users
-	if o.Start.Before(s.Start) || s.Start.IsZero() {
-		s.Start = o.Start
-	}
-	if o.Time.After(s.Time) {
-		s.Time = o.Time
-	}
 	s.finish()
 }
 
