@@ -102,10 +102,12 @@ type Script struct {
 	// what --watch watches.
 	Files []string
 
-	prog *goja.Program
-	name string // the bundle's name, beside the entry file
-	dir  string
-	smap *sourcemap.Consumer
+	prog     *goja.Program
+	code     string // the bundle
+	smapJSON []byte // its source map
+	name     string // the bundle's name, beside the entry file
+	dir      string
+	smap     *sourcemap.Consumer
 }
 
 // Load bundles, compiles and evaluates the script once to learn its user
@@ -116,7 +118,31 @@ func Load(ctx context.Context, path string, opt LoadOptions) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Script{Path: path, name: b.name, dir: filepath.Dir(b.name), Files: b.files}
+	return load(ctx, path, b, opt)
+}
+
+// Bundle is a script bundled into one program, with its source map: what
+// a cluster's master sends its workers, which need no copy of the files.
+type Bundle struct {
+	Path      string `json:"path"` // the entry script, as the user named it
+	Name      string `json:"name"` // the program's name, which the source map's paths are relative to
+	Code      string `json:"code"`
+	SourceMap []byte `json:"sourceMap,omitempty"`
+}
+
+// Bundle returns the program the script was loaded from.
+func (s *Script) Bundle() Bundle {
+	return Bundle{Path: s.Path, Name: s.name, Code: s.code, SourceMap: s.smapJSON}
+}
+
+// LoadBundle is Load for a script bundled elsewhere (Script.Bundle).
+// Positions in errors still name the user's own files.
+func LoadBundle(ctx context.Context, b Bundle, opt LoadOptions) (*Script, error) {
+	return load(ctx, b.Path, &bundled{name: b.Name, code: b.Code, smap: b.SourceMap}, opt)
+}
+
+func load(ctx context.Context, path string, b *bundled, opt LoadOptions) (*Script, error) {
+	s := &Script{Path: path, name: b.name, dir: filepath.Dir(b.name), Files: b.files, code: b.code, smapJSON: b.smap}
 	if len(b.smap) > 0 {
 		if sm, err := sourcemap.Parse(b.name, b.smap); err == nil {
 			s.smap = sm

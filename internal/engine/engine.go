@@ -289,10 +289,27 @@ func (e *Engine) StartClasses(users int, rate float64, names []string) {
 			}
 		}
 	}
+	e.startLocked(Distribute(classes, users), rate)
+}
+
+// StartCounts is Start with the number of users of each class given, in
+// the order of Config.Classes (missing entries count as 0): how a cluster's
+// worker runs its share of the swarm.
+func (e *Engine) StartCounts(counts []int, rate float64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.state == Stopping || e.state == Stopped || e.open != nil {
+		return
+	}
+	target := make([]int, len(e.cfg.Classes))
+	copy(target, counts)
+	e.startLocked(target, rate)
+}
+
+func (e *Engine) startLocked(target []int, rate float64) {
 	if e.spawnStop != nil {
 		e.spawnStop() // under e.mu, so the old spawner launches no one after this
 	}
-	target := Distribute(classes, users)
 	missing := make([]int, len(target))
 	for i, t := range target {
 		have := len(e.running[i]) + e.retired[i]

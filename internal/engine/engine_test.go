@@ -817,3 +817,23 @@ func TestArrivalRateDropsWhatCannotStart(t *testing.T) {
 		t.Errorf("no start was dropped")
 	}
 }
+
+// A cluster's worker is told how many users of each class to run, whatever
+// the weights say; a second call changes the counts live.
+func TestStartCounts(t *testing.T) {
+	classes := []engine.Class{{Name: "A", Weight: 1}, {Name: "B", Weight: 5}, {Name: "C", FixedCount: 9}}
+	f := &fakeFactory{}
+	sp := make(spawned, 4)
+	e := newEngine(t, f, engine.Config{Classes: classes, OnSpawned: sp.hook})
+	e.StartCounts([]int{3, 0, 1}, 0)
+	if got := sp.next(t); !maps.Equal(got, map[string]int{"A": 3, "B": 0, "C": 1}) {
+		t.Errorf("spawned %v, want A 3, B 0, C 1", got)
+	}
+	e.StartCounts([]int{1, 2}, 0) // C missing: none
+	if got := sp.next(t); !maps.Equal(got, map[string]int{"A": 1, "B": 2, "C": 0}) {
+		t.Errorf("spawned %v, want A 1, B 2, C 0", got)
+	}
+	if u := e.Users(); u != 3 {
+		t.Errorf("Users() = %d, want 3", u)
+	}
+}

@@ -1,0 +1,292 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jsload/jsload/internal/engine"
+	"github.com/jsload/jsload/internal/stats"
+)
+
+var testClasses = []engine.Class{{Name: "Shopper", Weight: 3}, {Name: "Browser", Weight: 1}, {Name: "Admin", FixedCount: 1}}
+
+type testLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *testLog) add(level, f string, a ...any) {
+	l.mu.Lock()
+	l.lines = append(l.lines, level+": "+fmt.Sprintf(f, a...))
+	l.mu.Unlock()
+}
+func (l *testLog) Infof(f string, a ...any)  { l.add("info", f, a...) }
+func (l *testLog) Warnf(f string, a ...any)  { l.add("warning", f, a...) }
+func (l *testLog) Errorf(f string, a ...any) { l.add("error", f, a...) }
+func (l *testLog) has(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, x := range l.lines {
+		if strings.Contains(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// vu records one sample per task into its worker's registry and counts
+// it in made, the ground truth.
+type vu struct {
+	rec  stats.Recorder
+	made *atomic.Int64
+	n    int
+}
+
+func (v *vu) OnStart(context.Context) {}
+func (v *vu) RunTask(context.Context) error {
+	v.n++
+	v.rec.Record(stats.Sample{Type: "GET", Name: "/", Duration: time.Duration(v.n%97) * time.Millisecond})
+	v.made.Add(1)
+	return nil
+}
+func (v *vu) WaitTime(time.Duration) time.Duration { return 5 * time.Millisecond }
+func (v *vu) OnStop(context.Context)               {}
+func (v *vu) Close()                               {}
+
+type job struct {
+	reg  *stats.Registry
+	made *atomic.Int64
+	data chan string
+}
+
+func (j *job) Registry() *stats.Registry { return j.reg }
+func (j *job) Classes() int              { return len(testClasses) }
+func (j *job) Close()                    {}
+func (j *job) Begin(setupData string) (Swarm, error) {
+	select {
+	case j.data <- setupData:
+	default:
+	}
+	return engine.New(engine.Config{Classes: testClasses, Factory: j}), nil
+}
+func (j *job) NewVU(_ context.Context, id, _ int) (engine.VU, error) {
+	return &vu{rec: j.reg.Recorder(id), made: j.made}, nil
+}
+
+type testWorker struct {
+	w      *Worker
+	cancel context.CancelFunc
+	kill   context.CancelFunc
+	err    chan error
+	job    *job
+}
+
+const (
+	testInterval = 50 * time.Millisecond
+	testMissing  = 400 * time.Millisecond
+)
+
+func startTestMaster(t *testing.T, reg *stats.Registry, log Logger, spawned func(map[string]int)) *Master {
+	t.Helper()
+	m, err := StartMaster(MasterConfig{Bind: "127.0.0.1:0", RunID: "t", Version: "v1", Job: []byte("the job"), Classes: testClasses,
+		Registry: reg, Log: log, OnSpawned: spawned, Interval: testInterval, MissingAfter: testMissing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+func startTestWorker(t *testing.T, m *Master, id, version string, made *atomic.Int64) *testWorker {
+	t.Helper()
+	j := &job{reg: stats.NewRegistry(2), made: made, data: make(chan string, 1)}
+	tw := &testWorker{err: make(chan error, 1), job: j}
+	w := NewWorker(WorkerConfig{URL: "nats://" + m.Addr(), RunID: "t", Version: version, ID: id, Log: &testLog{},
+		Interval: testInterval, MissingAfter: testMissing,
+		Prepare: func(_ context.Context, b []byte) (Job, error) {
+			if string(b) != "the job" {
+				return nil, fmt.Errorf("job %q", b)
+			}
+			return j, nil
+		}})
+	tw.w = w
+	ctx, cancel := context.WithCancel(context.Background())
+	kill, killCancel := context.WithCancel(context.Background())
+	tw.cancel, tw.kill = cancel, killCancel
+	go func() { tw.err <- w.Run(ctx, kill) }()
+	t.Cleanup(func() { cancel(); killCancel(); <-tw.err })
+	return tw
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSplitRotatesRemainders(t *testing.T) {
+	// 3 workers, classes of 4, 4 and 1 users: 9 users, 3 each.
+	per := make([]int, 3)
+	offset := 0
+	for _, total := range []int{4, 4, 1} {
+		for j := range per {
+			per[j] += split(total, 3, j, offset)
+		}
+		offset = (offset + total%3) % 3
+	}
+	if per[0] != 3 || per[1] != 3 || per[2] != 3 {
+		t.Errorf("users per worker %v, want 3 each", per)
+	}
+}
+
+// Three workers share the users by class, the master's statistics equal
+// what the workers' users made, a worker that vanishes is noticed and its
+// users go to the others, and a stop reaches everyone.
+func TestMasterAndWorkers(t *testing.T) {
+	reg := stats.NewRegistry(1)
+	log := &testLog{}
+	spawned := make(chan map[string]int, 8)
+	m := startTestMaster(t, reg, log, func(c map[string]int) { spawned <- c })
+	ws := []*testWorker{
+		startTestWorker(t, m, "w1", "v1", new(atomic.Int64)),
+		startTestWorker(t, m, "w2", "v1", new(atomic.Int64)),
+		startTestWorker(t, m, "w3", "v1", new(atomic.Int64)),
+	}
+	if err := m.WaitWorkers(context.Background(), 3, 10*time.Second, func(int, time.Duration) {}); err != nil {
+		t.Fatal(err)
+	}
+	m.SetSetupData(`{"token":"x"}`)
+	m.Start(13, 0)
+	want := map[string]int{"Shopper": 9, "Browser": 3, "Admin": 1}
+	select {
+	case got := <-spawned:
+		if !maps.Equal(got, want) {
+			t.Errorf("spawned %v, want %v", got, want)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("never spawned")
+	}
+	for _, w := range ws {
+		if d := <-w.job.data; d != `{"token":"x"}` {
+			t.Errorf("setup data %q", d)
+		}
+	}
+	per := map[string]int{}
+	for _, info := range m.Workers() {
+		per[info.ID] = info.Users
+		if info.Users < 4 || info.Users > 5 {
+			t.Errorf("worker %s runs %d users, want 4 or 5 (13 over 3)", info.ID, info.Users)
+		}
+	}
+
+	// w3 vanishes without a word, after a few reports: its connection
+	// closes mid-run.
+	reportsOf := func(id string) int64 {
+		for _, info := range m.Workers() {
+			if info.ID == id {
+				return info.Reports
+			}
+		}
+		return 0
+	}
+	r0 := reportsOf("w3")
+	eventually(t, "w3 reporting", func() bool { return reportsOf("w3") >= r0+5 })
+	<-ws[2].w.connected
+	ws[2].w.nc.Close()
+	eventually(t, "w3 marked missing", func() bool { return log.has("worker w3 on") && log.has("is missing") })
+	eventually(t, "its users given to w1 and w2", func() bool {
+		n := 0
+		for _, info := range m.Workers() {
+			if info.ID != "w3" {
+				n += info.Users
+			}
+		}
+		return n == 13
+	})
+	if u := m.Users(); u != 13 {
+		t.Errorf("Users() = %d with w3 missing, want 13", u)
+	}
+
+	m.Stop(context.Background())
+	for _, info := range m.Workers() {
+		if info.ID != "w3" && (info.State != "stopped" || info.Users != 0) {
+			t.Errorf("after Stop, worker %s is %s with %d users", info.ID, info.State, info.Users)
+		}
+	}
+	// Everything w1 and w2 made is in, and what w3 sent before it
+	// vanished: what the master acknowledged, plus perhaps the report
+	// whose answer was lost when the connection closed.
+	ws[2].kill()
+	ws[2].cancel()
+	ws[2].err <- <-ws[2].err
+	got := reg.Snapshot(time.Now()).Total.Requests
+	want12 := ws[0].job.made.Load() + ws[1].job.made.Load()
+	w3 := ws[2].w
+	if got != want12+w3.sent && got != want12+w3.sent+w3.pendReq {
+		t.Errorf("master counted %d requests; w1 and w2 made %d, w3 had %d acknowledged (+%d unacknowledged)", got, want12, w3.sent, w3.pendReq)
+	}
+	if w3.sent == 0 || want12 == 0 {
+		t.Errorf("no statistics reached the master: w3 sent %d, w1+w2 made %d, got %d", w3.sent, want12, got)
+	}
+}
+
+func TestVersionMismatchRefused(t *testing.T) {
+	log := &testLog{}
+	m := startTestMaster(t, stats.NewRegistry(1), log, nil)
+	var made atomic.Int64
+	w := startTestWorker(t, m, "old", "v0", &made)
+	select {
+	case err := <-w.err:
+		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "jsload v1") || !strings.Contains(err.Error(), "jsload v0") {
+			t.Errorf("err = %v, want a refusal naming both versions", err)
+		}
+		w.err <- err
+	case <-time.After(10 * time.Second):
+		t.Fatal("a worker of another version was not refused")
+	}
+	if !log.has("refused worker old") {
+		t.Error("the master did not log the refusal")
+	}
+}
+
+// A worker started before its master says it is waiting, and connects
+// once the master is up.
+func TestWorkerWaitsForMaster(t *testing.T) {
+	log := &testLog{}
+	w := NewWorker(WorkerConfig{URL: "nats://127.0.0.1:1", RunID: "t", Version: "v1", ID: "early", Log: log,
+		Prepare: func(context.Context, []byte) (Job, error) { return nil, errors.New("unused") }})
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	err := w.Run(ctx, ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want the context's", err)
+	}
+	if !log.has("cannot reach the master at nats://127.0.0.1:1 (attempt 2") {
+		t.Errorf("no retry message in %q", log.lines)
+	}
+}
+
+func TestRunID(t *testing.T) {
+	for _, ok := range []string{"default", "run-42", "A_b"} {
+		if err := CheckRunID(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "a.b", "a b", "*", ">", strings.Repeat("x", 65)} {
+		if CheckRunID(bad) == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

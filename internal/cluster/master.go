@@ -1,0 +1,714 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/jsload/jsload/internal/engine"
+	"github.com/jsload/jsload/internal/stats"
+)
+
+// MasterConfig configures a master.
+type MasterConfig struct {
+	// Bind is the host:port the embedded NATS server listens on, used
+	// when NATS is "". An empty host or "*" means every interface.
+	Bind string
+	// Token, if set, is required from every client of the embedded server.
+	Token string
+	// NATS is the URL of an existing NATS deployment to use instead of
+	// the embedded server; Options add credentials or TLS.
+	NATS    string
+	Options []nats.Option
+	RunID   string
+	Version string
+	// Job is what every worker receives in its welcome: the bundled
+	// script and its settings (the CLI's business).
+	Job      []byte
+	Classes  []engine.Class
+	Registry *stats.Registry // where the workers' statistics go
+	Log      Logger
+	// OnSpawned is called when every worker reports its share running.
+	OnSpawned func(counts map[string]int)
+	// Interval and MissingAfter override the package defaults (tests).
+	Interval, MissingAfter time.Duration
+}
+
+// WorkerInfo describes one worker, for the console and the web panel.
+type WorkerInfo struct {
+	ID      string  `json:"id"`
+	Host    string  `json:"host"`
+	PID     int     `json:"pid"`
+	State   string  `json:"state"` // the worker's, or "missing"
+	Users   int     `json:"user_count"`
+	CPU     float64 `json:"cpu_usage"`
+	Reports int64   `json:"reports"`
+}
+
+type workerState struct {
+	hello
+	missing  bool
+	lastSeen time.Time
+	lastSeq  uint64
+	assign   assignment
+	epoch    uint64 // the assignment the worker last reported running
+	state    string
+	users    int
+	counts   map[string]int
+	done     bool
+	cpu      float64
+	reports  int64
+}
+
+// target is the load the whole swarm should run.
+type target struct {
+	active  bool
+	users   int
+	rate    float64
+	names   []string
+	open    bool
+	arrival float64
+	initial int
+	maxVUs  int
+	stopped bool
+	kill    bool
+}
+
+// Master coordinates workers. Its methods mirror the engine's, so that
+// the CLI drives a cluster as it drives a local swarm.
+type Master struct {
+	cfg  MasterConfig
+	ns   *server.Server
+	nc   *nats.Conn
+	subs []*nats.Subscription
+	url  string
+
+	mu        sync.Mutex
+	workers   map[string]*workerState
+	tgt       target
+	setupData string
+	epoch     uint64
+	spawned   bool // OnSpawned was called for the current target
+	done      chan struct{}
+	doneOnce  bool
+	changed   chan struct{} // closed and replaced on every worker update
+	quit      chan struct{}
+	closeOnce sync.Once
+}
+
+// StartMaster starts the embedded NATS server (unless cfg.NATS is set),
+// connects, and starts listening for workers.
+func StartMaster(cfg MasterConfig) (*Master, error) {
+	if cfg.Interval <= 0 {
+		cfg.Interval = Interval
+	}
+	if cfg.MissingAfter <= 0 {
+		cfg.MissingAfter = MissingAfter
+	}
+	m := &Master{cfg: cfg, workers: map[string]*workerState{}, done: make(chan struct{}), changed: make(chan struct{}), quit: make(chan struct{})}
+	opts := append([]nats.Option{nats.Name("jsload master"), nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond)}, cfg.Options...)
+	if cfg.NATS == "" {
+		host, port, err := net.SplitHostPort(cfg.Bind)
+		if err != nil {
+			return nil, fmt.Errorf("--master-bind-host/--master-bind-port %q: %v", cfg.Bind, err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil || p < 0 || p > 65535 {
+			return nil, fmt.Errorf("--master-bind-port %q: not a port", port)
+		}
+		if host == "" || host == "*" {
+			host = "0.0.0.0"
+		}
+		ns, err := server.NewServer(&server.Options{
+			ServerName:    "jsload-master",
+			Host:          host,
+			Port:          p,
+			NoLog:         true,
+			NoSigs:        true,
+			MaxPayload:    64 << 20, // a bundled script with its source map
+			Authorization: cfg.Token,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("starting the master's NATS server: %v", err)
+		}
+		go ns.Start()
+		if !ns.ReadyForConnections(10 * time.Second) {
+			ns.Shutdown()
+			return nil, fmt.Errorf("the master cannot listen on %s (is the port in use?)", net.JoinHostPort(host, port))
+		}
+		m.ns = ns
+		m.url = ns.ClientURL()
+		opts = append(opts, nats.InProcessServer(ns))
+		if cfg.Token != "" {
+			opts = append(opts, nats.Token(cfg.Token))
+		}
+	} else {
+		m.url = cfg.NATS
+	}
+	nc, err := nats.Connect(m.url, opts...)
+	if err != nil {
+		m.shutdownServer()
+		return nil, fmt.Errorf("connecting to NATS at %s: %v", redact(m.url), err)
+	}
+	m.nc = nc
+	for name, h := range map[string]nats.MsgHandler{"hello": m.onHello, "report": m.onReport, "problem": m.onProblem} {
+		sub, err := nc.Subscribe(subject(cfg.RunID, name), h)
+		if err != nil {
+			m.Close()
+			return nil, fmt.Errorf("subscribing on NATS: %v", err)
+		}
+		m.subs = append(m.subs, sub)
+	}
+	if err := nc.Flush(); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("NATS at %s: %v", redact(m.url), err)
+	}
+	go m.monitor()
+	return m, nil
+}
+
+// Addr is the address workers connect to (the embedded server's), or the
+// NATS URL.
+func (m *Master) Addr() string {
+	if m.ns != nil {
+		if a, ok := m.ns.Addr().(*net.TCPAddr); ok {
+			return a.String()
+		}
+	}
+	return redact(m.url)
+}
+
+func (m *Master) shutdownServer() {
+	if m.ns != nil {
+		m.ns.Shutdown()
+		m.ns.WaitForShutdown()
+	}
+}
+
+// redact hides a password in a URL for messages.
+func redact(u string) string {
+	if p, err := url.Parse(u); err == nil {
+		return p.Redacted()
+	}
+	return u
+}
+
+func (m *Master) notifyLocked() {
+	close(m.changed)
+	m.changed = make(chan struct{})
+}
+
+func (m *Master) onHello(msg *nats.Msg) {
+	var h hello
+	if err := json.Unmarshal(msg.Data, &h); err != nil || h.Worker == "" {
+		m.respond(msg, welcome{Refused: "unreadable hello: " + errText(err)})
+		return
+	}
+	if h.Protocol != Protocol || h.Version != m.cfg.Version {
+		why := fmt.Sprintf("this master runs jsload %s (protocol %d), the worker jsload %s (protocol %d): run the same jsload version on every machine", m.cfg.Version, Protocol, h.Version, h.Protocol)
+		m.cfg.Log.Warnf("refused worker %s on %s: %s", h.Worker, h.Host, why)
+		m.respond(msg, welcome{Refused: why})
+		return
+	}
+	m.mu.Lock()
+	w := m.workers[h.Worker]
+	if w == nil {
+		w = &workerState{hello: h, state: "ready"}
+		m.workers[h.Worker] = w
+		m.cfg.Log.Infof("worker %s connected from %s (pid %d, %d cores): %d worker(s)", h.Worker, h.Host, h.PID, h.Cores, m.healthyLocked())
+	} else if w.missing {
+		w.missing = false
+		m.cfg.Log.Infof("worker %s is back", h.Worker)
+	}
+	w.lastSeen = time.Now()
+	m.rebalanceLocked()
+	m.notifyLocked()
+	m.mu.Unlock()
+	m.respond(msg, welcome{Job: m.cfg.Job})
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "no worker id"
+	}
+	return err.Error()
+}
+
+func (m *Master) respond(msg *nats.Msg, v any) {
+	b, _ := json.Marshal(v)
+	_ = msg.Respond(b)
+}
+
+func (m *Master) onReport(msg *nats.Msg) {
+	var r report
+	if err := json.Unmarshal(msg.Data, &r); err != nil {
+		m.cfg.Log.Warnf("an unreadable report on NATS: %v", err)
+		return
+	}
+	var delta *stats.Snapshot
+	if len(r.Stats) > 0 {
+		d, err := stats.DecodeSnapshot(r.Stats)
+		if err != nil {
+			m.cfg.Log.Errorf("worker %s sent statistics this master cannot read (%v); they are left out", r.Worker, err)
+		}
+		delta = d
+	}
+	m.mu.Lock()
+	w := m.workers[r.Worker]
+	if w == nil {
+		m.mu.Unlock()
+		m.respond(msg, reply{Unknown: true})
+		return
+	}
+	if r.Seq > w.lastSeq {
+		w.lastSeq = r.Seq
+		if delta != nil {
+			m.cfg.Registry.Absorb(delta)
+		}
+	}
+	w.lastSeen = time.Now()
+	w.state, w.users, w.counts, w.done, w.cpu, w.epoch = r.State, r.Users, r.Counts, r.Done, r.CPU, r.Epoch
+	w.reports++
+	if w.missing {
+		w.missing = false
+		m.cfg.Log.Infof("worker %s is back: it gets a share of the users again", r.Worker)
+		m.rebalanceLocked()
+	}
+	a := w.assign
+	m.checkLocked()
+	m.notifyLocked()
+	m.mu.Unlock()
+	m.respond(msg, reply{Assign: &a})
+}
+
+func (m *Master) onProblem(msg *nats.Msg) {
+	var p problem
+	if json.Unmarshal(msg.Data, &p) != nil {
+		return
+	}
+	m.cfg.Log.Errorf("worker %s cannot run the test: %s", p.Worker, p.Error)
+	m.mu.Lock()
+	if w := m.workers[p.Worker]; w != nil {
+		delete(m.workers, p.Worker)
+		m.rebalanceLocked()
+		m.notifyLocked()
+	}
+	m.mu.Unlock()
+}
+
+// monitor marks workers that stopped reporting as missing.
+func (m *Master) monitor() {
+	t := time.NewTicker(m.cfg.Interval / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.quit:
+			return
+		case now := <-t.C:
+			m.mu.Lock()
+			lost := false
+			for _, w := range m.sortedLocked() {
+				if !w.missing && now.Sub(w.lastSeen) > m.cfg.MissingAfter {
+					w.missing = true
+					lost = true
+					what := "it had no users"
+					if w.users > 0 && m.tgt.active && !m.tgt.stopped {
+						what = fmt.Sprintf("its %d users go to the other workers", w.users)
+					}
+					m.cfg.Log.Warnf("worker %s on %s is missing (no report for %v): %s", w.Worker, w.Host, m.cfg.MissingAfter, what)
+				}
+			}
+			if lost {
+				m.rebalanceLocked()
+				m.checkLocked()
+				m.notifyLocked()
+			}
+			m.mu.Unlock()
+		}
+	}
+}
+
+func (m *Master) sortedLocked() []*workerState {
+	ws := make([]*workerState, 0, len(m.workers))
+	for _, w := range m.workers {
+		ws = append(ws, w)
+	}
+	sort.Slice(ws, func(i, j int) bool { return ws[i].Worker < ws[j].Worker })
+	return ws
+}
+
+func (m *Master) healthy() []*workerState {
+	var out []*workerState
+	for _, w := range m.sortedLocked() {
+		if !w.missing {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func (m *Master) healthyLocked() int { return len(m.healthy()) }
+
+// totalsLocked is the number of users of each class the target asks for.
+func (m *Master) totalsLocked() []int {
+	classes := m.cfg.Classes
+	if len(m.tgt.names) > 0 {
+		classes = slices.Clone(classes)
+		for i := range classes {
+			if !slices.Contains(m.tgt.names, classes[i].Name) {
+				classes[i].Weight, classes[i].FixedCount = 0, 0
+			}
+		}
+	}
+	return engine.Distribute(classes, m.tgt.users)
+}
+
+// rebalanceLocked gives every healthy worker its share of the target and
+// sends the assignments that changed.
+func (m *Master) rebalanceLocked() {
+	ws := m.healthy()
+	k := len(ws)
+	if k == 0 {
+		return
+	}
+	shares := make([]assignment, k)
+	switch {
+	case !m.tgt.active:
+	case m.tgt.stopped:
+		for j := range shares {
+			shares[j] = assignment{Stop: true, Kill: m.tgt.kill}
+		}
+	case m.tgt.open:
+		for j := range shares {
+			shares[j] = assignment{Open: true, Arrival: m.tgt.arrival / float64(k), Initial: split(m.tgt.initial, k, j, 0), MaxVUs: int(math.Ceil(float64(m.tgt.maxVUs) / float64(k))), SetupData: m.setupData}
+		}
+	default:
+		rate := m.tgt.rate
+		if rate > 0 && !math.IsInf(rate, 1) {
+			rate /= float64(k)
+		}
+		for j := range shares {
+			shares[j] = assignment{Counts: make([]int, len(m.cfg.Classes)), Rate: rate, SetupData: m.setupData}
+		}
+		// Remainders rotate over the workers from class to class, so that
+		// no worker gets every class's extra user.
+		offset := 0
+		for i, total := range m.totalsLocked() {
+			for j := range shares {
+				shares[j].Counts[i] = split(total, k, j, offset)
+			}
+			offset = (offset + total%k) % k
+		}
+	}
+	for j, w := range ws {
+		a := shares[j]
+		a.Epoch = w.assign.Epoch
+		if sameAssignment(a, w.assign) {
+			continue
+		}
+		m.epoch++
+		a.Epoch = m.epoch
+		w.assign = a
+		b, _ := json.Marshal(a)
+		_ = m.nc.Publish(subject(m.cfg.RunID, "w."+w.Worker), b)
+	}
+	m.spawned = false
+}
+
+// split is worker j's part of n over k workers, the remainder going to
+// the workers from offset on.
+func split(n, k, j, offset int) int {
+	c := n / k
+	if (j-offset+k)%k < n%k {
+		c++
+	}
+	return c
+}
+
+func sameAssignment(a, b assignment) bool {
+	return a.Rate == b.Rate && a.Open == b.Open && a.Arrival == b.Arrival && a.Initial == b.Initial && a.MaxVUs == b.MaxVUs &&
+		a.SetupData == b.SetupData && a.Stop == b.Stop && a.Kill == b.Kill && slices.Equal(a.Counts, b.Counts)
+}
+
+// checkLocked calls OnSpawned once the swarm runs the target, and closes
+// Done when every user everywhere has stopped by itself.
+func (m *Master) checkLocked() {
+	if !m.tgt.active || m.tgt.stopped {
+		return
+	}
+	ws := m.healthy()
+	if len(ws) == 0 {
+		return
+	}
+	applied, done := true, true
+	for _, w := range ws {
+		if w.epoch != w.assign.Epoch {
+			applied = false
+		}
+		if !w.done {
+			done = false
+		}
+	}
+	if !applied {
+		return
+	}
+	if !m.spawned && !m.tgt.open {
+		got := map[string]int{}
+		for _, w := range ws {
+			if w.state != "running" {
+				return
+			}
+			for k, v := range w.counts {
+				got[k] += v
+			}
+		}
+		totals := m.totalsLocked()
+		for i, c := range m.cfg.Classes {
+			if got[c.Name] != totals[i] {
+				return
+			}
+		}
+		m.spawned = true
+		if m.cfg.OnSpawned != nil {
+			m.cfg.OnSpawned(got)
+		}
+	}
+	if done && !m.doneOnce {
+		m.doneOnce = true
+		close(m.done)
+	}
+}
+
+func (m *Master) setTarget(t target) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tgt.stopped && t.active && !t.stopped {
+		// A new test after a stop (the web panel): a fresh Done.
+		if m.doneOnce {
+			m.done = make(chan struct{})
+			m.doneOnce = false
+		}
+	}
+	m.tgt = t
+	m.rebalanceLocked()
+	m.notifyLocked()
+}
+
+// SetSetupData is what setup() returned, passed to every user.
+func (m *Master) SetSetupData(s string) {
+	m.mu.Lock()
+	m.setupData = s
+	m.mu.Unlock()
+}
+
+// Start sets the swarm's target: users over all classes at rate per second
+// in total.
+func (m *Master) Start(users int, rate float64) { m.StartClasses(users, rate, nil) }
+
+// StartClasses is Start with the users spread over the named classes only.
+func (m *Master) StartClasses(users int, rate float64, names []string) {
+	m.setTarget(target{active: true, users: users, rate: rate, names: names})
+}
+
+// StartArrival starts an open-model test: the rate and the pool are split
+// over the workers.
+func (m *Master) StartArrival(rate float64, initial, maxVUs int) {
+	m.setTarget(target{active: true, open: true, arrival: rate, initial: initial, maxVUs: maxVUs})
+}
+
+// SetRate changes an open-model test's rate.
+func (m *Master) SetRate(rate float64) {
+	m.mu.Lock()
+	t := m.tgt
+	m.mu.Unlock()
+	t.arrival = rate
+	m.setTarget(t)
+}
+
+// Users is the number of users the healthy workers run.
+func (m *Master) Users() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, w := range m.healthy() {
+		n += w.users
+	}
+	return n
+}
+
+// UserCounts is the number of running users per class, over the workers.
+func (m *Master) UserCounts() map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	got := map[string]int{}
+	for _, c := range m.cfg.Classes {
+		got[c.Name] = 0
+	}
+	for _, w := range m.healthy() {
+		for k, v := range w.counts {
+			got[k] += v
+		}
+	}
+	return got
+}
+
+// State is the swarm's state, as the engine names them.
+func (m *Master) State() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case !m.tgt.active:
+		return "ready"
+	case m.tgt.stopped:
+		for _, w := range m.healthy() {
+			if w.state != "stopped" && w.state != "ready" {
+				return "stopping"
+			}
+		}
+		return "stopped"
+	case m.spawned || m.tgt.open:
+		return "running"
+	}
+	return "spawning"
+}
+
+// Done is closed when every worker's users have stopped by themselves.
+func (m *Master) Done() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.done
+}
+
+// IterationsStarted is not counted in a cluster (the CLI refuses -i).
+func (m *Master) IterationsStarted() int64 { return 0 }
+
+// Workers describes every worker known, healthy or missing, by id.
+func (m *Master) Workers() []WorkerInfo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []WorkerInfo
+	for _, w := range m.sortedLocked() {
+		st := w.state
+		if w.missing {
+			st = "missing"
+		}
+		out = append(out, WorkerInfo{ID: w.Worker, Host: w.Host, PID: w.PID, State: st, Users: w.users, CPU: w.cpu, Reports: w.reports})
+	}
+	return out
+}
+
+// Healthy is the number of workers reporting.
+func (m *Master) Healthy() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.healthyLocked()
+}
+
+// WaitWorkers waits until n workers are connected, calling progress every
+// second with how many are; maxWait > 0 bounds the wait.
+func (m *Master) WaitWorkers(ctx context.Context, n int, maxWait time.Duration, progress func(have int, left time.Duration)) error {
+	start := time.Now()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		m.mu.Lock()
+		have, ch := m.healthyLocked(), m.changed
+		m.mu.Unlock()
+		if have >= n {
+			return nil
+		}
+		left := time.Duration(0)
+		if maxWait > 0 {
+			left = maxWait - time.Since(start)
+			if left <= 0 {
+				return fmt.Errorf("only %d of %d workers connected within %v", have, n, maxWait)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		case <-tick.C:
+			progress(have, left)
+		}
+	}
+}
+
+// Stop stops every worker's users gracefully (each worker applies the stop
+// timeout it was given) and returns once every healthy worker has stopped
+// and sent its last statistics. Canceling ctx makes the workers interrupt
+// their users at once; Stop then waits at most a few more seconds.
+func (m *Master) Stop(ctx context.Context) {
+	m.mu.Lock()
+	t := m.tgt
+	m.mu.Unlock()
+	if !t.active || t.stopped {
+		return
+	}
+	t.stopped = true
+	m.setTarget(t)
+	killed := ctx.Done()
+	var deadline <-chan time.Time
+	for {
+		m.mu.Lock()
+		all := true
+		for _, w := range m.healthy() {
+			if w.epoch != w.assign.Epoch || (w.state != "stopped" && w.state != "ready") {
+				all = false
+			}
+		}
+		ch := m.changed
+		m.mu.Unlock()
+		if all {
+			return
+		}
+		select {
+		case <-ch:
+		case <-killed:
+			killed = nil
+			t.kill = true
+			m.setTarget(t)
+			deadline = time.After(m.cfg.MissingAfter)
+		case <-deadline:
+			m.cfg.Log.Warnf("some workers did not confirm the stop: their last statistics may be missing")
+			return
+		}
+	}
+}
+
+// Close tells every worker to quit and shuts the connection and the
+// embedded server down.
+func (m *Master) Close() {
+	m.closeOnce.Do(func() {
+		close(m.quit)
+		if m.nc != nil {
+			b, _ := json.Marshal(broadcast{Quit: true})
+			_ = m.nc.Publish(subject(m.cfg.RunID, "all"), b)
+			for _, s := range m.subs {
+				_ = s.Unsubscribe()
+			}
+			_ = m.nc.FlushTimeout(time.Second)
+			m.nc.Close()
+		}
+		if m.ns != nil {
+			// Give the workers a moment to read the quit before the
+			// server goes away.
+			deadline := time.Now().Add(2 * time.Second)
+			for m.ns.NumClients() > 0 && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		m.shutdownServer()
+	})
+}

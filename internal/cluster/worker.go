@@ -1,0 +1,461 @@
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/jsload/jsload/internal/engine"
+	"github.com/jsload/jsload/internal/stats"
+)
+
+// Swarm is what a worker runs its share of users with: the engine.
+type Swarm interface {
+	StartCounts(counts []int, rate float64)
+	StartArrival(rate float64, initial, maxVUs int)
+	SetRate(rate float64)
+	Users() int
+	UserCounts() map[string]int
+	State() engine.State
+	Done() <-chan struct{}
+	Stop(ctx context.Context)
+}
+
+var _ Swarm = (*engine.Engine)(nil)
+
+// Job is a worker's side of a test: made from the master's job by
+// WorkerConfig.Prepare.
+type Job interface {
+	// Registry is where the job's users record; the worker drains it.
+	Registry() *stats.Registry
+	// Classes is the number of user classes (assignments count users per
+	// class).
+	Classes() int
+	// Begin makes a swarm for a test, with setup()'s result.
+	Begin(setupData string) (Swarm, error)
+	Close()
+}
+
+// WorkerConfig configures a worker.
+type WorkerConfig struct {
+	URL     string // the master's NATS server, or the shared NATS deployment
+	Options []nats.Option
+	RunID   string
+	Version string
+	ID      string // "" for hostname_random
+	// Prepare loads the master's job (the bundled script and settings).
+	Prepare func(ctx context.Context, job []byte) (Job, error)
+	Log     Logger
+	// Interval and MissingAfter override the package defaults (tests).
+	Interval, MissingAfter time.Duration
+}
+
+// Worker runs users for a master.
+type Worker struct {
+	cfg       WorkerConfig
+	nc        *nats.Conn
+	connected chan struct{} // closed once nc is set
+
+	job      Job
+	swarm    Swarm
+	open     bool // the swarm runs an arrival rate
+	applied  uint64
+	stopping chan struct{} // closed when the swarm's Stop returns; nil when not stopping
+	killStop context.CancelFunc
+	deferred *assignment // what to run once the stop is over
+
+	seq     uint64
+	pending []byte          // sent, not yet acknowledged
+	pendReq int64           // the requests in pending
+	sent    int64           // requests the master acknowledged
+	acc     *stats.Snapshot // recorded since pending was made
+	lastAck time.Time
+	paused  bool
+	state   string // when there is no swarm: "ready", or "stopped" after a test
+	cpu     cpuMeter
+}
+
+// NewWorker returns a worker; Run connects it.
+func NewWorker(cfg WorkerConfig) *Worker {
+	if cfg.Interval <= 0 {
+		cfg.Interval = Interval
+	}
+	if cfg.MissingAfter <= 0 {
+		cfg.MissingAfter = MissingAfter
+	}
+	if cfg.ID == "" {
+		host, _ := os.Hostname()
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		cfg.ID = fmt.Sprintf("%s_%s", sanitize(host), hex.EncodeToString(b))
+	}
+	return &Worker{cfg: cfg, acc: &stats.Snapshot{}, state: "ready", connected: make(chan struct{})}
+}
+
+// sanitize keeps a host name usable in a NATS subject.
+func sanitize(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '-'
+		}
+	}
+	if len(b) == 0 {
+		return "worker"
+	}
+	return string(b)
+}
+
+// ID is the worker's id, as the master lists it.
+func (w *Worker) ID() string { return w.cfg.ID }
+
+// Run connects to the master (retrying with backoff until ctx ends), runs
+// what it is assigned, and returns when the master says quit (nil), when
+// ctx ends (after stopping its users and sending its last statistics), or
+// when the master refuses it or the job cannot be loaded.
+//
+// Canceling kill makes the last stop interrupt running tasks at once.
+func (w *Worker) Run(ctx, kill context.Context) error {
+	if err := w.connect(ctx); err != nil {
+		return err
+	}
+	defer w.nc.Close()
+	jobBytes, err := w.hello(ctx)
+	if err != nil {
+		return err
+	}
+	job, err := w.cfg.Prepare(ctx, jobBytes)
+	if err != nil {
+		w.sendProblem(err)
+		return err
+	}
+	w.job = job
+	defer job.Close()
+
+	assigns := make(chan *assignment, 16)
+	quit := make(chan struct{}, 1)
+	sub1, err := w.nc.Subscribe(subject(w.cfg.RunID, "w."+w.cfg.ID), func(m *nats.Msg) {
+		var a assignment
+		if json.Unmarshal(m.Data, &a) == nil {
+			select {
+			case assigns <- &a:
+			default: // the next report's reply carries it too
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("subscribing on NATS: %v", err)
+	}
+	defer sub1.Unsubscribe()
+	sub2, err := w.nc.Subscribe(subject(w.cfg.RunID, "all"), func(m *nats.Msg) {
+		var b broadcast
+		if json.Unmarshal(m.Data, &b) == nil && b.Quit {
+			select {
+			case quit <- struct{}{}:
+			default:
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("subscribing on NATS: %v", err)
+	}
+	defer sub2.Unsubscribe()
+	w.cfg.Log.Infof("worker %s ready: waiting for the master to start a test", w.cfg.ID)
+
+	tick := time.NewTicker(w.cfg.Interval)
+	defer tick.Stop()
+	w.lastAck = time.Now()
+	w.cpu.sample()
+	for {
+		var swarmDone <-chan struct{}
+		if w.swarm != nil && w.stopping == nil {
+			swarmDone = w.swarm.Done()
+		}
+		select {
+		case <-ctx.Done():
+			w.cfg.Log.Infof("stopping this worker's users and sending their last statistics")
+			w.finish(kill)
+			return nil
+		case <-quit:
+			w.cfg.Log.Infof("the master said quit")
+			w.finish(kill)
+			return nil
+		case a := <-assigns:
+			w.apply(ctx, a)
+		case <-w.stopping:
+			w.stopped(ctx)
+			w.report(ctx)
+		case <-swarmDone:
+			w.report(ctx)
+		case <-tick.C:
+			w.report(ctx)
+		}
+	}
+}
+
+// connect dials NATS, retrying with backoff and saying so.
+func (w *Worker) connect(ctx context.Context) error {
+	opts := append([]nats.Option{
+		nats.Name("jsload worker " + w.cfg.ID),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500 * time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				w.cfg.Log.Warnf("lost the connection to the master (%v); reconnecting", err)
+			}
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) { w.cfg.Log.Infof("reconnected to the master") }),
+	}, w.cfg.Options...)
+	wait := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		nc, err := nats.Connect(w.cfg.URL, opts...)
+		if err == nil {
+			w.nc = nc
+			close(w.connected)
+			return nil
+		}
+		if errors.Is(err, nats.ErrAuthorization) {
+			return fmt.Errorf("the master at %s refused this worker's credentials: check --cluster-token (or the NATS credentials)", redact(w.cfg.URL))
+		}
+		w.cfg.Log.Warnf("cannot reach the master at %s (attempt %d: %v); retrying in %v", redact(w.cfg.URL), attempt, err, wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+}
+
+// hello announces the worker until a master answers, and returns its job.
+func (w *Worker) hello(ctx context.Context) ([]byte, error) {
+	host, _ := os.Hostname()
+	b, _ := json.Marshal(hello{Worker: w.cfg.ID, Version: w.cfg.Version, Protocol: Protocol, Host: host, PID: os.Getpid(), Cores: runtime.NumCPU()})
+	wait := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		msg, err := w.request(ctx, "hello", b)
+		if err == nil {
+			var wl welcome
+			if err := json.Unmarshal(msg.Data, &wl); err != nil {
+				return nil, fmt.Errorf("an unreadable answer from the master: %v", err)
+			}
+			if wl.Refused != "" {
+				return nil, fmt.Errorf("%w: %s", ErrRefused, wl.Refused)
+			}
+			return wl.Job, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if attempt == 1 || attempt%10 == 0 {
+			w.cfg.Log.Warnf("connected to NATS at %s, but no master answers for run %q yet (%v); retrying", redact(w.cfg.URL), w.cfg.RunID, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 2*time.Second)
+	}
+}
+
+// request sends a request and waits up to 2 s for the answer.
+func (w *Worker) request(ctx context.Context, name string, b []byte) (*nats.Msg, error) {
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return w.nc.RequestWithContext(rctx, subject(w.cfg.RunID, name), b)
+}
+
+func (w *Worker) sendProblem(err error) {
+	b, _ := json.Marshal(problem{Worker: w.cfg.ID, Error: err.Error()})
+	_ = w.nc.Publish(subject(w.cfg.RunID, "problem"), b)
+	_ = w.nc.FlushTimeout(time.Second)
+}
+
+// apply runs a new assignment.
+func (w *Worker) apply(ctx context.Context, a *assignment) {
+	if a.Epoch <= w.applied {
+		return
+	}
+	if w.stopping != nil {
+		if a.Kill && w.killStop != nil {
+			w.killStop()
+		}
+		if !a.Stop {
+			w.deferred = a // once the stop is over
+		}
+		w.applied = a.Epoch
+		return
+	}
+	w.applied = a.Epoch
+	switch {
+	case a.Stop:
+		if w.swarm == nil {
+			return
+		}
+		stopCtx, cancel := context.WithCancel(context.Background())
+		if a.Kill {
+			cancel()
+		}
+		w.killStop = cancel
+		ch := make(chan struct{})
+		w.stopping = ch
+		sw := w.swarm
+		go func() {
+			sw.Stop(stopCtx)
+			close(ch)
+		}()
+	case len(a.Counts) == 0 && !a.Open:
+		// Nothing to run (yet).
+		if w.swarm != nil {
+			w.swarm.StartCounts(nil, 0)
+		}
+	default:
+		if w.swarm == nil {
+			w.state = "ready"
+			sw, err := w.job.Begin(a.SetupData)
+			if err != nil {
+				w.cfg.Log.Errorf("cannot start users: %v", err)
+				w.sendProblem(err)
+				return
+			}
+			w.swarm, w.open = sw, false
+		}
+		if a.Open {
+			if w.open {
+				w.swarm.SetRate(a.Arrival)
+			} else {
+				w.open = true
+				w.swarm.StartArrival(a.Arrival, a.Initial, a.MaxVUs)
+			}
+			return
+		}
+		w.swarm.StartCounts(a.Counts, a.Rate)
+	}
+}
+
+// stopped is called when the swarm's Stop has returned.
+func (w *Worker) stopped(ctx context.Context) {
+	w.stopping, w.killStop, w.swarm, w.open = nil, nil, nil, false
+	w.state = "stopped"
+	if a := w.deferred; a != nil {
+		w.deferred = nil
+		w.applied = a.Epoch - 1
+		w.apply(ctx, a)
+	}
+}
+
+// report sends the worker's state and a statistics delta, and applies the
+// assignment the master answers with.
+func (w *Worker) report(ctx context.Context) {
+	if w.job == nil {
+		return
+	}
+	w.acc.Merge(w.job.Registry().Drain(time.Now()))
+	if w.pending == nil && !empty(w.acc) {
+		w.seq++
+		w.pending = stats.AppendSnapshot(nil, w.acc)
+		w.pendReq = w.acc.Total.Requests
+		w.acc = &stats.Snapshot{}
+	}
+	r := report{Worker: w.cfg.ID, Epoch: w.applied, State: w.state, CPU: w.cpu.sample()}
+	if w.pending != nil {
+		r.Seq, r.Stats = w.seq, w.pending
+	}
+	if w.swarm != nil {
+		r.State = w.swarm.State().String()
+		r.Users = w.swarm.Users()
+		r.Counts = w.swarm.UserCounts()
+		select {
+		case <-w.swarm.Done():
+			r.Done = true
+		default:
+		}
+		if w.stopping != nil {
+			r.State = "stopping"
+		}
+	}
+	if r.State == "stopped" && !empty(w.acc) {
+		r.State = "stopping" // the last statistics are still to be sent
+	}
+	b, _ := json.Marshal(r)
+	msg, err := w.request(ctx, "report", b)
+	if err != nil {
+		if !w.paused && time.Since(w.lastAck) > w.cfg.MissingAfter && w.swarm != nil && w.stopping == nil {
+			w.cfg.Log.Warnf("the master has not answered for %v: pausing this worker's users until it does", w.cfg.MissingAfter.Round(time.Second))
+			w.paused = true
+			if w.open {
+				w.swarm.SetRate(0)
+			} else {
+				w.swarm.StartCounts(nil, 0)
+			}
+			w.applied = 0 // take the master's assignment again, whatever its epoch
+		}
+		return
+	}
+	w.lastAck = time.Now()
+	if r.Stats != nil {
+		w.pending = nil
+		w.sent += w.pendReq
+	}
+	var rp reply
+	if json.Unmarshal(msg.Data, &rp) != nil {
+		return
+	}
+	if w.paused {
+		w.paused = false
+		w.cfg.Log.Infof("the master answers again")
+	}
+	if rp.Unknown {
+		// The master restarted or forgot this worker: announce it again.
+		if _, err := w.hello(ctx); err != nil {
+			w.cfg.Log.Errorf("announcing this worker again: %v", err)
+		}
+		return
+	}
+	if rp.Assign != nil {
+		w.apply(ctx, rp.Assign)
+	}
+}
+
+func empty(s *stats.Snapshot) bool {
+	return len(s.Rows) == 0 && len(s.Failures) == 0 && len(s.Exceptions) == 0 && len(s.Checks) == 0 && s.Dropped == 0
+}
+
+// finish stops the users (at once when kill is canceled) and sends
+// everything not yet sent, trying for a few seconds.
+func (w *Worker) finish(kill context.Context) {
+	if w.swarm != nil {
+		if w.stopping == nil {
+			w.swarm.Stop(kill)
+		} else {
+			select {
+			case <-w.stopping:
+			case <-kill.Done():
+				if w.killStop != nil {
+					w.killStop()
+				}
+				<-w.stopping
+			}
+		}
+		w.swarm, w.stopping = nil, nil
+		w.state = "stopped"
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		w.report(context.Background())
+		if w.pending == nil && empty(w.acc) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	w.cfg.Log.Warnf("the master did not acknowledge this worker's last statistics")
+}
