@@ -118,7 +118,7 @@ func Load(ctx context.Context, path string, opt LoadOptions) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
-	return load(ctx, path, b, opt)
+	return loadBundled(ctx, path, b, opt)
 }
 
 // Bundle is a script bundled into one program, with its source map: what
@@ -138,10 +138,10 @@ func (s *Script) Bundle() Bundle {
 // LoadBundle is Load for a script bundled elsewhere (Script.Bundle).
 // Positions in errors still name the user's own files.
 func LoadBundle(ctx context.Context, b Bundle, opt LoadOptions) (*Script, error) {
-	return load(ctx, b.Path, &bundled{name: b.Name, code: b.Code, smap: b.SourceMap}, opt)
+	return loadBundled(ctx, b.Path, &bundled{name: b.Name, code: b.Code, smap: b.SourceMap}, opt)
 }
 
-func load(ctx context.Context, path string, b *bundled, opt LoadOptions) (*Script, error) {
+func loadBundled(ctx context.Context, path string, b *bundled, opt LoadOptions) (*Script, error) {
 	s := &Script{Path: path, name: b.name, dir: filepath.Dir(b.name), Files: b.files, code: b.code, smapJSON: b.smap}
 	if len(b.smap) > 0 {
 		if sm, err := sourcemap.Parse(b.name, b.smap); err == nil {

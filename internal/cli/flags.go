@@ -73,6 +73,25 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 		fs.Lookup(name).DefValue = ""
 	}
 	fs.BoolVar(&cfg.SingleUser, "single-user", cfg.SingleUser, "debug run: one user, one task (unless -i or -t), verbose, headless")
+	clusterFlags(fs, &cfg.Cluster)
+}
+
+// clusterFlags declares the flags of distributed runs, with Locust's names.
+func clusterFlags(fs *pflag.FlagSet, c *config.Cluster) {
+	fs.BoolVar(&c.Master, "master", c.Master, "run as the master of a distributed test: workers run the users, this process the plan, statistics and outputs")
+	fs.BoolVar(&c.Worker, "worker", c.Worker, "run users for a master (no script needed: the master sends it)")
+	fs.IntVar(&c.ExpectWorkers, "expect-workers", c.ExpectWorkers, "master: wait for this many workers before starting (headless or --autostart)")
+	fs.Var(durationValue{&c.MaxWait}, "expect-workers-max-wait", "master: give up waiting for --expect-workers after this long (0: wait forever)")
+	fs.StringVar(&c.MasterBindHost, "master-bind-host", c.MasterBindHost, "master: interface the embedded NATS server listens on (* for every interface)")
+	fs.IntVar(&c.MasterBindPort, "master-bind-port", c.MasterBindPort, "master: port the embedded NATS server listens on")
+	fs.StringVar(&c.MasterHost, "master-host", c.MasterHost, "worker: host of the master")
+	fs.IntVar(&c.MasterPort, "master-port", c.MasterPort, "worker: port of the master")
+	fs.StringVar(&c.NATS, "nats", c.NATS, "master and workers: use this NATS deployment (nats://user:pass@host:4222, tls://...) instead of the master's embedded server")
+	fs.StringVar(&c.NATSCreds, "nats-creds", c.NATSCreds, "a NATS credentials (.creds) file for --nats")
+	fs.StringVar(&c.NATSCA, "nats-ca", c.NATSCA, "a CA certificate (PEM) to verify --nats's TLS certificate")
+	fs.StringVar(&c.Token, "cluster-token", c.Token, "a shared secret the master's embedded server requires from workers (better from JSLOAD_CLUSTER_TOKEN)")
+	fs.StringVar(&c.RunID, "run-id", c.RunID, "names this test's NATS subjects, so that several tests can share one NATS deployment")
+	fs.IntVar(&c.Processes, "processes", c.Processes, "master: also start this many local worker processes (-1: one per core); implies --master")
 }
 
 // envName is the environment variable for a flag: JSLOAD_SPAWN_RATE.

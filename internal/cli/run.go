@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/jsload/jsload/internal/cluster"
 	"github.com/jsload/jsload/internal/config"
 	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/httpc"
@@ -34,6 +36,7 @@ type logger struct {
 	w      io.Writer
 	level  int
 	status string // the live status line shown, if any
+	prefix string // before every message ("worker: ")
 }
 
 func levelIndex(l string) int {
@@ -49,7 +52,7 @@ func (l *logger) log(level string, format string, args ...any) {
 	if levelIndex(level) < l.level {
 		return
 	}
-	msg := fmt.Sprintf(format, args...)
+	msg := l.prefix + fmt.Sprintf(format, args...)
 	tag := strings.ToUpper(level)
 	switch level {
 	case "warning":
@@ -144,6 +147,12 @@ variable (JSLOAD_SPAWN_RATE for --spawn-rate) or in the script's exported option
 (spawnRate); flags win over the environment, which wins over the script.`,
 		Example: `  jsload run scripts/locustfile.js --host http://localhost:8080 --headless -u 10 -r 2 -t 30s`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if isWorker(cmd, st) {
+				if len(args) > 1 {
+					return usageError{fmt.Errorf("a worker takes at most one script (it needs none: the master sends it), got %d arguments", len(args))}
+				}
+				return nil
+			}
 			if len(args) != 1 {
 				return usageError{fmt.Errorf("run takes exactly one script, got %d arguments", len(args))}
 			}
@@ -155,6 +164,10 @@ variable (JSLOAD_SPAWN_RATE for --spawn-rate) or in the script's exported option
 				return usageError{err}
 			}
 			defer stop()
+			if isWorker(cmd, st) {
+				cfg.Cluster.Worker = true
+				return runWorker(cmd, st, args, &cfg)
+			}
 			return runTest(cmd, st, args[0], &cfg, watch)
 		},
 	}
@@ -168,10 +181,22 @@ variable (JSLOAD_SPAWN_RATE for --spawn-rate) or in the script's exported option
 	return cmd
 }
 
+// isWorker tells whether --worker (or JSLOAD_WORKER) was given.
+func isWorker(cmd *cobra.Command, st *State) bool {
+	if f := cmd.Flags().Lookup("worker"); f != nil && f.Changed {
+		return f.Value.String() == "true"
+	}
+	b, _ := strconv.ParseBool(st.Getenv("JSLOAD_WORKER"))
+	return b
+}
+
 func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run, watch bool) error {
 	sig := watchSignals(st)
 	defer sig.close()
 	if watch {
+		if cfg.Cluster.Master || cfg.Cluster.Processes != 0 {
+			return usageError{errors.New("--watch restarts a local test: drop --master")}
+		}
 		return watchLoop(cmd, st, path, sig)
 	}
 	script, err := loadScript(sig.stopCtx, cmd.Flags(), st, path)
@@ -248,10 +273,24 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 		}
 		cfg.ApplySingleUser(fs.Lookup("iterations").Changed || cfg.Iterations > 0, cfg.RunTime > 0)
 	}
+	c := &cfg.Cluster
+	if c.Processes != 0 {
+		c.Master = true
+		if !fs.Lookup("expect-workers").Changed && st.Getenv("JSLOAD_EXPECT_WORKERS") == "" {
+			c.ExpectWorkers = c.Processes
+			if c.Processes < 0 {
+				c.ExpectWorkers = runtime.NumCPU()
+			}
+		}
+	}
+	if c.Master {
+		if err := cluster.CheckRunID(c.RunID); err != nil {
+			return usageError{err}
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
-
 	return nil
 }
 
@@ -328,7 +367,7 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signal
 
 	reg := stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
 	out := tablesTo(st, cfg)
-	var eng *engine.Engine
+	var eng swarm
 	live := func() *stats.Snapshot {
 		s := reg.Snapshot(time.Now())
 		if eng != nil {
@@ -344,6 +383,25 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signal
 	defer outs.close()
 	env, hostMissing := newEnv(st, cfg, reg, log, cfg.Host)
 	killCtx := sig.killCtx
+
+	var master *masterOf
+	if cfg.Cluster.Master {
+		m, err := startMaster(st, cfg, script, reg, log)
+		if err != nil {
+			log.Errorf("%v", err)
+			return ExitInvalid, false
+		}
+		defer m.close()
+		if err := waitWorkers(sig.stopCtx, m, &cfg.Cluster, log); err != nil {
+			if sig.stopCtx.Err() != nil {
+				log.Infof("stopped while waiting for workers")
+				return ExitOK, false
+			}
+			log.Errorf("%v", err)
+			return max(cfg.ExitCodeOnError, 1), false
+		}
+		master = m
+	}
 
 	start := time.Now()
 	reg.SetStart(start)
@@ -362,7 +420,12 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signal
 		env.SetupData = data
 	}
 
-	eng = newEngine(cfg, script, env, reg, log)
+	if master != nil {
+		master.SetSetupData(env.SetupData)
+		eng = master
+	} else {
+		eng = local{newEngine(cfg, script, env, reg, log)}
+	}
 	if cfg.RunTime > 0 {
 		log.Infof("Run time limit set to %v", cfg.RunTime)
 	}
@@ -675,7 +738,6 @@ func newEngine(cfg *config.Run, script *js.Script, env *js.Env, reg *stats.Regis
 		classes[i] = engine.Class{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount}
 	}
 	var vuErrOnce sync.Map
-	var resetOnce atomic.Bool
 	return engine.New(engine.Config{
 		Classes:     classes,
 		Factory:     &vuFactory{script: script, env: env},
@@ -696,19 +758,26 @@ func newEngine(cfg *config.Run, script *js.Script, env *js.Env, reg *stats.Regis
 				log.Errorf("a user could not start: %v", err)
 			}
 		},
-		OnSpawned: func(counts map[string]int) {
-			log.Infof("All users spawned: %s (%d total users)", formatCounts(counts), sum(counts))
-			if cfg.ResetStats && resetOnce.CompareAndSwap(false, true) {
-				log.Infof("Resetting stats")
-				reg.Reset()
-			}
-		},
+		OnSpawned: spawnedHook(cfg, func() *stats.Registry { return reg }, log),
 		OnDropped: func(n int64) { reg.Recorder(0).RecordDropped(n) },
 		OnPanic: func(err error) {
 			panicked.Store(true)
 			log.Errorf("internal error in a user (a bug in jsload; please report it with this trace): %v", err)
 		},
 	})
+}
+
+// spawnedHook logs that every user is running, and resets the statistics
+// the first time with --reset-stats.
+func spawnedHook(cfg *config.Run, reg func() *stats.Registry, log *logger) func(map[string]int) {
+	var resetOnce atomic.Bool
+	return func(counts map[string]int) {
+		log.Infof("All users spawned: %s (%d total users)", formatCounts(counts), sum(counts))
+		if cfg.ResetStats && resetOnce.CompareAndSwap(false, true) {
+			log.Infof("Resetting stats")
+			reg().Reset()
+		}
+	}
 }
 
 // panicked records that a user's goroutine panicked: the exit code is then

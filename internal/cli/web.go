@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jsload/jsload/internal/config"
-	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/output/console"
 	"github.com/jsload/jsload/internal/output/report"
 	"github.com/jsload/jsload/internal/stats"
@@ -30,7 +29,8 @@ type panel struct {
 
 	mu      sync.Mutex
 	reg     *stats.Registry
-	eng     *engine.Engine
+	eng     swarm
+	master  *masterOf // in a distributed test
 	env     *js.Env
 	hist    *report.History
 	host    string
@@ -67,7 +67,10 @@ func (p *panel) Start(r web.StartRequest) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.eng != nil && p.stopped && p.eng.State() != engine.Stopped {
+	if p.master != nil && p.master.Healthy() == 0 {
+		return errors.New("no worker is connected: start some with `jsload run --worker --master-host HOST`")
+	}
+	if p.eng != nil && p.stopped && p.eng.State() != "stopped" {
 		return errors.New("the last test is still stopping: wait for it to stop")
 	}
 	if p.eng != nil && !p.stopped {
@@ -98,7 +101,13 @@ func (p *panel) Start(r web.StartRequest) error {
 	}
 	p.reg, p.env, p.host = reg, env, host
 	p.hist = report.NewHistory()
-	p.eng = newEngine(p.cfg, p.script, env, reg, p.log)
+	if p.master != nil {
+		p.master.Use(reg)
+		p.master.SetSetupData(env.SetupData)
+		p.eng = p.master
+	} else {
+		p.eng = local{newEngine(p.cfg, p.script, env, reg, p.log)}
+	}
 	p.started, p.stopped = time.Now(), false
 	p.done = make(chan struct{})
 	p.runTime = make(chan time.Duration, 1)
@@ -118,7 +127,7 @@ func orNone(s string) string {
 
 // watch records the history of a test and stops it when its run time is
 // up, every user stopped, or a relative URL had no host.
-func (p *panel) watch(eng *engine.Engine, reg *stats.Registry, hist *report.History, runTime time.Duration, newRunTime <-chan time.Duration, hostMissing chan struct{}, done chan struct{}) {
+func (p *panel) watch(eng swarm, reg *stats.Registry, hist *report.History, runTime time.Duration, newRunTime <-chan time.Duration, hostMissing chan struct{}, done chan struct{}) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var limit <-chan time.Time
@@ -205,12 +214,12 @@ func (p *panel) State() string {
 	switch {
 	case p.eng == nil:
 		return "ready"
-	case p.stopped && p.eng.State() != engine.Stopped:
+	case p.stopped && p.eng.State() != "stopped":
 		return "stopping"
 	case p.stopped:
 		return "stopped"
 	}
-	return p.eng.State().String()
+	return p.eng.State()
 }
 
 func (p *panel) Snapshot() *stats.Snapshot {
@@ -284,6 +293,15 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals) int {
 	if cfg.WebLogin == "" && !isLoopback(cfg.WebHost) {
 		log.Warnf("the web panel listens on %s without --web-login: anyone who can reach it can start load from this machine", cfg.WebHost)
 	}
+	if cfg.Cluster.Master {
+		m, err := startMaster(st, cfg, script, stats.NewRegistry(1), log)
+		if err != nil {
+			log.Errorf("%v", err)
+			return ExitInvalid
+		}
+		defer m.close()
+		p.master = m
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	served := make(chan error, 1)
@@ -292,6 +310,14 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals) int {
 			log.Infof("Starting web interface at %s (press Ctrl-C to quit)", url)
 		})
 	}()
+	if cfg.Autostart && p.master != nil {
+		if err := waitWorkers(sig.stopCtx, p.master, &cfg.Cluster, log); err != nil {
+			if sig.stopCtx.Err() == nil {
+				log.Errorf("--autostart: %v", err)
+			}
+			cfg.Autostart = false
+		}
+	}
 	if cfg.Autostart {
 		if err := p.Start(web.StartRequest{Users: cfg.Users, SpawnRate: cfg.SpawnRate, RunTime: cfg.RunTime}); err != nil {
 			log.Errorf("--autostart: %v", err)

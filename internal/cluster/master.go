@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,6 +96,7 @@ type Master struct {
 	url  string
 
 	mu        sync.Mutex
+	reg       *stats.Registry
 	workers   map[string]*workerState
 	tgt       target
 	setupData string
@@ -116,7 +118,7 @@ func StartMaster(cfg MasterConfig) (*Master, error) {
 	if cfg.MissingAfter <= 0 {
 		cfg.MissingAfter = MissingAfter
 	}
-	m := &Master{cfg: cfg, workers: map[string]*workerState{}, done: make(chan struct{}), changed: make(chan struct{}), quit: make(chan struct{})}
+	m := &Master{cfg: cfg, reg: cfg.Registry, workers: map[string]*workerState{}, done: make(chan struct{}), changed: make(chan struct{}), quit: make(chan struct{})}
 	opts := append([]nats.Option{nats.Name("jsload master"), nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond)}, cfg.Options...)
 	if cfg.NATS == "" {
 		host, port, err := net.SplitHostPort(cfg.Bind)
@@ -274,7 +276,7 @@ func (m *Master) onReport(msg *nats.Msg) {
 	if r.Seq > w.lastSeq {
 		w.lastSeq = r.Seq
 		if delta != nil {
-			m.cfg.Registry.Absorb(delta)
+			m.reg.Absorb(delta)
 		}
 	}
 	w.lastSeen = time.Now()
@@ -480,8 +482,13 @@ func (m *Master) checkLocked() {
 			}
 		}
 		m.spawned = true
+		per := make([]string, len(ws))
+		for j, w := range ws {
+			per[j] = fmt.Sprintf("%s %d", w.Worker, w.users)
+		}
+		m.cfg.Log.Infof("Users per worker: %s", strings.Join(per, ", "))
 		if m.cfg.OnSpawned != nil {
-			m.cfg.OnSpawned(got)
+			go m.cfg.OnSpawned(got) // not under m.mu: it may call back
 		}
 	}
 	if done && !m.doneOnce {
@@ -503,6 +510,21 @@ func (m *Master) setTarget(t target) {
 	m.tgt = t
 	m.rebalanceLocked()
 	m.notifyLocked()
+}
+
+// Use sends the workers' statistics to reg from now on (a new test in the
+// web panel).
+func (m *Master) Use(reg *stats.Registry) {
+	m.mu.Lock()
+	m.reg = reg
+	m.mu.Unlock()
+}
+
+// Registry is where the workers' statistics go.
+func (m *Master) Registry() *stats.Registry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reg
 }
 
 // SetSetupData is what setup() returned, passed to every user.

@@ -168,7 +168,7 @@ func (w *Worker) Run(ctx, kill context.Context) error {
 		return fmt.Errorf("subscribing on NATS: %v", err)
 	}
 	defer sub2.Unsubscribe()
-	w.cfg.Log.Infof("worker %s ready: waiting for the master to start a test", w.cfg.ID)
+	w.cfg.Log.Infof("ready: waiting for the master to start a test")
 
 	tick := time.NewTicker(w.cfg.Interval)
 	defer tick.Stop()

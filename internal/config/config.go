@@ -46,6 +46,26 @@ type Run struct {
 	ResetStats         bool     // reset the statistics once spawning completes
 	ArrivalRate        float64  // open model: task iterations started per second; 0: closed model
 	MaxVUs             int      // open model: the most users the pool grows to; 0: max(users, 100)
+
+	Cluster Cluster
+}
+
+// Cluster is how a run takes part in a distributed test.
+type Cluster struct {
+	Master         bool
+	Worker         bool
+	ExpectWorkers  int           // the master waits for this many workers (headless)
+	MaxWait        time.Duration // ... this long at most; 0: forever
+	MasterBindHost string        // where the master's embedded NATS server listens ("*": everywhere)
+	MasterBindPort int
+	MasterHost     string // where a worker finds the master
+	MasterPort     int
+	NATS           string // an existing NATS deployment's URL, instead of the embedded server
+	NATSCreds      string // a NATS credentials file
+	NATSCA         string // a CA certificate file for NATS over TLS
+	Token          string // required by the master's embedded server, sent by workers
+	RunID          string // namespaces the NATS subjects
+	Processes      int    // local worker processes the master starts; -1: one per core
 }
 
 // MaxUsers bounds --users for one process: far more than one machine can
@@ -77,6 +97,15 @@ func Default() Run {
 		LogLevel:        "info",
 		PrintStats:      2 * time.Second,
 		AutoQuit:        -1,
+		Cluster: Cluster{
+			ExpectWorkers:  1,
+			MaxWait:        2 * time.Minute,
+			MasterBindHost: "*",
+			MasterBindPort: 5557,
+			MasterHost:     "127.0.0.1",
+			MasterPort:     5557,
+			RunID:          "default",
+		},
 	}
 }
 
@@ -131,6 +160,47 @@ func (r *Run) Validate() error {
 	if r.Host != "" {
 		if err := CheckHost(r.Host); err != nil {
 			return err
+		}
+	}
+	return r.Cluster.validate(r)
+}
+
+func (c *Cluster) validate(r *Run) error {
+	if c.Master && c.Worker {
+		return errors.New("--master and --worker exclude each other: a process is one or the other")
+	}
+	if c.Processes < -1 || c.Processes > 1024 {
+		return fmt.Errorf("--processes must be -1 (one per core), 0 or a number of worker processes up to 1024, got %d", c.Processes)
+	}
+	if c.Processes != 0 && c.Worker {
+		return errors.New("--processes starts workers from a master: drop --worker")
+	}
+	if c.ExpectWorkers < 1 {
+		return fmt.Errorf("--expect-workers must be 1 or more, got %d", c.ExpectWorkers)
+	}
+	if c.MaxWait < 0 {
+		return fmt.Errorf("--expect-workers-max-wait must not be negative, got %v", c.MaxWait)
+	}
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"--master-bind-port", c.MasterBindPort}, {"--master-port", c.MasterPort}} {
+		if p.v < 0 || p.v > 65535 {
+			return fmt.Errorf("%s must be between 0 and 65535, got %d", p.name, p.v)
+		}
+	}
+	if c.NATS != "" {
+		u, err := url.Parse(c.NATS)
+		if err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls" && u.Scheme != "ws" && u.Scheme != "wss") {
+			return fmt.Errorf("--nats %q must be a URL like nats://host:4222 (or tls://, ws://, wss://)", c.NATS)
+		}
+	}
+	if c.Master || c.Processes != 0 {
+		if r.Iterations > 0 {
+			return errors.New("--iterations does not work with --master yet: bound the test with --run-time")
+		}
+		if r.SingleUser {
+			return errors.New("--single-user is a local debug run: drop --master")
 		}
 	}
 	return nil
