@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/stats"
 )
@@ -289,4 +291,52 @@ func TestRunID(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
+}
+
+// deafen makes the master stop hearing workers, as a network split would,
+// until the returned function heals it.
+func (m *Master) deafen(t *testing.T) (heal func()) {
+	for _, s := range m.subs {
+		if err := s.Unsubscribe(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func() {
+		m.subs = nil
+		for name, h := range map[string]func(*nats.Msg){"hello": m.onHello, "report": m.onReport, "problem": m.onProblem} {
+			s, err := m.nc.Subscribe(subject(m.cfg.RunID, name), h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.subs = append(m.subs, s)
+		}
+	}
+}
+
+// During a split the master marks the worker missing and the worker pauses
+// its users (so that the load does not double when they are given to
+// others); once it heals, the worker is used again, without a restart.
+func TestSplitHeals(t *testing.T) {
+	reg := stats.NewRegistry(1)
+	log := &testLog{}
+	m := startTestMaster(t, reg, log, nil)
+	w := startTestWorker(t, m, "solo", "v1", new(atomic.Int64))
+	if err := m.WaitWorkers(context.Background(), 1, 10*time.Second, func(int, time.Duration) {}); err != nil {
+		t.Fatal(err)
+	}
+	m.Start(5, 0)
+	eventually(t, "5 users", func() bool { return m.Users() == 5 })
+	heal := m.deafen(t)
+	eventually(t, "the worker marked missing", func() bool { return log.has("worker solo on") && log.has("is missing") })
+	wlog := w.w.cfg.Log.(*testLog)
+	eventually(t, "the worker pausing", func() bool { return wlog.has("pausing this worker's users") })
+	heal()
+	eventually(t, "the worker back", func() bool { return log.has("worker solo is back") })
+	eventually(t, "5 users again", func() bool { return m.Users() == 5 })
+	if !wlog.has("the master answers again") {
+		t.Error("the worker did not say the master is back")
+	}
+	before := reg.Snapshot(time.Now()).Total.Requests
+	eventually(t, "statistics flowing again", func() bool { return reg.Snapshot(time.Now()).Total.Requests > before })
+	m.Stop(context.Background())
 }
