@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"runtime"
 	"strings"
@@ -370,4 +371,18 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+var _ web.WorkerLister = (*panel)(nil)
+
+// Workers lists a distributed test's workers (nil when local).
+func (p *panel) Workers() []web.Worker {
+	if p.master == nil {
+		return nil
+	}
+	ws := []web.Worker{}
+	for _, w := range p.master.Workers() {
+		ws = append(ws, web.Worker{ID: w.ID, Host: w.Host, State: w.State, UserCount: w.Users, CPUUsage: math.Round(w.CPU*10) / 10})
+	}
+	return ws
 }

@@ -301,6 +301,9 @@ type requestsReport struct {
 	Errors         []errorRow `json:"errors"`
 	Host           string     `json:"host"`
 	ExceptionCount int        `json:"exception_count"`
+	// Distributed tests only, as Locust's master.
+	Workers     []Worker `json:"workers,omitempty"`
+	WorkerCount *int     `json:"worker_count,omitempty"`
 }
 
 var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
@@ -375,6 +378,17 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) {
 	rep.FailRatio = round(snap.Total.FailRatio(), 6)
 	rep.TotalAvg = total.AvgResponseTime
 	rep.CurrentP50, rep.CurrentP95 = s.currentPercentiles(snap)
+	if wl, ok := s.ctl.(WorkerLister); ok {
+		if ws := wl.Workers(); ws != nil {
+			n := 0
+			for _, w := range ws {
+				if w.State != "missing" {
+					n++
+				}
+			}
+			rep.Workers, rep.WorkerCount = ws, &n
+		}
+	}
 	writeJSON(w, http.StatusOK, rep)
 }
 

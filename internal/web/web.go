@@ -51,6 +51,23 @@ type Controller interface {
 	Summary() *report.Summary
 }
 
+// WorkerLister is implemented by a Controller that runs a distributed
+// test: the panel then shows its workers (Locust's "workers" in
+// /stats/requests, and a Workers tab). Workers returns nil when the test
+// is not distributed.
+type WorkerLister interface {
+	Workers() []Worker
+}
+
+// Worker is one worker of a distributed test, as Locust's API shows it.
+type Worker struct {
+	ID        string  `json:"id"`
+	Host      string  `json:"host"`
+	State     string  `json:"state"` // "ready", "spawning", "running", "stopping", "stopped" or "missing"
+	UserCount int     `json:"user_count"`
+	CPUUsage  float64 `json:"cpu_usage"` // percent of one core
+}
+
 // StartRequest is a start (or change) of a test, as the start form or
 // POST /swarm asks for it.
 type StartRequest struct {

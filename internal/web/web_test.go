@@ -24,7 +24,7 @@ import (
 )
 
 // panel starts the panel for f on an httptest server.
-func panel(t *testing.T, f *fakeController, o web.Options) *httptest.Server {
+func panel(t *testing.T, f web.Controller, o web.Options) *httptest.Server {
 	t.Helper()
 	s, err := web.New(f, o)
 	if err != nil {
@@ -761,5 +761,38 @@ func TestListenAndServe(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("ListenAndServe did not return after cancel")
+	}
+}
+
+// clusterFake is a controller of a distributed test.
+type clusterFake struct {
+	*fakeController
+	workers []web.Worker
+}
+
+func (c clusterFake) Workers() []web.Worker { return c.workers }
+
+func TestStatsRequestsWorkers(t *testing.T) {
+	// A local test has no workers fields.
+	j := get(t, panel(t, newFake(), web.Options{}), "/stats/requests").json(t)
+	if _, ok := j["workers"]; ok {
+		t.Errorf("a local test lists workers: %v", j["workers"])
+	}
+	c := clusterFake{newFake().running(), []web.Worker{
+		{ID: "a_1", Host: "h1", State: "running", UserCount: 13, CPUUsage: 41.5},
+		{ID: "b_2", Host: "h2", State: "missing", UserCount: 12},
+	}}
+	j = get(t, panel(t, c, web.Options{}), "/stats/requests").json(t)
+	ws, _ := j["workers"].([]any)
+	if len(ws) != 2 || j["worker_count"] != 1.0 {
+		t.Fatalf("workers %v, worker_count %v: want 2 listed, 1 counted (one missing)", j["workers"], j["worker_count"])
+	}
+	w := ws[0].(map[string]any)
+	if w["id"] != "a_1" || w["state"] != "running" || w["user_count"] != 13.0 || w["cpu_usage"] != 41.5 || w["host"] != "h1" {
+		t.Errorf("worker %v", w)
+	}
+	page := get(t, panel(t, c, web.Options{}), "/").body
+	if !strings.Contains(page, `id="view-workers"`) {
+		t.Error("the page has no Workers view")
 	}
 }

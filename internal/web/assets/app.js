@@ -226,6 +226,24 @@
     badge("n-failures", errors.reduce(function (s, e) { return s + e.occurrences; }, 0));
   }
 
+  // ---- workers (distributed tests) ----
+  function renderWorkers(list) {
+    $("tab-workers").hidden = !list;
+    if (!list) return;
+    var body = document.createDocumentFragment();
+    list.forEach(function (w) {
+      var tr = el("tr");
+      tr.appendChild(el("td", "name", w.id));
+      tr.appendChild(el("td", "", w.host));
+      tr.appendChild(el("td", w.state === "missing" ? "bad" : "", w.state));
+      tr.appendChild(el("td", "n", fmtInt(w.user_count)));
+      tr.appendChild(el("td", "n", fmtFixed(w.cpu_usage, 0)));
+      body.appendChild(tr);
+    });
+    $("workers-body").replaceChildren(body);
+    setText("n-workers", fmtInt(list.filter(function (w) { return w.state !== "missing"; }).length));
+  }
+
   function badge(id, n) {
     var b = $(id);
     b.hidden = !n;
@@ -564,6 +582,7 @@
     lastRows = rows.slice(0, -1);
     renderStats();
     renderFailures(j.errors || []);
+    renderWorkers(j.workers);
     if (j.exception_count !== excCount || current === "exceptions") {
       excCount = j.exception_count;
       pollExceptions();
