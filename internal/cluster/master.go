@@ -253,18 +253,10 @@ func (m *Master) respond(msg *nats.Msg, v any) {
 }
 
 func (m *Master) onReport(msg *nats.Msg) {
-	var r report
-	if err := json.Unmarshal(msg.Data, &r); err != nil {
+	r, err := decodeReport(msg.Data)
+	if err != nil {
 		m.cfg.Log.Warnf("an unreadable report on NATS: %v", err)
 		return
-	}
-	var delta *stats.Snapshot
-	if len(r.Stats) > 0 {
-		d, err := stats.DecodeSnapshot(r.Stats)
-		if err != nil {
-			m.cfg.Log.Errorf("worker %s sent statistics this master cannot read (%v); they are left out", r.Worker, err)
-		}
-		delta = d
 	}
 	m.mu.Lock()
 	w := m.workers[r.Worker]
@@ -275,8 +267,10 @@ func (m *Master) onReport(msg *nats.Msg) {
 	}
 	if r.Seq > w.lastSeq {
 		w.lastSeq = r.Seq
-		if delta != nil {
-			m.reg.Absorb(delta)
+		if len(r.Stats) > 0 {
+			if err := m.reg.AbsorbWire(r.Stats); err != nil {
+				m.cfg.Log.Errorf("worker %s sent statistics this master cannot read (%v); they are left out", r.Worker, err)
+			}
 		}
 	}
 	w.lastSeen = time.Now()
@@ -350,6 +344,7 @@ func (m *Master) sortedLocked() []*workerState {
 	return ws
 }
 
+// healthy lists the workers that report, by id.
 func (m *Master) healthy() []*workerState {
 	var out []*workerState
 	for _, w := range m.sortedLocked() {
@@ -360,7 +355,15 @@ func (m *Master) healthy() []*workerState {
 	return out
 }
 
-func (m *Master) healthyLocked() int { return len(m.healthy()) }
+func (m *Master) healthyLocked() int {
+	n := 0
+	for _, w := range m.workers {
+		if !w.missing {
+			n++
+		}
+	}
+	return n
+}
 
 // totalsLocked is the number of users of each class the target asks for.
 func (m *Master) totalsLocked() []int {
@@ -446,15 +449,15 @@ func sameAssignment(a, b assignment) bool {
 // checkLocked calls OnSpawned once the swarm runs the target, and closes
 // Done when every user everywhere has stopped by itself.
 func (m *Master) checkLocked() {
-	if !m.tgt.active || m.tgt.stopped {
+	if !m.tgt.active || m.tgt.stopped || (m.spawned || m.tgt.open) && m.doneOnce {
 		return
 	}
-	ws := m.healthy()
-	if len(ws) == 0 {
-		return
-	}
-	applied, done := true, true
-	for _, w := range ws {
+	n, applied, done := 0, true, true
+	for _, w := range m.workers {
+		if w.missing {
+			continue
+		}
+		n++
 		if w.epoch != w.assign.Epoch {
 			applied = false
 		}
@@ -462,12 +465,15 @@ func (m *Master) checkLocked() {
 			done = false
 		}
 	}
-	if !applied {
+	if n == 0 || !applied {
 		return
 	}
 	if !m.spawned && !m.tgt.open {
 		got := map[string]int{}
-		for _, w := range ws {
+		for _, w := range m.workers {
+			if w.missing {
+				continue
+			}
 			if w.state != "running" {
 				return
 			}
@@ -482,6 +488,7 @@ func (m *Master) checkLocked() {
 			}
 		}
 		m.spawned = true
+		ws := m.healthy()
 		per := make([]string, len(ws))
 		for j, w := range ws {
 			per[j] = fmt.Sprintf("%s %d", w.Worker, w.users)
@@ -563,8 +570,10 @@ func (m *Master) Users() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
-	for _, w := range m.healthy() {
-		n += w.users
+	for _, w := range m.workers {
+		if !w.missing {
+			n += w.users
+		}
 	}
 	return n
 }

@@ -25,6 +25,8 @@
 package cluster
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -68,14 +70,34 @@ type welcome struct {
 
 type report struct {
 	Worker string         `json:"worker"`
-	Seq    uint64         `json:"seq"` // of Stats; 0 when it carries none
-	Stats  []byte         `json:"stats,omitempty"`
+	Seq    uint64         `json:"seq"`   // of Stats; 0 when it carries none
+	Stats  []byte         `json:"-"`     // sent after the JSON (encode)
 	Epoch  uint64         `json:"epoch"` // the assignment being run
 	State  string         `json:"state"`
 	Users  int            `json:"users"`
 	Counts map[string]int `json:"counts,omitempty"` // users per class
 	Done   bool           `json:"done,omitempty"`   // every user stopped by itself
 	CPU    float64        `json:"cpu"`              // the worker's CPU use over the last interval, percent of one core
+}
+
+// encode is the report's JSON, a newline, then the statistics' wire form
+// (not inside the JSON, where it would cost base64).
+func (r *report) encode() []byte {
+	b, _ := json.Marshal(r)
+	b = append(b, '\n')
+	return append(b, r.Stats...)
+}
+
+func decodeReport(b []byte) (*report, error) {
+	head, stats, _ := bytes.Cut(b, []byte{'\n'})
+	var r report
+	if err := json.Unmarshal(head, &r); err != nil {
+		return nil, err
+	}
+	if len(stats) > 0 {
+		r.Stats = stats
+	}
+	return &r, nil
 }
 
 type reply struct {

@@ -386,8 +386,7 @@ func (w *Worker) report(ctx context.Context) {
 	if r.State == "stopped" && !empty(w.acc) {
 		r.State = "stopping" // the last statistics are still to be sent
 	}
-	b, _ := json.Marshal(r)
-	msg, err := w.request(ctx, "report", b)
+	msg, err := w.request(ctx, "report", r.encode())
 	if err != nil {
 		if !w.paused && time.Since(w.lastAck) > w.cfg.MissingAfter && w.swarm != nil && w.stopping == nil {
 			w.cfg.Log.Warnf("the master has not answered for %v: pausing this worker's users until it does", w.cfg.MissingAfter.Round(time.Second))

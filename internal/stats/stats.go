@@ -198,7 +198,56 @@ type Registry struct {
 	start  time.Time
 	// remote holds what other processes recorded (Absorb): a cluster's
 	// workers, as seen by its master.
-	remote *Snapshot
+	remote *remote
+}
+
+// remote accumulates absorbed statistics like a shard, by key.
+type remote struct {
+	rows       map[Key]*Row
+	failures   map[failKey]int64
+	exceptions map[excKey]*Exception
+	checks     map[string]*Check
+	dropped    int64
+	scratch    wireDelta // reused by AbsorbWire
+}
+
+func newRemote() *remote {
+	return &remote{rows: map[Key]*Row{}, failures: map[failKey]int64{}, exceptions: map[excKey]*Exception{}, checks: map[string]*Check{}}
+}
+
+func (rm *remote) row(k Key) *Row {
+	r := rm.rows[k]
+	if r == nil {
+		r = newRow(k)
+		rm.rows[k] = r
+	}
+	return r
+}
+
+// addGroups adds failure, exception and check groups and dropped starts.
+func (rm *remote) addGroups(fails []Failure, excs []Exception, checks []Check, dropped int64) {
+	for _, f := range fails {
+		rm.failures[failKey{f.Type, f.Name, f.Error}] += f.Count
+	}
+	for _, x := range excs {
+		k := exKey(x.Message, x.Position, x.Traceback)
+		if y := rm.exceptions[k]; y != nil {
+			y.Count += x.Count
+		} else {
+			cp := x
+			rm.exceptions[k] = &cp
+		}
+	}
+	for _, c := range checks {
+		if d := rm.checks[c.Name]; d != nil {
+			d.Passes += c.Passes
+			d.Fails += c.Fails
+		} else {
+			cp := c
+			rm.checks[c.Name] = &cp
+		}
+	}
+	rm.dropped += dropped
 }
 
 // NewRegistry returns a registry with n shards (at least 1). A few shards per
@@ -251,9 +300,12 @@ func (r *Registry) Absorb(d *Snapshot) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.remote == nil {
-		r.remote = &Snapshot{}
+		r.remote = newRemote()
 	}
-	r.remote.mergeData(d)
+	for _, row := range d.Rows {
+		r.remote.row(row.Key).Merge(row)
+	}
+	r.remote.addGroups(d.Failures, d.Exceptions, d.Checks, d.Dropped)
 }
 
 // Recorder returns the recorder for VU id. Recorders are cheap values; one VU
@@ -354,7 +406,8 @@ func newRow(k Key) *Row { return &Row{Key: k, Hist: &Histogram{}} }
 
 func (r *Row) addEntry(e *entry) {
 	r.mergeSched(e.sched)
-	r.merge(e.requests, e.failures, e.total, e.min, e.max, e.size, e.first, e.last, &e.hist, &e.recent)
+	r.merge(e.requests, e.failures, e.total, e.min, e.max, e.size, e.first, e.last, &e.recent)
+	r.Hist.Merge(&e.hist)
 }
 
 func (r *Row) mergeSched(h *Histogram) {
@@ -370,10 +423,12 @@ func (r *Row) mergeSched(h *Histogram) {
 // Merge adds o's counts to r (the keys are not compared).
 func (r *Row) Merge(o *Row) {
 	r.mergeSched(o.Sched)
-	r.merge(o.Requests, o.Failures, o.TotalTime, o.Min, o.Max, o.TotalSize, o.First, o.Last, o.Hist, &o.recent)
+	r.merge(o.Requests, o.Failures, o.TotalTime, o.Min, o.Max, o.TotalSize, o.First, o.Last, &o.recent)
+	r.Hist.Merge(o.Hist)
 }
 
-func (r *Row) merge(reqs, fails int64, total, min, max time.Duration, size int64, first, last time.Time, h *Histogram, recent *[ringLen]second) {
+// merge adds everything but the histograms.
+func (r *Row) merge(reqs, fails int64, total, min, max time.Duration, size int64, first, last time.Time, recent *[ringLen]second) {
 	if reqs == 0 {
 		return
 	}
@@ -393,7 +448,6 @@ func (r *Row) merge(reqs, fails int64, total, min, max time.Duration, size int64
 	if last.After(r.Last) {
 		r.Last = last
 	}
-	r.Hist.Merge(h)
 	for _, s := range recent {
 		if s.sec == 0 {
 			continue
@@ -530,13 +584,7 @@ func (s *Snapshot) Elapsed() time.Duration { return s.Time.Sub(s.Start) }
 
 // Snapshot merges all shards into a new Snapshot taken at now.
 func (r *Registry) Snapshot(now time.Time) *Snapshot {
-	s := r.collect(now, false)
-	r.mu.Lock()
-	if r.remote != nil {
-		s.mergeData(r.remote)
-	}
-	r.mu.Unlock()
-	return s
+	return r.collect(now, false)
 }
 
 // Drain returns what was recorded since the last Drain (or since the
@@ -589,7 +637,41 @@ func (r *Registry) collect(now time.Time, drain bool) *Snapshot {
 		}
 		sh.mu.Unlock()
 	}
-	s := &Snapshot{Start: r.Start(), Time: now, Dropped: dropped}
+	r.mu.Lock()
+	start := r.start
+	if rm := r.remote; rm != nil && !drain {
+		for k, o := range rm.rows {
+			row := rows[k]
+			if row == nil {
+				row = newRow(k)
+				rows[k] = row
+			}
+			row.Merge(o)
+		}
+		for k, n := range rm.failures {
+			fails[k] += n
+		}
+		for k, c := range rm.checks {
+			if d := checks[k]; d != nil {
+				d.Passes += c.Passes
+				d.Fails += c.Fails
+			} else {
+				cp := *c
+				checks[k] = &cp
+			}
+		}
+		dropped += rm.dropped
+		for k, x := range rm.exceptions {
+			if y := excs[k]; y != nil {
+				y.Count += x.Count
+			} else {
+				cp := *x
+				excs[k] = &cp
+			}
+		}
+	}
+	r.mu.Unlock()
+	s := &Snapshot{Start: start, Time: now, Dropped: dropped}
 	for _, c := range checks {
 		s.Checks = append(s.Checks, *c)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"time"
 )
 
@@ -187,10 +188,36 @@ func (r *wireReader) string(what string) string {
 	return s
 }
 
-func (r *wireReader) hist(what string) *Histogram {
-	h := &Histogram{}
+// bucket is one histogram bucket on the wire: its lowest value and count.
+type bucket struct{ lo, n uint64 }
+
+// wireRow is a row as decoded, its histograms kept sparse.
+type wireRow struct {
+	key                Key
+	requests, failures int64
+	total, min, max    time.Duration
+	size               int64
+	first, last        time.Time
+	hist, sched        []bucket
+	hasSched           bool
+	recent             [ringLen]second
+}
+
+// wireDelta is a decoded snapshot; its slices are reused from one decode
+// to the next.
+type wireDelta struct {
+	rows       []wireRow
+	failures   []Failure
+	exceptions []Exception
+	checks     []Check
+	dropped    int64
+}
+
+// hist reads a histogram's buckets into dst and returns them with their
+// total count.
+func (r *wireReader) hist(what string, dst []bucket) ([]bucket, uint64) {
 	n := r.count(what, 2)
-	lo := uint64(0)
+	lo, total := uint64(0), uint64(0)
 	for i := 0; i < n && r.err == nil; i++ {
 		gap := r.uvarint(what)
 		c := r.uvarint(what)
@@ -199,42 +226,54 @@ func (r *wireReader) hist(what string) *Histogram {
 			break
 		}
 		lo += gap
-		h.AddBucket(lo, c)
-		if h.count < c { // the total overflowed
+		var carry uint64
+		total, carry = bits.Add64(total, c, 0)
+		if carry != 0 {
 			r.fail(what)
+			break
+		}
+		if c > 0 {
+			dst = append(dst, bucket{lo, c})
 		}
 	}
-	return h
+	return dst, total
 }
 
-// DecodeSnapshot reads a snapshot written by AppendSnapshot. It never
-// panics on bad input: errors wrap ErrWire. The snapshot's Start, Time and
-// Users are zero.
-func DecodeSnapshot(b []byte) (*Snapshot, error) {
+// decode reads the wire form into d, reusing its slices.
+func (d *wireDelta) decode(b []byte) error {
 	if len(b) < len(wireMagic)+1 || string(b[:len(wireMagic)]) != wireMagic {
-		return nil, fmt.Errorf("%w: not jsload statistics", ErrWire)
+		return fmt.Errorf("%w: not jsload statistics", ErrWire)
 	}
 	if v := b[len(wireMagic)]; v != wireVersion {
-		return nil, fmt.Errorf("%w: version %d, this jsload reads version %d", ErrWire, v, wireVersion)
+		return fmt.Errorf("%w: version %d, this jsload reads version %d", ErrWire, v, wireVersion)
 	}
 	r := &wireReader{b: b[len(wireMagic)+1:]}
-	s := &Snapshot{}
+	d.rows = d.rows[:0]
 	nrows := r.count("row count", 13)
 	for i := 0; i < nrows && r.err == nil; i++ {
-		row := newRow(Key{Type: r.string("row type"), Name: r.string("row name")})
-		row.Requests = r.varint("requests")
-		row.Failures = r.varint("failures")
-		row.TotalTime = time.Duration(r.varint("total time"))
-		row.Min = time.Duration(r.varint("minimum"))
-		row.Max = time.Duration(r.varint("maximum"))
-		row.TotalSize = r.varint("size")
-		row.First = fromUnixNano(r.varint("first time"))
-		row.Last = fromUnixNano(r.varint("last time"))
-		row.Hist = r.hist("histogram")
+		if len(d.rows) < cap(d.rows) {
+			d.rows = d.rows[:len(d.rows)+1]
+		} else {
+			d.rows = append(d.rows, wireRow{})
+		}
+		row := &d.rows[len(d.rows)-1]
+		*row = wireRow{hist: row.hist[:0], sched: row.sched[:0]}
+		row.key = Key{Type: r.string("row type"), Name: r.string("row name")}
+		row.requests = r.varint("requests")
+		row.failures = r.varint("failures")
+		row.total = time.Duration(r.varint("total time"))
+		row.min = time.Duration(r.varint("minimum"))
+		row.max = time.Duration(r.varint("maximum"))
+		row.size = r.varint("size")
+		row.first = fromUnixNano(r.varint("first time"))
+		row.last = fromUnixNano(r.varint("last time"))
+		var count uint64
+		row.hist, count = r.hist("histogram", row.hist)
 		switch r.uvarint("scheduled flag") {
 		case 0:
 		case 1:
-			row.Sched = r.hist("scheduled histogram")
+			row.hasSched = true
+			row.sched, _ = r.hist("scheduled histogram", row.sched)
 		default:
 			r.fail("scheduled flag")
 		}
@@ -245,35 +284,87 @@ func DecodeSnapshot(b []byte) (*Snapshot, error) {
 				r.fail("second")
 				break
 			}
-			d := &row.recent[sec.sec%ringLen]
-			if d.sec <= sec.sec {
-				*d = sec
+			if p := &row.recent[sec.sec%ringLen]; p.sec <= sec.sec {
+				*p = sec
 			}
 		}
-		if r.err == nil && (row.Requests < 0 || row.Failures < 0 || row.Failures > row.Requests || uint64(row.Requests) != row.Hist.Count()) {
+		if r.err == nil && (row.requests < 0 || row.failures < 0 || row.failures > row.requests || uint64(row.requests) != count) {
 			r.fail("row counts")
 		}
-		s.Rows = append(s.Rows, row)
 	}
+	d.failures = d.failures[:0]
 	nf := r.count("failure count", 4)
 	for i := 0; i < nf && r.err == nil; i++ {
-		s.Failures = append(s.Failures, Failure{Type: r.string("failure type"), Name: r.string("failure name"), Error: r.string("failure error"), Count: r.varint("failure count")})
+		d.failures = append(d.failures, Failure{Type: r.string("failure type"), Name: r.string("failure name"), Error: r.string("failure error"), Count: r.varint("failure count")})
 	}
+	d.exceptions = d.exceptions[:0]
 	nx := r.count("exception count", 4)
 	for i := 0; i < nx && r.err == nil; i++ {
-		s.Exceptions = append(s.Exceptions, Exception{Message: r.string("exception message"), Position: r.string("exception position"), Traceback: r.string("exception traceback"), Count: r.varint("exception count")})
+		d.exceptions = append(d.exceptions, Exception{Message: r.string("exception message"), Position: r.string("exception position"), Traceback: r.string("exception traceback"), Count: r.varint("exception count")})
 	}
+	d.checks = d.checks[:0]
 	nc := r.count("check count", 3)
 	for i := 0; i < nc && r.err == nil; i++ {
-		s.Checks = append(s.Checks, Check{Name: r.string("check name"), Passes: r.varint("check passes"), Fails: r.varint("check fails")})
+		d.checks = append(d.checks, Check{Name: r.string("check name"), Passes: r.varint("check passes"), Fails: r.varint("check fails")})
 	}
-	s.Dropped = r.varint("dropped")
+	d.dropped = r.varint("dropped")
 	if r.err == nil && len(r.b) != 0 {
 		r.fail("length (trailing bytes)")
 	}
-	if r.err != nil {
-		return nil, r.err
+	return r.err
+}
+
+// mergeInto adds a decoded row to r.
+func (w *wireRow) mergeInto(r *Row) {
+	r.merge(w.requests, w.failures, w.total, w.min, w.max, w.size, w.first, w.last, &w.recent)
+	for _, b := range w.hist {
+		r.Hist.AddBucket(b.lo, b.n)
+	}
+	if w.hasSched {
+		if r.Sched == nil {
+			r.Sched = &Histogram{}
+		}
+		for _, b := range w.sched {
+			r.Sched.AddBucket(b.lo, b.n)
+		}
+	}
+}
+
+// DecodeSnapshot reads a snapshot written by AppendSnapshot. It never
+// panics on bad input: errors wrap ErrWire. The snapshot's Start, Time and
+// Users are zero.
+func DecodeSnapshot(b []byte) (*Snapshot, error) {
+	var d wireDelta
+	if err := d.decode(b); err != nil {
+		return nil, err
+	}
+	s := &Snapshot{Dropped: d.dropped, Failures: d.failures, Exceptions: d.exceptions, Checks: d.checks}
+	for i := range d.rows {
+		row := newRow(d.rows[i].key)
+		d.rows[i].mergeInto(row)
+		s.Rows = append(s.Rows, row)
 	}
 	s.finish()
 	return s, nil
+}
+
+// AbsorbWire is Absorb for a snapshot in its wire form, without building
+// the snapshot: what a cluster's master does with every worker report. On
+// an error nothing is absorbed.
+func (r *Registry) AbsorbWire(b []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.remote == nil {
+		r.remote = newRemote()
+	}
+	rm := r.remote
+	if err := rm.scratch.decode(b); err != nil {
+		return err
+	}
+	d := &rm.scratch
+	for i := range d.rows {
+		d.rows[i].mergeInto(rm.row(d.rows[i].key))
+	}
+	rm.addGroups(d.failures, d.exceptions, d.checks, d.dropped)
+	return nil
 }

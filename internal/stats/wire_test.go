@@ -69,7 +69,15 @@ func TestDistributedEqualsSingle(t *testing.T) {
 			hi := (chunk*len(workers) + w + 1) * len(samples) / (10 * len(workers))
 			recordAll(reg.Recorder(chunk), samples, lo, hi)
 			for k := 0; k < 2; k++ {
-				d, err := stats.DecodeSnapshot(stats.AppendSnapshot(nil, reg.Drain(t0)))
+				b := stats.AppendSnapshot(nil, reg.Drain(t0))
+				if (chunk+w)%2 == 0 {
+					// As a master does: straight from the wire form.
+					if err := master.AbsorbWire(b); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				d, err := stats.DecodeSnapshot(b)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -149,6 +157,13 @@ func TestDecodeRejects(t *testing.T) {
 		if _, err := stats.DecodeSnapshot(b); !errors.Is(err, stats.ErrWire) {
 			t.Errorf("%s: err = %v, want ErrWire", name, err)
 		}
+		reg := stats.NewRegistry(1)
+		if err := reg.AbsorbWire(b); !errors.Is(err, stats.ErrWire) {
+			t.Errorf("%s: AbsorbWire err = %v, want ErrWire", name, err)
+		}
+		if s := reg.Snapshot(t0); s.Total.Requests != 0 || len(s.Failures)+len(s.Exceptions)+len(s.Checks) != 0 {
+			t.Errorf("%s: a rejected delta was absorbed in part", name)
+		}
 	}
 }
 
@@ -172,6 +187,11 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		}
 		reg := stats.NewRegistry(1)
 		reg.Absorb(s)
-		_ = reg.Snapshot(t0)
+		if err := reg.AbsorbWire(b); err != nil {
+			t.Fatalf("AbsorbWire refused what DecodeSnapshot read: %v", err)
+		}
+		if got := reg.Snapshot(t0).Total.Requests; got != 2*s.Total.Requests {
+			t.Fatalf("absorbed twice: %d requests, want %d", got, 2*s.Total.Requests)
+		}
 	})
 }
