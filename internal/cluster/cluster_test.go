@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/jsload/jsload/internal/engine"
@@ -339,4 +340,66 @@ func TestSplitHeals(t *testing.T) {
 	before := reg.Snapshot(time.Now()).Total.Requests
 	eventually(t, "statistics flowing again", func() bool { return reg.Snapshot(time.Now()).Total.Requests > before })
 	m.Stop(context.Background())
+}
+
+// Two tests share one NATS server (--nats): each master sees only its own
+// run's workers. A worker stopped on its machine says goodbye and its users
+// go to the others at once.
+func TestSharedNATS(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS server not ready")
+	}
+	defer ns.Shutdown()
+	url := ns.ClientURL()
+	start := func(run string, log *testLog) *Master {
+		m, err := StartMaster(MasterConfig{NATS: url, RunID: run, Version: "v1", Job: []byte("the job"), Classes: testClasses,
+			Registry: stats.NewRegistry(1), Log: log, Interval: testInterval, MissingAfter: testMissing})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(m.Close)
+		return m
+	}
+	logA, logB := &testLog{}, &testLog{}
+	a, b := start("a", logA), start("b", logB)
+	worker := func(run, id string) *testWorker {
+		j := &job{reg: stats.NewRegistry(1), made: new(atomic.Int64), data: make(chan string, 1)}
+		tw := &testWorker{err: make(chan error, 1), job: j}
+		tw.w = NewWorker(WorkerConfig{URL: url, RunID: run, Version: "v1", ID: id, Log: &testLog{}, Interval: testInterval, MissingAfter: testMissing,
+			Prepare: func(context.Context, []byte) (Job, error) { return j, nil }})
+		ctx, cancel := context.WithCancel(context.Background())
+		tw.cancel, tw.kill = cancel, func() {}
+		go func() { tw.err <- tw.w.Run(ctx, context.Background()) }()
+		t.Cleanup(func() { cancel(); <-tw.err })
+		return tw
+	}
+	a1, _, _ := worker("a", "a1"), worker("a", "a2"), worker("b", "b1")
+	if err := a.WaitWorkers(context.Background(), 2, 10*time.Second, func(int, time.Duration) {}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitWorkers(context.Background(), 1, 10*time.Second, func(int, time.Duration) {}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * testInterval)
+	if n, m := a.Healthy(), b.Healthy(); n != 2 || m != 1 {
+		t.Fatalf("run a has %d workers, run b %d: want 2 and 1", n, m)
+	}
+	a.Start(6, 0)
+	eventually(t, "6 users in run a", func() bool { return a.Users() == 6 })
+	a1.cancel()
+	defer func() {
+		if t.Failed() {
+			t.Logf("master a: %q", logA.lines)
+		}
+	}()
+	eventually(t, "a1's goodbye", func() bool { return logA.has("worker a1 left: its 3 users go to the other workers") })
+	eventually(t, "a2 running all 6", func() bool { return a.Users() == 6 && len(a.Workers()) == 1 })
+	if b.Users() != 0 {
+		t.Errorf("run b has %d users: it was never started", b.Users())
+	}
 }

@@ -72,6 +72,15 @@ type workerState struct {
 	reports  int64
 }
 
+// share is the number of users the worker was assigned.
+func (w *workerState) share() int {
+	n := 0
+	for _, c := range w.assign.Counts {
+		n += c
+	}
+	return n
+}
+
 // target is the load the whole swarm should run.
 type target struct {
 	active  bool
@@ -164,7 +173,7 @@ func StartMaster(cfg MasterConfig) (*Master, error) {
 		return nil, fmt.Errorf("connecting to NATS at %s: %v", redact(m.url), err)
 	}
 	m.nc = nc
-	for name, h := range map[string]nats.MsgHandler{"hello": m.onHello, "report": m.onReport, "problem": m.onProblem} {
+	for name, h := range map[string]nats.MsgHandler{"hello": m.onHello, "report": m.onReport, "problem": m.onProblem, "bye": m.onBye} {
 		sub, err := nc.Subscribe(subject(cfg.RunID, name), h)
 		if err != nil {
 			m.Close()
@@ -303,6 +312,27 @@ func (m *Master) onProblem(msg *nats.Msg) {
 	m.mu.Unlock()
 }
 
+// onBye forgets a worker that is leaving (stopped on its own machine).
+func (m *Master) onBye(msg *nats.Msg) {
+	var p problem
+	if json.Unmarshal(msg.Data, &p) != nil {
+		return
+	}
+	m.mu.Lock()
+	if w := m.workers[p.Worker]; w != nil {
+		delete(m.workers, p.Worker)
+		what := ""
+		if n := w.share(); n > 0 && m.tgt.active && !m.tgt.stopped {
+			what = fmt.Sprintf(": its %d users go to the other workers", n)
+		}
+		m.cfg.Log.Infof("worker %s left%s", p.Worker, what)
+		m.rebalanceLocked()
+		m.checkLocked()
+		m.notifyLocked()
+	}
+	m.mu.Unlock()
+}
+
 // monitor marks workers that stopped reporting as missing.
 func (m *Master) monitor() {
 	t := time.NewTicker(m.cfg.Interval / 2)
@@ -319,8 +349,8 @@ func (m *Master) monitor() {
 					w.missing = true
 					lost = true
 					what := "it had no users"
-					if w.users > 0 && m.tgt.active && !m.tgt.stopped {
-						what = fmt.Sprintf("its %d users go to the other workers", w.users)
+					if n := w.share(); n > 0 && m.tgt.active && !m.tgt.stopped {
+						what = fmt.Sprintf("its %d users go to the other workers", n)
 					}
 					m.cfg.Log.Warnf("worker %s on %s is missing (no report for %v): %s", w.Worker, w.Host, m.cfg.MissingAfter, what)
 				}

@@ -16,6 +16,7 @@
 //	w.<worker>  master -> one worker: a new assignment, at once
 //	all         master -> every worker: quit
 //	problem     worker -> master: a worker cannot run the job
+//	bye         worker -> master: a worker stopped on its own machine leaves
 //
 // A worker keeps an unacknowledged delta and sends it again, unchanged, until
 // the master acknowledges it, while new samples wait in the next one; the

@@ -183,6 +183,9 @@ func (w *Worker) Run(ctx, kill context.Context) error {
 		case <-ctx.Done():
 			w.cfg.Log.Infof("stopping this worker's users and sending their last statistics")
 			w.finish(kill)
+			b, _ := json.Marshal(problem{Worker: w.cfg.ID})
+			_ = w.nc.Publish(subject(w.cfg.RunID, "bye"), b)
+			_ = w.nc.FlushTimeout(time.Second)
 			return nil
 		case <-quit:
 			w.cfg.Log.Infof("the master said quit")
