@@ -59,6 +59,7 @@ type WorkerInfo struct {
 
 type workerState struct {
 	hello
+	joined   bool // it has reported once: its job is loaded
 	missing  bool
 	lastSeen time.Time
 	lastSeq  uint64
@@ -235,9 +236,8 @@ func (m *Master) onHello(msg *nats.Msg) {
 	m.mu.Lock()
 	w := m.workers[h.Worker]
 	if w == nil {
-		w = &workerState{hello: h, state: "ready"}
+		w = &workerState{hello: h, state: "loading"}
 		m.workers[h.Worker] = w
-		m.cfg.Log.Infof("worker %s connected from %s (pid %d, %d cores): %d worker(s)", h.Worker, h.Host, h.PID, h.Cores, m.healthyLocked())
 	} else if w.missing {
 		w.missing = false
 		m.cfg.Log.Infof("worker %s is back", h.Worker)
@@ -285,6 +285,11 @@ func (m *Master) onReport(msg *nats.Msg) {
 	w.lastSeen = time.Now()
 	w.state, w.users, w.counts, w.done, w.cpu, w.epoch = r.State, r.Users, r.Counts, r.Done, r.CPU, r.Epoch
 	w.reports++
+	if !w.joined {
+		w.joined = true
+		m.cfg.Log.Infof("worker %s on %s (pid %d, %d cores) is ready: %d worker(s)", w.Worker, w.Host, w.PID, w.Cores, m.healthyLocked())
+		m.rebalanceLocked()
+	}
 	if w.missing {
 		w.missing = false
 		m.cfg.Log.Infof("worker %s is back: it gets a share of the users again", r.Worker)
@@ -378,7 +383,7 @@ func (m *Master) sortedLocked() []*workerState {
 func (m *Master) healthy() []*workerState {
 	var out []*workerState
 	for _, w := range m.sortedLocked() {
-		if !w.missing {
+		if w.joined && !w.missing {
 			out = append(out, w)
 		}
 	}
@@ -388,7 +393,7 @@ func (m *Master) healthy() []*workerState {
 func (m *Master) healthyLocked() int {
 	n := 0
 	for _, w := range m.workers {
-		if !w.missing {
+		if w.joined && !w.missing {
 			n++
 		}
 	}
@@ -484,7 +489,7 @@ func (m *Master) checkLocked() {
 	}
 	n, applied, done := 0, true, true
 	for _, w := range m.workers {
-		if w.missing {
+		if !w.joined || w.missing {
 			continue
 		}
 		n++
@@ -501,7 +506,7 @@ func (m *Master) checkLocked() {
 	if !m.spawned && !m.tgt.open {
 		got := map[string]int{}
 		for _, w := range m.workers {
-			if w.missing {
+			if !w.joined || w.missing {
 				continue
 			}
 			if w.state != "running" {
@@ -601,7 +606,7 @@ func (m *Master) Users() int {
 	defer m.mu.Unlock()
 	n := 0
 	for _, w := range m.workers {
-		if !w.missing {
+		if w.joined && !w.missing {
 			n += w.users
 		}
 	}

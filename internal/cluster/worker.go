@@ -174,6 +174,7 @@ func (w *Worker) Run(ctx, kill context.Context) error {
 	defer tick.Stop()
 	w.lastAck = time.Now()
 	w.cpu.sample()
+	w.report(ctx) // at once: the master counts this worker from its first report
 	for {
 		var swarmDone <-chan struct{}
 		if w.swarm != nil && w.stopping == nil {
