@@ -1131,3 +1131,50 @@ export const a = task(() => http.get("/fast"));
 		t.Errorf("autostart/autoquit: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+func TestClusterFlagErrors(t *testing.T) {
+	s := script(t, "import { task, http } from \"jsload\";\nexport const a = task(() => http.get(\"/\"));\n")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--worker", "-u", "5"}, "--users is the master's to set"},
+		{[]string{"run", "--worker", "a.js", "b.js"}, "a worker takes at most one script"},
+		{[]string{"run", s, "--master", "--worker"}, "exclude each other"},
+		{[]string{"run", s, "--master", "--headless", "-i", "5"}, "--iterations does not work with --master"},
+		{[]string{"run", s, "--master", "--run-id", "a.b"}, `run id "a.b"`},
+		{[]string{"run", s, "--processes", "-2"}, "--processes must be"},
+		{[]string{"run", s, "--master", "--expect-workers", "0"}, "--expect-workers must be 1 or more"},
+		{[]string{"run", s, "--master", "--nats", "http://x"}, "--nats"},
+		{[]string{"run", s, "--master", "--watch"}, "--watch restarts a local test"},
+		{[]string{"run", "--worker", "--run-id", "*"}, `run id "*"`},
+	} {
+		r := run(t, nil, nil, c.args...)
+		if r.code != ExitInvalid || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("jsload %v: exit %d, stderr %q; want %d and %q", c.args, r.code, r.stderr, ExitInvalid, c.want)
+		}
+	}
+}
+
+// A worker with no master retries and says so; Ctrl-C ends it.
+func TestWorkerWithoutMaster(t *testing.T) {
+	sig := make(chan os.Signal, 1)
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		sig <- os.Interrupt
+	}()
+	r := run(t, nil, sig, "run", "--worker", "--master-port", "1")
+	if r.code != ExitOnError || !strings.Contains(r.stderr, "cannot reach the master at nats://127.0.0.1:1 (attempt 2") || !strings.Contains(r.stderr, "stopped before a master answered") {
+		t.Errorf("exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// A master waiting for workers that never come gives up with a countdown.
+func TestMasterGivesUpWaiting(t *testing.T) {
+	s := script(t, "import { task, http } from \"jsload\";\nexport const a = task(() => http.get(\"/\"));\n")
+	r := run(t, nil, nil, "run", s, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", "0", "--headless",
+		"--expect-workers", "2", "--expect-workers-max-wait", "2s", "-t", "1s")
+	if r.code != ExitOnError || !strings.Contains(r.stderr, "0 of 2 workers connected; giving up in 1s") || !strings.Contains(r.stderr, "only 0 of 2 workers connected within 2s") {
+		t.Errorf("exit %d:\n%s", r.code, r.stderr)
+	}
+}

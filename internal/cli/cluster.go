@@ -242,6 +242,9 @@ var workerFlags = map[string]bool{"worker": true, "master-host": true, "master-p
 func runWorker(cmd *cobra.Command, st *State, args []string, cfg *config.Run) error {
 	var bad error
 	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if (f.Name == "master" || f.Name == "processes") && bad == nil {
+			bad = usageError{fmt.Errorf("--%s and --worker exclude each other: a process is a master or a worker", f.Name)}
+		}
 		if !workerFlags[f.Name] && bad == nil {
 			bad = usageError{fmt.Errorf("--%s is the master's to set: a worker takes only --master-host, --master-port, --nats, --nats-creds, --nats-ca, --cluster-token, --run-id and --loglevel", f.Name)}
 		}
