@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -402,4 +403,44 @@ func TestSharedNATS(t *testing.T) {
 	if b.Users() != 0 {
 		t.Errorf("run b has %d users: it was never started", b.Users())
 	}
+}
+
+// A master that crashes and is started again finds its workers again:
+// they reconnect, say hello anew and take the new master's assignments.
+func TestMasterRestart(t *testing.T) {
+	port := func() int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}()
+	start := func() *Master {
+		m, err := StartMaster(MasterConfig{Bind: fmt.Sprintf("127.0.0.1:%d", port), RunID: "t", Version: "v1", Job: []byte("the job"), Classes: testClasses,
+			Registry: stats.NewRegistry(1), Log: &testLog{}, Interval: testInterval, MissingAfter: testMissing})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m1 := start()
+	startTestWorker(t, m1, "w", "v1", new(atomic.Int64))
+	if err := m1.WaitWorkers(context.Background(), 1, 10*time.Second, func(int, time.Duration) {}); err != nil {
+		t.Fatal(err)
+	}
+	m1.Start(5, 0)
+	eventually(t, "5 users", func() bool { return m1.Users() == 5 })
+	// A crash: no quit is sent.
+	close(m1.quit)
+	m1.nc.Close()
+	m1.shutdownServer()
+
+	m2 := start()
+	defer m2.Close()
+	if err := m2.WaitWorkers(context.Background(), 1, 15*time.Second, func(int, time.Duration) {}); err != nil {
+		t.Fatal(err)
+	}
+	m2.Start(2, 0)
+	eventually(t, "2 users under the new master", func() bool { return m2.Users() == 2 })
 }

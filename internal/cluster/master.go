@@ -295,11 +295,15 @@ func (m *Master) onReport(msg *nats.Msg) {
 		m.cfg.Log.Infof("worker %s is back: it gets a share of the users again", r.Worker)
 		m.rebalanceLocked()
 	}
-	a := w.assign
+	var rp reply
+	if w.epoch != w.assign.Epoch {
+		a := w.assign // the worker has not applied it yet
+		rp.Assign = &a
+	}
 	m.checkLocked()
 	m.notifyLocked()
 	m.mu.Unlock()
-	m.respond(msg, reply{Assign: &a})
+	m.respond(msg, rp)
 }
 
 func (m *Master) onProblem(msg *nats.Msg) {

@@ -418,10 +418,12 @@ func (w *Worker) report(ctx context.Context) {
 		w.cfg.Log.Infof("the master answers again")
 	}
 	if rp.Unknown {
-		// The master restarted or forgot this worker: announce it again.
+		// The master restarted or forgot this worker: announce it again,
+		// and take its assignments whatever their epochs.
 		if _, err := w.hello(ctx); err != nil {
 			w.cfg.Log.Errorf("announcing this worker again: %v", err)
 		}
+		w.applied = 0
 		return
 	}
 	if rp.Assign != nil {
