@@ -561,3 +561,47 @@ func TestPanelInBrowser(t *testing.T) {
 		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
 	}
 }
+
+// A distributed test's panel shows a Workers tab with one row per worker;
+// a local test's panel does not.
+func TestWorkersTabInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("headless browser test skipped in -short mode")
+	}
+	b := startBrowser(t)
+	c := clusterFake{newFake().running(), []web.Worker{
+		{ID: "a_1", Host: "h1", State: "running", UserCount: 13, CPUUsage: 41.5},
+		{ID: "b_2", Host: "h2", State: "missing", UserCount: 12},
+	}}
+	for _, ctl := range []web.Controller{newFake().running(), c} {
+		s, err := web.New(ctl, web.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(s.Handler())
+		defer ts.Close()
+		b.navigate(ts.URL + "/")
+		b.waitFor("the first poll", `document.querySelectorAll("#stats-body tr").length > 0`)
+		hidden := b.eval(`document.getElementById("tab-workers").hidden`)
+		if _, local := ctl.(*fakeController); local {
+			if hidden != true {
+				t.Error("a local test shows a Workers tab")
+			}
+			continue
+		}
+		if hidden != false {
+			t.Fatal("no Workers tab in a distributed test")
+		}
+		b.click(`.tabs [data-tab="workers"]`)
+		got := b.eval(`[...document.querySelectorAll("#workers-body tr")].map(r => [...r.cells].map(c => c.textContent).join(" ")).join("|")`)
+		if got != "a_1 h1 running 13 42|b_2 h2 missing 12 0" {
+			t.Errorf("workers table %q", got)
+		}
+		if n := b.text("#n-workers"); n != "1" {
+			t.Errorf("workers badge %q, want 1 (one missing)", n)
+		}
+	}
+	if errs := b.problems(); len(errs) > 0 {
+		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
