@@ -29,10 +29,9 @@ type object struct {
 		Name   string            `yaml:"name"`
 		Labels map[string]string `yaml:"labels"`
 	} `yaml:"metadata"`
-	Data       map[string]string `yaml:"data"`
-	StringData map[string]string `yaml:"stringData"`
-	Resources  []string          `yaml:"resources"`
-	Spec       struct {
+	Data      map[string]string `yaml:"data"`
+	Resources []string          `yaml:"resources"`
+	Spec      struct {
 		Replicas *int `yaml:"replicas"`
 		Selector struct {
 			MatchLabels map[string]string `yaml:"matchLabels"`
@@ -185,7 +184,19 @@ func TestManifestsWireMasterAndWorkers(t *testing.T) {
 	master := get(t, objs, "Deployment/jsload-master")
 	worker := get(t, objs, "Deployment/jsload-worker")
 	svc := get(t, objs, "Service/jsload-master")
-	secret := get(t, objs, "Secret/jsload-cluster")
+	// The Secret is created by hand with a random token (the README says
+	// how): a token in the repository would be known to everyone.
+	if objs["Secret/jsload-cluster"] != nil {
+		t.Error("deploy/kubernetes must not ship the cluster token's Secret")
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secretName, secretKey = "jsload-cluster", "token"
+	if !strings.Contains(string(readme), "kubectl create secret generic "+secretName+" --from-literal="+secretKey+"=") {
+		t.Errorf("the README does not say how to create the %s Secret with its %s key", secretName, secretKey)
+	}
 	script := get(t, objs, "ConfigMap/jsload-script")
 
 	for _, d := range []*object{master, worker} {
@@ -208,11 +219,11 @@ func TestManifestsWireMasterAndWorkers(t *testing.T) {
 		for _, e := range c.Env {
 			if e.Name == "JSLOAD_CLUSTER_TOKEN" {
 				ref := e.ValueFrom.SecretKeyRef
-				found = ref.Name == secret.Metadata.Name && secret.StringData[ref.Key]+secret.Data[ref.Key] != ""
+				found = ref.Name == secretName && ref.Key == secretKey
 			}
 		}
 		if !found {
-			t.Errorf("%s: JSLOAD_CLUSTER_TOKEN does not come from the %s Secret", d.Metadata.Name, secret.Metadata.Name)
+			t.Errorf("%s: JSLOAD_CLUSTER_TOKEN does not come from the %s Secret's %s", d.Metadata.Name, secretName, secretKey)
 		}
 	}
 	mc, wc := master.Spec.Template.Spec.Containers[0], worker.Spec.Template.Spec.Containers[0]

@@ -320,3 +320,29 @@ func TestClusterWorkerScriptMismatch(t *testing.T) {
 		t.Errorf("the master did not say why the worker left:\n%s", master.output())
 	}
 }
+
+// The workers a master started with --processes quit when the master is
+// killed: no orphans keep loading the target.
+func TestProcessesDoNotOutliveTheMaster(t *testing.T) {
+	srv, _ := counting(t)
+	script := writeScript(t)
+	port := strconv.Itoa(freePort(t))
+	master := start(t, "run", script, "--processes", "1", "--master-bind-host", "127.0.0.1", "--master-bind-port", port,
+		"--headless", "-u", "2", "-t", "60s", "--host", srv.URL)
+	m := waitFor(t, master, regexp.MustCompile(`\(pid (\d+), \d+ cores\) is ready`), 60*time.Second)
+	pid, _ := strconv.Atoi(m[1])
+	waitFor(t, master, perWorker, 30*time.Second)
+	master.cmd.Process.Signal(syscall.SIGKILL)
+	master.wait(t, 10*time.Second)
+	deadline := time.Now().Add(15 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("worker %d still runs 15 s after its master was killed:\n%s", pid, master.output())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(master.output(), "is gone: quitting") {
+		t.Errorf("the worker did not say why it quit:\n%s", master.output())
+	}
+}

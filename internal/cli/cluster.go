@@ -55,7 +55,8 @@ type clusterJob struct {
 	Config config.Run `json:"config"`
 }
 
-// natsOptions are the NATS client options the flags ask for.
+// natsOptions are the NATS client options the flags ask for: credentials
+// and TLS for --nats, and a worker's token for the master's embedded server.
 func natsOptions(c *config.Cluster) []nats.Option {
 	var opts []nats.Option
 	if c.NATSCreds != "" {
@@ -64,8 +65,8 @@ func natsOptions(c *config.Cluster) []nats.Option {
 	if c.NATSCA != "" {
 		opts = append(opts, nats.RootCAs(c.NATSCA))
 	}
-	if c.Token != "" && c.NATS == "" {
-		opts = append(opts, nats.Token(c.Token))
+	if c.Token != "" && c.NATS == "" && c.Worker {
+		opts = append(opts, nats.UserInfo(cluster.WorkerUser, c.Token))
 	}
 	return opts
 }
@@ -196,7 +197,7 @@ func (p *processes) start(st *State, cfg *config.Run, m *cluster.Master, log *lo
 		_, port, _ := net.SplitHostPort(m.Addr())
 		args = append(args, "--master-host", "127.0.0.1", "--master-port", port)
 	}
-	env := os.Environ()
+	env := append(os.Environ(), fmt.Sprintf("%s=%d", parentPIDEnv, os.Getpid()))
 	if c.Token != "" {
 		env = append(env, "JSLOAD_CLUSTER_TOKEN="+c.Token)
 	}
@@ -230,6 +231,28 @@ func (p *processes) wait(d time.Duration) {
 		case <-deadline:
 			_ = p.cmds[i].Process.Kill()
 			<-done
+		}
+	}
+}
+
+// parentPIDEnv tells a worker started by --processes its master's pid.
+const parentPIDEnv = "JSLOAD_PARENT_PID"
+
+// watchParent stops a worker whose master process (pid) has gone, even by
+// SIGKILL: the worker is then re-parented.
+func watchParent(ctx context.Context, pid int, log *logger, stop func()) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if os.Getppid() != pid {
+				log.Warnf("the master process (pid %d) is gone: quitting", pid)
+				stop()
+				return
+			}
 		}
 	}
 }
@@ -285,12 +308,23 @@ func runWorker(cmd *cobra.Command, st *State, args []string, cfg *config.Run) er
 		Prepare: func(ctx context.Context, b []byte) (cluster.Job, error) {
 			j, err := prepareJob(ctx, st, b, own, log)
 			jobErr = err
+			if err == nil {
+				sig.use(log, j.cfg.StopTimeout) // what a Ctrl-C here will wait for
+			}
 			return j, err
 		},
 	})
 	log.prefix = "worker " + w.ID() + ": "
 	log.Infof("connecting to the master at %s", url)
-	err := w.Run(sig.stopCtx, sig.killCtx)
+	ctx := sig.stopCtx
+	if pid, err := strconv.Atoi(st.Getenv(parentPIDEnv)); err == nil && pid > 1 {
+		// Started by a master's --processes: quit if the master dies.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go watchParent(ctx, pid, log, cancel)
+	}
+	err := w.Run(ctx, sig.killCtx)
 	switch {
 	case err == nil:
 		if panicked.Load() {

@@ -323,8 +323,12 @@ func watchSignals(st *State) *signals {
 				s.mu.Lock()
 				log, timeout := s.log, s.timeout
 				s.mu.Unlock()
-				if n == 1 {
+				if n == 1 && timeout > 0 {
 					log.Infof("stopping: letting running tasks finish for up to %v; press Ctrl-C again to stop at once", timeout)
+					close(s.stop)
+					s.cancel()
+				} else if n == 1 {
+					log.Infof("stopping; press Ctrl-C again to stop at once")
 					close(s.stop)
 					s.cancel()
 				} else {
@@ -394,8 +398,8 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signal
 		defer m.close()
 		if err := waitWorkers(sig.stopCtx, m, &cfg.Cluster, log); err != nil {
 			if sig.stopCtx.Err() != nil {
-				log.Infof("stopped while waiting for workers")
-				return ExitOK, false
+				log.Infof("stopped while waiting for workers: no test ran")
+				return max(cfg.ExitCodeOnError, 1), false
 			}
 			log.Errorf("%v", err)
 			return max(cfg.ExitCodeOnError, 1), false

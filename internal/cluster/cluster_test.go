@@ -444,3 +444,101 @@ func TestMasterRestart(t *testing.T) {
 	m2.Start(2, 0)
 	eventually(t, "2 users under the new master", func() bool { return m2.Users() == 2 })
 }
+
+// A client without the master's password (anyone on the network, with no
+// token) cannot tell workers to quit, send them assignments, or answer
+// their hellos: the embedded server's permissions refuse it.
+func TestWorkersCannotImpersonateTheMaster(t *testing.T) {
+	reg := stats.NewRegistry(1)
+	m := startTestMaster(t, reg, &testLog{}, nil)
+	violations := make(chan error, 16)
+	evil, err := nats.Connect("nats://"+m.Addr(), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { violations <- err }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer evil.Close()
+	heard := make(chan *nats.Msg, 16)
+	evil.Subscribe(subject("t", "hello"), func(msg *nats.Msg) { heard <- msg })
+	w := startTestWorker(t, m, "w", "v1", new(atomic.Int64))
+	if err := m.WaitWorkers(context.Background(), 1, 10*time.Second, func(int, time.Duration) {}); err != nil {
+		t.Fatal(err)
+	}
+	evil.Publish(subject("t", "all"), []byte(`{"quit":true}`))
+	evil.Publish(subject("t", "w.w"), []byte(`{"epoch":999999,"counts":[100]}`))
+	evil.Flush()
+	m.Start(2, 0)
+	eventually(t, "2 users", func() bool { return m.Users() == 2 })
+	select {
+	case err := <-w.err:
+		t.Fatalf("the worker quit on a stranger's word: %v", err)
+	case <-heard:
+		t.Fatal("a stranger heard a worker's hello")
+	case <-time.After(5 * testInterval):
+	}
+	if !strings.Contains((<-violations).Error(), "Permissions Violation") {
+		t.Error("no permissions violation reported to the stranger")
+	}
+}
+
+// A master started again with another script: its workers load the new one.
+func TestMasterRestartNewScript(t *testing.T) {
+	port := func() int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}()
+	start := func(job string) *Master {
+		m, err := StartMaster(MasterConfig{Bind: fmt.Sprintf("127.0.0.1:%d", port), RunID: "t", Version: "v1", Job: []byte(job), Classes: testClasses,
+			Registry: stats.NewRegistry(1), Log: &testLog{}, Interval: testInterval, MissingAfter: testMissing})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m1 := start("job 1")
+	var mu sync.Mutex
+	var loaded []string
+	j := &job{reg: stats.NewRegistry(1), made: new(atomic.Int64), data: make(chan string, 4)}
+	wlog := &testLog{}
+	w := NewWorker(WorkerConfig{URL: "nats://" + m1.Addr(), RunID: "t", Version: "v1", ID: "w", Log: wlog, Interval: testInterval, MissingAfter: testMissing,
+		Prepare: func(_ context.Context, b []byte) (Job, error) {
+			mu.Lock()
+			loaded = append(loaded, string(b))
+			mu.Unlock()
+			return j, nil
+		}})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- w.Run(ctx, context.Background()) }()
+	defer func() { cancel(); <-errc }()
+	if err := m1.WaitWorkers(context.Background(), 1, 10*time.Second, func(int, time.Duration) {}); err != nil {
+		t.Fatal(err)
+	}
+	m1.Start(3, 0)
+	eventually(t, "3 users", func() bool { return m1.Users() == 3 })
+	close(m1.quit) // a crash
+	m1.nc.Close()
+	m1.shutdownServer()
+	m2 := start("job 2")
+	defer m2.Close()
+	if err := m2.WaitWorkers(context.Background(), 1, 15*time.Second, func(int, time.Duration) {}); err != nil {
+		t.Fatal(err)
+	}
+	// The old test's users stop though the new master has not started one.
+	eventually(t, "the old users stopped", func() bool {
+		ws := m2.Workers()
+		return len(ws) == 1 && ws[0].Users == 0 && ws[0].State == "ready"
+	})
+	mu.Lock()
+	got := strings.Join(loaded, ",")
+	mu.Unlock()
+	if got != "job 1,job 2" {
+		t.Errorf("jobs loaded %q, want job 1 then job 2", got)
+	}
+	if s := m2.Registry().Snapshot(time.Now()); s.Total.Requests != 0 {
+		t.Errorf("the new master counted %d requests of the old test", s.Total.Requests)
+	}
+}

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -45,6 +47,10 @@ type MasterConfig struct {
 	// Interval and MissingAfter override the package defaults (tests).
 	Interval, MissingAfter time.Duration
 }
+
+// LoadTimeout is how long a worker may take from its hello to its first
+// report (loading the script) before the master forgets it.
+const LoadTimeout = time.Minute
 
 // WorkerInfo describes one worker, for the console and the web panel.
 type WorkerInfo struct {
@@ -142,29 +148,45 @@ func StartMaster(cfg MasterConfig) (*Master, error) {
 		if host == "" || host == "*" {
 			host = "0.0.0.0"
 		}
-		ns, err := server.NewServer(&server.Options{
-			ServerName:    "jsload-master",
-			Host:          host,
-			Port:          p,
-			NoLog:         true,
-			NoSigs:        true,
-			MaxPayload:    64 << 20, // a bundled script with its source map
-			Authorization: cfg.Token,
-		})
+		// Fail at once, not after the server's start timeout, when the
+		// port is taken.
+		if l, err := net.Listen("tcp", net.JoinHostPort(host, port)); err != nil {
+			return nil, fmt.Errorf("the master cannot listen on %s: %v", net.JoinHostPort(host, port), err)
+		} else {
+			l.Close()
+		}
+		masterPass := randomHex(16)
+		o := &server.Options{
+			ServerName: "jsload-master",
+			Host:       host,
+			Port:       p,
+			NoLog:      true,
+			NoSigs:     true,
+			MaxPayload: 64 << 20, // a bundled script with its source map
+			// The master may do anything; a worker (anyone without the
+			// master's password, with the token if there is one) may only
+			// announce itself, report, and hear its assignments: it cannot
+			// answer hellos, send assignments or tell workers to quit.
+			Users: []*server.User{
+				{Username: masterUser, Password: masterPass},
+				{Username: WorkerUser, Password: cfg.Token, Permissions: workerPermissions(cfg.RunID)},
+			},
+		}
+		if cfg.Token == "" {
+			o.NoAuthUser = WorkerUser
+		}
+		ns, err := server.NewServer(o)
 		if err != nil {
 			return nil, fmt.Errorf("starting the master's NATS server: %v", err)
 		}
 		go ns.Start()
 		if !ns.ReadyForConnections(10 * time.Second) {
 			ns.Shutdown()
-			return nil, fmt.Errorf("the master cannot listen on %s (is the port in use?)", net.JoinHostPort(host, port))
+			return nil, fmt.Errorf("the master cannot listen on %s", net.JoinHostPort(host, port))
 		}
 		m.ns = ns
 		m.url = ns.ClientURL()
-		opts = append(opts, nats.InProcessServer(ns))
-		if cfg.Token != "" {
-			opts = append(opts, nats.Token(cfg.Token))
-		}
+		opts = append(opts, nats.InProcessServer(ns), nats.UserInfo(masterUser, masterPass))
 	} else {
 		m.url = cfg.NATS
 	}
@@ -188,6 +210,28 @@ func StartMaster(cfg MasterConfig) (*Master, error) {
 	}
 	go m.monitor()
 	return m, nil
+}
+
+// The embedded server's users.
+const (
+	masterUser = "jsload-master"
+	// WorkerUser is the user workers connect as; its password is the
+	// cluster token.
+	WorkerUser = "jsload-worker"
+)
+
+func workerPermissions(run string) *server.Permissions {
+	return &server.Permissions{
+		Publish: &server.SubjectPermission{Allow: []string{
+			subject(run, "hello"), subject(run, "report"), subject(run, "problem"), subject(run, "bye")}},
+		Subscribe: &server.SubjectPermission{Allow: []string{subject(run, "w.*"), subject(run, "all"), "_INBOX.>"}},
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // Addr is the address workers connect to (the embedded server's), or the
@@ -276,7 +320,9 @@ func (m *Master) onReport(msg *nats.Msg) {
 	}
 	if r.Seq > w.lastSeq {
 		w.lastSeq = r.Seq
-		if len(r.Stats) > 0 {
+		// Statistics before any test of this master are an earlier
+		// master's (it restarted): they are left out.
+		if len(r.Stats) > 0 && m.tgt.active {
 			if err := m.reg.AbsorbWire(r.Stats); err != nil {
 				m.cfg.Log.Errorf("worker %s sent statistics this master cannot read (%v); they are left out", r.Worker, err)
 			}
@@ -285,14 +331,16 @@ func (m *Master) onReport(msg *nats.Msg) {
 	w.lastSeen = time.Now()
 	w.state, w.users, w.counts, w.done, w.cpu, w.epoch = r.State, r.Users, r.Counts, r.Done, r.CPU, r.Epoch
 	w.reports++
+	if w.missing {
+		w.missing = false
+		if w.joined {
+			m.cfg.Log.Infof("worker %s is back: it gets a share of the users again", r.Worker)
+			m.rebalanceLocked()
+		}
+	}
 	if !w.joined {
 		w.joined = true
 		m.cfg.Log.Infof("worker %s on %s (pid %d, %d cores) is ready: %d worker(s)", w.Worker, w.Host, w.PID, w.Cores, m.healthyLocked())
-		m.rebalanceLocked()
-	}
-	if w.missing {
-		w.missing = false
-		m.cfg.Log.Infof("worker %s is back: it gets a share of the users again", r.Worker)
 		m.rebalanceLocked()
 	}
 	var rp reply
@@ -354,6 +402,13 @@ func (m *Master) monitor() {
 			m.mu.Lock()
 			lost := false
 			for _, w := range m.sortedLocked() {
+				if !w.joined {
+					if now.Sub(w.lastSeen) > LoadTimeout {
+						m.cfg.Log.Warnf("worker %s on %s connected but did not load the script within %v: forgetting it", w.Worker, w.Host, LoadTimeout)
+						delete(m.workers, w.Worker)
+					}
+					continue
+				}
 				if !w.missing && now.Sub(w.lastSeen) > m.cfg.MissingAfter {
 					w.missing = true
 					lost = true
@@ -429,6 +484,9 @@ func (m *Master) rebalanceLocked() {
 	shares := make([]assignment, k)
 	switch {
 	case !m.tgt.active:
+		for j := range shares {
+			shares[j] = assignment{Idle: true}
+		}
 	case m.tgt.stopped:
 		for j := range shares {
 			shares[j] = assignment{Stop: true, Kill: m.tgt.kill}
@@ -457,8 +515,7 @@ func (m *Master) rebalanceLocked() {
 	}
 	for j, w := range ws {
 		a := shares[j]
-		a.Epoch = w.assign.Epoch
-		if sameAssignment(a, w.assign) {
+		if w.assign.Epoch > 0 && sameAssignment(a, w.assign) {
 			continue
 		}
 		m.epoch++
@@ -466,8 +523,8 @@ func (m *Master) rebalanceLocked() {
 		w.assign = a
 		b, _ := json.Marshal(a)
 		_ = m.nc.Publish(subject(m.cfg.RunID, "w."+w.Worker), b)
+		m.spawned = false // the swarm changes: spawned again once it has
 	}
-	m.spawned = false
 }
 
 // split is worker j's part of n over k workers, the remainder going to
@@ -482,7 +539,7 @@ func split(n, k, j, offset int) int {
 
 func sameAssignment(a, b assignment) bool {
 	return a.Rate == b.Rate && a.Open == b.Open && a.Arrival == b.Arrival && a.Initial == b.Initial && a.MaxVUs == b.MaxVUs &&
-		a.SetupData == b.SetupData && a.Stop == b.Stop && a.Kill == b.Kill && slices.Equal(a.Counts, b.Counts)
+		a.SetupData == b.SetupData && a.Stop == b.Stop && a.Kill == b.Kill && a.Idle == b.Idle && slices.Equal(a.Counts, b.Counts)
 }
 
 // checkLocked calls OnSpawned once the swarm runs the target, and closes
@@ -543,9 +600,12 @@ func (m *Master) checkLocked() {
 	}
 }
 
-func (m *Master) setTarget(t target) {
+// setTarget changes the target under the lock.
+func (m *Master) setTarget(change func(t *target)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	t := m.tgt
+	change(&t)
 	if m.tgt.stopped && t.active && !t.stopped {
 		// A new test after a stop (the web panel): a fresh Done.
 		if m.doneOnce {
@@ -586,22 +646,24 @@ func (m *Master) Start(users int, rate float64) { m.StartClasses(users, rate, ni
 
 // StartClasses is Start with the users spread over the named classes only.
 func (m *Master) StartClasses(users int, rate float64, names []string) {
-	m.setTarget(target{active: true, users: users, rate: rate, names: names})
+	m.setTarget(func(t *target) { *t = target{active: true, users: users, rate: rate, names: names} })
 }
 
 // StartArrival starts an open-model test: the rate and the pool are split
 // over the workers.
 func (m *Master) StartArrival(rate float64, initial, maxVUs int) {
-	m.setTarget(target{active: true, open: true, arrival: rate, initial: initial, maxVUs: maxVUs})
+	m.setTarget(func(t *target) {
+		*t = target{active: true, open: true, arrival: rate, initial: initial, maxVUs: maxVUs}
+	})
 }
 
 // SetRate changes an open-model test's rate.
 func (m *Master) SetRate(rate float64) {
-	m.mu.Lock()
-	t := m.tgt
-	m.mu.Unlock()
-	t.arrival = rate
-	m.setTarget(t)
+	m.setTarget(func(t *target) {
+		if t.open && !t.stopped {
+			t.arrival = rate
+		}
+	})
 }
 
 // Users is the number of users the healthy workers run.
@@ -721,13 +783,12 @@ func (m *Master) WaitWorkers(ctx context.Context, n int, maxWait time.Duration, 
 // their users at once; Stop then waits at most a few more seconds.
 func (m *Master) Stop(ctx context.Context) {
 	m.mu.Lock()
-	t := m.tgt
+	running := m.tgt.active && !m.tgt.stopped
 	m.mu.Unlock()
-	if !t.active || t.stopped {
+	if !running {
 		return
 	}
-	t.stopped = true
-	m.setTarget(t)
+	m.setTarget(func(t *target) { t.stopped = true })
 	killed := ctx.Done()
 	var deadline <-chan time.Time
 	for {
@@ -747,8 +808,7 @@ func (m *Master) Stop(ctx context.Context) {
 		case <-ch:
 		case <-killed:
 			killed = nil
-			t.kill = true
-			m.setTarget(t)
+			m.setTarget(func(t *target) { t.kill = true })
 			deadline = time.After(m.cfg.MissingAfter)
 		case <-deadline:
 			m.cfg.Log.Warnf("some workers did not confirm the stop: their last statistics may be missing")
@@ -765,19 +825,20 @@ func (m *Master) Close() {
 		if m.nc != nil {
 			b, _ := json.Marshal(broadcast{Quit: true})
 			_ = m.nc.Publish(subject(m.cfg.RunID, "all"), b)
+			_ = m.nc.FlushTimeout(time.Second)
+			if m.ns != nil {
+				// Still listening: the workers send what they have not
+				// sent yet, then leave; the master's own connection
+				// remains.
+				deadline := time.Now().Add(3 * time.Second)
+				for m.ns.NumClients() > 1 && time.Now().Before(deadline) {
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
 			for _, s := range m.subs {
 				_ = s.Unsubscribe()
 			}
-			_ = m.nc.FlushTimeout(time.Second)
 			m.nc.Close()
-		}
-		if m.ns != nil {
-			// Give the workers a moment to read the quit before the
-			// server goes away.
-			deadline := time.Now().Add(2 * time.Second)
-			for m.ns.NumClients() > 0 && time.Now().Before(deadline) {
-				time.Sleep(20 * time.Millisecond)
-			}
 		}
 		m.shutdownServer()
 	})

@@ -116,6 +116,7 @@ type assignment struct {
 	Initial   int     `json:"initial,omitempty"`
 	MaxVUs    int     `json:"maxVUs,omitempty"`
 	SetupData string  `json:"setupData,omitempty"`
+	Idle      bool    `json:"idle,omitempty"` // no test: stop any users (an earlier master's)
 	Stop      bool    `json:"stop,omitempty"` // stop gracefully (Kill: at once)
 	Kill      bool    `json:"kill,omitempty"`
 }

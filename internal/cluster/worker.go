@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -72,15 +73,19 @@ type Worker struct {
 	killStop context.CancelFunc
 	deferred *assignment // what to run once the stop is over
 
-	seq     uint64
-	pending []byte          // sent, not yet acknowledged
-	pendReq int64           // the requests in pending
-	sent    int64           // requests the master acknowledged
-	acc     *stats.Snapshot // recorded since pending was made
-	lastAck time.Time
-	paused  bool
-	state   string // when there is no swarm: "ready", or "stopped" after a test
-	cpu     cpuMeter
+	seq       uint64
+	pending   []byte          // sent, not yet acknowledged
+	pendReq   int64           // the requests in pending
+	sent      int64           // requests the master acknowledged
+	acc       *stats.Snapshot // recorded since pending was made
+	lastAck   time.Time
+	paused    bool
+	finishing bool // quitting: no assignment starts users any more
+	idleStop  bool // the stop under way is an idle one (no test)
+	jobBytes  []byte
+	failed    error  // the master's new job cannot run here
+	state     string // when there is no swarm: "ready", or "stopped" after a test
+	cpu       cpuMeter
 }
 
 // NewWorker returns a worker; Run connects it.
@@ -132,13 +137,14 @@ func (w *Worker) Run(ctx, kill context.Context) error {
 	if err != nil {
 		return err
 	}
+	w.cfg.Log.Infof("connected: loading the master's script")
 	job, err := w.cfg.Prepare(ctx, jobBytes)
 	if err != nil {
 		w.sendProblem(err)
 		return err
 	}
-	w.job = job
-	defer job.Close()
+	w.job, w.jobBytes = job, jobBytes
+	defer func() { w.job.Close() }()
 
 	assigns := make(chan *assignment, 16)
 	quit := make(chan struct{}, 1)
@@ -201,6 +207,9 @@ func (w *Worker) Run(ctx, kill context.Context) error {
 			w.report(ctx)
 		case <-tick.C:
 			w.report(ctx)
+		}
+		if w.failed != nil {
+			return w.failed
 		}
 	}
 }
@@ -300,23 +309,18 @@ func (w *Worker) apply(ctx context.Context, a *assignment) {
 		return
 	}
 	w.applied = a.Epoch
+	if w.finishing {
+		return // quitting: no new users
+	}
 	switch {
-	case a.Stop:
+	case a.Stop || a.Idle:
 		if w.swarm == nil {
+			if a.Idle {
+				w.state = "ready"
+			}
 			return
 		}
-		stopCtx, cancel := context.WithCancel(context.Background())
-		if a.Kill {
-			cancel()
-		}
-		w.killStop = cancel
-		ch := make(chan struct{})
-		w.stopping = ch
-		sw := w.swarm
-		go func() {
-			sw.Stop(stopCtx)
-			close(ch)
-		}()
+		w.stopSwarm(a.Kill, a.Idle)
 	case len(a.Counts) == 0 && !a.Open:
 		// Nothing to run (yet).
 		if w.swarm != nil {
@@ -346,10 +350,32 @@ func (w *Worker) apply(ctx context.Context, a *assignment) {
 	}
 }
 
+// stopSwarm starts stopping the swarm (at once with kill); stopped is
+// called when it has. After an idle stop the worker is "ready", else
+// "stopped".
+func (w *Worker) stopSwarm(kill, idle bool) {
+	stopCtx, cancel := context.WithCancel(context.Background())
+	if kill {
+		cancel()
+	}
+	w.killStop = cancel
+	ch := make(chan struct{})
+	w.stopping = ch
+	w.idleStop = idle
+	sw := w.swarm
+	go func() {
+		sw.Stop(stopCtx)
+		close(ch)
+	}()
+}
+
 // stopped is called when the swarm's Stop has returned.
 func (w *Worker) stopped(ctx context.Context) {
 	w.stopping, w.killStop, w.swarm, w.open = nil, nil, nil, false
 	w.state = "stopped"
+	if w.idleStop {
+		w.state = "ready"
+	}
 	if a := w.deferred; a != nil {
 		w.deferred = nil
 		w.applied = a.Epoch - 1
@@ -405,30 +431,60 @@ func (w *Worker) report(ctx context.Context) {
 		return
 	}
 	w.lastAck = time.Now()
-	if r.Stats != nil {
-		w.pending = nil
-		w.sent += w.pendReq
-	}
 	var rp reply
 	if json.Unmarshal(msg.Data, &rp) != nil {
 		return
+	}
+	if r.Stats != nil && !rp.Unknown { // an unknown worker's statistics are not absorbed
+		w.pending = nil
+		w.sent += w.pendReq
 	}
 	if w.paused {
 		w.paused = false
 		w.cfg.Log.Infof("the master answers again")
 	}
 	if rp.Unknown {
-		// The master restarted or forgot this worker: announce it again,
-		// and take its assignments whatever their epochs.
-		if _, err := w.hello(ctx); err != nil {
-			w.cfg.Log.Errorf("announcing this worker again: %v", err)
-		}
-		w.applied = 0
+		w.rejoin(ctx)
 		return
 	}
 	if rp.Assign != nil {
 		w.apply(ctx, rp.Assign)
 	}
+}
+
+// rejoin handles a master that does not know this worker (it restarted):
+// the users of the old test stop, the worker announces itself again, and
+// takes the new master's assignments whatever their epochs. If the master
+// now runs another script, the worker loads it.
+func (w *Worker) rejoin(ctx context.Context) {
+	w.cfg.Log.Warnf("the master does not know this worker (it restarted?): stopping its users and announcing it again")
+	if w.swarm != nil && w.stopping == nil {
+		w.stopSwarm(false, true)
+	}
+	w.pending, w.acc = nil, &stats.Snapshot{} // the old test's
+	w.applied = 0
+	job, err := w.hello(ctx)
+	if err != nil {
+		w.cfg.Log.Errorf("announcing this worker again: %v", err)
+		return
+	}
+	if bytes.Equal(job, w.jobBytes) {
+		return
+	}
+	w.cfg.Log.Infof("the master runs another test now: loading its script")
+	if w.stopping != nil {
+		<-w.stopping
+		w.stopped(ctx)
+	}
+	w.job.Close()
+	j, err := w.cfg.Prepare(ctx, job)
+	if err != nil {
+		w.sendProblem(err)
+		w.failed = err
+		return
+	}
+	w.job, w.jobBytes = j, job
+	w.job.Registry().Drain(time.Now()) // nothing of the old test
 }
 
 func empty(s *stats.Snapshot) bool {
@@ -438,6 +494,7 @@ func empty(s *stats.Snapshot) bool {
 // finish stops the users (at once when kill is canceled) and sends
 // everything not yet sent, trying for a few seconds.
 func (w *Worker) finish(kill context.Context) {
+	w.finishing = true
 	if w.swarm != nil {
 		if w.stopping == nil {
 			w.swarm.Stop(kill)

@@ -47,7 +47,9 @@ type Run struct {
 	ArrivalRate        float64  // open model: task iterations started per second; 0: closed model
 	MaxVUs             int      // open model: the most users the pool grows to; 0: max(users, 100)
 
-	Cluster Cluster
+	// Cluster is never sent to workers (it holds the token and the NATS
+	// URL, which may hold a password).
+	Cluster Cluster `json:"-"`
 }
 
 // Cluster is how a run takes part in a distributed test.
