@@ -594,16 +594,3 @@ func (sh *Shape) Tick(ctx context.Context, elapsed time.Duration, users int, run
 	}
 	return step, false, nil
 }
-
-// copyPropsLoop is the loop of esbuild's __copyProps helper, which turns an
-// ES module's exports into CommonJS ones. A for-of loop makes goja build
-// the array iterator machinery in every user's runtime; an index loop over
-// the same names does the same work without it. Both keep a fresh key per
-// iteration for the getters made in the loop. If a later esbuild writes
-// the helper differently, the text is left as it is (TestLighten notices).
-const copyPropsLoop = "for (let key of __getOwnPropNames(from))"
-
-func lighten(code string) string {
-	return strings.Replace(code, copyPropsLoop,
-		"for (let __names = __getOwnPropNames(from), __i = 0, key; __i < __names.length && ((key = __names[__i]), true); __i++)", 1)
-}

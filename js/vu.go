@@ -149,6 +149,8 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 			return httpObj
 		case "jsload/events":
 			return mod.Get("events")
+		case "jsload:export": // the bundle's __export helper (lighten)
+			return rt.ToValue(vu.exportNames)
 		}
 		panic(rt.NewTypeError("cannot find module %q: only \"jsload\" is built in; relative imports are bundled, and npm packages must be imported by a relative path", name))
 	}))
