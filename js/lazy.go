@@ -18,12 +18,12 @@ type lazyEntry struct {
 }
 
 // lazyObject is a JS object whose listed properties are made on first use;
-// scripts may add properties of their own.
+// scripts may add, replace and delete properties as on a plain object.
 type lazyObject struct {
 	vu    *VU
 	table []lazyEntry
 	vals  []goja.Value
-	extra map[string]goja.Value
+	extra map[string]goja.Value // set by the script; nil for a deleted entry
 }
 
 func (vu *VU) newLazy(table []lazyEntry) *goja.Object {
@@ -59,6 +59,10 @@ func (o *lazyObject) Set(key string, val goja.Value) bool {
 func (o *lazyObject) Has(key string) bool { return o.Get(key) != nil }
 
 func (o *lazyObject) Delete(key string) bool {
+	if o.inTable(key) {
+		o.Set(key, nil) // hides the entry
+		return true
+	}
 	delete(o.extra, key)
 	return true
 }
@@ -66,14 +70,25 @@ func (o *lazyObject) Delete(key string) bool {
 func (o *lazyObject) Keys() []string {
 	keys := make([]string, 0, len(o.table)+len(o.extra))
 	for _, e := range o.table {
-		if _, shadowed := o.extra[e.name]; !shadowed {
+		if v, set := o.extra[e.name]; !set || v != nil {
 			keys = append(keys, e.name)
 		}
 	}
-	for k := range o.extra {
-		keys = append(keys, k)
+	for k, v := range o.extra {
+		if v != nil && !o.inTable(k) {
+			keys = append(keys, k)
+		}
 	}
 	return keys
+}
+
+func (o *lazyObject) inTable(key string) bool {
+	for _, e := range o.table {
+		if e.name == key {
+			return true
+		}
+	}
+	return false
 }
 
 // fn wraps a Go function of a VU as a lazy entry's maker.

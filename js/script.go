@@ -26,11 +26,6 @@ import (
 	"github.com/jsload/jsload/internal/stats"
 )
 
-//go:embed prelude.js
-var preludeSrc string
-
-var preludeProg = goja.MustCompile("jsload:prelude", preludeSrc, true)
-
 // TaskInfo describes one task of a user class or a task set.
 type TaskInfo struct {
 	Name        string       `json:"name"`
@@ -194,7 +189,11 @@ func (s *Script) inspect(vu *VU) error {
 		Classes []ClassInfo `json:"classes"`
 		Sets    []SetInfo   `json:"sets"`
 	}
-	v, err := vu.call(vu.native.describe, goja.Undefined(), vu.exports)
+	describe, err := vu.partFn(partDescribe)
+	if err != nil {
+		return fmt.Errorf("starting the jsload module: %w", err)
+	}
+	v, err := vu.call(describe, goja.Undefined(), vu.exports)
 	if err != nil {
 		return err
 	}

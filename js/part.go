@@ -1,0 +1,159 @@
+package js
+
+import (
+	_ "embed"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/dop251/goja"
+)
+
+// The "jsload" module is built in each VU's runtime from what the script
+// reads of it: the module object and the prelude's `native` object are lazy
+// objects (lazy.go) whose entries are the Go functions and the parts of
+// prelude.js, each run the first time it is read.
+
+//go:embed prelude.js
+var preludeSrc string
+
+// Marker keys, the same strings as TASK, WAIT and FIELDS in prelude.js.
+const (
+	taskKey   = "__jsloadTask"   // marks a task descriptor, or a method's task data
+	waitKey   = "__jsloadWait"   // marks a wait-time function made by between() and co.
+	fieldsKey = "__jsloadFields" // field tasks recorded by decorators
+)
+
+// preludePart is one part of prelude.js, compiled once for all runtimes.
+type preludePart struct {
+	name string
+	prog *goja.Program // evaluates to function (native) { ... }
+}
+
+var partLine = regexp.MustCompile(`(?m)^// @part ([A-Za-z]+)\n`)
+
+// preludeParts are the parts of prelude.js, in file order.
+var preludeParts = splitPrelude(preludeSrc)
+
+func splitPrelude(src string) []preludePart {
+	head := fmt.Sprintf("(function (native) {\n\"use strict\";\nconst TASK = %q, WAIT = %q, FIELDS = %q;\n", taskKey, waitKey, fieldsKey)
+	ms := partLine.FindAllStringSubmatchIndex(src, -1)
+	parts := make([]preludePart, len(ms))
+	for i, m := range ms {
+		end := len(src)
+		if i+1 < len(ms) {
+			end = ms[i+1][0]
+		}
+		name := src[m[2]:m[3]]
+		body := strings.TrimSpace(src[m[1]:end])
+		parts[i] = preludePart{name: name, prog: goja.MustCompile("jsload:prelude/"+name, head+body+"\n})", true)}
+	}
+	return parts
+}
+
+// partIndex returns the index of the named part; a missing one is a bug.
+func partIndex(name string) int {
+	for i, p := range preludeParts {
+		if p.name == name {
+			return i
+		}
+	}
+	panic("prelude.js has no part " + name)
+}
+
+var (
+	partDescribe  = partIndex("describe")
+	partConstruct = partIndex("construct")
+)
+
+// part returns the value of part i in vu's runtime, running it on first use.
+func (vu *VU) part(i int) (goja.Value, error) {
+	if vu.parts == nil {
+		vu.parts = make([]goja.Value, len(preludeParts))
+	}
+	if v := vu.parts[i]; v != nil {
+		return v, nil
+	}
+	f, err := vu.rt.RunProgram(preludeParts[i].prog)
+	if err != nil {
+		return nil, err
+	}
+	call, _ := goja.AssertFunction(f)
+	v, err := call(goja.Undefined(), vu.native)
+	if err != nil {
+		return nil, err
+	}
+	vu.parts[i] = v
+	return v, nil
+}
+
+// partFn returns part i as a function, for Go to call.
+func (vu *VU) partFn(i int) (goja.Callable, error) {
+	v, err := vu.part(i)
+	if err != nil {
+		return nil, err
+	}
+	fn, ok := goja.AssertFunction(v)
+	if !ok {
+		return nil, fmt.Errorf("prelude part %s is not a function", preludeParts[i].name)
+	}
+	return fn, nil
+}
+
+// partEntry makes a lazy entry of the named part. It is read from JS, so a
+// failure (an interrupt) is thrown there.
+func partEntry(name string) lazyEntry {
+	i := partIndex(name)
+	return lazyEntry{name, func(vu *VU) goja.Value {
+		v, err := vu.part(i)
+		if err != nil {
+			panic(err)
+		}
+		return v
+	}}
+}
+
+// goFn makes a lazy entry of a Go function of the VU.
+func goFn(name string, f func(vu *VU) func(goja.FunctionCall) goja.Value) lazyEntry {
+	return lazyEntry{name, func(vu *VU) goja.Value { return vu.rt.ToValue(f(vu)) }}
+}
+
+// nativeTable is the prelude's `native` object: the Go half of the module,
+// and every part of prelude.js by name.
+var nativeTable = func() []lazyEntry {
+	t := []lazyEntry{
+		{"http", func(vu *VU) goja.Value { return vu.newHTTP() }},
+		{"events", func(vu *VU) goja.Value { return vu.newEvents() }},
+		goFn("sleep", func(vu *VU) func(goja.FunctionCall) goja.Value { return vu.sleep }),
+		goFn("check", func(vu *VU) func(goja.FunctionCall) goja.Value { return vu.check }),
+		goFn("control", func(vu *VU) func(goja.FunctionCall) goja.Value { return vu.control }),
+		goFn("interrupt", func(vu *VU) func(goja.FunctionCall) goja.Value { return vu.interruptSet }),
+	}
+	for _, p := range preludeParts {
+		t = append(t, partEntry(p.name))
+	}
+	return t
+}()
+
+// moduleTable is the "jsload" module as scripts see it, in the order its
+// keys are listed.
+var moduleTable = func() []lazyEntry {
+	var t []lazyEntry
+	from := func(name, key string) {
+		t = append(t, lazyEntry{name, func(vu *VU) goja.Value { return vu.nativeObj.Get(key) }})
+	}
+	for _, name := range []string{
+		"task", "tag", "transition", "transitions", "initial",
+		"between", "constant", "constantPacing", "constantThroughput",
+		"User", "HttpUser", "FastHttpUser", "TaskSet", "SequentialTaskSet", "MarkovTaskSet",
+		"taskSet", "sequence", "rescheduleTask", "stopUser",
+		"http", "events", "sleep", "check",
+	} {
+		key := name
+		if name == "FastHttpUser" {
+			key = "HttpUser"
+		}
+		from(name, key)
+	}
+	return t
+}()
