@@ -859,3 +859,19 @@ export const t = task(() => {});
 		t.Errorf("an export could be assigned")
 	}
 }
+
+// The bundle runs as a function (wrapModule): the script's top-level
+// declarations are module-scoped, as in an ES module, and a #! line, a
+// "use strict" directive and error positions still work.
+func TestScriptTopLevelIsModuleScope(t *testing.T) {
+	s := load(t, "main.js", "#!/usr/bin/env jsload\n\"use strict\";\nimport { task } from \"jsload\";\nvar v = 1;\nfunction f() { return v; }\nglobalThis.seen = [typeof globalThis.v, typeof globalThis.f, f(), (function () { return this; })()].join(\",\");\nexport const t = task(() => {\n  null.x;\n});\n")
+	vu := newVU(t, s, testEnv("http://127.0.0.1:1"), 1, 0)
+	if got := global(vu, "seen").String(); got != "undefined,undefined,1," {
+		t.Errorf("seen = %q, want module-scoped v and f, and strict mode", got)
+	}
+	_ = vu.RunTask(context.Background())
+	x := vu.env.Registry.Snapshot(time.Now()).Exceptions
+	if len(x) != 1 || !strings.HasSuffix(x[0].Position, "main.js:8:8") {
+		t.Errorf("exceptions = %+v, want one at main.js:8:8", x)
+	}
+}

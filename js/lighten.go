@@ -83,6 +83,9 @@ func dropUnusedHelpers(code string) string {
 			// a continuation line of the helper above
 		case len(hs) > 0 && line == "" && strings.HasPrefix(strings.TrimLeft(code[pos:], "\n"), "var __"):
 			// a blank line left by a rewrite above
+		case len(hs) == 0 && (strings.HasPrefix(line, "#!") || line == `"use strict";`):
+			pos += nl + 1 // what esbuild puts before the helpers
+			continue
 		default:
 			pos = len(code) // the end of the block
 			continue
@@ -163,4 +166,22 @@ func (vu *VU) exportNames(c goja.FunctionCall) goja.Value {
 		}
 	}
 	return goja.Undefined()
+}
+
+// moduleHead starts the function wrapModule puts the bundle in.
+const moduleHead = "(function () {"
+
+// wrapModule makes the bundle the body of a function, called at once, as
+// Node.js runs a CommonJS module: the bundle's top-level declarations (the
+// script's module-scope variables and functions, esbuild's import_x
+// variables and helpers) are then local variables, as they are in the ES
+// modules the script is written as, instead of properties of the global
+// object (a Go map entry each, in every runtime). The head goes on the first
+// line, so that every other line keeps its columns (mapPosition corrects the
+// first); a #! line becomes a comment.
+func wrapModule(code string) string {
+	if strings.HasPrefix(code, "#!") {
+		code = "//" + code[2:]
+	}
+	return moduleHead + code + "\n})();"
 }

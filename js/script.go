@@ -119,7 +119,7 @@ func Load(ctx context.Context, path string, opt LoadOptions) (*Script, error) {
 	}
 	// goja's own source-map support is off: it looks columns up one off,
 	// so positions are mapped here (mapPosition).
-	ast, err := goja.Parse(b.name, lighten(b.code), parser.WithDisableSourceMaps)
+	ast, err := goja.Parse(b.name, wrapModule(lighten(b.code)), parser.WithDisableSourceMaps)
 	if err != nil {
 		return nil, s.compileError(err)
 	}
@@ -176,7 +176,11 @@ func (s *Script) mapPosition(p file.Position) file.Position {
 	if s.smap == nil || p.Filename != s.name {
 		return p
 	}
-	src, _, line, col, ok := s.smap.Source(p.Line, p.Column-1)
+	col := p.Column
+	if p.Line == 1 {
+		col = max(col-len(moduleHead), 1) // see wrapModule
+	}
+	src, _, line, col, ok := s.smap.Source(p.Line, col-1)
 	if !ok || src == "" {
 		return p
 	}
