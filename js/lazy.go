@@ -15,6 +15,10 @@ import (
 type lazyEntry struct {
 	name string
 	make func(vu *VU) goja.Value
+	// kept: make returns a value kept elsewhere (a prelude part, or another
+	// lazy object's entry), so that it is called on every read instead of
+	// taking a slot of the object's own.
+	kept bool
 }
 
 // lazyObject is a JS object whose listed properties are made on first use;
@@ -36,8 +40,18 @@ func (o *lazyObject) Get(key string) goja.Value {
 	}
 	for i := range o.table {
 		if o.table[i].name == key {
+			if o.table[i].kept {
+				return o.table[i].make(o.vu)
+			}
 			if o.vals == nil {
-				o.vals = make([]goja.Value, len(o.table))
+				// Slots up to the last entry not kept elsewhere.
+				n := 0
+				for j := range o.table {
+					if !o.table[j].kept {
+						n = j + 1
+					}
+				}
+				o.vals = make([]goja.Value, n)
 			}
 			if o.vals[i] == nil {
 				o.vals[i] = o.table[i].make(o.vu)

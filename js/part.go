@@ -104,7 +104,7 @@ func (vu *VU) partFn(i int) (goja.Callable, error) {
 // failure (an interrupt) is thrown there.
 func partEntry(name string) lazyEntry {
 	i := partIndex(name)
-	return lazyEntry{name, func(vu *VU) goja.Value {
+	return lazyEntry{name: name, kept: true, make: func(vu *VU) goja.Value {
 		v, err := vu.part(i)
 		if err != nil {
 			panic(err)
@@ -115,15 +115,16 @@ func partEntry(name string) lazyEntry {
 
 // goFn makes a lazy entry of a Go function of the VU.
 func goFn(name string, f func(vu *VU) func(goja.FunctionCall) goja.Value) lazyEntry {
-	return lazyEntry{name, func(vu *VU) goja.Value { return vu.rt.ToValue(f(vu)) }}
+	return lazyEntry{name: name, make: func(vu *VU) goja.Value { return vu.rt.ToValue(f(vu)) }}
 }
 
-// nativeTable is the prelude's `native` object: the Go half of the module,
-// and every part of prelude.js by name.
+// nativeTable is the prelude's `native` object: the Go half of the module
+// (first: they take the object's slots), and every part of prelude.js by
+// name.
 var nativeTable = func() []lazyEntry {
 	t := []lazyEntry{
-		{"http", func(vu *VU) goja.Value { return vu.newHTTP() }},
-		{"events", func(vu *VU) goja.Value { return vu.newEvents() }},
+		{name: "http", make: func(vu *VU) goja.Value { return vu.newHTTP() }},
+		{name: "events", make: func(vu *VU) goja.Value { return vu.newEvents() }},
 		goFn("sleep", func(vu *VU) func(goja.FunctionCall) goja.Value { return vu.sleep }),
 		goFn("check", func(vu *VU) func(goja.FunctionCall) goja.Value { return vu.check }),
 		goFn("control", func(vu *VU) func(goja.FunctionCall) goja.Value { return vu.control }),
@@ -140,7 +141,7 @@ var nativeTable = func() []lazyEntry {
 var moduleTable = func() []lazyEntry {
 	var t []lazyEntry
 	from := func(name, key string) {
-		t = append(t, lazyEntry{name, func(vu *VU) goja.Value { return vu.nativeObj.Get(key) }})
+		t = append(t, lazyEntry{name: name, kept: true, make: func(vu *VU) goja.Value { return vu.nativeObj.Get(key) }})
 	}
 	for _, name := range []string{
 		"task", "tag", "transition", "transitions", "initial",

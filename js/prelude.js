@@ -18,8 +18,10 @@
 return (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 
 // @part checkWeight
+// w % 1 === 0 is Number.isInteger(w) for numbers, without building Number
+// in the runtime.
 return (w, where) => {
-  if (typeof w !== "number" || !Number.isInteger(w) || w < 0) {
+  if (typeof w !== "number" || w % 1 !== 0 || w < 0) {
     throw new TypeError(where + ": weight must be a whole number >= 0, got " + String(w));
   }
   return w;
@@ -85,13 +87,19 @@ return (what, a, b, c, apply) => {
 // task(fn), task(weight, fn), task(weight, fn, {tags}) define tasks (fn
 // may be a TaskSet class); @task and @task(weight) mark class methods and
 // fields.
+// Tasks without tags share one frozen empty array.
+let noTags;
 const taskDescriptor = (fn, weight, opts) => {
   if (typeof fn !== "function") {
     throw new TypeError("task(weight, fn): fn must be a function or a TaskSet class, got " + typeof fn);
   }
-  const tags = [];
-  if (opts && opts.tags) for (const t of opts.tags) tags.push(String(t));
-  return Object.freeze({ [TASK]: true, fn: fn, weight: weight, tags: Object.freeze(tags) });
+  let tags = noTags || (noTags = Object.freeze([]));
+  if (opts && opts.tags) {
+    const list = [];
+    for (const t of opts.tags) list.push(String(t));
+    if (list.length > 0) tags = Object.freeze(list);
+  }
+  return Object.freeze({ [TASK]: true, fn: fn, weight: weight, tags: tags });
 };
 
 return (a, b, c) => {
@@ -164,7 +172,7 @@ return (x, y, z) => {
 
 // @part seconds
 return (v, what) => {
-  if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v)) {
+  if (typeof v !== "number" || !(v >= 0) || v === Infinity) {
     throw new TypeError(what + ": expected a number of seconds >= 0, got " + String(v));
   }
   return v;
@@ -200,7 +208,7 @@ return (s) => {
 
 // @part constantThroughput
 return (n) => {
-  if (typeof n !== "number" || !(n > 0) || !Number.isFinite(n)) {
+  if (typeof n !== "number" || !(n > 0) || n === Infinity) {
     throw new TypeError("constantThroughput(tasksPerSecond): expected a number > 0, got " + String(n));
   }
   const f = () => 1 / n;

@@ -335,8 +335,8 @@ func consoleLog(vu *VU, c goja.FunctionCall) goja.Value {
 }
 
 var consoleTable = []lazyEntry{
-	{"log", fn(consoleLog)}, {"info", fn(consoleLog)}, {"warn", fn(consoleLog)},
-	{"error", fn(consoleLog)}, {"debug", fn(consoleLog)},
+	{name: "log", make: fn(consoleLog)}, {name: "info", make: fn(consoleLog)}, {name: "warn", make: fn(consoleLog)},
+	{name: "error", make: fn(consoleLog)}, {name: "debug", make: fn(consoleLog)},
 }
 
 func (vu *VU) newConsole() *goja.Object { return vu.newLazy(consoleTable) }
