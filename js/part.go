@@ -24,37 +24,36 @@ const (
 	fieldsKey = "__jsloadFields" // field tasks recorded by decorators
 )
 
-// preludePart is one part of prelude.js, compiled once for all runtimes.
-type preludePart struct {
-	name string
-	prog *goja.Program // evaluates to function (native) { ... }
-}
-
 var partLine = regexp.MustCompile(`(?m)^// @part ([A-Za-z]+)\n`)
 
-// preludeParts are the parts of prelude.js, in file order.
-var preludeParts = splitPrelude(preludeSrc)
+// preludeParts are the names of the parts of prelude.js, in file order,
+// and preludeProg evaluates to the function that makes them: called with
+// (native, i), it runs part i and returns its value. One function for all
+// parts, because goja keeps a function it called alive about as long as
+// what it made.
+var preludeParts, preludeProg = splitPrelude(preludeSrc)
 
-func splitPrelude(src string) []preludePart {
-	head := fmt.Sprintf("(function (native) {\n\"use strict\";\nconst TASK = %q, WAIT = %q, FIELDS = %q;\n", taskKey, waitKey, fieldsKey)
+func splitPrelude(src string) ([]string, *goja.Program) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "(function (native, part) {\n\"use strict\";\nconst TASK = %q, WAIT = %q, FIELDS = %q;\nswitch (part) {\n", taskKey, waitKey, fieldsKey)
 	ms := partLine.FindAllStringSubmatchIndex(src, -1)
-	parts := make([]preludePart, len(ms))
+	names := make([]string, len(ms))
 	for i, m := range ms {
 		end := len(src)
 		if i+1 < len(ms) {
 			end = ms[i+1][0]
 		}
-		name := src[m[2]:m[3]]
-		body := strings.TrimSpace(src[m[1]:end])
-		parts[i] = preludePart{name: name, prog: goja.MustCompile("jsload:prelude/"+name, head+body+"\n})", true)}
+		names[i] = src[m[2]:m[3]]
+		fmt.Fprintf(&b, "case %d: { // %s\n%s\n}\n", i, names[i], strings.TrimSpace(src[m[1]:end]))
 	}
-	return parts
+	b.WriteString("}\n})")
+	return names, goja.MustCompile("jsload:prelude", b.String(), true)
 }
 
 // partIndex returns the index of the named part; a missing one is a bug.
 func partIndex(name string) int {
 	for i, p := range preludeParts {
-		if p.name == name {
+		if p == name {
 			return i
 		}
 	}
@@ -74,12 +73,14 @@ func (vu *VU) part(i int) (goja.Value, error) {
 	if v := vu.parts[i]; v != nil {
 		return v, nil
 	}
-	f, err := vu.rt.RunProgram(preludeParts[i].prog)
-	if err != nil {
-		return nil, err
+	if vu.makePart == nil {
+		f, err := vu.rt.RunProgram(preludeProg)
+		if err != nil {
+			return nil, err
+		}
+		vu.makePart, _ = goja.AssertFunction(f)
 	}
-	call, _ := goja.AssertFunction(f)
-	v, err := call(goja.Undefined(), vu.native)
+	v, err := vu.makePart(goja.Undefined(), vu.native, vu.rt.ToValue(i))
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +96,7 @@ func (vu *VU) partFn(i int) (goja.Callable, error) {
 	}
 	fn, ok := goja.AssertFunction(v)
 	if !ok {
-		return nil, fmt.Errorf("prelude part %s is not a function", preludeParts[i].name)
+		return nil, fmt.Errorf("prelude part %s is not a function", preludeParts[i])
 	}
 	return fn, nil
 }
@@ -131,7 +132,7 @@ var nativeTable = func() []lazyEntry {
 		goFn("interrupt", func(vu *VU) func(goja.FunctionCall) goja.Value { return vu.interruptSet }),
 	}
 	for _, p := range preludeParts {
-		t = append(t, partEntry(p.name))
+		t = append(t, partEntry(p))
 	}
 	return t
 }()

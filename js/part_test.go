@@ -84,7 +84,7 @@ export const root = task(() => http.get("/echo"));
 	var made []string
 	for i, p := range preludeParts {
 		if vu.parts != nil && vu.parts[i] != nil {
-			made = append(made, p.name)
+			made = append(made, p)
 		}
 	}
 	if got := strings.Join(made, ","); got != "task,seconds,constant" {

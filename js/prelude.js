@@ -5,10 +5,10 @@
 //
 // Every function object costs memory in each of thousands of runtimes, so
 // nothing here is made before a script asks for it. The file is cut into
-// parts at the "// @part NAME" lines; each part is compiled once and, in a
-// runtime, run on first use (see part.go). A part is the body of
-// function (native) { "use strict"; ... } and returns one value: an export
-// of the module, or a helper of other parts. `native` is the VU's Go object:
+// parts at the "// @part NAME" lines, and each part is run in a runtime on
+// first use (see part.go). A part is a block in the body of
+// function (native, part) { "use strict"; switch (part) { ... } } and
+// returns one value: an export of the module, or a helper of other parts. `native` is the VU's Go object:
 // native.http, native.events, native.sleep, native.check, native.control,
 // native.interrupt and native.pending, and every part by its name
 // (native.decorate), made when first read. TASK, WAIT and FIELDS are the

@@ -49,10 +49,12 @@ type VU struct {
 	rnd    *rand.Rand
 
 	// native is the prelude's Go object (part.go): nativeObj is its Go
-	// side; parts are the prelude's parts made so far, by index.
+	// side; parts are the prelude's parts made so far, by index, by
+	// makePart.
 	native    *goja.Object
 	nativeObj *lazyObject
 	parts     []goja.Value
+	makePart  goja.Callable
 
 	exports *goja.Object
 	module  *goja.Object
