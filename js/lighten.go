@@ -1,10 +1,9 @@
 package js
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
-
-	"github.com/dop251/goja"
 )
 
 // Every VU runs the whole bundle, so whatever esbuild's CommonJS helpers
@@ -41,7 +40,9 @@ const exportHelper = "var __export = (target, all) => {\n" +
 // left out).
 var entryExports = regexp.MustCompile(`(?m)^module\.exports = __toCommonJS\(([A-Za-z_$][\w$]*)\);$`)
 
-func lighten(code string) string {
+// lighten returns the lighter code and, when it made the entry module's
+// exports a Go object (exportSwitch), their names.
+func lighten(code string) (string, []string) {
 	code = strings.Replace(code, copyPropsLoop,
 		"for (let __names = __getOwnPropNames(from), __i = 0, key; __i < __names.length && ((key = __names[__i]), true); __i++)", 1)
 	if m := entryExports.FindAllStringSubmatchIndex(code, -1); len(m) == 1 {
@@ -50,7 +51,67 @@ func lighten(code string) string {
 	if i := strings.Index(code, exportHelper); i >= 0 && (i == 0 || code[i-1] == '\n') {
 		code = code[:i] + "var __export = require(\"jsload:export\");\n\n\n\n" + code[i+len(exportHelper):]
 	}
-	return dropUnusedHelpers(code)
+	code, names := exportSwitch(code)
+	return dropUnusedHelpers(code), names
+}
+
+// exportLine is one line of esbuild's __export call: an export's name (an
+// identifier or a quoted string) and the getter of its local variable.
+var exportLine = regexp.MustCompile(`^  (?:([A-Za-z_$][\w$]*)|"([^"\\]*)"): \(\) => ([A-Za-z_$][\w$]*),?$`)
+
+// moduleExports is the statement entryExports makes.
+var moduleExports = regexp.MustCompile(`(?m)^module\.exports = ([A-Za-z_$][\w$]*);\n`)
+
+// exportParam is the parameter of the function exportSwitch writes.
+const exportParam = "__jsloadExport"
+
+// exportSwitch turns the entry module's export object, which has a getter
+// function per export, into a Go object (exportsObject) that reads every
+// export through one function:
+//
+//	var main_exports = {};                    var main_exports = {};
+//	__export(main_exports, {                  main_exports = require("jsload:exports")((__jsloadExport) => { switch (__jsloadExport) {
+//	  a: () => a,                  becomes      case 0: return a;
+//	  b: () => b                                case 1: return b;
+//	});                                       } });
+//	module.exports = main_exports;            module.exports = main_exports;
+//
+// It returns the export names in esbuild's order ("a", "b"). The exports
+// stay live bindings, and the names and their order are the same. Only when
+// the bundle has exactly this shape and uses the object nowhere else;
+// otherwise the code is left as it is.
+func exportSwitch(code string) (string, []string) {
+	m := moduleExports.FindStringSubmatchIndex(code)
+	if m == nil || strings.Contains(code, exportParam) {
+		return code, nil
+	}
+	x := code[m[2]:m[3]]
+	head := "\n__export(" + x + ", {\n"
+	start := strings.LastIndex(code[:m[0]], head)
+	if start < 0 || identUses(code, x) != 3 || !strings.HasSuffix(code[:start], "\nvar "+x+" = {};") {
+		return code, nil
+	}
+	body := code[start+len(head) : m[0]]
+	if !strings.HasSuffix(body, "\n});\n") {
+		return code, nil
+	}
+	lines := strings.Split(strings.TrimSuffix(body, "\n});\n"), "\n")
+	names := make([]string, len(lines))
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%s = require(\"jsload:exports\")((%s) => { switch (%s) {\n", x, exportParam, exportParam)
+	for i, l := range lines {
+		lm := exportLine.FindStringSubmatch(l)
+		if lm == nil {
+			return code, nil
+		}
+		names[i] = lm[1] + lm[2]
+		if names[i] == "" || strings.Trim(names[i], "0123456789") == "" {
+			return code, nil // an index-like name sorts differently on a plain object
+		}
+		fmt.Fprintf(&b, "  case %d: return %s;\n", i, lm[3])
+	}
+	b.WriteString("} });\n")
+	return code[:start] + b.String() + code[m[0]:], names
 }
 
 // dropUnusedHelpers blanks the helpers at the top of the bundle that
@@ -100,27 +161,15 @@ func dropUnusedHelpers(code string) string {
 	// outside helpers already dropped.
 	uses := func(name string) int {
 		n := 0
-		for i := 0; ; {
-			j := strings.Index(code[i:], name)
-			if j < 0 {
-				return n
-			}
-			j += i
-			i = j + len(name)
-			if j > 0 && isIdentByte(code[j-1]) || i < len(code) && isIdentByte(code[i]) {
-				continue
-			}
-			inDef := false
+		eachIdent(code, name, func(j int) {
 			for _, h := range hs {
 				if j >= h.start && j < h.end && (h.dropped || h.name == name) {
-					inDef = true
-					break
+					return
 				}
 			}
-			if !inDef {
-				n++
-			}
-		}
+			n++
+		})
+		return n
 	}
 	for changed := true; changed; {
 		changed = false
@@ -151,23 +200,6 @@ func isIdentByte(c byte) bool {
 	return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
 
-// exportNames is require("jsload:export"), the VU's __export: it defines
-// each property of all (a getter function) on target as an enumerable,
-// non-configurable getter, as esbuild's helper does.
-func (vu *VU) exportNames(c goja.FunctionCall) goja.Value {
-	target, ok := c.Argument(0).(*goja.Object)
-	all, ok2 := c.Argument(1).(*goja.Object)
-	if !ok || !ok2 {
-		panic(vu.rt.NewTypeError("__export: expected two objects"))
-	}
-	for _, k := range all.Keys() {
-		if err := target.DefineAccessorProperty(k, all.Get(k), nil, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
-			panic(err)
-		}
-	}
-	return goja.Undefined()
-}
-
 // moduleHead starts the function wrapModule puts the bundle in.
 const moduleHead = "(function () {"
 
@@ -184,4 +216,28 @@ func wrapModule(code string) string {
 		code = "//" + code[2:]
 	}
 	return moduleHead + code + "\n})();"
+}
+
+// identUses counts the occurrences of the identifier name in code.
+func identUses(code, name string) int {
+	n := 0
+	eachIdent(code, name, func(int) { n++ })
+	return n
+}
+
+// eachIdent calls f with the offset of every occurrence of the identifier
+// name in code (not as a part of a longer identifier; in strings and
+// comments too, which only errs on the side of keeping code).
+func eachIdent(code, name string, f func(at int)) {
+	for i := 0; ; {
+		j := strings.Index(code[i:], name)
+		if j < 0 {
+			return
+		}
+		j += i
+		i = j + len(name)
+		if (j == 0 || !isIdentByte(code[j-1])) && (i == len(code) || !isIdentByte(code[i])) {
+			f(j)
+		}
+	}
 }

@@ -98,9 +98,13 @@ type Script struct {
 	Files []string
 
 	prog *goja.Program
-	name string // the bundle's name, beside the entry file
-	dir  string
-	smap *sourcemap.Consumer
+	// exportNames are the entry module's export names when lighten made
+	// its exports a Go object (exportsObject), with their indexes.
+	exportNames []string
+	exportIndex map[string]int
+	name        string // the bundle's name, beside the entry file
+	dir         string
+	smap        *sourcemap.Consumer
 }
 
 // Load bundles, compiles and evaluates the script once to learn its user
@@ -119,7 +123,14 @@ func Load(ctx context.Context, path string, opt LoadOptions) (*Script, error) {
 	}
 	// goja's own source-map support is off: it looks columns up one off,
 	// so positions are mapped here (mapPosition).
-	ast, err := goja.Parse(b.name, wrapModule(lighten(b.code)), parser.WithDisableSourceMaps)
+	code, names := lighten(b.code)
+	if len(names) > 0 {
+		s.exportNames, s.exportIndex = names, make(map[string]int, len(names))
+		for i, n := range names {
+			s.exportIndex[n] = i
+		}
+	}
+	ast, err := goja.Parse(b.name, wrapModule(code), parser.WithDisableSourceMaps)
 	if err != nil {
 		return nil, s.compileError(err)
 	}

@@ -129,6 +129,8 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 			return vu.nativeObj.Get("events")
 		case "jsload:export": // the bundle's __export helper (lighten)
 			return rt.ToValue(vu.exportNames)
+		case "jsload:exports": // the entry module's exports (exportSwitch)
+			return rt.ToValue(vu.newExports)
 		}
 		panic(rt.NewTypeError("cannot find module %q: only \"jsload\" is built in; relative imports are bundled, and npm packages must be imported by a relative path", name))
 	}))
