@@ -114,11 +114,6 @@ func partEntry(name string) lazyEntry {
 	}}
 }
 
-// goFn makes a lazy entry of a Go function of the VU.
-func goFn(name string, f func(vu *VU) func(goja.FunctionCall) goja.Value) lazyEntry {
-	return lazyEntry{name: name, make: func(vu *VU) goja.Value { return vu.rt.ToValue(f(vu)) }}
-}
-
 // nativeTable is the prelude's `native` object: the Go half of the module
 // (first: they take the object's slots), and every part of prelude.js by
 // name.
@@ -126,10 +121,14 @@ var nativeTable = func() []lazyEntry {
 	t := []lazyEntry{
 		{name: "http", make: func(vu *VU) goja.Value { return vu.newHTTP() }},
 		{name: "events", make: func(vu *VU) goja.Value { return vu.newEvents() }},
-		goFn("sleep", func(vu *VU) func(goja.FunctionCall) goja.Value { return vu.sleep }),
-		goFn("check", func(vu *VU) func(goja.FunctionCall) goja.Value { return vu.check }),
-		goFn("control", func(vu *VU) func(goja.FunctionCall) goja.Value { return vu.control }),
-		goFn("interrupt", func(vu *VU) func(goja.FunctionCall) goja.Value { return vu.interruptSet }),
+		{name: "sleep", make: fn((*VU).sleep)},
+		{name: "check", make: fn((*VU).check)},
+		{name: "control", make: fn((*VU).control)},
+		{name: "interrupt", make: fn((*VU).interruptSet)},
+		{name: "between", make: fn((*VU).between)},
+		{name: "constant", make: fn((*VU).constant)},
+		{name: "constantPacing", make: fn((*VU).constantPacing)},
+		{name: "constantThroughput", make: fn((*VU).constantThroughput)},
 	}
 	for _, p := range preludeParts {
 		t = append(t, partEntry(p))

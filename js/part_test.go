@@ -1,6 +1,7 @@
 package js
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -87,8 +88,8 @@ export const root = task(() => http.get("/echo"));
 			made = append(made, p)
 		}
 	}
-	if got := strings.Join(made, ","); got != "task,seconds,constant" {
-		t.Errorf("parts made in a VU: %s, want task,seconds,constant", got)
+	if got := strings.Join(made, ","); got != "task" {
+		t.Errorf("parts made in a VU: %s, want task", got)
 	}
 	noExceptions(t, env)
 }
@@ -111,5 +112,41 @@ export const t = m.task(() => {});
 	want := strings.Replace(moduleKeys, ",stopUser", "", 1) + ",added mine undefined false 2"
 	if got := global(vu, "seen").String(); got != want {
 		t.Errorf("after changes:\n got %s\nwant %s", got, want)
+	}
+}
+
+// The wait-time helpers (Go functions) answer and fail as the JS ones did.
+func TestWaitHelpers(t *testing.T) {
+	s := load(t, "main.js", `import { task, between, constant, constantPacing, constantThroughput } from "jsload";
+const w = "__jsloadWait";
+const show = (f) => [typeof f, f(), f[w].kind, f[w].a, f[w].b].join(" ");
+const b = between(1, 1);
+globalThis.seen = [show(b), show(constant(2)), show(constantPacing(0.5)), show(constantThroughput(4)), b() >= 1 && b() <= 1].join(" | ");
+const err = (f) => { try { f(); return "none"; } catch (e) { return e.name + ": " + e.message; } };
+globalThis.errs = [
+  err(() => between(2, 1)), err(() => between("1", 2)), err(() => between(1, Infinity)), err(() => constant(-1)),
+  err(() => constantPacing(NaN)), err(() => constantThroughput(0)), err(() => constantThroughput(Infinity)), err(() => constant()),
+].join(" | ");
+export const t = task(() => {});
+`)
+	vu := newVU(t, s, testEnv("http://127.0.0.1:1"), 1, 0)
+	if got, want := global(vu, "seen").String(), "function 1 between 1 1 | function 2 constant 2 0 | function 0.5 pacing 0.5 0 | function 0.25 pacing 0.25 0 | true"; got != want {
+		t.Errorf("helpers:\n got %s\nwant %s", got, want)
+	}
+	want := "RangeError: between(min, max): max 1 is less than min 2" +
+		" | TypeError: between(min, max): expected a number of seconds >= 0, got 1" +
+		" | TypeError: between(min, max): expected a number of seconds >= 0, got Infinity" +
+		" | TypeError: constant(seconds): expected a number of seconds >= 0, got -1" +
+		" | TypeError: constantPacing(seconds): expected a number of seconds >= 0, got NaN" +
+		" | TypeError: constantThroughput(tasksPerSecond): expected a number > 0, got 0" +
+		" | TypeError: constantThroughput(tasksPerSecond): expected a number > 0, got Infinity" +
+		" | TypeError: constant(seconds): expected a number of seconds >= 0, got undefined"
+	if got := global(vu, "errs").String(); got != want {
+		t.Errorf("errors:\n got %s\nwant %s", got, want)
+	}
+	// An error points at the script's call.
+	_, err := Load(context.Background(), writeScript(t, "main.js", "import { task, constant } from \"jsload\";\nexport const options = {\n  waitTime: constant(-1) };\nexport const t = task(() => {});\n"), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "main.js:3:13: TypeError: constant(seconds)") {
+		t.Errorf("error = %v, want it at main.js:3:13", err)
 	}
 }

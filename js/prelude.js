@@ -170,52 +170,6 @@ return (x, y, z) => {
   });
 };
 
-// @part seconds
-return (v, what) => {
-  if (typeof v !== "number" || !(v >= 0) || v === Infinity) {
-    throw new TypeError(what + ": expected a number of seconds >= 0, got " + String(v));
-  }
-  return v;
-};
-
-// @part between
-// The wait-time helpers return a function (for scripts that call it) that
-// carries its kind under WAIT, so that Go computes the wait itself.
-return (min, max) => {
-  native.seconds(min, "between(min, max)");
-  native.seconds(max, "between(min, max)");
-  if (max < min) throw new RangeError("between(min, max): max " + max + " is less than min " + min);
-  const f = () => min + Math.random() * (max - min);
-  f[WAIT] = { kind: "between", a: min, b: max };
-  return f;
-};
-
-// @part constant
-return (s) => {
-  native.seconds(s, "constant(seconds)");
-  const f = () => s;
-  f[WAIT] = { kind: "constant", a: s, b: 0 };
-  return f;
-};
-
-// @part constantPacing
-return (s) => {
-  native.seconds(s, "constantPacing(seconds)");
-  const f = () => s;
-  f[WAIT] = { kind: "pacing", a: s, b: 0 };
-  return f;
-};
-
-// @part constantThroughput
-return (n) => {
-  if (typeof n !== "number" || !(n > 0) || n === Infinity) {
-    throw new TypeError("constantThroughput(tasksPerSecond): expected a number > 0, got " + String(n));
-  }
-  const f = () => 1 / n;
-  f[WAIT] = { kind: "pacing", a: 1 / n, b: 0 };
-  return f;
-};
-
 // @part User
 class User {}
 return User;
