@@ -125,13 +125,16 @@ var nativeTable = func() []lazyEntry {
 		{name: "check", make: fn((*VU).check)},
 		{name: "control", make: fn((*VU).control)},
 		{name: "interrupt", make: fn((*VU).interruptSet)},
+		{name: "task", make: fn((*VU).task)},
 		{name: "between", make: fn((*VU).between)},
 		{name: "constant", make: fn((*VU).constant)},
 		{name: "constantPacing", make: fn((*VU).constantPacing)},
 		{name: "constantThroughput", make: fn((*VU).constantThroughput)},
 	}
 	for _, p := range preludeParts {
-		t = append(t, partEntry(p))
+		if p != "task" { // the Go task is the module's (task.go)
+			t = append(t, partEntry(p))
+		}
 	}
 	return t
 }()

@@ -88,8 +88,8 @@ export const root = task(() => http.get("/echo"));
 			made = append(made, p)
 		}
 	}
-	if got := strings.Join(made, ","); got != "task" {
-		t.Errorf("parts made in a VU: %s, want task", got)
+	if got := strings.Join(made, ","); got != "" || vu.makePart != nil {
+		t.Errorf("parts made in a VU: %q, want none", got)
 	}
 	noExceptions(t, env)
 }
@@ -148,5 +148,39 @@ export const t = task(() => {});
 	_, err := Load(context.Background(), writeScript(t, "main.js", "import { task, constant } from \"jsload\";\nexport const options = {\n  waitTime: constant(-1) };\nexport const t = task(() => {});\n"), LoadOptions{})
 	if err == nil || !strings.Contains(err.Error(), "main.js:3:13: TypeError: constant(seconds)") {
 		t.Errorf("error = %v, want it at main.js:3:13", err)
+	}
+}
+
+// task() (a Go function for its plain forms, the prelude's part for the
+// rest) makes the same descriptors and errors as the prelude alone did.
+func TestTaskDescriptors(t *testing.T) {
+	s := load(t, "main.js", `import { task } from "jsload";
+const f = function named() {};
+const show = (d) => [Object.keys(d).join(","), d.fn === f, d.weight, JSON.stringify(d.tags), Object.isFrozen(d), Object.isFrozen(d.tags)].join(" ");
+const err = (g) => { try { g(); return "none"; } catch (e) { return e.name + ": " + e.message; } };
+globalThis.seen = [
+  show(task(f)), show(task(2, f)), show(task(0, f)), show(task(f, { tags: ["a", 1] })), show(task(3, f, { tags: [] })), show(task(f, undefined)),
+  err(() => task(-1, f)), err(() => task(1.5, f)), err(() => task(NaN, f)), err(() => task(Infinity, f)),
+  err(() => task(2, "x")), err(() => task("x")), err(() => task()), typeof task(2),
+].join(" | ");
+export const t = task(() => {});
+`)
+	vu := newVU(t, s, testEnv("http://127.0.0.1:1"), 1, 0)
+	want := "__jsloadTask,fn,weight,tags true 1 [] true true" +
+		" | __jsloadTask,fn,weight,tags true 2 [] true true" +
+		" | __jsloadTask,fn,weight,tags true 0 [] true true" +
+		` | __jsloadTask,fn,weight,tags true 1 ["a","1"] true true` +
+		" | __jsloadTask,fn,weight,tags true 3 [] true true" +
+		" | __jsloadTask,fn,weight,tags true 1 [] true true" +
+		" | TypeError: task: weight must be a whole number >= 0, got -1" +
+		" | TypeError: task: weight must be a whole number >= 0, got 1.5" +
+		" | TypeError: task: weight must be a whole number >= 0, got NaN" +
+		" | TypeError: task: weight must be a whole number >= 0, got Infinity" +
+		" | TypeError: task(weight, fn): fn must be a function or a TaskSet class, got string" +
+		" | TypeError: task: expected task(fn), task(weight, fn) or @task on a method" +
+		" | TypeError: task: expected task(fn), task(weight, fn) or @task on a method" +
+		" | function"
+	if got := global(vu, "seen").String(); got != want {
+		t.Errorf("task():\n got %s\nwant %s", strings.ReplaceAll(got, " | ", "\n  "), strings.ReplaceAll(want, " | ", "\n  "))
 	}
 }

@@ -86,7 +86,9 @@ return (what, a, b, c, apply) => {
 // @part task
 // task(fn), task(weight, fn), task(weight, fn, {tags}) define tasks (fn
 // may be a TaskSet class); @task and @task(weight) mark class methods and
-// fields.
+// fields. The module's task is a Go function (task.go) that makes the
+// plain task(fn) and task(weight, fn) itself and passes every other call
+// here.
 // Tasks without tags share one frozen empty array.
 let noTags;
 const taskDescriptor = (fn, weight, opts) => {

@@ -55,6 +55,7 @@ type VU struct {
 	nativeObj *lazyObject
 	parts     []goja.Value
 	makePart  goja.Callable
+	noTags    goja.Value // the frozen [] of task descriptors made in Go
 
 	exports *goja.Object
 	module  *goja.Object
