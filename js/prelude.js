@@ -98,7 +98,7 @@ const taskDescriptor = (fn, weight, opts) => {
   let tags = noTags || (noTags = Object.freeze([]));
   if (opts && opts.tags) {
     const list = [];
-    for (const t of opts.tags) list.push(String(t));
+    for (const t of opts.tags) list.push(typeof t === "string" ? t : String(t));
     if (list.length > 0) tags = Object.freeze(list);
   }
   return Object.freeze({ [TASK]: true, fn: fn, weight: weight, tags: tags });
@@ -131,12 +131,14 @@ return (a, b, c) => {
 };
 
 // @part tag
-// tag("a", "b") labels a task (use with @task).
+// tag("a", "b") labels a task (use with @task). An index loop and push,
+// not map and concat, which make goja build the Array constructor (for
+// species), and String only for names that are not strings.
 return (...names) => {
   if (names.length === 0) throw new TypeError("tag: give at least one tag name");
   return (x, y, z) => {
     return native.decorate("@tag", x, y, z, (m) => {
-      m.tags = m.tags.concat(names.map(String));
+      for (let i = 0; i < names.length; i++) m.tags.push(typeof names[i] === "string" ? names[i] : String(names[i]));
     });
   };
 };
@@ -156,10 +158,12 @@ return (to, weight) => {
 // @part transitions
 // transitions({ a: 2, b: 1 }) declares several successors at once.
 return (map) => {
-  const ds = Object.keys(map || {}).map((k) => native.transition(k, map[k]));
+  const keys = Object.keys(map || {});
+  const ds = [];
+  for (let i = 0; i < keys.length; i++) ds.push(native.transition(keys[i], map[keys[i]]));
   return (x, y, z) => {
     let r;
-    for (const d of ds.slice().reverse()) r = d(x, y, z); // each prepends: keep the map's order
+    for (let i = ds.length - 1; i >= 0; i--) r = ds[i](x, y, z); // each prepends: keep the map's order
     return r;
   };
 };
