@@ -130,7 +130,6 @@ func (vu *VU) Bind(ctx context.Context, class int) error {
 	root.wait = w
 	root.abort = root.set.AbortOnFailure != nil && *root.set.AbortOnFailure
 	vu.frames = []*frame{root}
-	vu.waits = w.kind == waitFunc || w.a > 0 || w.b > 0
 	return nil
 }
 
@@ -267,9 +266,7 @@ func (vu *VU) waitFor(w *waitSpec, last time.Duration) time.Duration {
 		}
 		return 0
 	case waitFunc:
-		var v goja.Value
-		var err error
-		vu.onStack(func() { v, err = vu.invoke(vu.runCtx, w.fn, w.this) })
+		v, err := vu.invoke(vu.runCtx, w.fn, w.this)
 		if err != nil {
 			vu.recordException(err, "waitTime")
 			return time.Second
@@ -345,12 +342,7 @@ const maxHops = 64
 // RunTask runs one task of the innermost running task set, entering task
 // sets on the way as they are picked. A task that throws is counted in the
 // exceptions and the VU goes on; ErrStopUser means the user stopped itself.
-func (vu *VU) RunTask(ctx context.Context) (err error) {
-	vu.onStack(func() { err = vu.runTask(ctx) })
-	return err
-}
-
-func (vu *VU) runTask(ctx context.Context) error {
+func (vu *VU) RunTask(ctx context.Context) error {
 	vu.runCtx = ctx
 	vu.noWait = false
 	for hops := 0; !vu.done && ctx.Err() == nil; hops++ {
@@ -503,9 +495,7 @@ func (vu *VU) runStop(ctx context.Context, f *frame, where string) {
 }
 
 // OnStart runs the user's onStart hook, if any.
-func (vu *VU) OnStart(ctx context.Context) { vu.onStack(func() { vu.onStart(ctx) }) }
-
-func (vu *VU) onStart(ctx context.Context) {
+func (vu *VU) OnStart(ctx context.Context) {
 	if len(vu.frames) == 0 {
 		return
 	}
@@ -523,9 +513,7 @@ func (vu *VU) onStart(ctx context.Context) {
 
 // OnStop ends every running task set (innermost first, with their onStop)
 // and runs the user's onStop hook.
-func (vu *VU) OnStop(ctx context.Context) { vu.onStack(func() { vu.onStop(ctx) }) }
-
-func (vu *VU) onStop(ctx context.Context) {
+func (vu *VU) OnStop(ctx context.Context) {
 	for len(vu.frames) > 1 {
 		vu.popFrame(ctx)
 	}

@@ -184,21 +184,3 @@ export const t = task(() => {});
 		t.Errorf("task():\n got %s\nwant %s", strings.ReplaceAll(got, " | ", "\n  "), strings.ReplaceAll(want, " | ", "\n  "))
 	}
 }
-
-// offStack runs its function to the end on another goroutine, and a panic
-// there goes on in the caller with the stack where it happened.
-func TestOffStack(t *testing.T) {
-	n := 0
-	offStack(func() { n++ })
-	if n != 1 {
-		t.Fatalf("n = %d", n)
-	}
-	defer func() {
-		p, ok := recover().(*offStackPanic)
-		if !ok || p.val != "boom" || !strings.Contains(p.String(), "boom\n[in the goroutine that ran the JavaScript]") || !strings.Contains(p.String(), "TestOffStack") {
-			t.Errorf("recovered %v", p)
-		}
-	}()
-	offStack(func() { panic("boom") })
-	t.Error("no panic")
-}

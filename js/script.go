@@ -417,18 +417,16 @@ func seconds(f float64) time.Duration {
 // NewVU makes a VU with number id (1-based) of user class class, ready to
 // run: the script is evaluated in its own runtime and the class instance,
 // tasks, hooks and wait time are resolved.
-func (s *Script) NewVU(ctx context.Context, env *Env, id, class int) (vu *VU, err error) {
-	offStack(func() {
-		vu, err = s.newVU(ctx, env, id)
-		if err != nil {
-			return
-		}
-		if err = vu.Bind(ctx, class); err != nil {
-			vu.Close()
-			vu = nil
-		}
-	})
-	return vu, err
+func (s *Script) NewVU(ctx context.Context, env *Env, id, class int) (*VU, error) {
+	vu, err := s.newVU(ctx, env, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := vu.Bind(ctx, class); err != nil {
+		vu.Close()
+		return nil, err
+	}
+	return vu, nil
 }
 
 // FilterTags keeps only the tasks selected by tags, as Locust's --tags and

@@ -67,7 +67,6 @@ type VU struct {
 	ctors  []goja.Value
 	signal *signal       // set by stopUser(), rescheduleTask(), interrupt()
 	noWait bool          // the next wait is skipped (rescheduled)
-	waits  bool          // the user waits between tasks: its JS runs off its goroutine (onStack)
 	open   bool          // an arrival-rate test: samples carry Scheduled
 	late   time.Duration // how late the running task started (arrival rate)
 	done   bool          // the user stopped itself
