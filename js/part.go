@@ -29,8 +29,9 @@ var partLine = regexp.MustCompile(`(?m)^// @part ([A-Za-z]+)\n`)
 // preludeParts are the names of the parts of prelude.js, in file order,
 // and preludeProg evaluates to the function that makes them: called with
 // (native, i), it runs part i and returns its value. One function for all
-// parts, because goja keeps a function it called alive about as long as
-// what it made.
+// parts: with a compiled function per part, each part kept about 0.6 KB
+// more in the runtime (measured; the function made for it seems to stay
+// reachable from what it returned).
 var preludeParts, preludeProg = splitPrelude(preludeSrc)
 
 func splitPrelude(src string) ([]string, *goja.Program) {
