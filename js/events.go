@@ -12,14 +12,14 @@ import (
 // eventsTable lists the events object: fire (and its Locust spellings) for
 // custom clients to report their own calls, and measure to time a function.
 var eventsTable = []lazyEntry{
-	{"fire", fn(func(vu *VU, c goja.FunctionCall) goja.Value { vu.fire(c.Argument(0), 0); return goja.Undefined() })},
-	{"request", withFire(0)},
+	{name: "fire", make: fn(func(vu *VU, c goja.FunctionCall) goja.Value { vu.fire(c.Argument(0), 0); return goja.Undefined() })},
+	{name: "request", make: withFire(0)},
 	// Locust 1.x's request_success / request_failure events.
-	{"requestSuccess", withFire(1)},
-	{"request_success", withFire(1)},
-	{"requestFailure", withFire(2)},
-	{"request_failure", withFire(2)},
-	{"measure", fn(func(vu *VU, c goja.FunctionCall) goja.Value { return vu.measure(c) })},
+	{name: "requestSuccess", make: withFire(1)},
+	{name: "request_success", make: withFire(1)},
+	{name: "requestFailure", make: withFire(2)},
+	{name: "request_failure", make: withFire(2)},
+	{name: "measure", make: fn(func(vu *VU, c goja.FunctionCall) goja.Value { return vu.measure(c) })},
 }
 
 // withFire makes an object whose fire method records with the given force

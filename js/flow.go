@@ -88,7 +88,11 @@ func (vu *VU) Bind(ctx context.Context, class int) error {
 	holder := vu.exports
 	if c.Key != "" {
 		cls := vu.exports.Get(c.Key)
-		v, err := vu.invoke(ctx, vu.native.construct, goja.Undefined(), cls, goja.Null())
+		construct, err := vu.partFn(partConstruct)
+		if err != nil {
+			return fmt.Errorf("starting the jsload module: %w", err)
+		}
+		v, err := vu.invoke(ctx, construct, goja.Undefined(), cls, goja.Null())
 		if err != nil {
 			if isInterrupt(err) {
 				return ctx.Err()
@@ -175,7 +179,7 @@ func (vu *VU) resolveTask(f *frame, t *TaskInfo) (goja.Value, error) {
 		return nil, fmt.Errorf("task %s: unknown source %q", t.Name, t.Src.Kind)
 	}
 	if o, ok := v.(*goja.Object); ok {
-		if m := o.Get(vu.native.taskKey); m != nil && m.ToBoolean() && !isFunc(o) {
+		if m := o.Get(taskKey); m != nil && m.ToBoolean() && !isFunc(o) {
 			v = o.Get("fn") // a task(...) descriptor
 		}
 	}
@@ -212,7 +216,7 @@ func (vu *VU) waitOf(v goja.Value, this goja.Value) (*waitSpec, error) {
 		return nil, nil
 	}
 	if fn, ok := goja.AssertFunction(v); ok {
-		if d, ok := v.(*goja.Object).Get(vu.native.waitKey).(*goja.Object); ok {
+		if d, ok := v.(*goja.Object).Get(waitKey).(*goja.Object); ok {
 			a := seconds(d.Get("a").ToFloat())
 			b := seconds(d.Get("b").ToFloat())
 			switch d.Get("kind").String() {
@@ -387,10 +391,15 @@ func (vu *VU) enter(ctx context.Context, f *frame, t *TaskInfo) bool {
 		vu.recordException(err, t.Name)
 		return false
 	}
+	construct, err := vu.partFn(partConstruct)
+	if err != nil {
+		vu.recordException(err, t.Name)
+		return false
+	}
 	pending := vu.rt.NewObject()
 	must(pending.Set("user", vu.user))
 	must(pending.Set("parent", f.this))
-	v, err := vu.invoke(ctx, vu.native.construct, goja.Undefined(), ctor, pending)
+	v, err := vu.invoke(ctx, construct, goja.Undefined(), ctor, pending)
 	if err != nil {
 		vu.settle(ctx, err, "new "+t.Name)
 		return false

@@ -34,9 +34,9 @@ var httpTable = func() []lazyEntry {
 		{"get", "GET"}, {"post", "POST"}, {"put", "PUT"}, {"patch", "PATCH"},
 		{"del", "DELETE"}, {"delete", "DELETE"}, {"head", "HEAD"}, {"options", "OPTIONS"},
 	} {
-		t = append(t, lazyEntry{m.js, method(m.http)})
+		t = append(t, lazyEntry{name: m.js, make: method(m.http)})
 	}
-	t = append(t, lazyEntry{"request", fn(func(vu *VU, c goja.FunctionCall) goja.Value {
+	t = append(t, lazyEntry{name: "request", make: fn(func(vu *VU, c goja.FunctionCall) goja.Value {
 		m := strings.ToUpper(c.Argument(0).String())
 		if m == "" || goja.IsUndefined(c.Argument(0)) {
 			panic(vu.rt.NewTypeError("http.request(method, url, params): method is required"))

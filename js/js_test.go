@@ -781,17 +781,112 @@ func TestCreatingAUserObeysItsContext(t *testing.T) {
 	}
 }
 
-// TestLighten checks that the bundle still has esbuild's __copyProps loop
-// in the form lighten rewrites (an esbuild upgrade could change it).
+// TestLighten checks that the bundle still has esbuild's helpers in the
+// form lighten rewrites (an esbuild upgrade could change them), that the
+// rewrites keep every line where it was, and that the helpers nothing uses
+// any more are gone.
 func TestLighten(t *testing.T) {
 	b, err := bundle(writeScript(t, "main.js", "export const a = 1;\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.code, copyPropsLoop) {
-		t.Fatalf("esbuild's __copyProps changed; update lighten:\n%s", b.code)
+	for _, want := range []string{copyPropsLoop, exportHelper} {
+		if !strings.Contains(b.code, want) {
+			t.Fatalf("esbuild's helpers changed; update lighten:\n%s\nmissing:\n%s", b.code, want)
+		}
 	}
-	if strings.Contains(lighten(b.code), copyPropsLoop) {
-		t.Errorf("lighten left the for-of loop")
+	if !entryExports.MatchString(b.code) {
+		t.Fatalf("esbuild's module.exports line changed; update lighten:\n%s", b.code)
+	}
+	l, _ := lighten(b.code)
+	if strings.Count(l, "\n") != strings.Count(b.code, "\n") {
+		t.Errorf("lighten changed the line count:\n%s", l)
+	}
+	for _, gone := range []string{copyPropsLoop, "for (var name in all)", "__toCommonJS", "__copyProps", "Object.defineProperty", "Object.prototype"} {
+		if strings.Contains(l, gone) {
+			t.Errorf("lighten left %q:\n%s", gone, l)
+		}
+	}
+	// The code after the helpers is where it was, line for line.
+	bl, ll := strings.Split(b.code, "\n"), strings.Split(l, "\n")
+	for i := range bl {
+		if strings.HasPrefix(bl[i], "//") && bl[i] != ll[i] {
+			t.Errorf("line %d moved: %q, now %q", i+1, bl[i], ll[i])
+		}
+	}
+	// A helper still in use stays.
+	b, err = bundle(writeScript(t, "main.js", "import lib from \"./lib.cjs\";\nexport const a = lib.b;\n", "lib.cjs", "module.exports = { b: 2 };\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := lighten(b.code); !strings.Contains(l, "var __copyProps") || !strings.Contains(l, "var __defProp") {
+		t.Errorf("lighten dropped a helper in use:\n%s", l)
+	}
+}
+
+// TestExportsAfterLighten checks that the script's exports look as they did
+// with esbuild's own helpers: the same enumerable names in the same order,
+// live bindings, re-exports and namespace imports.
+func TestExportsAfterLighten(t *testing.T) {
+	s := load(t, "main.js", `import { task } from "jsload";
+import * as lib from "./lib.js";
+export * from "./lib.js";
+export { lib };
+export let counter = 1;
+export function bump() { counter++; return Object.keys(lib).join(",") + ":" + lib.b; }
+export default class Thing {}
+export const t = task(() => {});
+`, "lib.js", "export const b = 2;\nexport function c() { return 3; }\n")
+	if s.exportNames == nil {
+		t.Errorf("the exports were not made a Go object (exportSwitch)")
+	}
+	vu := newVU(t, s, testEnv("http://127.0.0.1:1"), 1, 0)
+	if got, want := strings.Join(vu.exports.Keys(), ","), "b,bump,c,counter,default,lib,t"; got != want {
+		t.Errorf("export names = %s, want %s", got, want)
+	}
+	fn, _ := goja.AssertFunction(vu.exports.Get("bump"))
+	v, err := fn(goja.Undefined())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.String() != "b,c:2" {
+		t.Errorf("bump() = %s", v)
+	}
+	if n := vu.exports.Get("counter").ToInteger(); n != 2 {
+		t.Errorf("counter = %d after bump(), want 2 (a live binding)", n)
+	}
+	if d := vu.exports.Get("default").(*goja.Object).Get("name").String(); d != "Thing" {
+		t.Errorf("default export's name = %s", d)
+	}
+	if vu.exports.Set("t", 1) == nil || vu.exports.Delete("t") == nil {
+		t.Errorf("an export could be assigned or deleted")
+	}
+	if err := vu.exports.Set("extra", 1); err != nil || vu.exports.Get("extra").ToInteger() != 1 {
+		t.Errorf("a new property could not be added: %v", err)
+	}
+	// A script that imports itself keeps esbuild's export object.
+	s = load(t, "main.js", "import { task } from \"jsload\";\nimport * as self from \"./main.js\";\nexport const n = 1;\nexport const t = task(() => { globalThis.got = Object.keys(self).join(\",\") + self.n; });\n")
+	if s.exportNames != nil {
+		t.Errorf("exportSwitch rewrote a module that uses its own export object")
+	}
+	vu = newVU(t, s, testEnv("http://127.0.0.1:1"), 1, 0)
+	if err := vu.RunTask(context.Background()); err != nil || global(vu, "got").String() != "n,t1" {
+		t.Errorf("self-import: %v, got %v", err, global(vu, "got"))
+	}
+}
+
+// The bundle runs as a function (wrapModule): the script's top-level
+// declarations are module-scoped, as in an ES module, and a #! line, a
+// "use strict" directive and error positions still work.
+func TestScriptTopLevelIsModuleScope(t *testing.T) {
+	s := load(t, "main.js", "#!/usr/bin/env jsload\n\"use strict\";\nimport { task } from \"jsload\";\nvar v = 1;\nfunction f() { return v; }\nglobalThis.seen = [typeof globalThis.v, typeof globalThis.f, f(), (function () { return this; })()].join(\",\");\nexport const t = task(() => {\n  null.x;\n});\n")
+	vu := newVU(t, s, testEnv("http://127.0.0.1:1"), 1, 0)
+	if got := global(vu, "seen").String(); got != "undefined,undefined,1," {
+		t.Errorf("seen = %q, want module-scoped v and f, and strict mode", got)
+	}
+	_ = vu.RunTask(context.Background())
+	x := vu.env.Registry.Snapshot(time.Now()).Exceptions
+	if len(x) != 1 || !strings.HasSuffix(x[0].Position, "main.js:8:8") {
+		t.Errorf("exceptions = %+v, want one at main.js:8:8", x)
 	}
 }

@@ -15,15 +15,19 @@ import (
 type lazyEntry struct {
 	name string
 	make func(vu *VU) goja.Value
+	// kept: make returns a value kept elsewhere (a prelude part, or another
+	// lazy object's entry), so that it is called on every read instead of
+	// taking a slot of the object's own.
+	kept bool
 }
 
 // lazyObject is a JS object whose listed properties are made on first use;
-// scripts may add properties of their own.
+// scripts may add, replace and delete properties as on a plain object.
 type lazyObject struct {
 	vu    *VU
 	table []lazyEntry
 	vals  []goja.Value
-	extra map[string]goja.Value
+	extra map[string]goja.Value // set by the script; nil for a deleted entry
 }
 
 func (vu *VU) newLazy(table []lazyEntry) *goja.Object {
@@ -36,8 +40,18 @@ func (o *lazyObject) Get(key string) goja.Value {
 	}
 	for i := range o.table {
 		if o.table[i].name == key {
+			if o.table[i].kept {
+				return o.table[i].make(o.vu)
+			}
 			if o.vals == nil {
-				o.vals = make([]goja.Value, len(o.table))
+				// Slots up to the last entry not kept elsewhere.
+				n := 0
+				for j := range o.table {
+					if !o.table[j].kept {
+						n = j + 1
+					}
+				}
+				o.vals = make([]goja.Value, n)
 			}
 			if o.vals[i] == nil {
 				o.vals[i] = o.table[i].make(o.vu)
@@ -59,6 +73,10 @@ func (o *lazyObject) Set(key string, val goja.Value) bool {
 func (o *lazyObject) Has(key string) bool { return o.Get(key) != nil }
 
 func (o *lazyObject) Delete(key string) bool {
+	if o.inTable(key) {
+		o.Set(key, nil) // hides the entry
+		return true
+	}
 	delete(o.extra, key)
 	return true
 }
@@ -66,14 +84,25 @@ func (o *lazyObject) Delete(key string) bool {
 func (o *lazyObject) Keys() []string {
 	keys := make([]string, 0, len(o.table)+len(o.extra))
 	for _, e := range o.table {
-		if _, shadowed := o.extra[e.name]; !shadowed {
+		if v, set := o.extra[e.name]; !set || v != nil {
 			keys = append(keys, e.name)
 		}
 	}
-	for k := range o.extra {
-		keys = append(keys, k)
+	for k, v := range o.extra {
+		if v != nil && !o.inTable(k) {
+			keys = append(keys, k)
+		}
 	}
 	return keys
+}
+
+func (o *lazyObject) inTable(key string) bool {
+	for _, e := range o.table {
+		if e.name == key {
+			return true
+		}
+	}
+	return false
 }
 
 // fn wraps a Go function of a VU as a lazy entry's maker.

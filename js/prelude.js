@@ -1,471 +1,459 @@
-// The JavaScript half of the "jsload" module. It runs once in every runtime
-// and receives the Go half as `native`. It must stay small: the hot paths
-// (http, sleep, events, picking and calling tasks) are in Go; this file holds
-// the classes users extend, the decorators, and describe(), which turns a
-// script's exports into the plain description Go schedules from.
-(function (native) {
-  "use strict";
+// The JavaScript half of the "jsload" module. The hot paths (http, sleep,
+// events, picking and calling tasks) are in Go; this file holds the classes
+// users extend, the decorators, the wait-time helpers, and describe(), which
+// turns a script's exports into the plain description Go schedules from.
+//
+// Every function object costs memory in each of thousands of runtimes, so
+// nothing here is made before a script asks for it. The file is cut into
+// parts at the "// @part NAME" lines, and each part is run in a runtime on
+// first use (see part.go). A part is a block in the body of
+// function (native, part) { "use strict"; switch (part) { ... } } and
+// returns one value: an export of the module, or a helper of other parts. `native` is the VU's Go object:
+// native.http, native.events, native.sleep, native.check, native.control,
+// native.interrupt and native.pending, and every part by its name
+// (native.decorate), made when first read. TASK, WAIT and FIELDS are the
+// marker keys (the same strings as in part.go).
 
-  const TASK = "__jsloadTask"; // marks a task descriptor, or a method's task data
-  const WAIT = "__jsloadWait"; // marks a wait-time function built here
-  const FIELDS = "__jsloadFields"; // field tasks recorded by decorators
-  // Builtins touched at load time cost memory in every VU's runtime, so
-  // Symbol, Set and Map are only used by describe(), which runs once.
-  const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+// @part hasOwn
+return (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 
-  const checkWeight = (w, where) => {
-    if (typeof w !== "number" || !Number.isInteger(w) || w < 0) {
-      throw new TypeError(where + ": weight must be a whole number >= 0, got " + String(w));
+// @part checkWeight
+// w % 1 === 0 is Number.isInteger(w) for numbers, without building Number
+// in the runtime.
+return (w, where) => {
+  if (typeof w !== "number" || w % 1 !== 0 || w < 0) {
+    throw new TypeError(where + ": weight must be a whole number >= 0, got " + String(w));
+  }
+  return w;
+};
+
+// @part decorate
+// decorate applies a decorator to a method or a field under both
+// protocols: the standard one (value, context) and TypeScript's
+// experimental one (prototype, key, descriptor). apply gets the task data
+// to change.
+const hasOwn = native.hasOwn;
+
+// mark returns the task data of a method, creating it.
+// seq numbers task marks as decorators create them: decorators run in
+// source order, so a SequentialTaskSet can run methods and fields in the
+// order they are declared.
+let seq = 0;
+const mark = (fn) => {
+  if (!hasOwn(fn, TASK)) {
+    Object.defineProperty(fn, TASK, { value: { weight: 1, tags: [], decorated: false, transitions: [], initial: false, order: ++seq } });
+  }
+  return fn[TASK];
+};
+
+// fieldMarks returns the own field-task records of a decorator target:
+// the standard protocol's metadata object or TypeScript's prototype.
+const fieldMarks = (holder) => {
+  if (!hasOwn(holder, FIELDS)) {
+    Object.defineProperty(holder, FIELDS, { value: Object.create(holder[FIELDS] || null), writable: true });
+  }
+  return holder[FIELDS];
+};
+
+return (what, a, b, c, apply) => {
+  if (b && typeof b === "object" && "kind" in b) {
+    if (b.kind === "method" && typeof a === "function") {
+      apply(mark(a));
+      return a;
     }
-    return w;
-  };
-
-  // mark returns the task data of a method, creating it.
-  // seq numbers task marks as decorators create them: decorators run in
-  // source order, so a SequentialTaskSet can run methods and fields in the
-  // order they are declared.
-  let seq = 0;
-  const mark = (fn) => {
-    if (!hasOwn(fn, TASK)) {
-      Object.defineProperty(fn, TASK, { value: { weight: 1, tags: [], decorated: false, transitions: [], initial: false, order: ++seq } });
-    }
-    return fn[TASK];
-  };
-
-  // fieldMarks returns the own field-task records of a decorator target:
-  // the standard protocol's metadata object or TypeScript's prototype.
-  const fieldMarks = (holder) => {
-    if (!hasOwn(holder, FIELDS)) {
-      Object.defineProperty(holder, FIELDS, { value: Object.create(holder[FIELDS] || null), writable: true });
-    }
-    return holder[FIELDS];
-  };
-
-  // decorate applies a decorator to a method or a field under both
-  // protocols: the standard one (value, context) and TypeScript's
-  // experimental one (prototype, key, descriptor). apply gets the task data
-  // to change.
-  const decorate = (what, a, b, c, apply) => {
-    if (b && typeof b === "object" && "kind" in b) {
-      if (b.kind === "method" && typeof a === "function") {
-        apply(mark(a));
-        return a;
-      }
-      if (b.kind === "field") {
-        const marks = fieldMarks(b.metadata);
-        const m = marks[b.name] || (marks[b.name] = { weight: 1, tags: [], decorated: false, transitions: [], initial: false, isStatic: !!b.static, order: ++seq });
-        apply(m);
-        return undefined;
-      }
-      throw new TypeError(what + " decorates methods and fields, not a " + b.kind);
-    }
-    if (a && typeof b === "string") {
-      if (c && typeof c.value === "function") {
-        apply(mark(c.value));
-        return c;
-      }
-      // TypeScript passes the class for static fields, the prototype for others.
-      const marks = fieldMarks(a);
-      const m = marks[b] || (marks[b] = { weight: 1, tags: [], decorated: false, transitions: [], initial: false, isStatic: typeof a === "function", order: ++seq });
+    if (b.kind === "field") {
+      const marks = fieldMarks(b.metadata);
+      const m = marks[b.name] || (marks[b.name] = { weight: 1, tags: [], decorated: false, transitions: [], initial: false, isStatic: !!b.static, order: ++seq });
       apply(m);
       return undefined;
     }
-    throw new TypeError(what + " decorates class methods and fields");
-  };
-
-  const taskDescriptor = (fn, weight, opts) => {
-    if (typeof fn !== "function") {
-      throw new TypeError("task(weight, fn): fn must be a function or a TaskSet class, got " + typeof fn);
+    throw new TypeError(what + " decorates methods and fields, not a " + b.kind);
+  }
+  if (a && typeof b === "string") {
+    if (c && typeof c.value === "function") {
+      apply(mark(c.value));
+      return c;
     }
-    const tags = [];
-    if (opts && opts.tags) for (const t of opts.tags) tags.push(String(t));
-    return Object.freeze({ [TASK]: true, fn: fn, weight: weight, tags: Object.freeze(tags) });
-  };
+    // TypeScript passes the class for static fields, the prototype for others.
+    const marks = fieldMarks(a);
+    const m = marks[b] || (marks[b] = { weight: 1, tags: [], decorated: false, transitions: [], initial: false, isStatic: typeof a === "function", order: ++seq });
+    apply(m);
+    return undefined;
+  }
+  throw new TypeError(what + " decorates class methods and fields");
+};
 
-  // task(fn), task(weight, fn), task(weight, fn, {tags}) define tasks (fn
-  // may be a TaskSet class); @task and @task(weight) mark class methods and
-  // fields.
-  const task = (a, b, c) => {
-    if (typeof a === "number") {
-      checkWeight(a, "task");
-      if (typeof b === "function") return taskDescriptor(b, a, c);
-      if (b === undefined) {
-        return (x, y, z) => {
-          return decorate("@task", x, y, z, (m) => {
-            m.weight = a;
-            m.decorated = true;
-          });
-        };
-      }
-      throw new TypeError("task(weight, fn): fn must be a function or a TaskSet class, got " + typeof b);
+// @part task
+// task(fn), task(weight, fn), task(weight, fn, {tags}) define tasks (fn
+// may be a TaskSet class); @task and @task(weight) mark class methods and
+// fields. The module's task is a Go function (task.go) that makes the
+// plain task(fn) and task(weight, fn) itself and passes every other call
+// here.
+// Tasks without tags share one frozen empty array.
+let noTags;
+const taskDescriptor = (fn, weight, opts) => {
+  if (typeof fn !== "function") {
+    throw new TypeError("task(weight, fn): fn must be a function or a TaskSet class, got " + typeof fn);
+  }
+  let tags = noTags || (noTags = Object.freeze([]));
+  if (opts && opts.tags) {
+    const list = [];
+    for (const t of opts.tags) list.push(typeof t === "string" ? t : String(t));
+    if (list.length > 0) tags = Object.freeze(list);
+  }
+  return Object.freeze({ [TASK]: true, fn: fn, weight: weight, tags: tags });
+};
+
+return (a, b, c) => {
+  if (typeof a === "number") {
+    native.checkWeight(a, "task");
+    if (typeof b === "function") return taskDescriptor(b, a, c);
+    if (b === undefined) {
+      return (x, y, z) => {
+        return native.decorate("@task", x, y, z, (m) => {
+          m.weight = a;
+          m.decorated = true;
+        });
+      };
     }
-    const isContext = (b && typeof b === "object" && "kind" in b) || typeof b === "string";
-    if (typeof a === "function" && !isContext) {
-      return taskDescriptor(a, 1, b);
-    }
-    if (isContext || (a && typeof b === "string")) {
-      return decorate("@task", a, b, c, (m) => {
-        m.decorated = true;
-      });
-    }
-    throw new TypeError("task: expected task(fn), task(weight, fn) or @task on a method");
-  };
+    throw new TypeError("task(weight, fn): fn must be a function or a TaskSet class, got " + typeof b);
+  }
+  const isContext = (b && typeof b === "object" && "kind" in b) || typeof b === "string";
+  if (typeof a === "function" && !isContext) {
+    return taskDescriptor(a, 1, b);
+  }
+  if (isContext || (a && typeof b === "string")) {
+    return native.decorate("@task", a, b, c, (m) => {
+      m.decorated = true;
+    });
+  }
+  throw new TypeError("task: expected task(fn), task(weight, fn) or @task on a method");
+};
 
-  // tag("a", "b") labels a task (use with @task).
-  const tag = (...names) => {
-    if (names.length === 0) throw new TypeError("tag: give at least one tag name");
-    return (x, y, z) => {
-      return decorate("@tag", x, y, z, (m) => {
-        m.tags = m.tags.concat(names.map(String));
-      });
-    };
-  };
-
-  // transition("name", weight) declares a Markov successor of a task.
-  const transition = (to, weight) => {
-    if (typeof to !== "string" || to === "") throw new TypeError("transition(name, weight): name must be a task's name");
-    const w = weight === undefined ? 1 : checkWeight(weight, "transition");
-    return (x, y, z) => {
-      return decorate("@transition", x, y, z, (m) => {
-        m.transitions.unshift({ to: to, weight: w }); // decorators apply bottom-up: keep source order
-      });
-    };
-  };
-
-  // transitions({ a: 2, b: 1 }) declares several successors at once.
-  const transitions = (map) => {
-    const ds = Object.keys(map || {}).map((k) => transition(k, map[k]));
-    return (x, y, z) => {
-      let r;
-      for (const d of ds.slice().reverse()) r = d(x, y, z); // each prepends: keep the map's order
-      return r;
-    };
-  };
-
-  // @initial marks where a Markov walk starts (default: the first task).
-  const initial = (x, y, z) => {
-    return decorate("@initial", x, y, z, (m) => {
-      m.initial = true;
+// @part tag
+// tag("a", "b") labels a task (use with @task). An index loop and push,
+// not map and concat, which make goja build the Array constructor (for
+// species), and String only for names that are not strings.
+return (...names) => {
+  if (names.length === 0) throw new TypeError("tag: give at least one tag name");
+  return (x, y, z) => {
+    return native.decorate("@tag", x, y, z, (m) => {
+      for (let i = 0; i < names.length; i++) m.tags.push(typeof names[i] === "string" ? names[i] : String(names[i]));
     });
   };
+};
 
-  const seconds = (v, what) => {
-    if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v)) {
-      throw new TypeError(what + ": expected a number of seconds >= 0, got " + String(v));
+// @part transition
+// transition("name", weight) declares a Markov successor of a task.
+return (to, weight) => {
+  if (typeof to !== "string" || to === "") throw new TypeError("transition(name, weight): name must be a task's name");
+  const w = weight === undefined ? 1 : native.checkWeight(weight, "transition");
+  return (x, y, z) => {
+    return native.decorate("@transition", x, y, z, (m) => {
+      m.transitions.unshift({ to: to, weight: w }); // decorators apply bottom-up: keep source order
+    });
+  };
+};
+
+// @part transitions
+// transitions({ a: 2, b: 1 }) declares several successors at once.
+return (map) => {
+  const keys = Object.keys(map || {});
+  const ds = [];
+  for (let i = 0; i < keys.length; i++) ds.push(native.transition(keys[i], map[keys[i]]));
+  return (x, y, z) => {
+    let r;
+    for (let i = ds.length - 1; i >= 0; i--) r = ds[i](x, y, z); // each prepends: keep the map's order
+    return r;
+  };
+};
+
+// @part initial
+// @initial marks where a Markov walk starts (default: the first task).
+return (x, y, z) => {
+  return native.decorate("@initial", x, y, z, (m) => {
+    m.initial = true;
+  });
+};
+
+// @part User
+class User {}
+return User;
+
+// @part HttpUser
+class HttpUser extends native.User {
+  constructor() {
+    super();
+    this.client = native.http;
+  }
+}
+return HttpUser;
+
+// @part TaskSet
+// A TaskSet groups tasks; a user (or another task set) lists it as a task.
+// While it runs, the user picks tasks from it until it calls interrupt().
+class TaskSet {
+  constructor() {
+    const p = native.pending;
+    if (p) {
+      this.user = p.user;
+      this.parent = p.parent;
+      this.client = native.http;
+    }
+  }
+  // interrupt() returns to the parent: at once (reschedule, the default)
+  // or after the parent's wait time (interrupt(false)).
+  interrupt(reschedule) {
+    native.interrupt(this, reschedule === undefined ? true : !!reschedule);
+  }
+}
+return TaskSet;
+
+// @part SequentialTaskSet
+class SequentialTaskSet extends native.TaskSet {}
+return SequentialTaskSet;
+
+// @part MarkovTaskSet
+class MarkovTaskSet extends native.TaskSet {}
+return MarkovTaskSet;
+
+// @part taskSet
+// taskSet({ ...tasks, onStart, onStop, waitTime }) makes a TaskSet class
+// from an object: task(...) entries are its tasks. Pass { sequential: true }
+// as the second argument for a SequentialTaskSet.
+return (spec, opts) => {
+  if (!spec || typeof spec !== "object") throw new TypeError("taskSet(spec): spec must be an object of tasks");
+  const Base = opts && opts.sequential ? native.SequentialTaskSet : native.TaskSet;
+  const C = class extends Base {};
+  Object.defineProperty(C, "name", { value: (opts && opts.name) || "taskSet" });
+  const list = [];
+  for (const k of Object.keys(spec)) {
+    const v = spec[k];
+    if (v && typeof v === "object" && v[TASK] === true) {
+      list.push(Object.freeze({ [TASK]: true, fn: v.fn, weight: v.weight, tags: v.tags, name: k }));
+    } else if (k === "waitTime" || k === "wait_time") {
+      C.prototype.waitTime = v;
+    } else if (typeof v === "function") {
+      C.prototype[k] = v; // onStart, onStop, helpers
+    } else {
+      C.prototype[k] = v;
+    }
+  }
+  C.tasks = list;
+  return C;
+};
+
+// @part sequence
+// sequence(a, b, c) makes a SequentialTaskSet running a, b, c in order,
+// round after round; items may be functions, task(...) or TaskSet classes.
+return (...items) => {
+  if (items.length === 0) throw new TypeError("sequence(...tasks): give at least one task");
+  const C = class extends native.SequentialTaskSet {};
+  Object.defineProperty(C, "name", { value: "sequence" });
+  C.tasks = items;
+  return C;
+};
+
+// @part rescheduleTask
+// Control from a task. Each ends the current task at once; none can be
+// caught by the script's try/catch.
+return () => {
+  native.control("reschedule");
+};
+
+// @part stopUser
+return () => {
+  native.control("stopUser");
+};
+
+// @part construct
+// construct makes an instance of a user or task-set class, with the task
+// set's context (user, parent) available to its constructor.
+return (cls, pending) => {
+  const saved = native.pending;
+  native.pending = pending;
+  try {
+    return new cls();
+  } finally {
+    native.pending = saved;
+  }
+};
+
+// @part describe
+// describe turns a script's exports into the description Go runs from:
+// user classes (each with a root task set) and every task set they reach.
+// It runs once, when the script is loaded; Symbol, Set and Map are only
+// used here.
+const hasOwn = native.hasOwn;
+const construct = native.construct;
+const User = native.User;
+const HttpUser = native.HttpUser;
+const TaskSet = native.TaskSet;
+const SequentialTaskSet = native.SequentialTaskSet;
+const MarkovTaskSet = native.MarkovTaskSet;
+const isBase = (p) => p === User.prototype || p === HttpUser.prototype || p === TaskSet.prototype || p === SequentialTaskSet.prototype || p === MarkovTaskSet.prototype || p === Object.prototype;
+const isSetClass = (v) => typeof v === "function" && v.prototype instanceof TaskSet;
+
+return (exp) => {
+  const sets = [];
+  const ids = new Map();
+  const classes = [];
+  const exported = [];
+
+  const num = (owner, v, what, dflt) => {
+    if (v === undefined || v === null) return dflt;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
+      throw new TypeError(owner + ": static " + what + " must be a whole number >= 0, got " + String(v));
     }
     return v;
   };
 
-  const waitFn = (kind, a, b, f) => {
-    f[WAIT] = { kind: kind, a: a, b: b };
-    return f;
-  };
-
-  const between = (min, max) => {
-    seconds(min, "between(min, max)");
-    seconds(max, "between(min, max)");
-    if (max < min) throw new RangeError("between(min, max): max " + max + " is less than min " + min);
-    return waitFn("between", min, max, () => min + Math.random() * (max - min));
-  };
-  const constant = (s) => {
-    seconds(s, "constant(seconds)");
-    return waitFn("constant", s, 0, () => s);
-  };
-  const constantPacing = (s) => {
-    seconds(s, "constantPacing(seconds)");
-    return waitFn("pacing", s, 0, () => s);
-  };
-  const constantThroughput = (n) => {
-    if (typeof n !== "number" || !(n > 0) || !Number.isFinite(n)) {
-      throw new TypeError("constantThroughput(tasksPerSecond): expected a number > 0, got " + String(n));
+  // entry classifies one task's value: a function, a TaskSet class, or a
+  // task(...) descriptor around either.
+  function entry(owner, name, v, m, src) {
+    let weight = m ? m.weight : 1;
+    let tags = m ? m.tags.slice() : [];
+    if (v && typeof v === "object" && v[TASK] === true) {
+      if (!m || !m.decorated) weight = v.weight;
+      tags = tags.concat(v.tags);
+      if (v.name && src.kind !== "field") name = v.name;
+      v = v.fn;
     }
-    return waitFn("pacing", 1 / n, 0, () => 1 / n);
-  };
+    const t = { name: name, weight: weight, tags: tags, set: -1, transitions: m ? m.transitions.slice() : [], initial: !!(m && m.initial), src: src, order: m ? m.order : Infinity };
+    if (isSetClass(v)) {
+      t.set = setOf(v);
+    } else if (typeof v !== "function") {
+      throw new TypeError(owner + ": task " + name + " must be a function or a TaskSet class, got " + (v === null ? "null" : typeof v));
+    }
+    return t;
+  }
 
-  class User {}
-  class HttpUser extends User {
-    constructor() {
-      super();
-      this.client = native.http;
+  // tasksOf lists a class's tasks: decorated methods (child first, in
+  // declaration order), decorated fields, then static tasks = [...].
+  function tasksOf(owner, cls) {
+    const out = [];
+    const seen = new Set(["constructor"]);
+    for (let p = cls.prototype; p && !isBase(p); p = Object.getPrototypeOf(p)) {
+      for (const k of Object.getOwnPropertyNames(p)) {
+        if (seen.has(k)) continue;
+        seen.add(k);
+        const d = Object.getOwnPropertyDescriptor(p, k);
+        if (!d || typeof d.value !== "function" || !hasOwn(d.value, TASK)) continue;
+        const m = d.value[TASK];
+        if (m.decorated || m.transitions.length > 0) out.push(entry(owner, k, d.value, m, { kind: "method", key: k }));
+      }
+    }
+    const marks = [];
+    const md = cls[Symbol.metadata || Symbol.for("Symbol.metadata")];
+    if (md && md[FIELDS]) marks.push(md[FIELDS]);
+    if (cls.prototype[FIELDS]) marks.push(cls.prototype[FIELDS]);
+    if (hasOwn(cls, FIELDS) || cls[FIELDS]) marks.push(cls[FIELDS]);
+    let inst;
+    for (const fm of marks) {
+      for (const k in fm) {
+        if (seen.has(k)) continue;
+        seen.add(k);
+        const m = fm[k];
+        if (!m.decorated && m.transitions.length === 0) continue;
+        let v;
+        if (m.isStatic) {
+          v = cls[k];
+        } else {
+          if (inst === undefined) inst = construct(cls, null);
+          v = inst[k];
+        }
+        out.push(entry(owner, k, v, m, { kind: m.isStatic ? "static-field" : "field", key: k }));
+      }
+    }
+    // Decorated methods and fields in the order they were declared.
+    out.sort((x, y) => x.order - y.order);
+    if (cls.tasks !== undefined) {
+      if (!Array.isArray(cls.tasks)) throw new TypeError(owner + ": static tasks must be an array of functions, task(weight, fn) or TaskSet classes");
+      cls.tasks.forEach((v, i) => {
+        const base = v && typeof v === "object" && v[TASK] === true ? v.fn : v;
+        const name = (v && v.name) || (base && base.name) || "tasks[" + i + "]";
+        out.push(entry(owner, name, v, null, { kind: "list", index: i }));
+      });
+    }
+    return out;
+  }
+
+  function kindOf(cls) {
+    if (cls.prototype instanceof MarkovTaskSet) return "markov";
+    if (cls.prototype instanceof SequentialTaskSet) return "sequential";
+    return "random";
+  }
+
+  function addSet(name, kind, ctor, fill) {
+    const id = sets.length;
+    const s = { id: id, name: name, kind: kind, tasks: [], initial: 0, abortOnFailure: null };
+    sets.push(s);
+    if (ctor) ids.set(ctor, id);
+    s.tasks = fill();
+    if (ctor && typeof ctor.abortOnFailure === "boolean") s.abortOnFailure = ctor.abortOnFailure;
+    checkSet(s);
+    return id;
+  }
+
+  function setOf(cls) {
+    if (ids.has(cls)) return ids.get(cls);
+    const name = cls.name || "TaskSet";
+    return addSet(name, kindOf(cls), cls, () => tasksOf("task set " + name, cls));
+  }
+
+  function checkSet(s) {
+    if (s.tasks.length === 0) {
+      throw new TypeError("task set " + s.name + " has no tasks: mark methods with @task, or list them in static tasks = [...]");
+    }
+    if (s.kind === "markov") {
+      const names = new Map(s.tasks.map((t, i) => [t.name, i]));
+      s.tasks.forEach((t, i) => {
+        if (t.transitions.length === 0) {
+          throw new TypeError("Markov task set " + s.name + ": task " + t.name + " has no @transition (a task may transition to itself)");
+        }
+        for (const tr of t.transitions) {
+          if (!names.has(tr.to)) throw new TypeError("Markov task set " + s.name + ": task " + t.name + " has a transition to " + tr.to + ", which is not a task of the set");
+        }
+        if (!t.transitions.some((tr) => tr.weight > 0)) throw new TypeError("Markov task set " + s.name + ": every transition of " + t.name + " has weight 0");
+        if (t.initial) s.initial = i;
+      });
+    } else if (!s.tasks.some((t) => t.weight > 0)) {
+      throw new TypeError(s.name + ": every task has weight 0");
     }
   }
 
-  // A TaskSet groups tasks; a user (or another task set) lists it as a task.
-  // While it runs, the user picks tasks from it until it calls interrupt().
-  class TaskSet {
-    constructor() {
-      const p = native.pending;
-      if (p) {
-        this.user = p.user;
-        this.parent = p.parent;
-        this.client = native.http;
-      }
-    }
-    // interrupt() returns to the parent: at once (reschedule, the default)
-    // or after the parent's wait time (interrupt(false)).
-    interrupt(reschedule) {
-      native.interrupt(this, reschedule === undefined ? true : !!reschedule);
+  for (const key of Object.keys(exp)) {
+    const v = exp[key];
+    if (typeof v === "function" && v.prototype instanceof User) {
+      const name = key === "default" && v.name ? v.name : key;
+      const owner = "user class " + name;
+      const root = addSet(name, "random", null, () => {
+        const ts = tasksOf(owner, v);
+        if (ts.length === 0) throw new TypeError(owner + " has no tasks: mark methods with @task or @task(weight)");
+        return ts;
+      });
+      if (typeof v.abortOnFailure === "boolean") sets[root].abortOnFailure = v.abortOnFailure;
+      classes.push({
+        name: name,
+        key: key,
+        weight: num(owner, v.weight, "weight", 1),
+        fixedCount: num(owner, v.fixedCount, "fixedCount", 0),
+        host: typeof v.host === "string" ? v.host : "",
+        http: v.prototype instanceof HttpUser,
+        root: root,
+      });
+    } else if (v && typeof v === "object" && v[TASK] === true) {
+      exported.push([key, v]);
     }
   }
-  class SequentialTaskSet extends TaskSet {}
-  class MarkovTaskSet extends TaskSet {}
-  const isBase = (p) => p === User.prototype || p === HttpUser.prototype || p === TaskSet.prototype || p === SequentialTaskSet.prototype || p === MarkovTaskSet.prototype || p === Object.prototype;
-
-  const isSetClass = (v) => typeof v === "function" && v.prototype instanceof TaskSet;
-
-  // taskSet({ ...tasks, onStart, onStop, waitTime }) makes a TaskSet class
-  // from an object: task(...) entries are its tasks. Pass { sequential: true }
-  // as the second argument for a SequentialTaskSet.
-  const taskSet = (spec, opts) => {
-    if (!spec || typeof spec !== "object") throw new TypeError("taskSet(spec): spec must be an object of tasks");
-    const Base = opts && opts.sequential ? SequentialTaskSet : TaskSet;
-    const C = class extends Base {};
-    Object.defineProperty(C, "name", { value: (opts && opts.name) || "taskSet" });
-    const list = [];
-    for (const k of Object.keys(spec)) {
-      const v = spec[k];
-      if (v && typeof v === "object" && v[TASK] === true) {
-        list.push(Object.freeze({ [TASK]: true, fn: v.fn, weight: v.weight, tags: v.tags, name: k }));
-      } else if (k === "waitTime" || k === "wait_time") {
-        C.prototype.waitTime = v;
-      } else if (typeof v === "function") {
-        C.prototype[k] = v; // onStart, onStop, helpers
-      } else {
-        C.prototype[k] = v;
-      }
-    }
-    C.tasks = list;
-    return C;
-  };
-
-  // sequence(a, b, c) makes a SequentialTaskSet running a, b, c in order,
-  // round after round; items may be functions, task(...) or TaskSet classes.
-  const sequence = (...items) => {
-    if (items.length === 0) throw new TypeError("sequence(...tasks): give at least one task");
-    const C = class extends SequentialTaskSet {};
-    Object.defineProperty(C, "name", { value: "sequence" });
-    C.tasks = items;
-    return C;
-  };
-
-  // Control from a task. Each ends the current task at once; none can be
-  // caught by the script's try/catch.
-  const rescheduleTask = () => {
-    native.control("reschedule");
-  };
-  const stopUser = () => {
-    native.control("stopUser");
-  };
-
-  // describe turns a script's exports into the description Go runs from:
-  // user classes (each with a root task set) and every task set they reach.
-  const describe = (exp) => {
-    const sets = [];
-    const ctors = [];
-    const ids = new Map();
-    const classes = [];
-    const exported = [];
-
-    const num = (owner, v, what, dflt) => {
-      if (v === undefined || v === null) return dflt;
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-        throw new TypeError(owner + ": static " + what + " must be a whole number >= 0, got " + String(v));
-      }
-      return v;
-    };
-
-    // entry classifies one task's value: a function, a TaskSet class, or a
-    // task(...) descriptor around either.
-    function entry(owner, name, v, m, src) {
-      let weight = m ? m.weight : 1;
-      let tags = m ? m.tags.slice() : [];
-      if (v && typeof v === "object" && v[TASK] === true) {
-        if (!m || !m.decorated) weight = v.weight;
-        tags = tags.concat(v.tags);
-        if (v.name && src.kind !== "field") name = v.name;
-        v = v.fn;
-      }
-      const t = { name: name, weight: weight, tags: tags, set: -1, transitions: m ? m.transitions.slice() : [], initial: !!(m && m.initial), src: src, order: m ? m.order : Infinity };
-      if (isSetClass(v)) {
-        t.set = setOf(v);
-      } else if (typeof v !== "function") {
-        throw new TypeError(owner + ": task " + name + " must be a function or a TaskSet class, got " + (v === null ? "null" : typeof v));
-      }
-      return t;
-    }
-
-    // tasksOf lists a class's tasks: decorated methods (child first, in
-    // declaration order), decorated fields, then static tasks = [...].
-    function tasksOf(owner, cls) {
-      const out = [];
-      const seen = new Set(["constructor"]);
-      for (let p = cls.prototype; p && !isBase(p); p = Object.getPrototypeOf(p)) {
-        for (const k of Object.getOwnPropertyNames(p)) {
-          if (seen.has(k)) continue;
-          seen.add(k);
-          const d = Object.getOwnPropertyDescriptor(p, k);
-          if (!d || typeof d.value !== "function" || !hasOwn(d.value, TASK)) continue;
-          const m = d.value[TASK];
-          if (m.decorated || m.transitions.length > 0) out.push(entry(owner, k, d.value, m, { kind: "method", key: k }));
-        }
-      }
-      const marks = [];
-      const md = cls[Symbol.metadata || Symbol.for("Symbol.metadata")];
-      if (md && md[FIELDS]) marks.push(md[FIELDS]);
-      if (cls.prototype[FIELDS]) marks.push(cls.prototype[FIELDS]);
-      if (hasOwn(cls, FIELDS) || cls[FIELDS]) marks.push(cls[FIELDS]);
-      let inst;
-      for (const fm of marks) {
-        for (const k in fm) {
-          if (seen.has(k)) continue;
-          seen.add(k);
-          const m = fm[k];
-          if (!m.decorated && m.transitions.length === 0) continue;
-          let v;
-          if (m.isStatic) {
-            v = cls[k];
-          } else {
-            if (inst === undefined) inst = construct(cls, null);
-            v = inst[k];
-          }
-          out.push(entry(owner, k, v, m, { kind: m.isStatic ? "static-field" : "field", key: k }));
-        }
-      }
-      // Decorated methods and fields in the order they were declared.
-      out.sort((x, y) => x.order - y.order);
-      if (cls.tasks !== undefined) {
-        if (!Array.isArray(cls.tasks)) throw new TypeError(owner + ": static tasks must be an array of functions, task(weight, fn) or TaskSet classes");
-        cls.tasks.forEach((v, i) => {
-          const base = v && typeof v === "object" && v[TASK] === true ? v.fn : v;
-          const name = (v && v.name) || (base && base.name) || "tasks[" + i + "]";
-          out.push(entry(owner, name, v, null, { kind: "list", index: i }));
-        });
-      }
-      return out;
-    }
-
-    function kindOf(cls) {
-      if (cls.prototype instanceof MarkovTaskSet) return "markov";
-      if (cls.prototype instanceof SequentialTaskSet) return "sequential";
-      return "random";
-    }
-
-    function addSet(name, kind, ctor, fill) {
-      const id = sets.length;
-      const s = { id: id, name: name, kind: kind, tasks: [], initial: 0, abortOnFailure: null };
-      sets.push(s);
-      ctors.push(ctor);
-      if (ctor) ids.set(ctor, id);
-      s.tasks = fill();
-      if (ctor && typeof ctor.abortOnFailure === "boolean") s.abortOnFailure = ctor.abortOnFailure;
-      checkSet(s);
-      return id;
-    }
-
-    function setOf(cls) {
-      if (ids.has(cls)) return ids.get(cls);
-      const name = cls.name || "TaskSet";
-      return addSet(name, kindOf(cls), cls, () => tasksOf("task set " + name, cls));
-    }
-
-    function checkSet(s) {
-      if (s.tasks.length === 0) {
-        throw new TypeError("task set " + s.name + " has no tasks: mark methods with @task, or list them in static tasks = [...]");
-      }
-      if (s.kind === "markov") {
-        const names = new Map(s.tasks.map((t, i) => [t.name, i]));
-        s.tasks.forEach((t, i) => {
-          if (t.transitions.length === 0) {
-            throw new TypeError("Markov task set " + s.name + ": task " + t.name + " has no @transition (a task may transition to itself)");
-          }
-          for (const tr of t.transitions) {
-            if (!names.has(tr.to)) throw new TypeError("Markov task set " + s.name + ": task " + t.name + " has a transition to " + tr.to + ", which is not a task of the set");
-          }
-          if (!t.transitions.some((tr) => tr.weight > 0)) throw new TypeError("Markov task set " + s.name + ": every transition of " + t.name + " has weight 0");
-          if (t.initial) s.initial = i;
-        });
-      } else if (!s.tasks.some((t) => t.weight > 0)) {
-        throw new TypeError(s.name + ": every task has weight 0");
-      }
-    }
-
-    for (const key of Object.keys(exp)) {
-      const v = exp[key];
-      if (typeof v === "function" && v.prototype instanceof User) {
-        const name = key === "default" && v.name ? v.name : key;
-        const owner = "user class " + name;
-        const root = addSet(name, "random", null, () => {
-          const ts = tasksOf(owner, v);
-          if (ts.length === 0) throw new TypeError(owner + " has no tasks: mark methods with @task or @task(weight)");
-          return ts;
-        });
-        if (typeof v.abortOnFailure === "boolean") sets[root].abortOnFailure = v.abortOnFailure;
-        classes.push({
-          name: name,
-          key: key,
-          weight: num(owner, v.weight, "weight", 1),
-          fixedCount: num(owner, v.fixedCount, "fixedCount", 0),
-          host: typeof v.host === "string" ? v.host : "",
-          http: v.prototype instanceof HttpUser,
-          root: root,
-        });
-      } else if (v && typeof v === "object" && v[TASK] === true) {
-        exported.push([key, v]);
-      }
-    }
-    if (classes.length > 0 && exported.length > 0) {
-      throw new TypeError("the script exports both user classes (" + classes[0].name + ") and task functions (" + exported[0][0] + "): use one style");
-    }
-    if (exported.length > 0) {
-      const root = addSet("default", "random", null, () => exported.map(([k, v]) => entry("exported task " + k, k, v, null, { kind: "export", key: k })));
-      const opts = exp.options;
-      if (opts && typeof opts.abortOnFailure === "boolean") sets[root].abortOnFailure = opts.abortOnFailure;
-      classes.push({ name: "default", key: "", weight: 1, fixedCount: 0, host: "", http: true, root: root });
-    }
-    native.setCtors = ctors;
-    return { classes: classes, sets: sets };
-  };
-
-  // construct makes an instance of a user or task-set class, with the task
-  // set's context (user, parent) available to its constructor.
-  const construct = (cls, pending) => {
-    const saved = native.pending;
-    native.pending = pending;
-    try {
-      return new cls();
-    } finally {
-      native.pending = saved;
-    }
-  };
-
-  native.describe = describe;
-  native.construct = construct;
-  native.waitKey = WAIT;
-  native.taskKey = TASK;
-
-  return {
-    task: task,
-    tag: tag,
-    transition: transition,
-    transitions: transitions,
-    initial: initial,
-    between: between,
-    constant: constant,
-    constantPacing: constantPacing,
-    constantThroughput: constantThroughput,
-    User: User,
-    HttpUser: HttpUser,
-    FastHttpUser: HttpUser,
-    TaskSet: TaskSet,
-    SequentialTaskSet: SequentialTaskSet,
-    MarkovTaskSet: MarkovTaskSet,
-    taskSet: taskSet,
-    sequence: sequence,
-    rescheduleTask: rescheduleTask,
-    stopUser: stopUser,
-    http: native.http,
-    events: native.events,
-    sleep: native.sleep,
-    check: native.check,
-  };
-});
+  if (classes.length > 0 && exported.length > 0) {
+    throw new TypeError("the script exports both user classes (" + classes[0].name + ") and task functions (" + exported[0][0] + "): use one style");
+  }
+  if (exported.length > 0) {
+    const root = addSet("default", "random", null, () => exported.map(([k, v]) => entry("exported task " + k, k, v, null, { kind: "export", key: k })));
+    const opts = exp.options;
+    if (opts && typeof opts.abortOnFailure === "boolean") sets[root].abortOnFailure = opts.abortOnFailure;
+    classes.push({ name: "default", key: "", weight: 1, fixedCount: 0, host: "", http: true, root: root });
+  }
+  return { classes: classes, sets: sets };
+};

@@ -26,11 +26,6 @@ import (
 	"github.com/jsload/jsload/internal/stats"
 )
 
-//go:embed prelude.js
-var preludeSrc string
-
-var preludeProg = goja.MustCompile("jsload:prelude", preludeSrc, true)
-
 // TaskInfo describes one task of a user class or a task set.
 type TaskInfo struct {
 	Name        string       `json:"name"`
@@ -102,12 +97,16 @@ type Script struct {
 	// what --watch watches.
 	Files []string
 
-	prog     *goja.Program
-	code     string // the bundle
-	smapJSON []byte // its source map
-	name     string // the bundle's name, beside the entry file
-	dir      string
-	smap     *sourcemap.Consumer
+	prog *goja.Program
+	// exportNames are the entry module's export names when lighten made
+	// its exports a Go object (exportsObject), with their indexes.
+	exportNames []string
+	exportIndex map[string]int
+	code        string // the bundle
+	smapJSON    []byte // its source map
+	name        string // the bundle's name, beside the entry file
+	dir         string
+	smap        *sourcemap.Consumer
 }
 
 // Load bundles, compiles and evaluates the script once to learn its user
@@ -150,7 +149,14 @@ func loadBundled(ctx context.Context, path string, b *bundled, opt LoadOptions) 
 	}
 	// goja's own source-map support is off: it looks columns up one off,
 	// so positions are mapped here (mapPosition).
-	ast, err := goja.Parse(b.name, lighten(b.code), parser.WithDisableSourceMaps)
+	code, names := lighten(b.code)
+	if len(names) > 0 {
+		s.exportNames, s.exportIndex = names, make(map[string]int, len(names))
+		for i, n := range names {
+			s.exportIndex[n] = i
+		}
+	}
+	ast, err := goja.Parse(b.name, wrapModule(code), parser.WithDisableSourceMaps)
 	if err != nil {
 		return nil, s.compileError(err)
 	}
@@ -207,7 +213,11 @@ func (s *Script) mapPosition(p file.Position) file.Position {
 	if s.smap == nil || p.Filename != s.name {
 		return p
 	}
-	src, _, line, col, ok := s.smap.Source(p.Line, p.Column-1)
+	col := p.Column
+	if p.Line == 1 {
+		col = max(col-len(moduleHead), 1) // see wrapModule
+	}
+	src, _, line, col, ok := s.smap.Source(p.Line, col-1)
 	if !ok || src == "" {
 		return p
 	}
@@ -220,7 +230,11 @@ func (s *Script) inspect(vu *VU) error {
 		Classes []ClassInfo `json:"classes"`
 		Sets    []SetInfo   `json:"sets"`
 	}
-	v, err := vu.call(vu.native.describe, goja.Undefined(), vu.exports)
+	describe, err := vu.partFn(partDescribe)
+	if err != nil {
+		return fmt.Errorf("starting the jsload module: %w", err)
+	}
+	v, err := vu.call(describe, goja.Undefined(), vu.exports)
 	if err != nil {
 		return err
 	}
@@ -619,17 +633,4 @@ func (sh *Shape) Tick(ctx context.Context, elapsed time.Duration, users int, run
 		}
 	}
 	return step, false, nil
-}
-
-// copyPropsLoop is the loop of esbuild's __copyProps helper, which turns an
-// ES module's exports into CommonJS ones. A for-of loop makes goja build
-// the array iterator machinery in every user's runtime; an index loop over
-// the same names does the same work without it. Both keep a fresh key per
-// iteration for the getters made in the loop. If a later esbuild writes
-// the helper differently, the text is left as it is (TestLighten notices).
-const copyPropsLoop = "for (let key of __getOwnPropNames(from))"
-
-func lighten(code string) string {
-	return strings.Replace(code, copyPropsLoop,
-		"for (let __names = __getOwnPropNames(from), __i = 0, key; __i < __names.length && ((key = __names[__i]), true); __i++)", 1)
 }

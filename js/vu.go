@@ -35,15 +35,6 @@ const (
 	waitFunc // a JS function returning seconds
 )
 
-// natives are the values the prelude hands back to Go.
-type natives struct {
-	describe  goja.Callable
-	construct goja.Callable
-	native    *goja.Object
-	waitKey   string
-	taskKey   string
-}
-
 // VU is one virtual user: a goja runtime with the script evaluated in it,
 // the user-class instance (or the exported tasks), an HTTP client with its
 // own connections and cookies, and a stats recorder. A VU is used by one
@@ -53,10 +44,18 @@ type VU struct {
 	env    *Env
 	id     int
 	rt     *goja.Runtime
-	native natives
 	rec    stats.Recorder
 	client *httpc.Client
 	rnd    *rand.Rand
+
+	// native is the prelude's Go object (part.go): nativeObj is its Go
+	// side; parts are the prelude's parts made so far, by index, by
+	// makePart.
+	native    *goja.Object
+	nativeObj *lazyObject
+	parts     []goja.Value
+	makePart  goja.Callable
+	noTags    goja.Value // the frozen [] of task descriptors made in Go
 
 	exports *goja.Object
 	module  *goja.Object
@@ -109,29 +108,9 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 		vu.intrWG.Done()
 	}
 
-	native := rt.NewObject()
-	httpObj := vu.newHTTP()
-	must(native.Set("http", httpObj))
-	must(native.Set("events", vu.newEvents()))
-	must(native.Set("sleep", vu.sleep))
-	must(native.Set("control", vu.control))
-	must(native.Set("check", vu.check))
-	must(native.Set("interrupt", vu.interruptSet))
-	pre, err := rt.RunProgram(preludeProg)
-	if err != nil {
-		return nil, fmt.Errorf("starting the jsload module: %w", err)
-	}
-	preFn, _ := goja.AssertFunction(pre)
-	modV, err := preFn(goja.Undefined(), native)
-	if err != nil {
-		return nil, fmt.Errorf("starting the jsload module: %w", err)
-	}
-	mod := modV.(*goja.Object)
-	vu.native.native = native
-	vu.native.describe, _ = goja.AssertFunction(native.Get("describe"))
-	vu.native.construct, _ = goja.AssertFunction(native.Get("construct"))
-	vu.native.waitKey = native.Get("waitKey").String()
-	vu.native.taskKey = native.Get("taskKey").String()
+	vu.nativeObj = &lazyObject{vu: vu, table: nativeTable}
+	vu.native = rt.NewDynamicObject(vu.nativeObj)
+	mod := vu.newLazy(moduleTable)
 
 	envObj := rt.NewDynamicObject(&envObject{vars: env.vars(), rt: rt})
 	module := rt.NewObject()
@@ -146,9 +125,13 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 		case "jsload":
 			return mod
 		case "jsload/http":
-			return httpObj
+			return vu.nativeObj.Get("http")
 		case "jsload/events":
-			return mod.Get("events")
+			return vu.nativeObj.Get("events")
+		case "jsload:export": // the bundle's __export helper (lighten)
+			return rt.ToValue(vu.exportNames)
+		case "jsload:exports": // the entry module's exports (exportSwitch)
+			return rt.ToValue(vu.newExports)
 		}
 		panic(rt.NewTypeError("cannot find module %q: only \"jsload\" is built in; relative imports are bundled, and npm packages must be imported by a relative path", name))
 	}))
@@ -161,7 +144,7 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 	// The script's top level runs in every user: a stop must reach it.
 	vu.intrWG.Add(1)
 	stop := context.AfterFunc(ctx, vu.intrFn)
-	_, err = rt.RunProgram(s.prog)
+	_, err := rt.RunProgram(s.prog)
 	if stop() {
 		vu.intrWG.Done()
 	} else {
@@ -357,8 +340,8 @@ func consoleLog(vu *VU, c goja.FunctionCall) goja.Value {
 }
 
 var consoleTable = []lazyEntry{
-	{"log", fn(consoleLog)}, {"info", fn(consoleLog)}, {"warn", fn(consoleLog)},
-	{"error", fn(consoleLog)}, {"debug", fn(consoleLog)},
+	{name: "log", make: fn(consoleLog)}, {name: "info", make: fn(consoleLog)}, {name: "warn", make: fn(consoleLog)},
+	{name: "error", make: fn(consoleLog)}, {name: "debug", make: fn(consoleLog)},
 }
 
 func (vu *VU) newConsole() *goja.Object { return vu.newLazy(consoleTable) }

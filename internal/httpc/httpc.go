@@ -154,7 +154,7 @@ type Client struct {
 	useWire      bool // no proxy is configured: requests go over the wire client
 	jar          *cookiejar.Jar
 	hasCookies   atomic.Bool // the jar was given a cookie: only then is it asked for some
-	hc           http.Client
+	hc           http.Client // with tr, only when a proxy is configured (!useWire)
 	tr           *http.Transport
 	dialer       net.Dialer
 	timeout      time.Duration
@@ -162,8 +162,9 @@ type Client struct {
 	ua           []string // {User-Agent}; len == cap so appends never share it
 }
 
-// New returns a Client configured by o. It allocates the Client's transport
-// and cookie jar; connections are opened lazily by Do.
+// New returns a Client configured by o. It allocates the Client's cookie
+// jar, and net/http's transport only when a proxy is configured;
+// connections are opened lazily by Do.
 func New(o Options) *Client {
 	c := &Client{
 		timeout:      o.Timeout,
@@ -188,6 +189,13 @@ func New(o Options) *Client {
 		dialTimeout = DefaultDialTimeout
 	}
 	c.dialer = net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	jar, _ := cookiejar.New(nil) // never fails with nil options
+	c.jar = jar
+	c.wire.tls = wireTLS[o.InsecureSkipVerify]
+	c.useWire = !proxyConfigured()
+	if c.useWire {
+		return c // net/http's transport is only for proxies: not made
+	}
 	c.tr = &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           c.dialer.DialContext,
@@ -202,10 +210,6 @@ func New(o Options) *Client {
 	if o.InsecureSkipVerify {
 		c.tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
 	}
-	jar, _ := cookiejar.New(nil) // never fails with nil options
-	c.jar = jar
-	c.wire.tls = &tls.Config{InsecureSkipVerify: o.InsecureSkipVerify}
-	c.useWire = !proxyConfigured()
 	c.hc = http.Client{
 		Transport:     c.tr,
 		Jar:           jar,
@@ -217,9 +221,14 @@ func New(o Options) *Client {
 // CloseIdle closes the Client's idle keep-alive connections. It is called
 // when the VU stops; the Client remains usable afterwards.
 func (c *Client) CloseIdle() {
-	c.tr.CloseIdleConnections()
+	if c.tr != nil {
+		c.tr.CloseIdleConnections()
+	}
 	c.wire.closeIdle()
 }
+
+// wireTLS are the wire client's TLS configurations, by InsecureSkipVerify.
+var wireTLS = map[bool]*tls.Config{false: {}, true: {InsecureSkipVerify: true}}
 
 // proxyConfigured reports whether proxy environment variables are set; then
 // requests go through net/http's transport, which honours them.

@@ -312,6 +312,45 @@ func TestKeepAlive(t *testing.T) {
 	})
 }
 
+// TestIdleConnectionsPerHost checks the idle list: a connection is reused
+// only for its own host, the most recently used first, and at most
+// maxIdleConnsPerHost are kept per host.
+func TestIdleConnectionsPerHost(t *testing.T) {
+	var w wire
+	conn := func(key string) *wconn {
+		a, b := net.Pipe()
+		t.Cleanup(func() { a.Close(); b.Close() })
+		return &wconn{nc: a, key: key}
+	}
+	a1, b1, a2 := conn("http://a:80"), conn("http://b:80"), conn("http://a:80")
+	w.put(a1)
+	w.put(b1)
+	w.put(a2)
+	if c := w.get("http://a:80"); c != a2 {
+		t.Errorf("first get(a) is not the last a put")
+	}
+	if c := w.get("http://a:80"); c != a1 {
+		t.Errorf("second get(a) is not the first a put")
+	}
+	if c := w.get("http://a:80"); c != nil {
+		t.Errorf("a third get(a) returned a connection")
+	}
+	if c := w.get("http://b:80"); c != b1 {
+		t.Errorf("get(b) is not b's connection")
+	}
+	for i := 0; i < maxIdleConnsPerHost+2; i++ {
+		w.put(conn("http://a:80"))
+	}
+	w.put(conn("http://b:80"))
+	if len(w.idle) != maxIdleConnsPerHost+1 {
+		t.Errorf("idle = %d connections, want %d for a and 1 for b", len(w.idle), maxIdleConnsPerHost)
+	}
+	w.closeIdle()
+	if len(w.idle) != 0 || w.get("http://b:80") != nil {
+		t.Errorf("closeIdle left connections")
+	}
+}
+
 func TestRedirects(t *testing.T) {
 	// /r/N redirects to /r/N-1; /r/0 answers "done".
 	mux := http.NewServeMux()

@@ -36,11 +36,13 @@ type wconn struct {
 	key string
 }
 
-// wire holds a Client's idle connections, by scheme://host:port.
+// wire holds a Client's idle connections: a short list (a VU talks to a
+// host or two), most recently used last, which costs much less than a map
+// in each of thousands of clients.
 type wire struct {
 	mu   sync.Mutex
-	idle map[string][]*wconn
-	tls  *tls.Config
+	idle []*wconn
+	tls  *tls.Config // shared by all clients: each connection clones it
 }
 
 // aLongTimeAgo is a deadline in the past: setting it makes blocked I/O
@@ -55,13 +57,13 @@ func (e *errBadResponse) Error() string { return "malformed HTTP response: " + e
 func (w *wire) get(key string) *wconn {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	cs := w.idle[key]
-	if len(cs) == 0 {
-		return nil
+	for i := len(w.idle) - 1; i >= 0; i-- {
+		if c := w.idle[i]; c.key == key {
+			w.idle = append(w.idle[:i], w.idle[i+1:]...)
+			return c
+		}
 	}
-	c := cs[len(cs)-1]
-	w.idle[key] = cs[:len(cs)-1]
-	return c
+	return nil
 }
 
 // Buffers are lent to a connection only while it carries a request, so
@@ -108,25 +110,27 @@ func (w *wire) put(c *wconn) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.idle == nil {
-		w.idle = map[string][]*wconn{}
+	n := 0
+	for _, x := range w.idle {
+		if x.key == c.key {
+			n++
+		}
 	}
-	if len(w.idle[c.key]) >= maxIdleConnsPerHost {
+	if n >= maxIdleConnsPerHost {
 		c.nc.Close()
 		return
 	}
-	w.idle[c.key] = append(w.idle[c.key], c)
+	w.idle = append(w.idle, c)
 }
 
 func (w *wire) closeIdle() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for k, cs := range w.idle {
-		for _, c := range cs {
-			c.nc.Close()
-		}
-		delete(w.idle, k)
+	for _, c := range w.idle {
+		c.nc.Close()
 	}
+	clear(w.idle)
+	w.idle = w.idle[:0]
 }
 
 // hostPort returns u's host with its port made explicit.
