@@ -155,6 +155,9 @@ func StartMaster(cfg MasterConfig) (*Master, error) {
 		} else {
 			l.Close()
 		}
+		if p == 0 {
+			p = -1 // any free port (NATS reads 0 as its default, 4222)
+		}
 		masterPass := randomHex(16)
 		o := &server.Options{
 			ServerName: "jsload-master",
