@@ -314,7 +314,7 @@ func runWorker(cmd *cobra.Command, st *State, args []string, cfg *config.Run) er
 			return j, err
 		},
 	})
-	log.prefix = "worker " + w.ID() + ": "
+	log.set(levelIndex(cfg.LogLevel), "worker "+w.ID()+": ")
 	log.Infof("connecting to the master at %s", url)
 	ctx := sig.stopCtx
 	if pid, err := strconv.Atoi(st.Getenv(parentPIDEnv)); err == nil && pid > 1 {
@@ -366,7 +366,6 @@ func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *l
 	cfg := j.Config
 	cfg.ResetStats = false // the master resets its statistics
 	cfg.Iterations = 0
-	log.level = levelIndex(cfg.LogLevel)
 	script, err := js.LoadBundle(ctx, j.Bundle, js.LoadOptions{Host: cfg.Host, HTTP: httpc.Options{InsecureSkipVerify: cfg.InsecureSkipVerify}})
 	if err != nil {
 		return nil, err

@@ -49,10 +49,7 @@ func levelIndex(l string) int {
 }
 
 func (l *logger) log(level string, format string, args ...any) {
-	if levelIndex(level) < l.level {
-		return
-	}
-	msg := l.prefix + fmt.Sprintf(format, args...)
+	msg := fmt.Sprintf(format, args...)
 	tag := strings.ToUpper(level)
 	switch level {
 	case "warning":
@@ -61,6 +58,11 @@ func (l *logger) log(level string, format string, args ...any) {
 		tag = color.RedString(tag)
 	}
 	l.mu.Lock()
+	if levelIndex(level) < l.level {
+		l.mu.Unlock()
+		return
+	}
+	msg = l.prefix + msg
 	if l.status != "" {
 		io.WriteString(l.w, "\r\033[K") // the live status line gives way
 	}
@@ -68,6 +70,13 @@ func (l *logger) log(level string, format string, args ...any) {
 	if l.status != "" {
 		io.WriteString(l.w, l.status)
 	}
+	l.mu.Unlock()
+}
+
+// set changes the level and the prefix of a logger already in use.
+func (l *logger) set(level int, prefix string) {
+	l.mu.Lock()
+	l.level, l.prefix = level, prefix
 	l.mu.Unlock()
 }
 
