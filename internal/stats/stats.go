@@ -134,22 +134,80 @@ func isIdent(s string) bool {
 	return true
 }
 
-type shard struct {
-	mu         sync.Mutex
-	entries    map[Key]*entry
+// groups are the counts kept by group rather than by row: failures,
+// exceptions, checks and dropped iteration starts.
+type groups struct {
 	failures   map[failKey]int64
 	exceptions map[excKey]*Exception
 	checks     map[string]*Check
 	dropped    int64
-	_          [64]byte // keep shards' locks on separate cache lines
+}
+
+func newGroups() groups {
+	return groups{failures: map[failKey]int64{}, exceptions: map[excKey]*Exception{}, checks: map[string]*Check{}}
+}
+
+// add adds o's counts to g (copying what it keeps).
+func (g *groups) add(o *groups) {
+	for k, n := range o.failures {
+		g.failures[k] += n
+	}
+	for k, x := range o.exceptions {
+		if y := g.exceptions[k]; y != nil {
+			y.Count += x.Count
+		} else {
+			cp := *x
+			g.exceptions[k] = &cp
+		}
+	}
+	for k, c := range o.checks {
+		if d := g.checks[k]; d != nil {
+			d.Passes += c.Passes
+			d.Fails += c.Fails
+		} else {
+			cp := *c
+			g.checks[k] = &cp
+		}
+	}
+	g.dropped += o.dropped
+}
+
+// addLists adds a snapshot's groups to g.
+func (g *groups) addLists(fails []Failure, excs []Exception, checks []Check, dropped int64) {
+	for _, f := range fails {
+		g.failures[failKey{f.Type, f.Name, f.Error}] += f.Count
+	}
+	for _, x := range excs {
+		k := exKey(x.Message, x.Position, x.Traceback)
+		if y := g.exceptions[k]; y != nil {
+			y.Count += x.Count
+		} else {
+			cp := x
+			g.exceptions[k] = &cp
+		}
+	}
+	for _, c := range checks {
+		if d := g.checks[c.Name]; d != nil {
+			d.Passes += c.Passes
+			d.Fails += c.Fails
+		} else {
+			cp := c
+			g.checks[c.Name] = &cp
+		}
+	}
+	g.dropped += dropped
+}
+
+type shard struct {
+	mu      sync.Mutex
+	entries map[Key]*entry
+	groups
+	_ [64]byte // keep shards' locks on separate cache lines
 }
 
 func (s *shard) reset() {
 	s.entries = make(map[Key]*entry)
-	s.failures = make(map[failKey]int64)
-	s.exceptions = make(map[excKey]*Exception)
-	s.checks = make(map[string]*Check)
-	s.dropped = 0
+	s.groups = newGroups()
 }
 
 // Check counts the outcomes of one named check.
@@ -203,16 +261,13 @@ type Registry struct {
 
 // remote accumulates absorbed statistics like a shard, by key.
 type remote struct {
-	rows       map[Key]*Row
-	failures   map[failKey]int64
-	exceptions map[excKey]*Exception
-	checks     map[string]*Check
-	dropped    int64
-	scratch    wireDelta // reused by AbsorbWire
+	rows map[Key]*Row
+	groups
+	scratch wireDelta // reused by AbsorbWire
 }
 
 func newRemote() *remote {
-	return &remote{rows: map[Key]*Row{}, failures: map[failKey]int64{}, exceptions: map[excKey]*Exception{}, checks: map[string]*Check{}}
+	return &remote{rows: map[Key]*Row{}, groups: newGroups()}
 }
 
 func (rm *remote) row(k Key) *Row {
@@ -222,32 +277,6 @@ func (rm *remote) row(k Key) *Row {
 		rm.rows[k] = r
 	}
 	return r
-}
-
-// addGroups adds failure, exception and check groups and dropped starts.
-func (rm *remote) addGroups(fails []Failure, excs []Exception, checks []Check, dropped int64) {
-	for _, f := range fails {
-		rm.failures[failKey{f.Type, f.Name, f.Error}] += f.Count
-	}
-	for _, x := range excs {
-		k := exKey(x.Message, x.Position, x.Traceback)
-		if y := rm.exceptions[k]; y != nil {
-			y.Count += x.Count
-		} else {
-			cp := x
-			rm.exceptions[k] = &cp
-		}
-	}
-	for _, c := range checks {
-		if d := rm.checks[c.Name]; d != nil {
-			d.Passes += c.Passes
-			d.Fails += c.Fails
-		} else {
-			cp := c
-			rm.checks[c.Name] = &cp
-		}
-	}
-	rm.dropped += dropped
 }
 
 // NewRegistry returns a registry with n shards (at least 1). A few shards per
@@ -305,7 +334,7 @@ func (r *Registry) Absorb(d *Snapshot) {
 	for _, row := range d.Rows {
 		r.remote.row(row.Key).Merge(row)
 	}
-	r.remote.addGroups(d.Failures, d.Exceptions, d.Checks, d.Dropped)
+	r.remote.addLists(d.Failures, d.Exceptions, d.Checks, d.Dropped)
 }
 
 // Recorder returns the recorder for VU id. Recorders are cheap values; one VU
@@ -596,42 +625,22 @@ func (r *Registry) Drain(now time.Time) *Snapshot {
 
 func (r *Registry) collect(now time.Time, drain bool) *Snapshot {
 	rows := map[Key]*Row{}
-	fails := map[failKey]int64{}
-	excs := map[excKey]*Exception{}
-	checks := map[string]*Check{}
-	var dropped int64
+	row := func(k Key) *Row {
+		x := rows[k]
+		if x == nil {
+			x = newRow(k)
+			rows[k] = x
+		}
+		return x
+	}
+	g := newGroups()
 	for i := range r.shards {
 		sh := &r.shards[i]
 		sh.mu.Lock()
 		for k, e := range sh.entries {
-			row := rows[k]
-			if row == nil {
-				row = newRow(k)
-				rows[k] = row
-			}
-			row.addEntry(e)
+			row(k).addEntry(e)
 		}
-		for k, n := range sh.failures {
-			fails[k] += n
-		}
-		for k, c := range sh.checks {
-			if d := checks[k]; d != nil {
-				d.Passes += c.Passes
-				d.Fails += c.Fails
-			} else {
-				cp := *c
-				checks[k] = &cp
-			}
-		}
-		dropped += sh.dropped
-		for k, x := range sh.exceptions {
-			if y := excs[k]; y != nil {
-				y.Count += x.Count
-			} else {
-				cp := *x
-				excs[k] = &cp
-			}
-		}
+		g.add(&sh.groups)
 		if drain {
 			sh.reset()
 		}
@@ -641,37 +650,13 @@ func (r *Registry) collect(now time.Time, drain bool) *Snapshot {
 	start := r.start
 	if rm := r.remote; rm != nil && !drain {
 		for k, o := range rm.rows {
-			row := rows[k]
-			if row == nil {
-				row = newRow(k)
-				rows[k] = row
-			}
-			row.Merge(o)
+			row(k).Merge(o)
 		}
-		for k, n := range rm.failures {
-			fails[k] += n
-		}
-		for k, c := range rm.checks {
-			if d := checks[k]; d != nil {
-				d.Passes += c.Passes
-				d.Fails += c.Fails
-			} else {
-				cp := *c
-				checks[k] = &cp
-			}
-		}
-		dropped += rm.dropped
-		for k, x := range rm.exceptions {
-			if y := excs[k]; y != nil {
-				y.Count += x.Count
-			} else {
-				cp := *x
-				excs[k] = &cp
-			}
-		}
+		g.add(&rm.groups)
 	}
 	r.mu.Unlock()
-	s := &Snapshot{Start: start, Time: now, Dropped: dropped}
+	fails, excs, checks := g.failures, g.exceptions, g.checks
+	s := &Snapshot{Start: start, Time: now, Dropped: g.dropped}
 	for _, c := range checks {
 		s.Checks = append(s.Checks, *c)
 	}

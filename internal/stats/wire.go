@@ -365,6 +365,6 @@ func (r *Registry) AbsorbWire(b []byte) error {
 	for i := range d.rows {
 		d.rows[i].mergeInto(rm.row(d.rows[i].key))
 	}
-	rm.addGroups(d.failures, d.exceptions, d.checks, d.dropped)
+	rm.addLists(d.failures, d.exceptions, d.checks, d.dropped)
 	return nil
 }
