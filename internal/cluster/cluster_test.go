@@ -542,3 +542,50 @@ func TestMasterRestartNewScript(t *testing.T) {
 		t.Errorf("the new master counted %d requests of the old test", s.Total.Requests)
 	}
 }
+
+// selfStopping users stop themselves after one task each.
+type selfStopping struct{ vu }
+
+func (v *selfStopping) RunTask(ctx context.Context) error {
+	v.vu.RunTask(ctx)
+	return engine.ErrStopUser
+}
+
+type stoppingJob struct{ *job }
+
+func (j stoppingJob) Begin(string) (Swarm, error) {
+	return engine.New(engine.Config{Classes: testClasses, Factory: j}), nil
+}
+func (j stoppingJob) NewVU(_ context.Context, id, _ int) (engine.VU, error) {
+	return &selfStopping{vu{rec: j.reg.Recorder(id), made: j.made}}, nil
+}
+
+// When every user everywhere stops itself, the master's Done closes, and
+// the workers do not spin meanwhile.
+func TestDoneWhenEveryUserStopped(t *testing.T) {
+	m := startTestMaster(t, stats.NewRegistry(1), &testLog{}, nil)
+	j := stoppingJob{&job{reg: stats.NewRegistry(1), made: new(atomic.Int64)}}
+	w := NewWorker(WorkerConfig{URL: "nats://" + m.Addr(), RunID: "t", Version: "v1", ID: "w", Log: &testLog{}, Interval: testInterval, MissingAfter: testMissing,
+		Prepare: func(context.Context, []byte) (Job, error) { return j, nil }})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- w.Run(ctx, context.Background()) }()
+	defer func() { cancel(); <-errc }()
+	if err := m.WaitWorkers(context.Background(), 1, 10*time.Second, func(int, time.Duration) {}); err != nil {
+		t.Fatal(err)
+	}
+	m.Start(4, 0)
+	select {
+	case <-m.Done():
+	case <-time.After(15 * time.Second):
+		t.Fatal("Done never closed")
+	}
+	r0 := m.Workers()[0].Reports
+	time.Sleep(10 * testInterval)
+	if r := m.Workers()[0].Reports - r0; r > 15 {
+		t.Errorf("%d reports in 10 intervals: the worker spins", r)
+	}
+	if got := m.Registry().Snapshot(time.Now()).Total.Requests; got != 4 {
+		t.Errorf("%d requests, want one per user (4)", got)
+	}
+}

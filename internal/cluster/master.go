@@ -548,7 +548,7 @@ func sameAssignment(a, b assignment) bool {
 // checkLocked calls OnSpawned once the swarm runs the target, and closes
 // Done when every user everywhere has stopped by itself.
 func (m *Master) checkLocked() {
-	if !m.tgt.active || m.tgt.stopped || (m.spawned || m.tgt.open) && m.doneOnce {
+	if !m.tgt.active || m.tgt.stopped || m.doneOnce && (m.spawned || m.tgt.open) {
 		return
 	}
 	n, applied, done := 0, true, true
@@ -566,6 +566,10 @@ func (m *Master) checkLocked() {
 	}
 	if n == 0 || !applied {
 		return
+	}
+	if done && !m.doneOnce {
+		m.doneOnce = true
+		close(m.done)
 	}
 	if !m.spawned && !m.tgt.open {
 		got := map[string]int{}
@@ -596,10 +600,6 @@ func (m *Master) checkLocked() {
 		if m.cfg.OnSpawned != nil {
 			go m.cfg.OnSpawned(got) // not under m.mu: it may call back
 		}
-	}
-	if done && !m.doneOnce {
-		m.doneOnce = true
-		close(m.done)
 	}
 }
 

@@ -82,6 +82,7 @@ type Worker struct {
 	paused    bool
 	finishing bool // quitting: no assignment starts users any more
 	idleStop  bool // the stop under way is an idle one (no test)
+	doneSaid  bool // the master was told at once that the swarm's users all stopped
 	jobBytes  []byte
 	failed    error  // the master's new job cannot run here
 	state     string // when there is no swarm: "ready", or "stopped" after a test
@@ -183,7 +184,7 @@ func (w *Worker) Run(ctx, kill context.Context) error {
 	w.report(ctx) // at once: the master counts this worker from its first report
 	for {
 		var swarmDone <-chan struct{}
-		if w.swarm != nil && w.stopping == nil {
+		if w.swarm != nil && w.stopping == nil && !w.doneSaid {
 			swarmDone = w.swarm.Done()
 		}
 		select {
@@ -204,6 +205,7 @@ func (w *Worker) Run(ctx, kill context.Context) error {
 			w.stopped(ctx)
 			w.report(ctx)
 		case <-swarmDone:
+			w.doneSaid = true // once: the channel stays closed
 			w.report(ctx)
 		case <-tick.C:
 			w.report(ctx)
@@ -335,7 +337,7 @@ func (w *Worker) apply(ctx context.Context, a *assignment) {
 				w.sendProblem(err)
 				return
 			}
-			w.swarm, w.open = sw, false
+			w.swarm, w.open, w.doneSaid = sw, false, false
 		}
 		if a.Open {
 			if w.open {
