@@ -94,7 +94,7 @@ type testWorker struct {
 
 const (
 	testInterval = 50 * time.Millisecond
-	testMissing  = 400 * time.Millisecond
+	testMissing  = time.Second // generous: -race on a slow machine
 )
 
 func startTestMaster(t *testing.T, reg *stats.Registry, log Logger, spawned func(map[string]int)) *Master {
