@@ -210,20 +210,27 @@ func readSummary(t *testing.T, path string) summary {
 
 var perWorker = regexp.MustCompile(`Users per worker: (.*)`)
 
+// startCluster starts three worker processes and a master for script on a
+// free port (run id runID), the master with the given extra arguments.
+func startCluster(t *testing.T, script, runID string, extra ...string) (master *proc, workers []*proc) {
+	t.Helper()
+	port := strconv.Itoa(freePort(t))
+	for i := 0; i < 3; i++ {
+		workers = append(workers, start(t, "run", "--worker", "--master-port", port, "--run-id", runID))
+	}
+	args := append([]string{"run", script, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port, "--run-id", runID,
+		"--expect-workers", "3"}, extra...)
+	return start(t, args...), workers
+}
+
 // A master and three worker processes: the users are split evenly, the
 // master counts exactly the requests the server answered, and the stop
 // reaches every worker, which then exits.
 func TestClusterProcesses(t *testing.T) {
 	srv, served := counting(t)
 	script := writeScript(t)
-	port := strconv.Itoa(freePort(t))
 	out := filepath.Join(t.TempDir(), "summary.json")
-	var workers []*proc
-	for i := 0; i < 3; i++ {
-		workers = append(workers, start(t, "run", "--worker", "--master-port", port, "--run-id", "ptest"))
-	}
-	master := start(t, "run", script, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port, "--run-id", "ptest",
-		"--expect-workers", "3", "--expect-workers-max-wait", "60s", "--headless", "-u", "12", "-r", "100", "-t", "6s",
+	master, workers := startCluster(t, script, "ptest", "--expect-workers-max-wait", "60s", "--headless", "-u", "12", "-r", "100", "-t", "6s",
 		"--stop-timeout", "10s", "--host", srv.URL, "--json", out, "--only-summary")
 	m := waitFor(t, master, perWorker, 60*time.Second)
 	shares := strings.Split(m[1], ", ")
@@ -264,14 +271,8 @@ func TestClusterProcesses(t *testing.T) {
 func TestClusterWorkerKilled(t *testing.T) {
 	srv, served := counting(t)
 	script := writeScript(t)
-	port := strconv.Itoa(freePort(t))
 	out := filepath.Join(t.TempDir(), "summary.json")
-	var workers []*proc
-	for i := 0; i < 3; i++ {
-		workers = append(workers, start(t, "run", "--worker", "--master-port", port, "--run-id", "ktest"))
-	}
-	master := start(t, "run", script, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port, "--run-id", "ktest",
-		"--expect-workers", "3", "--headless", "-u", "12", "-r", "100", "-t", "14s",
+	master, workers := startCluster(t, script, "ktest", "--headless", "-u", "12", "-r", "100", "-t", "14s",
 		"--stop-timeout", "10s", "--host", srv.URL, "--json", out, "--only-summary")
 	waitFor(t, master, perWorker, 60*time.Second)
 	time.Sleep(time.Second)

@@ -380,7 +380,6 @@ func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *l
 }
 
 func (j *workerJob) Registry() *stats.Registry { return j.reg }
-func (j *workerJob) Classes() int              { return len(j.script.Classes) }
 func (j *workerJob) Close()                    {}
 func (j *workerJob) Begin(setupData string) (cluster.Swarm, error) {
 	j.env.SetupData = setupData

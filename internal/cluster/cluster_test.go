@@ -71,7 +71,6 @@ type job struct {
 }
 
 func (j *job) Registry() *stats.Registry { return j.reg }
-func (j *job) Classes() int              { return len(testClasses) }
 func (j *job) Close()                    {}
 func (j *job) Begin(setupData string) (Swarm, error) {
 	select {
@@ -405,25 +404,32 @@ func TestSharedNATS(t *testing.T) {
 	}
 }
 
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// masterOnPort starts a master on a fixed port (to be started again there);
+// closing it is the test's business.
+func masterOnPort(t *testing.T, port int, job string) *Master {
+	t.Helper()
+	m, err := StartMaster(MasterConfig{Bind: fmt.Sprintf("127.0.0.1:%d", port), RunID: "t", Version: "v1", Job: []byte(job), Classes: testClasses,
+		Registry: stats.NewRegistry(1), Log: &testLog{}, Interval: testInterval, MissingAfter: testMissing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // A master that crashes and is started again finds its workers again:
 // they reconnect, say hello anew and take the new master's assignments.
 func TestMasterRestart(t *testing.T) {
-	port := func() int {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port
-	}()
-	start := func() *Master {
-		m, err := StartMaster(MasterConfig{Bind: fmt.Sprintf("127.0.0.1:%d", port), RunID: "t", Version: "v1", Job: []byte("the job"), Classes: testClasses,
-			Registry: stats.NewRegistry(1), Log: &testLog{}, Interval: testInterval, MissingAfter: testMissing})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
+	port := freePort(t)
+	start := func() *Master { return masterOnPort(t, port, "the job") }
 	m1 := start()
 	startTestWorker(t, m1, "w", "v1", new(atomic.Int64))
 	if err := m1.WaitWorkers(context.Background(), 1, 10*time.Second, func(int, time.Duration) {}); err != nil {
@@ -482,22 +488,8 @@ func TestWorkersCannotImpersonateTheMaster(t *testing.T) {
 
 // A master started again with another script: its workers load the new one.
 func TestMasterRestartNewScript(t *testing.T) {
-	port := func() int {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port
-	}()
-	start := func(job string) *Master {
-		m, err := StartMaster(MasterConfig{Bind: fmt.Sprintf("127.0.0.1:%d", port), RunID: "t", Version: "v1", Job: []byte(job), Classes: testClasses,
-			Registry: stats.NewRegistry(1), Log: &testLog{}, Interval: testInterval, MissingAfter: testMissing})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
+	port := freePort(t)
+	start := func(job string) *Master { return masterOnPort(t, port, job) }
 	m1 := start("job 1")
 	var mu sync.Mutex
 	var loaded []string

@@ -37,9 +37,6 @@ var _ Swarm = (*engine.Engine)(nil)
 type Job interface {
 	// Registry is where the job's users record; the worker drains it.
 	Registry() *stats.Registry
-	// Classes is the number of user classes (assignments count users per
-	// class).
-	Classes() int
 	// Begin makes a swarm for a test, with setup()'s result.
 	Begin(setupData string) (Swarm, error)
 	Close()

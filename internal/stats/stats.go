@@ -724,11 +724,6 @@ func (s *Snapshot) Merge(o *Snapshot) {
 	if o.Time.After(s.Time) {
 		s.Time = o.Time
 	}
-	s.mergeData(o)
-}
-
-// mergeData is Merge without Start, Time and Users.
-func (s *Snapshot) mergeData(o *Snapshot) {
 	idx := map[Key]*Row{}
 	for _, r := range s.Rows {
 		idx[r.Key] = r
