@@ -755,8 +755,8 @@ func TestFinalRatesLeaveOutShutdown(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		rec.Record(stats.Sample{Type: "GET", Name: "/", At: start.Add(time.Duration(i) * 100 * time.Millisecond)})
 	}
-	var b bytes.Buffer
-	s := printFinal(&b, reg, 1, start.Add(4*time.Second)) // stopped at 4 s; onStop ran until now
+	tr := &testRun{reg: reg}
+	s := tr.finalSnapshot(1, start.Add(4*time.Second)) // stopped at 4 s; onStop ran until now
 	if got := s.Elapsed(); got != 4*time.Second {
 		t.Errorf("rates over %v, want the 4 s the run lasted", got)
 	}

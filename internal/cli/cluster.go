@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -32,19 +33,14 @@ type swarm interface {
 	StartArrival(rate float64, initial, maxVUs int)
 	SetRate(rate float64)
 	Users() int
-	State() string
+	State() engine.State
 	Done() <-chan struct{}
 	Stop(ctx context.Context)
 	IterationsStarted() int64
 }
 
-// local is the engine as a swarm.
-type local struct{ *engine.Engine }
-
-func (l local) State() string { return l.Engine.State().String() }
-
 var (
-	_ swarm = local{}
+	_ swarm = (*engine.Engine)(nil)
 	_ swarm = (*cluster.Master)(nil)
 )
 
@@ -137,6 +133,27 @@ func orAll(h string) string {
 		return "every interface"
 	}
 	return h
+}
+
+// startAndWait starts a headless run's master and waits for its workers.
+// When it cannot, it returns a nil master and the exit code, having said
+// why.
+func startAndWait(st *State, cfg *config.Run, script *js.Script, reg *stats.Registry, sig *signals, log *logger) (*masterOf, int) {
+	m, err := startMaster(st, cfg, script, reg, log)
+	if err != nil {
+		log.Errorf("%v", err)
+		return nil, ExitInvalid
+	}
+	if err := waitWorkers(sig.stopCtx, m, &cfg.Cluster, log); err != nil {
+		m.close()
+		if sig.stopCtx.Err() != nil {
+			log.Infof("stopped while waiting for workers: no test ran")
+		} else {
+			log.Errorf("%v", err)
+		}
+		return nil, max(cfg.ExitCodeOnError, 1)
+	}
+	return m, ExitOK
 }
 
 // waitWorkers waits for --expect-workers, saying how many are there.
@@ -303,10 +320,11 @@ func runWorker(cmd *cobra.Command, st *State, args []string, cfg *config.Run) er
 		url = "nats://" + net.JoinHostPort(c.MasterHost, strconv.Itoa(c.MasterPort))
 	}
 	var jobErr error
+	var panicked atomic.Bool // a user of any job this worker ran panicked
 	w := cluster.NewWorker(cluster.WorkerConfig{
 		URL: url, Options: natsOptions(c), RunID: c.RunID, Version: Version, Log: log,
 		Prepare: func(ctx context.Context, b []byte) (cluster.Job, error) {
-			j, err := prepareJob(ctx, st, b, own, log)
+			j, err := prepareJob(ctx, st, b, own, log, &panicked)
 			jobErr = err
 			if err == nil {
 				sig.use(log, j.cfg.StopTimeout) // what a Ctrl-C here will wait for
@@ -347,15 +365,16 @@ func runWorker(cmd *cobra.Command, st *State, args []string, cfg *config.Run) er
 
 // workerJob is a worker's side of the master's job.
 type workerJob struct {
-	st     *State
-	cfg    config.Run
-	script *js.Script
-	reg    *stats.Registry
-	env    *js.Env
-	log    *logger
+	st       *State
+	cfg      config.Run
+	script   *js.Script
+	reg      *stats.Registry
+	env      *js.Env
+	log      *logger
+	panicked *atomic.Bool
 }
 
-func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *logger) (*workerJob, error) {
+func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *logger, panicked *atomic.Bool) (*workerJob, error) {
 	var j clusterJob
 	if err := json.Unmarshal(b, &j); err != nil {
 		return nil, fmt.Errorf("reading the master's job: %v", err)
@@ -376,12 +395,12 @@ func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *l
 	log.Infof("running %s from the master, host %s", j.Bundle.Path, orNone(cfg.Host))
 	reg := stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
 	env, _ := newEnv(st, &cfg, reg, log, cfg.Host)
-	return &workerJob{st: st, cfg: cfg, script: script, reg: reg, env: env, log: log}, nil
+	return &workerJob{st: st, cfg: cfg, script: script, reg: reg, env: env, log: log, panicked: panicked}, nil
 }
 
 func (j *workerJob) Registry() *stats.Registry { return j.reg }
 func (j *workerJob) Close()                    {}
 func (j *workerJob) Begin(setupData string) (cluster.Swarm, error) {
 	j.env.SetupData = setupData
-	return newEngine(&j.cfg, j.script, j.env, j.reg, j.log), nil
+	return newEngine(&j.cfg, j.script, j.env, j.reg, j.log, j.panicked), nil
 }

@@ -1,14 +1,143 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/jsload/jsload/internal/config"
 	"github.com/jsload/jsload/internal/threshold"
 	"github.com/jsload/jsload/js"
 )
+
+// loadPlan sets a test's load over time: users at a spawn rate, stages, a
+// shape() or an arrival rate, each a type in a plan_*.go file. A run
+// (testRun.wait) calls begin once, adjust once per tick, and close at the
+// end. The swarm is an argument so that a plan made of several plans (k6's
+// scenarios) can give each its own swarm.
+type loadPlan interface {
+	// begin starts the load on sw, whose users share env. ended reports that the plan has nothing
+	// to run (it has said why); an error ends the run before it started.
+	begin(ctx context.Context, sw swarm, env *js.Env) (ended bool, err error)
+	// adjust is called once per tick with the time since the test's start
+	// and changes the load if the plan says so. ended reports that the
+	// plan is over (it has said why); an error stops the test as failed.
+	adjust(ctx context.Context, elapsed time.Duration, sw swarm) (ended bool, err error)
+	// finished is what to log when every user has stopped by itself.
+	finished(sw swarm) string
+	// close releases what the plan holds.
+	close()
+}
+
+// testPlan is what a run is asked to do: its load plan and the thresholds
+// it is judged by.
+type testPlan struct {
+	load       loadPlan
+	thresholds []threshold.Threshold
+	arrival    bool // the load is an arrival rate
+	panelReady bool // the web panel can run it (users at a spawn rate only)
+}
+
+// makePlan reads thresholds (options and --threshold), stages and the
+// shape, checks that they fit together, and makes the load plan. log and
+// env are what the plan will report to and run shape() with.
+func makePlan(cfg *config.Run, script *js.Script, log *logger) (*testPlan, error) {
+	p := &testPlan{}
+	var err error
+	if p.thresholds, err = readThresholds(cfg, script); err != nil {
+		return nil, err
+	}
+	stages, rates, err := readStages(script)
+	if err != nil {
+		return nil, err
+	}
+	hasShape, arrival := script.HasShape, cfg.ArrivalRate > 0 || rates
+	if cfg.SingleUser {
+		// One user, one iteration: the script's load plan does not apply.
+		hasShape, arrival, stages = false, false, nil
+	}
+	if hasShape && len(stages) > 0 {
+		return nil, fmt.Errorf("the script has both export function shape() and options.stages: use one")
+	}
+	if hasShape && arrival {
+		return nil, fmt.Errorf("shape() sets users, which an arrival-rate test does not use: use options.stages with rate instead")
+	}
+	p.arrival = arrival
+	switch {
+	case hasShape:
+		p.load = &shapePlan{script: script, log: log, runTime: cfg.RunTime}
+	case arrival:
+		p.load = newArrivalPlan(cfg, stages, log)
+	case len(stages) > 0:
+		p.load = &stagesPlan{stages: stages, log: log}
+	default:
+		p.load = &usersPlan{users: cfg.Users, rate: cfg.SpawnRate, log: log}
+		p.panelReady = true
+	}
+	if cfg.Iterations > 0 {
+		p.load = &iterationsPlan{loadPlan: p.load, n: cfg.Iterations, log: log}
+		p.panelReady = false
+	}
+	return p, nil
+}
+
+// readThresholds reads options.thresholds and --threshold.
+func readThresholds(cfg *config.Run, script *js.Script) ([]threshold.Threshold, error) {
+	var ts []threshold.Threshold
+	if v, ok := script.Options["thresholds"]; ok && v != nil {
+		var err error
+		if ts, err = threshold.FromOptions(v); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range cfg.Thresholds {
+		t, err := threshold.ParseFlag(f)
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, t)
+	}
+	return ts, nil
+}
+
+// readStages reads options.stages; rates reports that they are stages of
+// an arrival rate.
+func readStages(script *js.Script) (stages []stage, rates bool, err error) {
+	v, ok := script.Options["stages"]
+	if !ok || v == nil {
+		return nil, false, nil
+	}
+	list, ok := v.([]any)
+	if !ok || len(list) == 0 {
+		return nil, false, fmt.Errorf("options.stages must be a non-empty array of { duration, users, spawnRate } (or { duration, rate } with an arrival rate)")
+	}
+	nRates := 0
+	for i, it := range list {
+		m, ok := it.(map[string]any)
+		if !ok {
+			return nil, false, fmt.Errorf("options.stages[%d] must be an object", i)
+		}
+		st, err := parseStage(i, m)
+		if err != nil {
+			return nil, false, err
+		}
+		_, hasRate := m["rate"]
+		_, hasUsers := m["users"]
+		if hasRate && hasUsers {
+			return nil, false, fmt.Errorf("options.stages[%d] has both users and rate: a stage sets users (closed model) or rate (arrival rate), not both", i)
+		}
+		if hasRate {
+			nRates++
+		}
+		stages = append(stages, st)
+	}
+	if nRates > 0 && nRates < len(stages) {
+		return nil, false, fmt.Errorf("options.stages mixes stages of users and stages of rate: use one kind for the whole test")
+	}
+	return stages, nRates > 0, nil
+}
 
 // stage is one step of options.stages: for Duration, run Users users
 // (spawned at SpawnRate), or start Rate iterations per second in an
@@ -18,77 +147,6 @@ type stage struct {
 	Users     int
 	SpawnRate float64
 	Rate      float64
-}
-
-// plan is how a run's load changes over time and how it is judged.
-type plan struct {
-	thresholds []threshold.Threshold
-	stages     []stage
-	shape      bool // the script exports shape()
-	open       bool // arrival rate
-}
-
-// makePlan reads thresholds (options and --threshold), stages and the
-// shape, and checks that they fit together.
-func makePlan(cfg *config.Run, script *js.Script) (*plan, error) {
-	p := &plan{shape: script.HasShape, open: cfg.ArrivalRate > 0}
-	if v, ok := script.Options["thresholds"]; ok && v != nil {
-		ts, err := threshold.FromOptions(v)
-		if err != nil {
-			return nil, err
-		}
-		p.thresholds = ts
-	}
-	for _, f := range cfg.Thresholds {
-		t, err := threshold.ParseFlag(f)
-		if err != nil {
-			return nil, err
-		}
-		p.thresholds = append(p.thresholds, t)
-	}
-	if v, ok := script.Options["stages"]; ok && v != nil {
-		list, ok := v.([]any)
-		if !ok || len(list) == 0 {
-			return nil, fmt.Errorf("options.stages must be a non-empty array of { duration, users, spawnRate } (or { duration, rate } with an arrival rate)")
-		}
-		rates := 0
-		for i, it := range list {
-			m, ok := it.(map[string]any)
-			if !ok {
-				return nil, fmt.Errorf("options.stages[%d] must be an object", i)
-			}
-			st, err := parseStage(i, m)
-			if err != nil {
-				return nil, err
-			}
-			_, hasRate := m["rate"]
-			_, hasUsers := m["users"]
-			if hasRate && hasUsers {
-				return nil, fmt.Errorf("options.stages[%d] has both users and rate: a stage sets users (closed model) or rate (arrival rate), not both", i)
-			}
-			if hasRate {
-				rates++
-			}
-			p.stages = append(p.stages, st)
-		}
-		if rates > 0 && rates < len(p.stages) {
-			return nil, fmt.Errorf("options.stages mixes stages of users and stages of rate: use one kind for the whole test")
-		}
-		if rates > 0 {
-			p.open = true
-		}
-	}
-	if cfg.SingleUser && (p.shape || p.open || len(p.stages) > 0) {
-		// One user, one iteration: the script's load plan does not apply.
-		p.shape, p.open, p.stages = false, false, nil
-	}
-	if p.shape && len(p.stages) > 0 {
-		return nil, fmt.Errorf("the script has both export function shape() and options.stages: use one")
-	}
-	if p.shape && p.open {
-		return nil, fmt.Errorf("shape() sets users, which an arrival-rate test does not use: use options.stages with rate instead")
-	}
-	return p, nil
 }
 
 func parseStage(i int, m map[string]any) (stage, error) {
@@ -141,38 +199,22 @@ func num(v any) (float64, bool) {
 	return 0, false
 }
 
-// stageNumber is the 1-based number of the stage running at elapsed.
-func (p *plan) stageNumber(elapsed time.Duration) int {
+// stageAt returns the stage running at elapsed and its 1-based number, or
+// false after the last.
+func stageAt(stages []stage, elapsed time.Duration) (stage, int, bool) {
 	var end time.Duration
-	for i, st := range p.stages {
+	for i, st := range stages {
 		end += st.Duration
 		if elapsed < end {
-			return i + 1
+			return st, i + 1, true
 		}
 	}
-	return len(p.stages)
+	return stage{}, 0, false
 }
 
-// stageAt returns the stage running at elapsed, or false after the last.
-func (p *plan) stageAt(elapsed time.Duration) (stage, bool) {
-	var end time.Duration
-	for _, st := range p.stages {
-		end += st.Duration
-		if elapsed < end {
-			return st, true
-		}
+func classList(cs []string) string {
+	if len(cs) == 0 {
+		return ""
 	}
-	return stage{}, false
-}
-
-func sameStep(a, b js.ShapeStep) bool {
-	if a.Users != b.Users || a.SpawnRate != b.SpawnRate || len(a.Classes) != len(b.Classes) {
-		return false
-	}
-	for i := range a.Classes {
-		if a.Classes[i] != b.Classes[i] {
-			return false
-		}
-	}
-	return true
+	return " (classes " + strings.Join(cs, ", ") + ")"
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jsload/jsload/internal/output"
 	"github.com/jsload/jsload/internal/output/report"
 )
 
@@ -27,7 +28,7 @@ func newReportCmd(st *State) *cobra.Command {
 			}
 			f, err := os.Open(args[0])
 			if err != nil {
-				return fmt.Errorf("reading %s: %v", args[0], unwrapPath(err))
+				return fmt.Errorf("reading %s: %v", args[0], output.WithoutPath(err))
 			}
 			defer f.Close()
 			sum, err := report.ReadJSON(f)
@@ -36,7 +37,7 @@ func newReportCmd(st *State) *cobra.Command {
 			}
 			out, err := os.Create(html)
 			if err != nil {
-				return fmt.Errorf("--html: cannot write %s: %v", html, unwrapPath(err))
+				return fmt.Errorf("--html: cannot write %s: %v", html, output.WithoutPath(err))
 			}
 			if err := report.WriteHTML(out, sum); err != nil {
 				out.Close()

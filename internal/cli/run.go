@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -15,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/fatih/color"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -23,92 +21,9 @@ import (
 	"github.com/jsload/jsload/internal/config"
 	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/httpc"
-	"github.com/jsload/jsload/internal/output/console"
-	"github.com/jsload/jsload/internal/output/report"
 	"github.com/jsload/jsload/internal/stats"
-	"github.com/jsload/jsload/internal/threshold"
 	"github.com/jsload/jsload/js"
 )
-
-// logger writes timestamped lines to stderr, filtered by level.
-type logger struct {
-	mu     sync.Mutex
-	w      io.Writer
-	level  int
-	status string // the live status line shown, if any
-	prefix string // before every message ("worker: ")
-}
-
-func levelIndex(l string) int {
-	for i, x := range config.LogLevels {
-		if strings.EqualFold(x, l) {
-			return i
-		}
-	}
-	return 1
-}
-
-func (l *logger) log(level string, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	tag := strings.ToUpper(level)
-	switch level {
-	case "warning":
-		tag = color.YellowString(tag)
-	case "error", "critical":
-		tag = color.RedString(tag)
-	}
-	l.mu.Lock()
-	if levelIndex(level) < l.level {
-		l.mu.Unlock()
-		return
-	}
-	msg = l.prefix + msg
-	if l.status != "" {
-		io.WriteString(l.w, "\r\033[K") // the live status line gives way
-	}
-	fmt.Fprintf(l.w, "[%s] %s: %s\n", time.Now().Format("2006-01-02 15:04:05"), tag, msg)
-	if l.status != "" {
-		io.WriteString(l.w, l.status)
-	}
-	l.mu.Unlock()
-}
-
-// set changes the level and the prefix of a logger already in use.
-func (l *logger) set(level int, prefix string) {
-	l.mu.Lock()
-	l.level, l.prefix = level, prefix
-	l.mu.Unlock()
-}
-
-// setStatus shows s as the live status line (on a terminal): one line that
-// each update overwrites; "" clears it.
-func (l *logger) setStatus(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.status == "" && s == "" {
-		return
-	}
-	io.WriteString(l.w, "\r\033[K"+s)
-	l.status = s
-}
-
-func (l *logger) Infof(f string, a ...any)  { l.log("info", f, a...) }
-func (l *logger) Warnf(f string, a ...any)  { l.log("warning", f, a...) }
-func (l *logger) Errorf(f string, a ...any) { l.log("error", f, a...) }
-func (l *logger) Debugf(f string, a ...any) { l.log("debug", f, a...) }
-
-// lockedWriter shares the logger's lock so that trace lines and log lines
-// do not interleave.
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
 
 // vuFactory adapts the script's VUs to the engine.
 type vuFactory struct {
@@ -215,18 +130,19 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run, watch 
 	if err := resolveConfig(cmd.Flags(), st, script, cfg); err != nil {
 		return err
 	}
-	p, err := preparePlan(script, cfg)
+	log := newLogger(st.Stderr, cfg.LogLevel)
+	p, err := preparePlan(script, cfg, log)
 	if err != nil {
 		return err
 	}
 	var code int
 	if cfg.Headless {
-		code, _ = execute(st, script, cfg, p, sig, nil)
+		code, _ = execute(st, script, cfg, p, sig, log, nil)
 	} else {
-		if p.shape || p.open || len(p.stages) > 0 || len(p.thresholds) > 0 || cfg.Iterations > 0 || cfg.CSV != "" || cfg.JSON != "" || cfg.HTML != "" {
+		if !p.panelReady || len(p.thresholds) > 0 || fileOutputAsked(cfg) {
 			return usageError{errors.New("shapes, stages, arrival rates, thresholds, --iterations and file outputs run headless for now: add --headless")}
 		}
-		code = runPanel(st, script, cfg, sig)
+		code = runPanel(st, script, cfg, sig, log)
 	}
 	if code != ExitOK {
 		return exitError{code}
@@ -234,12 +150,13 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run, watch 
 	return nil
 }
 
-// preparePlan applies tag filters and reads stages, shape and thresholds.
-func preparePlan(script *js.Script, cfg *config.Run) (*plan, error) {
+// preparePlan applies tag filters and makes the test's plan, which reports
+// to log.
+func preparePlan(script *js.Script, cfg *config.Run, log *logger) (*testPlan, error) {
 	if err := script.FilterTags(cfg.Tags, cfg.ExcludeTags); err != nil {
 		return nil, usageError{err}
 	}
-	p, err := makePlan(cfg, script)
+	p, err := makePlan(cfg, script, log)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -301,361 +218,6 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 		return usageError{err}
 	}
 	return nil
-}
-
-// signals turns interrupts into a graceful stop (the first) and an
-// immediate one (the second).
-type signals struct {
-	stop    chan struct{}   // closed by the first interrupt
-	stopCtx context.Context // canceled by the first interrupt
-	cancel  context.CancelFunc
-	killCtx context.Context
-	kill    context.CancelFunc
-	done    chan struct{}
-	mu      sync.Mutex
-	log     *logger
-	timeout time.Duration
-}
-
-func watchSignals(st *State) *signals {
-	s := &signals{stop: make(chan struct{}), done: make(chan struct{}), log: &logger{w: st.Stderr}}
-	s.killCtx, s.kill = context.WithCancel(context.Background())
-	s.stopCtx, s.cancel = context.WithCancel(s.killCtx)
-	go func() {
-		n := 0
-		for {
-			select {
-			case <-s.done:
-				return
-			case <-st.Signals:
-				n++
-				s.mu.Lock()
-				log, timeout := s.log, s.timeout
-				s.mu.Unlock()
-				if n == 1 && timeout > 0 {
-					log.Infof("stopping: letting running tasks finish for up to %v; press Ctrl-C again to stop at once", timeout)
-					close(s.stop)
-					s.cancel()
-				} else if n == 1 {
-					log.Infof("stopping; press Ctrl-C again to stop at once")
-					close(s.stop)
-					s.cancel()
-				} else {
-					log.Warnf("stopping at once")
-					s.kill()
-					return
-				}
-			}
-		}
-	}()
-	return s
-}
-
-// use sets the logger and stop timeout the interrupt messages mention.
-func (s *signals) use(log *logger, timeout time.Duration) {
-	s.mu.Lock()
-	s.log, s.timeout = log, timeout
-	s.mu.Unlock()
-}
-
-func (s *signals) close() {
-	close(s.done)
-	s.kill()
-}
-
-// execute runs one test and prints its results. It returns the exit code,
-// and whether the test ended because restart fired.
-func execute(st *State, script *js.Script, cfg *config.Run, p *plan, sig *signals, restart <-chan struct{}) (code int, restarted bool) {
-	log := &logger{w: st.Stderr, level: levelIndex(cfg.LogLevel)}
-	sig.use(log, cfg.StopTimeout)
-	hostless := cfg.Host == ""
-	for _, c := range script.Classes {
-		if c.Host != "" {
-			hostless = false
-		}
-	}
-	if hostless {
-		log.Warnf("no host given (--host, options.host or a class's static host): relative URLs will fail")
-	}
-
-	reg := stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
-	out := tablesTo(st, cfg)
-	var eng swarm
-	live := func() *stats.Snapshot {
-		s := reg.Snapshot(time.Now())
-		if eng != nil {
-			s.Users = eng.Users()
-		}
-		return s
-	}
-	outs, err := openOutputs(cfg, st.Stdout, report.Meta{Script: script.Path, Host: cfg.Host, Version: Version, Start: time.Now(), Users: cfg.Users, Args: st.Args}, log, live)
-	if err != nil {
-		log.Errorf("%v", err)
-		return ExitInvalid, false
-	}
-	defer outs.close()
-	env, hostMissing := newEnv(st, cfg, reg, log, cfg.Host)
-	killCtx := sig.killCtx
-
-	var master *masterOf
-	if cfg.Cluster.Master {
-		m, err := startMaster(st, cfg, script, reg, log)
-		if err != nil {
-			log.Errorf("%v", err)
-			return ExitInvalid, false
-		}
-		defer m.close()
-		if err := waitWorkers(sig.stopCtx, m, &cfg.Cluster, log); err != nil {
-			if sig.stopCtx.Err() != nil {
-				log.Infof("stopped while waiting for workers: no test ran")
-				return max(cfg.ExitCodeOnError, 1), false
-			}
-			log.Errorf("%v", err)
-			return max(cfg.ExitCodeOnError, 1), false
-		}
-		master = m
-	}
-
-	start := time.Now()
-	reg.SetStart(start)
-	if script.HasSetup {
-		data, err := script.RunSetup(sig.stopCtx, env)
-		if err != nil {
-			if sig.stopCtx.Err() != nil {
-				log.Infof("stopped during setup(): no user was started")
-				printFinal(out, reg, 0, time.Now())
-				return ExitOK, false
-			}
-			log.Errorf("setup() failed: %v", err)
-			printFinal(out, reg, 0, time.Now())
-			return max(cfg.ExitCodeOnError, 1), false
-		}
-		env.SetupData = data
-	}
-
-	if master != nil {
-		master.SetSetupData(env.SetupData)
-		eng = master
-	} else {
-		eng = local{newEngine(cfg, script, env, reg, log)}
-	}
-	if cfg.RunTime > 0 {
-		log.Infof("Run time limit set to %v", cfg.RunTime)
-	}
-	if cfg.Iterations > 0 {
-		log.Infof("Iteration limit set to %d tasks", cfg.Iterations)
-	}
-	if p.open && cfg.ResetStats {
-		log.Warnf("--reset-stats has no effect with an arrival rate: there is no spawning phase to end")
-	}
-	if !p.open && cfg.MaxVUs > 0 {
-		log.Warnf("--max-vus only applies with --arrival-rate (or stages of rate)")
-	}
-	// How the load is set: a shape, stages, an arrival rate, or -u/-r.
-	var shape *js.Shape
-	var lastStep js.ShapeStep
-	var lastStage stage
-	switch {
-	case p.shape:
-		var err error
-		if shape, err = script.NewShape(sig.stopCtx, env); err == nil {
-			defer shape.Close()
-			var step js.ShapeStep
-			var end bool
-			step, end, err = shape.Tick(sig.stopCtx, 0, 0, cfg.RunTime)
-			if err == nil && end {
-				log.Infof("shape() returned null at the start: nothing to run")
-				printFinal(out, reg, 0, time.Now())
-				return ExitOK, false
-			}
-			if err == nil {
-				lastStep = step
-				log.Infof("Shape: %d users at a rate of %g per second%s", step.Users, step.SpawnRate, classList(step.Classes))
-				eng.StartClasses(step.Users, step.SpawnRate, step.Classes)
-			}
-		}
-		if err != nil {
-			log.Errorf("shape(): %v", err)
-			return ExitInvalid, false
-		}
-	case p.open:
-		rate := cfg.ArrivalRate
-		if len(p.stages) > 0 {
-			lastStage = p.stages[0]
-			rate = lastStage.Rate
-		}
-		maxVUs := cfg.MaxVUs
-		if maxVUs == 0 {
-			maxVUs = max(cfg.Users, 100)
-		}
-		log.Infof("Arrival rate %g iterations per second, %d users to start with, at most %d", rate, min(cfg.Users, maxVUs), maxVUs)
-		eng.StartArrival(rate, cfg.Users, maxVUs)
-	case len(p.stages) > 0:
-		lastStage = p.stages[0]
-		log.Infof("Stage 1 of %d: %d users at a rate of %g per second for %v", len(p.stages), lastStage.Users, lastStage.SpawnRate, lastStage.Duration)
-		eng.Start(lastStage.Users, lastStage.SpawnRate)
-	default:
-		log.Infof("Ramping to %d users at a rate of %g per second", cfg.Users, cfg.SpawnRate)
-		eng.Start(cfg.Users, cfg.SpawnRate)
-	}
-	control := time.NewTicker(time.Second)
-	defer control.Stop()
-	var aborted []threshold.Result
-
-	shapeFailed := false
-	// On a terminal, a one-line live status between the periodic tables.
-	liveStatus := st.Stderr == os.Stderr && isTerminal(os.Stderr) && !cfg.Verbose
-	var runTimer <-chan time.Time
-	if cfg.RunTime > 0 {
-		t := time.NewTimer(cfg.RunTime)
-		defer t.Stop()
-		runTimer = t.C
-	}
-	tick := time.NewTicker(cfg.PrintStats)
-	defer tick.Stop()
-wait:
-	for {
-		select {
-		case <-tick.C:
-			if !cfg.OnlySummary {
-				s := reg.Snapshot(time.Now())
-				s.Users = eng.Users()
-				log.setStatus("")
-				console.Printer{Color: isTerminal(out)}.PrintStats(out, s, true)
-			}
-		case <-runTimer:
-			log.Infof("--run-time limit reached, shutting down")
-			break wait
-		case <-sig.stop:
-			break wait
-		case <-killCtx.Done():
-			break wait
-		case <-restart:
-			restarted = true
-			break wait
-		case <-hostMissing:
-			break wait
-		case <-control.C:
-			snap := live()
-			outs.tick(snap)
-			elapsed := time.Since(start)
-			if liveStatus {
-				log.setStatus(statusLine(snap, elapsed, cfg.RunTime))
-			}
-			if shape != nil {
-				step, end, err := shape.Tick(sig.stopCtx, elapsed, eng.Users(), cfg.RunTime)
-				if err != nil {
-					log.Errorf("shape(): %v; stopping the test", err)
-					shapeFailed = true
-					break wait
-				}
-				if end {
-					log.Infof("shape() returned null: shutting down")
-					break wait
-				}
-				if !sameStep(step, lastStep) {
-					lastStep = step
-					log.Infof("Shape: %d users at a rate of %g per second%s", step.Users, step.SpawnRate, classList(step.Classes))
-					eng.StartClasses(step.Users, step.SpawnRate, step.Classes)
-				}
-			} else if len(p.stages) > 0 {
-				stg, ok := p.stageAt(elapsed)
-				if !ok {
-					log.Infof("the last stage is over, shutting down")
-					break wait
-				}
-				if stg != lastStage {
-					lastStage = stg
-					n := p.stageNumber(elapsed)
-					if p.open {
-						log.Infof("Stage %d of %d: %g iterations per second for %v", n, len(p.stages), stg.Rate, stg.Duration)
-						eng.SetRate(stg.Rate)
-					} else {
-						log.Infof("Stage %d of %d: %d users at a rate of %g per second for %v", n, len(p.stages), stg.Users, stg.SpawnRate, stg.Duration)
-						eng.Start(stg.Users, stg.SpawnRate)
-					}
-				}
-			}
-			if aborted = abortingThresholds(p.thresholds, reg); len(aborted) > 0 {
-				for _, r := range aborted {
-					log.Errorf("threshold %q on %s failed (measured %s): stopping the test (abortOnFail)", r.Expr, r.Name, formatMeasured(r))
-				}
-				break wait
-			}
-		case <-eng.Done():
-			if cfg.Iterations > 0 && eng.IterationsStarted() >= cfg.Iterations {
-				log.Infof("all %d iterations done, shutting down", cfg.Iterations)
-			} else {
-				log.Infof("every user has stopped, shutting down")
-			}
-			break wait
-		}
-	}
-	log.setStatus("")
-	users := eng.Users()
-	runEnd := time.Now()
-	if restarted {
-		// The script changed: the old run has nothing left to finish.
-		stopCtx, cancel := context.WithCancel(killCtx)
-		cancel()
-		eng.Stop(stopCtx)
-	} else {
-		eng.Stop(killCtx)
-	}
-	if script.HasTeardown && !restarted {
-		if err := script.RunTeardown(killCtx, env); err != nil {
-			log.Errorf("teardown() failed: %v", err)
-		}
-	}
-	final := printFinal(out, reg, users, runEnd)
-	code = ExitOK
-	if final.HasErrors() || shapeFailed {
-		code = cfg.ExitCodeOnError
-	}
-	console.PrintScheduled(out, final)
-	console.PrintDropped(out, final)
-	console.PrintChecks(out, final)
-	var results []threshold.Result
-	if len(p.thresholds) > 0 {
-		results = threshold.EvaluateAll(p.thresholds, final)
-		console.PrintThresholds(out, thresholdRows(results), !color.NoColor && isTerminal(out))
-		for _, r := range results {
-			if !r.Passed {
-				code = ExitThreshold
-			}
-		}
-	}
-	if !outs.final(final, results) {
-		code = max(code, ExitOnError)
-	}
-	if panicked.Load() {
-		code = ExitInternal
-	}
-	select {
-	case <-hostMissing:
-		code = ExitInvalid
-	default:
-	}
-	log.Infof("Shutting down (exit code %d)", code)
-	return code, restarted
-}
-
-// printFinal prints the final tables. Rates are over the run: from its
-// start until it was told to stop, or until the last request that finished
-// after that (during the stop timeout), not the time spent in onStop hooks
-// and teardown.
-func printFinal(w io.Writer, reg *stats.Registry, users int, runEnd time.Time) *stats.Snapshot {
-	s := reg.Snapshot(time.Now())
-	s.Users = users
-	end := runEnd
-	if s.Total.Last.After(end) {
-		end = s.Total.Last
-	}
-	if end.Before(s.Time) {
-		s.Time = end
-	}
-	console.Printer{Color: isTerminal(w)}.PrintSummary(w, s)
-	return s
 }
 
 func formatCounts(m map[string]int) string {
@@ -744,8 +306,9 @@ func newEnv(st *State, cfg *config.Run, reg *stats.Registry, log *logger, host s
 
 // newEngine makes the engine of one run: users of the script's classes,
 // failed starts counted as exceptions, --reset-stats once spawned, and
-// dropped arrival-rate starts counted.
-func newEngine(cfg *config.Run, script *js.Script, env *js.Env, reg *stats.Registry, log *logger) *engine.Engine {
+// dropped arrival-rate starts counted, and a panic in a user (a bug in
+// jsload) noted in panicked.
+func newEngine(cfg *config.Run, script *js.Script, env *js.Env, reg *stats.Registry, log *logger, panicked *atomic.Bool) *engine.Engine {
 	classes := make([]engine.Class, len(script.Classes))
 	for i, c := range script.Classes {
 		classes[i] = engine.Class{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount}
@@ -792,7 +355,3 @@ func spawnedHook(cfg *config.Run, reg func() *stats.Registry, log *logger) func(
 		}
 	}
 }
-
-// panicked records that a user's goroutine panicked: the exit code is then
-// ExitInternal.
-var panicked atomic.Bool

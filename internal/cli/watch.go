@@ -41,10 +41,12 @@ func watchLoop(cmd *cobra.Command, st *State, path string, sig *signals) error {
 		if err == nil {
 			files = script.Files
 			var cfg *config.Run
-			var p *plan
+			var p *testPlan
+			var runLog *logger
 			cfg, err = freshConfig(cmd, st, script)
 			if err == nil {
-				p, err = preparePlan(script, cfg)
+				runLog = newLogger(st.Stderr, cfg.LogLevel)
+				p, err = preparePlan(script, cfg, runLog)
 			}
 			if err == nil && !cfg.Headless {
 				err = usageError{errors.New("--watch runs headless: add --headless")}
@@ -59,7 +61,7 @@ func watchLoop(cmd *cobra.Command, st *State, path string, sig *signals) error {
 					}
 				}()
 				var restarted bool
-				code, restarted = execute(st, script, cfg, p, sig, changed)
+				code, restarted = execute(st, script, cfg, p, sig, runLog, changed)
 				close(stop)
 				if restarted {
 					separator(st, run+1, changedFile)

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jsload/jsload/internal/config"
+	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/output/console"
 	"github.com/jsload/jsload/internal/output/report"
 	"github.com/jsload/jsload/internal/stats"
@@ -19,25 +19,21 @@ import (
 	"github.com/jsload/jsload/js"
 )
 
-// panel runs tests for the web panel: one at a time, each with fresh
-// statistics, as the panel's start, edit, stop and new-test buttons ask.
+// panel runs tests for the web panel: one at a time, each a testRun with
+// fresh statistics, as the panel's start, edit, stop and new-test buttons
+// ask.
 type panel struct {
 	st     *State
 	script *js.Script
 	cfg    *config.Run
 	sig    *signals
 	log    *logger
+	master *masterOf // in a distributed test
 
 	mu      sync.Mutex
-	reg     *stats.Registry
-	eng     swarm
-	master  *masterOf // in a distributed test
-	env     *js.Env
-	hist    *report.History
-	host    string
-	started time.Time
-	stopped bool
-	done    chan struct{}      // closed when the current test has stopped
+	run     *testRun           // the current or last test; nil before the first
+	stopped bool               // the current test was told to stop
+	done    chan struct{}      // closed when the current test is told to stop
 	runTime chan time.Duration // a new run time for the current test
 	ended   chan struct{}      // receives when a test ends (for --autoquit)
 	errs    bool               // the last test had failures or exceptions
@@ -45,7 +41,8 @@ type panel struct {
 
 var _ web.Controller = (*panel)(nil)
 
-func (p *panel) Start(r web.StartRequest) error {
+// checkStart checks a start request's input.
+func (p *panel) checkStart(r web.StartRequest) error {
 	if r.Users < 0 || r.Users > config.MaxUsers {
 		return fmt.Errorf("the number of users must be between 0 and %d", config.MaxUsers)
 	}
@@ -66,57 +63,54 @@ func (p *panel) Start(r web.StartRequest) error {
 			return fmt.Errorf("no user class %q", c)
 		}
 	}
+	return nil
+}
+
+func (p *panel) Start(r web.StartRequest) error {
+	if err := p.checkStart(r); err != nil {
+		return err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.master != nil && p.master.Healthy() == 0 {
 		return errors.New("no worker is connected: start some with `jsload run --worker --master-host HOST`")
 	}
-	if p.eng != nil && p.stopped && p.eng.State() != "stopped" {
+	if p.run != nil && p.stopped && p.run.swarm().State() != engine.Stopped {
 		return errors.New("the last test is still stopping: wait for it to stop")
 	}
-	if p.eng != nil && !p.stopped {
-		p.log.Infof("Changing the test: %d users at a rate of %g per second%s", r.Users, r.SpawnRate, classList(r.UserClasses))
-		p.eng.StartClasses(r.Users, r.SpawnRate, r.UserClasses)
-		if r.RunTime > 0 {
-			// As Locust: a run time given with a change counts from now.
-			p.log.Infof("Run time limit set to %v from now", r.RunTime)
-			select {
-			case p.runTime <- r.RunTime:
-			default:
-			}
-		}
+	if p.run != nil && !p.stopped {
+		p.change(r)
 		return nil
 	}
 	host := r.Host
 	if host == "" {
 		host = p.cfg.Host
 	}
-	reg := stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
-	env, hostMissing := newEnv(p.st, p.cfg, reg, p.log, host)
-	if p.script.HasSetup {
-		data, err := p.script.RunSetup(p.sig.stopCtx, env)
-		if err != nil {
-			return fmt.Errorf("setup() failed: %v", err)
-		}
-		env.SetupData = data
+	run := newTestRun(p.st, p.script, p.cfg, p.log, host)
+	if err := run.begin(p.sig.stopCtx, p.master); err != nil {
+		return fmt.Errorf("setup() failed: %v", err)
 	}
-	p.reg, p.env, p.host = reg, env, host
-	p.hist = report.NewHistory()
-	if p.master != nil {
-		p.master.Use(reg)
-		p.master.SetSetupData(env.SetupData)
-		p.eng = p.master
-	} else {
-		p.eng = local{newEngine(p.cfg, p.script, env, reg, p.log)}
-	}
-	p.started, p.stopped = time.Now(), false
+	p.run, p.stopped = run, false
 	p.done = make(chan struct{})
 	p.runTime = make(chan time.Duration, 1)
-	reg.SetStart(p.started)
 	p.log.Infof("Starting a test: %d users at a rate of %g per second%s, host %s", r.Users, r.SpawnRate, classList(r.UserClasses), orNone(host))
-	p.eng.StartClasses(r.Users, r.SpawnRate, r.UserClasses)
-	go p.watch(p.eng, reg, p.hist, r.RunTime, p.runTime, hostMissing, p.done)
+	run.swarm().StartClasses(r.Users, r.SpawnRate, r.UserClasses)
+	go p.watch(run, r.RunTime, p.runTime, p.done)
 	return nil
+}
+
+// change changes the running test, as Locust's POST /swarm does.
+func (p *panel) change(r web.StartRequest) {
+	p.log.Infof("Changing the test: %d users at a rate of %g per second%s", r.Users, r.SpawnRate, classList(r.UserClasses))
+	p.run.swarm().StartClasses(r.Users, r.SpawnRate, r.UserClasses)
+	if r.RunTime > 0 {
+		// As Locust: a run time given with a change counts from now.
+		p.log.Infof("Run time limit set to %v from now", r.RunTime)
+		select {
+		case p.runTime <- r.RunTime:
+		default:
+		}
+	}
 }
 
 func orNone(s string) string {
@@ -128,68 +122,30 @@ func orNone(s string) string {
 
 // watch records the history of a test and stops it when its run time is
 // up, every user stopped, or a relative URL had no host.
-func (p *panel) watch(eng swarm, reg *stats.Registry, hist *report.History, runTime time.Duration, newRunTime <-chan time.Duration, hostMissing chan struct{}, done chan struct{}) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	var limit <-chan time.Time
-	var timer *time.Timer
-	setLimit := func(d time.Duration) {
-		if timer != nil {
-			timer.Stop()
-		}
-		timer = time.NewTimer(d)
-		limit = timer.C
+func (p *panel) watch(run *testRun, runTime time.Duration, newRunTime <-chan time.Duration, done <-chan struct{}) {
+	switch run.wait(p.sig.stopCtx, waitFor{runTime: runTime, newRunTime: newRunTime, stop: done}) {
+	case stopAsked:
+		return
+	case stopRunTime:
+		p.log.Infof("run time limit reached, stopping the test")
+	case stopUsersDone:
+		p.log.Infof("every user has stopped, stopping the test")
 	}
-	if runTime > 0 {
-		setLimit(runTime)
-	}
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
-		select {
-		case <-done:
-			return
-		case d := <-newRunTime:
-			setLimit(d)
-		case <-tick.C:
-			s := reg.Snapshot(time.Now())
-			s.Users = eng.Users()
-			hist.Add(s)
-		case <-limit:
-			p.log.Infof("run time limit reached, stopping the test")
-			go p.Stop()
-			return
-		case <-eng.Done():
-			p.log.Infof("every user has stopped, stopping the test")
-			go p.Stop()
-			return
-		case <-hostMissing:
-			go p.Stop()
-			return
-		}
-	}
+	p.Stop()
 }
 
 func (p *panel) Stop() {
 	p.mu.Lock()
-	eng, env, reg := p.eng, p.env, p.reg
-	if eng == nil || p.stopped {
+	run := p.run
+	if run == nil || p.stopped {
 		p.mu.Unlock()
 		return
 	}
 	p.stopped = true
 	close(p.done)
 	p.mu.Unlock()
-	eng.Stop(p.sig.killCtx)
-	if p.script.HasTeardown {
-		if err := p.script.RunTeardown(p.sig.killCtx, env); err != nil {
-			p.log.Errorf("teardown() failed: %v", err)
-		}
-	}
-	s := reg.Snapshot(time.Now())
+	run.stop(p.sig.killCtx, true)
+	s := run.live()
 	p.mu.Lock()
 	p.errs = s.HasErrors()
 	p.mu.Unlock()
@@ -200,53 +156,52 @@ func (p *panel) Stop() {
 	}
 }
 
-func (p *panel) Reset() {
+// current is the current or last test, nil before the first.
+func (p *panel) current() *testRun {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.reg != nil {
-		p.reg.Reset()
+	return p.run
+}
+
+func (p *panel) Reset() {
+	if run := p.current(); run != nil {
+		run.reg.Reset()
 		p.log.Infof("Resetting stats")
 	}
 }
 
-func (p *panel) State() string {
+func (p *panel) State() engine.State {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
-	case p.eng == nil:
-		return "ready"
-	case p.stopped && p.eng.State() != "stopped":
-		return "stopping"
+	case p.run == nil:
+		return engine.Ready
+	case p.stopped && p.run.swarm().State() != engine.Stopped:
+		return engine.Stopping
 	case p.stopped:
-		return "stopped"
+		return engine.Stopped
 	}
-	return p.eng.State()
+	return p.run.swarm().State()
 }
 
 func (p *panel) Snapshot() *stats.Snapshot {
-	p.mu.Lock()
-	reg, eng := p.reg, p.eng
-	p.mu.Unlock()
-	if reg == nil {
-		return nil
+	if run := p.current(); run != nil {
+		return run.live()
 	}
-	s := reg.Snapshot(time.Now())
-	s.Users = eng.Users()
-	return s
+	return nil
 }
 
 func (p *panel) History() *report.History {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.hist
+	if run := p.current(); run != nil {
+		return run.hist
+	}
+	return nil
 }
 
 func (p *panel) Info() web.Info {
-	p.mu.Lock()
-	host := p.host
-	p.mu.Unlock()
-	if host == "" {
-		host = p.cfg.Host
+	host := p.cfg.Host
+	if run := p.current(); run != nil {
+		host = run.meta.Host
 	}
 	info := web.Info{Script: p.script.Path, Host: host, Users: p.cfg.Users, SpawnRate: p.cfg.SpawnRate, RunTime: p.cfg.RunTime}
 	for _, c := range p.script.Classes {
@@ -268,21 +223,19 @@ func (p *panel) Info() web.Info {
 }
 
 func (p *panel) Summary() *report.Summary {
-	s := p.Snapshot()
-	if s == nil {
+	run := p.current()
+	if run == nil {
 		return nil
 	}
-	p.mu.Lock()
-	meta := report.Meta{Script: p.script.Path, Host: p.host, Version: Version, Start: p.started, End: s.Time, Users: s.Users, Args: p.st.Args}
-	hist := p.hist
-	p.mu.Unlock()
-	return report.Build(meta, s, hist, nil)
+	s := run.live()
+	meta := run.meta
+	meta.Start, meta.End, meta.Users = run.start, s.Time, s.Users
+	return report.Build(meta, s, run.hist, nil)
 }
 
 // runPanel serves the web panel until Ctrl-C (or --autoquit after a test
 // ends), starting a test at once with --autostart.
-func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals) int {
-	log := &logger{w: st.Stderr, level: levelIndex(cfg.LogLevel)}
+func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *logger) int {
 	sig.use(log, cfg.StopTimeout)
 	p := &panel{st: st, script: script, cfg: cfg, sig: sig, log: log, ended: make(chan struct{}, 1)}
 	addr := net.JoinHostPort(cfg.WebHost, fmt.Sprint(cfg.WebPort))
@@ -354,11 +307,16 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals) int {
 // exitCode prints the last test's final tables, as a headless run does,
 // and returns the exit code.
 func (p *panel) exitCode() int {
-	if s := p.Snapshot(); s != nil {
-		console.Printer{Color: isTerminal(p.st.Stdout)}.PrintSummary(p.st.Stdout, s)
+	run := p.current()
+	if run == nil {
+		return ExitOK
 	}
+	console.Printer{Color: isTerminal(p.st.Stdout)}.PrintSummary(p.st.Stdout, run.live())
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if run.panicked.Load() {
+		return ExitInternal
+	}
 	if p.errs {
 		return p.cfg.ExitCodeOnError
 	}

@@ -698,24 +698,25 @@ func (m *Master) UserCounts() map[string]int {
 	return got
 }
 
-// State is the swarm's state, as the engine names them.
-func (m *Master) State() string {
+// State is the swarm's state: Ready before the first start, Stopping until
+// every worker has stopped after a stop.
+func (m *Master) State() engine.State {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
 	case !m.tgt.active:
-		return "ready"
+		return engine.Ready
 	case m.tgt.stopped:
 		for _, w := range m.healthy() {
-			if w.state != "stopped" && w.state != "ready" {
-				return "stopping"
+			if w.state != engine.Stopped.String() && w.state != engine.Ready.String() {
+				return engine.Stopping
 			}
 		}
-		return "stopped"
+		return engine.Stopped
 	case m.spawned || m.tgt.open:
-		return "running"
+		return engine.Running
 	}
-	return "spawning"
+	return engine.Spawning
 }
 
 // Done is closed when every worker's users have stopped by themselves.

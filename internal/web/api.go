@@ -352,7 +352,7 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) {
 		now = time.Now()
 	}
 	rep := requestsReport{
-		State:          s.ctl.State(),
+		State:          s.ctl.State().String(),
 		UserCount:      snap.Users,
 		Stats:          []statRow{},
 		Errors:         []errorRow{},

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/web"
 )
 
@@ -520,7 +521,7 @@ func TestPanelInBrowser(t *testing.T) {
 	if req, n := f.lastStart(); n != 2 || req.Users != 40 || req.SpawnRate != 5 {
 		t.Errorf("edit: Start(%+v) x%d", req, n)
 	}
-	if f.State() != "running" {
+	if f.State() != engine.Running {
 		t.Errorf("state %s after the edit", f.State())
 	}
 

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/output/report"
 	"github.com/jsload/jsload/internal/stats"
 	"github.com/jsload/jsload/internal/web"
@@ -15,7 +16,7 @@ import (
 // users of a running test, like the CLI's controller.
 type fakeController struct {
 	mu       sync.Mutex
-	state    string
+	state    engine.State
 	starts   []web.StartRequest
 	stops    int
 	resets   int
@@ -34,7 +35,7 @@ var _ web.Controller = (*fakeController)(nil)
 
 func newFake() *fakeController {
 	return &fakeController{
-		state: "ready",
+		state: engine.Ready,
 		reg:   stats.NewRegistry(1),
 		hist:  report.NewHistory(),
 		info: web.Info{
@@ -54,7 +55,7 @@ func newFake() *fakeController {
 // seconds, failures, an exception and a history.
 func (f *fakeController) running() *fakeController {
 	f.mu.Lock()
-	f.state, f.users = "running", 25
+	f.state, f.users = engine.Running, 25
 	f.mu.Unlock()
 	f.fill(25)
 	return f
@@ -93,13 +94,13 @@ func (f *fakeController) Start(r web.StartRequest) error {
 	if f.startErr != nil {
 		return f.startErr
 	}
-	if r.Users == 0 && (f.state == "ready" || f.state == "stopped") {
+	if r.Users == 0 && (f.state == engine.Ready || f.state == engine.Stopped) {
 		return errors.New("a test needs at least 1 user")
 	}
 	f.starts = append(f.starts, r)
 	f.users = r.Users
-	if f.state == "ready" || f.state == "stopped" {
-		f.state = "running"
+	if f.state == engine.Ready || f.state == engine.Stopped {
+		f.state = engine.Running
 		if r.Host != "" {
 			f.info.Host = r.Host // Info describes the current test
 		}
@@ -116,8 +117,8 @@ func (f *fakeController) Stop() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.stops++
-	if f.state != "ready" {
-		f.state = "stopped"
+	if f.state != engine.Ready {
+		f.state = engine.Stopped
 	}
 	f.users = 0
 }
@@ -129,7 +130,7 @@ func (f *fakeController) Reset() {
 	f.reg.Reset()
 }
 
-func (f *fakeController) State() string {
+func (f *fakeController) State() engine.State {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.state

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/output/report"
 	"github.com/jsload/jsload/internal/stats"
 )
@@ -35,9 +36,9 @@ type Controller interface {
 	Stop()
 	// Reset discards the statistics collected so far.
 	Reset()
-	// State is "ready" (no test yet), "spawning", "running", "stopping" or
-	// "stopped".
-	State() string
+	// State is the test's state: engine.Ready before the first test, then
+	// Spawning, Running, Stopping or Stopped.
+	State() engine.State
 	// Snapshot returns the current statistics with Users filled in. It may
 	// return nil before any statistics exist.
 	Snapshot() *stats.Snapshot

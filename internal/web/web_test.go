@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/output/csvout"
 	"github.com/jsload/jsload/internal/output/report"
 	"github.com/jsload/jsload/internal/stats"
@@ -191,7 +192,7 @@ func TestSwarmBadInputLeavesTheTestAlone(t *testing.T) {
 			if msg, _ := m["message"].(string); !strings.Contains(msg, c.want) {
 				t.Errorf("message %q, want it to contain %q", msg, c.want)
 			}
-			if _, n := f.lastStart(); n != 0 || f.State() != "running" || f.Snapshot().Users != 25 {
+			if _, n := f.lastStart(); n != 0 || f.State() != engine.Running || f.Snapshot().Users != 25 {
 				t.Errorf("the running test was touched: %d starts, state %s", n, f.State())
 			}
 		})
@@ -207,7 +208,7 @@ func TestSwarmWhileRunningChangesUsers(t *testing.T) {
 	if n != 1 || req.Users != 50 || req.SpawnRate != 5 {
 		t.Errorf("Start(%+v) x%d", req, n)
 	}
-	if f.State() != "running" {
+	if f.State() != engine.Running {
 		t.Errorf("state %s", f.State())
 	}
 	j := get(t, ts, "/stats/requests").json(t)
@@ -242,7 +243,7 @@ func TestStop(t *testing.T) {
 			if got := r.json(t); !reflect.DeepEqual(got, want) {
 				t.Errorf("answer %v", got)
 			}
-			if f.stops != 1 || f.State() != "stopped" {
+			if f.stops != 1 || f.State() != engine.Stopped {
 				t.Errorf("stops %d, state %s", f.stops, f.State())
 			}
 		})

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jsload/jsload/internal/config"
+	"github.com/jsload/jsload/js"
+)
+
+// execute runs one headless test of p and prints its results; log is the
+// one p reports to. It returns
+// the exit code, and whether the test ended because restart fired (--watch).
+func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *signals, log *logger, restart <-chan struct{}) (code int, restarted bool) {
+	sig.use(log, cfg.StopTimeout)
+	warnHostless(script, cfg, log)
+	r := newTestRun(st, script, cfg, log, cfg.Host)
+	if err := r.openOutputs(); err != nil {
+		log.Errorf("%v", err)
+		return ExitInvalid, false
+	}
+	defer r.outs.Close()
+	var master *masterOf
+	if cfg.Cluster.Master {
+		m, code := startAndWait(st, cfg, script, r.reg, sig, log)
+		if m == nil {
+			return code, false
+		}
+		defer m.close()
+		master = m
+	}
+	if err := r.begin(sig.stopCtx, master); err != nil {
+		code := max(cfg.ExitCodeOnError, 1)
+		if errors.Is(err, errStoppedInSetup) {
+			log.Infof("stopped during setup(): no user was started")
+			code = ExitOK
+		} else {
+			log.Errorf("setup() failed: %v", err)
+		}
+		r.finish(0, time.Now(), nil, false)
+		return code, false
+	}
+	logLimits(cfg, p, log)
+	ended, err := p.load.begin(sig.stopCtx, r.swarm(), r.env)
+	defer p.load.close()
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitInvalid, false
+	}
+	if ended {
+		r.finish(0, time.Now(), nil, false)
+		return ExitOK, false
+	}
+	reason, restarted := runUntilStopped(r, p, sig, restart)
+	users := r.swarm().Users()
+	runEnd := time.Now()
+	kill := sig.killCtx
+	if restarted {
+		// The script changed: the old run has nothing left to finish.
+		var cancel context.CancelFunc
+		kill, cancel = context.WithCancel(kill)
+		cancel()
+	}
+	r.stop(kill, !restarted)
+	code = r.finish(users, runEnd, p.thresholds, reason == stopPlanFailed)
+	log.Infof("Shutting down (exit code %d)", code)
+	return code, restarted
+}
+
+// runUntilStopped waits for the end of a headless test (r.wait) and says
+// why it ended; restarted reports that restart fired.
+func runUntilStopped(r *testRun, p *testPlan, sig *signals, restart <-chan struct{}) (reason stopReason, restarted bool) {
+	stop := make(chan struct{})
+	waited := make(chan struct{})
+	var byRestart bool
+	go func() {
+		defer close(stop)
+		select {
+		case <-sig.stop:
+		case <-sig.killCtx.Done():
+		case <-restart:
+			byRestart = true
+		case <-waited:
+		}
+	}()
+	r.outs.Start(time.Now())
+	reason = r.wait(sig.stopCtx, waitFor{plan: p.load, thresholds: p.thresholds, runTime: r.cfg.RunTime, stop: stop})
+	close(waited)
+	<-stop
+	r.log.setStatus("")
+	switch reason {
+	case stopRunTime:
+		r.log.Infof("--run-time limit reached, shutting down")
+	case stopUsersDone:
+		r.log.Infof("%s", p.load.finished(r.swarm()))
+	}
+	return reason, reason == stopAsked && byRestart
+}
+
+// warnHostless warns when no host is given anywhere: relative URLs will
+// fail.
+func warnHostless(script *js.Script, cfg *config.Run, log *logger) {
+	if cfg.Host != "" {
+		return
+	}
+	for _, c := range script.Classes {
+		if c.Host != "" {
+			return
+		}
+	}
+	log.Warnf("no host given (--host, options.host or a class's static host): relative URLs will fail")
+}
+
+// logLimits says which limits the test runs with, and which options have
+// no effect with its load plan.
+func logLimits(cfg *config.Run, p *testPlan, log *logger) {
+	if cfg.RunTime > 0 {
+		log.Infof("Run time limit set to %v", cfg.RunTime)
+	}
+	if p.arrival && cfg.ResetStats {
+		log.Warnf("--reset-stats has no effect with an arrival rate: there is no spawning phase to end")
+	}
+	if !p.arrival && cfg.MaxVUs > 0 {
+		log.Warnf("--max-vus only applies with --arrival-rate (or stages of rate)")
+	}
+}

@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/jsload/jsload/internal/output"
+	"github.com/jsload/jsload/internal/stats"
+)
+
+// statusOutput is the live status line on a terminal: one line between
+// the periodic tables that every tick rewrites.
+type statusOutput struct {
+	output.Base
+	log     *logger
+	runTime time.Duration
+}
+
+var _ output.Output = (*statusOutput)(nil)
+
+// Tick shows the status of s.
+func (o *statusOutput) Tick(s *stats.Snapshot) error {
+	o.log.setStatus(statusLine(s, s.Time.Sub(s.Start), o.runTime))
+	return nil
+}
+
+// Final clears the line.
+func (o *statusOutput) Final(*output.End) error {
+	o.log.setStatus("")
+	return nil
+}
+
+// statusLine is the live status: elapsed (of the run time), users, current
+// req/s and failures.
+func statusLine(s *stats.Snapshot, elapsed, runTime time.Duration) string {
+	el := elapsed.Truncate(time.Second).String()
+	if runTime > 0 {
+		el += " of " + runTime.String()
+	}
+	rps, fps := s.Total.CurrentRPS(s.Time, s.Start)
+	return fmt.Sprintf("%s  |  %d users  |  %.1f req/s  |  %d failures (%.1f/s)  |  %d requests", el, s.Users, rps, s.Total.Failures, fps, s.Total.Requests)
+}

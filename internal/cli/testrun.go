@@ -1,0 +1,275 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jsload/jsload/internal/config"
+	"github.com/jsload/jsload/internal/output"
+	"github.com/jsload/jsload/internal/output/report"
+	"github.com/jsload/jsload/internal/stats"
+	"github.com/jsload/jsload/internal/threshold"
+	"github.com/jsload/jsload/js"
+)
+
+// testRun is one test from its preparation to its exit code: the
+// statistics, what the users share (js.Env), setup() and teardown(), the
+// swarm that runs the users (a local engine or a cluster's master), the
+// per-second history and the outputs. Headless runs (execute), the web
+// panel (one testRun per test it starts) and masters all use it:
+//
+//	r := newTestRun(...)    // registry, environment, outputs (none in the panel)
+//	r.begin(ctx, master)    // setup(), then the swarm
+//	plan.begin / r.wait     // the load plan, one snapshot per tick for every consumer
+//	r.stop(kill, teardown)  // the users stop, then teardown()
+//	r.finish(...)           // final snapshot, thresholds, outputs, exit code
+type testRun struct {
+	st     *State
+	script *js.Script
+	cfg    *config.Run
+	log    *logger
+
+	reg         *stats.Registry
+	env         *js.Env
+	hostMissing <-chan struct{} // closed when a relative URL had no host
+	hist        *report.History
+	outs        output.Set
+	meta        report.Meta
+	start       time.Time // when statistics start (before setup())
+	panicked    atomic.Bool
+
+	mu sync.Mutex // guards sw: the Prometheus endpoint reads it
+	sw swarm
+}
+
+// newTestRun prepares a test of script against host: fresh statistics and
+// environment, and no outputs yet.
+func newTestRun(st *State, script *js.Script, cfg *config.Run, log *logger, host string) *testRun {
+	r := &testRun{st: st, script: script, cfg: cfg, log: log, hist: report.NewHistory()}
+	r.reg = stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
+	r.env, r.hostMissing = newEnv(st, cfg, r.reg, log, host)
+	r.meta = report.Meta{Script: script.Path, Host: host, Version: Version, Start: time.Now(), Users: cfg.Users, Args: st.Args}
+	r.outs.OnError = func(name string, err error) { log.Errorf("writing the %s output: %v", name, err) }
+	return r
+}
+
+// errStoppedInSetup is begin's error when the test was stopped during
+// setup().
+var errStoppedInSetup = errors.New("stopped during setup()")
+
+// begin starts the statistics' clock, runs setup() and makes the swarm: the
+// master's workers when master is not nil, else a local engine. No user
+// runs yet.
+func (r *testRun) begin(ctx context.Context, master *masterOf) error {
+	r.start = time.Now()
+	r.reg.SetStart(r.start)
+	if master != nil {
+		master.Use(r.reg)
+	}
+	if r.script.HasSetup {
+		data, err := r.script.RunSetup(ctx, r.env)
+		if err != nil {
+			if ctx.Err() != nil {
+				return errStoppedInSetup
+			}
+			return err
+		}
+		r.env.SetupData = data
+	}
+	var sw swarm
+	if master != nil {
+		master.SetSetupData(r.env.SetupData)
+		sw = master
+	} else {
+		sw = newEngine(r.cfg, r.script, r.env, r.reg, r.log, &r.panicked)
+	}
+	r.mu.Lock()
+	r.sw = sw
+	r.mu.Unlock()
+	return nil
+}
+
+// swarm is what runs the users; nil before begin made it.
+func (r *testRun) swarm() swarm {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sw
+}
+
+// live is the statistics now, with the number of running users.
+func (r *testRun) live() *stats.Snapshot {
+	s := r.reg.Snapshot(time.Now())
+	if sw := r.swarm(); sw != nil {
+		s.Users = sw.Users()
+	}
+	return s
+}
+
+// tick takes the one snapshot of this tick and hands it to the history and
+// every output.
+func (r *testRun) tick() *stats.Snapshot {
+	s := r.live()
+	r.hist.Add(s)
+	r.outs.Tick(s)
+	return s
+}
+
+// stopReason is why a test's wait ended.
+type stopReason int
+
+const (
+	stopAsked       stopReason = iota // an interrupt, the panel's stop button, a restart
+	stopRunTime                       // the run time is up
+	stopPlanEnded                     // the load plan is over (it said why)
+	stopPlanFailed                    // the load plan failed (it said why)
+	stopUsersDone                     // every user stopped by itself
+	stopHostMissing                   // a relative URL had no host
+	stopThreshold                     // an abortOnFail threshold failed
+)
+
+// waitFor is what a test waits for besides its users.
+type waitFor struct {
+	plan       loadPlan              // nil: the load is set from outside (the panel)
+	thresholds []threshold.Threshold // those with abortOnFail stop the test
+	runTime    time.Duration         // 0: no limit
+	newRunTime <-chan time.Duration  // a new limit, counted from when it arrives
+	stop       <-chan struct{}       // closed to stop the test
+}
+
+// wait runs the test until something in w or the users end it: once per
+// second it takes one snapshot for every consumer (tick), lets the plan
+// adjust the load and checks the aborting thresholds.
+func (r *testRun) wait(ctx context.Context, w waitFor) stopReason {
+	sw := r.swarm()
+	var limit <-chan time.Time
+	var timer *time.Timer
+	setLimit := func(d time.Duration) {
+		if timer != nil {
+			timer.Stop()
+		}
+		timer = time.NewTimer(d)
+		limit = timer.C
+	}
+	if w.runTime > 0 {
+		setLimit(w.runTime)
+	}
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return stopAsked
+		case d := <-w.newRunTime:
+			setLimit(d)
+		case <-limit:
+			return stopRunTime
+		case <-r.hostMissing:
+			return stopHostMissing
+		case <-sw.Done():
+			return stopUsersDone
+		case <-tick.C:
+			if reason, stop := r.control(ctx, w, sw); stop {
+				return reason
+			}
+		}
+	}
+}
+
+// control is one tick of wait.
+func (r *testRun) control(ctx context.Context, w waitFor, sw swarm) (stopReason, bool) {
+	snap := r.tick()
+	if w.plan != nil {
+		ended, err := w.plan.adjust(ctx, time.Since(r.start), sw)
+		if err != nil {
+			r.log.Errorf("%v; stopping the test", err)
+			return stopPlanFailed, true
+		}
+		if ended {
+			return stopPlanEnded, true
+		}
+	}
+	if failed := abortingThresholds(w.thresholds, snap); len(failed) > 0 {
+		for _, t := range failed {
+			r.log.Errorf("threshold %q on %s failed (measured %s): stopping the test (abortOnFail)", t.Expr, t.Name, formatMeasured(t))
+		}
+		return stopThreshold, true
+	}
+	return 0, false
+}
+
+// stop stops the users (gracefully, unless kill is canceled) and then,
+// with teardown, runs the script's teardown().
+func (r *testRun) stop(kill context.Context, teardown bool) {
+	if sw := r.swarm(); sw != nil {
+		sw.Stop(kill)
+	}
+	if teardown && r.script.HasTeardown {
+		if err := r.script.RunTeardown(kill, r.env); err != nil {
+			r.log.Errorf("teardown() failed: %v", err)
+		}
+	}
+}
+
+// finalSnapshot is the statistics at the end. Rates are over the run: from
+// its start until it was told to stop (runEnd), or until the last request
+// that finished after that (during the stop timeout), not the time spent in
+// onStop hooks and teardown.
+func (r *testRun) finalSnapshot(users int, runEnd time.Time) *stats.Snapshot {
+	s := r.reg.Snapshot(time.Now())
+	s.Users = users
+	end := runEnd
+	if s.Total.Last.After(end) {
+		end = s.Total.Last
+	}
+	if end.Before(s.Time) {
+		s.Time = end
+	}
+	return s
+}
+
+// finish evaluates the thresholds on the final statistics, hands them to
+// every output and returns the exit code: ExitCodeOnError when a request
+// failed, a task threw or failed is set; ExitThreshold when a threshold
+// failed; at least ExitOnError when an output could not be written;
+// ExitInternal after a panic; ExitInvalid when a relative URL had no host.
+func (r *testRun) finish(users int, runEnd time.Time, ts []threshold.Threshold, failed bool) int {
+	final := r.finalSnapshot(users, runEnd)
+	code := ExitOK
+	if final.HasErrors() || failed {
+		code = r.cfg.ExitCodeOnError
+	}
+	var results []threshold.Result
+	if len(ts) > 0 {
+		results = threshold.EvaluateAll(ts, final)
+		for _, t := range results {
+			if !t.Passed {
+				code = ExitThreshold
+			}
+		}
+	}
+	r.hist.Add(final)
+	meta := r.meta
+	meta.End = final.Time
+	meta.Users = max(meta.Users, final.Users)
+	if !r.outs.Final(&output.End{Meta: meta, Snapshot: final, Thresholds: results, History: r.hist}) {
+		code = max(code, ExitOnError)
+	}
+	if r.panicked.Load() {
+		code = ExitInternal
+	}
+	select {
+	case <-r.hostMissing:
+		code = ExitInvalid
+	default:
+	}
+	return code
+}
