@@ -278,8 +278,9 @@ func watchParent(ctx context.Context, pid int, log *logger, stop func()) {
 var workerFlags = map[string]bool{"worker": true, "master-host": true, "master-port": true, "nats": true, "nats-creds": true,
 	"nats-ca": true, "cluster-token": true, "run-id": true, "loglevel": true, "help": true}
 
-// runWorker runs `jsload run --worker [SCRIPT]`.
-func runWorker(cmd *cobra.Command, st *State, args []string, cfg *config.Run) error {
+// workerConfig checks a worker's flags (the master sets the rest) and
+// fills cfg from them and the environment.
+func workerConfig(cmd *cobra.Command, st *State, cfg *config.Run) error {
 	var bad error
 	cmd.Flags().Visit(func(f *pflag.Flag) {
 		if (f.Name == "master" || f.Name == "processes") && bad == nil {
@@ -295,16 +296,24 @@ func runWorker(cmd *cobra.Command, st *State, args []string, cfg *config.Run) er
 	if err := applySources(cmd.Flags(), st.Getenv, nil); err != nil {
 		return usageError{err}
 	}
-	c := &cfg.Cluster
-	if err := cluster.CheckRunID(c.RunID); err != nil {
+	if err := cluster.CheckRunID(cfg.Cluster.RunID); err != nil {
 		return usageError{err}
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
+	return nil
+}
+
+// runWorker runs `jsload run --worker [SCRIPT]`.
+func runWorker(cmd *cobra.Command, st *State, args []string, cfg *config.Run) error {
+	if err := workerConfig(cmd, st, cfg); err != nil {
+		return err
+	}
+	c := &cfg.Cluster
 	sig := watchSignals(st)
 	defer sig.close()
-	log := &logger{w: st.Stderr, level: levelIndex(cfg.LogLevel)}
+	log := newLogger(st.Stderr, cfg.LogLevel)
 	sig.use(log, 0)
 	var own *js.Bundle
 	if len(args) == 1 {
