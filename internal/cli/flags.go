@@ -58,7 +58,7 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	fs.VarP(durationValue{&cfg.StopTimeout}, "stop-timeout", "s", "on stop, let running tasks finish for this long before interrupting them (default 0: interrupt at once)")
 	fs.IntVar(&cfg.ExitCodeOnError, "exit-code-on-error", cfg.ExitCodeOnError, "exit code when any request failed or a task threw")
 	fs.StringVarP(&cfg.LogLevel, "loglevel", "L", cfg.LogLevel, "log level: debug, info, warning, error, critical")
-	fs.Var(durationValue{&cfg.PrintStats}, "print-stats", "print the statistics table this often in headless mode")
+	fs.Var(durationValue{&cfg.PrintStats}, "print-stats", "print the statistics table this often in headless mode (at most once a second)")
 	fs.BoolVar(&cfg.InsecureSkipVerify, "insecure-skip-tls-verify", cfg.InsecureSkipVerify, "do not verify the server's TLS certificate (like Locust's verify=False)")
 	fs.BoolVar(&cfg.OnlySummary, "only-summary", cfg.OnlySummary, "print only the final statistics, not the periodic tables")
 	fs.StringArrayVar(&cfg.Thresholds, "threshold", cfg.Thresholds, "pass/fail criterion 'NAME: EXPR', e.g. 'GET /profile: p95 < 200' (repeatable)")
