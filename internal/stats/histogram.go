@@ -61,13 +61,18 @@ func (h *Histogram) Record(d time.Duration) {
 		v = maxValueUS
 	}
 	c, i := bucketOf(v)
+	h.chunk(c)[i]++
+	h.count++
+}
+
+// chunk returns chunk c, allocating it if it is not there yet.
+func (h *Histogram) chunk(c int) *[subCount]uint64 {
 	ch := h.chunks[c]
 	if ch == nil {
 		ch = new([subCount]uint64)
 		h.chunks[c] = ch
 	}
-	ch[i]++
-	h.count++
+	return ch
 }
 
 // Count is the number of recorded values.
@@ -82,11 +87,7 @@ func (h *Histogram) Merge(o *Histogram) {
 		if och == nil {
 			continue
 		}
-		ch := h.chunks[c]
-		if ch == nil {
-			ch = new([subCount]uint64)
-			h.chunks[c] = ch
-		}
+		ch := h.chunk(c)
 		for i, n := range och {
 			ch[i] += n
 		}
@@ -181,11 +182,6 @@ func (h *Histogram) AddBucket(lowUS, n uint64) {
 		lowUS = maxValueUS
 	}
 	c, i := bucketOf(lowUS)
-	ch := h.chunks[c]
-	if ch == nil {
-		ch = new([subCount]uint64)
-		h.chunks[c] = ch
-	}
-	ch[i] += n
+	h.chunk(c)[i] += n
 	h.count += n
 }

@@ -193,14 +193,10 @@ type bucket struct{ lo, n uint64 }
 
 // wireRow is a row as decoded, its histograms kept sparse.
 type wireRow struct {
-	key                Key
-	requests, failures int64
-	total, min, max    time.Duration
-	size               int64
-	first, last        time.Time
-	hist, sched        []bucket
-	hasSched           bool
-	recent             [ringLen]second
+	key Key
+	Counters
+	hist, sched []bucket
+	hasSched    bool
 }
 
 // wireDelta is a decoded snapshot; its slices are reused from one decode
@@ -259,14 +255,14 @@ func (d *wireDelta) decode(b []byte) error {
 		row := &d.rows[len(d.rows)-1]
 		*row = wireRow{hist: row.hist[:0], sched: row.sched[:0]}
 		row.key = Key{Type: r.string("row type"), Name: r.string("row name")}
-		row.requests = r.varint("requests")
-		row.failures = r.varint("failures")
-		row.total = time.Duration(r.varint("total time"))
-		row.min = time.Duration(r.varint("minimum"))
-		row.max = time.Duration(r.varint("maximum"))
-		row.size = r.varint("size")
-		row.first = fromUnixNano(r.varint("first time"))
-		row.last = fromUnixNano(r.varint("last time"))
+		row.Requests = r.varint("requests")
+		row.Failures = r.varint("failures")
+		row.TotalTime = time.Duration(r.varint("total time"))
+		row.Min = time.Duration(r.varint("minimum"))
+		row.Max = time.Duration(r.varint("maximum"))
+		row.TotalSize = r.varint("size")
+		row.First = fromUnixNano(r.varint("first time"))
+		row.Last = fromUnixNano(r.varint("last time"))
 		var count uint64
 		row.hist, count = r.hist("histogram", row.hist)
 		switch r.uvarint("scheduled flag") {
@@ -288,7 +284,7 @@ func (d *wireDelta) decode(b []byte) error {
 				*p = sec
 			}
 		}
-		if r.err == nil && (row.requests < 0 || row.failures < 0 || row.failures > row.requests || uint64(row.requests) != count) {
+		if r.err == nil && (row.Requests < 0 || row.Failures < 0 || row.Failures > row.Requests || uint64(row.Requests) != count) {
 			r.fail("row counts")
 		}
 	}
@@ -316,7 +312,7 @@ func (d *wireDelta) decode(b []byte) error {
 
 // mergeInto adds a decoded row to r.
 func (w *wireRow) mergeInto(r *Row) {
-	r.merge(w.requests, w.failures, w.total, w.min, w.max, w.size, w.first, w.last, &w.recent)
+	r.Counters.merge(&w.Counters)
 	for _, b := range w.hist {
 		r.Hist.AddBucket(b.lo, b.n)
 	}
@@ -354,16 +350,13 @@ func DecodeSnapshot(b []byte) (*Snapshot, error) {
 func (r *Registry) AbsorbWire(b []byte) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.remote == nil {
-		r.remote = newRemote()
-	}
-	rm := r.remote
+	rm := r.remoteLocked()
 	if err := rm.scratch.decode(b); err != nil {
 		return err
 	}
 	d := &rm.scratch
 	for i := range d.rows {
-		d.rows[i].mergeInto(rm.row(d.rows[i].key))
+		d.rows[i].mergeInto(rm.rows.row(d.rows[i].key))
 	}
 	rm.addLists(d.failures, d.exceptions, d.checks, d.dropped)
 	return nil

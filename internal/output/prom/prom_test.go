@@ -183,7 +183,7 @@ func TestBoundaries(t *testing.T) {
 		t.Errorf("count %d, buckets %v", count, b)
 	}
 	// Without a histogram only the count is known.
-	count, b = histogram(&stats.Row{Requests: 3})
+	count, b = histogram(&stats.Row{Counters: stats.Counters{Requests: 3}})
 	if count != 3 || b[60] != 0 {
 		t.Errorf("no histogram: count %d, buckets %v", count, b)
 	}

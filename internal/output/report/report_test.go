@@ -446,7 +446,7 @@ func TestBuild(t *testing.T) {
 		t.Errorf("empty run: %+v", e.Meta)
 	}
 	// A hand-made snapshot without a Total.
-	h := Build(Meta{}, &stats.Snapshot{Rows: []*stats.Row{{Key: stats.Key{Type: "GET", Name: "/"}, Requests: 2, Hist: &stats.Histogram{}}}}, nil, nil)
+	h := Build(Meta{}, &stats.Snapshot{Rows: []*stats.Row{{Key: stats.Key{Type: "GET", Name: "/"}, Counters: stats.Counters{Requests: 2}, Hist: &stats.Histogram{}}}}, nil, nil)
 	if h.Aggregated.Requests != 2 {
 		t.Errorf("aggregated of a snapshot without Total: %d requests", h.Aggregated.Requests)
 	}

@@ -1,0 +1,147 @@
+package stats
+
+import (
+	"sort"
+	"time"
+)
+
+// Snapshot is a consistent copy of a registry's statistics at one moment.
+// Snapshots are plain data: outputs read them, and they can be merged.
+type Snapshot struct {
+	Start      time.Time // when the statistics began
+	Time       time.Time // when the snapshot was taken
+	Users      int       // running VUs, filled in by the engine's owner
+	Rows       []*Row    // sorted by name, then type
+	Total      *Row      // the "Aggregated" row
+	Failures   []Failure // most frequent first
+	Exceptions []Exception
+	Checks     []Check // by name
+	Dropped    int64   // arrival-rate iteration starts no user could serve
+}
+
+// Elapsed is the time between Start and Time.
+func (s *Snapshot) Elapsed() time.Duration { return s.Time.Sub(s.Start) }
+
+// HasErrors reports whether any request failed or any exception was raised.
+func (s *Snapshot) HasErrors() bool {
+	return s.Total.Failures > 0 || len(s.Exceptions) > 0
+}
+
+// Snapshot merges all shards into a new Snapshot taken at now.
+func (r *Registry) Snapshot(now time.Time) *Snapshot {
+	return r.collect(now, false)
+}
+
+// Drain returns what was recorded since the last Drain (or since the
+// registry was made) and empties the shards: the delta a cluster's worker
+// sends to its master. What Absorb added is not included.
+func (r *Registry) Drain(now time.Time) *Snapshot {
+	return r.collect(now, true)
+}
+
+// collect merges the shards, and unless it drains them what was absorbed,
+// into a snapshot taken at now. Each shard is locked in turn, never two
+// at a time; draining empties each shard under its lock.
+func (r *Registry) collect(now time.Time, drain bool) *Snapshot {
+	rows := rowSet{}
+	g := newGroups()
+	for i := range r.shards {
+		sh := &r.shards[i]
+		sh.mu.Lock()
+		for k, e := range sh.entries {
+			rows.row(k).addEntry(e)
+		}
+		g.add(&sh.groups)
+		if drain {
+			sh.reset()
+		}
+		sh.mu.Unlock()
+	}
+	r.mu.Lock()
+	start := r.start
+	if rm := r.remote; rm != nil && !drain {
+		for k, o := range rm.rows {
+			rows.row(k).Merge(o)
+		}
+		g.add(&rm.groups)
+	}
+	r.mu.Unlock()
+	s := &Snapshot{Start: start, Time: now, Rows: rows.list()}
+	g.fill(s)
+	s.finish()
+	return s
+}
+
+// finish sorts the rows and groups and recomputes the Aggregated row.
+func (s *Snapshot) finish() {
+	sort.Slice(s.Rows, func(i, j int) bool {
+		a, b := s.Rows[i], s.Rows[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Type < b.Type
+	})
+	s.Total = newRow(Key{Name: "Aggregated"})
+	for _, row := range s.Rows {
+		s.Total.Merge(row)
+	}
+	sort.Slice(s.Failures, func(i, j int) bool {
+		a, b := s.Failures[i], s.Failures[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		return a.Error < b.Error
+	})
+	sort.Slice(s.Checks, func(i, j int) bool { return s.Checks[i].Name < s.Checks[j].Name })
+	sort.Slice(s.Exceptions, func(i, j int) bool {
+		a, b := s.Exceptions[i], s.Exceptions[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		if a.Position != b.Position {
+			return a.Position < b.Position
+		}
+		return a.Message < b.Message
+	})
+}
+
+// Merge adds o into s, as if one registry had recorded both: rows with the
+// same key are merged exactly (histograms included), failures, exceptions
+// and checks are summed by group (as Absorb and Snapshot group them, so
+// two entries of one group in s or o become one). Users are added; Start
+// becomes the earlier one and Time the later one. The rows of s are
+// updated in place; o is not changed and shares nothing with s afterwards.
+func (s *Snapshot) Merge(o *Snapshot) {
+	s.Users += o.Users
+	if o.Start.Before(s.Start) || s.Start.IsZero() {
+		s.Start = o.Start
+	}
+	if o.Time.After(s.Time) {
+		s.Time = o.Time
+	}
+	idx := map[Key]*Row{}
+	for _, r := range s.Rows {
+		idx[r.Key] = r
+	}
+	for _, r := range o.Rows {
+		if d := idx[r.Key]; d != nil {
+			d.Merge(r)
+			continue
+		}
+		n := newRow(r.Key)
+		n.Merge(r)
+		s.Rows = append(s.Rows, n)
+		idx[r.Key] = n
+	}
+	g := newGroups()
+	g.addLists(s.Failures, s.Exceptions, s.Checks, s.Dropped)
+	g.addLists(o.Failures, o.Exceptions, o.Checks, o.Dropped)
+	g.fill(s)
+	s.finish()
+}
