@@ -32,13 +32,14 @@ type arrivalPool struct {
 	classUsers  []int // users launched per class; under Engine.mu
 }
 
-// StartArrival starts an open-model test: task iterations start at rate per
+// StartArrival starts an arrival-rate test: task iterations start at rate per
 // second whatever the response times, run by a pool of users that starts
 // with initial users and grows up to maxVUs when none is free. A start that
 // waits longer than Config.MaxDelay for a user, or finds the queue full, is
-// dropped and reported to Config.OnDropped. Wait times are not used. The
-// k-th start (from 0) is due dueAt(t, k, rate) after the test began or the
-// rate last changed at t.
+// dropped and reported to Config.OnDropped. Wait times are not used.
+// Counting from 0 at the moment the test began or the rate last changed,
+// the k-th start is due k/rate seconds (rounded down to the nanosecond)
+// after that moment, however late the ones before it ran.
 func (e *Engine) StartArrival(rate float64, initial, maxVUs int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
