@@ -1,7 +1,10 @@
 // Package engine spawns and stops virtual users and runs their task loops.
 //
 // The engine knows nothing about JavaScript: it drives VUs through the small
-// VU interface, created by a Factory, and paces them with WaitTime values.
+// VU interface, created by a Factory. It paces them either with the wait
+// times they ask for (Start) or at an arrival rate (StartArrival); every
+// user runs the same loop (runUser), and only how it obtains its next
+// iteration differs (a pacer). One Engine runs one load plan.
 package engine
 
 import (
@@ -117,7 +120,6 @@ type handle struct {
 	softCancel context.CancelFunc // stop picking tasks
 	hardCancel context.CancelFunc // interrupt the running task
 	soft, hard context.Context
-	done       chan struct{}
 }
 
 // Engine runs a swarm of VUs.
@@ -393,7 +395,7 @@ func (e *Engine) launchLocked(class int, p pacer) {
 // e.wg; the caller starts its goroutine.
 func (e *Engine) newHandleLocked(class int) *handle {
 	e.nextID++
-	h := &handle{class: class, done: make(chan struct{})}
+	h := &handle{class: class}
 	h.hard, h.hardCancel = context.WithCancel(e.rootHard)
 	// A test-wide stop reaches the VU through rootSoft. A VU's own hard
 	// cancel is always preceded by its soft cancel.

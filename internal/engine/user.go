@@ -35,7 +35,6 @@ type pacer interface {
 func (e *Engine) runUser(id int, h *handle, p pacer) {
 	defer e.wg.Done()
 	defer e.recoverVU(h)
-	defer close(h.done)
 	defer h.hardCancel()
 	defer h.softCancel()
 	vu, err := e.cfg.Factory.NewVU(h.hard, id, h.class)
