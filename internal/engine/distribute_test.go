@@ -15,6 +15,7 @@ func w(name string, weight int) engine.Class { return engine.Class{Name: name, W
 func fixed(name string, n int) engine.Class { return engine.Class{Name: name, FixedCount: n} }
 
 func TestDistribute(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		classes []engine.Class
@@ -58,6 +59,7 @@ func TestDistribute(t *testing.T) {
 }
 
 func TestDistributeProperty(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(7, 11))
 	for range 5000 {
 		classes := make([]engine.Class, 1+r.IntN(6))

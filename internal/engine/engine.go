@@ -1,7 +1,10 @@
 // Package engine spawns and stops virtual users and runs their task loops.
 //
 // The engine knows nothing about JavaScript: it drives VUs through the small
-// VU interface, created by a Factory, and paces them with WaitTime values.
+// VU interface, created by a Factory. It paces them either with the wait
+// times they ask for (Start) or at an arrival rate (StartArrival); every
+// user runs the same loop (runUser), and only how it obtains its next
+// iteration differs (a pacer). One Engine runs one load plan.
 package engine
 
 import (
@@ -89,6 +92,9 @@ type Config struct {
 	// OnPanic receives a panic in a user's goroutine (a bug); the user
 	// ends. It may be nil.
 	OnPanic func(error)
+	// Clock is the engine's time source (see Clock); nil means the
+	// system clock. Tests pass a fake one to check pacing exactly.
+	Clock Clock
 }
 
 // State is the engine's lifecycle state.
@@ -107,12 +113,13 @@ func (s State) String() string {
 	return [...]string{"ready", "spawning", "running", "stopping", "stopped"}[s]
 }
 
+// handle is the engine's side of one running user: its class and the
+// contexts that stop it.
 type handle struct {
 	class      int
 	softCancel context.CancelFunc // stop picking tasks
 	hardCancel context.CancelFunc // interrupt the running task
 	soft, hard context.Context
-	done       chan struct{}
 }
 
 // Engine runs a swarm of VUs.
@@ -124,22 +131,27 @@ type Engine struct {
 	killCtx                context.Context
 	kill                   context.CancelFunc
 
-	mu        sync.Mutex
-	state     State
-	running   [][]*handle // per class, in spawn order
-	nextID    int
-	spawnStop context.CancelFunc
-	retired   []int // per class: users that stopped themselves, not replaced
-	wg        sync.WaitGroup
-	iters     atomic.Int64 // tasks started, when Config.Iterations is set
-	open      *arrival     // the open-model state; nil in closed-model tests
-	allDone   chan struct{}
-	doneOnce  sync.Once
+	clock Clock // cfg.Clock or the system clock
+
+	mu          sync.Mutex
+	state       State
+	running     [][]*handle // per class, in spawn order
+	nextID      int
+	cancelSpawn context.CancelFunc // stops the spawner of the last Start
+	retired     []int              // per class: users that stopped themselves, not replaced
+	wg          sync.WaitGroup
+	iters       atomic.Int64 // tasks started (or reserved), when Config.Iterations is set
+	arrival     *arrivalPool // set by StartArrival; nil when users pace themselves
+	allDone     chan struct{}
+	doneOnce    sync.Once
 }
 
 // New returns an engine in the Ready state.
 func New(cfg Config) *Engine {
-	e := &Engine{cfg: cfg, running: make([][]*handle, len(cfg.Classes)), retired: make([]int, len(cfg.Classes)), allDone: make(chan struct{})}
+	e := &Engine{cfg: cfg, clock: cfg.Clock, running: make([][]*handle, len(cfg.Classes)), retired: make([]int, len(cfg.Classes)), allDone: make(chan struct{})}
+	if e.clock == nil {
+		e.clock = systemClock{}
+	}
 	e.killCtx, e.kill = context.WithCancel(context.Background())
 	e.rootHard, e.cancelHard = context.WithCancel(e.killCtx)
 	e.rootSoft, e.cancelSoft = context.WithCancel(e.rootHard)
@@ -277,7 +289,7 @@ func (e *Engine) Start(users int, rate float64) {
 func (e *Engine) StartClasses(users int, rate float64, names []string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.state == Stopping || e.state == Stopped || e.open != nil {
+	if e.state == Stopping || e.state == Stopped || e.arrival != nil {
 		return
 	}
 	classes := e.cfg.Classes
@@ -298,7 +310,7 @@ func (e *Engine) StartClasses(users int, rate float64, names []string) {
 func (e *Engine) StartCounts(counts []int, rate float64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.state == Stopping || e.state == Stopped || e.open != nil {
+	if e.state == Stopping || e.state == Stopped || e.arrival != nil {
 		return
 	}
 	target := make([]int, len(e.cfg.Classes))
@@ -307,8 +319,8 @@ func (e *Engine) StartCounts(counts []int, rate float64) {
 }
 
 func (e *Engine) startLocked(target []int, rate float64) {
-	if e.spawnStop != nil {
-		e.spawnStop() // under e.mu, so the old spawner launches no one after this
+	if e.cancelSpawn != nil {
+		e.cancelSpawn() // under e.mu, so the old spawner launches no one after this
 	}
 	missing := make([]int, len(target))
 	for i, t := range target {
@@ -321,7 +333,7 @@ func (e *Engine) startLocked(target []int, rate float64) {
 	}
 	order := spawnOrder(missing)
 	ctx, cancel := context.WithCancel(e.rootSoft)
-	e.spawnStop = cancel
+	e.cancelSpawn = cancel
 	e.state = Spawning
 	go e.spawn(ctx, order, rate)
 }
@@ -333,36 +345,29 @@ func (e *Engine) stopNewestLocked(i, n int) {
 		h := hs[len(hs)-1]
 		hs = hs[:len(hs)-1]
 		h.softCancel()
-		if e.cfg.StopTimeout <= 0 {
-			h.hardCancel()
-		} else {
-			time.AfterFunc(e.cfg.StopTimeout, h.hardCancel)
-		}
+		afterOrNow(e.clock, e.cfg.StopTimeout, h.hardCancel)
 	}
 	e.running[i] = hs
 }
 
+// spawn launches a user of each class in order, the k-th (from 0) when
+// dueAt(start, k, rate) has come, until ctx (the Start's spawn) is
+// canceled. Once all are launched the engine is Running and OnSpawned is
+// told.
 func (e *Engine) spawn(ctx context.Context, order []int, rate float64) {
-	start := time.Now()
+	start := e.clock.Now()
+	s := sleeper{clock: e.clock}
+	defer s.release()
 	for k, class := range order {
-		if rate > 0 && !math.IsInf(rate, 1) {
-			due := start.Add(time.Duration(float64(k) / rate * float64(time.Second)))
-			if d := time.Until(due); d > 0 {
-				t := time.NewTimer(d)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return
-				case <-t.C:
-				}
-			}
+		if !s.sleep(dueAt(start, int64(k), rate).Sub(e.clock.Now()), ctx.Done(), nil) {
+			return
 		}
 		e.mu.Lock()
 		if ctx.Err() != nil { // checked under e.mu, where Start and Stop cancel it
 			e.mu.Unlock()
 			return
 		}
-		e.launchLocked(class)
+		e.launchLocked(class, newWaitPacer(e.clock))
 		e.mu.Unlock()
 	}
 	e.mu.Lock()
@@ -379,16 +384,18 @@ func (e *Engine) spawn(ctx context.Context, order []int, rate float64) {
 	e.mu.Unlock()
 }
 
-func (e *Engine) launchLocked(class int) {
+// launchLocked registers a new running user of class and starts its
+// goroutine, which obtains its iterations from p.
+func (e *Engine) launchLocked(class int, p pacer) {
 	h := e.newHandleLocked(class)
-	go e.run(e.nextID, h)
+	go e.runUser(e.nextID, h, p)
 }
 
-// newHandleLocked registers a new running user of class; the caller starts
-// its goroutine.
+// newHandleLocked registers a new running user of class and counts it in
+// e.wg; the caller starts its goroutine.
 func (e *Engine) newHandleLocked(class int) *handle {
 	e.nextID++
-	h := &handle{class: class, done: make(chan struct{})}
+	h := &handle{class: class}
 	h.hard, h.hardCancel = context.WithCancel(e.rootHard)
 	// A test-wide stop reaches the VU through rootSoft. A VU's own hard
 	// cancel is always preceded by its soft cancel.
@@ -429,66 +436,6 @@ func (e *Engine) remove(h *handle, retire bool) {
 	}
 }
 
-func (e *Engine) run(id int, h *handle) {
-	defer e.wg.Done()
-	defer e.recoverVU(h)
-	defer close(h.done)
-	defer h.hardCancel()
-	defer h.softCancel()
-	vu, err := e.cfg.Factory.NewVU(h.hard, id, h.class)
-	if err != nil {
-		// A user that cannot start is not replaced: if none can, the
-		// test ends (Done) instead of idling.
-		if e.cfg.OnError != nil && h.hard.Err() == nil {
-			e.cfg.OnError(err) // before remove: the last removal may end the test
-		}
-		e.remove(h, true)
-		return
-	}
-	defer vu.Close()
-	// With an iteration budget, a user takes its first iteration before
-	// OnStart: one that gets none is only closed.
-	lim := e.cfg.Iterations
-	reserved := false
-	if lim > 0 {
-		if e.iters.Add(1) > lim {
-			e.remove(h, true)
-			return
-		}
-		reserved = true
-	}
-	vu.OnStart(h.hard)
-	selfStopped := false
-	for h.soft.Err() == nil {
-		if lim > 0 && !reserved && e.iters.Add(1) > lim {
-			selfStopped = true
-			break
-		}
-		reserved = false
-		t0 := time.Now()
-		if err := vu.RunTask(h.hard); errors.Is(err, ErrStopUser) {
-			selfStopped = true
-			break
-		}
-		if h.soft.Err() != nil {
-			break
-		}
-		if lim > 0 && e.iters.Load() >= lim {
-			selfStopped = true // the last task is done: no wait after it
-			break
-		}
-		if w := vu.WaitTime(time.Since(t0)); w > 0 {
-			t := time.NewTimer(w)
-			select {
-			case <-h.soft.Done():
-			case <-t.C:
-			}
-			t.Stop()
-		}
-	}
-	e.finish(vu, h, selfStopped)
-}
-
 // recoverVU turns a panic in a user's goroutine (a bug in jsload) into an
 // error for Config.OnPanic, so that the test ends with its results instead
 // of a crash.
@@ -512,17 +459,12 @@ func (e *Engine) Stop(ctx context.Context) {
 		return
 	}
 	e.state = Stopping
-	if e.spawnStop != nil {
-		e.spawnStop()
+	if e.cancelSpawn != nil {
+		e.cancelSpawn()
 	}
 	e.mu.Unlock()
 	e.cancelSoft()
-	var hardTimer *time.Timer
-	if e.cfg.StopTimeout <= 0 {
-		e.cancelHard()
-	} else {
-		hardTimer = time.AfterFunc(e.cfg.StopTimeout, e.cancelHard)
-	}
+	hardTimer := afterOrNow(e.clock, e.cfg.StopTimeout, e.cancelHard)
 	done := make(chan struct{})
 	go func() { e.wg.Wait(); close(done) }()
 	select {
@@ -536,18 +478,10 @@ func (e *Engine) Stop(ctx context.Context) {
 	}
 	e.cancelHard()
 	e.mu.Lock()
-	a := e.open
+	a := e.arrival
 	e.mu.Unlock()
 	if a != nil {
-		// Starts that were due but never began: the test ended first.
-		var n int64
-		for len(a.tokens) > 0 {
-			<-a.tokens
-			n++
-		}
-		if n > 0 {
-			e.dropped(n)
-		}
+		a.dropPending(e)
 	}
 	e.mu.Lock()
 	e.state = Stopped

@@ -7,9 +7,7 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"sort"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,8 +31,10 @@ func countsOf(classes []engine.Class, n []int) map[string]int {
 }
 
 func TestStartReachesUsers(t *testing.T) {
+	t.Parallel()
 	for _, rate := range []float64{1000, 0, math.Inf(1)} {
 		t.Run(fmt.Sprint(rate), func(t *testing.T) {
+			t.Parallel()
 			classes := []engine.Class{
 				{Name: "Shopper", Weight: 3},
 				{Name: "Browser", Weight: 1},
@@ -84,36 +84,76 @@ func TestStartReachesUsers(t *testing.T) {
 	}
 }
 
-func TestSpawnRateSpreadsUsers(t *testing.T) {
-	// At 10 users/s the second user is due 100 ms after the first, so when
-	// the first VU is being made only it (or, on a very slow machine, a
-	// couple more) has been launched; all at once would be 5.
-	const n = 5
+func TestSpawnFollowsTheSchedule(t *testing.T) {
+	t.Parallel()
+	// At 10 users/s the k-th user (from 0) is due k*100 ms after Start: the
+	// spawner sleeps until then with k users launched, and one nanosecond
+	// earlier is not yet enough.
+	const n, rate, step = 5, 10.0, 100 * time.Millisecond
+	clk := newFakeClock()
 	f := &fakeFactory{}
 	sp := make(spawned, 1)
-	var e *engine.Engine
-	first := make(chan int, n)
-	f.onNew = func(id, _ int) {
-		if id == 1 {
-			first <- e.Users()
+	e := newEngine(t, f, engine.Config{OnSpawned: sp.hook, Clock: clk})
+	e.Start(n, rate)
+	for k := 1; k < n; k++ {
+		due := time.Duration(k) * step
+		clk.waitTimers(t, due)
+		clk.AdvanceTo(clockStart.Add(due - 1))
+		clk.waitTimers(t, due)
+		if u := e.Users(); u != k {
+			t.Fatalf("Users() = %d just before user %d is due, want %d", u, k+1, k)
 		}
-	}
-	e = newEngine(t, f, engine.Config{OnSpawned: sp.hook})
-	e.Start(n, 10)
-	if u := recv(t, first, "the first VU"); u > 3 {
-		t.Errorf("%d users launched when the first VU was made, want them spread out", u)
+		if s := e.State(); s != engine.Spawning {
+			t.Fatalf("State() = %v while spawning, want spawning", s)
+		}
+		clk.Advance(1)
+		eventually(t, func() bool { return e.Users() == k+1 }, "user %d launched when due", k+1)
 	}
 	if got := sp.next(t); got["A"] != n {
 		t.Errorf("OnSpawned(%v), want A: %d", got, n)
 	}
+	if p := clk.pendingAt(); len(p) != 0 {
+		t.Errorf("timers pending after spawning: %v", p)
+	}
 	eventually(t, func() bool { return f.created.Load() == n }, "%d VUs created", n)
 }
 
-func TestStopInterruptsSpawning(t *testing.T) {
+func TestRestartedSpawnHasItsOwnSchedule(t *testing.T) {
+	t.Parallel()
+	// A Start during a slow spawn replaces it: the new spawn's first user
+	// is due at once and the others at its own rate from then.
+	clk := newFakeClock()
 	f := &fakeFactory{}
 	sp := make(spawned, 1)
-	e := newEngine(t, f, engine.Config{OnSpawned: sp.hook})
-	e.Start(1000, 0.001) // one user now, the next in 1000 s
+	e := newEngine(t, f, engine.Config{OnSpawned: sp.hook, Clock: clk})
+	e.Start(10, 1) // one user now, the next at 1 s
+	clk.waitTimers(t, time.Second)
+	clk.Advance(300 * time.Millisecond)
+	e.Start(4, 4) // three more: at 300, 550 and 800 ms
+	clk.waitTimers(t, 550*time.Millisecond)
+	if u := e.Users(); u != 2 {
+		t.Fatalf("Users() = %d, want 2 (one of each spawn)", u)
+	}
+	clk.Advance(250 * time.Millisecond)
+	clk.waitTimers(t, 800*time.Millisecond)
+	if u := e.Users(); u != 3 {
+		t.Fatalf("Users() = %d at 550 ms, want 3", u)
+	}
+	clk.Advance(250 * time.Millisecond)
+	if got := sp.next(t); got["A"] != 4 {
+		t.Errorf("OnSpawned(%v), want A: 4", got)
+	}
+	if p := clk.pendingAt(); len(p) != 0 {
+		t.Errorf("timers pending after spawning: %v", p)
+	}
+}
+
+func TestStopInterruptsSpawning(t *testing.T) {
+	t.Parallel()
+	f := &fakeFactory{}
+	sp := make(spawned, 1)
+	e := newEngine(t, f, engine.Config{OnSpawned: sp.hook, Clock: newFakeClock()})
+	e.Start(1000, 0.001) // one user now, the next in 1000 s (never: the clock stands still)
 	eventually(t, func() bool { return f.created.Load() == 1 }, "first VU")
 	stopWithin(t, e, context.Background())
 	if s := e.State(); s != engine.Stopped {
@@ -143,6 +183,7 @@ func TestStopInterruptsSpawning(t *testing.T) {
 }
 
 func TestStopRightAfterStart(t *testing.T) {
+	t.Parallel()
 	// Stopping while the spawner is launching users must not leave a VU
 	// running (or being made) after Stop returns.
 	for range 30 {
@@ -161,6 +202,7 @@ func TestStopRightAfterStart(t *testing.T) {
 }
 
 func TestStopBeforeStart(t *testing.T) {
+	t.Parallel()
 	f := &fakeFactory{}
 	e := newEngine(t, f, engine.Config{})
 	stopWithin(t, e, context.Background())
@@ -171,6 +213,7 @@ func TestStopBeforeStart(t *testing.T) {
 }
 
 func TestRamp(t *testing.T) {
+	t.Parallel()
 	f := &fakeFactory{}
 	sp := make(spawned, 3)
 	e := newEngine(t, f, engine.Config{OnSpawned: sp.hook})
@@ -216,6 +259,7 @@ func TestRamp(t *testing.T) {
 }
 
 func TestRampDownPerClassNewestFirst(t *testing.T) {
+	t.Parallel()
 	classes := []engine.Class{{Name: "A", Weight: 1}, {Name: "B", Weight: 1}}
 	f := &fakeFactory{}
 	sp := make(spawned, 2)
@@ -243,6 +287,7 @@ func TestRampDownPerClassNewestFirst(t *testing.T) {
 }
 
 func TestRampDownThenSelfStopIsReplaced(t *testing.T) {
+	t.Parallel()
 	// A user stopped by a ramp-down that ends its last task with
 	// ErrStopUser was not retired by itself: ramping up again must make a
 	// new user for it.
@@ -261,7 +306,7 @@ func TestRampDownThenSelfStopIsReplaced(t *testing.T) {
 		}
 	}
 	sp := make(spawned, 3)
-	e := newEngine(t, f, engine.Config{StopTimeout: time.Minute, OnSpawned: sp.hook})
+	e := newEngine(t, f, engine.Config{StopTimeout: time.Minute, OnSpawned: sp.hook, Clock: newFakeClock()})
 	e.Start(2, 0)
 	sp.next(t)
 	eventually(t, func() bool { return f.created.Load() == 2 }, "2 VUs")
@@ -280,13 +325,14 @@ func TestRampDownThenSelfStopIsReplaced(t *testing.T) {
 }
 
 func TestConcurrentStartsDoNotOvershoot(t *testing.T) {
+	t.Parallel()
 	for range 20 {
 		f := &fakeFactory{}
 		sp := make(spawned, 8)
-		e := newEngine(t, f, engine.Config{OnSpawned: sp.hook})
+		e := newEngine(t, f, engine.Config{OnSpawned: sp.hook, Clock: newFakeClock()})
 		e.Start(5, 0)
 		sp.next(t)
-		e.Start(50, 0.001) // a slow spawn in progress: one more user now
+		e.Start(50, 0.001) // a spawn in progress: one more user now, no other until the clock moves
 		eventually(t, func() bool { return e.Users() == 6 }, "6 users")
 
 		var wg sync.WaitGroup
@@ -310,6 +356,7 @@ func TestConcurrentStartsDoNotOvershoot(t *testing.T) {
 }
 
 func TestStopInterruptsAtOnce(t *testing.T) {
+	t.Parallel()
 	const n = 3
 	f := &fakeFactory{}
 	var mu sync.Mutex
@@ -362,6 +409,7 @@ func TestStopInterruptsAtOnce(t *testing.T) {
 }
 
 func TestStopLetsRunningTaskFinish(t *testing.T) {
+	t.Parallel()
 	// vu 1 is in a task that ends when the test says so; vu 2 is in a 1 h
 	// wait, so its OnStop shows that the stop has reached the users.
 	release := make(chan struct{})
@@ -383,19 +431,17 @@ func TestStopLetsRunningTaskFinish(t *testing.T) {
 	}
 	f.wait = func(*fakeVU, time.Duration) time.Duration { return time.Hour }
 	sp := make(spawned, 1)
-	e := newEngine(t, f, engine.Config{StopTimeout: time.Minute, OnSpawned: sp.hook})
+	clk := newFakeClock()
+	e := newEngine(t, f, engine.Config{StopTimeout: time.Minute, OnSpawned: sp.hook, Clock: clk})
 	e.Start(2, 0)
 	sp.next(t)
 	eventually(t, func() bool { return f.created.Load() == 2 }, "2 VUs")
 	v1, v2 := f.vu(1), f.vu(2)
 	eventually(t, func() bool { return v1.tasks.Load() == 1 && v2.waits.Load() == 1 }, "vu 1 in its task and vu 2 waiting")
 
-	stopped := make(chan struct{})
-	go func() {
-		e.Stop(context.Background())
-		close(stopped)
-	}()
+	stopped := stopInBackground(e)
 	eventually(t, func() bool { return v2.stops.Load() == 1 }, "vu 2 stopping")
+	clk.waitTimers(t, time.Minute) // the stop timeout, not yet passed
 	select {
 	case <-stopped:
 		t.Fatal("Stop returned while a task was still running within the stop timeout")
@@ -418,6 +464,10 @@ func TestStopLetsRunningTaskFinish(t *testing.T) {
 }
 
 func TestStopTimeoutInterruptsTask(t *testing.T) {
+	t.Parallel()
+	// A stop interrupts the running task exactly StopTimeout after it
+	// began, not a nanosecond earlier.
+	clk := newFakeClock()
 	f := &fakeFactory{}
 	taskErr := make(chan error, 1)
 	f.task = func(ctx context.Context, v *fakeVU) error {
@@ -425,19 +475,70 @@ func TestStopTimeoutInterruptsTask(t *testing.T) {
 		taskErr <- ctx.Err()
 		return ctx.Err()
 	}
-	e := newEngine(t, f, engine.Config{StopTimeout: 20 * time.Millisecond})
+	e := newEngine(t, f, engine.Config{StopTimeout: time.Minute, Clock: clk})
 	e.Start(1, 0)
 	eventually(t, func() bool { return f.created.Load() == 1 && f.vu(1).tasks.Load() == 1 }, "vu 1 in its task")
-	stopWithin(t, e, context.Background())
+	stopped := stopInBackground(e)
+	clk.waitTimers(t, time.Minute)
+	clk.Advance(time.Minute - 1)
+	clk.waitTimers(t, time.Minute)
+	select {
+	case err := <-taskErr:
+		t.Fatalf("the task was interrupted (%v) before the stop timeout", err)
+	case <-stopped:
+		t.Fatal("Stop returned before the stop timeout with a task running")
+	default:
+	}
+	clk.Advance(1)
 	if err := recv(t, taskErr, "the task's end"); !errors.Is(err, context.Canceled) {
 		t.Errorf("task context error %v, want canceled", err)
 	}
+	recv(t, stopped, "Stop to return")
 	if c := f.closed.Load(); c != 1 {
 		t.Errorf("%d VUs closed, want 1", c)
 	}
 }
 
+func TestRampDownStopTimeoutInterruptsTask(t *testing.T) {
+	t.Parallel()
+	// A user stopped by a ramp-down has StopTimeout to end its task; the
+	// users left running are not touched.
+	clk := newFakeClock()
+	f := &fakeFactory{}
+	taskErr := make(chan error, 2)
+	f.task = func(ctx context.Context, v *fakeVU) error {
+		<-ctx.Done()
+		taskErr <- ctx.Err()
+		return ctx.Err()
+	}
+	sp := make(spawned, 2)
+	e := newEngine(t, f, engine.Config{StopTimeout: time.Minute, OnSpawned: sp.hook, Clock: clk})
+	e.Start(2, 0)
+	sp.next(t)
+	eventually(t, func() bool { return f.created.Load() == 2 && f.vu(1).tasks.Load() == 1 && f.vu(2).tasks.Load() == 1 }, "2 VUs in their tasks")
+	clk.Advance(time.Second)
+	e.Start(1, 0)
+	sp.next(t)
+	clk.waitTimers(t, time.Second+time.Minute)
+	clk.Advance(time.Minute - 1)
+	clk.waitTimers(t, time.Second+time.Minute)
+	select {
+	case err := <-taskErr:
+		t.Fatalf("a task was interrupted (%v) before the stop timeout", err)
+	default:
+	}
+	clk.Advance(1)
+	if err := recv(t, taskErr, "vu 2's task end"); !errors.Is(err, context.Canceled) {
+		t.Errorf("task context error %v, want canceled", err)
+	}
+	eventually(t, func() bool { return f.vu(2).closes.Load() == 1 }, "vu 2 closed")
+	if v1 := f.vu(1); v1.closes.Load() != 0 || v1.tasks.Load() != 1 {
+		t.Errorf("vu 1: %d tasks, closed %d times; want it still in its first task", v1.tasks.Load(), v1.closes.Load())
+	}
+}
+
 func TestStopWithCanceledContextKills(t *testing.T) {
+	t.Parallel()
 	const n = 2
 	f := &fakeFactory{}
 	var mu sync.Mutex
@@ -484,6 +585,7 @@ func TestStopWithCanceledContextKills(t *testing.T) {
 }
 
 func TestKillDuringOnStop(t *testing.T) {
+	t.Parallel()
 	f := &fakeFactory{}
 	inStop := make(chan struct{})
 	stopErr := make(chan error, 1)
@@ -495,11 +597,7 @@ func TestKillDuringOnStop(t *testing.T) {
 	e := newEngine(t, f, engine.Config{StopTimeout: 0, OnStopTimeout: time.Hour})
 	e.Start(1, 0)
 	eventually(t, func() bool { return f.created.Load() == 1 && f.vu(1).tasks.Load() == 1 }, "vu 1 in its task")
-	stopped := make(chan struct{})
-	go func() {
-		e.Stop(context.Background())
-		close(stopped)
-	}()
+	stopped := stopInBackground(e)
 	recv(t, inStop, "OnStop")
 	select {
 	case <-stopped:
@@ -517,6 +615,7 @@ func TestKillDuringOnStop(t *testing.T) {
 }
 
 func TestOnStopTimeout(t *testing.T) {
+	t.Parallel()
 	f := &fakeFactory{}
 	stopErr := make(chan error, 1)
 	f.onStop = func(ctx context.Context, v *fakeVU) {
@@ -533,35 +632,67 @@ func TestOnStopTimeout(t *testing.T) {
 }
 
 func TestWaitTimeIsHonouredAndEndsOnStop(t *testing.T) {
+	t.Parallel()
+	// Three users run a first task that takes 5 ms on the fake clock, get
+	// WaitTime(5 ms) and wait the hour they ask for: the next task starts
+	// when it has passed, not a nanosecond before. The second task takes
+	// no time and its hour-long wait ends at once on Stop.
 	const n = 3
 	const taskTime = 5 * time.Millisecond
+	clk := newFakeClock()
+	release := make(chan struct{})
 	f := &fakeFactory{}
 	f.task = func(ctx context.Context, v *fakeVU) error {
-		time.Sleep(taskTime)
+		if v.tasks.Load() == 1 {
+			<-release
+		}
 		return nil
 	}
 	f.wait = func(*fakeVU, time.Duration) time.Duration { return time.Hour }
-	e := newEngine(t, f, engine.Config{StopTimeout: time.Hour})
+	e := newEngine(t, f, engine.Config{StopTimeout: time.Hour, Clock: clk})
 	e.Start(n, 0)
 	eventually(t, func() bool { return f.created.Load() == n }, "%d VUs", n)
 	for _, v := range f.all() {
-		eventually(t, func() bool { return v.waits.Load() == 1 }, "vu %d waiting", v.id)
+		eventually(t, func() bool { return v.tasks.Load() == 1 }, "vu %d in its task", v.id)
 	}
-	stopWithin(t, e, context.Background())
+	clk.Advance(taskTime)
+	close(release)
+	firstWait := taskTime + time.Hour
+	clk.waitTimers(t, firstWait, firstWait, firstWait)
+	for _, v := range f.all() {
+		if last := time.Duration(v.lastArg.Load()); last != taskTime {
+			t.Errorf("vu %d: WaitTime(%v), want the task's %v", v.id, last, taskTime)
+		}
+	}
+	clk.Advance(time.Hour - 1)
+	clk.waitTimers(t, firstWait, firstWait, firstWait)
 	for _, v := range f.all() {
 		if got := v.tasks.Load(); got != 1 {
-			t.Errorf("vu %d ran %d tasks during a 1 h wait, want 1", v.id, got)
+			t.Errorf("vu %d ran %d tasks before its wait ended, want 1", v.id, got)
 		}
-		if last := time.Duration(v.lastArg.Load()); last < taskTime {
-			t.Errorf("vu %d: WaitTime(%v), want at least the task's %v", v.id, last, taskTime)
+	}
+	clk.Advance(1)
+	secondWait := firstWait + time.Hour
+	clk.waitTimers(t, secondWait, secondWait, secondWait)
+	stopWithin(t, e, context.Background())
+	for _, v := range f.all() {
+		if got := v.tasks.Load(); got != 2 {
+			t.Errorf("vu %d ran %d tasks, want 2", v.id, got)
+		}
+		if last := time.Duration(v.lastArg.Load()); last != 0 {
+			t.Errorf("vu %d: WaitTime(%v) after a task that took no time", v.id, last)
 		}
 		if v.stops.Load() != 1 || v.closes.Load() != 1 {
 			t.Errorf("vu %d: OnStop %d, Close %d, want 1 and 1", v.id, v.stops.Load(), v.closes.Load())
 		}
 	}
+	if p := clk.pendingAt(); len(p) != 0 {
+		t.Errorf("timers pending after Stop: %v", p)
+	}
 }
 
 func TestTasksRepeatAndErrorsDoNotStopUser(t *testing.T) {
+	t.Parallel()
 	f := &fakeFactory{}
 	f.task = func(ctx context.Context, v *fakeVU) error { return errors.New("task failed") }
 	e := newEngine(t, f, engine.Config{})
@@ -588,6 +719,7 @@ func TestTasksRepeatAndErrorsDoNotStopUser(t *testing.T) {
 }
 
 func TestErrStopUser(t *testing.T) {
+	t.Parallel()
 	const n = 5
 	f := &fakeFactory{}
 	f.task = func(ctx context.Context, v *fakeVU) error {
@@ -622,6 +754,7 @@ func TestErrStopUser(t *testing.T) {
 }
 
 func TestErrStopUserSomeUsers(t *testing.T) {
+	t.Parallel()
 	f := &fakeFactory{}
 	f.task = func(ctx context.Context, v *fakeVU) error {
 		if v.id == 1 {
@@ -648,6 +781,7 @@ func TestErrStopUserSomeUsers(t *testing.T) {
 }
 
 func TestNewVUError(t *testing.T) {
+	t.Parallel()
 	errBoom := errors.New("boom")
 	f := &fakeFactory{}
 	f.newErr = func(id, _ int) error {
@@ -690,6 +824,7 @@ func TestNewVUError(t *testing.T) {
 }
 
 func TestStateString(t *testing.T) {
+	t.Parallel()
 	want := map[engine.State]string{
 		engine.Ready: "ready", engine.Spawning: "spawning", engine.Running: "running",
 		engine.Stopping: "stopping", engine.Stopped: "stopped",
@@ -702,6 +837,7 @@ func TestStateString(t *testing.T) {
 }
 
 func TestIterationsBoundTheTest(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		users int
 		iters int64
@@ -730,97 +866,10 @@ func TestIterationsBoundTheTest(t *testing.T) {
 	}
 }
 
-// openVU is a fake user for arrival-rate tests: its task takes a varying
-// time, and it records when each start was due.
-type openVU struct {
-	fakeVU
-	due  func(time.Time)
-	work func(int64) time.Duration
-	n    atomic.Int64
-}
-
-func (v *openVU) RunTaskAt(ctx context.Context, due time.Time) error {
-	v.due(due)
-	d := v.work(v.n.Add(1))
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
-	return nil
-}
-
-type openFactory struct {
-	due  func(time.Time)
-	work func(int64) time.Duration
-	made atomic.Int64
-}
-
-func (f *openFactory) NewVU(_ context.Context, id, class int) (engine.VU, error) {
-	f.made.Add(1)
-	return &openVU{fakeVU: fakeVU{f: &fakeFactory{}, id: id}, due: f.due, work: f.work}, nil
-}
-
-func TestArrivalRateHoldsWhateverTheLatency(t *testing.T) {
-	const rate, run = 200.0, 3 * time.Second
-	var mu sync.Mutex
-	var dues []time.Time
-	var dropped atomic.Int64
-	f := &openFactory{
-		due: func(d time.Time) { mu.Lock(); dues = append(dues, d); mu.Unlock() },
-		// 1 ms to 200 ms, varying from task to task.
-		work: func(n int64) time.Duration { return time.Duration(1+(n*37)%200) * time.Millisecond },
-	}
-	e := engine.New(engine.Config{Classes: []engine.Class{{Name: "u", Weight: 1}}, Factory: f, OnDropped: func(n int64) { dropped.Add(n) }})
-	start := time.Now()
-	e.StartArrival(rate, 5, 500)
-	time.Sleep(run)
-	e.Stop(context.Background())
-	mu.Lock()
-	defer mu.Unlock()
-	// Every start was due on the schedule: the k-th at k/rate (users record
-	// them concurrently, so sort them first).
-	if len(dues) < 2 {
-		t.Fatalf("%d starts", len(dues))
-	}
-	sort.Slice(dues, func(i, j int) bool { return dues[i].Before(dues[j]) })
-	first := dues[0]
-	for i, d := range dues {
-		want := first.Add(time.Duration(float64(i) / rate * float64(time.Second)))
-		if diff := d.Sub(want); diff < -time.Microsecond || diff > time.Microsecond {
-			t.Fatalf("start %d due at %v, want %v", i, d.Sub(first), want.Sub(first))
-		}
-	}
-	// And they all ran: none dropped, and as many as the run allowed.
-	want := rate * run.Seconds()
-	if n := float64(len(dues)); n < want*0.95 || n > want*1.05+1 {
-		t.Errorf("%v starts in %v at %v/s", n, time.Since(start).Round(time.Millisecond), rate)
-	}
-	if dropped.Load() > 2 { // at most the starts due at the very moment of the stop
-		t.Errorf("%d starts dropped", dropped.Load())
-	}
-	if m := f.made.Load(); m < 10 || m > 500 {
-		t.Errorf("the pool grew to %d users; tasks of up to 200 ms at 200/s need about 20-40", m)
-	}
-}
-
-func TestArrivalRateDropsWhatCannotStart(t *testing.T) {
-	var dropped atomic.Int64
-	f := &openFactory{due: func(time.Time) {}, work: func(int64) time.Duration { return time.Hour }}
-	e := engine.New(engine.Config{Classes: []engine.Class{{Name: "u", Weight: 1}}, Factory: f, MaxDelay: 100 * time.Millisecond, OnDropped: func(n int64) { dropped.Add(n) }})
-	e.StartArrival(100, 1, 2) // two users, each stuck: the rest must be dropped
-	time.Sleep(time.Second)
-	e.Stop(context.Background())
-	if f.made.Load() != 2 {
-		t.Errorf("pool of %d, want it capped at 2", f.made.Load())
-	}
-	if dropped.Load() == 0 {
-		t.Errorf("no start was dropped")
-	}
-}
-
 // A cluster's worker is told how many users of each class to run, whatever
 // the weights say; a second call changes the counts live.
 func TestStartCounts(t *testing.T) {
+	t.Parallel()
 	classes := []engine.Class{{Name: "A", Weight: 1}, {Name: "B", Weight: 5}, {Name: "C", FixedCount: 9}}
 	f := &fakeFactory{}
 	sp := make(spawned, 4)

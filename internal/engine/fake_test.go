@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -222,11 +223,14 @@ func (s spawned) next(t *testing.T) map[string]int {
 	}
 }
 
-// newEngine makes an engine for f and stops it when the test ends, then
-// checks the VUs' call order.
+// newEngine makes an engine for f (or for cfg.Factory, which makes its VUs
+// through f) and stops it when the test ends, then checks the VUs' call
+// order.
 func newEngine(t *testing.T, f *fakeFactory, cfg engine.Config) *engine.Engine {
 	t.Helper()
-	cfg.Factory = f
+	if cfg.Factory == nil {
+		cfg.Factory = f
+	}
 	if cfg.Classes == nil {
 		cfg.Classes = []engine.Class{{Name: "A", Weight: 1}}
 	}
@@ -254,6 +258,17 @@ func stopWithin(t *testing.T, e *engine.Engine, ctx context.Context) {
 	}
 }
 
+// stopInBackground calls e.Stop in a goroutine; the channel it returns is
+// closed when Stop returns.
+func stopInBackground(e *engine.Engine) <-chan struct{} {
+	stopped := make(chan struct{})
+	go func() {
+		e.Stop(context.Background())
+		close(stopped)
+	}()
+	return stopped
+}
+
 // eventually fails the test if cond does not become true in time.
 func eventually(t *testing.T, cond func() bool, format string, args ...any) {
 	t.Helper()
@@ -276,5 +291,161 @@ func recv[T any](t *testing.T, ch <-chan T, what string) T {
 		t.Fatalf("timed out waiting for %s", what)
 		var zero T
 		return zero
+	}
+}
+
+// fakeClock is an engine.Clock whose time moves only when the test
+// advances it, so that tests check the engine's pacing exactly instead of
+// counting what happened in a slept interval.
+type fakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	pending []*fakeTimer // timers that have not fired, in no order
+}
+
+// fakeTimer is a timer of a fakeClock. Like a time.Timer since Go 1.23,
+// Stop and Reset discard a time fired but not received.
+type fakeTimer struct {
+	c   *fakeClock
+	ch  chan time.Time // nil for AfterFunc
+	f   func()         // AfterFunc's function
+	due time.Time
+}
+
+var _ engine.Clock = (*fakeClock)(nil)
+
+// clockStart is where every fake clock starts.
+var clockStart = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func newFakeClock() *fakeClock { return &fakeClock{now: clockStart} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) NewTimer(d time.Duration) engine.Timer {
+	t := &fakeTimer{c: c, ch: make(chan time.Time, 1)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.setLocked(t, d)
+	return t
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) engine.Timer {
+	t := &fakeTimer{c: c, f: f}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.setLocked(t, d)
+	return t
+}
+
+// setLocked makes t due d from now, firing it at once if d <= 0.
+func (c *fakeClock) setLocked(t *fakeTimer, d time.Duration) {
+	t.due = c.now.Add(d)
+	if d <= 0 {
+		t.fire(c.now)
+		return
+	}
+	c.pending = append(c.pending, t)
+}
+
+// unsetLocked takes t out of the pending timers and reports whether it
+// was there.
+func (c *fakeClock) unsetLocked(t *fakeTimer) bool {
+	for i, p := range c.pending {
+		if p == t {
+			c.pending = slices.Delete(c.pending, i, i+1)
+			return true
+		}
+	}
+	return false
+}
+
+func (t *fakeTimer) fire(now time.Time) {
+	if t.f != nil {
+		go t.f()
+		return
+	}
+	t.ch <- now // never blocks: Stop and Reset empty the buffer
+}
+
+func (t *fakeTimer) C() <-chan time.Time { return t.ch }
+
+func (t *fakeTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	return t.stopLocked()
+}
+
+func (t *fakeTimer) stopLocked() bool {
+	was := t.c.unsetLocked(t)
+	if t.ch != nil {
+		select {
+		case <-t.ch:
+			was = true // fired but not received: Stop still prevented it
+		default:
+		}
+	}
+	return was
+}
+
+func (t *fakeTimer) Reset(d time.Duration) bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := t.stopLocked()
+	t.c.setLocked(t, d)
+	return was
+}
+
+// Advance moves the time d on and fires, in order, the timers due by then.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	var due []*fakeTimer
+	c.pending = slices.DeleteFunc(c.pending, func(t *fakeTimer) bool {
+		if t.due.After(c.now) {
+			return false
+		}
+		due = append(due, t)
+		return true
+	})
+	slices.SortStableFunc(due, func(a, b *fakeTimer) int { return a.due.Compare(b.due) })
+	for _, t := range due {
+		t.fire(t.due)
+	}
+}
+
+// AdvanceTo moves the time on to at (which must not be in the past).
+func (c *fakeClock) AdvanceTo(at time.Time) { c.Advance(at.Sub(c.Now())) }
+
+// pendingAt returns the due times of the pending timers as offsets from
+// clockStart, sorted.
+func (c *fakeClock) pendingAt() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]time.Duration, 0, len(c.pending))
+	for _, t := range c.pending {
+		out = append(out, t.due.Sub(clockStart))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// waitTimers waits until the pending timers are due exactly at the given
+// offsets from clockStart (in any order): the goroutines that sleep on
+// the clock have all gone to sleep where the test expects.
+func (c *fakeClock) waitTimers(t *testing.T, at ...time.Duration) {
+	t.Helper()
+	want := slices.Clone(at)
+	slices.Sort(want)
+	deadline := time.Now().Add(guard)
+	for !slices.Equal(c.pendingAt(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for timers due at %v; pending: %v", want, c.pendingAt())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -40,6 +40,7 @@ func checkSpawnOrder(t *testing.T, missing, order []int) {
 }
 
 func TestSpawnOrderTable(t *testing.T) {
+	t.Parallel()
 	for _, missing := range [][]int{
 		nil,
 		{},
@@ -62,6 +63,7 @@ func TestSpawnOrderTable(t *testing.T) {
 }
 
 func TestSpawnOrderInterleaves(t *testing.T) {
+	t.Parallel()
 	// Two equal classes must alternate, never come in blocks.
 	order := spawnOrder([]int{2, 2})
 	if order[0] == order[1] || order[2] == order[3] {
@@ -70,6 +72,7 @@ func TestSpawnOrderInterleaves(t *testing.T) {
 }
 
 func TestSpawnOrderProperty(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 3000 {
 		missing := make([]int, 1+r.IntN(8))
