@@ -249,7 +249,7 @@ func preparePlan(script *js.Script, cfg *config.Run) (*plan, error) {
 // loadScript loads the script with what its top-level code may need (the
 // host from the command line or the environment), or explains why not.
 func loadScript(ctx context.Context, fs *pflag.FlagSet, st *State, path string) (*js.Script, error) {
-	opt := js.LoadOptions{}
+	opt := js.LoadOptions{HTTP: httpc.Options{UserAgent: userAgent()}}
 	if f := fs.Lookup("host"); f != nil && f.Changed {
 		opt.Host = f.Value.String()
 	} else {
@@ -715,10 +715,9 @@ func startProfiles(cpu, mem string) (func(), error) {
 func newEnv(st *State, cfg *config.Run, reg *stats.Registry, log *logger, host string) (*js.Env, chan struct{}) {
 	var excOnce sync.Map
 	hostMissing := make(chan struct{})
-	httpc.Version = Version
 	env := &js.Env{
 		Host:     host,
-		HTTP:     httpc.Options{InsecureSkipVerify: cfg.InsecureSkipVerify},
+		HTTP:     httpc.Options{UserAgent: userAgent(), InsecureSkipVerify: cfg.InsecureSkipVerify},
 		Registry: reg,
 		Out:      st.Stderr,
 		OnHostMissing: sync.OnceFunc(func() {

@@ -25,16 +25,14 @@ import (
 	"time"
 )
 
-// Version is the jsload version used in the default User-Agent header
-// ("jsload/" + Version). It is meant to be set at link time or by the main
-// package before any Client is created.
-var Version = "dev"
-
 // Default values used when an Options field is zero.
 const (
 	DefaultTimeout      = 60 * time.Second
 	DefaultMaxRedirects = 10
 	DefaultDialTimeout  = 10 * time.Second
+	// DefaultUserAgent is the User-Agent of a development build of
+	// jsload; a program that knows its version sets Options.UserAgent.
+	DefaultUserAgent = "jsload/dev"
 )
 
 // NoRedirects, used as Options.MaxRedirects, makes the Client return 3xx
@@ -59,8 +57,9 @@ type Options struct {
 	// value) means redirects are not followed and the 3xx response is
 	// returned.
 	MaxRedirects int
-	// UserAgent is sent when a request does not set its own User-Agent
-	// header. Empty means "jsload/" + Version.
+	// UserAgent is the User-Agent header sent when a request does not set
+	// its own. Empty means DefaultUserAgent; jsload's command line sets
+	// "jsload/" followed by its version.
 	UserAgent string
 	// DialTimeout bounds establishing a TCP connection and, for https, the
 	// TLS handshake. Zero or negative means DefaultDialTimeout (10s).
@@ -181,7 +180,7 @@ func New(o Options) *Client {
 	}
 	ua := o.UserAgent
 	if ua == "" {
-		ua = "jsload/" + Version
+		ua = DefaultUserAgent
 	}
 	c.ua = []string{ua}
 	dialTimeout := o.DialTimeout
@@ -191,7 +190,7 @@ func New(o Options) *Client {
 	c.dialer = net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 	jar, _ := cookiejar.New(nil) // never fails with nil options
 	c.jar = jar
-	c.wire.tls = wireTLS[o.InsecureSkipVerify]
+	c.wire.insecure = o.InsecureSkipVerify
 	c.useWire = !proxyConfigured()
 	if c.useWire {
 		return c // net/http's transport is only for proxies: not made
@@ -226,9 +225,6 @@ func (c *Client) CloseIdle() {
 	}
 	c.wire.closeIdle()
 }
-
-// wireTLS are the wire client's TLS configurations, by InsecureSkipVerify.
-var wireTLS = map[bool]*tls.Config{false: {}, true: {InsecureSkipVerify: true}}
 
 // proxyConfigured reports whether proxy environment variables are set; then
 // requests go through net/http's transport, which honours them.

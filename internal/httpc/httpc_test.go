@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -783,6 +785,29 @@ func TestBodyLargeKnownLength(t *testing.T) {
 	resp := c.Do(testCtx(t), &Request{URL: srv.URL, Header: http.Header{"Accept-Encoding": {"identity"}}})
 	if resp.Err != nil || !bytes.Equal(resp.Body, payload) {
 		t.Fatalf("Err %v, len %d", resp.Err, len(resp.Body))
+	}
+}
+
+// TestTLSVerification checks that an https server's certificate is
+// verified unless Options.InsecureSkipVerify is set, for each Client alike.
+func TestTLSVerification(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "secret")
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the rejected handshakes
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	ctx := testCtx(t)
+	for range 2 { // a second round: each Client keeps its own setting
+		insecure := New(Options{InsecureSkipVerify: true}).Do(ctx, &Request{URL: srv.URL + "/"})
+		if insecure.Err != nil || insecure.Status != 200 || string(insecure.Body) != "secret" {
+			t.Errorf("insecure: status %d, body %q, err %v", insecure.Status, insecure.Body, insecure.Err)
+		}
+		verified := New(Options{}).Do(ctx, &Request{URL: srv.URL + "/"})
+		var unknown x509.UnknownAuthorityError
+		if verified.Status != 0 || !errors.As(verified.Err, &unknown) {
+			t.Errorf("verified: status %d, err %v; want an unknown authority error", verified.Status, verified.Err)
+		}
 	}
 }
 
