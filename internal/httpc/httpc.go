@@ -35,13 +35,20 @@ const (
 	DefaultUserAgent = "jsload/dev"
 )
 
-// NoRedirects, used as Options.MaxRedirects, makes the Client return 3xx
-// responses as they are instead of following them.
-const NoRedirects = -1
+// NeverFollowRedirects, as Options.MaxRedirects, makes the Client's
+// requests that go by its limit return 3xx responses as they are instead of
+// following them. It is an int, like the option, and so cannot stand for
+// a RedirectLimit.
+const NeverFollowRedirects int = -1
 
-// UseDefault, used as Request.Redirects, makes the request follow the
-// Client's Options.MaxRedirects.
-const UseDefault = -1
+// RedirectLimit is the number of redirects one request follows (its
+// Request.Redirects). Its zero value means that none is followed; a
+// negative value, ClientRedirectLimit, defers to the Client's option.
+type RedirectLimit int
+
+// ClientRedirectLimit, as Request.Redirects, makes the request follow as
+// many redirects as its Client's Options.MaxRedirects allows.
+const ClientRedirectLimit RedirectLimit = -1
 
 // maxIdleConnsPerHost bounds the idle keep-alive connections one Client keeps
 // per target host.
@@ -53,9 +60,9 @@ type Options struct {
 	// reading the full body. Zero or negative means DefaultTimeout (60s).
 	Timeout time.Duration
 	// MaxRedirects is the number of redirects a request follows by default.
-	// Zero means DefaultMaxRedirects (10); NoRedirects (or any negative
-	// value) means redirects are not followed and the 3xx response is
-	// returned.
+	// Zero means DefaultMaxRedirects (10); NeverFollowRedirects (or any
+	// negative value) means redirects are not followed and the 3xx
+	// response is returned.
 	MaxRedirects int
 	// UserAgent is the User-Agent header sent when a request does not set
 	// its own. Empty means DefaultUserAgent; jsload's command line sets
@@ -84,11 +91,11 @@ type Request struct {
 	// negative) means the Client's timeout.
 	Timeout time.Duration
 	// Redirects is the maximum number of redirects this request follows:
-	// UseDefault (or any negative value) means Options.MaxRedirects, 0 means
-	// redirects are not followed (the 3xx response is returned), N > 0
-	// means at most N redirects are followed. Note that the zero value
-	// means "do not follow".
-	Redirects int
+	// ClientRedirectLimit (or any negative value) means
+	// Options.MaxRedirects, 0 means redirects are not followed (the 3xx
+	// response is returned), N > 0 means at most N redirects are followed.
+	// Note that the zero value means "do not follow".
+	Redirects RedirectLimit
 }
 
 // Timings are the durations measured for one request. When redirects are
@@ -285,7 +292,7 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	if timeout <= 0 {
 		timeout = c.timeout
 	}
-	limit := r.Redirects
+	limit := int(r.Redirects)
 	if limit < 0 {
 		limit = c.maxRedirects
 	}

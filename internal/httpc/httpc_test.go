@@ -370,21 +370,21 @@ func TestRedirects(t *testing.T) {
 	tests := []struct {
 		name      string
 		opts      Options
-		redirects int
+		redirects RedirectLimit
 		hops      int
 		status    int
 		url       string
 		errText   string
 	}{
-		{name: "default follows", redirects: UseDefault, hops: 3, status: 200, url: "/r/0"},
-		{name: "default limit 10 ok", redirects: UseDefault, hops: 10, status: 200, url: "/r/0"},
-		{name: "default limit 10 exceeded", redirects: UseDefault, hops: 11, errText: "stopped after 10 redirects"},
+		{name: "default follows", redirects: ClientRedirectLimit, hops: 3, status: 200, url: "/r/0"},
+		{name: "default limit 10 ok", redirects: ClientRedirectLimit, hops: 10, status: 200, url: "/r/0"},
+		{name: "default limit 10 exceeded", redirects: ClientRedirectLimit, hops: 11, errText: "stopped after 10 redirects"},
 		{name: "zero does not follow", redirects: 0, hops: 3, status: 302, url: "/r/3"},
 		{name: "exactly N followed", redirects: 3, hops: 3, status: 200, url: "/r/0"},
 		{name: "limit exceeded", redirects: 2, hops: 3, errText: "stopped after 2 redirects"},
-		{name: "client NoRedirects", opts: Options{MaxRedirects: NoRedirects}, redirects: UseDefault, hops: 2, status: 302, url: "/r/2"},
-		{name: "client limit", opts: Options{MaxRedirects: 1}, redirects: UseDefault, hops: 2, errText: "stopped after 1 redirects"},
-		{name: "request overrides client NoRedirects", opts: Options{MaxRedirects: NoRedirects}, redirects: 5, hops: 2, status: 200, url: "/r/0"},
+		{name: "client NeverFollowRedirects", opts: Options{MaxRedirects: NeverFollowRedirects}, redirects: ClientRedirectLimit, hops: 2, status: 302, url: "/r/2"},
+		{name: "client limit", opts: Options{MaxRedirects: 1}, redirects: ClientRedirectLimit, hops: 2, errText: "stopped after 1 redirects"},
+		{name: "request overrides client NeverFollowRedirects", opts: Options{MaxRedirects: NeverFollowRedirects}, redirects: 5, hops: 2, status: 200, url: "/r/0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -819,7 +819,7 @@ func BenchmarkDo(b *testing.B) {
 	c := New(Options{})
 	defer c.CloseIdle()
 	ctx := context.Background()
-	req := &Request{URL: srv.URL + "/bench", Redirects: UseDefault}
+	req := &Request{URL: srv.URL + "/bench", Redirects: ClientRedirectLimit}
 	b.ReportAllocs()
 	for b.Loop() {
 		resp := c.Do(ctx, req)
