@@ -156,11 +156,11 @@ type Response struct {
 // keep-alive connections and cookies. It is intended to be used by one
 // goroutine at a time, but concurrent use is safe.
 type Client struct {
-	wire         wire
-	useWire      bool // no proxy is configured: requests go over the wire client
+	h1           http1Client
+	useHTTP1     bool // no proxy is configured: requests go over the HTTP/1.1 client
 	jar          *cookiejar.Jar
 	hasCookies   atomic.Bool // the jar was given a cookie: only then is it asked for some
-	hc           http.Client // with tr, only when a proxy is configured (!useWire)
+	hc           http.Client // with tr, only when a proxy is configured (!useHTTP1)
 	tr           *http.Transport
 	dialer       net.Dialer
 	timeout      time.Duration
@@ -197,9 +197,9 @@ func New(o Options) *Client {
 	c.dialer = net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 	jar, _ := cookiejar.New(nil) // never fails with nil options
 	c.jar = jar
-	c.wire.insecure = o.InsecureSkipVerify
-	c.useWire = !proxyConfigured()
-	if c.useWire {
+	c.h1.insecure = o.InsecureSkipVerify
+	c.useHTTP1 = !proxyConfigured()
+	if c.useHTTP1 {
 		return c // net/http's transport is only for proxies: not made
 	}
 	c.tr = &http.Transport{
@@ -230,7 +230,7 @@ func (c *Client) CloseIdle() {
 	if c.tr != nil {
 		c.tr.CloseIdleConnections()
 	}
-	c.wire.closeIdle()
+	c.h1.closeIdle()
 }
 
 // proxyConfigured reports whether proxy environment variables are set; then
@@ -296,8 +296,8 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	if limit < 0 {
 		limit = c.maxRedirects
 	}
-	if c.useWire {
-		c.doWire(ctx, r, resp, timeout, limit)
+	if c.useHTTP1 {
+		c.doHTTP1(ctx, r, resp, timeout, limit)
 		return resp
 	}
 	rctx, cancel := context.WithTimeoutCause(ctx, timeout, errRequestTimeout)

@@ -318,11 +318,11 @@ func TestKeepAlive(t *testing.T) {
 // only for its own host, the most recently used first, and at most
 // maxIdleConnsPerHost are kept per host.
 func TestIdleConnectionsPerHost(t *testing.T) {
-	var w wire
-	conn := func(key string) *wconn {
+	var w http1Client
+	conn := func(key string) *http1Conn {
 		a, b := net.Pipe()
 		t.Cleanup(func() { a.Close(); b.Close() })
-		return &wconn{nc: a, key: key}
+		return &http1Conn{nc: a, key: key}
 	}
 	a1, b1, a2 := conn("http://a:80"), conn("http://b:80"), conn("http://a:80")
 	w.put(a1)
