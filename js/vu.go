@@ -13,12 +13,10 @@ import (
 
 	"github.com/dop251/goja"
 
+	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/httpc"
 	"github.com/jsload/jsload/internal/stats"
 )
-
-// ErrStopUser is returned by RunTask when the user stopped itself.
-var ErrStopUser = errors.New("user stopped itself")
 
 // errStopped is the value a VU's runtime is interrupted with when its
 // context ends.
@@ -86,6 +84,10 @@ type VU struct {
 	jsonStrFn   goja.Callable
 	respMethods *respMethods
 }
+
+// A VU is what the engine runs: it stops by returning engine.ErrStopUser
+// and measures arrival-rate lateness in RunTaskAt.
+var _ engine.ScheduledVU = (*VU)(nil)
 
 // ID is the VU's number (__VU): 1-based; 0 for setup and teardown.
 func (vu *VU) ID() int { return vu.id }

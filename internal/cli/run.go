@@ -121,27 +121,8 @@ func (f *vuFactory) NewVU(ctx context.Context, id, class int) (engine.VU, error)
 	if err != nil {
 		return nil, err
 	}
-	return engineVU{vu}, nil
+	return vu, nil
 }
-
-// engineVU maps the script's stop-user signal to the engine's.
-type engineVU struct{ *js.VU }
-
-func (v engineVU) RunTask(ctx context.Context) error {
-	if err := v.VU.RunTask(ctx); errors.Is(err, js.ErrStopUser) {
-		return engine.ErrStopUser
-	}
-	return nil
-}
-
-func (v engineVU) RunTaskAt(ctx context.Context, due time.Time) error {
-	if err := v.VU.RunTaskAt(ctx, due); errors.Is(err, js.ErrStopUser) {
-		return engine.ErrStopUser
-	}
-	return nil
-}
-
-var _ engine.ScheduledVU = engineVU{}
 
 func newRunCmd(st *State) *cobra.Command {
 	cfg := config.Default()
