@@ -60,9 +60,8 @@ type VU struct {
 	data    goja.Value // setup() data, or undefined
 
 	class  *ClassInfo
-	user   goja.Value // the user-class instance, or undefined
-	frames []*frame   // the running task sets, the user's own at the bottom
-	ctors  []goja.Value
+	user   goja.Value    // the user-class instance, or undefined
+	frames []*frame      // the running task sets, the user's own at the bottom
 	signal *signal       // set by stopUser(), rescheduleTask(), interrupt()
 	noWait bool          // the next wait is skipped (rescheduled)
 	open   bool          // an arrival-rate test: samples carry Scheduled

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -253,7 +254,7 @@ type redirectLimitKey struct{}
 type errTooManyRedirects struct{ n int }
 
 func (e *errTooManyRedirects) Error() string {
-	return "stopped after " + itoa(e.n) + " redirects"
+	return "stopped after " + strconv.Itoa(e.n) + " redirects"
 }
 
 // checkRedirect enforces the per-request redirect limit stored in the

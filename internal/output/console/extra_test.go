@@ -73,7 +73,7 @@ func TestExtraGolden(t *testing.T) {
 func TestScheduledLayout(t *testing.T) {
 	s := arrivalRun()
 	var pct, sched bytes.Buffer
-	PrintPercentiles(&pct, s)
+	Printer{}.PrintPercentiles(&pct, s)
 	PrintScheduled(&sched, s)
 	p, q := strings.Split(pct.String(), "\n"), strings.Split(sched.String(), "\n")
 	if q[0] != scheduledTitle {
