@@ -130,7 +130,7 @@ func (o *outputs) final(s *stats.Snapshot, results []threshold.Result) bool {
 	meta := o.meta
 	meta.End = s.Time
 	meta.Users = max(meta.Users, s.Users)
-	sum := report.Build(meta, s, o.hist, reportThresholds(results))
+	sum := report.Build(meta, s, o.hist, results)
 	if o.json != nil {
 		o.report("json", report.WriteJSON(o.json, sum))
 	}
@@ -142,14 +142,6 @@ func (o *outputs) final(s *stats.Snapshot, results []threshold.Result) bool {
 		}
 	}
 	return len(o.tErrs) == 0
-}
-
-func reportThresholds(rs []threshold.Result) []report.ThresholdResult {
-	out := make([]report.ThresholdResult, len(rs))
-	for i, r := range rs {
-		out[i] = report.ThresholdResult{Name: r.Name, Expr: r.Expr, Value: r.Measured, Passed: r.Passed, NoData: r.NoData}
-	}
-	return out
 }
 
 func (o *outputs) close() {

@@ -599,7 +599,7 @@ wait:
 	var results []threshold.Result
 	if len(p.thresholds) > 0 {
 		results = threshold.EvaluateAll(p.thresholds, final)
-		console.PrintThresholds(out, thresholdRows(results), !color.NoColor && isTerminal(out))
+		console.PrintThresholds(out, results, !color.NoColor && isTerminal(out))
 		for _, r := range results {
 			if !r.Passed {
 				code = ExitThreshold

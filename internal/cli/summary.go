@@ -9,7 +9,6 @@ import (
 
 	"github.com/mattn/go-isatty"
 
-	"github.com/jsload/jsload/internal/output/console"
 	"github.com/jsload/jsload/internal/stats"
 	"github.com/jsload/jsload/internal/threshold"
 )
@@ -53,15 +52,6 @@ func formatMeasured(r threshold.Result) string {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && isatty.IsTerminal(f.Fd()) && os.Getenv("NO_COLOR") == ""
-}
-
-// thresholdRows converts threshold results for the console.
-func thresholdRows(rs []threshold.Result) []console.ThresholdRow {
-	out := make([]console.ThresholdRow, len(rs))
-	for i, r := range rs {
-		out[i] = console.ThresholdRow{Name: r.Name, Expr: r.Expr, Value: r.Measured, Passed: r.Passed, NoData: r.NoData}
-	}
-	return out
 }
 
 func classList(cs []string) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/fatih/color"
 
 	"github.com/jsload/jsload/internal/stats"
+	"github.com/jsload/jsload/internal/threshold"
 )
 
 // Titles of jsload's own tables, in Locust's style.
@@ -19,26 +20,16 @@ const (
 	scheduledTitle  = "Response time percentiles from the scheduled start (arrival rate: includes time waiting to start)"
 )
 
-// ThresholdRow is one threshold's outcome, as PrintThresholds shows it.
-type ThresholdRow struct {
-	Name   string  // the statistic, e.g. "GET /items" or "http_req_duration"
-	Expr   string  // the condition as written, e.g. "p95 < 500"
-	Value  float64 // the measured value
-	Passed bool
-	// NoData is set when the statistic never appeared in the run: the
-	// value is then shown as "no data".
-	NoData bool
-}
-
 // PrintChecks prints every check of s with its passes, fails and pass
 // rate, or nothing when the script made no check.
 func PrintChecks(w io.Writer, s *stats.Snapshot) { Printer{}.PrintChecks(w, s) }
 
-// PrintThresholds prints every threshold with its condition, measured
-// value and outcome, or nothing when there are none. With color, PASS is
+// PrintThresholds prints every threshold with its statistic's name, its
+// condition as written, its measured value ("no data" when NoData is set)
+// and its outcome, or nothing when there are none. With color, PASS is
 // green and FAIL red (ANSI escapes, whatever w is); otherwise the table is
 // plain text.
-func PrintThresholds(w io.Writer, th []ThresholdRow, color bool) {
+func PrintThresholds(w io.Writer, th []threshold.Result, color bool) {
 	Printer{}.PrintThresholds(w, th, color)
 }
 
@@ -81,7 +72,7 @@ func rate(c stats.Check) string {
 
 // PrintThresholds is the package-level PrintThresholds with p's
 // configuration.
-func (p Printer) PrintThresholds(w io.Writer, th []ThresholdRow, colored bool) {
+func (p Printer) PrintThresholds(w io.Writer, th []threshold.Result, colored bool) {
 	if len(th) == 0 {
 		return
 	}
@@ -133,14 +124,14 @@ func (p Printer) PrintThresholds(w io.Writer, th []ThresholdRow, colored bool) {
 }
 
 // thresholdValue shows a measured value with up to four decimals.
-func thresholdValue(t ThresholdRow) string {
+func thresholdValue(t threshold.Result) string {
 	switch {
 	case t.NoData:
 		return "no data"
-	case math.IsNaN(t.Value) || math.IsInf(t.Value, 0):
-		return strconv.FormatFloat(t.Value, 'f', -1, 64)
+	case math.IsNaN(t.Measured) || math.IsInf(t.Measured, 0):
+		return strconv.FormatFloat(t.Measured, 'f', -1, 64)
 	}
-	return strconv.FormatFloat(math.Round(t.Value*1e4)/1e4, 'f', -1, 64)
+	return strconv.FormatFloat(math.Round(t.Measured*1e4)/1e4, 'f', -1, 64)
 }
 
 // PrintScheduled is the package-level PrintScheduled with p's

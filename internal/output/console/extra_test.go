@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jsload/jsload/internal/stats"
+	"github.com/jsload/jsload/internal/threshold"
 )
 
 // arrivalRun is a run of an arrival-rate test: requests with times from
@@ -38,11 +39,11 @@ func arrivalRun() *stats.Snapshot {
 	return reg.Snapshot(t0.Add(10 * time.Second))
 }
 
-var thresholdRows = []ThresholdRow{
-	{Name: "GET /items", Expr: "p95 < 500", Value: 58.25, Passed: true},
-	{Name: "Aggregated", Expr: "failRate < 0.01", Value: 0.012345678, Passed: false},
-	{Name: "POST /checkout", Expr: "count > 0", NoData: true, Passed: false},
-	{Name: "checks", Expr: "rate > 0.99", Value: 0.995, Passed: true},
+var thresholdRows = []threshold.Result{
+	{Threshold: threshold.Threshold{Name: "GET /items", Expr: "p95 < 500"}, Measured: 58.25, Passed: true},
+	{Threshold: threshold.Threshold{Name: "Aggregated", Expr: "failRate < 0.01"}, Measured: 0.012345678, Passed: false},
+	{Threshold: threshold.Threshold{Name: "POST /checkout", Expr: "count > 0"}, NoData: true, Passed: false},
+	{Threshold: threshold.Threshold{Name: "checks", Expr: "rate > 0.99"}, Measured: 0.995, Passed: true},
 }
 
 func TestExtraGolden(t *testing.T) {
@@ -142,14 +143,14 @@ func TestThresholdColors(t *testing.T) {
 
 func TestThresholdValue(t *testing.T) {
 	for _, tt := range []struct {
-		row  ThresholdRow
+		row  threshold.Result
 		want string
 	}{
-		{ThresholdRow{Value: 58.25}, "58.25"},
-		{ThresholdRow{Value: 0.012345678}, "0.0123"},
-		{ThresholdRow{Value: 1200}, "1200"},
-		{ThresholdRow{NoData: true, Value: 3}, "no data"},
-		{ThresholdRow{Value: math.NaN()}, "NaN"},
+		{threshold.Result{Measured: 58.25}, "58.25"},
+		{threshold.Result{Measured: 0.012345678}, "0.0123"},
+		{threshold.Result{Measured: 1200}, "1200"},
+		{threshold.Result{NoData: true, Measured: 3}, "no data"},
+		{threshold.Result{Measured: math.NaN()}, "NaN"},
 	} {
 		if got := thresholdValue(tt.row); got != tt.want {
 			t.Errorf("thresholdValue(%+v) = %q, want %q", tt.row, got, tt.want)
