@@ -46,7 +46,7 @@ var thresholdRows = []threshold.Result{
 	{Threshold: threshold.Threshold{Name: "checks", Expr: "rate > 0.99"}, Measured: 0.995, Passed: true},
 }
 
-func TestExtraGolden(t *testing.T) {
+func TestJsloadTablesGolden(t *testing.T) {
 	tests := []struct {
 		name  string
 		print func(w *bytes.Buffer)
@@ -108,7 +108,7 @@ func slicesIndex(rows []*stats.Row, name string) int {
 	return -1
 }
 
-func TestExtraPrintNothing(t *testing.T) {
+func TestJsloadTablesPrintNothing(t *testing.T) {
 	closed := snapshot([]sample{{typ: "GET", name: "/", ms: 1, at: 0.5}}, nil, time.Second)
 	for _, s := range []*stats.Snapshot{closed, nil, {}} {
 		var b bytes.Buffer
@@ -158,7 +158,7 @@ func TestThresholdValue(t *testing.T) {
 	}
 }
 
-func TestExtraOneWrite(t *testing.T) {
+func TestJsloadTablesOneWrite(t *testing.T) {
 	s := arrivalRun()
 	for name, print := range map[string]func(w *countingWriter){
 		"checks":     func(w *countingWriter) { PrintChecks(w, s) },
