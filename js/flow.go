@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/jsload/jsload/internal/engine"
 )
 
 // waitSpec is how a user or task set waits between tasks.
@@ -341,7 +343,8 @@ const maxHops = 64
 
 // RunTask runs one task of the innermost running task set, entering task
 // sets on the way as they are picked. A task that throws is counted in the
-// exceptions and the VU goes on; ErrStopUser means the user stopped itself.
+// exceptions and the VU goes on. It returns engine.ErrStopUser when the
+// user stopped itself (stopUser()) or has no task it may run, else nil.
 func (vu *VU) RunTask(ctx context.Context) error {
 	vu.runCtx = ctx
 	vu.noWait = false
@@ -354,7 +357,7 @@ func (vu *VU) RunTask(ctx context.Context) error {
 		i := vu.next(f)
 		if i < 0 {
 			if len(vu.frames) == 1 {
-				return ErrStopUser // nothing this user may run
+				return engine.ErrStopUser // nothing this user may run
 			}
 			vu.popFrame(ctx) // nothing left to run in this set: back to its parent
 			continue
@@ -377,7 +380,7 @@ func (vu *VU) RunTask(ctx context.Context) error {
 		break
 	}
 	if vu.done {
-		return ErrStopUser
+		return engine.ErrStopUser
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jsload/jsload/internal/engine"
 )
 
 // runTasks runs n tasks on a fresh VU of class 0 (OnStart first) and
@@ -241,7 +243,7 @@ export const stop = task(0, () => { log.push("s"); stopUser(); log.push("after-s
 	if !vu.done {
 		t.Fatalf("stopUser did not stop the user")
 	}
-	if err := vu.RunTask(ctx); !errors.Is(err, ErrStopUser) {
+	if err := vu.RunTask(ctx); !errors.Is(err, engine.ErrStopUser) {
 		t.Errorf("RunTask after stopUser = %v, want ErrStopUser", err)
 	}
 	if got := logOf(vu); got != "r r s s" {

@@ -55,14 +55,14 @@ type params struct {
 	body      []byte
 	name      string
 	timeout   time.Duration
-	redirects int
+	redirects httpc.RedirectLimit
 	catch     bool
 	record    bool
 	query     url.Values
 }
 
 func (vu *VU) readParams(v goja.Value) (*params, error) {
-	p := &params{redirects: httpc.UseDefault, record: true}
+	p := &params{redirects: httpc.ClientRedirectLimit, record: true}
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return p, nil
 	}
@@ -129,7 +129,7 @@ func (vu *VU) readParams(v goja.Value) (*params, error) {
 			if n < 0 {
 				return nil, fmt.Errorf("params.redirects must be >= 0, got %d", n)
 			}
-			p.redirects = int(n)
+			p.redirects = httpc.RedirectLimit(n)
 		case "catchResponse", "catch_response":
 			p.catch = val.ToBoolean()
 		case "record":

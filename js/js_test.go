@@ -670,8 +670,6 @@ export const t = task(() => { globalThis.s = http.get("/status/201").status; });
 	}
 }
 
-func testEnvB() *Env { return testEnv("http://127.0.0.1:1") }
-
 func TestRequestTimeoutIsAFailure(t *testing.T) {
 	srv := server(t)
 	env := testEnv(srv.URL)

@@ -13,12 +13,10 @@ import (
 
 	"github.com/dop251/goja"
 
+	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/httpc"
 	"github.com/jsload/jsload/internal/stats"
 )
-
-// ErrStopUser is returned by RunTask when the user stopped itself.
-var ErrStopUser = errors.New("user stopped itself")
 
 // errStopped is the value a VU's runtime is interrupted with when its
 // context ends.
@@ -62,9 +60,8 @@ type VU struct {
 	data    goja.Value // setup() data, or undefined
 
 	class  *ClassInfo
-	user   goja.Value // the user-class instance, or undefined
-	frames []*frame   // the running task sets, the user's own at the bottom
-	ctors  []goja.Value
+	user   goja.Value    // the user-class instance, or undefined
+	frames []*frame      // the running task sets, the user's own at the bottom
 	signal *signal       // set by stopUser(), rescheduleTask(), interrupt()
 	noWait bool          // the next wait is skipped (rescheduled)
 	open   bool          // an arrival-rate test: samples carry Scheduled
@@ -86,6 +83,10 @@ type VU struct {
 	jsonStrFn   goja.Callable
 	respMethods *respMethods
 }
+
+// A VU is what the engine runs: it stops by returning engine.ErrStopUser
+// and measures arrival-rate lateness in RunTaskAt.
+var _ engine.ScheduledVU = (*VU)(nil)
 
 // ID is the VU's number (__VU): 1-based; 0 for setup and teardown.
 func (vu *VU) ID() int { return vu.id }

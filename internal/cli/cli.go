@@ -30,6 +30,10 @@ const (
 // Version is jsload's version, set at build time with -ldflags.
 var Version = "dev"
 
+// userAgent is the User-Agent header of the requests jsload makes for a
+// script that sets none: "jsload/" followed by Version.
+func userAgent() string { return "jsload/" + Version }
+
 // State is what a command reads and writes: tests run the CLI in-process by
 // filling it with buffers.
 type State struct {

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -36,27 +35,8 @@ func (f *vuFactory) NewVU(ctx context.Context, id, class int) (engine.VU, error)
 	if err != nil {
 		return nil, err
 	}
-	return engineVU{vu}, nil
+	return vu, nil
 }
-
-// engineVU maps the script's stop-user signal to the engine's.
-type engineVU struct{ *js.VU }
-
-func (v engineVU) RunTask(ctx context.Context) error {
-	if err := v.VU.RunTask(ctx); errors.Is(err, js.ErrStopUser) {
-		return engine.ErrStopUser
-	}
-	return nil
-}
-
-func (v engineVU) RunTaskAt(ctx context.Context, due time.Time) error {
-	if err := v.VU.RunTaskAt(ctx, due); errors.Is(err, js.ErrStopUser) {
-		return engine.ErrStopUser
-	}
-	return nil
-}
-
-var _ engine.ScheduledVU = engineVU{}
 
 func newRunCmd(st *State) *cobra.Command {
 	cfg := config.Default()
@@ -166,7 +146,7 @@ func preparePlan(script *js.Script, cfg *config.Run, log *logger) (*testPlan, er
 // loadScript loads the script with what its top-level code may need (the
 // host from the command line or the environment), or explains why not.
 func loadScript(ctx context.Context, fs *pflag.FlagSet, st *State, path string) (*js.Script, error) {
-	opt := js.LoadOptions{}
+	opt := js.LoadOptions{HTTP: httpc.Options{UserAgent: userAgent()}}
 	if f := fs.Lookup("host"); f != nil && f.Changed {
 		opt.Host = f.Value.String()
 	} else {
@@ -277,10 +257,9 @@ func startProfiles(cpu, mem string) (func(), error) {
 func newEnv(st *State, cfg *config.Run, reg *stats.Registry, log *logger, host string) (*js.Env, chan struct{}) {
 	var excOnce sync.Map
 	hostMissing := make(chan struct{})
-	httpc.Version = Version
 	env := &js.Env{
 		Host:     host,
-		HTTP:     httpc.Options{InsecureSkipVerify: cfg.InsecureSkipVerify},
+		HTTP:     httpc.Options{UserAgent: userAgent(), InsecureSkipVerify: cfg.InsecureSkipVerify},
 		Registry: reg,
 		Out:      st.Stderr,
 		OnHostMissing: sync.OnceFunc(func() {

@@ -132,6 +132,3 @@ func looksLikeHostPort(s string) bool {
 	_, err := strconv.ParseUint(s[k+1:], 10, 16)
 	return err == nil
 }
-
-// itoa formats n in decimal.
-func itoa(n int) string { return strconv.Itoa(n) }

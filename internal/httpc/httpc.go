@@ -20,30 +20,36 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-// Version is the jsload version used in the default User-Agent header
-// ("jsload/" + Version). It is meant to be set at link time or by the main
-// package before any Client is created.
-var Version = "dev"
 
 // Default values used when an Options field is zero.
 const (
 	DefaultTimeout      = 60 * time.Second
 	DefaultMaxRedirects = 10
 	DefaultDialTimeout  = 10 * time.Second
+	// DefaultUserAgent is the User-Agent of a development build of
+	// jsload; a program that knows its version sets Options.UserAgent.
+	DefaultUserAgent = "jsload/dev"
 )
 
-// NoRedirects, used as Options.MaxRedirects, makes the Client return 3xx
-// responses as they are instead of following them.
-const NoRedirects = -1
+// NeverFollowRedirects, as Options.MaxRedirects, makes the Client's
+// requests that go by its limit return 3xx responses as they are instead of
+// following them. It is an int, like the option, and so cannot stand for
+// a RedirectLimit.
+const NeverFollowRedirects int = -1
 
-// UseDefault, used as Request.Redirects, makes the request follow the
-// Client's Options.MaxRedirects.
-const UseDefault = -1
+// RedirectLimit is the number of redirects one request follows (its
+// Request.Redirects). Its zero value means that none is followed; a
+// negative value, ClientRedirectLimit, defers to the Client's option.
+type RedirectLimit int
+
+// ClientRedirectLimit, as Request.Redirects, makes the request follow as
+// many redirects as its Client's Options.MaxRedirects allows.
+const ClientRedirectLimit RedirectLimit = -1
 
 // maxIdleConnsPerHost bounds the idle keep-alive connections one Client keeps
 // per target host.
@@ -55,12 +61,13 @@ type Options struct {
 	// reading the full body. Zero or negative means DefaultTimeout (60s).
 	Timeout time.Duration
 	// MaxRedirects is the number of redirects a request follows by default.
-	// Zero means DefaultMaxRedirects (10); NoRedirects (or any negative
-	// value) means redirects are not followed and the 3xx response is
-	// returned.
+	// Zero means DefaultMaxRedirects (10); NeverFollowRedirects (or any
+	// negative value) means redirects are not followed and the 3xx
+	// response is returned.
 	MaxRedirects int
-	// UserAgent is sent when a request does not set its own User-Agent
-	// header. Empty means "jsload/" + Version.
+	// UserAgent is the User-Agent header sent when a request does not set
+	// its own. Empty means DefaultUserAgent; jsload's command line sets
+	// "jsload/" followed by its version.
 	UserAgent string
 	// DialTimeout bounds establishing a TCP connection and, for https, the
 	// TLS handshake. Zero or negative means DefaultDialTimeout (10s).
@@ -85,11 +92,11 @@ type Request struct {
 	// negative) means the Client's timeout.
 	Timeout time.Duration
 	// Redirects is the maximum number of redirects this request follows:
-	// UseDefault (or any negative value) means Options.MaxRedirects, 0 means
-	// redirects are not followed (the 3xx response is returned), N > 0
-	// means at most N redirects are followed. Note that the zero value
-	// means "do not follow".
-	Redirects int
+	// ClientRedirectLimit (or any negative value) means
+	// Options.MaxRedirects, 0 means redirects are not followed (the 3xx
+	// response is returned), N > 0 means at most N redirects are followed.
+	// Note that the zero value means "do not follow".
+	Redirects RedirectLimit
 }
 
 // Timings are the durations measured for one request. When redirects are
@@ -150,11 +157,11 @@ type Response struct {
 // keep-alive connections and cookies. It is intended to be used by one
 // goroutine at a time, but concurrent use is safe.
 type Client struct {
-	wire         wire
-	useWire      bool // no proxy is configured: requests go over the wire client
+	h1           http1Client
+	useHTTP1     bool // no proxy is configured: requests go over the HTTP/1.1 client
 	jar          *cookiejar.Jar
 	hasCookies   atomic.Bool // the jar was given a cookie: only then is it asked for some
-	hc           http.Client // with tr, only when a proxy is configured (!useWire)
+	hc           http.Client // with tr, only when a proxy is configured (!useHTTP1)
 	tr           *http.Transport
 	dialer       net.Dialer
 	timeout      time.Duration
@@ -181,7 +188,7 @@ func New(o Options) *Client {
 	}
 	ua := o.UserAgent
 	if ua == "" {
-		ua = "jsload/" + Version
+		ua = DefaultUserAgent
 	}
 	c.ua = []string{ua}
 	dialTimeout := o.DialTimeout
@@ -191,9 +198,9 @@ func New(o Options) *Client {
 	c.dialer = net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 	jar, _ := cookiejar.New(nil) // never fails with nil options
 	c.jar = jar
-	c.wire.tls = wireTLS[o.InsecureSkipVerify]
-	c.useWire = !proxyConfigured()
-	if c.useWire {
+	c.h1.insecure = o.InsecureSkipVerify
+	c.useHTTP1 = !proxyConfigured()
+	if c.useHTTP1 {
 		return c // net/http's transport is only for proxies: not made
 	}
 	c.tr = &http.Transport{
@@ -224,11 +231,8 @@ func (c *Client) CloseIdle() {
 	if c.tr != nil {
 		c.tr.CloseIdleConnections()
 	}
-	c.wire.closeIdle()
+	c.h1.closeIdle()
 }
-
-// wireTLS are the wire client's TLS configurations, by InsecureSkipVerify.
-var wireTLS = map[bool]*tls.Config{false: {}, true: {InsecureSkipVerify: true}}
 
 // proxyConfigured reports whether proxy environment variables are set; then
 // requests go through net/http's transport, which honours them.
@@ -250,7 +254,7 @@ type redirectLimitKey struct{}
 type errTooManyRedirects struct{ n int }
 
 func (e *errTooManyRedirects) Error() string {
-	return "stopped after " + itoa(e.n) + " redirects"
+	return "stopped after " + strconv.Itoa(e.n) + " redirects"
 }
 
 // checkRedirect enforces the per-request redirect limit stored in the
@@ -289,12 +293,12 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	if timeout <= 0 {
 		timeout = c.timeout
 	}
-	limit := r.Redirects
+	limit := int(r.Redirects)
 	if limit < 0 {
 		limit = c.maxRedirects
 	}
-	if c.useWire {
-		c.doWire(ctx, r, resp, timeout, limit)
+	if c.useHTTP1 {
+		c.doHTTP1(ctx, r, resp, timeout, limit)
 		return resp
 	}
 	rctx, cancel := context.WithTimeoutCause(ctx, timeout, errRequestTimeout)

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -316,11 +318,11 @@ func TestKeepAlive(t *testing.T) {
 // only for its own host, the most recently used first, and at most
 // maxIdleConnsPerHost are kept per host.
 func TestIdleConnectionsPerHost(t *testing.T) {
-	var w wire
-	conn := func(key string) *wconn {
+	var w http1Client
+	conn := func(key string) *http1Conn {
 		a, b := net.Pipe()
 		t.Cleanup(func() { a.Close(); b.Close() })
-		return &wconn{nc: a, key: key}
+		return &http1Conn{nc: a, key: key}
 	}
 	a1, b1, a2 := conn("http://a:80"), conn("http://b:80"), conn("http://a:80")
 	w.put(a1)
@@ -368,21 +370,21 @@ func TestRedirects(t *testing.T) {
 	tests := []struct {
 		name      string
 		opts      Options
-		redirects int
+		redirects RedirectLimit
 		hops      int
 		status    int
 		url       string
 		errText   string
 	}{
-		{name: "default follows", redirects: UseDefault, hops: 3, status: 200, url: "/r/0"},
-		{name: "default limit 10 ok", redirects: UseDefault, hops: 10, status: 200, url: "/r/0"},
-		{name: "default limit 10 exceeded", redirects: UseDefault, hops: 11, errText: "stopped after 10 redirects"},
+		{name: "default follows", redirects: ClientRedirectLimit, hops: 3, status: 200, url: "/r/0"},
+		{name: "default limit 10 ok", redirects: ClientRedirectLimit, hops: 10, status: 200, url: "/r/0"},
+		{name: "default limit 10 exceeded", redirects: ClientRedirectLimit, hops: 11, errText: "stopped after 10 redirects"},
 		{name: "zero does not follow", redirects: 0, hops: 3, status: 302, url: "/r/3"},
 		{name: "exactly N followed", redirects: 3, hops: 3, status: 200, url: "/r/0"},
 		{name: "limit exceeded", redirects: 2, hops: 3, errText: "stopped after 2 redirects"},
-		{name: "client NoRedirects", opts: Options{MaxRedirects: NoRedirects}, redirects: UseDefault, hops: 2, status: 302, url: "/r/2"},
-		{name: "client limit", opts: Options{MaxRedirects: 1}, redirects: UseDefault, hops: 2, errText: "stopped after 1 redirects"},
-		{name: "request overrides client NoRedirects", opts: Options{MaxRedirects: NoRedirects}, redirects: 5, hops: 2, status: 200, url: "/r/0"},
+		{name: "client NeverFollowRedirects", opts: Options{MaxRedirects: NeverFollowRedirects}, redirects: ClientRedirectLimit, hops: 2, status: 302, url: "/r/2"},
+		{name: "client limit", opts: Options{MaxRedirects: 1}, redirects: ClientRedirectLimit, hops: 2, errText: "stopped after 1 redirects"},
+		{name: "request overrides client NeverFollowRedirects", opts: Options{MaxRedirects: NeverFollowRedirects}, redirects: 5, hops: 2, status: 200, url: "/r/0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -786,6 +788,29 @@ func TestBodyLargeKnownLength(t *testing.T) {
 	}
 }
 
+// TestTLSVerification checks that an https server's certificate is
+// verified unless Options.InsecureSkipVerify is set, for each Client alike.
+func TestTLSVerification(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "secret")
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the rejected handshakes
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	ctx := testCtx(t)
+	for range 2 { // a second round: each Client keeps its own setting
+		insecure := New(Options{InsecureSkipVerify: true}).Do(ctx, &Request{URL: srv.URL + "/"})
+		if insecure.Err != nil || insecure.Status != 200 || string(insecure.Body) != "secret" {
+			t.Errorf("insecure: status %d, body %q, err %v", insecure.Status, insecure.Body, insecure.Err)
+		}
+		verified := New(Options{}).Do(ctx, &Request{URL: srv.URL + "/"})
+		var unknown x509.UnknownAuthorityError
+		if verified.Status != 0 || !errors.As(verified.Err, &unknown) {
+			t.Errorf("verified: status %d, err %v; want an unknown authority error", verified.Status, verified.Err)
+		}
+	}
+}
+
 func BenchmarkDo(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
@@ -794,7 +819,7 @@ func BenchmarkDo(b *testing.B) {
 	c := New(Options{})
 	defer c.CloseIdle()
 	ctx := context.Background()
-	req := &Request{URL: srv.URL + "/bench", Redirects: UseDefault}
+	req := &Request{URL: srv.URL + "/bench", Redirects: ClientRedirectLimit}
 	b.ReportAllocs()
 	for b.Loop() {
 		resp := c.Do(ctx, req)

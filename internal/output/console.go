@@ -64,7 +64,7 @@ func (c *Console) Final(e *End) error {
 	p.PrintDropped(c.W, e.Snapshot)
 	p.PrintChecks(c.W, e.Snapshot)
 	if len(e.Thresholds) > 0 {
-		p.PrintThresholds(c.W, consoleRows(e.Thresholds), c.ThresholdColor)
+		p.PrintThresholds(c.W, e.Thresholds, c.ThresholdColor)
 	}
 	return nil
 }

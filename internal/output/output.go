@@ -55,7 +55,7 @@ type End struct {
 // shared by the outputs that need it.
 func (e *End) Summary() *report.Summary {
 	if e.summary == nil {
-		e.summary = report.Build(e.Meta, e.Snapshot, e.History, reportRows(e.Thresholds))
+		e.summary = report.Build(e.Meta, e.Snapshot, e.History, e.Thresholds)
 	}
 	return e.summary
 }

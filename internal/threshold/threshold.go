@@ -24,12 +24,18 @@ type Threshold struct {
 	Source      string // where it was given, for messages
 }
 
-// Result is a threshold's outcome.
+// Result is a threshold's outcome, as Evaluate makes it and the console,
+// the JSON summary and the HTML report show it.
 type Result struct {
 	Threshold
+	// Measured is the statistic's value that the condition was checked
+	// against, in the metric's unit (see Unit); 0 when NoData is set.
 	Measured float64
-	Passed   bool
-	NoData   bool // the statistic never appeared
+	// Passed reports whether the condition held; it is false when NoData
+	// is set.
+	Passed bool
+	// NoData is set when the statistic never appeared in the run.
+	NoData bool
 }
 
 var metrics = map[string]string{

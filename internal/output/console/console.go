@@ -68,57 +68,42 @@ type Printer struct {
 
 // PrintStats prints the request statistics table of s followed by a blank
 // line. With current set, req/s and failures/s are the recent rates
-// (Row.CurrentRPS), as in the table Locust prints every 2 seconds; otherwise
-// they are averaged over the whole run (Row.RPS), as in the final table.
-func PrintStats(w io.Writer, s *stats.Snapshot, current bool) { Printer{}.PrintStats(w, s, current) }
-
-// PrintPercentiles prints the response time percentile table of s followed by
-// a blank line.
-func PrintPercentiles(w io.Writer, s *stats.Snapshot) { Printer{}.PrintPercentiles(w, s) }
-
-// PrintErrors prints the error report of s, one row per failure group, or
-// nothing when no request failed.
-func PrintErrors(w io.Writer, s *stats.Snapshot) { Printer{}.PrintErrors(w, s) }
-
-// PrintExceptions prints the exception report of s, one row per exception
-// group, or nothing when the script raised no exception.
-func PrintExceptions(w io.Writer, s *stats.Snapshot) { Printer{}.PrintExceptions(w, s) }
-
-// PrintSummary prints the block shown when a test ends: the stats table with
-// whole-run rates, the percentiles, the error report and the exception report.
-func PrintSummary(w io.Writer, s *stats.Snapshot) { Printer{}.PrintSummary(w, s) }
-
-// PrintStats is the package-level PrintStats with p's configuration.
+// (Row.CurrentRPS), as in the table Locust prints every 2 seconds;
+// otherwise they are averaged over the whole run (Row.RPS), as in the
+// final table.
 func (p Printer) PrintStats(w io.Writer, s *stats.Snapshot, current bool) {
 	var b bytes.Buffer
 	p.statsTable(&b, p.nameWidth(w), s, current)
 	w.Write(b.Bytes())
 }
 
-// PrintPercentiles is the package-level PrintPercentiles with p's
-// configuration.
+// PrintPercentiles prints the response time percentile table of s followed
+// by a blank line.
 func (p Printer) PrintPercentiles(w io.Writer, s *stats.Snapshot) {
 	var b bytes.Buffer
 	p.percentileTable(&b, p.nameWidth(w), s)
 	w.Write(b.Bytes())
 }
 
-// PrintErrors is the package-level PrintErrors with p's configuration.
+// PrintErrors prints the error report of s, one row per failure group, or
+// nothing when no request failed.
 func (p Printer) PrintErrors(w io.Writer, s *stats.Snapshot) {
 	var b bytes.Buffer
 	p.errorReport(&b, p.nameWidth(w), s)
 	w.Write(b.Bytes())
 }
 
-// PrintExceptions is the package-level PrintExceptions with p's
-// configuration.
+// PrintExceptions prints the exception report of s, one row per exception
+// group, or nothing when the script raised no exception.
 func (p Printer) PrintExceptions(w io.Writer, s *stats.Snapshot) {
 	var b bytes.Buffer
 	p.exceptionReport(&b, p.nameWidth(w), s)
 	w.Write(b.Bytes())
 }
 
-// PrintSummary is the package-level PrintSummary with p's configuration.
+// PrintSummary prints the block shown when a test ends: the stats table
+// with whole-run rates, the percentiles, the error report and the
+// exception report.
 func (p Printer) PrintSummary(w io.Writer, s *stats.Snapshot) {
 	var b bytes.Buffer
 	nw := p.nameWidth(w)

@@ -99,19 +99,19 @@ func TestGolden(t *testing.T) {
 		print func(w *bytes.Buffer)
 	}{
 		{"wide_summary", func(w *bytes.Buffer) {
-			PrintSummary(w, snapshot(wideRun(), nil, 12*time.Second+400*time.Millisecond))
+			Printer{}.PrintSummary(w, snapshot(wideRun(), nil, 12*time.Second+400*time.Millisecond))
 		}},
 		{"wide_periodic", func(w *bytes.Buffer) {
-			PrintStats(w, snapshot(wideRun(), nil, 12*time.Second+400*time.Millisecond), true)
+			Printer{}.PrintStats(w, snapshot(wideRun(), nil, 12*time.Second+400*time.Millisecond), true)
 		}},
 		{"empty_summary", func(w *bytes.Buffer) {
-			PrintSummary(w, snapshot(nil, nil, 2*time.Second))
+			Printer{}.PrintSummary(w, snapshot(nil, nil, 2*time.Second))
 		}},
 		{"empty_periodic", func(w *bytes.Buffer) {
-			PrintStats(w, snapshot(nil, nil, 0), true)
+			Printer{}.PrintStats(w, snapshot(nil, nil, 0), true)
 		}},
 		{"failures_summary", func(w *bytes.Buffer) {
-			PrintSummary(w, snapshot([]sample{
+			Printer{}.PrintSummary(w, snapshot([]sample{
 				{typ: "GET", name: "/login", ms: 31.4, at: 0.2},
 				{typ: "GET", name: "/login", ms: 27.9, at: 0.4, err: "HTTP 401 Unauthorized"},
 				{typ: "GET", name: "/login", ms: 29.2, at: 1.1, err: "HTTP 401 Unauthorized"},
@@ -123,19 +123,19 @@ func TestGolden(t *testing.T) {
 			}, nil, 3*time.Second))
 		}},
 		{"long_name_stats", func(w *bytes.Buffer) {
-			PrintStats(w, snapshot([]sample{
+			Printer{}.PrintStats(w, snapshot([]sample{
 				{typ: "GET", name: long, ms: 12.3, at: 0.5},
 				{typ: "GET", name: "/short", ms: 7.2, at: 0.5},
 			}, nil, time.Second), false)
 		}},
 		{"long_name_percentiles", func(w *bytes.Buffer) {
-			PrintPercentiles(w, snapshot([]sample{
+			Printer{}.PrintPercentiles(w, snapshot([]sample{
 				{typ: "GET", name: long, ms: 12.3, at: 0.5},
 				{typ: "GET", name: "/short", ms: 7.2, at: 0.5},
 			}, nil, time.Second))
 		}},
 		{"exceptions_summary", func(w *bytes.Buffer) {
-			PrintSummary(w, snapshot([]sample{
+			Printer{}.PrintSummary(w, snapshot([]sample{
 				{typ: "GET", name: "/items", ms: 14.2, at: 0.5},
 			}, []exception{
 				{"TypeError: Cannot read property 'id' of undefined", "script.js:14:22", 5},
@@ -229,7 +229,7 @@ func TestReferenceLayout(t *testing.T) {
 		samples = append(samples, sample{typ: "GET", name: "/fast", ms: float64(min(i, 1)), at: 2})
 	}
 	var b bytes.Buffer
-	PrintStats(&b, snapshot(samples, nil, 4866100*time.Microsecond), false)
+	Printer{}.PrintStats(&b, snapshot(samples, nil, 4866100*time.Microsecond), false)
 	lines := strings.Split(b.String(), "\n")
 	// header, separator, /bimodal, /fast, separator, Aggregated, blank
 	if len(lines) != 8 {
@@ -262,8 +262,8 @@ func TestReportsOnlyWhenNeeded(t *testing.T) {
 	clean := snapshot([]sample{{typ: "GET", name: "/", ms: 1, at: 0.5}}, nil, time.Second)
 	for _, s := range []*stats.Snapshot{clean, snapshot(nil, nil, time.Second), nil, {}} {
 		var b bytes.Buffer
-		PrintErrors(&b, s)
-		PrintExceptions(&b, s)
+		Printer{}.PrintErrors(&b, s)
+		Printer{}.PrintExceptions(&b, s)
 		if b.Len() != 0 {
 			t.Errorf("printed reports for a run without errors:\n%s", b.String())
 		}
@@ -274,10 +274,10 @@ func TestReportsOnlyWhenNeeded(t *testing.T) {
 // tables rather than panicking.
 func TestNilSnapshot(t *testing.T) {
 	var want bytes.Buffer
-	PrintSummary(&want, snapshot(nil, nil, time.Second))
+	Printer{}.PrintSummary(&want, snapshot(nil, nil, time.Second))
 	for _, s := range []*stats.Snapshot{nil, {}} {
 		var b bytes.Buffer
-		PrintSummary(&b, s)
+		Printer{}.PrintSummary(&b, s)
 		if b.String() != want.String() {
 			t.Errorf("got\n%s\nwant\n%s", b.String(), want.String())
 		}
@@ -293,11 +293,11 @@ func (c *countingWriter) Write(p []byte) (int, error) { c.writes++; return len(p
 func TestOneWrite(t *testing.T) {
 	s := snapshot(wideRun(), []exception{{"Error: x", "a.js:1:1", 1}}, 12*time.Second)
 	for name, print := range map[string]func(w *countingWriter){
-		"stats":       func(w *countingWriter) { PrintStats(w, s, true) },
-		"percentiles": func(w *countingWriter) { PrintPercentiles(w, s) },
-		"errors":      func(w *countingWriter) { PrintErrors(w, s) },
-		"exceptions":  func(w *countingWriter) { PrintExceptions(w, s) },
-		"summary":     func(w *countingWriter) { PrintSummary(w, s) },
+		"stats":       func(w *countingWriter) { Printer{}.PrintStats(w, s, true) },
+		"percentiles": func(w *countingWriter) { Printer{}.PrintPercentiles(w, s) },
+		"errors":      func(w *countingWriter) { Printer{}.PrintErrors(w, s) },
+		"exceptions":  func(w *countingWriter) { Printer{}.PrintExceptions(w, s) },
+		"summary":     func(w *countingWriter) { Printer{}.PrintSummary(w, s) },
 	} {
 		var w countingWriter
 		print(&w)
@@ -360,7 +360,7 @@ func TestRounding(t *testing.T) {
 			samples = append(samples, sample{typ: "GET", name: "/", ms: v, at: 0.5})
 		}
 		var b bytes.Buffer
-		PrintStats(&b, snapshot(samples, nil, time.Second), false)
+		Printer{}.PrintStats(&b, snapshot(samples, nil, time.Second), false)
 		row := strings.Split(b.String(), "\n")[2]
 		if !strings.Contains(row, tt.cells) {
 			t.Errorf("%v: row %q lacks %q", tt.in, row, tt.cells)

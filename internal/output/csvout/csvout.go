@@ -142,12 +142,6 @@ func New(prefix string, fullHistory bool) (*Writer, error) {
 	return w, nil
 }
 
-// Paths returns the four files' paths: stats, history, failures,
-// exceptions.
-func (w *Writer) Paths() []string {
-	return []string{w.stats, w.historyPath, w.failures, w.exceptions}
-}
-
 // Tick writes the state of a running test; the caller calls it about once a
 // second. It rewrites the stats, failures and exceptions files and appends
 // history rows stamped with s.Time. A write error is returned, and the next
@@ -289,10 +283,6 @@ func ExceptionsCSV(s *stats.Snapshot) string {
 	}
 	return b.String()
 }
-
-// HistoryRows returns the rows (without header) that one tick appends to
-// PREFIX_stats_history.csv for s, for a writer without full history.
-func HistoryRows(s *stats.Snapshot) string { return historyRows(normalize(s), false, nil) }
 
 // historyRows returns one tick's history rows. With full, there is a row per
 // (type, name) and the percentiles cover the time since base (the whole run

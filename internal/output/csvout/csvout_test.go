@@ -197,7 +197,7 @@ func TestMatchesLocustOracle(t *testing.T) {
 	}{{"stats_history", full}, {"empty_stats_history", empty}} {
 		var b strings.Builder
 		writeRow(&b, HistoryHeader...)
-		got := b.String() + HistoryRows(tt.s)
+		got := b.String() + historyRows(normalize(tt.s), false, nil)
 		want := oracle(tt.name)
 		if firstLine(got) != firstLine(want) {
 			t.Errorf("%s header differs", tt.name)
@@ -682,8 +682,8 @@ func TestEmptyAndNilSnapshot(t *testing.T) {
 		if got := ExceptionsCSV(s); got != "Count,Message,Traceback,Nodes\r\n" {
 			t.Errorf("ExceptionsCSV = %q", got)
 		}
-		if got := HistoryRows(s); !strings.Contains(got, ",0,,Aggregated,0.000000,0.000000,N/A,") {
-			t.Errorf("HistoryRows = %q", got)
+		if got := historyRows(normalize(s), false, nil); !strings.Contains(got, ",0,,Aggregated,0.000000,0.000000,N/A,") {
+			t.Errorf("historyRows = %q", got)
 		}
 	}
 }
@@ -795,7 +795,7 @@ func TestPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	for _, p := range w.Paths() {
+	for _, p := range []string{w.stats, w.historyPath, w.failures, w.exceptions} {
 		if _, err := os.Stat(p); err != nil {
 			t.Error(err)
 		}

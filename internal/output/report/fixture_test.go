@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/jsload/jsload/internal/stats"
+	"github.com/jsload/jsload/internal/threshold"
 )
 
 // t0 is when the fixture run starts.
@@ -135,9 +136,9 @@ var fixtureMeta = Meta{
 func fixtureSummary() *Summary {
 	final, h := fixtureRun()
 	p95 := float64(final.Total.Percentile(0.95)) / float64(time.Millisecond)
-	return Build(fixtureMeta, final, h, []ThresholdResult{
-		{Name: "http_req_duration", Expr: "p(95) < 500", Value: p95, Passed: p95 < 500},
-		{Name: "http_req_failed", Expr: "rate < 0.05", Value: final.Total.FailRatio(), Passed: final.Total.FailRatio() < 0.05},
-		{Name: "checks", Expr: "rate > 0.99", Value: 0.998, Passed: true},
+	return Build(fixtureMeta, final, h, []threshold.Result{
+		{Threshold: threshold.Threshold{Name: "http_req_duration", Expr: "p(95) < 500"}, Measured: p95, Passed: p95 < 500},
+		{Threshold: threshold.Threshold{Name: "http_req_failed", Expr: "rate < 0.05"}, Measured: final.Total.FailRatio(), Passed: final.Total.FailRatio() < 0.05},
+		{Threshold: threshold.Threshold{Name: "checks", Expr: "rate > 0.99"}, Measured: 0.998, Passed: true},
 	})
 }

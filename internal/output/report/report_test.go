@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jsload/jsload/internal/stats"
+	"github.com/jsload/jsload/internal/threshold"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -309,7 +310,7 @@ func hostileSummary() *Summary {
 	rec.RecordException("Error: "+bad, "x.js:1:1"+bad, "at "+bad)
 	rec.RecordCheck("check "+bad, false)
 	s := Build(Meta{Script: bad, Host: "https://evil.example/" + bad, Version: bad, Args: []string{bad}}, reg.Snapshot(t0.Add(2*time.Second)), nil,
-		[]ThresholdResult{{Name: bad, Expr: bad, Value: 1}})
+		[]threshold.Result{{Threshold: threshold.Threshold{Name: bad, Expr: bad}, Measured: 1}})
 	return s
 }
 
@@ -362,7 +363,7 @@ func TestHTMLContent(t *testing.T) {
 }
 
 func TestVerdict(t *testing.T) {
-	clean := &Summary{Aggregated: Stat{Requests: 3}, Thresholds: []ThresholdResult{{Name: "x", Passed: true}}}
+	clean := &Summary{Aggregated: Stat{Requests: 3}, Thresholds: []threshold.Result{{Threshold: threshold.Threshold{Name: "x"}, Passed: true}}}
 	if v := buildView(clean); v.Verdict != "pass" || len(v.Reasons) != 0 {
 		t.Errorf("clean run: verdict %s, %q", v.Verdict, v.Reasons)
 	}
@@ -373,7 +374,7 @@ func TestVerdict(t *testing.T) {
 	if v := buildView(errs); v.Verdict != "warn" || len(v.Reasons) != 1 || v.Reasons[0] != "1 failed request" {
 		t.Errorf("run with failures: verdict %s, %q", v.Verdict, v.Reasons)
 	}
-	failed := &Summary{Thresholds: []ThresholdResult{{Passed: false}, {Passed: true}}, Exceptions: []Exception{{Count: 4}}}
+	failed := &Summary{Thresholds: []threshold.Result{{Passed: false}, {Passed: true}}, Exceptions: []Exception{{Count: 4}}}
 	if v := buildView(failed); v.Verdict != "fail" || strings.Join(v.Reasons, "; ") != "1 threshold failed; 4 exceptions" {
 		t.Errorf("failed thresholds: verdict %s, %q", v.Verdict, v.Reasons)
 	}
@@ -425,8 +426,8 @@ func TestBuild(t *testing.T) {
 	}
 
 	// A threshold without a value is marked, and the summary stays JSON.
-	nd := Build(Meta{}, nil, nil, []ThresholdResult{{Name: "x", Value: math.NaN()}, {Name: "y", Value: math.Inf(1)}, {Name: "z", Value: 2}})
-	if !nd.Thresholds[0].NoData || !nd.Thresholds[1].NoData || nd.Thresholds[2].NoData || nd.Thresholds[0].Value != 0 {
+	nd := Build(Meta{}, nil, nil, []threshold.Result{{Threshold: threshold.Threshold{Name: "x"}, Measured: math.NaN()}, {Threshold: threshold.Threshold{Name: "y"}, Measured: math.Inf(1)}, {Threshold: threshold.Threshold{Name: "z"}, Measured: 2}})
+	if !nd.Thresholds[0].NoData || !nd.Thresholds[1].NoData || nd.Thresholds[2].NoData || nd.Thresholds[0].Measured != 0 {
 		t.Errorf("thresholds %+v", nd.Thresholds)
 	}
 	if err := WriteJSON(io.Discard, nd); err != nil {

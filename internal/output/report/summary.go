@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jsload/jsload/internal/stats"
+	"github.com/jsload/jsload/internal/threshold"
 )
 
 // Format and Version identify a summary document: its "format" and
@@ -34,31 +36,73 @@ type Meta struct {
 	Args    []string  `json:"args"`    // the command line's arguments after the program name
 }
 
-// ThresholdResult is the outcome of one threshold.
-type ThresholdResult struct {
-	Name   string  `json:"name"`   // what the threshold is about, e.g. "http_req_duration"
-	Expr   string  `json:"expr"`   // the condition as written, e.g. "p(95) < 500"
-	Value  float64 `json:"value"`  // the measured value the condition was checked against
-	Passed bool    `json:"passed"` // whether the condition held
-	// NoData is set when the statistic never appeared in the run (Value
-	// is then 0).
-	NoData bool `json:"no_data,omitempty"`
+// Thresholds are a summary's threshold results. In JSON each is an object
+// with the threshold's "name" (the statistic, e.g. "http_req_duration") and
+// "expr" (the condition as written, e.g. "p(95) < 500"), the "value"
+// measured (Result.Measured), "passed", and "no_data": true when the
+// statistic never appeared in the run (the value is then 0), absent
+// otherwise. Reading a summary back fills only those fields of each
+// Result.
+type Thresholds []threshold.Result
+
+// thresholdJSON is one threshold result as a summary writes it.
+type thresholdJSON struct {
+	Name   string  `json:"name"`
+	Expr   string  `json:"expr"`
+	Value  float64 `json:"value"`
+	Passed bool    `json:"passed"`
+	NoData bool    `json:"no_data,omitempty"`
+}
+
+// MarshalJSON writes ts as the summary's "thresholds" array; nil is null.
+func (ts Thresholds) MarshalJSON() ([]byte, error) {
+	if ts == nil {
+		return []byte("null"), nil
+	}
+	out := make([]thresholdJSON, len(ts))
+	for i, t := range ts {
+		out[i] = thresholdJSON{Name: t.Name, Expr: t.Expr, Value: t.Measured, Passed: t.Passed, NoData: t.NoData}
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads a summary's "thresholds" array into ts; null makes
+// ts nil.
+func (ts *Thresholds) UnmarshalJSON(b []byte) error {
+	var in []thresholdJSON
+	if err := json.Unmarshal(b, &in); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			te.Type = reflect.TypeFor[Thresholds]() // not the internal []thresholdJSON
+		}
+		return err
+	}
+	if in == nil {
+		*ts = nil
+		return nil
+	}
+	out := make(Thresholds, len(in))
+	for i, t := range in {
+		out[i] = threshold.Result{Threshold: threshold.Threshold{Name: t.Name, Expr: t.Expr}, Measured: t.Value, Passed: t.Passed, NoData: t.NoData}
+	}
+	*ts = out
+	return nil
 }
 
 // Summary is the JSON summary of a run (see the package documentation for
 // the schema).
 type Summary struct {
-	Format     string            `json:"format"`
-	Version    int               `json:"version"`
-	Meta       SummaryMeta       `json:"meta"`
-	Stats      []Stat            `json:"stats"`
-	Aggregated Stat              `json:"aggregated"`
-	Failures   []Failure         `json:"failures"`
-	Exceptions []Exception       `json:"exceptions"`
-	Checks     []Check           `json:"checks"`
-	Dropped    int64             `json:"dropped_iterations"`
-	Thresholds []ThresholdResult `json:"thresholds"`
-	History    []Point           `json:"history"`
+	Format     string      `json:"format"`
+	Version    int         `json:"version"`
+	Meta       SummaryMeta `json:"meta"`
+	Stats      []Stat      `json:"stats"`
+	Aggregated Stat        `json:"aggregated"`
+	Failures   []Failure   `json:"failures"`
+	Exceptions []Exception `json:"exceptions"`
+	Checks     []Check     `json:"checks"`
+	Dropped    int64       `json:"dropped_iterations"`
+	Thresholds Thresholds  `json:"thresholds"`
+	History    []Point     `json:"history"`
 }
 
 // SummaryMeta is Meta plus the run's duration.
@@ -189,7 +233,7 @@ func (p Percentiles) MarshalJSON() ([]byte, error) {
 // Build makes the summary of a run from its final snapshot, its history
 // (nil for none) and its threshold results. Rates are over the run: the
 // final snapshot's Start to Time, as in the final console table.
-func Build(meta Meta, final *stats.Snapshot, h *History, th []ThresholdResult) *Summary {
+func Build(meta Meta, final *stats.Snapshot, h *History, th []threshold.Result) *Summary {
 	if final == nil {
 		final = &stats.Snapshot{}
 	}
@@ -211,12 +255,12 @@ func Build(meta Meta, final *stats.Snapshot, h *History, th []ThresholdResult) *
 		Exceptions: []Exception{},
 		Checks:     []Check{},
 		Dropped:    final.Dropped,
-		Thresholds: make([]ThresholdResult, 0, len(th)),
+		Thresholds: make(Thresholds, 0, len(th)),
 		History:    []Point{},
 	}
 	for _, t := range th {
-		if math.IsNaN(t.Value) || math.IsInf(t.Value, 0) {
-			t.Value, t.NoData = 0, true // JSON has no NaN; a NaN means no value
+		if math.IsNaN(t.Measured) || math.IsInf(t.Measured, 0) {
+			t.Measured, t.NoData = 0, true // JSON has no NaN; a NaN means no value
 		}
 		s.Thresholds = append(s.Thresholds, t)
 	}

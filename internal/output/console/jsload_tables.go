@@ -10,6 +10,7 @@ import (
 	"github.com/fatih/color"
 
 	"github.com/jsload/jsload/internal/stats"
+	"github.com/jsload/jsload/internal/threshold"
 )
 
 // Titles of jsload's own tables, in Locust's style.
@@ -19,41 +20,8 @@ const (
 	scheduledTitle  = "Response time percentiles from the scheduled start (arrival rate: includes time waiting to start)"
 )
 
-// ThresholdRow is one threshold's outcome, as PrintThresholds shows it.
-type ThresholdRow struct {
-	Name   string  // the statistic, e.g. "GET /items" or "http_req_duration"
-	Expr   string  // the condition as written, e.g. "p95 < 500"
-	Value  float64 // the measured value
-	Passed bool
-	// NoData is set when the statistic never appeared in the run: the
-	// value is then shown as "no data".
-	NoData bool
-}
-
 // PrintChecks prints every check of s with its passes, fails and pass
 // rate, or nothing when the script made no check.
-func PrintChecks(w io.Writer, s *stats.Snapshot) { Printer{}.PrintChecks(w, s) }
-
-// PrintThresholds prints every threshold with its condition, measured
-// value and outcome, or nothing when there are none. With color, PASS is
-// green and FAIL red (ANSI escapes, whatever w is); otherwise the table is
-// plain text.
-func PrintThresholds(w io.Writer, th []ThresholdRow, color bool) {
-	Printer{}.PrintThresholds(w, th, color)
-}
-
-// PrintScheduled prints, for arrival-rate tests, the response time
-// percentiles counted from each iteration's scheduled start (which include
-// the time it waited to start: the delays coordinated omission hides) in
-// the layout of PrintPercentiles. It prints nothing when no row has such
-// times.
-func PrintScheduled(w io.Writer, s *stats.Snapshot) { Printer{}.PrintScheduled(w, s) }
-
-// PrintDropped prints one line with the number of arrival-rate iteration
-// starts that no user was free to serve, or nothing when there were none.
-func PrintDropped(w io.Writer, s *stats.Snapshot) { Printer{}.PrintDropped(w, s) }
-
-// PrintChecks is the package-level PrintChecks with p's configuration.
 func (p Printer) PrintChecks(w io.Writer, s *stats.Snapshot) {
 	if s == nil || len(s.Checks) == 0 {
 		return
@@ -79,9 +47,12 @@ func rate(c stats.Check) string {
 	return strconv.FormatFloat(c.Rate()*100, 'f', 2, 64) + "%"
 }
 
-// PrintThresholds is the package-level PrintThresholds with p's
-// configuration.
-func (p Printer) PrintThresholds(w io.Writer, th []ThresholdRow, colored bool) {
+// PrintThresholds prints every threshold with its statistic's name, its
+// condition as written, its measured value ("no data" when NoData is set)
+// and its outcome, or nothing when there are none. With colored, PASS is
+// green and FAIL red (ANSI escapes, whatever w is); otherwise the table is
+// plain text.
+func (p Printer) PrintThresholds(w io.Writer, th []threshold.Result, colored bool) {
 	if len(th) == 0 {
 		return
 	}
@@ -133,18 +104,21 @@ func (p Printer) PrintThresholds(w io.Writer, th []ThresholdRow, colored bool) {
 }
 
 // thresholdValue shows a measured value with up to four decimals.
-func thresholdValue(t ThresholdRow) string {
+func thresholdValue(t threshold.Result) string {
 	switch {
 	case t.NoData:
 		return "no data"
-	case math.IsNaN(t.Value) || math.IsInf(t.Value, 0):
-		return strconv.FormatFloat(t.Value, 'f', -1, 64)
+	case math.IsNaN(t.Measured) || math.IsInf(t.Measured, 0):
+		return strconv.FormatFloat(t.Measured, 'f', -1, 64)
 	}
-	return strconv.FormatFloat(math.Round(t.Value*1e4)/1e4, 'f', -1, 64)
+	return strconv.FormatFloat(math.Round(t.Measured*1e4)/1e4, 'f', -1, 64)
 }
 
-// PrintScheduled is the package-level PrintScheduled with p's
-// configuration.
+// PrintScheduled prints, for arrival-rate tests, the response time
+// percentiles counted from each iteration's scheduled start (which include
+// the time it waited to start: the delays coordinated omission hides) in
+// the layout of PrintPercentiles. It prints nothing when no row has such
+// times.
 func (p Printer) PrintScheduled(w io.Writer, s *stats.Snapshot) {
 	if s == nil {
 		return
@@ -203,7 +177,8 @@ func schedRow(b *bytes.Buffer, nw int, typ, name string, h *stats.Histogram) {
 	fmt.Fprintf(b, " %6d\n", h.Count())
 }
 
-// PrintDropped is the package-level PrintDropped with p's configuration.
+// PrintDropped prints one line with the number of arrival-rate iteration
+// starts that no user was free to serve, or nothing when there were none.
 func (p Printer) PrintDropped(w io.Writer, s *stats.Snapshot) {
 	if s == nil || s.Dropped <= 0 {
 		return

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jsload/jsload/internal/stats"
+	"github.com/jsload/jsload/internal/threshold"
 )
 
 // arrivalRun is a run of an arrival-rate test: requests with times from
@@ -38,26 +39,26 @@ func arrivalRun() *stats.Snapshot {
 	return reg.Snapshot(t0.Add(10 * time.Second))
 }
 
-var thresholdRows = []ThresholdRow{
-	{Name: "GET /items", Expr: "p95 < 500", Value: 58.25, Passed: true},
-	{Name: "Aggregated", Expr: "failRate < 0.01", Value: 0.012345678, Passed: false},
-	{Name: "POST /checkout", Expr: "count > 0", NoData: true, Passed: false},
-	{Name: "checks", Expr: "rate > 0.99", Value: 0.995, Passed: true},
+var thresholdRows = []threshold.Result{
+	{Threshold: threshold.Threshold{Name: "GET /items", Expr: "p95 < 500"}, Measured: 58.25, Passed: true},
+	{Threshold: threshold.Threshold{Name: "Aggregated", Expr: "failRate < 0.01"}, Measured: 0.012345678, Passed: false},
+	{Threshold: threshold.Threshold{Name: "POST /checkout", Expr: "count > 0"}, NoData: true, Passed: false},
+	{Threshold: threshold.Threshold{Name: "checks", Expr: "rate > 0.99"}, Measured: 0.995, Passed: true},
 }
 
-func TestExtraGolden(t *testing.T) {
+func TestJsloadTablesGolden(t *testing.T) {
 	tests := []struct {
 		name  string
 		print func(w *bytes.Buffer)
 	}{
-		{"checks", func(w *bytes.Buffer) { PrintChecks(w, arrivalRun()) }},
+		{"checks", func(w *bytes.Buffer) { Printer{}.PrintChecks(w, arrivalRun()) }},
 		{"checks_narrow", func(w *bytes.Buffer) { Printer{NameWidth: 20}.PrintChecks(w, arrivalRun()) }},
-		{"thresholds_plain", func(w *bytes.Buffer) { PrintThresholds(w, thresholdRows, false) }},
-		{"thresholds_color", func(w *bytes.Buffer) { PrintThresholds(w, thresholdRows, true) }},
-		{"thresholds_passed", func(w *bytes.Buffer) { PrintThresholds(w, thresholdRows[:1], false) }},
-		{"scheduled", func(w *bytes.Buffer) { PrintScheduled(w, arrivalRun()) }},
+		{"thresholds_plain", func(w *bytes.Buffer) { Printer{}.PrintThresholds(w, thresholdRows, false) }},
+		{"thresholds_color", func(w *bytes.Buffer) { Printer{}.PrintThresholds(w, thresholdRows, true) }},
+		{"thresholds_passed", func(w *bytes.Buffer) { Printer{}.PrintThresholds(w, thresholdRows[:1], false) }},
+		{"scheduled", func(w *bytes.Buffer) { Printer{}.PrintScheduled(w, arrivalRun()) }},
 		{"scheduled_narrow", func(w *bytes.Buffer) { Printer{NameWidth: 20}.PrintScheduled(w, arrivalRun()) }},
-		{"dropped", func(w *bytes.Buffer) { PrintDropped(w, arrivalRun()) }},
+		{"dropped", func(w *bytes.Buffer) { Printer{}.PrintDropped(w, arrivalRun()) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,8 +74,8 @@ func TestExtraGolden(t *testing.T) {
 func TestScheduledLayout(t *testing.T) {
 	s := arrivalRun()
 	var pct, sched bytes.Buffer
-	PrintPercentiles(&pct, s)
-	PrintScheduled(&sched, s)
+	Printer{}.PrintPercentiles(&pct, s)
+	Printer{}.PrintScheduled(&sched, s)
 	p, q := strings.Split(pct.String(), "\n"), strings.Split(sched.String(), "\n")
 	if q[0] != scheduledTitle {
 		t.Errorf("title %q", q[0])
@@ -107,14 +108,14 @@ func slicesIndex(rows []*stats.Row, name string) int {
 	return -1
 }
 
-func TestExtraPrintNothing(t *testing.T) {
+func TestJsloadTablesPrintNothing(t *testing.T) {
 	closed := snapshot([]sample{{typ: "GET", name: "/", ms: 1, at: 0.5}}, nil, time.Second)
 	for _, s := range []*stats.Snapshot{closed, nil, {}} {
 		var b bytes.Buffer
-		PrintChecks(&b, s)
-		PrintScheduled(&b, s)
-		PrintDropped(&b, s)
-		PrintThresholds(&b, nil, true)
+		Printer{}.PrintChecks(&b, s)
+		Printer{}.PrintScheduled(&b, s)
+		Printer{}.PrintDropped(&b, s)
+		Printer{}.PrintThresholds(&b, nil, true)
 		if b.Len() != 0 {
 			t.Errorf("printed for a run without checks, scheduled times or dropped starts:\n%s", b.String())
 		}
@@ -123,8 +124,8 @@ func TestExtraPrintNothing(t *testing.T) {
 
 func TestThresholdColors(t *testing.T) {
 	var plain, colored bytes.Buffer
-	PrintThresholds(&plain, thresholdRows, false)
-	PrintThresholds(&colored, thresholdRows, true)
+	Printer{}.PrintThresholds(&plain, thresholdRows, false)
+	Printer{}.PrintThresholds(&colored, thresholdRows, true)
 	if strings.Contains(plain.String(), "\x1b[") {
 		t.Error("escape codes without color")
 	}
@@ -142,14 +143,14 @@ func TestThresholdColors(t *testing.T) {
 
 func TestThresholdValue(t *testing.T) {
 	for _, tt := range []struct {
-		row  ThresholdRow
+		row  threshold.Result
 		want string
 	}{
-		{ThresholdRow{Value: 58.25}, "58.25"},
-		{ThresholdRow{Value: 0.012345678}, "0.0123"},
-		{ThresholdRow{Value: 1200}, "1200"},
-		{ThresholdRow{NoData: true, Value: 3}, "no data"},
-		{ThresholdRow{Value: math.NaN()}, "NaN"},
+		{threshold.Result{Measured: 58.25}, "58.25"},
+		{threshold.Result{Measured: 0.012345678}, "0.0123"},
+		{threshold.Result{Measured: 1200}, "1200"},
+		{threshold.Result{NoData: true, Measured: 3}, "no data"},
+		{threshold.Result{Measured: math.NaN()}, "NaN"},
 	} {
 		if got := thresholdValue(tt.row); got != tt.want {
 			t.Errorf("thresholdValue(%+v) = %q, want %q", tt.row, got, tt.want)
@@ -157,13 +158,13 @@ func TestThresholdValue(t *testing.T) {
 	}
 }
 
-func TestExtraOneWrite(t *testing.T) {
+func TestJsloadTablesOneWrite(t *testing.T) {
 	s := arrivalRun()
 	for name, print := range map[string]func(w *countingWriter){
-		"checks":     func(w *countingWriter) { PrintChecks(w, s) },
-		"thresholds": func(w *countingWriter) { PrintThresholds(w, thresholdRows, true) },
-		"scheduled":  func(w *countingWriter) { PrintScheduled(w, s) },
-		"dropped":    func(w *countingWriter) { PrintDropped(w, s) },
+		"checks":     func(w *countingWriter) { Printer{}.PrintChecks(w, s) },
+		"thresholds": func(w *countingWriter) { Printer{}.PrintThresholds(w, thresholdRows, true) },
+		"scheduled":  func(w *countingWriter) { Printer{}.PrintScheduled(w, s) },
+		"dropped":    func(w *countingWriter) { Printer{}.PrintDropped(w, s) },
 	} {
 		var w countingWriter
 		print(&w)

@@ -22,39 +22,42 @@ import (
 	"time"
 )
 
-// The wire client speaks HTTP/1.1 over the Client's own connections, in the
-// calling goroutine: a request is one buffered write and a read of the
-// response, with no goroutine hand-offs. It is what Do uses unless proxy
-// environment variables are set (then net/http's transport, which knows
-// proxies, is used).
+// The HTTP/1.1 client speaks HTTP/1.1 over the Client's own connections,
+// in the calling goroutine: a request is one buffered write and a read of
+// the response, with no goroutine hand-offs. It is what Do uses unless
+// proxy environment variables are set (then net/http's transport, which
+// knows proxies, is used).
 
-// wconn is one keep-alive connection.
-type wconn struct {
+// http1Conn is one keep-alive connection.
+type http1Conn struct {
 	nc  net.Conn
 	br  *bufio.Reader
 	bw  *bufio.Writer
 	key string
 }
 
-// wire holds a Client's idle connections: a short list (a VU talks to a
-// host or two), most recently used last, which costs much less than a map
-// in each of thousands of clients.
-type wire struct {
+// http1Client is the state of a Client's HTTP/1.1 client: its idle
+// connections, a short list (a VU talks to a host or two), most recently
+// used last, which costs much less than a map in each of thousands of
+// clients, and whether TLS certificates are verified.
+type http1Client struct {
 	mu   sync.Mutex
-	idle []*wconn
-	tls  *tls.Config // shared by all clients: each connection clones it
+	idle []*http1Conn
+	// insecure is Options.InsecureSkipVerify: TLS certificates are not
+	// verified.
+	insecure bool
 }
 
 // aLongTimeAgo is a deadline in the past: setting it makes blocked I/O
 // return at once (how a canceled context interrupts a request).
 var aLongTimeAgo = time.Unix(1, 0)
 
-// errBadResponse marks a response the wire client could not parse.
+// errBadResponse marks a response the HTTP/1.1 client could not parse.
 type errBadResponse struct{ what string }
 
 func (e *errBadResponse) Error() string { return "malformed HTTP response: " + e.what }
 
-func (w *wire) get(key string) *wconn {
+func (w *http1Client) get(key string) *http1Conn {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for i := len(w.idle) - 1; i >= 0; i-- {
@@ -74,7 +77,7 @@ var (
 )
 
 // attach lends buffers to c.
-func (c *wconn) attach() {
+func (c *http1Conn) attach() {
 	if c.br == nil {
 		c.br = readers.Get().(*bufio.Reader)
 		c.br.Reset(c.nc)
@@ -87,7 +90,7 @@ func (c *wconn) attach() {
 
 // detach returns c's buffers; it reports false if unread data remains
 // (then c cannot be reused).
-func (c *wconn) detach() bool {
+func (c *http1Conn) detach() bool {
 	ok := true
 	if c.br != nil {
 		ok = c.br.Buffered() == 0
@@ -103,7 +106,7 @@ func (c *wconn) detach() bool {
 	return ok
 }
 
-func (w *wire) put(c *wconn) {
+func (w *http1Client) put(c *http1Conn) {
 	if !c.detach() {
 		c.nc.Close()
 		return
@@ -123,7 +126,7 @@ func (w *wire) put(c *wconn) {
 	w.idle = append(w.idle, c)
 }
 
-func (w *wire) closeIdle() {
+func (w *http1Client) closeIdle() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, c := range w.idle {
@@ -145,17 +148,13 @@ func hostPort(u *url.URL) string {
 }
 
 // dial opens a connection for key.
-func (c *Client) dial(ctx context.Context, u *url.URL, key string) (*wconn, error) {
+func (c *Client) dial(ctx context.Context, u *url.URL, key string) (*http1Conn, error) {
 	nc, err := c.dialer.DialContext(ctx, "tcp", hostPort(u))
 	if err != nil {
 		return nil, err
 	}
 	if u.Scheme == "https" {
-		cfg := c.wire.tls.Clone()
-		if cfg.ServerName == "" {
-			cfg.ServerName = u.Hostname()
-		}
-		tc := tls.Client(nc, cfg)
+		tc := tls.Client(nc, &tls.Config{ServerName: u.Hostname(), InsecureSkipVerify: c.h1.insecure})
 		hctx, cancel := context.WithTimeout(ctx, c.dialer.Timeout)
 		err := tc.HandshakeContext(hctx)
 		cancel()
@@ -165,7 +164,7 @@ func (c *Client) dial(ctx context.Context, u *url.URL, key string) (*wconn, erro
 		}
 		nc = tc
 	}
-	return &wconn{nc: nc, key: key}, nil
+	return &http1Conn{nc: nc, key: key}, nil
 }
 
 // rawResp is one parsed response.
@@ -179,9 +178,10 @@ type rawResp struct {
 	headersAt  time.Time
 }
 
-// doWire performs r over the wire client, following redirects, and fills
-// resp. The whole exchange, redirects included, is bounded by deadline.
-func (c *Client) doWire(ctx context.Context, r *Request, resp *Response, timeout time.Duration, limit int) {
+// doHTTP1 performs r over the HTTP/1.1 client, following redirects, and
+// fills resp. The whole exchange, redirects included, is bounded by
+// deadline.
+func (c *Client) doHTTP1(ctx context.Context, r *Request, resp *Response, timeout time.Duration, limit int) {
 	start := time.Now()
 	deadline := start.Add(timeout)
 	method := r.Method
@@ -291,7 +291,7 @@ func parseURL(raw string) (*url.URL, error) {
 func (c *Client) exchange(ctx context.Context, deadline time.Time, method string, u *url.URL, hdr http.Header, body []byte) (*rawResp, error) {
 	key := u.Scheme + "://" + hostPort(u)
 	for attempt := 0; ; attempt++ {
-		cn := c.wire.get(key)
+		cn := c.h1.get(key)
 		reused := cn != nil
 		if cn == nil {
 			dctx, cancel := context.WithDeadline(ctx, deadline)
@@ -320,7 +320,7 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 			cn.nc.Close()
 		} else {
 			_ = cn.nc.SetDeadline(time.Time{})
-			c.wire.put(cn)
+			c.h1.put(cn)
 		}
 		return res, nil
 	}
@@ -335,7 +335,7 @@ func staleConn(err error) bool {
 
 // roundTrip writes the request and reads the response. started reports
 // whether any byte of a response arrived (then a retry is not safe).
-func (c *Client) roundTrip(cn *wconn, method string, u *url.URL, hdr http.Header, body []byte) (res *rawResp, started bool, err error) {
+func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.Header, body []byte) (res *rawResp, started bool, err error) {
 	gz, err := c.writeRequest(cn.bw, method, u, hdr, body)
 	if err != nil {
 		return nil, false, err
