@@ -90,16 +90,16 @@ func (w *workerState) share() int {
 
 // target is the load the whole swarm should run.
 type target struct {
-	active  bool
-	users   int
-	rate    float64
-	names   []string
-	open    bool
-	arrival float64
-	initial int
-	maxVUs  int
-	stopped bool
-	kill    bool
+	active    bool
+	users     int
+	rate      float64
+	names     []string
+	byArrival bool // an arrival rate (StartArrival), not users
+	arrival   float64
+	initial   int
+	maxVUs    int
+	stopped   bool
+	kill      bool
 }
 
 // Master coordinates workers. Its methods mirror the engine's, so that
@@ -494,9 +494,9 @@ func (m *Master) rebalanceLocked() {
 		for j := range shares {
 			shares[j] = assignment{Stop: true, Kill: m.tgt.kill}
 		}
-	case m.tgt.open:
+	case m.tgt.byArrival:
 		for j := range shares {
-			shares[j] = assignment{Open: true, Arrival: m.tgt.arrival / float64(k), Initial: split(m.tgt.initial, k, j, 0), MaxVUs: int(math.Ceil(float64(m.tgt.maxVUs) / float64(k))), SetupData: m.setupData}
+			shares[j] = assignment{ByArrival: true, Arrival: m.tgt.arrival / float64(k), Initial: split(m.tgt.initial, k, j, 0), MaxVUs: int(math.Ceil(float64(m.tgt.maxVUs) / float64(k))), SetupData: m.setupData}
 		}
 	default:
 		rate := m.tgt.rate
@@ -541,14 +541,14 @@ func split(n, k, j, offset int) int {
 }
 
 func sameAssignment(a, b assignment) bool {
-	return a.Rate == b.Rate && a.Open == b.Open && a.Arrival == b.Arrival && a.Initial == b.Initial && a.MaxVUs == b.MaxVUs &&
+	return a.Rate == b.Rate && a.ByArrival == b.ByArrival && a.Arrival == b.Arrival && a.Initial == b.Initial && a.MaxVUs == b.MaxVUs &&
 		a.SetupData == b.SetupData && a.Stop == b.Stop && a.Kill == b.Kill && a.Idle == b.Idle && slices.Equal(a.Counts, b.Counts)
 }
 
 // checkLocked calls OnSpawned once the swarm runs the target, and closes
 // Done when every user everywhere has stopped by itself.
 func (m *Master) checkLocked() {
-	if !m.tgt.active || m.tgt.stopped || m.doneOnce && (m.spawned || m.tgt.open) {
+	if !m.tgt.active || m.tgt.stopped || m.doneOnce && (m.spawned || m.tgt.byArrival) {
 		return
 	}
 	n, applied, done := 0, true, true
@@ -571,7 +571,7 @@ func (m *Master) checkLocked() {
 		m.doneOnce = true
 		close(m.done)
 	}
-	if !m.spawned && !m.tgt.open {
+	if !m.spawned && !m.tgt.byArrival {
 		got := map[string]int{}
 		for _, w := range m.workers {
 			if !w.joined || w.missing {
@@ -656,14 +656,14 @@ func (m *Master) StartClasses(users int, rate float64, names []string) {
 // over the workers.
 func (m *Master) StartArrival(rate float64, initial, maxVUs int) {
 	m.setTarget(func(t *target) {
-		*t = target{active: true, open: true, arrival: rate, initial: initial, maxVUs: maxVUs}
+		*t = target{active: true, byArrival: true, arrival: rate, initial: initial, maxVUs: maxVUs}
 	})
 }
 
 // SetRate changes an open-model test's rate.
 func (m *Master) SetRate(rate float64) {
 	m.setTarget(func(t *target) {
-		if t.open && !t.stopped {
+		if t.byArrival && !t.stopped {
 			t.arrival = rate
 		}
 	})
@@ -713,7 +713,7 @@ func (m *Master) State() engine.State {
 			}
 		}
 		return engine.Stopped
-	case m.spawned || m.tgt.open:
+	case m.spawned || m.tgt.byArrival:
 		return engine.Running
 	}
 	return engine.Spawning

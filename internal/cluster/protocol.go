@@ -109,9 +109,9 @@ type reply struct {
 // assignment is what one worker runs. A newer Epoch replaces the older.
 type assignment struct {
 	Epoch     uint64  `json:"epoch"`
-	Counts    []int   `json:"counts,omitempty"` // users per class (closed model)
-	Rate      float64 `json:"rate"`             // spawn rate (closed model)
-	Open      bool    `json:"open,omitempty"`
+	Counts    []int   `json:"counts,omitempty"`  // users per class (closed model)
+	Rate      float64 `json:"rate"`              // spawn rate (closed model)
+	ByArrival bool    `json:"open,omitempty"`    // an arrival rate (open model), not users
 	Arrival   float64 `json:"arrival,omitempty"` // iterations per second (open model)
 	Initial   int     `json:"initial,omitempty"`
 	MaxVUs    int     `json:"maxVUs,omitempty"`

@@ -62,13 +62,13 @@ type Worker struct {
 	nc        *nats.Conn
 	connected chan struct{} // closed once nc is set
 
-	job      Job
-	swarm    Swarm
-	open     bool // the swarm runs an arrival rate
-	applied  uint64
-	stopping chan struct{} // closed when the swarm's Stop returns; nil when not stopping
-	killStop context.CancelFunc
-	deferred *assignment // what to run once the stop is over
+	job       Job
+	swarm     Swarm
+	byArrival bool // the swarm runs an arrival rate
+	applied   uint64
+	stopping  chan struct{} // closed when the swarm's Stop returns; nil when not stopping
+	killStop  context.CancelFunc
+	deferred  *assignment // what to run once the stop is over
 
 	seq       uint64
 	pending   []byte          // sent, not yet acknowledged
@@ -320,7 +320,7 @@ func (w *Worker) apply(ctx context.Context, a *assignment) {
 			return
 		}
 		w.stopSwarm(a.Kill, a.Idle)
-	case len(a.Counts) == 0 && !a.Open:
+	case len(a.Counts) == 0 && !a.ByArrival:
 		// Nothing to run (yet).
 		if w.swarm != nil {
 			w.swarm.StartCounts(nil, 0)
@@ -334,13 +334,13 @@ func (w *Worker) apply(ctx context.Context, a *assignment) {
 				w.sendProblem(err)
 				return
 			}
-			w.swarm, w.open, w.doneSaid = sw, false, false
+			w.swarm, w.byArrival, w.doneSaid = sw, false, false
 		}
-		if a.Open {
-			if w.open {
+		if a.ByArrival {
+			if w.byArrival {
 				w.swarm.SetRate(a.Arrival)
 			} else {
-				w.open = true
+				w.byArrival = true
 				w.swarm.StartArrival(a.Arrival, a.Initial, a.MaxVUs)
 			}
 			return
@@ -370,7 +370,7 @@ func (w *Worker) stopSwarm(kill, idle bool) {
 
 // stopped is called when the swarm's Stop has returned.
 func (w *Worker) stopped(ctx context.Context) {
-	w.stopping, w.killStop, w.swarm, w.open = nil, nil, nil, false
+	w.stopping, w.killStop, w.swarm, w.byArrival = nil, nil, nil, false
 	w.state = "stopped"
 	if w.idleStop {
 		w.state = "ready"
@@ -420,7 +420,7 @@ func (w *Worker) report(ctx context.Context) {
 		if !w.paused && time.Since(w.lastAck) > w.cfg.MissingAfter && w.swarm != nil && w.stopping == nil {
 			w.cfg.Log.Warnf("the master has not answered for %v: pausing this worker's users until it does", w.cfg.MissingAfter.Round(time.Second))
 			w.paused = true
-			if w.open {
+			if w.byArrival {
 				w.swarm.SetRate(0)
 			} else {
 				w.swarm.StartCounts(nil, 0)
