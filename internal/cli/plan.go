@@ -71,7 +71,7 @@ func makePlan(cfg *config.Run, script *js.Script, log *logger) (*testPlan, error
 	case arrival:
 		p.load = newArrivalPlan(cfg, stages, log)
 	case len(stages) > 0:
-		p.load = &stagesPlan{stages: stages, log: log}
+		p.load = &stagesPlan{stageTracker: stageTracker{stages: stages}, log: log}
 	default:
 		p.load = &usersPlan{users: cfg.Users, rate: cfg.SpawnRate, log: log}
 		p.panelReady = true
@@ -199,17 +199,33 @@ func num(v any) (float64, bool) {
 	return 0, false
 }
 
-// stageAt returns the stage running at elapsed and its 1-based number, or
-// false after the last.
-func stageAt(stages []stage, elapsed time.Duration) (stage, int, bool) {
+// stageTracker follows a list of stages over the test's elapsed time.
+type stageTracker struct {
+	stages []stage
+	last   stage // the stage in force
+}
+
+// first puts the first stage in force and returns it.
+func (t *stageTracker) first() stage {
+	t.last = t.stages[0]
+	return t.last
+}
+
+// at returns the stage running at elapsed and its 1-based number, with
+// changed set when it is not the one in force (it is from now on); over
+// reports that the last stage has ended (it logs so).
+func (t *stageTracker) at(elapsed time.Duration, log *logger) (stg stage, n int, changed, over bool) {
 	var end time.Duration
-	for i, st := range stages {
-		end += st.Duration
+	for i, s := range t.stages {
+		end += s.Duration
 		if elapsed < end {
-			return st, i + 1, true
+			changed = s != t.last
+			t.last = s
+			return s, i + 1, changed, false
 		}
 	}
-	return stage{}, 0, false
+	log.Infof("the last stage is over, shutting down")
+	return stage{}, 0, false, true
 }
 
 func classList(cs []string) string {

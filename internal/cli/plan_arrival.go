@@ -13,12 +13,11 @@ import (
 // (--arrival-rate, or options.stages of rate), from a pool of users that
 // grows up to --max-vus.
 type arrivalPlan struct {
-	rate    float64
-	initial int
-	maxVUs  int
-	stages  []stage // stages of rate; none for a constant rate
-	log     *logger
-	last    stage
+	rate         float64
+	initial      int
+	maxVUs       int
+	stageTracker // stages of rate; none for a constant rate
+	log          *logger
 }
 
 func newArrivalPlan(cfg *config.Run, stages []stage, log *logger) *arrivalPlan {
@@ -26,14 +25,13 @@ func newArrivalPlan(cfg *config.Run, stages []stage, log *logger) *arrivalPlan {
 	if maxVUs == 0 {
 		maxVUs = max(cfg.Users, 100)
 	}
-	return &arrivalPlan{rate: cfg.ArrivalRate, initial: cfg.Users, maxVUs: maxVUs, stages: stages, log: log}
+	return &arrivalPlan{rate: cfg.ArrivalRate, initial: cfg.Users, maxVUs: maxVUs, stageTracker: stageTracker{stages: stages}, log: log}
 }
 
 func (p *arrivalPlan) begin(_ context.Context, sw swarm, _ *js.Env) (bool, error) {
 	rate := p.rate
 	if len(p.stages) > 0 {
-		p.last = p.stages[0]
-		rate = p.last.Rate
+		rate = p.first().Rate
 	}
 	p.log.Infof("Arrival rate %g iterations per second, %d users to start with, at most %d", rate, min(p.initial, p.maxVUs), p.maxVUs)
 	sw.StartArrival(rate, p.initial, p.maxVUs)
@@ -44,17 +42,12 @@ func (p *arrivalPlan) adjust(_ context.Context, elapsed time.Duration, sw swarm)
 	if len(p.stages) == 0 {
 		return false, nil
 	}
-	stg, n, ok := stageAt(p.stages, elapsed)
-	if !ok {
-		p.log.Infof("the last stage is over, shutting down")
-		return true, nil
-	}
-	if stg != p.last {
-		p.last = stg
+	stg, n, changed, over := p.at(elapsed, p.log)
+	if changed {
 		p.log.Infof("Stage %d of %d: %g iterations per second for %v", n, len(p.stages), stg.Rate, stg.Duration)
 		sw.SetRate(stg.Rate)
 	}
-	return false, nil
+	return over, nil
 }
 
 func (p *arrivalPlan) finished(swarm) string { return "every user has stopped, shutting down" }

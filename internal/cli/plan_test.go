@@ -57,11 +57,11 @@ func drive(t *testing.T, p loadPlan, log *bytes.Buffer, secs ...float64) ([]stri
 
 func TestStagesPlanFollowsTheStagesAndEndsAfterTheLast(t *testing.T) {
 	var out bytes.Buffer
-	p := &stagesPlan{log: &logger{w: &out}, stages: []stage{
+	p := &stagesPlan{log: &logger{w: &out}, stageTracker: stageTracker{stages: []stage{
 		{Duration: 2 * time.Second, Users: 5, SpawnRate: 5},
 		{Duration: 3 * time.Second, Users: 10, SpawnRate: 1},
 		{Duration: time.Second, Users: 0, SpawnRate: 10},
-	}}
+	}}}
 	calls, end := drive(t, p, &out, 1, 1.999, 2, 3, 4.999, 5, 5.5, 6, 7)
 	want := []string{"users 5 at 5 []", "users 10 at 1 []", "users 0 at 10 []"}
 	if strings.Join(calls, "; ") != strings.Join(want, "; ") || end != 6 {
@@ -76,10 +76,10 @@ func TestStagesPlanFollowsTheStagesAndEndsAfterTheLast(t *testing.T) {
 
 func TestArrivalPlanChangesTheRateAtEachStage(t *testing.T) {
 	var out bytes.Buffer
-	p := &arrivalPlan{initial: 2, maxVUs: 50, log: &logger{w: &out}, stages: []stage{
+	p := &arrivalPlan{initial: 2, maxVUs: 50, log: &logger{w: &out}, stageTracker: stageTracker{stages: []stage{
 		{Duration: time.Second, Rate: 10},
 		{Duration: time.Second, Rate: 20},
-	}}
+	}}}
 	calls, end := drive(t, p, &out, 0.5, 1, 1.5, 2)
 	want := []string{"arrival 10 from 2 to 50", "rate 20"}
 	if strings.Join(calls, "; ") != strings.Join(want, "; ") || end != 2 {
