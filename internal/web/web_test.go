@@ -95,6 +95,7 @@ func wantStatus(t *testing.T, r reply, status int) {
 }
 
 func TestSwarmStartsATest(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	ts := panel(t, f, web.Options{})
 	form := url.Values{
@@ -123,6 +124,7 @@ func TestSwarmStartsATest(t *testing.T) {
 }
 
 func TestSwarmOptionalFieldsAndHostDefault(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	ts := panel(t, f, web.Options{})
 	r := postForm(t, ts, "/swarm", url.Values{"user_count": {"3"}, "spawn_rate": {"1"}, "host": {""}, "run_time": {""}})
@@ -142,6 +144,7 @@ func TestSwarmOptionalFieldsAndHostDefault(t *testing.T) {
 }
 
 func TestSwarmMultipartForm(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	ts := panel(t, f, web.Options{})
 	var b bytes.Buffer
@@ -159,6 +162,7 @@ func TestSwarmMultipartForm(t *testing.T) {
 }
 
 func TestSwarmBadInputLeavesTheTestAlone(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		form url.Values
@@ -199,6 +203,7 @@ func TestSwarmBadInputLeavesTheTestAlone(t *testing.T) {
 }
 
 func TestSwarmWhileRunningChangesUsers(t *testing.T) {
+	t.Parallel()
 	f := newFake().running()
 	ts := panel(t, f, web.Options{})
 	r := postForm(t, ts, "/swarm", url.Values{"user_count": {"50"}, "spawn_rate": {"5"}})
@@ -217,6 +222,7 @@ func TestSwarmWhileRunningChangesUsers(t *testing.T) {
 }
 
 func TestSwarmControllerErrorIsShown(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	ts := panel(t, f, web.Options{})
 	r := postForm(t, ts, "/swarm", url.Values{"user_count": {"0"}, "spawn_rate": {"1"}})
@@ -227,11 +233,13 @@ func TestSwarmControllerErrorIsShown(t *testing.T) {
 }
 
 func TestSwarmIsPostOnly(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake(), web.Options{})
 	wantStatus(t, get(t, ts, "/swarm?user_count=1&spawn_rate=1"), http.StatusMethodNotAllowed)
 }
 
 func TestStop(t *testing.T) {
+	t.Parallel()
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		t.Run(method, func(t *testing.T) {
 			f := newFake().running()
@@ -250,6 +258,7 @@ func TestStop(t *testing.T) {
 }
 
 func TestReset(t *testing.T) {
+	t.Parallel()
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		t.Run(method, func(t *testing.T) {
 			f := newFake().running()
@@ -267,6 +276,7 @@ func TestReset(t *testing.T) {
 }
 
 func TestStatsRequests(t *testing.T) {
+	t.Parallel()
 	f := newFake().running()
 	ts := panel(t, f, web.Options{})
 	r := get(t, ts, "/stats/requests")
@@ -353,6 +363,7 @@ func TestStatsRequests(t *testing.T) {
 }
 
 func TestStatsRequestsBeforeAnyTest(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake(), web.Options{})
 	j := get(t, ts, "/stats/requests").json(t)
 	rows := j["stats"].([]any)
@@ -365,6 +376,7 @@ func TestStatsRequestsBeforeAnyTest(t *testing.T) {
 }
 
 func TestSafeNameIsEscaped(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	ts := panel(t, f, web.Options{})
 	f.reg.Recorder(0).Record(stats.Sample{Type: "GET", Name: `/search?q=<b>&x`, Duration: time.Millisecond})
@@ -376,6 +388,7 @@ func TestSafeNameIsEscaped(t *testing.T) {
 }
 
 func TestCSVDownloads(t *testing.T) {
+	t.Parallel()
 	f := newFake().running()
 	ts := panel(t, f, web.Options{})
 	for _, c := range []struct {
@@ -408,6 +421,7 @@ func TestCSVDownloads(t *testing.T) {
 }
 
 func TestExceptionsJSON(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake().running(), web.Options{})
 	r := get(t, ts, "/exceptions")
 	wantStatus(t, r, 200)
@@ -429,6 +443,7 @@ func TestExceptionsJSON(t *testing.T) {
 }
 
 func TestReport(t *testing.T) {
+	t.Parallel()
 	f := newFake().running()
 	ts := panel(t, f, web.Options{Version: "9.9.9"})
 	for _, path := range []string{"/report", "/stats/report"} {
@@ -461,6 +476,7 @@ func TestReport(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake().running(), web.Options{})
 	r := get(t, ts, "/metrics")
 	wantStatus(t, r, 200)
@@ -475,6 +491,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestInfo(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake(), web.Options{Version: "1.2.3"})
 	r := get(t, ts, "/api/info")
 	wantStatus(t, r, 200)
@@ -501,6 +518,7 @@ func TestInfo(t *testing.T) {
 }
 
 func TestHistory(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake().running(), web.Options{})
 	var all struct {
 		First  float64 `json:"first"`
@@ -546,6 +564,7 @@ func jsonNumber(f float64) string {
 }
 
 func TestIndexAndAssets(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake(), web.Options{})
 	r := get(t, ts, "/")
 	wantStatus(t, r, 200)
@@ -574,6 +593,7 @@ func TestIndexAndAssets(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake(), web.Options{})
 	for _, p := range []string{"/", "/stats/requests", "/assets/app.js", "/nothing-here"} {
 		r := get(t, ts, p)
@@ -589,6 +609,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestBasicAuth(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	ts := panel(t, f, web.Options{Login: "ada:s3cret:with-colon"})
 	for _, p := range []string{"/", "/stats/requests", "/metrics", "/assets/app.js", "/api/info", "/stop"} {
@@ -614,6 +635,7 @@ func TestBasicAuth(t *testing.T) {
 }
 
 func TestCrossSiteRequestsAreRefused(t *testing.T) {
+	t.Parallel()
 	f := newFake().running()
 	ts := panel(t, f, web.Options{})
 	self := ts.URL
@@ -668,6 +690,7 @@ func TestCrossSiteRequestsAreRefused(t *testing.T) {
 }
 
 func TestHostHeaderOnLoopback(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	ts := panel(t, f, web.Options{Addr: "127.0.0.1:8089"})
 	for _, h := range []string{"localhost:8089", "127.0.0.1:8089", "[::1]:8089", "localhost"} {
@@ -692,6 +715,7 @@ func TestHostHeaderOnLoopback(t *testing.T) {
 }
 
 func TestNewChecksOptions(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		o    web.Options
 		want string
@@ -717,6 +741,7 @@ func TestNewChecksOptions(t *testing.T) {
 }
 
 func TestListenAndServe(t *testing.T) {
+	t.Parallel()
 	s, err := web.New(newFake(), web.Options{Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
@@ -773,6 +798,7 @@ type clusterFake struct {
 func (c clusterFake) Workers() []web.Worker { return c.workers }
 
 func TestStatsRequestsWorkers(t *testing.T) {
+	t.Parallel()
 	// A local test has no workers fields.
 	j := get(t, panel(t, newFake(), web.Options{}), "/stats/requests").json(t)
 	if _, ok := j["workers"]; ok {
