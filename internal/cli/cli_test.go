@@ -129,6 +129,25 @@ func (r *running) waitStderr(t *testing.T, s string) {
 	r.waitUntil(t, fmt.Sprintf("%q on stderr", s), func() bool { return strings.Contains(r.errb.String(), s) })
 }
 
+// waitTable waits until the run's standard output (its periodic tables)
+// matches every one of rows, from byte from on.
+func (r *running) waitTable(t *testing.T, from int, rows ...string) {
+	t.Helper()
+	res := make([]*regexp.Regexp, len(rows))
+	for i, row := range rows {
+		res[i] = regexp.MustCompile(row)
+	}
+	r.waitUntil(t, fmt.Sprintf("tables with rows %q", rows), func() bool {
+		out := r.out.String()[from:]
+		for _, re := range res {
+			if !re.MatchString(out) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // run runs jsload in-process to its end. env are JSLOAD_* variables; sig,
 // if not nil, delivers interrupts.
 func run(t *testing.T, env map[string]string, sig chan os.Signal, args ...string) result {
@@ -198,16 +217,7 @@ func TestRunPrintsLocustTablesAndFailsOnErrors(t *testing.T) {
 	// of the machine.
 	sig := make(chan os.Signal, 1)
 	p := start(t, nil, sig, "run", script(t, demoScript), "--host", srv.URL, "--headless", "-u", "3", "-r", "100", "-t", "1h", "--print-stats", "100ms")
-	rows := []*regexp.Regexp{regexp.MustCompile(`(?m)^GET +/fast +[1-9]`), regexp.MustCompile(`(?m)^GET +/shujie +[1-9]`), regexp.MustCompile(`(?m)^coeus +registry +[1-9]`)}
-	p.waitUntil(t, "a periodic table with every row", func() bool {
-		out := p.out.String()
-		for _, re := range rows {
-			if !re.MatchString(out) {
-				return false
-			}
-		}
-		return true
-	})
+	p.waitTable(t, 0, `(?m)^GET +/fast +[1-9]`, `(?m)^GET +/shujie +[1-9]`, `(?m)^coeus +registry +[1-9]`)
 	sig <- os.Interrupt
 	r := p.wait(t)
 	if r.code != ExitOnError {
@@ -534,7 +544,12 @@ export class Admin extends User {
   @task(2) admin() {}
 }
 `
-	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "9", "-r", "1000", "-t", "500ms")
+	// Ctrl-C once both classes' requests show in a periodic table.
+	sig := make(chan os.Signal, 1)
+	p := start(t, nil, sig, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "9", "-r", "1000", "-t", "1h", "--print-stats", "100ms")
+	p.waitTable(t, 0, `(?m)^GET +read +[1-9]`, `(?m)^GET +write +[1-9]`)
+	sig <- os.Interrupt
+	r := p.wait(t)
 	if r.code != ExitOK {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -709,7 +724,9 @@ export class Buyer extends HttpUser {
   @task leave() { if (__ITER > 20) stopUser(); }
 }
 `
-	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "2", "-r", "100", "-t", "3s")
+	// The users stop themselves; the run time only bounds a run where
+	// they do not.
+	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "2", "-r", "100", "-t", "40s")
 	if r.code != ExitOnError {
 		t.Errorf("exit %d:\n%s", r.code, r.stderr)
 	}
@@ -1046,9 +1063,16 @@ export const options = { waitTime: constant(0.01) };
 export function onStart() { events.fire({ type: "t", name: "start", responseTime: 1 }); }
 export const a = task(() => events.fire({ type: "t", name: "task", responseTime: 1 }));
 `
-	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "3", "-r", "3", "-t", "2s", "--reset-stats")
-	if !strings.Contains(r.stderr, "Resetting stats") {
-		t.Errorf("no reset:\n%s", r.stderr)
+	// Ctrl-C once the stats were reset and a later table shows tasks.
+	sig := make(chan os.Signal, 1)
+	p := start(t, nil, sig, "run", script(t, src), "--headless", "-u", "3", "-r", "3", "-t", "1h", "--reset-stats", "--print-stats", "100ms")
+	p.waitStderr(t, "Resetting stats")
+	from := len(p.out.String())
+	p.waitTable(t, from, `(?s)# reqs.*# reqs.*\nt +task +[1-9]`)
+	sig <- os.Interrupt
+	r := p.wait(t)
+	if r.code != ExitOK {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
 	}
 	// Users start before spawning completes: their onStart samples are
 	// gone after the reset (the last user's may race with it).
@@ -1101,6 +1125,11 @@ export const a = task(() => http.get("/fast"));
 // A server that stalls once for a second: with one user, the iterations
 // due during the stall start late. Their send-based response times are
 // short, so only the percentiles from the scheduled start show the stall.
+// With 60 iterations at 50/s and the 10th stalled, the 35 or more due in
+// the stall's first 700 ms start at least 300 ms late (later on a slower
+// machine; those dropped for being over a second late are replaced by
+// later ones), so the 90th percentile from the scheduled start is at least
+// 300 ms whatever the machine's speed.
 func TestStallShowsFromTheScheduledStart(t *testing.T) {
 	parallelRun(t)
 	var n atomic.Int64
@@ -1114,7 +1143,7 @@ func TestStallShowsFromTheScheduledStart(t *testing.T) {
 	src := `import { task, http } from "jsload";
 export const a = task(() => http.get("/"));
 `
-	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "--arrival-rate", "50", "--max-vus", "1", "-u", "1", "-t", "3s")
+	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "--arrival-rate", "50", "--max-vus", "1", "-u", "1", "-i", "60")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -1166,8 +1195,15 @@ export const b = task(() => http.get("/missing"));
 	}()
 	prefix := filepath.Join(dir, "run")
 	jsonPath, htmlPath := filepath.Join(dir, "run.json"), filepath.Join(dir, "run.html")
-	r := run(t, nil, sig, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "2", "-r", "100", "-t", "2500ms",
+	// Ctrl-C once the history has two rows, however long they take.
+	p := start(t, nil, sig, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "2", "-r", "100", "-t", "1h",
 		"--csv", prefix, "--json", jsonPath, "--html", htmlPath, "--prometheus", promAddr)
+	p.waitUntil(t, "two rows of history", func() bool {
+		b, _ := os.ReadFile(prefix + "_stats_history.csv")
+		return strings.Count(string(b), ",Aggregated,") >= 2
+	})
+	sig <- os.Interrupt
+	r := p.wait(t)
 	if r.code != ExitOnError {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
