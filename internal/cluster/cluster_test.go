@@ -139,7 +139,18 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// reportsOf is how many reports m has had from worker id.
+func reportsOf(m *Master, id string) int64 {
+	for _, info := range m.Workers() {
+		if info.ID == id {
+			return info.Reports
+		}
+	}
+	return 0
+}
+
 func TestSplitRotatesRemainders(t *testing.T) {
+	t.Parallel()
 	// 3 workers, classes of 4, 4 and 1 users: 9 users, 3 each.
 	per := make([]int, 3)
 	offset := 0
@@ -158,6 +169,7 @@ func TestSplitRotatesRemainders(t *testing.T) {
 // what the workers' users made, a worker that vanishes is noticed and its
 // users go to the others, and a stop reaches everyone.
 func TestMasterAndWorkers(t *testing.T) {
+	t.Parallel()
 	reg := stats.NewRegistry(1)
 	log := &testLog{}
 	spawned := make(chan map[string]int, 8)
@@ -196,16 +208,8 @@ func TestMasterAndWorkers(t *testing.T) {
 
 	// w3 vanishes without a word, after a few reports: its connection
 	// closes mid-run.
-	reportsOf := func(id string) int64 {
-		for _, info := range m.Workers() {
-			if info.ID == id {
-				return info.Reports
-			}
-		}
-		return 0
-	}
-	r0 := reportsOf("w3")
-	eventually(t, "w3 reporting", func() bool { return reportsOf("w3") >= r0+5 })
+	r0 := reportsOf(m, "w3")
+	eventually(t, "w3 reporting", func() bool { return reportsOf(m, "w3") >= r0+5 })
 	<-ws[2].w.connected
 	ws[2].w.nc.Close()
 	eventually(t, "w3 marked missing", func() bool { return log.has("worker w3 on") && log.has("is missing") })
@@ -246,6 +250,7 @@ func TestMasterAndWorkers(t *testing.T) {
 }
 
 func TestVersionMismatchRefused(t *testing.T) {
+	t.Parallel()
 	log := &testLog{}
 	m := startTestMaster(t, stats.NewRegistry(1), log, nil)
 	var made atomic.Int64
@@ -267,21 +272,23 @@ func TestVersionMismatchRefused(t *testing.T) {
 // A worker started before its master says it is waiting, and connects
 // once the master is up.
 func TestWorkerWaitsForMaster(t *testing.T) {
+	t.Parallel()
 	log := &testLog{}
 	w := NewWorker(WorkerConfig{URL: "nats://127.0.0.1:1", RunID: "t", Version: "v1", ID: "early", Log: log,
 		Prepare: func(context.Context, []byte) (Job, error) { return nil, errors.New("unused") }})
-	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	err := w.Run(ctx, ctx)
-	if !errors.Is(err, context.DeadlineExceeded) {
+	errc := make(chan error, 1)
+	go func() { errc <- w.Run(ctx, ctx) }()
+	eventually(t, "the second attempt", func() bool { return log.has("cannot reach the master at nats://127.0.0.1:1 (attempt 2") })
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want the context's", err)
-	}
-	if !log.has("cannot reach the master at nats://127.0.0.1:1 (attempt 2") {
-		t.Errorf("no retry message in %q", log.lines)
 	}
 }
 
 func TestRunID(t *testing.T) {
+	t.Parallel()
 	for _, ok := range []string{"default", "run-42", "A_b"} {
 		if err := CheckRunID(ok); err != nil {
 			t.Errorf("%q: %v", ok, err)
@@ -318,6 +325,7 @@ func (m *Master) deafen(t *testing.T) (heal func()) {
 // its users (so that the load does not double when they are given to
 // others); once it heals, the worker is used again, without a restart.
 func TestSplitHeals(t *testing.T) {
+	t.Parallel()
 	reg := stats.NewRegistry(1)
 	log := &testLog{}
 	m := startTestMaster(t, reg, log, nil)
@@ -346,6 +354,7 @@ func TestSplitHeals(t *testing.T) {
 // run's workers. A worker stopped on its machine says goodbye and its users
 // go to the others at once.
 func TestSharedNATS(t *testing.T) {
+	t.Parallel()
 	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
 	if err != nil {
 		t.Fatal(err)
@@ -354,7 +363,10 @@ func TestSharedNATS(t *testing.T) {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		t.Fatal("NATS server not ready")
 	}
-	defer ns.Shutdown()
+	// Shut down last, after the masters and workers (cleanups run in
+	// reverse): workers that lose the server retry their last report for
+	// seconds.
+	t.Cleanup(ns.Shutdown)
 	url := ns.ClientURL()
 	start := func(run string, log *testLog) *Master {
 		m, err := StartMaster(MasterConfig{NATS: url, RunID: run, Version: "v1", Job: []byte("the job"), Classes: testClasses,
@@ -385,7 +397,21 @@ func TestSharedNATS(t *testing.T) {
 	if err := b.WaitWorkers(context.Background(), 1, 10*time.Second, func(int, time.Duration) {}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(5 * testInterval)
+	// Once every worker has reported a few times to its own master, each
+	// master knows exactly its run's workers.
+	eventually(t, "reports from every worker", func() bool {
+		return reportsOf(a, "a1") >= 3 && reportsOf(a, "a2") >= 3 && reportsOf(b, "b1") >= 3
+	})
+	ids := func(m *Master) string {
+		var s []string
+		for _, info := range m.Workers() {
+			s = append(s, info.ID)
+		}
+		return strings.Join(s, ",")
+	}
+	if x, y := ids(a), ids(b); x != "a1,a2" || y != "b1" {
+		t.Fatalf("run a has workers %q, run b %q: want a1,a2 and b1", x, y)
+	}
 	if n, m := a.Healthy(), b.Healthy(); n != 2 || m != 1 {
 		t.Fatalf("run a has %d workers, run b %d: want 2 and 1", n, m)
 	}
@@ -428,6 +454,7 @@ func masterOnPort(t *testing.T, port int, job string) *Master {
 // A master that crashes and is started again finds its workers again:
 // they reconnect, say hello anew and take the new master's assignments.
 func TestMasterRestart(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	start := func() *Master { return masterOnPort(t, port, "the job") }
 	m1 := start()
@@ -455,6 +482,7 @@ func TestMasterRestart(t *testing.T) {
 // token) cannot tell workers to quit, send them assignments, or answer
 // their hellos: the embedded server's permissions refuse it.
 func TestWorkersCannotImpersonateTheMaster(t *testing.T) {
+	t.Parallel()
 	reg := stats.NewRegistry(1)
 	m := startTestMaster(t, reg, &testLog{}, nil)
 	violations := make(chan error, 16)
@@ -465,29 +493,42 @@ func TestWorkersCannotImpersonateTheMaster(t *testing.T) {
 	defer evil.Close()
 	heard := make(chan *nats.Msg, 16)
 	evil.Subscribe(subject("t", "hello"), func(msg *nats.Msg) { heard <- msg })
+	evil.Flush() // the subscription is in place before the worker says hello
 	w := startTestWorker(t, m, "w", "v1", new(atomic.Int64))
 	if err := m.WaitWorkers(context.Background(), 1, 10*time.Second, func(int, time.Duration) {}); err != nil {
 		t.Fatal(err)
 	}
 	evil.Publish(subject("t", "all"), []byte(`{"quit":true}`))
 	evil.Publish(subject("t", "w.w"), []byte(`{"epoch":999999,"counts":[100]}`))
-	evil.Flush()
+	evil.Flush() // the server has handled both before the master's assignment
 	m.Start(2, 0)
+	// Had the forged assignment (a later epoch) been delivered, before the
+	// master's, the worker would run 100 users and ignore the master's.
 	eventually(t, "2 users", func() bool { return m.Users() == 2 })
+	// Had the quit been delivered, the worker would have stopped
+	// reporting: it reports on.
+	r0 := reportsOf(m, "w")
+	eventually(t, "reports after the start", func() bool { return reportsOf(m, "w") >= r0+3 })
 	select {
 	case err := <-w.err:
 		t.Fatalf("the worker quit on a stranger's word: %v", err)
 	case <-heard:
 		t.Fatal("a stranger heard a worker's hello")
-	case <-time.After(5 * testInterval):
+	default:
 	}
-	if !strings.Contains((<-violations).Error(), "Permissions Violation") {
+	select {
+	case err := <-violations:
+		if !strings.Contains(err.Error(), "Permissions Violation") {
+			t.Errorf("the stranger was told %v, want a permissions violation", err)
+		}
+	case <-time.After(15 * time.Second):
 		t.Error("no permissions violation reported to the stranger")
 	}
 }
 
 // A master started again with another script: its workers load the new one.
 func TestMasterRestartNewScript(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	start := func(job string) *Master { return masterOnPort(t, port, job) }
 	m1 := start("job 1")
@@ -553,31 +594,32 @@ func (j stoppingJob) NewVU(_ context.Context, id, _ int) (engine.VU, error) {
 }
 
 // When every user everywhere stops itself, the master's Done closes, and
-// the workers do not spin meanwhile.
+// the worker does not spin meanwhile: with its periodic reports off, it
+// reports exactly twice (when it is ready, and once when its users have all
+// stopped), then falls silent, so silent that the master marks it missing.
 func TestDoneWhenEveryUserStopped(t *testing.T) {
+	t.Parallel()
 	m := startTestMaster(t, stats.NewRegistry(1), &testLog{}, nil)
+	// Started before the worker comes: the worker's first report brings
+	// its assignment, whatever time passes until then.
+	m.Start(4, 0)
 	j := stoppingJob{&job{reg: stats.NewRegistry(1), made: new(atomic.Int64)}}
-	w := NewWorker(WorkerConfig{URL: "nats://" + m.Addr(), RunID: "t", Version: "v1", ID: "w", Log: &testLog{}, Interval: testInterval, MissingAfter: testMissing,
+	w := NewWorker(WorkerConfig{URL: "nats://" + m.Addr(), RunID: "t", Version: "v1", ID: "w", Log: &testLog{}, Interval: time.Hour, MissingAfter: testMissing,
 		Prepare: func(context.Context, []byte) (Job, error) { return j, nil }})
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- w.Run(ctx, context.Background()) }()
 	defer func() { cancel(); <-errc }()
-	if err := m.WaitWorkers(context.Background(), 1, 10*time.Second, func(int, time.Duration) {}); err != nil {
-		t.Fatal(err)
-	}
-	m.Start(4, 0)
 	select {
 	case <-m.Done():
 	case <-time.After(15 * time.Second):
 		t.Fatal("Done never closed")
 	}
-	r0 := m.Workers()[0].Reports
-	time.Sleep(10 * testInterval)
-	if r := m.Workers()[0].Reports - r0; r > 15 {
-		t.Errorf("%d reports in 10 intervals: the worker spins", r)
-	}
 	if got := m.Registry().Snapshot(time.Now()).Total.Requests; got != 4 {
 		t.Errorf("%d requests, want one per user (4)", got)
+	}
+	eventually(t, "the worker silent and marked missing", func() bool { return m.Workers()[0].State == "missing" })
+	if r := m.Workers()[0].Reports; r != 2 {
+		t.Errorf("%d reports, want 2 (ready, and users all stopped): the worker spins", r)
 	}
 }

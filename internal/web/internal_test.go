@@ -8,6 +8,7 @@ import (
 )
 
 func TestTimespan(t *testing.T) {
+	t.Parallel()
 	for d, want := range map[time.Duration]string{
 		20 * time.Second: "20s",
 		3 * time.Minute:  "3m",
@@ -23,6 +24,7 @@ func TestTimespan(t *testing.T) {
 }
 
 func TestIsLoopbackHost(t *testing.T) {
+	t.Parallel()
 	for host, want := range map[string]bool{
 		"localhost": true, "LOCALHOST.": true, "app.localhost": true, "127.0.0.1": true, "127.1.2.3": true,
 		"::1": true, "[::1]": true, "": false, "0.0.0.0": false, "::": false, "10.0.0.1": false, "example.com": false,

@@ -96,6 +96,7 @@ func wantStatus(t *testing.T, r reply, status int) {
 }
 
 func TestSwarmStartsATest(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	ts := panel(t, f, web.Options{})
 	form := url.Values{
@@ -124,6 +125,7 @@ func TestSwarmStartsATest(t *testing.T) {
 }
 
 func TestSwarmOptionalFieldsAndHostDefault(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	ts := panel(t, f, web.Options{})
 	r := postForm(t, ts, "/swarm", url.Values{"user_count": {"3"}, "spawn_rate": {"1"}, "host": {""}, "run_time": {""}})
@@ -143,6 +145,7 @@ func TestSwarmOptionalFieldsAndHostDefault(t *testing.T) {
 }
 
 func TestSwarmMultipartForm(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	ts := panel(t, f, web.Options{})
 	var b bytes.Buffer
@@ -160,6 +163,7 @@ func TestSwarmMultipartForm(t *testing.T) {
 }
 
 func TestSwarmBadInputLeavesTheTestAlone(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		form url.Values
@@ -200,6 +204,7 @@ func TestSwarmBadInputLeavesTheTestAlone(t *testing.T) {
 }
 
 func TestSwarmWhileRunningChangesUsers(t *testing.T) {
+	t.Parallel()
 	f := newFake().running()
 	ts := panel(t, f, web.Options{})
 	r := postForm(t, ts, "/swarm", url.Values{"user_count": {"50"}, "spawn_rate": {"5"}})
@@ -218,6 +223,7 @@ func TestSwarmWhileRunningChangesUsers(t *testing.T) {
 }
 
 func TestSwarmControllerErrorIsShown(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	ts := panel(t, f, web.Options{})
 	r := postForm(t, ts, "/swarm", url.Values{"user_count": {"0"}, "spawn_rate": {"1"}})
@@ -228,11 +234,13 @@ func TestSwarmControllerErrorIsShown(t *testing.T) {
 }
 
 func TestSwarmIsPostOnly(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake(), web.Options{})
 	wantStatus(t, get(t, ts, "/swarm?user_count=1&spawn_rate=1"), http.StatusMethodNotAllowed)
 }
 
 func TestStop(t *testing.T) {
+	t.Parallel()
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		t.Run(method, func(t *testing.T) {
 			f := newFake().running()
@@ -251,6 +259,7 @@ func TestStop(t *testing.T) {
 }
 
 func TestReset(t *testing.T) {
+	t.Parallel()
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		t.Run(method, func(t *testing.T) {
 			f := newFake().running()
@@ -268,6 +277,7 @@ func TestReset(t *testing.T) {
 }
 
 func TestStatsRequests(t *testing.T) {
+	t.Parallel()
 	f := newFake().running()
 	ts := panel(t, f, web.Options{})
 	r := get(t, ts, "/stats/requests")
@@ -354,6 +364,7 @@ func TestStatsRequests(t *testing.T) {
 }
 
 func TestStatsRequestsBeforeAnyTest(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake(), web.Options{})
 	j := get(t, ts, "/stats/requests").json(t)
 	rows := j["stats"].([]any)
@@ -366,6 +377,7 @@ func TestStatsRequestsBeforeAnyTest(t *testing.T) {
 }
 
 func TestSafeNameIsEscaped(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	ts := panel(t, f, web.Options{})
 	f.reg.Recorder(0).Record(stats.Sample{Type: "GET", Name: `/search?q=<b>&x`, Duration: time.Millisecond})
@@ -377,6 +389,7 @@ func TestSafeNameIsEscaped(t *testing.T) {
 }
 
 func TestCSVDownloads(t *testing.T) {
+	t.Parallel()
 	f := newFake().running()
 	ts := panel(t, f, web.Options{})
 	for _, c := range []struct {
@@ -409,6 +422,7 @@ func TestCSVDownloads(t *testing.T) {
 }
 
 func TestExceptionsJSON(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake().running(), web.Options{})
 	r := get(t, ts, "/exceptions")
 	wantStatus(t, r, 200)
@@ -430,6 +444,7 @@ func TestExceptionsJSON(t *testing.T) {
 }
 
 func TestReport(t *testing.T) {
+	t.Parallel()
 	f := newFake().running()
 	ts := panel(t, f, web.Options{Version: "9.9.9"})
 	for _, path := range []string{"/report", "/stats/report"} {
@@ -462,6 +477,7 @@ func TestReport(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake().running(), web.Options{})
 	r := get(t, ts, "/metrics")
 	wantStatus(t, r, 200)
@@ -476,6 +492,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestInfo(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake(), web.Options{Version: "1.2.3"})
 	r := get(t, ts, "/api/info")
 	wantStatus(t, r, 200)
@@ -502,6 +519,7 @@ func TestInfo(t *testing.T) {
 }
 
 func TestHistory(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake().running(), web.Options{})
 	var all struct {
 		First  float64 `json:"first"`
@@ -547,6 +565,7 @@ func jsonNumber(f float64) string {
 }
 
 func TestIndexAndAssets(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake(), web.Options{})
 	r := get(t, ts, "/")
 	wantStatus(t, r, 200)
@@ -575,6 +594,7 @@ func TestIndexAndAssets(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	ts := panel(t, newFake(), web.Options{})
 	for _, p := range []string{"/", "/stats/requests", "/assets/app.js", "/nothing-here"} {
 		r := get(t, ts, p)
@@ -590,6 +610,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestBasicAuth(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	ts := panel(t, f, web.Options{Login: "ada:s3cret:with-colon"})
 	for _, p := range []string{"/", "/stats/requests", "/metrics", "/assets/app.js", "/api/info", "/stop"} {
@@ -615,6 +636,7 @@ func TestBasicAuth(t *testing.T) {
 }
 
 func TestCrossSiteRequestsAreRefused(t *testing.T) {
+	t.Parallel()
 	f := newFake().running()
 	ts := panel(t, f, web.Options{})
 	self := ts.URL
@@ -669,6 +691,7 @@ func TestCrossSiteRequestsAreRefused(t *testing.T) {
 }
 
 func TestHostHeaderOnLoopback(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	ts := panel(t, f, web.Options{Addr: "127.0.0.1:8089"})
 	for _, h := range []string{"localhost:8089", "127.0.0.1:8089", "[::1]:8089", "localhost"} {
@@ -693,6 +716,7 @@ func TestHostHeaderOnLoopback(t *testing.T) {
 }
 
 func TestNewChecksOptions(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		o    web.Options
 		want string
@@ -718,6 +742,7 @@ func TestNewChecksOptions(t *testing.T) {
 }
 
 func TestListenAndServe(t *testing.T) {
+	t.Parallel()
 	s, err := web.New(newFake(), web.Options{Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
@@ -774,6 +799,7 @@ type clusterFake struct {
 func (c clusterFake) Workers() []web.Worker { return c.workers }
 
 func TestStatsRequestsWorkers(t *testing.T) {
+	t.Parallel()
 	// A local test has no workers fields.
 	j := get(t, panel(t, newFake(), web.Options{}), "/stats/requests").json(t)
 	if _, ok := j["workers"]; ok {
