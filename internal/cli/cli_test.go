@@ -47,20 +47,6 @@ type result struct {
 	stdout, stderr string
 }
 
-// runInParallel says whether the tests that run a load test in-process may
-// run in parallel. They may not yet: every run sets httpc.Version (newEnv
-// in run.go) while the other runs' requests read it, a data race the race
-// detector reports. Once that global is gone (issue 12), set it to true.
-const runInParallel = false
-
-// parallelRun marks a test that runs a load test in-process as parallel,
-// when runInParallel allows it.
-func parallelRun(t *testing.T) {
-	if runInParallel {
-		t.Parallel()
-	}
-}
-
 // running is a jsload command line running in-process.
 type running struct {
 	args      []string
@@ -210,7 +196,7 @@ export const custom = task(1, () => events.fire({ type: "coeus", name: "registry
 `
 
 func TestRunPrintsLocustTablesAndFailsOnErrors(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	srv := target(t)
 	// The run ends with Ctrl-C once a periodic table shows every row, so
 	// that there are periodic tables and a final one whatever the speed
@@ -249,7 +235,7 @@ func TestRunPrintsLocustTablesAndFailsOnErrors(t *testing.T) {
 }
 
 func TestCleanRunExitsZeroAndOnlySummary(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	srv := target(t)
 	src := `import { task, http } from "jsload";
 export const fast = task(() => http.get("/fast"));
@@ -270,7 +256,7 @@ export const fast = task(() => http.get("/fast"));
 }
 
 func TestExitCodeOnError(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	srv := target(t)
 	src := `import { task, http } from "jsload";
 export const missing = task(() => http.get("/nope"));
@@ -336,7 +322,7 @@ func TestInvalidInput(t *testing.T) {
 }
 
 func TestOptionPrecedence(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	p := script(t, "import { task, http } from \"jsload\";\nexport const options = { users: 3, spawnRate: 100, runTime: \"300ms\", headless: true };\nexport const a = task(() => {});\n")
 	r := run(t, nil, nil, "run", p)
 	if !strings.Contains(r.stderr, "Ramping to 3 users at a rate of 100 per second") || r.code != 0 {
@@ -353,7 +339,7 @@ func TestOptionPrecedence(t *testing.T) {
 }
 
 func TestTaskExceptionsAreReportedWithPositions(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	src := `import { task, constant } from "jsload";
 export const options = { waitTime: constant(0.01) };
 export const broken = task(() => {
@@ -373,7 +359,7 @@ export const broken = task(() => {
 }
 
 func TestMissingHostAndRefusedConnections(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	src := `import { task, http } from "jsload";
 export const a = task(() => http.get("/x"));
 `
@@ -401,7 +387,7 @@ export const a = task(() => http.get("/x"));
 }
 
 func TestResettingServer(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -439,7 +425,7 @@ export const a = task(() => http.get("/reset"));
 }
 
 func TestInterruptStopsGracefullyThenAtOnce(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	// /slow takes 100 ms, says when a request arrives, and counts those
 	// it answered.
 	var answered atomic.Int64
@@ -515,7 +501,7 @@ export const spin = task(() => { while (true) {} });
 }
 
 func TestStopTimeoutInterruptsRunawayTasks(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	src := `import { task, sleep } from "jsload";
 export const spin = task(1, () => { while (true) {} });
 export const nap = task(1, () => { sleep(3600); });
@@ -527,7 +513,7 @@ export const nap = task(1, () => { sleep(3600); });
 }
 
 func TestUserClassesAreDistributedByWeight(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	srv := target(t)
 	src := `import { HttpUser, User, task, constant } from "jsload";
 export class Reader extends HttpUser {
@@ -561,7 +547,7 @@ export class Admin extends User {
 }
 
 func TestSetupTeardownAndFailingSetup(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	src := `import { task } from "jsload";
 export function setup() { return { n: 41 }; }
 export const a = task((d) => { if (d.n !== 41) throw new Error("no data"); });
@@ -628,7 +614,7 @@ func TestHelpAndVersion(t *testing.T) {
 }
 
 func TestSingleUserPrintsEveryRequest(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "fine") })
 	mux.HandleFunc("/bad", func(w http.ResponseWriter, r *http.Request) {
@@ -692,7 +678,7 @@ export const flow = task(() => {
 }
 
 func TestIterationsEndTheRun(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	src := `import { task, events } from "jsload";
 export const a = task(() => events.fire({ type: "t", name: "n", responseTime: 1 }));
 `
@@ -709,7 +695,7 @@ export const a = task(() => events.fire({ type: "t", name: "n", responseTime: 1 
 }
 
 func TestTaskSetsEndToEnd(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	srv := target(t)
 	src := `import { HttpUser, SequentialTaskSet, task, rescheduleTask, stopUser } from "jsload";
 class Checkout extends SequentialTaskSet {
@@ -743,7 +729,7 @@ export class Buyer extends HttpUser {
 }
 
 func TestWatchRestartsOnChange(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	dir := t.TempDir()
 	main := filepath.Join(dir, "main.js")
 	lib := filepath.Join(dir, "lib.js")
@@ -796,7 +782,7 @@ export const a = task(() => events.fire({ type: "t", name: NAME, responseTime: 1
 }
 
 func TestStopReachesEveryBlockingCall(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	// The cases with a Ctrl-C request /entered just before they block:
 	// the test waits for it, then interrupts.
 	cases := []struct {
@@ -823,7 +809,7 @@ export const t = task(() => {});`, nil, 1, "stopped while loading"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			parallelRun(t)
+			t.Parallel()
 			entered := make(chan struct{}, 1)
 			mux := http.NewServeMux()
 			mux.HandleFunc("/fast", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
@@ -875,7 +861,7 @@ func TestOptionsAndLimits(t *testing.T) {
 }
 
 func TestUsersThatCannotStart(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	src := `import { User, task } from "jsload";
 export class A extends User {
   constructor() { super(); if (__VU > 0) throw new Error("no config for user " + __VU); }
@@ -894,7 +880,7 @@ export class A extends User {
 }
 
 func TestTopLevelCodeSeesTheHost(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	srv := target(t)
 	src := `import { task, http } from "jsload";
 const warm = http.get("/fast").body;
@@ -907,7 +893,7 @@ export const a = task(() => { if (warm !== "ok") throw new Error("no warm-up"); 
 }
 
 func TestMissingHostStopsTheRun(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	src := `import { task, http } from "jsload";
 export const a = task(() => http.get("/x"));
 `
@@ -941,7 +927,7 @@ func TestFinalRatesLeaveOutShutdown(t *testing.T) {
 }
 
 func TestThresholds(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	srv := target(t)
 	src := `import { task, http, check, constant } from "jsload";
 export const options = {
@@ -991,7 +977,7 @@ export const a = task(() => http.get("/nope"));
 }
 
 func TestTagsFromTheCommandLine(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	src := `import { task, events } from "jsload";
 export const a = task(() => events.fire({ type: "t", name: "a", responseTime: 1 }), { tags: ["x"] });
 export const b = task(() => events.fire({ type: "t", name: "b", responseTime: 1 }), { tags: ["y"] });
@@ -1011,7 +997,7 @@ export const b = task(() => events.fire({ type: "t", name: "b", responseTime: 1 
 }
 
 func TestShapeAndStagesAreFollowed(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	shape := `import { task, constant } from "jsload";
 export const options = { waitTime: constant(0.05) };
 export const a = task(() => {});
@@ -1057,7 +1043,7 @@ export const a = task(() => {});
 }
 
 func TestResetStats(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	src := `import { task, events, constant } from "jsload";
 export const options = { waitTime: constant(0.01) };
 export function onStart() { events.fire({ type: "t", name: "start", responseTime: 1 }); }
@@ -1083,7 +1069,7 @@ export const a = task(() => events.fire({ type: "t", name: "task", responseTime:
 }
 
 func TestArrivalRateRun(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	// The server notes when each request arrives.
 	var mu sync.Mutex
 	var arrivals []time.Time
@@ -1131,7 +1117,7 @@ export const a = task(() => http.get("/fast"));
 // later ones), so the 90th percentile from the scheduled start is at least
 // 300 ms whatever the machine's speed.
 func TestStallShowsFromTheScheduledStart(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 10 {
@@ -1166,7 +1152,7 @@ export const a = task(() => http.get("/"));
 }
 
 func TestOutputFiles(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	srv := target(t)
 	dir := t.TempDir()
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -1257,7 +1243,7 @@ export const b = task(() => http.get("/missing"));
 
 // The web panel: autostart, Locust's REST API, stop, autoquit.
 func TestWebPanel(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	srv := target(t)
 	src := `import { task, http, constant } from "jsload";
 export const options = { waitTime: constant(0.05) };
@@ -1397,7 +1383,7 @@ func TestWorkerWithoutMaster(t *testing.T) {
 
 // A master waiting for workers that never come gives up with a countdown.
 func TestMasterGivesUpWaiting(t *testing.T) {
-	parallelRun(t)
+	t.Parallel()
 	s := script(t, "import { task, http } from \"jsload\";\nexport const a = task(() => http.get(\"/\"));\n")
 	r := run(t, nil, nil, "run", s, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", "0", "--headless",
 		"--expect-workers", "2", "--expect-workers-max-wait", "2s", "-t", "1s")
