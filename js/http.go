@@ -341,7 +341,7 @@ func (r *response) report(errText string) {
 	r.reported = true
 	r.vu.rec.Record(stats.Sample{
 		Type: r.method, Name: r.name, Duration: r.r.Timings.Duration,
-		Size: int64(len(r.r.Body)), Err: errText, Scheduled: r.vu.sched(r.r.Timings.Duration), At: r.r.End,
+		Size: r.r.Size, Err: errText, Scheduled: r.vu.sched(r.r.Timings.Duration), At: r.r.End,
 	})
 }
 
@@ -492,7 +492,7 @@ func (vu *VU) traceRequest(method, full string, p *params, r *httpc.Response) {
 	if r.Err == nil {
 		status = fmt.Sprintf("%d %s", r.Status, r.StatusText)
 	}
-	fmt.Fprintf(&b, "[VU %d] %s %s -> %s (%.1f ms, %d B)", vu.id, method, full, status, ms, len(r.Body))
+	fmt.Fprintf(&b, "[VU %d] %s %s -> %s (%.1f ms, %d B)", vu.id, method, full, status, ms, r.Size)
 	e := defaultError(r)
 	switch {
 	case !p.record:

@@ -28,6 +28,20 @@ func errText(err error, rawURL string, dialTimeout time.Duration) string {
 		err = ue.Err
 	}
 
+	var le *limitError
+	if errors.As(err, &le) {
+		return le.text
+	}
+	// net/http's transport (used with a proxy) words the header limit
+	// its own way: "net/http: server response headers exceeded N bytes;
+	// aborted".
+	if _, after, ok := strings.Cut(err.Error(), "server response headers exceeded "); ok {
+		n, _, _ := strings.Cut(after, " ")
+		if limit, perr := strconv.ParseInt(n, 10, 64); perr == nil {
+			return headersTooLarge(limit).Error()
+		}
+	}
+
 	var tmr *errTooManyRedirects
 	if errors.As(err, &tmr) {
 		return tmr.Error()

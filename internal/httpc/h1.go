@@ -3,12 +3,12 @@ package httpc
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -31,9 +31,53 @@ import (
 // http1Conn is one keep-alive connection.
 type http1Conn struct {
 	nc  net.Conn
-	br  *bufio.Reader
-	bw  *bufio.Writer
+	br  *bufio.Reader // reads from in
+	bw  *bufio.Writer // writes to out
+	in  budgetReader
+	out countWriter
 	key string
+}
+
+// budgetReader reads from r at most n more bytes; then it fails with
+// errBudget. It lies under a connection's bufio.Reader so that the bytes
+// taken for a response's headers are bounded even while they are buffered.
+type budgetReader struct {
+	r     io.Reader
+	n     int64 // what remains
+	limit int64 // what setBudget gave
+}
+
+// setBudget lets b read n more bytes.
+func (b *budgetReader) setBudget(n int64) { b.n, b.limit = n, n }
+
+// errBudget is what a budgetReader returns when its budget is spent.
+var errBudget = errors.New("read budget spent")
+
+// unlimited is the budget of a budgetReader that is not limited.
+const unlimited = math.MaxInt64
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	if b.n <= 0 {
+		return 0, errBudget
+	}
+	if int64(len(p)) > b.n {
+		p = p[:b.n]
+	}
+	n, err := b.r.Read(p)
+	b.n -= int64(n)
+	return n, err
+}
+
+// countWriter writes to w and counts the bytes w accepted.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // http1Client is the state of a Client's HTTP/1.1 client: its idle
@@ -46,6 +90,9 @@ type http1Client struct {
 	// insecure is Options.InsecureSkipVerify: TLS certificates are not
 	// verified.
 	insecure bool
+	// maxHeader is the limit on a response's status line and headers
+	// (Options.MaxHeaderBytes, with its default applied).
+	maxHeader int64
 }
 
 // aLongTimeAgo is a deadline in the past: setting it makes blocked I/O
@@ -56,6 +103,17 @@ var aLongTimeAgo = time.Unix(1, 0)
 type errBadResponse struct{ what string }
 
 func (e *errBadResponse) Error() string { return "malformed HTTP response: " + e.what }
+
+// badResponse returns an errBadResponse for what, followed by the
+// offending text quoted and cut to a few dozen bytes, so that the message
+// stays short whatever a server sends.
+func badResponse(what, text string) error {
+	const max = 40
+	if len(text) > max {
+		return &errBadResponse{what + " " + strconv.Quote(text[:max]) + "..."}
+	}
+	return &errBadResponse{what + " " + strconv.Quote(text)}
+}
 
 func (w *http1Client) get(key string) *http1Conn {
 	w.mu.Lock()
@@ -78,13 +136,14 @@ var (
 
 // attach lends buffers to c.
 func (c *http1Conn) attach() {
+	c.in.r, c.out.w = c.nc, c.nc
 	if c.br == nil {
 		c.br = readers.Get().(*bufio.Reader)
-		c.br.Reset(c.nc)
+		c.br.Reset(&c.in)
 	}
 	if c.bw == nil {
 		c.bw = writers.Get().(*bufio.Writer)
-		c.bw.Reset(c.nc)
+		c.bw.Reset(&c.out)
 	}
 }
 
@@ -174,8 +233,21 @@ type rawResp struct {
 	proto      string
 	header     http.Header
 	body       []byte
-	close      bool // the connection cannot be reused
-	headersAt  time.Time
+	// size is the body's length: decoded when it was gzip-decoded, and
+	// counted even when the body was discarded.
+	size      int64
+	close     bool // the connection cannot be reused
+	headersAt time.Time
+}
+
+// bodyOpts say how readResponse treats a response's body.
+type bodyOpts struct {
+	// gz: the client asked for gzip itself, so a gzip body is decoded.
+	gz bool
+	// discard: the body is read to its end and counted, but not kept.
+	discard bool
+	// limit bounds a kept body (after decoding); negative means none.
+	limit int64
 }
 
 // doHTTP1 performs r over the HTTP/1.1 client, following redirects, and
@@ -194,8 +266,9 @@ func (c *Client) doHTTP1(ctx context.Context, r *Request, resp *Response, timeou
 		return
 	}
 	body := r.Body
+	bo := c.bodyOpts(r)
 	for redirects := 0; ; redirects++ {
-		res, err := c.exchange(ctx, deadline, method, u, r.Header, body)
+		res, err := c.exchange(ctx, deadline, method, u, r.Header, body, bo)
 		now := time.Now()
 		resp.End = now
 		if err != nil {
@@ -251,6 +324,7 @@ func (c *Client) doHTTP1(ctx context.Context, r *Request, resp *Response, timeou
 		resp.Proto = res.proto
 		resp.Header = res.header
 		resp.Body = res.body
+		resp.Size = res.size
 		resp.URL = u.String()
 		return
 	}
@@ -288,7 +362,7 @@ func parseURL(raw string) (*url.URL, error) {
 // exchange sends one request and reads its response on a keep-alive
 // connection, retrying once on a fresh connection when a reused one turns
 // out to have been closed by the server before it answered.
-func (c *Client) exchange(ctx context.Context, deadline time.Time, method string, u *url.URL, hdr http.Header, body []byte) (*rawResp, error) {
+func (c *Client) exchange(ctx context.Context, deadline time.Time, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts) (*rawResp, error) {
 	key := u.Scheme + "://" + hostPort(u)
 	for attempt := 0; ; attempt++ {
 		cn := c.h1.get(key)
@@ -305,7 +379,7 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 		_ = cn.nc.SetDeadline(deadline)
 		cn.attach()
 		stop := context.AfterFunc(ctx, func() { _ = cn.nc.SetDeadline(aLongTimeAgo) })
-		res, started, err := c.roundTrip(cn, method, u, hdr, body)
+		res, started, err := c.roundTrip(cn, method, u, hdr, body, bo)
 		stop()
 		if err != nil {
 			cn.detach()
@@ -334,8 +408,11 @@ func staleConn(err error) bool {
 }
 
 // roundTrip writes the request and reads the response. started reports
-// whether any byte of a response arrived (then a retry is not safe).
-func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.Header, body []byte) (res *rawResp, started bool, err error) {
+// whether any byte of a response arrived (then a retry is not safe);
+// cn.out counts the bytes of the request that were written.
+func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts) (res *rawResp, started bool, err error) {
+	cn.out.n = 0
+	cn.in.setBudget(c.h1.maxHeader)
 	gz, err := c.writeRequest(cn.bw, method, u, hdr, body)
 	if err != nil {
 		return nil, false, err
@@ -346,7 +423,8 @@ func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.He
 	if _, err := cn.br.Peek(1); err != nil {
 		return nil, false, err
 	}
-	res, err = readResponse(cn.br, method, gz)
+	bo.gz = gz
+	res, err = readResponse(cn.br, &cn.in, method, bo)
 	if err == nil && hasToken(hdr.Values("Connection"), "close") {
 		res.close = true
 	}
@@ -428,10 +506,14 @@ func (c *Client) writeRequest(bw *bufio.Writer, method string, u *url.URL, hdr h
 	return gz, err
 }
 
+// hasToken reports whether the comma-separated lists vs hold token, in
+// any ASCII case, as RFC 9110 lists are read.
 func hasToken(vs []string, token string) bool {
 	for _, v := range vs {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
+		for v != "" {
+			var t string
+			t, v, _ = strings.Cut(v, ",")
+			if asciiEqualFold(strings.Trim(t, " \t"), token) {
 				return true
 			}
 		}
@@ -439,80 +521,257 @@ func hasToken(vs []string, token string) bool {
 	return false
 }
 
-// readResponse reads one response (skipping 1xx interim responses) and its
-// whole body.
-func readResponse(br *bufio.Reader, method string, gz bool) (*rawResp, error) {
-	tp := textproto.NewReader(br)
-	res := &rawResp{}
-	for {
-		line, err := tp.ReadLine()
-		if err != nil {
-			return nil, err
-		}
-		proto, rest, ok := strings.Cut(line, " ")
-		if !ok || !strings.HasPrefix(proto, "HTTP/") {
-			return nil, &errBadResponse{fmt.Sprintf("status line %q", line)}
-		}
-		codeStr, text, _ := strings.Cut(rest, " ")
-		code, err := strconv.Atoi(codeStr)
-		if err != nil || code < 100 || code > 999 {
-			return nil, &errBadResponse{fmt.Sprintf("status code %q", codeStr)}
-		}
-		h, err := tp.ReadMIMEHeader()
-		if err != nil && len(h) == 0 {
-			return nil, err
-		}
-		if code >= 100 && code < 200 && code != 101 {
-			continue // interim response: the real one follows
-		}
-		res.status, res.statusText, res.proto, res.header = code, text, proto, http.Header(h)
-		break
+// asciiEqualFold reports whether a and b are equal when ASCII letters are
+// compared without case (and no other folding, unlike strings.EqualFold).
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
 	}
-	res.headersAt = time.Now()
-	h := res.header
-	res.close = hasToken(h.Values("Connection"), "close") || res.proto == "HTTP/1.0" && !hasToken(h.Values("Connection"), "keep-alive")
-	noBody := method == http.MethodHead || res.status == 204 || res.status == 304 || res.status < 200
-	var err error
-	switch {
-	case noBody:
-	case hasToken(h.Values("Transfer-Encoding"), "chunked"):
-		res.body, err = io.ReadAll(httputil.NewChunkedReader(br))
-		if err == nil {
-			_, err = tp.ReadMIMEHeader() // trailers, up to the final blank line
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
 		}
-		h.Del("Transfer-Encoding")
-	case h.Get("Content-Length") != "":
-		n, perr := strconv.ParseInt(strings.TrimSpace(h.Get("Content-Length")), 10, 64)
-		if perr != nil || n < 0 {
-			return nil, &errBadResponse{"Content-Length " + h.Get("Content-Length")}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
 		}
-		if n > 0 {
-			res.body = make([]byte, n)
-			_, err = io.ReadFull(br, res.body)
+		if x != y {
+			return false
 		}
-	default:
-		res.body, err = io.ReadAll(br) // the body ends when the server closes
-		res.close = true
 	}
+	return true
+}
+
+// readResponse reads one response from br, skipping 1xx interim responses,
+// and its body as bo says. in is the reader under br, its budget set: the
+// status lines and headers of all responses read may take no more (else
+// the error is headersTooLarge, whatever the parser made of the cut
+// text); the body is read with no such budget.
+//
+// Its verdicts follow net/http's ReadResponse (with the transport's
+// skipping of 1xx responses), so that a response one accepts the other
+// accepts alike, with the same framing; FuzzReadResponse holds the two to
+// that and lists the differences.
+func readResponse(br *bufio.Reader, in *budgetReader, method string, bo bodyOpts) (*rawResp, error) {
+	res, f, err := readHead(br, method)
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+		if in.n <= 0 {
+			return nil, headersTooLarge(in.limit)
 		}
 		return nil, err
 	}
-	if gz && strings.EqualFold(h.Get("Content-Encoding"), "gzip") && len(res.body) > 0 {
-		zr, err := gzip.NewReader(bytes.NewReader(res.body))
-		if err != nil {
-			return nil, fmt.Errorf("decoding gzip body: %w", err)
-		}
-		if res.body, err = io.ReadAll(zr); err != nil {
-			return nil, fmt.Errorf("decoding gzip body: %w", err)
-		}
-		h.Del("Content-Encoding")
-		h.Del("Content-Length")
-	}
-	if len(res.body) == 0 {
-		res.body = nil
+	in.setBudget(unlimited)
+	if err := readFramedBody(br, res, f, bo); err != nil {
+		return nil, err
 	}
 	return res, nil
+}
+
+// framing is how a response's body is delimited.
+type framing struct {
+	// none: the response has no body (a response to HEAD; 1xx, 204, 304).
+	none bool
+	// chunked: the body has the chunked transfer coding.
+	chunked bool
+	// length is the Content-Length, or -1: without chunked, the body
+	// then ends when the server closes the connection.
+	length int64
+}
+
+// readHead reads the status line and headers of the final response,
+// skipping 1xx interim ones (not 101), and works out the body's framing as
+// RFC 9112 and net/http do.
+func readHead(br *bufio.Reader, method string) (*rawResp, framing, error) {
+	tp := textproto.NewReader(br)
+	res := &rawResp{}
+	var major, minor int
+	var h http.Header
+	for {
+		line, err := tp.ReadLine()
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, framing{}, err
+		}
+		proto, rest, ok := strings.Cut(line, " ")
+		if !ok {
+			return nil, framing{}, badResponse("status line", line)
+		}
+		rest = strings.TrimLeft(rest, " ")
+		codeStr, text, _ := strings.Cut(rest, " ")
+		// Three digits, as net/http requires, but it takes anything
+		// strconv.Atoi does, "+99" and "000" too: here a status below 100
+		// is refused (Response.Status 0 means a failed request).
+		code, err := strconv.Atoi(codeStr)
+		if len(codeStr) != 3 || err != nil || code < 100 {
+			return nil, framing{}, badResponse("status code", codeStr)
+		}
+		if major, minor, ok = http.ParseHTTPVersion(proto); !ok {
+			return nil, framing{}, badResponse("HTTP version", proto)
+		}
+		mh, err := tp.ReadMIMEHeader()
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			var pe textproto.ProtocolError
+			if errors.As(err, &pe) {
+				err = badResponse("header", strings.TrimPrefix(string(pe), "malformed MIME header line: "))
+			}
+			return nil, framing{}, err
+		}
+		if code < 200 && code != 101 {
+			continue // interim response: the real one follows
+		}
+		h = http.Header(mh)
+		res.status, res.statusText, res.proto, res.header = code, text, proto, h
+		break
+	}
+	res.headersAt = time.Now()
+
+	conn := h["Connection"]
+	switch {
+	case major < 1:
+		res.close = true
+	case major == 1 && minor == 0:
+		res.close = hasToken(conn, "close") || !hasToken(conn, "keep-alive")
+	default:
+		res.close = hasToken(conn, "close")
+	}
+	// After 101 Switching Protocols the connection speaks another protocol.
+	if res.status == 101 {
+		res.close = true
+	}
+
+	f := framing{length: -1}
+	if te, ok := h["Transfer-Encoding"]; ok {
+		delete(h, "Transfer-Encoding")
+		// Ignored before HTTP/1.1; otherwise only a single "chunked" is
+		// understood (as nginx and net/http do: anything else invites
+		// request smuggling).
+		if major > 1 || major == 1 && minor >= 1 {
+			if len(te) != 1 || !asciiEqualFold(te[0], "chunked") {
+				return nil, framing{}, badResponse("Transfer-Encoding", strings.Join(te, ", "))
+			}
+			f.chunked = true
+		}
+	}
+	if cl, ok := h["Content-Length"]; ok {
+		first := textproto.TrimString(cl[0])
+		for _, v := range cl[1:] {
+			if textproto.TrimString(v) != first {
+				return nil, framing{}, badResponse("Content-Length, several values:", strings.Join(cl, ", "))
+			}
+		}
+		if len(cl) > 1 {
+			h["Content-Length"] = []string{first}
+		}
+		n, err := strconv.ParseUint(first, 10, 63)
+		if err != nil {
+			return nil, framing{}, badResponse("Content-Length", first)
+		}
+		f.length = int64(n)
+	}
+	switch {
+	case method == http.MethodHead || res.status < 200 || res.status == 204 || res.status == 304:
+		f.none = true
+	case f.chunked:
+		delete(h, "Content-Length")
+		f.length = -1
+	case f.length < 0:
+		res.close = true // the body ends when the server closes
+	}
+	return res, f, nil
+}
+
+// readFramedBody reads the body framed by f from br into res, as bo says.
+func readFramedBody(br *bufio.Reader, res *rawResp, f framing, bo bodyOpts) error {
+	if f.none || f.length == 0 {
+		return nil
+	}
+	decode := bo.gz && asciiEqualFold(res.header.Get("Content-Encoding"), "gzip")
+	var src io.Reader
+	switch {
+	case f.chunked:
+		src = httputil.NewChunkedReader(br)
+	case f.length > 0 && !decode && !bo.discard:
+		if bo.limit >= 0 && f.length > bo.limit {
+			return bodyTooLarge(bo.limit, false)
+		}
+		if f.length < smallBody {
+			// The common case: one allocation of the exact size.
+			res.body = make([]byte, f.length)
+			res.size = f.length
+			_, err := io.ReadFull(br, res.body)
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		src = &clReader{br: br, n: f.length}
+	case f.length > 0:
+		src = &clReader{br: br, n: f.length}
+	default:
+		src = br // the body ends when the server closes
+	}
+	hint := f.length
+	var err error
+	if decode {
+		var empty bool
+		empty, err = gunzip(src, func(zr io.Reader) error {
+			return readBodyInto(res, zr, -1, bo.limit, bo.discard)
+		})
+		if !empty && err == nil {
+			res.header.Del("Content-Encoding")
+			res.header.Del("Content-Length")
+		}
+	} else {
+		err = readBodyInto(res, src, hint, bo.limit, bo.discard)
+	}
+	switch {
+	case err == errBodyLimit:
+		return bodyTooLarge(bo.limit, decode)
+	case err != nil:
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	case f.chunked:
+		return readTrailer(br)
+	}
+	return nil
+}
+
+// readTrailer reads the trailer section that ends a chunked body and drops
+// it. As in net/http, it must fit in br's buffer (4 KB), so that a server
+// cannot make it unbounded.
+func readTrailer(br *bufio.Reader) error {
+	b, err := br.Peek(2)
+	switch {
+	case len(b) == 2 && b[0] == '\r' && b[1] == '\n':
+		_, err = br.Discard(2)
+		return err
+	case len(b) < 2:
+		return io.ErrUnexpectedEOF
+	case err != nil:
+		return err
+	}
+	for n, from := 4, 0; ; n++ {
+		b, err := br.Peek(n)
+		if i := bytes.Index(b[from:], []byte("\r\n\r\n")); i >= 0 {
+			break
+		}
+		if err != nil {
+			return &errBadResponse{"trailer section longer than 4 KB or unterminated"}
+		}
+		from = max(0, len(b)-3)
+	}
+	if _, err := textproto.NewReader(br).ReadMIMEHeader(); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	return nil
 }

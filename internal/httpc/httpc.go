@@ -21,7 +21,6 @@ import (
 	"net/http/cookiejar"
 	"os"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -74,6 +73,20 @@ type Options struct {
 	DialTimeout time.Duration
 	// InsecureSkipVerify disables TLS certificate verification.
 	InsecureSkipVerify bool
+	// MaxHeaderBytes bounds a response's status line and headers, 1xx
+	// interim responses included; a response beyond it fails with an
+	// Err that wraps ErrHeadersTooLarge. Zero or negative means
+	// DefaultMaxHeaderBytes (1 MiB).
+	MaxHeaderBytes int
+	// MaxBodyBytes bounds a response body kept in memory, counted after
+	// gzip decoding; a body beyond it fails with an Err that wraps
+	// ErrBodyTooLarge (the connection is then closed, not reused). Zero
+	// means DefaultMaxBodyBytes (64 MiB); negative means no limit. It
+	// does not apply to discarded bodies.
+	MaxBodyBytes int64
+	// DiscardBodies makes every response body be read to its end, timed
+	// and counted in Response.Size, but not kept: Response.Body is nil.
+	DiscardBodies bool
 }
 
 // Request describes one HTTP request.
@@ -97,6 +110,13 @@ type Request struct {
 	// response is returned), N > 0 means at most N redirects are followed.
 	// Note that the zero value means "do not follow".
 	Redirects RedirectLimit
+	// MaxBodyBytes bounds this response's body kept in memory, as
+	// Options.MaxBodyBytes does: 0 means the Client's option, negative
+	// means no limit.
+	MaxBodyBytes int64
+	// DiscardBody makes this response's body be read, timed and counted
+	// in Response.Size but not kept, as Options.DiscardBodies does.
+	DiscardBody bool
 }
 
 // Timings are the durations measured for one request. When redirects are
@@ -128,8 +148,14 @@ type Response struct {
 	// decompressed a gzip body, Content-Encoding and Content-Length are
 	// removed.
 	Header http.Header
-	// Body is the complete (decompressed) body; nil when it is empty.
+	// Body is the complete (decompressed) body; nil when it is empty or
+	// was discarded (Options.DiscardBodies, Request.DiscardBody).
 	Body []byte
+	// Size is the length of the body received, whether kept or
+	// discarded: after decoding when the client decoded a gzip body (as
+	// Locust counts a response's length), else as sent. It is 0 when Err
+	// is set.
+	Size int64
 	// URL is the final URL after redirects (the requested URL when no
 	// redirect was followed).
 	URL string
@@ -166,6 +192,8 @@ type Client struct {
 	dialer       net.Dialer
 	timeout      time.Duration
 	maxRedirects int      // 0 means do not follow
+	maxBody      int64    // Options.MaxBodyBytes with its default; negative: none
+	discard      bool     // Options.DiscardBodies
 	ua           []string // {User-Agent}; len == cap so appends never share it
 }
 
@@ -199,20 +227,29 @@ func New(o Options) *Client {
 	jar, _ := cookiejar.New(nil) // never fails with nil options
 	c.jar = jar
 	c.h1.insecure = o.InsecureSkipVerify
+	c.h1.maxHeader = int64(o.MaxHeaderBytes)
+	if c.h1.maxHeader <= 0 {
+		c.h1.maxHeader = DefaultMaxHeaderBytes
+	}
+	c.maxBody, c.discard = o.MaxBodyBytes, o.DiscardBodies
+	if c.maxBody == 0 {
+		c.maxBody = DefaultMaxBodyBytes
+	}
 	c.useHTTP1 = !proxyConfigured()
 	if c.useHTTP1 {
 		return c // net/http's transport is only for proxies: not made
 	}
 	c.tr = &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           c.dialer.DialContext,
-		ForceAttemptHTTP2:     false,
-		MaxIdleConns:          0, // bounded per host below
-		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   dialTimeout,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    false,
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            c.dialer.DialContext,
+		ForceAttemptHTTP2:      false,
+		MaxIdleConns:           0, // bounded per host below
+		MaxIdleConnsPerHost:    maxIdleConnsPerHost,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    dialTimeout,
+		ExpectContinueTimeout:  time.Second,
+		DisableCompression:     false,
+		MaxResponseHeaderBytes: c.h1.maxHeader,
 	}
 	if o.InsecureSkipVerify {
 		c.tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
@@ -322,7 +359,7 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 		c.fail(resp, ctx, rctx, err, r.URL, timeout)
 		return resp
 	}
-	body, err := readBody(hresp)
+	body, size, err := readBody(hresp, c.bodyOpts(r))
 	hresp.Body.Close()
 	end := time.Now()
 	resp.End = end
@@ -343,6 +380,7 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	resp.Proto = hresp.Proto
 	resp.Header = hresp.Header
 	resp.Body = body
+	resp.Size = size
 	return resp
 }
 
@@ -432,47 +470,19 @@ func statusText(resp *http.Response) string {
 	return http.StatusText(resp.StatusCode)
 }
 
-// maxPrealloc bounds the buffer allocated up front from a response's
-// Content-Length; larger (or unknown) bodies grow as they are read.
-const maxPrealloc = 8 << 20
-
-// maxPooledBuf bounds the capacity of buffers returned to bufPool.
-const maxPooledBuf = 256 << 10
-
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// readBody reads resp.Body to EOF (so the connection can be reused) and
-// returns it, or nil when it is empty.
-func readBody(resp *http.Response) ([]byte, error) {
+// readBody reads resp.Body to its end (so the connection can be reused)
+// and returns it (nil when empty or discarded) and its size, as bo says.
+func readBody(resp *http.Response, bo bodyOpts) ([]byte, int64, error) {
 	if resp.Body == http.NoBody {
-		return nil, nil
+		return nil, 0, nil
 	}
-	if n := resp.ContentLength; n > 0 && n <= maxPrealloc {
-		// One exact-size allocation; the +1 leaves room to observe EOF.
-		b := make([]byte, 0, n+1)
-		for {
-			m, err := resp.Body.Read(b[len(b):cap(b)])
-			b = b[:len(b)+m]
-			if err == io.EOF {
-				return b, nil
-			}
-			if err != nil {
-				return nil, err
-			}
-			if len(b) == cap(b) {
-				b = append(b, 0)[:len(b)]
-			}
-		}
+	var res rawResp
+	err := readBodyInto(&res, resp.Body, resp.ContentLength, bo.limit, bo.discard)
+	if err == errBodyLimit {
+		err = bodyTooLarge(bo.limit, resp.Uncompressed)
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	_, err := buf.ReadFrom(resp.Body)
-	var b []byte
-	if err == nil && buf.Len() > 0 {
-		b = bytes.Clone(buf.Bytes())
+	if err != nil {
+		return nil, 0, err
 	}
-	if buf.Cap() <= maxPooledBuf {
-		bufPool.Put(buf)
-	}
-	return b, err
+	return res.body, res.size, nil
 }
