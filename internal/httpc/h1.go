@@ -360,8 +360,11 @@ func parseURL(raw string) (*url.URL, error) {
 }
 
 // exchange sends one request and reads its response on a keep-alive
-// connection, retrying once on a fresh connection when a reused one turns
-// out to have been closed by the server before it answered.
+// connection. As net/http's transport does, it sends the request again on
+// a new connection only when it failed on a reused connection before any
+// byte of a response arrived, and either none of it was written or it may
+// be replayed (see replayable): a request the server may have acted on is
+// never sent twice.
 func (c *Client) exchange(ctx context.Context, deadline time.Time, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts) (*rawResp, error) {
 	key := u.Scheme + "://" + hostPort(u)
 	for attempt := 0; ; attempt++ {
@@ -382,9 +385,11 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 		res, started, err := c.roundTrip(cn, method, u, hdr, body, bo)
 		stop()
 		if err != nil {
+			written := cn.out.n > 0
 			cn.detach()
 			cn.nc.Close()
-			if reused && !started && attempt == 0 && ctx.Err() == nil && staleConn(err) {
+			if reused && !started && attempt == 0 && ctx.Err() == nil && staleConn(err) &&
+				(!written || replayable(method, hdr)) {
 				continue
 			}
 			return nil, err
@@ -398,6 +403,23 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 		}
 		return res, nil
 	}
+}
+
+// replayable reports whether a request may be sent again after it was
+// written, as net/http's transport decides: its method is GET, HEAD,
+// OPTIONS or TRACE, or it carries an Idempotency-Key or X-Idempotency-Key
+// header (keys in any case).
+func replayable(method string, hdr http.Header) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	for k := range hdr {
+		if asciiEqualFold(k, "Idempotency-Key") || asciiEqualFold(k, "X-Idempotency-Key") {
+			return true
+		}
+	}
+	return false
 }
 
 // staleConn reports whether err is what a keep-alive connection closed by
