@@ -267,8 +267,9 @@ func (c *Client) doHTTP1(ctx context.Context, r *Request, resp *Response, timeou
 	}
 	body := r.Body
 	bo := c.bodyOpts(r)
+	var res rawResp // on the stack: exchange only fills it
 	for redirects := 0; ; redirects++ {
-		res, err := c.exchange(ctx, deadline, method, u, r.Header, body, bo)
+		err := c.exchange(ctx, deadline, method, u, r.Header, body, bo, &res)
 		now := time.Now()
 		resp.End = now
 		if err != nil {
@@ -365,7 +366,7 @@ func parseURL(raw string) (*url.URL, error) {
 // byte of a response arrived, and either none of it was written or it may
 // be replayed (see replayable): a request the server may have acted on is
 // never sent twice.
-func (c *Client) exchange(ctx context.Context, deadline time.Time, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts) (*rawResp, error) {
+func (c *Client) exchange(ctx context.Context, deadline time.Time, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts, res *rawResp) error {
 	key := u.Scheme + "://" + hostPort(u)
 	for attempt := 0; ; attempt++ {
 		cn := c.h1.get(key)
@@ -376,13 +377,13 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 			cn, err = c.dial(dctx, u, key)
 			cancel()
 			if err != nil {
-				return nil, err
+				return err
 			}
 		}
 		_ = cn.nc.SetDeadline(deadline)
 		cn.attach()
 		stop := context.AfterFunc(ctx, func() { _ = cn.nc.SetDeadline(aLongTimeAgo) })
-		res, started, err := c.roundTrip(cn, method, u, hdr, body, bo)
+		started, err := c.roundTrip(cn, method, u, hdr, body, bo, res)
 		stop()
 		if err != nil {
 			written := cn.out.n > 0
@@ -392,7 +393,7 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 				(!written || replayable(method, hdr)) {
 				continue
 			}
-			return nil, err
+			return err
 		}
 		if res.close {
 			cn.detach()
@@ -401,7 +402,7 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 			_ = cn.nc.SetDeadline(time.Time{})
 			c.h1.put(cn)
 		}
-		return res, nil
+		return nil
 	}
 }
 
@@ -429,28 +430,28 @@ func staleConn(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
 }
 
-// roundTrip writes the request and reads the response. started reports
+// roundTrip writes the request and reads the response into res. started reports
 // whether any byte of a response arrived (then a retry is not safe);
 // cn.out counts the bytes of the request that were written.
-func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts) (res *rawResp, started bool, err error) {
+func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts, res *rawResp) (started bool, err error) {
 	cn.out.n = 0
 	cn.in.setBudget(c.h1.maxHeader)
 	gz, err := c.writeRequest(cn.bw, method, u, hdr, body)
 	if err != nil {
-		return nil, false, err
+		return false, err
 	}
 	if err := cn.bw.Flush(); err != nil {
-		return nil, false, err
+		return false, err
 	}
 	if _, err := cn.br.Peek(1); err != nil {
-		return nil, false, err
+		return false, err
 	}
 	bo.gz = gz
-	res, err = readResponse(cn.br, &cn.in, method, bo)
+	err = readResponse(cn.br, &cn.in, method, bo, res)
 	if err == nil && hasToken(hdr.Values("Connection"), "close") {
 		res.close = true
 	}
-	return res, true, err
+	return true, err
 }
 
 // writeRequest writes the request head and body. It returns whether it
@@ -564,8 +565,8 @@ func asciiEqualFold(a, b string) bool {
 	return true
 }
 
-// readResponse reads one response from br, skipping 1xx interim responses,
-// and its body as bo says. in is the reader under br, its budget set: the
+// readResponse reads one response from br into res (overwriting all of
+// it), skipping 1xx interim responses, and its body as bo says. in is the reader under br, its budget set: the
 // status lines and headers of all responses read may take no more (else
 // the error is headersTooLarge, whatever the parser made of the cut
 // text); the body is read with no such budget.
@@ -574,19 +575,17 @@ func asciiEqualFold(a, b string) bool {
 // skipping of 1xx responses), so that a response one accepts the other
 // accepts alike, with the same framing; FuzzReadResponse holds the two to
 // that and lists the differences.
-func readResponse(br *bufio.Reader, in *budgetReader, method string, bo bodyOpts) (*rawResp, error) {
-	res, f, err := readHead(br, method)
+func readResponse(br *bufio.Reader, in *budgetReader, method string, bo bodyOpts, res *rawResp) error {
+	*res = rawResp{}
+	f, err := readHead(br, method, res)
 	if err != nil {
 		if in.n <= 0 {
-			return nil, headersTooLarge(in.limit)
+			return headersTooLarge(in.limit)
 		}
-		return nil, err
+		return err
 	}
 	in.setBudget(unlimited)
-	if err := readFramedBody(br, res, f, bo); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return readFramedBody(br, res, f, bo)
 }
 
 // framing is how a response's body is delimited.
@@ -603,9 +602,8 @@ type framing struct {
 // readHead reads the status line and headers of the final response,
 // skipping 1xx interim ones (not 101), and works out the body's framing as
 // RFC 9112 and net/http do.
-func readHead(br *bufio.Reader, method string) (*rawResp, framing, error) {
+func readHead(br *bufio.Reader, method string, res *rawResp) (framing, error) {
 	tp := textproto.NewReader(br)
-	res := &rawResp{}
 	var major, minor int
 	var h http.Header
 	for {
@@ -614,11 +612,11 @@ func readHead(br *bufio.Reader, method string) (*rawResp, framing, error) {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return nil, framing{}, err
+			return framing{}, err
 		}
 		proto, rest, ok := strings.Cut(line, " ")
 		if !ok {
-			return nil, framing{}, badResponse("status line", line)
+			return framing{}, badResponse("status line", line)
 		}
 		rest = strings.TrimLeft(rest, " ")
 		codeStr, text, _ := strings.Cut(rest, " ")
@@ -627,10 +625,10 @@ func readHead(br *bufio.Reader, method string) (*rawResp, framing, error) {
 		// is refused (Response.Status 0 means a failed request).
 		code, err := strconv.Atoi(codeStr)
 		if len(codeStr) != 3 || err != nil || code < 100 {
-			return nil, framing{}, badResponse("status code", codeStr)
+			return framing{}, badResponse("status code", codeStr)
 		}
 		if major, minor, ok = http.ParseHTTPVersion(proto); !ok {
-			return nil, framing{}, badResponse("HTTP version", proto)
+			return framing{}, badResponse("HTTP version", proto)
 		}
 		mh, err := tp.ReadMIMEHeader()
 		if err != nil {
@@ -641,7 +639,7 @@ func readHead(br *bufio.Reader, method string) (*rawResp, framing, error) {
 			if errors.As(err, &pe) {
 				err = badResponse("header", strings.TrimPrefix(string(pe), "malformed MIME header line: "))
 			}
-			return nil, framing{}, err
+			return framing{}, err
 		}
 		if code < 200 && code != 101 {
 			continue // interim response: the real one follows
@@ -674,16 +672,29 @@ func readHead(br *bufio.Reader, method string) (*rawResp, framing, error) {
 		// request smuggling).
 		if major > 1 || major == 1 && minor >= 1 {
 			if len(te) != 1 || !asciiEqualFold(te[0], "chunked") {
-				return nil, framing{}, badResponse("Transfer-Encoding", strings.Join(te, ", "))
+				return framing{}, badResponse("Transfer-Encoding", strings.Join(te, ", "))
 			}
 			f.chunked = true
+		}
+	}
+	if tr, ok := h["Trailer"]; ok && f.chunked {
+		// Announced trailers are dropped with the trailer section; as
+		// net/http does, refuse those that would frame the message.
+		delete(h, "Trailer")
+		for _, v := range tr {
+			for _, k := range strings.Split(v, ",") {
+				switch http.CanonicalHeaderKey(textproto.TrimString(k)) {
+				case "Transfer-Encoding", "Trailer", "Content-Length":
+					return framing{}, badResponse("Trailer", v)
+				}
+			}
 		}
 	}
 	if cl, ok := h["Content-Length"]; ok {
 		first := textproto.TrimString(cl[0])
 		for _, v := range cl[1:] {
 			if textproto.TrimString(v) != first {
-				return nil, framing{}, badResponse("Content-Length, several values:", strings.Join(cl, ", "))
+				return framing{}, badResponse("Content-Length, several values:", strings.Join(cl, ", "))
 			}
 		}
 		if len(cl) > 1 {
@@ -691,7 +702,7 @@ func readHead(br *bufio.Reader, method string) (*rawResp, framing, error) {
 		}
 		n, err := strconv.ParseUint(first, 10, 63)
 		if err != nil {
-			return nil, framing{}, badResponse("Content-Length", first)
+			return framing{}, badResponse("Content-Length", first)
 		}
 		f.length = int64(n)
 	}
@@ -704,7 +715,7 @@ func readHead(br *bufio.Reader, method string) (*rawResp, framing, error) {
 	case f.length < 0:
 		res.close = true // the body ends when the server closes
 	}
-	return res, f, nil
+	return f, nil
 }
 
 // readFramedBody reads the body framed by f from br into res, as bo says.
