@@ -667,10 +667,10 @@ func readHead(br *bufio.Reader, method string, res *rawResp) (framing, error) {
 	f := framing{length: -1}
 	if te, ok := h["Transfer-Encoding"]; ok {
 		delete(h, "Transfer-Encoding")
-		// Ignored before HTTP/1.1; otherwise only a single "chunked" is
-		// understood (as nginx and net/http do: anything else invites
-		// request smuggling).
-		if major > 1 || major == 1 && minor >= 1 {
+		// Ignored before HTTP/1.1 (but "HTTP/0.0" counts as 1.1, as in
+		// net/http); otherwise only a single "chunked" is understood (as
+		// nginx and net/http do: anything else invites request smuggling).
+		if major > 1 || major == 1 && minor >= 1 || major == 0 && minor == 0 {
 			if len(te) != 1 || !asciiEqualFold(te[0], "chunked") {
 				return framing{}, badResponse("Transfer-Encoding", strings.Join(te, ", "))
 			}
