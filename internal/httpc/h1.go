@@ -365,11 +365,17 @@ func parseURL(raw string) (*url.URL, error) {
 // a new connection only when it failed on a reused connection before any
 // byte of a response arrived, and either none of it was written or it may
 // be replayed (see replayable): a request the server may have acted on is
-// never sent twice.
+// never sent twice. Before such a request goes on an idle connection, the
+// connection is checked for a close by the server (idleConnBroken).
 func (c *Client) exchange(ctx context.Context, deadline time.Time, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts, res *rawResp) error {
 	key := u.Scheme + "://" + hostPort(u)
+	replay := replayable(method, hdr)
 	for attempt := 0; ; attempt++ {
 		cn := c.h1.get(key)
+		for cn != nil && !replay && idleConnBroken(cn.nc) {
+			cn.nc.Close()
+			cn = c.h1.get(key)
+		}
 		reused := cn != nil
 		if cn == nil {
 			dctx, cancel := context.WithDeadline(ctx, deadline)
@@ -390,7 +396,7 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 			cn.detach()
 			cn.nc.Close()
 			if reused && !started && attempt == 0 && ctx.Err() == nil && staleConn(err) &&
-				(!written || replayable(method, hdr)) {
+				(!written || replay) {
 				continue
 			}
 			return err

@@ -5,7 +5,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -134,5 +136,62 @@ func TestReplayable(t *testing.T) {
 		if got := replayable(tc.method, tc.header); got != tc.want {
 			t.Errorf("replayable(%s, %v) = %v, want %v", tc.method, tc.header, got, tc.want)
 		}
+	}
+}
+
+// TestPostAvoidsClosedIdleConnection checks that a POST is not sent on an
+// idle connection the server has closed (where it would fail, as it may
+// not be replayed) but on a new one.
+func TestPostAvoidsClosedIdleConnection(t *testing.T) {
+	if !idleConnsChecked {
+		t.Skip("idle connections are not looked at on this platform")
+	}
+	closed := make(chan struct{})
+	var posts atomic.Int32
+	srv := newHostileServer(t, func(c net.Conn, br *bufio.Reader) {
+		for i := 0; ; i++ {
+			m := readRequest(br)
+			if m == "" {
+				return
+			}
+			if m == "POST" {
+				posts.Add(1)
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			if i == 0 && m == "GET" {
+				c.Close() // as a keep-alive timeout does
+				close(closed)
+				return
+			}
+		}
+	})
+	c := New(Options{})
+	defer c.CloseIdle()
+	ctx := testCtx(t)
+	if resp := c.Do(ctx, &Request{URL: srv.URL}); resp.Err != nil {
+		t.Fatalf("first request: %v", resp.Err)
+	}
+	<-closed
+	// Wait until the close has reached the idle connection's socket.
+	idle := c.h1.get(srv.URL)
+	if idle == nil {
+		t.Fatal("no idle connection")
+	}
+	for !idleConnBroken(idle.nc) {
+		if ctx.Err() != nil {
+			t.Fatal("the server's close never arrived")
+		}
+		runtime.Gosched()
+	}
+	c.h1.put(idle)
+	resp := c.Do(ctx, &Request{Method: "POST", URL: srv.URL, Body: []byte("x")})
+	if resp.Err != nil || resp.Status != 200 {
+		t.Fatalf("status %d, Err %v: want the POST sent on a new connection", resp.Status, resp.Err)
+	}
+	if n := posts.Load(); n != 1 {
+		t.Errorf("the server read %d POSTs, want 1", n)
+	}
+	if n := srv.conns.Load(); n != 2 {
+		t.Errorf("%d connections, want 2", n)
 	}
 }
