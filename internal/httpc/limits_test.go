@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -407,5 +408,60 @@ func TestDiscardBodiesMemory(t *testing.T) {
 	t.Logf("20 users read %d MB and allocated %d bytes", 20*size>>20, alloc)
 	if alloc > 32<<20 {
 		t.Errorf("allocated %d bytes, want < 32 MiB", alloc)
+	}
+}
+
+// TestLimitsThroughProxy checks the limits, discarding and Size on the
+// path through net/http's transport, taken when a proxy is configured.
+func TestLimitsThroughProxy(t *testing.T) {
+	bomb := gzipBomb(t, 16)
+	proxy := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path { // the proxy answers for any host
+		case "/big":
+			w.Write(bytes.Repeat([]byte("b"), 2<<20))
+		case "/bomb":
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write(bomb)
+		case "/headers":
+			w.Header().Set("X-Big", strings.Repeat("h", 2<<20))
+		case "/huge":
+			c, bw, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return
+			}
+			bw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\nshort")
+			bw.Flush()
+			c.Close()
+		default:
+			io.WriteString(w, "ok")
+		}
+	}))
+	t.Setenv("HTTP_PROXY", proxy.URL) // New then takes net/http's transport
+	newClient := func(o Options) *Client {
+		c := New(o)
+		if c.tr == nil {
+			t.Fatal("HTTP_PROXY is set, but the client does not use net/http's transport")
+		}
+		u, _ := url.Parse(proxy.URL)
+		c.tr.Proxy = http.ProxyURL(u) // ProxyFromEnvironment reads the environment once per process
+		t.Cleanup(c.CloseIdle)
+		return c
+	}
+	c := newClient(Options{MaxBodyBytes: 1 << 20})
+	const target = "http://target.invalid"
+	ctx := testCtx(t)
+	wantFailure(t, c.Do(ctx, &Request{URL: target + "/big"}),
+		"response body exceeds 1048576 bytes (--max-body-size; discard bodies you do not need)")
+	wantFailure(t, c.Do(ctx, &Request{URL: target + "/bomb"}),
+		"response body exceeds 1048576 bytes once decompressed (--max-body-size; discard bodies you do not need)")
+	wantFailure(t, c.Do(ctx, &Request{URL: target + "/headers"}), headerLimitText)
+	wantFailure(t, newClient(Options{}).Do(ctx, &Request{URL: target + "/huge"}), bodyLimitText)
+	resp := c.Do(ctx, &Request{URL: target + "/big", DiscardBody: true})
+	if resp.Err != nil || resp.Body != nil || resp.Size != 2<<20 {
+		t.Errorf("discarded: Err %v, %d bytes kept, Size %d", resp.Err, len(resp.Body), resp.Size)
+	}
+	resp = c.Do(ctx, &Request{URL: target + "/small"})
+	if resp.Err != nil || string(resp.Body) != "ok" || resp.Size != 2 {
+		t.Errorf("small: Err %v, body %q, Size %d", resp.Err, resp.Body, resp.Size)
 	}
 }
