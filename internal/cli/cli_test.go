@@ -1146,7 +1146,11 @@ export const a = task(() => http.get("/"));
 	}
 	sent, _ := strconv.Atoi(rows[0][5])
 	sched, _ := strconv.Atoi(rows[1][5])
-	if sent > 200 || sched < 300 {
+	// The 1 s stall delays the starts after it: at least 35 of the 60 start
+	// 300 ms or more late (computed from the rate), which the scheduled
+	// percentiles show and the send-based ones do not, whatever the
+	// machine's own speed adds to both.
+	if sched < 300 || sched-sent < 250 {
 		t.Errorf("90%%: %d ms from the send, %d ms from the scheduled start; want the stall only in the latter\n%s", sent, sched, r.stdout)
 	}
 }
