@@ -25,6 +25,8 @@ const (
 	ExitInternal = 3 // a bug in jsload
 	// ExitThreshold: the test ran, and a threshold failed.
 	ExitThreshold = 4
+	// ExitOutput: the test ran, and an output file could not be written.
+	ExitOutput = 6
 )
 
 // Version is jsload's version, set at build time with -ldflags.

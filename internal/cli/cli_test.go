@@ -1395,3 +1395,65 @@ func TestMasterGivesUpWaiting(t *testing.T) {
 		t.Errorf("exit %d:\n%s", r.code, r.stderr)
 	}
 }
+
+func TestOutputFolderRemovedDuringTheRun(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := `import { task, events, constant } from "jsload";
+export const options = { waitTime: constant(0.05) };
+export const a = task(() => events.fire({ type: "t", name: "x", responseTime: 1 }));
+`
+	jsonPath, htmlPath := filepath.Join(dir, "run.json"), filepath.Join(dir, "run.html")
+	sig := make(chan os.Signal, 1)
+	p := start(t, nil, sig, "run", script(t, src), "--headless", "-u", "1", "-t", "1h", "--json", jsonPath, "--html", htmlPath)
+	p.waitStderr(t, "All users spawned")
+	// Until the end, the folder holds no report, only the files being prepared.
+	if _, err := os.Stat(jsonPath); !os.IsNotExist(err) {
+		t.Errorf("%s exists before the end: %v", jsonPath, err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	sig <- os.Interrupt
+	r := p.wait(t)
+	if r.code != ExitOutput {
+		t.Errorf("exit %d, want %d (an output file could not be written)\n%s", r.code, ExitOutput, r.stderr)
+	}
+	for _, want := range []string{jsonPath + " was not written: no such file or directory", htmlPath + " was not written: no such file or directory"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "report written") || strings.Contains(r.stderr, "summary written") {
+		t.Errorf("a file that was not written is said to be:\n%s", r.stderr)
+	}
+}
+
+func TestReportsAreWrittenWholeAtTheEnd(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := `import { task, events } from "jsload";
+export const a = task(() => events.fire({ type: "t", name: "x", responseTime: 1 }));
+`
+	jsonPath, htmlPath := filepath.Join(dir, "run.json"), filepath.Join(dir, "run.html")
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "1", "-i", "3", "--json", jsonPath, "--html", htmlPath)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"JSON summary written to " + jsonPath, "HTML report written to " + htmlPath} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("the folder holds %v, want only the two reports (no temporary file left)", names)
+	}
+}

@@ -239,7 +239,8 @@ func (r *testRun) finalSnapshot(users int, runEnd time.Time) *stats.Snapshot {
 // finish evaluates the thresholds on the final statistics, hands them to
 // every output and returns the exit code: ExitCodeOnError when a request
 // failed, a task threw or failed is set; ExitThreshold when a threshold
-// failed; at least ExitOnError when an output could not be written;
+// failed; ExitOutput, unless a threshold failed, when an output could not
+// be written;
 // ExitInternal after a panic; ExitInvalid when a relative URL had no host.
 func (r *testRun) finish(users int, runEnd time.Time, ts []threshold.Threshold, failed bool) int {
 	final := r.finalSnapshot(users, runEnd)
@@ -260,8 +261,8 @@ func (r *testRun) finish(users int, runEnd time.Time, ts []threshold.Threshold, 
 	meta := r.meta
 	meta.End = final.Time
 	meta.Users = max(meta.Users, final.Users)
-	if !r.outs.Final(&output.End{Meta: meta, Snapshot: final, Thresholds: results, History: r.hist}) {
-		code = max(code, ExitOnError)
+	if !r.outs.Final(&output.End{Meta: meta, Snapshot: final, Thresholds: results, History: r.hist}) && code != ExitThreshold {
+		code = ExitOutput
 	}
 	if r.panicked.Load() {
 		code = ExitInternal
