@@ -27,6 +27,9 @@ const (
 	ExitThreshold = 4
 	// ExitOutput: the test ran, and an output file could not be written.
 	ExitOutput = 6
+	// ExitInterrupted: a run stopped by SIGINT (Ctrl-C) before its planned
+	// end; SIGTERM gives 143 (128 plus the signal's number).
+	ExitInterrupted = 130
 )
 
 // Version is jsload's version, set at build time with -ldflags.

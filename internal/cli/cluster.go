@@ -148,9 +148,9 @@ func startAndWait(st *State, cfg *config.Run, script *js.Script, reg *stats.Regi
 		m.close()
 		if sig.stopCtx.Err() != nil {
 			log.Infof("stopped while waiting for workers: no test ran")
-		} else {
-			log.Errorf("%v", err)
+			return nil, sig.exitCode()
 		}
+		log.Errorf("%v", err)
 		return nil, max(cfg.ExitCodeOnError, 1)
 	}
 	return m, ExitOK
