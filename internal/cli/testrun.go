@@ -103,10 +103,26 @@ func (r *testRun) swarm() swarm {
 // live is the statistics now, with the number of running users.
 func (r *testRun) live() *stats.Snapshot {
 	s := r.reg.Snapshot(time.Now())
-	if sw := r.swarm(); sw != nil {
-		s.Users = sw.Users()
-	}
+	r.fill(s)
 	return s
+}
+
+// lostWorkerLister is a swarm that can lose workers (a cluster's master).
+type lostWorkerLister interface {
+	LostWorkers() []stats.LostWorker
+}
+
+// fill adds what the registry does not know to s: the running users and
+// the workers lost.
+func (r *testRun) fill(s *stats.Snapshot) {
+	sw := r.swarm()
+	if sw == nil {
+		return
+	}
+	s.Users = sw.Users()
+	if l, ok := sw.(lostWorkerLister); ok {
+		s.LostWorkers = l.LostWorkers()
+	}
 }
 
 // tick takes the one snapshot of this tick and hands it to the history and
@@ -225,6 +241,7 @@ func (r *testRun) stop(kill context.Context, teardown bool) {
 // onStop hooks and teardown.
 func (r *testRun) finalSnapshot(users int, runEnd time.Time) *stats.Snapshot {
 	s := r.reg.Snapshot(time.Now())
+	r.fill(s)
 	s.Users = users
 	end := runEnd
 	if s.Total.Last.After(end) {
@@ -239,8 +256,8 @@ func (r *testRun) finalSnapshot(users int, runEnd time.Time) *stats.Snapshot {
 // finish evaluates the thresholds on the final statistics, hands them to
 // every output and returns the exit code: ExitCodeOnError when a request
 // failed, a task threw or failed is set; ExitThreshold when a threshold
-// failed; ExitOutput, unless a threshold failed, when an output could not
-// be written;
+// failed; else ExitWorkerLost when a worker was lost; else ExitOutput
+// when an output could not be written;
 // ExitInternal after a panic; ExitInvalid when a relative URL had no host.
 func (r *testRun) finish(users int, runEnd time.Time, ts []threshold.Threshold, failed bool) int {
 	final := r.finalSnapshot(users, runEnd)
@@ -261,7 +278,12 @@ func (r *testRun) finish(users int, runEnd time.Time, ts []threshold.Threshold, 
 	meta := r.meta
 	meta.End = final.Time
 	meta.Users = max(meta.Users, final.Users)
-	if !r.outs.Final(&output.End{Meta: meta, Snapshot: final, Thresholds: results, History: r.hist}) && code != ExitThreshold {
+	written := r.outs.Final(&output.End{Meta: meta, Snapshot: final, Thresholds: results, History: r.hist})
+	switch {
+	case code == ExitThreshold:
+	case len(final.LostWorkers) > 0:
+		code = ExitWorkerLost
+	case !written:
 		code = ExitOutput
 	}
 	if r.panicked.Load() {
