@@ -1523,3 +1523,35 @@ export const a = task(() => {});
 		t.Errorf("stopped in setup(): exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// Ids in request names: a warning naming the busiest pattern, a cap past
+// which names share one row, and --group-ids.
+func TestRequestNamesAreBounded(t *testing.T) {
+	t.Parallel()
+	src := `import { task, events } from "jsload";
+export const a = task(() => events.fire({ type: "GET", name: "/items/" + (__ITER * 10 + __VU), responseTime: 1 }));
+`
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "2", "-i", "300", "--max-names", "150")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		`distinct request names so far, 150 of them GET /items/{id}`, `{ name: "/items/{id}" }`, `run with --group-ids`,
+		`more than 150 request names (--max-names)`,
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^GET +\(other names, over --max-names\) +150 `).MatchString(r.stdout) {
+		t.Errorf("no overflow row with the 150 requests past the limit:\n%s", r.stdout)
+	}
+	// --group-ids: one row.
+	r = run(t, nil, nil, "run", script(t, src), "--headless", "-u", "2", "-i", "300", "--group-ids")
+	if r.code != ExitOK || !regexp.MustCompile(`(?m)^GET +/items/\{id\} +300 `).MatchString(r.stdout) || strings.Contains(r.stderr, "distinct request names") {
+		t.Errorf("--group-ids: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, nil, nil, "run", script(t, src), "--headless", "--max-names", "0"); r.code != ExitInvalid || !strings.Contains(r.stderr, "--max-names must be at least 1") {
+		t.Errorf("--max-names 0: exit %d %s", r.code, r.stderr)
+	}
+}

@@ -403,6 +403,7 @@ func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *l
 	}
 	log.Infof("running %s from the master, host %s", j.Bundle.Path, orNone(cfg.Host))
 	reg := stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
+	limitNames(reg, &cfg)
 	env, _ := newEnv(st, &cfg, reg, log, cfg.Host)
 	return &workerJob{st: st, cfg: cfg, script: script, reg: reg, env: env, log: log, panicked: panicked}, nil
 }

@@ -53,6 +53,8 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	fs.StringVar(&cfg.HTML, "html", cfg.HTML, "write a self-contained HTML report to FILE at the end")
 	fs.StringVar(&cfg.JSON, "json", cfg.JSON, "write the JSON summary to FILE at the end (- for standard output)")
 	fs.StringVar(&cfg.Prometheus, "prometheus", cfg.Prometheus, "serve Prometheus metrics at http://ADDR/metrics while the test runs (e.g. 127.0.0.1:9646)")
+	fs.IntVar(&cfg.MaxNames, "max-names", cfg.MaxNames, "keep statistics for at most this many request names; requests under further names share one row per type (ids in paths make a name each: name them, or use --group-ids)")
+	fs.BoolVar(&cfg.GroupIDs, "group-ids", cfg.GroupIDs, "name requests by their path with id-like segments (numbers, UUIDs, long hex) replaced by {id}: /items/42 counts as /items/{id}")
 	fs.StringSliceVarP(&cfg.Tags, "tags", "T", cfg.Tags, "run only tasks with one of these tags (and task sets holding such tasks)")
 	fs.StringSliceVarP(&cfg.ExcludeTags, "exclude-tags", "E", cfg.ExcludeTags, "never run tasks with any of these tags")
 	fs.VarP(durationValue{&cfg.StopTimeout}, "stop-timeout", "s", "on stop, let running tasks finish for this long before interrupting them (default 0: interrupt at once)")

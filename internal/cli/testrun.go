@@ -41,6 +41,7 @@ type testRun struct {
 	meta        report.Meta
 	start       time.Time // when statistics start (before setup())
 	panicked    atomic.Bool
+	names       nameGuard
 
 	mu sync.Mutex // guards sw: the Prometheus endpoint reads it
 	sw swarm
@@ -51,6 +52,7 @@ type testRun struct {
 func newTestRun(st *State, script *js.Script, cfg *config.Run, log *logger, host string) *testRun {
 	r := &testRun{st: st, script: script, cfg: cfg, log: log, hist: report.NewHistory()}
 	r.reg = stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
+	limitNames(r.reg, cfg)
 	r.env, r.hostMissing = newEnv(st, cfg, r.reg, log, host)
 	r.meta = report.Meta{Script: script.Path, Host: host, Version: Version, Start: time.Now(), Users: cfg.Users, Args: st.Args}
 	r.outs.OnError = func(name string, err error) { log.Errorf("writing the %s output: %v", name, err) }
@@ -131,6 +133,7 @@ func (r *testRun) tick() *stats.Snapshot {
 	s := r.live()
 	r.hist.Add(s)
 	r.outs.Tick(s)
+	r.names.check(s, r.reg, r.cfg, r.log)
 	return s
 }
 
@@ -261,6 +264,7 @@ func (r *testRun) finalSnapshot(users int, runEnd time.Time) *stats.Snapshot {
 // ExitInternal after a panic; ExitInvalid when a relative URL had no host.
 func (r *testRun) finish(users int, runEnd time.Time, ts []threshold.Threshold, failed bool) int {
 	final := r.finalSnapshot(users, runEnd)
+	r.names.check(final, r.reg, r.cfg, r.log) // a run shorter than a tick warns too
 	code := ExitOK
 	if final.HasErrors() || failed {
 		code = r.cfg.ExitCodeOnError

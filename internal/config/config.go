@@ -28,6 +28,12 @@ type Run struct {
 	HTML            string
 	JSON            string
 	Prometheus      string        // address for /metrics; "" for none
+	// MaxNames bounds the distinct (type, name) statistics rows; requests
+	// under further names share one row per type.
+	MaxNames int
+	// GroupIDs names requests by their path with id-like segments
+	// replaced by {id}.
+	GroupIDs bool
 	WebLogin        string        // "user:password" for the web panel's basic auth
 	AutoQuit        time.Duration // quit this long after a test ends in the web panel; negative: never
 	Tags            []string
@@ -99,6 +105,7 @@ func Default() Run {
 		LogLevel:        "info",
 		PrintStats:      2 * time.Second,
 		AutoQuit:        -1,
+		MaxNames:        DefaultMaxNames,
 		Cluster: Cluster{
 			ExpectWorkers:  1,
 			MaxWait:        2 * time.Minute,
@@ -111,12 +118,18 @@ func Default() Run {
 	}
 }
 
+// DefaultMaxNames is --max-names's default (stats.DefaultMaxNames).
+const DefaultMaxNames = 1000
+
 // LogLevels are the accepted --loglevel values, quietest last.
 var LogLevels = []string{"debug", "info", "warning", "error", "critical"}
 
 // Validate checks the options and says what is wrong with the first bad one,
 // naming the option.
 func (r *Run) Validate() error {
+	if r.MaxNames < 1 {
+		return fmt.Errorf("--max-names must be at least 1, got %d", r.MaxNames)
+	}
 	if r.Users < 0 {
 		return fmt.Errorf("--users must be 0 or more, got %d", r.Users)
 	}
