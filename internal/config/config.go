@@ -15,25 +15,25 @@ import (
 
 // Run is the configuration of `jsload run`.
 type Run struct {
-	Host            string
-	Users           int
-	SpawnRate       float64
-	RunTime         time.Duration // 0: until stopped
-	Headless        bool
-	Autostart       bool
-	WebHost         string
-	WebPort         int
-	CSV             string
-	CSVFullHistory  bool
-	HTML            string
-	JSON            string
-	Prometheus      string        // address for /metrics; "" for none
+	Host           string
+	Users          int
+	SpawnRate      float64
+	RunTime        time.Duration // 0: until stopped
+	Headless       bool
+	Autostart      bool
+	WebHost        string
+	WebPort        int
+	CSV            string
+	CSVFullHistory bool
+	HTML           string
+	JSON           string
+	Prometheus     string // address for /metrics; "" for none
 	// MaxNames bounds the distinct (type, name) statistics rows; requests
 	// under further names share one row per type.
 	MaxNames int
 	// GroupIDs names requests by their path with id-like segments
 	// replaced by {id}.
-	GroupIDs bool
+	GroupIDs        bool
 	WebLogin        string        // "user:password" for the web panel's basic auth
 	AutoQuit        time.Duration // quit this long after a test ends in the web panel; negative: never
 	Tags            []string
