@@ -254,7 +254,7 @@ func CheckTLSVersion(v string) error {
 	if v == "" || slices.Contains(TLSVersions, v) {
 		return nil
 	}
-	return fmt.Errorf("%q is not a TLS version: use one of %s%s", v, strings.Join(TLSVersions, ", "), DidYouMean(v, TLSVersions))
+	return fmt.Errorf("%q is not a TLS version: use one of %s", v, strings.Join(TLSVersions, ", "))
 }
 
 // DidYouMean returns ` (did you mean "x"?)` for the known name closest to
