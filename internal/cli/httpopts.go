@@ -94,10 +94,11 @@ func expandScriptOptions(opts map[string]any, dir string) (map[string]any, error
 // loadTLSFiles reads the run's TLS files into cfg.TLS's PEM fields, so that
 // they reach workers too, and checks them: a certificate and key that make
 // a pair, a CA file that holds certificates. Errors name where the file was
-// given.
-func loadTLSFiles(fs *pflag.FlagSet, getenv func(string) string, cfg *config.Run) error {
+// given: onCommandLine tells the flags the command line gave (before
+// applySources set the others).
+func loadTLSFiles(onCommandLine map[string]bool, getenv func(string) string, cfg *config.Run) error {
 	where := func(flag, key string) string {
-		if f := fs.Lookup(flag); f != nil && f.Changed {
+		if onCommandLine[flag] {
 			return "--" + flag
 		}
 		if getenv(envName(flag)) != "" {
@@ -129,6 +130,13 @@ func loadTLSFiles(fs *pflag.FlagSet, getenv func(string) string, cfg *config.Run
 		return fmt.Errorf("%s: %s holds no PEM certificate", where("tls-ca", "ca"), t.CA)
 	}
 	return nil
+}
+
+// givenFlags returns the names of the flags the command line gave.
+func givenFlags(fs *pflag.FlagSet) map[string]bool {
+	m := map[string]bool{}
+	fs.Visit(func(f *pflag.Flag) { m[f.Name] = true })
+	return m
 }
 
 // pathError drops the path and operation from a file error, which the

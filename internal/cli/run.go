@@ -175,6 +175,7 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 	if err != nil {
 		return usageError{err}
 	}
+	given := givenFlags(fs)
 	if err := applySources(fs, st.Getenv, opts); err != nil {
 		return usageError{err}
 	}
@@ -202,7 +203,7 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
-	if err := loadTLSFiles(fs, st.Getenv, cfg); err != nil {
+	if err := loadTLSFiles(given, st.Getenv, cfg); err != nil {
 		return usageError{err}
 	}
 	return nil
