@@ -318,12 +318,7 @@ func (c *jsClient) configure(v goja.Value) error {
 	if !ok || isArray(o) {
 		return fmt.Errorf("options must be an object like { baseURL, headers, auth }, got %s", c.vu.format(v))
 	}
-	for _, k := range o.Keys() {
-		val := o.Get(k)
-		if isNullish(val) {
-			continue
-		}
-		var err error
+	return eachSet(o, func(k string, val goja.Value) (err error) {
 		switch k {
 		case "baseURL":
 			err = c.setBase(val)
@@ -367,6 +362,19 @@ func (c *jsClient) configure(v goja.Value) error {
 			}
 			return fmt.Errorf("%s %v", k, err)
 		}
+		return nil
+	})
+}
+
+// eachSet calls f for every key of o whose value is neither null nor
+// undefined, until f fails.
+func eachSet(o *goja.Object, f func(k string, v goja.Value) error) error {
+	for _, k := range o.Keys() {
+		if v := o.Get(k); !isNullish(v) {
+			if err := f(k, v); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -380,12 +388,7 @@ func (c *jsClient) configureTLS(v goja.Value) error {
 		return fmt.Errorf("must be an object like { %s }", strings.Join(tlsOptionNames, ", "))
 	}
 	t := &c.opts.TLS
-	for _, k := range o.Keys() {
-		val := o.Get(k)
-		if isNullish(val) {
-			continue
-		}
-		var err error
+	err := eachSet(o, func(k string, val goja.Value) (err error) {
 		switch k {
 		case "cert":
 			t.CertFile, t.CertPEM, err = c.vu.s.pemOption(val.String())
@@ -411,6 +414,10 @@ func (c *jsClient) configureTLS(v goja.Value) error {
 		if err != nil {
 			return fmt.Errorf(".%s %v", k, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if (t.CertPEM == nil) != (t.KeyPEM == nil) {
 		return errors.New(".cert and .key go together: a client certificate needs its private key")

@@ -2,16 +2,9 @@ package js
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jsload/jsload/internal/httpc"
+	"github.com/jsload/jsload/internal/testcert"
 )
 
 // headerServer answers /hdr with the request's headers as JSON (lower-case
@@ -237,7 +231,7 @@ func TestClientOptionErrorsAtLoad(t *testing.T) {
 }
 
 func TestClientOptionsReachTheHTTPClient(t *testing.T) {
-	certPEM, keyPEM := selfSigned(t)
+	certPEM, keyPEM := testcert.SelfSigned(t)
 	path := writeScript(t, "main.js", `
 import { task, http } from "jsload";
 export const t = task(() => {
@@ -273,26 +267,6 @@ export const t = task(() => {
 		b.opts.TLS.ServerName != "run.local" || b.opts.TLS.MinVersion != "1.3" {
 		t.Errorf("a client keeps the run's options it does not set: %+v", b.opts)
 	}
-}
-
-// selfSigned makes a certificate and its key, PEM-encoded.
-func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "jsload test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
 }
 
 func TestDiscardedBodies(t *testing.T) {
