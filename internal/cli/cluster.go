@@ -394,6 +394,8 @@ func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *l
 	cfg := j.Config
 	cfg.ResetStats = false // the master resets its statistics
 	cfg.Iterations = 0
+	// The TLS files are the master's: their contents came in the PEM fields.
+	cfg.TLS.Cert, cfg.TLS.Key, cfg.TLS.CA = "", "", ""
 	script, err := js.LoadBundle(ctx, j.Bundle, js.LoadOptions{Host: cfg.Host, HTTP: httpc.Options{UserAgent: userAgent(), InsecureSkipVerify: cfg.InsecureSkipVerify}})
 	if err != nil {
 		return nil, err

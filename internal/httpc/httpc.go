@@ -74,6 +74,21 @@ type Options struct {
 	DialTimeout time.Duration
 	// InsecureSkipVerify disables TLS certificate verification.
 	InsecureSkipVerify bool
+	MaxBodyBytes       int64      // set by the h1/tlsh2 work
+	DiscardBodies      bool       // set by the h1/tlsh2 work
+	TLS                TLSOptions // set by the h1/tlsh2 work
+	Protocol           string     // set by the h1/tlsh2 work
+}
+
+// TLSOptions are the TLS settings of a Client.
+type TLSOptions struct {
+	CertFile, KeyFile, CAFile, ServerName string // set by the h1/tlsh2 work
+	MinVersion                            string // set by the h1/tlsh2 work
+	InsecureSkipVerify                    bool   // set by the h1/tlsh2 work
+	// CertPEM, KeyPEM and CAPEM are the contents of CertFile, KeyFile and
+	// CAFile, read by the master so that workers, which lack the files,
+	// get them; when set they are used instead of the files.
+	CertPEM, KeyPEM, CAPEM []byte
 }
 
 // Request describes one HTTP request.
@@ -96,7 +111,9 @@ type Request struct {
 	// Options.MaxRedirects, 0 means redirects are not followed (the 3xx
 	// response is returned), N > 0 means at most N redirects are followed.
 	// Note that the zero value means "do not follow".
-	Redirects RedirectLimit
+	Redirects    RedirectLimit
+	MaxBodyBytes int64 // set by the h1/tlsh2 work
+	DiscardBody  bool  // set by the h1/tlsh2 work
 }
 
 // Timings are the durations measured for one request. When redirects are
@@ -151,6 +168,7 @@ type Response struct {
 	// expired (the test is stopping); the caller should drop such a request
 	// from statistics.
 	Canceled bool
+	Size     int64 // set by the h1/tlsh2 work
 }
 
 // Client is the HTTP client of one VU. Create it with New. It keeps its own
