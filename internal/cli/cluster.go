@@ -394,7 +394,7 @@ func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *l
 	cfg := j.Config
 	cfg.ResetStats = false // the master resets its statistics
 	cfg.Iterations = 0
-	script, err := js.LoadBundle(ctx, j.Bundle, js.LoadOptions{Host: cfg.Host, HTTP: httpc.Options{UserAgent: userAgent(), InsecureSkipVerify: cfg.InsecureSkipVerify}})
+	script, err := js.LoadBundle(ctx, j.Bundle, js.LoadOptions{Host: cfg.Host, HTTP: httpc.Options{UserAgent: userAgent(), TLS: httpc.TLSOptions{InsecureSkipVerify: cfg.InsecureSkipVerify}}})
 	if err != nil {
 		return nil, err
 	}

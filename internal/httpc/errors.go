@@ -28,6 +28,10 @@ func errText(err error, rawURL string, dialTimeout time.Duration) string {
 		err = ue.Err
 	}
 
+	if s := tlsErrText(err); s != "" { // see tls.go
+		return s
+	}
+
 	var tmr *errTooManyRedirects
 	if errors.As(err, &tmr) {
 		return tmr.Error()
