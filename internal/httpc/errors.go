@@ -32,6 +32,11 @@ func errText(err error, rawURL string, dialTimeout time.Duration) string {
 		return s
 	}
 
+	var noH2 *errNoH2
+	if errors.As(err, &noH2) {
+		return noH2.Error()
+	}
+
 	var tmr *errTooManyRedirects
 	if errors.As(err, &tmr) {
 		return tmr.Error()

@@ -60,8 +60,14 @@ func parseProtocol(s string) (protocol, error) {
 }
 
 // errNoH2 is the failure of a request that requires HTTP/2 when the server
-// did not choose it.
-var errNoH2 = errors.New(`the server does not speak HTTP/2 (protocol "h2" requires it)`)
+// did not choose it; err is the handshake's error, if any (a server that
+// speaks none of the protocols offered may refuse the handshake).
+type errNoH2 struct{ err error }
+
+func (e *errNoH2) Error() string {
+	return `the server does not speak HTTP/2 (protocol "h2" requires it)`
+}
+func (e *errNoH2) Unwrap() error { return e.err }
 
 // errH2NeedsTLS is the failure of an http URL under ProtocolH2.
 var errH2NeedsTLS = errors.New(`protocol "h2" needs https URLs (use "h2c" for HTTP/2 over cleartext)`)
@@ -70,6 +76,43 @@ var errH2NeedsTLS = errors.New(`protocol "h2" needs https URLs (use "h2c" for HT
 type h2Conn struct {
 	key string
 	cc  *http.ClientConn
+	nc  *h2NetConn
+}
+
+// h2NetConn is the network (or TLS) connection under an HTTP/2 one: it
+// records its first read error, because net/http reports a connection
+// that fails before its first response only as "http2: client conn could
+// not be established", while the read error (a TLS alert refusing the
+// client certificate, a reset) says why.
+type h2NetConn struct {
+	net.Conn
+	mu   sync.Mutex
+	rerr error
+}
+
+// Read implements net.Conn.
+func (c *h2NetConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil {
+		c.mu.Lock()
+		if c.rerr == nil {
+			c.rerr = err
+		}
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+// why returns the read error that broke the connection, or err when
+// there is none (or the connection was closed by the Client).
+func (c *h2NetConn) why(err error) error {
+	c.mu.Lock()
+	rerr := c.rerr
+	c.mu.Unlock()
+	if rerr == nil || errors.Is(rerr, net.ErrClosed) {
+		return err
+	}
+	return rerr
 }
 
 // h2Client is the HTTP/2 state of a Client: its connections (one per
@@ -77,7 +120,7 @@ type h2Conn struct {
 // http.Client that runs HTTP/2 requests, made on first use.
 type h2Client struct {
 	mu    sync.Mutex
-	conns []h2Conn
+	conns []*h2Conn
 	h1    []string // keys of https hosts that did not choose h2
 	hc    *http.Client
 	// fallback carries redirect hops to hosts without HTTP/2 (plain http,
@@ -140,9 +183,9 @@ func (c *Client) doH2(ctx context.Context, r *Request, resp *Response, timeout t
 		return
 	}
 	key := connKey(u)
-	cc, h1 := c.h2.lookup(key)
+	hc, h1 := c.h2.lookup(key)
 	var connect time.Duration
-	if cc == nil && !h1 {
+	if hc == nil && !h1 {
 		start := time.Now()
 		deadline := start.Add(timeout)
 		dctx, cancel := context.WithDeadline(ctx, deadline)
@@ -184,7 +227,7 @@ func (c *Client) doH2(ctx context.Context, r *Request, resp *Response, timeout t
 
 // lookup returns the live HTTP/2 connection for key, or reports that the
 // host speaks HTTP/1.1 only; neither means the host is not known yet.
-func (h *h2Client) lookup(key string) (cc *http.ClientConn, h1 bool) {
+func (h *h2Client) lookup(key string) (hc *h2Conn, h1 bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for i := 0; i < len(h.conns); i++ {
@@ -192,7 +235,7 @@ func (h *h2Client) lookup(key string) (cc *http.ClientConn, h1 bool) {
 			continue
 		}
 		if h.conns[i].cc.Err() == nil {
-			return h.conns[i].cc, false
+			return h.conns[i], false
 		}
 		h.conns[i].cc.Close()
 		h.conns = append(h.conns[:i], h.conns[i+1:]...)
@@ -209,8 +252,8 @@ func (h *h2Client) lookup(key string) (cc *http.ClientConn, h1 bool) {
 // connectH2 dials u's host and makes an HTTP/2 connection to it, kept for
 // key. When the TLS server chooses HTTP/1.1 instead, it reports h1, keeps
 // the connection in the HTTP/1.1 pool and remembers the host, unless the
-// protocol requires HTTP/2 (then it fails with errNoH2).
-func (c *Client) connectH2(ctx context.Context, u *url.URL, key string) (cc *http.ClientConn, h1 bool, err error) {
+// protocol requires HTTP/2 (then it fails with an *errNoH2).
+func (c *Client) connectH2(ctx context.Context, u *url.URL, key string) (hc *h2Conn, h1 bool, err error) {
 	if c.optErr != nil {
 		return nil, false, c.optErr
 	}
@@ -225,12 +268,15 @@ func (c *Client) connectH2(ctx context.Context, u *url.URL, key string) (cc *htt
 		}
 		tc, err := c.handshake(ctx, nc, u, cfg)
 		if err != nil {
+			if c.proto == protoH2 && strings.HasSuffix(err.Error(), "no application protocol") {
+				err = &errNoH2{err}
+			}
 			return nil, false, err
 		}
 		if tc.ConnectionState().NegotiatedProtocol != "h2" {
 			if c.proto == protoH2 {
 				tc.Close()
-				return nil, false, errNoH2
+				return nil, false, &errNoH2{}
 			}
 			c.h2.mu.Lock()
 			c.h2.h1 = append(c.h2.h1, key)
@@ -240,15 +286,19 @@ func (c *Client) connectH2(ctx context.Context, u *url.URL, key string) (cc *htt
 		}
 		nc = tc
 	}
-	cc, err = h2Maker.NewClientConn(context.WithValue(ctx, preDialedKey{}, nc), u.Scheme, hostPort(u))
+	// Wrapped, the connection is no *tls.Conn to net/http, which then
+	// takes it as it takes a cleartext one: HTTP/2 from the first byte.
+	wc := &h2NetConn{Conn: nc}
+	cc, err := h2Maker.NewClientConn(context.WithValue(ctx, preDialedKey{}, net.Conn(wc)), u.Scheme, hostPort(u))
 	if err != nil {
 		nc.Close()
 		return nil, false, err
 	}
+	hc = &h2Conn{key: key, cc: cc, nc: wc}
 	c.h2.mu.Lock()
-	c.h2.conns = append(c.h2.conns, h2Conn{key: key, cc: cc})
+	c.h2.conns = append(c.h2.conns, hc)
 	c.h2.mu.Unlock()
-	return cc, false, nil
+	return hc, false, nil
 }
 
 // client returns the http.Client of the HTTP/2 path, making it on first
@@ -325,20 +375,27 @@ func (t h2Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	key := connKey(u)
 	for attempt := 0; ; attempt++ {
-		cc, h1 := c.h2.lookup(key)
-		reused := cc != nil
-		if cc == nil && !h1 {
+		hc, h1 := c.h2.lookup(key)
+		reused := hc != nil
+		if hc == nil && !h1 {
 			var err error
-			if cc, h1, err = c.connectH2(req.Context(), u, key); err != nil {
+			if hc, h1, err = c.connectH2(req.Context(), u, key); err != nil {
 				return nil, err
 			}
 		}
 		if h1 {
 			return c.h2.fallbackTransport(c).RoundTrip(req)
 		}
-		resp, err := cc.RoundTrip(req)
-		if err == nil || !reused || attempt > 0 || cc.Err() == nil || req.Context().Err() != nil || !idempotent(req.Method) {
-			return resp, err
+		resp, err := hc.cc.RoundTrip(req)
+		if err == nil {
+			return resp, nil
+		}
+		if hc.cc.Err() == nil || req.Context().Err() != nil {
+			return nil, err
+		}
+		err = hc.nc.why(err)
+		if !reused || attempt > 0 || !idempotent(req.Method) {
+			return nil, err
 		}
 		if req.GetBody != nil {
 			body, berr := req.GetBody()
