@@ -17,7 +17,14 @@ import (
 // handshake itself, so that a server that does not choose "h2" through
 // ALPN is served by the HTTP/1.1 client over that same connection.
 // Redirects, cookies and transparent gzip are those of net/http's
-// http.Client and Transport, as on the proxy path.
+// http.Client and Transport, as on the proxy path; the cookie jar is the
+// Client's one for both protocols. A redirect that the HTTP/1.1 client
+// follows (from a plain http URL, or a host without HTTP/2) stays on
+// HTTP/1.1 to its end; one from an HTTP/2 host to a host without HTTP/2
+// goes over net/http's HTTP/1.1 transport. Timings on this path are those
+// of the proxy path: Waiting ends when net/http returns the response
+// headers and Receiving is reading the body; when the request made the
+// connection, its dial and handshake count in Duration and Waiting.
 
 // The values of Options.Protocol.
 const (

@@ -357,3 +357,29 @@ func proxyChild(t *testing.T) {
 func pemOf(der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
+
+// BenchmarkDoTLS measures requests over one keep-alive TLS connection,
+// with HTTP/1.1 and with HTTP/2.
+func BenchmarkDoTLS(b *testing.B) {
+	for _, p := range []string{ProtocolHTTP1, ProtocolH2} {
+		b.Run("protocol="+p, func(b *testing.B) {
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "ok")
+			}))
+			srv.EnableHTTP2 = true
+			srv.StartTLS()
+			defer srv.Close()
+			c := New(Options{Protocol: p, TLS: TLSOptions{InsecureSkipVerify: true}})
+			defer c.CloseIdle()
+			ctx := context.Background()
+			req := &Request{URL: srv.URL + "/bench", Redirects: ClientRedirectLimit}
+			b.ReportAllocs()
+			for b.Loop() {
+				resp := c.Do(ctx, req)
+				if resp.Err != nil || resp.Status != 200 {
+					b.Fatalf("status %d err %v", resp.Status, resp.Err)
+				}
+			}
+		})
+	}
+}

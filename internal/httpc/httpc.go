@@ -78,6 +78,7 @@ type Options struct {
 	// when the server offers it, HTTP/1.1 otherwise), ProtocolHTTP1
 	// ("http1.1"), ProtocolH2C ("h2c", HTTP/2 over cleartext with prior
 	// knowledge) or ProtocolH2 ("h2", HTTP/2 over TLS or a failure).
+	// Through a proxy (proxy environment variables), "h2c" acts as "".
 	Protocol string
 }
 
