@@ -419,10 +419,10 @@ func (c *jsClient) configureTLS(v goja.Value) error {
 	if err != nil {
 		return err
 	}
-	if (t.CertPEM == nil) != (t.KeyPEM == nil) {
+	if (t.CertPEM == "") != (t.KeyPEM == "") {
 		return errors.New(".cert and .key go together: a client certificate needs its private key")
 	}
-	if t.CertPEM != nil {
+	if t.CertPEM != "" {
 		if err := c.vu.s.checkKeyPair(t.CertPEM, t.KeyPEM); err != nil {
 			return fmt.Errorf(".cert and .key are not a certificate and its key: %v", err)
 		}
@@ -433,16 +433,16 @@ func (c *jsClient) configureTLS(v goja.Value) error {
 // pemOption reads a cert, key or ca value: PEM text as it is, or a file
 // (relative to the script's directory) read once per script. It returns
 // the file's path ("" for PEM text) and the PEM.
-func (s *Script) pemOption(v string) (string, []byte, error) {
+func (s *Script) pemOption(v string) (string, string, error) {
 	if strings.Contains(v, "-----BEGIN") {
-		return "", []byte(v), nil
+		return "", v, nil
 	}
 	p := v
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(filepath.Dir(s.Path), p)
 	}
 	if b, ok := s.files.Load(p); ok {
-		return p, b.([]byte), nil
+		return p, b.(string), nil
 	}
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -450,20 +450,20 @@ func (s *Script) pemOption(v string) (string, []byte, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return "", nil, fmt.Errorf("cannot read %s: %v (in a distributed run, give the PEM text: workers have no copy of the files)", p, err)
+		return "", "", fmt.Errorf("cannot read %s: %v (in a distributed run, give the PEM text: workers have no copy of the files)", p, err)
 	}
-	s.files.Store(p, b)
-	return p, b, nil
+	s.files.Store(p, string(b))
+	return p, string(b), nil
 }
 
 // checkKeyPair checks that cert and key make a pair, once per pair and
 // script.
-func (s *Script) checkKeyPair(cert, key []byte) error {
-	k := string(cert) + "\x00" + string(key)
+func (s *Script) checkKeyPair(cert, key string) error {
+	k := cert + "\x00" + key
 	if _, ok := s.files.Load(k); ok {
 		return nil
 	}
-	if _, err := tls.X509KeyPair(cert, key); err != nil {
+	if _, err := tls.X509KeyPair([]byte(cert), []byte(key)); err != nil {
 		return err
 	}
 	s.files.Store(k, []byte(nil))

@@ -161,6 +161,6 @@ func applyHTTPConfig(o *httpc.Options, cfg *config.Run) {
 	}
 	t, c := &o.TLS, &cfg.TLS
 	t.CertFile, t.KeyFile, t.CAFile = c.Cert, c.Key, c.CA
-	t.CertPEM, t.KeyPEM, t.CAPEM = c.CertPEM, c.KeyPEM, c.CAPEM
+	t.CertPEM, t.KeyPEM, t.CAPEM = string(c.CertPEM), string(c.KeyPEM), string(c.CAPEM)
 	t.ServerName, t.MinVersion = c.ServerName, c.MinVersion
 }

@@ -154,7 +154,7 @@ func loadScript(ctx context.Context, fs *pflag.FlagSet, st *State, path string) 
 		opt.Host = st.Getenv("JSLOAD_HOST")
 	}
 	if f := fs.Lookup("insecure-skip-tls-verify"); f != nil && f.Value.String() == "true" {
-		opt.HTTP.InsecureSkipVerify = true
+		opt.HTTP.TLS.InsecureSkipVerify = true
 	}
 	script, err := js.Load(ctx, path, opt)
 	if err != nil {
@@ -268,7 +268,7 @@ func newEnv(st *State, cfg *config.Run, reg *stats.Registry, log *logger, host s
 	hostMissing := make(chan struct{})
 	env := &js.Env{
 		Host:     host,
-		HTTP:     httpc.Options{UserAgent: userAgent(), InsecureSkipVerify: cfg.InsecureSkipVerify},
+		HTTP:     httpc.Options{UserAgent: userAgent(), TLS: httpc.TLSOptions{InsecureSkipVerify: cfg.InsecureSkipVerify}},
 		Registry: reg,
 		Out:      st.Stderr,
 		OnHostMissing: sync.OnceFunc(func() {

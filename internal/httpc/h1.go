@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -39,13 +38,10 @@ type http1Conn struct {
 // http1Client is the state of a Client's HTTP/1.1 client: its idle
 // connections, a short list (a VU talks to a host or two), most recently
 // used last, which costs much less than a map in each of thousands of
-// clients, and whether TLS certificates are verified.
+// clients.
 type http1Client struct {
 	mu   sync.Mutex
 	idle []*http1Conn
-	// insecure is Options.InsecureSkipVerify: TLS certificates are not
-	// verified.
-	insecure bool
 }
 
 // aLongTimeAgo is a deadline in the past: setting it makes blocked I/O
@@ -154,12 +150,8 @@ func (c *Client) dial(ctx context.Context, u *url.URL, key string) (*http1Conn, 
 		return nil, err
 	}
 	if u.Scheme == "https" {
-		tc := tls.Client(nc, &tls.Config{ServerName: u.Hostname(), InsecureSkipVerify: c.h1.insecure})
-		hctx, cancel := context.WithTimeout(ctx, c.dialer.Timeout)
-		err := tc.HandshakeContext(hctx)
-		cancel()
+		tc, err := c.handshake(ctx, nc, u, c.tlsc.h1) // see tls.go
 		if err != nil {
-			nc.Close()
 			return nil, err
 		}
 		nc = tc
