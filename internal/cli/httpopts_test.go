@@ -2,12 +2,17 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -227,5 +232,51 @@ func TestHTTPFlagsHelp(t *testing.T) {
 	}
 	if strings.Contains(r.stdout, "--max-body-size size      read at most this much of a response body, e.g. 512KiB, 10MB (default 0: the client's limit, 64 MiB; unlimited or -1: no limit) (default") {
 		t.Errorf("--max-body-size shows a second default")
+	}
+}
+
+// A whole run against an HTTPS server that requires a client certificate
+// and speaks HTTP/2: the flags reach every user's client.
+func TestMutualTLSAndHTTP2FromTheCommandLine(t *testing.T) {
+	t.Parallel()
+	clientCert, clientKey := testcert.SelfSigned(t)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(clientCert)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%d", r.ProtoMajor)
+	}))
+	srv.EnableHTTP2 = true
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+	srv.StartTLS()
+	defer srv.Close()
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ca := write("ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	cert, key := write("client.pem", clientCert), write("client-key.pem", clientKey)
+	src := `import { task, http } from "jsload";
+export const a = task(() => {
+  const r = http.get("/");
+  if (r.status !== 200 || r.proto !== "HTTP/2.0" || r.body !== "2") throw new Error(r.proto + " " + r.status + " " + r.error);
+});
+`
+	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "2", "-i", "6", "--tls-ca", ca, "--tls-cert", cert, "--tls-key", key)
+	if r.code != ExitOK || !regexp.MustCompile(`(?m)^GET +/ +6 +0\(`).MatchString(r.stdout) {
+		t.Errorf("with the client certificate: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// Without it the server refuses the handshake: a failure, not a crash.
+	r = run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "1", "-i", "2", "--tls-ca", ca)
+	if r.code != ExitOnError || !regexp.MustCompile(`certificate required|connection reset|broken pipe`).MatchString(r.stdout) {
+		t.Errorf("without the client certificate: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// Without the CA, the server's certificate is not trusted.
+	r = run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "1", "-i", "1", "--tls-cert", cert, "--tls-key", key)
+	if r.code != ExitOnError || !strings.Contains(r.stdout, "x509: certificate signed by unknown authority") {
+		t.Errorf("without the CA: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
