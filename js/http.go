@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/dop251/goja"
 
+	"github.com/jsload/jsload/internal/config"
 	"github.com/jsload/jsload/internal/httpc"
 	"github.com/jsload/jsload/internal/stats"
 )
@@ -20,34 +20,6 @@ import (
 // ErrNoHost is the message of the exception thrown when a relative URL is
 // used without a host.
 const ErrNoHost = "a relative URL needs a host: pass --host (or -H), set options.host in the script, or a static host on the user class"
-
-// httpTable lists the http client's methods. Every method is a plain Go
-// function (no reflection on the hot path), made on first use.
-var httpTable = func() []lazyEntry {
-	method := func(m string) func(vu *VU) goja.Value {
-		return fn(func(vu *VU, c goja.FunctionCall) goja.Value {
-			return vu.request(m, c.Argument(0), c.Argument(1))
-		})
-	}
-	t := []lazyEntry{}
-	for _, m := range []struct{ js, http string }{
-		{"get", "GET"}, {"post", "POST"}, {"put", "PUT"}, {"patch", "PATCH"},
-		{"del", "DELETE"}, {"delete", "DELETE"}, {"head", "HEAD"}, {"options", "OPTIONS"},
-	} {
-		t = append(t, lazyEntry{name: m.js, make: method(m.http)})
-	}
-	t = append(t, lazyEntry{name: "request", make: fn(func(vu *VU, c goja.FunctionCall) goja.Value {
-		m := strings.ToUpper(c.Argument(0).String())
-		if m == "" || goja.IsUndefined(c.Argument(0)) {
-			panic(vu.rt.NewTypeError("http.request(method, url, params): method is required"))
-		}
-		return vu.request(m, c.Argument(1), c.Argument(2))
-	})})
-	return t
-}()
-
-// newHTTP builds the VU's http client object.
-func (vu *VU) newHTTP() *goja.Object { return vu.newLazy(httpTable) }
 
 // params are a request's options, read from the JS params object.
 type params struct {
@@ -59,7 +31,13 @@ type params struct {
 	catch     bool
 	record    bool
 	query     url.Values
+	auth      string // the Authorization header of params.auth
+	discard   *bool  // params.discardBody; nil for the client's default
+	maxBody   int64  // params.maxBodySize; 0 for the client's
 }
+
+// paramNames are the keys of a request's params.
+var paramNames = []string{"headers", "json", "body", "form", "query", "name", "timeout", "redirects", "catchResponse", "record", "auth", "discardBody", "maxBodySize"}
 
 func (vu *VU) readParams(v goja.Value) (*params, error) {
 	p := &params{redirects: httpc.ClientRedirectLimit, record: true}
@@ -119,11 +97,11 @@ func (vu *VU) readParams(v goja.Value) (*params, error) {
 		case "name":
 			p.name = val.String()
 		case "timeout":
-			t := val.ToFloat()
-			if !(t > 0) || math.IsInf(t, 0) {
-				return nil, fmt.Errorf("params.timeout must be a number of seconds > 0, got %s", val.String())
+			d, err := durationParam(val)
+			if err != nil {
+				return nil, fmt.Errorf("params.timeout %v", err)
 			}
-			p.timeout = seconds(t)
+			p.timeout = d
 		case "redirects":
 			n := val.ToInteger()
 			if n < 0 {
@@ -134,8 +112,23 @@ func (vu *VU) readParams(v goja.Value) (*params, error) {
 			p.catch = val.ToBoolean()
 		case "record":
 			p.record = val.ToBoolean()
+		case "auth":
+			a, err := basicAuth(val)
+			if err != nil {
+				return nil, fmt.Errorf("params.auth %v", err)
+			}
+			p.auth = a
+		case "discardBody":
+			d := val.ToBoolean()
+			p.discard = &d
+		case "maxBodySize":
+			n, err := sizeParam(val)
+			if err != nil {
+				return nil, fmt.Errorf("params.maxBodySize %v", err)
+			}
+			p.maxBody = n
 		default:
-			return nil, fmt.Errorf("unknown request param %q (known: headers, json, body, form, query, name, timeout, redirects, catchResponse, record)", k)
+			return nil, fmt.Errorf("unknown request param %q%s (known: %s)", k, config.DidYouMean(k, paramNames), strings.Join(paramNames, ", "))
 		}
 	}
 	return p, nil
@@ -169,27 +162,32 @@ func toValues(o *goja.Object) url.Values {
 // resolve turns the script's URL into an absolute one and the default stats
 // name: the path without its query for relative URLs, the URL without its
 // query for absolute ones.
-func (vu *VU) resolve(raw string, q url.Values) (full, name string, err error) {
+func (c *jsClient) resolve(raw string, q url.Values) (full, name string, err error) {
+	vu := c.vu
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", "", fmt.Errorf("invalid URL %q: %v", raw, err)
 	}
 	if u.Scheme == "" {
-		if vu.host == "" {
+		host := c.base
+		if host == "" {
+			host = vu.host
+		}
+		if host == "" {
 			if vu.env.OnHostMissing != nil && !vu.hostWarned {
 				vu.hostWarned = true
 				vu.env.OnHostMissing()
 			}
 			return "", "", errors.New(ErrNoHost)
 		}
-		if vu.baseURL == nil || vu.baseFor != vu.host {
-			base, err := url.Parse(vu.host)
+		if c.baseURL == nil || c.baseFor != host {
+			base, err := url.Parse(host)
 			if err != nil {
-				return "", "", fmt.Errorf("invalid host %q: %v", vu.host, err)
+				return "", "", fmt.Errorf("invalid host %q: %v", host, err)
 			}
-			vu.baseURL, vu.baseFor = base, vu.host
+			c.baseURL, c.baseFor = base, host
 		}
-		u = joinURL(vu.baseURL, u)
+		u = joinURL(c.baseURL, u)
 		name = pathOf(raw)
 	} else {
 		n := *u
@@ -232,7 +230,8 @@ func pathOf(raw string) string {
 }
 
 // request performs one HTTP request for the script and records it.
-func (vu *VU) request(method string, urlV, paramsV goja.Value) goja.Value {
+func (c *jsClient) request(method string, urlV, paramsV goja.Value) goja.Value {
+	vu := c.vu
 	rt := vu.rt
 	if urlV == nil || goja.IsUndefined(urlV) {
 		panic(rt.NewTypeError("http.%s(url, params): url is required", strings.ToLower(method)))
@@ -244,26 +243,35 @@ func (vu *VU) request(method string, urlV, paramsV goja.Value) goja.Value {
 	if err != nil {
 		panic(rt.NewTypeError("http.%s %s: %v", strings.ToLower(method), urlV.String(), err))
 	}
-	full, name, err := vu.resolve(urlV.String(), p.query)
+	full, name, err := c.resolve(urlV.String(), p.query)
 	if err != nil {
 		panic(rt.NewTypeError("%v", err))
 	}
 	if p.name != "" {
 		name = p.name
 	}
-	if vu.client == nil {
-		vu.client = httpc.New(vu.env.HTTP)
+	c.addDefaults(p)
+	if c.hc == nil {
+		c.hc = httpc.New(c.opts)
 	}
-	res := vu.client.Do(vu.ctx, &httpc.Request{
+	discard := c.discard
+	if p.discard != nil {
+		discard = *p.discard
+	}
+	req := &httpc.Request{
 		Method: method, URL: full, Header: p.header, Body: p.body,
-		Timeout: p.timeout, Redirects: p.redirects,
-	})
+		Timeout: p.timeout, Redirects: p.redirects, MaxBodyBytes: p.maxBody, DiscardBody: discard,
+	}
+	if vu.onRequest != nil {
+		vu.onRequest(req)
+	}
+	res := c.hc.Do(vu.ctx, req)
 	if res.Canceled {
 		vu.rt.Interrupt(errStopped) // the test is stopping: run no more of this task
 	} else if vu.env.Verbose != nil {
 		vu.traceRequest(method, full, p, res)
 	}
-	r := &response{vu: vu, r: res, method: method, name: name, record: p.record && !res.Canceled, catch: p.catch}
+	r := &response{vu: vu, r: res, method: method, name: name, record: p.record && !res.Canceled, catch: p.catch, discarded: discard}
 	if r.record {
 		if p.catch {
 			vu.pending = append(vu.pending, r)
@@ -320,9 +328,11 @@ type response struct {
 	record   bool
 	catch    bool // catchResponse: the script marks success or failure
 	reported bool
-	body     goja.Value
-	headers  goja.Value
-	extra    map[string]goja.Value
+	// discarded: the request asked not to keep the body (body is null).
+	discarded bool
+	body      goja.Value
+	headers   goja.Value
+	extra     map[string]goja.Value
 }
 
 // needCatch throws when success() or failure() is called on a response
@@ -341,8 +351,17 @@ func (r *response) report(errText string) {
 	r.reported = true
 	r.vu.rec.Record(stats.Sample{
 		Type: r.method, Name: r.name, Duration: r.r.Timings.Duration,
-		Size: r.r.Size, Err: errText, Scheduled: r.vu.sched(r.r.Timings.Duration), At: r.r.End,
+		Size: responseSize(r.r), Err: errText, Scheduled: r.vu.sched(r.r.Timings.Duration), At: r.r.End,
 	})
+}
+
+// responseSize is the size recorded for a response: the body bytes
+// received, which counts discarded bodies too.
+func responseSize(r *httpc.Response) int64 {
+	if r.Size == 0 {
+		return int64(len(r.Body)) // a client that does not count Size
+	}
+	return r.Size
 }
 
 var responseKeys = []string{"status", "statusText", "ok", "url", "proto", "headers", "body", "error", "timings", "json", "success", "failure"}
@@ -366,6 +385,9 @@ func (r *response) Get(key string) goja.Value {
 		}
 		return rt.ToValue(r.r.ErrText)
 	case "body":
+		if r.discarded {
+			return goja.Null()
+		}
 		if r.body == nil {
 			r.body = rt.ToValue(string(r.r.Body))
 		}
@@ -454,6 +476,9 @@ func newRespMethods(vu *VU) *respMethods {
 	return &respMethods{
 		json: rt.ToValue(func(c goja.FunctionCall) goja.Value {
 			r := this(c, "json")
+			if r.discarded {
+				panic(rt.NewTypeError("response.json(): the body of %s %s was discarded (discardResponseBodies or discardBody: true); pass discardBody: false in the request's params to keep it", r.method, r.name))
+			}
 			v, err := vu.jsonParse(goja.Undefined(), r.Get("body"))
 			if err != nil {
 				panic(rt.NewTypeError("response.json(): the body of %s %s is not JSON: %s", r.method, r.name, vu.scriptError(err, "").Msg))
@@ -492,7 +517,7 @@ func (vu *VU) traceRequest(method, full string, p *params, r *httpc.Response) {
 	if r.Err == nil {
 		status = fmt.Sprintf("%d %s", r.Status, r.StatusText)
 	}
-	fmt.Fprintf(&b, "[VU %d] %s %s -> %s (%.1f ms, %d B)", vu.id, method, full, status, ms, r.Size)
+	fmt.Fprintf(&b, "[VU %d] %s %s -> %s (%.1f ms, %d B)", vu.id, method, full, status, ms, responseSize(r))
 	e := defaultError(r)
 	switch {
 	case !p.record:

@@ -107,6 +107,9 @@ type Script struct {
 	name        string // the bundle's name, beside the entry file
 	dir         string
 	smap        *sourcemap.Consumer
+	// files caches the TLS files clients read (path -> contents), and the
+	// key pairs found good, for all VUs.
+	files sync.Map
 }
 
 // Load bundles, compiles and evaluates the script once to learn its user

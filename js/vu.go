@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -38,13 +37,16 @@ const (
 // own connections and cookies, and a stats recorder. A VU is used by one
 // goroutine at a time.
 type VU struct {
-	s      *Script
-	env    *Env
-	id     int
-	rt     *goja.Runtime
-	rec    stats.Recorder
-	client *httpc.Client
-	rnd    *rand.Rand
+	s       *Script
+	env     *Env
+	id      int
+	rt      *goja.Runtime
+	rec     stats.Recorder
+	http    *jsClient   // the user's own client (`http`, `this.client`); nil until used
+	clients []*jsClient // made with http.client(...)
+	// onRequest, when set (by tests), sees every request before it is sent.
+	onRequest func(*httpc.Request)
+	rnd       *rand.Rand
 
 	// native is the prelude's Go object (part.go): nativeObj is its Go
 	// side; parts are the prelude's parts made so far, by index, by
@@ -76,8 +78,6 @@ type VU struct {
 	pending []*response
 
 	host        string
-	baseURL     *url.URL // host, parsed once
-	baseFor     string   // the host baseURL was parsed from
 	hostWarned  bool
 	jsonParseFn goja.Callable
 	jsonStrFn   goja.Callable
@@ -179,10 +179,12 @@ func must(err error) {
 	}
 }
 
-// Close releases the VU's connections.
+// Close releases the connections of the VU's clients.
 func (vu *VU) Close() {
-	if vu.client != nil {
-		vu.client.CloseIdle()
+	for _, c := range append([]*jsClient{vu.http}, vu.clients...) {
+		if c != nil && c.hc != nil {
+			c.hc.CloseIdle()
+		}
 	}
 }
 

@@ -219,6 +219,10 @@ type summary struct {
 		Name     string `json:"name"`
 		Requests int64  `json:"requests"`
 	} `json:"stats"`
+	LostWorkers []struct {
+		ID  string `json:"id"`
+		Why string `json:"why"`
+	} `json:"lost_workers"`
 }
 
 func readSummary(t *testing.T, path string) summary {
@@ -334,8 +338,8 @@ export class Writer extends HttpUser {
 	// The survivors take over: a new split over two workers.
 	waitFor(t, master, regexp.MustCompile(`Users per worker: \S+ 6, \S+ 6`), 30*time.Second)
 	master.cmd.Process.Signal(os.Interrupt)
-	if code := master.wait(t, 60*time.Second); code != 0 {
-		t.Fatalf("master exit code %d:\n%s", code, master.output())
+	if code := master.wait(t, 60*time.Second); code != 130 { // stopped by Ctrl-C before its end
+		t.Fatalf("master exit code %d, want 130:\n%s", code, master.output())
 	}
 	for _, w := range workers[1:] {
 		if code := w.wait(t, 15*time.Second); code != 0 {
@@ -370,6 +374,13 @@ export class Writer extends HttpUser {
 		if _, ok := served[name]; !ok {
 			t.Errorf("the master counted requests to %s, which the server never saw", name)
 		}
+	}
+	// The loss is said, in the summary and on the console.
+	if len(s.LostWorkers) != 1 || s.LostWorkers[0].Why != "missing" {
+		t.Errorf("lost workers in the summary: %+v, want the killed one", s.LostWorkers)
+	}
+	if !strings.Contains(master.output(), "Lost workers: 1 (their statistics count up to their last report") {
+		t.Errorf("the console does not say a worker was lost:\n%s", master.output())
 	}
 }
 

@@ -25,6 +25,14 @@ const (
 	ExitInternal = 3 // a bug in jsload
 	// ExitThreshold: the test ran, and a threshold failed.
 	ExitThreshold = 4
+	// ExitWorkerLost: a distributed test ran, and a worker was lost during
+	// it (its statistics count up to its last report).
+	ExitWorkerLost = 5
+	// ExitOutput: the test ran, and an output file could not be written.
+	ExitOutput = 6
+	// ExitInterrupted: a run stopped by SIGINT (Ctrl-C) before its planned
+	// end; SIGTERM gives 143 (128 plus the signal's number).
+	ExitInterrupted = 130
 )
 
 // Version is jsload's version, set at build time with -ldflags.

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -206,8 +207,8 @@ func TestRunPrintsLocustTablesAndFailsOnErrors(t *testing.T) {
 	p.waitTable(t, 0, `(?m)^GET +/fast +[1-9]`, `(?m)^GET +/shujie +[1-9]`, `(?m)^coeus +registry +[1-9]`)
 	sig <- os.Interrupt
 	r := p.wait(t)
-	if r.code != ExitOnError {
-		t.Fatalf("exit code %d, want %d\nstderr:\n%s", r.code, ExitOnError, r.stderr)
+	if r.code != ExitInterrupted { // stopped before its run time: 130, whatever failed
+		t.Fatalf("exit code %d, want %d\nstderr:\n%s", r.code, ExitInterrupted, r.stderr)
 	}
 	header := regexp.MustCompile(`(?m)^Type +Name +# reqs +# fails \| +Avg +Min +Max +Med \| +req/s +failures/s$`)
 	if n := len(header.FindAllString(r.stdout, -1)); n < 2 {
@@ -462,7 +463,7 @@ export function onStop() { console.log("bye from", __VU); }
 	}
 	sig <- os.Interrupt
 	r := p.wait(t)
-	if r.code != ExitOK {
+	if r.code != ExitInterrupted {
 		t.Errorf("exit %d\n%s", r.code, r.stderr)
 	}
 	if !strings.Contains(r.stderr, "press Ctrl-C again") || strings.Count(r.stderr, "bye from") != 2 {
@@ -495,8 +496,8 @@ export const spin = task(() => { while (true) {} });
 	if !strings.Contains(r.stderr, "stopping at once") || !strings.Contains(r.stdout, "Aggregated") {
 		t.Errorf("second Ctrl-C:\nstderr: %s\nstdout: %s", r.stderr, r.stdout)
 	}
-	if r.code != ExitOK {
-		t.Errorf("interrupted loops are not errors; exit %d", r.code)
+	if r.code != ExitInterrupted || strings.Contains(r.stdout, "Exception report") {
+		t.Errorf("interrupted loops are not errors, the interrupt is the exit code: exit %d\n%s", r.code, r.stdout)
 	}
 }
 
@@ -536,7 +537,7 @@ export class Admin extends User {
 	p.waitTable(t, 0, `(?m)^GET +read +[1-9]`, `(?m)^GET +write +[1-9]`)
 	sig <- os.Interrupt
 	r := p.wait(t)
-	if r.code != ExitOK {
+	if r.code != ExitInterrupted {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	if !strings.Contains(r.stderr, `All users spawned: {"Admin": 1, "Reader": 6, "Writer": 2} (9 total users)`) {
@@ -1057,7 +1058,7 @@ export const a = task(() => events.fire({ type: "t", name: "task", responseTime:
 	p.waitTable(t, from, `(?s)# reqs.*# reqs.*\nt +task +[1-9]`)
 	sig <- os.Interrupt
 	r := p.wait(t)
-	if r.code != ExitOK {
+	if r.code != ExitInterrupted {
 		t.Errorf("exit %d\n%s", r.code, r.stderr)
 	}
 	// Users start before spawning completes: their onStart samples are
@@ -1146,7 +1147,11 @@ export const a = task(() => http.get("/"));
 	}
 	sent, _ := strconv.Atoi(rows[0][5])
 	sched, _ := strconv.Atoi(rows[1][5])
-	if sent > 200 || sched < 300 {
+	// The 1 s stall delays the starts after it: at least 35 of the 60 start
+	// 300 ms or more late (computed from the rate), which the scheduled
+	// percentiles show and the send-based ones do not, whatever the
+	// machine's own speed adds to both.
+	if sched < 300 || sched-sent < 250 {
 		t.Errorf("90%%: %d ms from the send, %d ms from the scheduled start; want the stall only in the latter\n%s", sent, sched, r.stdout)
 	}
 }
@@ -1190,7 +1195,7 @@ export const b = task(() => http.get("/missing"));
 	})
 	sig <- os.Interrupt
 	r := p.wait(t)
-	if r.code != ExitOnError {
+	if r.code != ExitInterrupted {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	stats, err := os.ReadFile(prefix + "_stats.csv")
@@ -1389,5 +1394,164 @@ func TestMasterGivesUpWaiting(t *testing.T) {
 		"--expect-workers", "2", "--expect-workers-max-wait", "2s", "-t", "1s")
 	if r.code != ExitOnError || !strings.Contains(r.stderr, "0 of 2 workers connected; giving up in 1s") || !strings.Contains(r.stderr, "only 0 of 2 workers connected within 2s") {
 		t.Errorf("exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+func TestOutputFolderRemovedDuringTheRun(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The one iteration waits at the server until the folder is gone.
+	entered, removed := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-removed
+		fmt.Fprint(w, "ok")
+	}))
+	defer srv.Close()
+	src := `import { task, http } from "jsload";
+export const a = task(() => http.get("/wait"));
+`
+	jsonPath, htmlPath := filepath.Join(dir, "run.json"), filepath.Join(dir, "run.html")
+	p := start(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "1", "-i", "1", "--json", jsonPath, "--html", htmlPath)
+	select {
+	case <-entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the iteration never reached the server")
+	}
+	// Until the end, the folder holds no report, only the files being prepared.
+	if _, err := os.Stat(jsonPath); !os.IsNotExist(err) {
+		t.Errorf("%s exists before the end: %v", jsonPath, err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	close(removed)
+	r := p.wait(t)
+	if r.code != ExitOutput {
+		t.Errorf("exit %d, want %d (an output file could not be written)\n%s", r.code, ExitOutput, r.stderr)
+	}
+	for _, want := range []string{jsonPath + " was not written: no such file or directory", htmlPath + " was not written: no such file or directory"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "report written") || strings.Contains(r.stderr, "summary written") {
+		t.Errorf("a file that was not written is said to be:\n%s", r.stderr)
+	}
+}
+
+func TestReportsAreWrittenWholeAtTheEnd(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := `import { task, events } from "jsload";
+export const a = task(() => events.fire({ type: "t", name: "x", responseTime: 1 }));
+`
+	jsonPath, htmlPath := filepath.Join(dir, "run.json"), filepath.Join(dir, "run.html")
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "1", "-i", "3", "--json", jsonPath, "--html", htmlPath)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"JSON summary written to " + jsonPath, "HTML report written to " + htmlPath} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("the folder holds %v, want only the two reports (no temporary file left)", names)
+	}
+}
+
+// A run an interrupt stops before its planned end exits with 128 plus the
+// signal's number; in the web panel only the --autostart test does.
+func TestInterruptExitCodes(t *testing.T) {
+	t.Parallel()
+	src := `import { task, events, constant } from "jsload";
+export const options = { waitTime: constant(0.05) };
+export const a = task(() => events.fire({ type: "t", name: "x", responseTime: 1 }));
+`
+	for _, c := range []struct {
+		name string
+		args []string
+		wait string // on stderr before the signal
+		sig  os.Signal
+		want int
+	}{
+		{"SIGINT headless", []string{"--headless", "-u", "1", "-t", "1h"}, "All users spawned", os.Interrupt, 130},
+		{"SIGTERM headless", []string{"--headless", "-u", "1", "-t", "1h"}, "All users spawned", syscall.SIGTERM, 143},
+		{"SIGINT in the --autostart test", []string{"--web-port", "0", "--autostart", "-u", "1", "-t", "1h"}, "All users spawned", os.Interrupt, 130},
+		{"SIGINT in the panel without a test", []string{"--web-port", "0"}, "Starting web interface", os.Interrupt, ExitOK},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			sig := make(chan os.Signal, 1)
+			p := start(t, nil, sig, append([]string{"run", script(t, src)}, c.args...)...)
+			p.waitStderr(t, c.wait)
+			sig <- c.sig
+			if r := p.wait(t); r.code != c.want {
+				t.Errorf("exit %d, want %d\n%s", r.code, c.want, r.stderr)
+			}
+		})
+	}
+	// Stopped in setup(): no user ran, and the exit code says the run was cut.
+	entered := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	setup := `import { task, http } from "jsload";
+export function setup() { http.get("/hang"); }
+export const a = task(() => {});
+`
+	sig := make(chan os.Signal, 1)
+	p := start(t, nil, sig, "run", script(t, setup), "-H", srv.URL, "--headless", "-u", "1", "-t", "1h")
+	select {
+	case <-entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("setup() never reached the server")
+	}
+	sig <- os.Interrupt
+	if r := p.wait(t); r.code != ExitInterrupted || !strings.Contains(r.stderr, "stopped during setup()") {
+		t.Errorf("stopped in setup(): exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// Ids in request names: a warning naming the busiest pattern, a cap past
+// which names share one row, and --group-ids.
+func TestRequestNamesAreBounded(t *testing.T) {
+	t.Parallel()
+	src := `import { task, events } from "jsload";
+export const a = task(() => events.fire({ type: "GET", name: "/items/" + (__ITER * 10 + __VU), responseTime: 1 }));
+`
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "2", "-i", "300", "--max-names", "150")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		`distinct request names so far, 150 of them GET /items/{id}`, `{ name: "/items/{id}" }`, `run with --group-ids`,
+		`more than 150 request names (--max-names)`,
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^GET +\(other names, over --max-names\) +150 `).MatchString(r.stdout) {
+		t.Errorf("no overflow row with the 150 requests past the limit:\n%s", r.stdout)
+	}
+	// --group-ids: one row.
+	r = run(t, nil, nil, "run", script(t, src), "--headless", "-u", "2", "-i", "300", "--group-ids")
+	if r.code != ExitOK || !regexp.MustCompile(`(?m)^GET +/items/\{id\} +300 `).MatchString(r.stdout) || strings.Contains(r.stderr, "distinct request names") {
+		t.Errorf("--group-ids: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, nil, nil, "run", script(t, src), "--headless", "--max-names", "0"); r.code != ExitInvalid || !strings.Contains(r.stderr, "--max-names must be at least 1") {
+		t.Errorf("--max-names 0: exit %d %s", r.code, r.stderr)
 	}
 }

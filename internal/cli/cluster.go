@@ -148,9 +148,9 @@ func startAndWait(st *State, cfg *config.Run, script *js.Script, reg *stats.Regi
 		m.close()
 		if sig.stopCtx.Err() != nil {
 			log.Infof("stopped while waiting for workers: no test ran")
-		} else {
-			log.Errorf("%v", err)
+			return nil, sig.exitCode()
 		}
+		log.Errorf("%v", err)
 		return nil, max(cfg.ExitCodeOnError, 1)
 	}
 	return m, ExitOK
@@ -394,7 +394,9 @@ func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *l
 	cfg := j.Config
 	cfg.ResetStats = false // the master resets its statistics
 	cfg.Iterations = 0
-	script, err := js.LoadBundle(ctx, j.Bundle, js.LoadOptions{Host: cfg.Host, HTTP: httpc.Options{UserAgent: userAgent(), InsecureSkipVerify: cfg.InsecureSkipVerify}})
+	// The TLS files are the master's: their contents came in the PEM fields.
+	cfg.TLS.Cert, cfg.TLS.Key, cfg.TLS.CA = "", "", ""
+	script, err := js.LoadBundle(ctx, j.Bundle, js.LoadOptions{Host: cfg.Host, HTTP: httpc.Options{UserAgent: userAgent(), TLS: httpc.TLSOptions{InsecureSkipVerify: cfg.InsecureSkipVerify}}})
 	if err != nil {
 		return nil, err
 	}
@@ -403,6 +405,7 @@ func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *l
 	}
 	log.Infof("running %s from the master, host %s", j.Bundle.Path, orNone(cfg.Host))
 	reg := stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
+	limitNames(reg, &cfg)
 	env, _ := newEnv(st, &cfg, reg, log, cfg.Host)
 	return &workerJob{st: st, cfg: cfg, script: script, reg: reg, env: env, log: log, panicked: panicked}, nil
 }

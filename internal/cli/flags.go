@@ -36,6 +36,26 @@ func (v durationValue) Set(s string) error {
 	return nil
 }
 
+// sizeValue is a flag holding a size in bytes, written as a number of
+// bytes, with a unit (10MB, 512KiB), or as "unlimited" (-1).
+type sizeValue struct{ n *int64 }
+
+func (v sizeValue) String() string {
+	if v.n == nil {
+		return "0"
+	}
+	return config.FormatSize(*v.n)
+}
+func (v sizeValue) Type() string { return "size" }
+func (v sizeValue) Set(s string) error {
+	n, err := config.ParseSize(s)
+	if err != nil {
+		return err
+	}
+	*v.n = n
+	return nil
+}
+
 // runFlags declares the flags of `jsload run` on fs, bound to cfg.
 func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	fs.StringVarP(&cfg.Host, "host", "H", cfg.Host, "base URL for relative request URLs, e.g. http://localhost:8080")
@@ -53,6 +73,8 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	fs.StringVar(&cfg.HTML, "html", cfg.HTML, "write a self-contained HTML report to FILE at the end")
 	fs.StringVar(&cfg.JSON, "json", cfg.JSON, "write the JSON summary to FILE at the end (- for standard output)")
 	fs.StringVar(&cfg.Prometheus, "prometheus", cfg.Prometheus, "serve Prometheus metrics at http://ADDR/metrics while the test runs (e.g. 127.0.0.1:9646)")
+	fs.IntVar(&cfg.MaxNames, "max-names", cfg.MaxNames, "keep statistics for at most this many request names; requests under further names share one row per type (ids in paths make a name each: name them, or use --group-ids)")
+	fs.BoolVar(&cfg.GroupIDs, "group-ids", cfg.GroupIDs, "name requests by their path with id-like segments (numbers, UUIDs, long hex) replaced by {id}: /items/42 counts as /items/{id}")
 	fs.StringSliceVarP(&cfg.Tags, "tags", "T", cfg.Tags, "run only tasks with one of these tags (and task sets holding such tasks)")
 	fs.StringSliceVarP(&cfg.ExcludeTags, "exclude-tags", "E", cfg.ExcludeTags, "never run tasks with any of these tags")
 	fs.VarP(durationValue{&cfg.StopTimeout}, "stop-timeout", "s", "on stop, let running tasks finish for this long before interrupting them (default 0: interrupt at once)")
@@ -60,6 +82,7 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	fs.StringVarP(&cfg.LogLevel, "loglevel", "L", cfg.LogLevel, "log level: debug, info, warning, error, critical")
 	fs.Var(durationValue{&cfg.PrintStats}, "print-stats", "print the statistics table this often in headless mode (at most once a second)")
 	fs.BoolVar(&cfg.InsecureSkipVerify, "insecure-skip-tls-verify", cfg.InsecureSkipVerify, "do not verify the server's TLS certificate (like Locust's verify=False)")
+	httpFlags(fs, cfg)
 	fs.BoolVar(&cfg.OnlySummary, "only-summary", cfg.OnlySummary, "print only the final statistics, not the periodic tables")
 	fs.StringArrayVar(&cfg.Thresholds, "threshold", cfg.Thresholds, "pass/fail criterion 'NAME: EXPR', e.g. 'GET /profile: p95 < 200' (repeatable)")
 	fs.BoolVar(&cfg.ResetStats, "reset-stats", cfg.ResetStats, "reset the statistics once spawning completes")
@@ -74,6 +97,22 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	}
 	fs.BoolVar(&cfg.SingleUser, "single-user", cfg.SingleUser, "debug run: one user, one task (unless -i or -t), verbose, headless")
 	clusterFlags(fs, &cfg.Cluster)
+}
+
+// httpFlags declares the flags of the users' HTTP clients: timeouts, body
+// handling, protocol and TLS.
+func httpFlags(fs *pflag.FlagSet, cfg *config.Run) {
+	fs.Var(durationValue{&cfg.Timeout}, "timeout", "the longest one request may take: connecting, sending, redirects and reading the body (a request's own timeout param wins)")
+	fs.Var(durationValue{&cfg.ConnectTimeout}, "connect-timeout", "the longest opening a connection may take, TLS handshake included")
+	fs.Var(sizeValue{&cfg.MaxBodySize}, "max-body-size", "read at most this much of a response body, e.g. 512KiB, 10MB (default 0: the client's limit, 64 MiB; unlimited or -1: no limit)")
+	fs.BoolVar(&cfg.DiscardResponseBodies, "discard-response-bodies", cfg.DiscardResponseBodies, "read response bodies without keeping them (sizes still count; a request's discardBody: false keeps its body)")
+	fs.StringVar(&cfg.Protocol, "http-protocol", cfg.Protocol, "HTTP version: auto (negotiated), http1.1, h2c (HTTP/2 without TLS), h2 (HTTP/2 over TLS)")
+	fs.StringVar(&cfg.TLS.Cert, "tls-cert", cfg.TLS.Cert, "a client certificate (PEM file) to present to the target (with --tls-key)")
+	fs.StringVar(&cfg.TLS.Key, "tls-key", cfg.TLS.Key, "the private key (PEM file) of --tls-cert")
+	fs.StringVar(&cfg.TLS.CA, "tls-ca", cfg.TLS.CA, "trust the CA certificates in this PEM file instead of the system's")
+	fs.StringVar(&cfg.TLS.ServerName, "tls-server-name", cfg.TLS.ServerName, "verify the target's certificate against this name, and send it as SNI, instead of the URL's host")
+	fs.StringVar(&cfg.TLS.MinVersion, "tls-min-version", cfg.TLS.MinVersion, "the lowest TLS version to accept: 1.0, 1.1, 1.2 or 1.3 (default: the client's)")
+	fs.Lookup("max-body-size").DefValue = ""
 }
 
 // clusterFlags declares the flags of distributed runs, with Locust's names.
@@ -129,8 +168,8 @@ func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string
 			}
 			return
 		}
-		if f.Name == "max-vus" && opts["maxVUs"] != nil {
-			on = "maxVUs" // k6's spelling
+		if a, ok := optionAliases[f.Name]; ok && opts[a] != nil {
+			on = a
 		}
 		if f.Name == "threshold" {
 			return // options.thresholds is an object, read by the threshold package
@@ -150,14 +189,21 @@ func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string
 	}
 	for k := range opts {
 		if !known[k] && !scriptOnlyOptions[k] {
-			return fmt.Errorf("options.%s in the script: unknown option (known: %s)", k, strings.Join(optionNames(fs), ", "))
+			names := optionNames(fs)
+			return fmt.Errorf("options.%s in the script: unknown option%s (known: %s)", k, config.DidYouMean(k, names), strings.Join(names, ", "))
 		}
 	}
 	return nil
 }
 
-// scriptOnlyOptions are script options that are not flags.
-var scriptOnlyOptions = map[string]bool{"waitTime": true, "thresholds": true, "stages": true, "abortOnFailure": true, "maxVUs": true}
+// scriptOnlyOptions are script options that are not flags (or other names
+// of flags, see optionAliases).
+var scriptOnlyOptions = map[string]bool{"waitTime": true, "thresholds": true, "stages": true, "abortOnFailure": true,
+	"maxVUs": true, "protocol": true, "insecureSkipTLSVerify": true}
+
+// optionAliases are other script option names of flags, which win over the
+// flag's own camelCase name: k6's spellings, and protocol.
+var optionAliases = map[string]string{"max-vus": "maxVUs", "http-protocol": "protocol", "insecure-skip-tls-verify": "insecureSkipTLSVerify"}
 
 func optionNames(fs *pflag.FlagSet) []string {
 	var out []string
@@ -166,7 +212,7 @@ func optionNames(fs *pflag.FlagSet) []string {
 			out = append(out, optionName(f.Name))
 		}
 	})
-	out = append(out, "waitTime")
+	out = append(out, "waitTime", "tls")
 	return out
 }
 

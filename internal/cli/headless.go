@@ -34,7 +34,7 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *si
 		code := max(cfg.ExitCodeOnError, 1)
 		if errors.Is(err, errStoppedInSetup) {
 			log.Infof("stopped during setup(): no user was started")
-			code = ExitOK
+			code = sig.exitCode()
 		} else {
 			log.Errorf("setup() failed: %v", err)
 		}
@@ -64,6 +64,9 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *si
 	}
 	r.stop(kill, !restarted)
 	code = r.finish(users, runEnd, p.thresholds, reason == stopPlanFailed)
+	if reason == stopAsked && !restarted {
+		code = interrupted(code, sig)
+	}
 	log.Infof("Shutting down (exit code %d)", code)
 	return code, restarted
 }
@@ -124,4 +127,14 @@ func logLimits(cfg *config.Run, p *testPlan, log *logger) {
 	if !p.arrival && cfg.MaxVUs > 0 {
 		log.Warnf("--max-vus only applies with --arrival-rate (or stages of rate)")
 	}
+}
+
+// interrupted is the exit code of a run an interrupt stopped before its
+// planned end: 130 (SIGINT) or 143 (SIGTERM), unless code says invalid
+// input or a bug, which say more.
+func interrupted(code int, sig *signals) int {
+	if ic := sig.exitCode(); ic != 0 && code != ExitInvalid && code != ExitInternal {
+		return ic
+	}
+	return code
 }

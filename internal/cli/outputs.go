@@ -27,9 +27,7 @@ var outputKinds = []outputKind{
 	{name: "csv", file: true, asked: func(c *config.Run) bool { return c.CSV != "" }, open: func(r *testRun) (output.Output, error) {
 		return output.NewCSV(r.cfg.CSV, r.cfg.CSVFullHistory)
 	}},
-	{name: "json", file: true, asked: func(c *config.Run) bool { return c.JSON != "" }, open: func(r *testRun) (output.Output, error) {
-		return output.NewJSON(r.cfg.JSON, r.st.Stdout)
-	}},
+	{name: "json", file: true, asked: func(c *config.Run) bool { return c.JSON != "" }, open: openJSON},
 	{name: "html", file: true, asked: func(c *config.Run) bool { return c.HTML != "" }, open: openHTML},
 	{name: "prometheus", asked: func(c *config.Run) bool { return c.Prometheus != "" }, open: openPrometheus},
 }
@@ -92,6 +90,17 @@ func openStatus(r *testRun) (output.Output, error) {
 		return nil, nil
 	}
 	return &statusOutput{log: r.log, runTime: r.cfg.RunTime}, nil
+}
+
+func openJSON(r *testRun) (output.Output, error) {
+	j, err := output.NewJSON(r.cfg.JSON, r.st.Stdout)
+	if err != nil {
+		return nil, err
+	}
+	if r.cfg.JSON != "-" {
+		j.Written = func(path string) { r.log.Infof("JSON summary written to %s", path) }
+	}
+	return j, nil
 }
 
 func openHTML(r *testRun) (output.Output, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sort"
@@ -153,7 +154,7 @@ func loadScript(ctx context.Context, fs *pflag.FlagSet, st *State, path string) 
 		opt.Host = st.Getenv("JSLOAD_HOST")
 	}
 	if f := fs.Lookup("insecure-skip-tls-verify"); f != nil && f.Value.String() == "true" {
-		opt.HTTP.InsecureSkipVerify = true
+		opt.HTTP.TLS.InsecureSkipVerify = true
 	}
 	script, err := js.Load(ctx, path, opt)
 	if err != nil {
@@ -170,7 +171,12 @@ func loadScript(ctx context.Context, fs *pflag.FlagSet, st *State, path string) 
 // resolveConfig fills cfg from the script's options and the environment
 // where the command line is silent, and checks it.
 func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.Run) error {
-	if err := applySources(fs, st.Getenv, script.Options); err != nil {
+	opts, err := expandScriptOptions(script.Options, filepath.Dir(script.Path))
+	if err != nil {
+		return usageError{err}
+	}
+	given := givenFlags(fs)
+	if err := applySources(fs, st.Getenv, opts); err != nil {
 		return usageError{err}
 	}
 	if cfg.SingleUser {
@@ -195,6 +201,9 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 		}
 	}
 	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	if err := loadTLSFiles(given, st.Getenv, cfg); err != nil {
 		return usageError{err}
 	}
 	return nil
@@ -259,7 +268,7 @@ func newEnv(st *State, cfg *config.Run, reg *stats.Registry, log *logger, host s
 	hostMissing := make(chan struct{})
 	env := &js.Env{
 		Host:     host,
-		HTTP:     httpc.Options{UserAgent: userAgent(), InsecureSkipVerify: cfg.InsecureSkipVerify},
+		HTTP:     httpc.Options{UserAgent: userAgent(), TLS: httpc.TLSOptions{InsecureSkipVerify: cfg.InsecureSkipVerify}},
 		Registry: reg,
 		Out:      st.Stderr,
 		OnHostMissing: sync.OnceFunc(func() {
@@ -277,6 +286,7 @@ func newEnv(st *State, cfg *config.Run, reg *stats.Registry, log *logger, host s
 			log.Errorf("in %s (VU %d): %s\n%s\n(further occurrences are counted in the exceptions table)", where, vu, se.Error(), se.Stack)
 		},
 	}
+	applyHTTPConfig(&env.HTTP, cfg)
 	if cfg.Verbose {
 		env.Verbose = &lockedWriter{w: st.Stderr, mu: &log.mu}
 	}

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -18,6 +20,7 @@ type signals struct {
 	mu      sync.Mutex
 	log     *logger
 	timeout time.Duration
+	first   os.Signal // the first interrupt, once there was one
 }
 
 func watchSignals(st *State) *signals {
@@ -30,9 +33,12 @@ func watchSignals(st *State) *signals {
 			select {
 			case <-s.done:
 				return
-			case <-st.Signals:
+			case got := <-st.Signals:
 				n++
 				s.mu.Lock()
+				if n == 1 {
+					s.first = got
+				}
 				log, timeout := s.log, s.timeout
 				s.mu.Unlock()
 				if n == 1 && timeout > 0 {
@@ -64,4 +70,19 @@ func (s *signals) use(log *logger, timeout time.Duration) {
 func (s *signals) close() {
 	close(s.done)
 	s.kill()
+}
+
+// exitCode is the exit code of a run an interrupt stopped before its
+// planned end: 128 plus the signal's number, as shells report it (130 for
+// SIGINT, 143 for SIGTERM); 0 when no interrupt came.
+func (s *signals) exitCode() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.first == nil {
+		return 0
+	}
+	if n, ok := s.first.(syscall.Signal); ok && n > 0 {
+		return 128 + int(n)
+	}
+	return ExitInterrupted
 }

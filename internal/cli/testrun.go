@@ -41,6 +41,7 @@ type testRun struct {
 	meta        report.Meta
 	start       time.Time // when statistics start (before setup())
 	panicked    atomic.Bool
+	names       nameGuard
 
 	mu sync.Mutex // guards sw: the Prometheus endpoint reads it
 	sw swarm
@@ -51,6 +52,7 @@ type testRun struct {
 func newTestRun(st *State, script *js.Script, cfg *config.Run, log *logger, host string) *testRun {
 	r := &testRun{st: st, script: script, cfg: cfg, log: log, hist: report.NewHistory()}
 	r.reg = stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
+	limitNames(r.reg, cfg)
 	r.env, r.hostMissing = newEnv(st, cfg, r.reg, log, host)
 	r.meta = report.Meta{Script: script.Path, Host: host, Version: Version, Start: time.Now(), Users: cfg.Users, Args: st.Args}
 	r.outs.OnError = func(name string, err error) { log.Errorf("writing the %s output: %v", name, err) }
@@ -103,10 +105,26 @@ func (r *testRun) swarm() swarm {
 // live is the statistics now, with the number of running users.
 func (r *testRun) live() *stats.Snapshot {
 	s := r.reg.Snapshot(time.Now())
-	if sw := r.swarm(); sw != nil {
-		s.Users = sw.Users()
-	}
+	r.fill(s)
 	return s
+}
+
+// lostWorkerLister is a swarm that can lose workers (a cluster's master).
+type lostWorkerLister interface {
+	LostWorkers() []stats.LostWorker
+}
+
+// fill adds what the registry does not know to s: the running users and
+// the workers lost.
+func (r *testRun) fill(s *stats.Snapshot) {
+	sw := r.swarm()
+	if sw == nil {
+		return
+	}
+	s.Users = sw.Users()
+	if l, ok := sw.(lostWorkerLister); ok {
+		s.LostWorkers = l.LostWorkers()
+	}
 }
 
 // tick takes the one snapshot of this tick and hands it to the history and
@@ -115,6 +133,7 @@ func (r *testRun) tick() *stats.Snapshot {
 	s := r.live()
 	r.hist.Add(s)
 	r.outs.Tick(s)
+	r.names.check(s, r.reg, r.cfg, r.log)
 	return s
 }
 
@@ -225,6 +244,7 @@ func (r *testRun) stop(kill context.Context, teardown bool) {
 // onStop hooks and teardown.
 func (r *testRun) finalSnapshot(users int, runEnd time.Time) *stats.Snapshot {
 	s := r.reg.Snapshot(time.Now())
+	r.fill(s)
 	s.Users = users
 	end := runEnd
 	if s.Total.Last.After(end) {
@@ -239,10 +259,12 @@ func (r *testRun) finalSnapshot(users int, runEnd time.Time) *stats.Snapshot {
 // finish evaluates the thresholds on the final statistics, hands them to
 // every output and returns the exit code: ExitCodeOnError when a request
 // failed, a task threw or failed is set; ExitThreshold when a threshold
-// failed; at least ExitOnError when an output could not be written;
+// failed; else ExitWorkerLost when a worker was lost; else ExitOutput
+// when an output could not be written;
 // ExitInternal after a panic; ExitInvalid when a relative URL had no host.
 func (r *testRun) finish(users int, runEnd time.Time, ts []threshold.Threshold, failed bool) int {
 	final := r.finalSnapshot(users, runEnd)
+	r.names.check(final, r.reg, r.cfg, r.log) // a run shorter than a tick warns too
 	code := ExitOK
 	if final.HasErrors() || failed {
 		code = r.cfg.ExitCodeOnError
@@ -260,8 +282,13 @@ func (r *testRun) finish(users int, runEnd time.Time, ts []threshold.Threshold, 
 	meta := r.meta
 	meta.End = final.Time
 	meta.Users = max(meta.Users, final.Users)
-	if !r.outs.Final(&output.End{Meta: meta, Snapshot: final, Thresholds: results, History: r.hist}) {
-		code = max(code, ExitOnError)
+	written := r.outs.Final(&output.End{Meta: meta, Snapshot: final, Thresholds: results, History: r.hist})
+	switch {
+	case code == ExitThreshold:
+	case len(final.LostWorkers) > 0:
+		code = ExitWorkerLost
+	case !written:
+		code = ExitOutput
 	}
 	if r.panicked.Load() {
 		code = ExitInternal

@@ -272,10 +272,12 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *
 			cfg.Autostart = false
 		}
 	}
+	var auto *testRun // the --autostart test
 	if cfg.Autostart {
 		if err := p.Start(web.StartRequest{Users: cfg.Users, SpawnRate: cfg.SpawnRate, RunTime: cfg.RunTime}); err != nil {
 			log.Errorf("--autostart: %v", err)
 		}
+		auto = p.current()
 	}
 	var quit <-chan time.Time
 	for {
@@ -296,9 +298,15 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *
 			<-served
 			return p.exitCode()
 		case <-sig.stop:
+			// Ctrl-C is how one quits the panel: the last test's code,
+			// unless it is the --autostart test, stopped before its end.
+			cut := auto != nil && auto == p.current() && p.State() != engine.Stopped
 			p.Stop()
 			cancel()
 			<-served
+			if cut {
+				return interrupted(p.exitCode(), sig)
+			}
 			return p.exitCode()
 		}
 	}

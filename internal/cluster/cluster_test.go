@@ -225,6 +225,9 @@ func TestMasterAndWorkers(t *testing.T) {
 	if u := m.Users(); u != 13 {
 		t.Errorf("Users() = %d with w3 missing, want 13", u)
 	}
+	if lost := m.LostWorkers(); len(lost) != 1 || lost[0].ID != "w3" || lost[0].Why != "missing" || lost[0].Users == 0 || lost[0].LastReport.IsZero() {
+		t.Errorf("lost workers %+v, want w3, missing, with its users and last report", lost)
+	}
 
 	m.Stop(context.Background())
 	for _, info := range m.Workers() {
@@ -342,6 +345,9 @@ func TestSplitHeals(t *testing.T) {
 	heal()
 	eventually(t, "the worker back", func() bool { return log.has("worker solo is back") })
 	eventually(t, "5 users again", func() bool { return m.Users() == 5 })
+	if lost := m.LostWorkers(); len(lost) != 0 {
+		t.Errorf("a worker that came back (and resent what it measured) is counted lost: %+v", lost)
+	}
 	if !wlog.has("the master answers again") {
 		t.Error("the worker did not say the master is back")
 	}

@@ -68,6 +68,7 @@ type workerState struct {
 	joined   bool // it has reported once: its job is loaded
 	missing  bool
 	lastSeen time.Time
+	lastRep  time.Time // its last report
 	lastSeq  uint64
 	assign   assignment
 	epoch    uint64 // the assignment the worker last reported running
@@ -120,7 +121,8 @@ type Master struct {
 	spawned   bool // OnSpawned was called for the current target
 	done      chan struct{}
 	doneOnce  bool
-	changed   chan struct{} // closed and replaced on every worker update
+	lost      map[string]stats.LostWorker // workers lost during the current test, by id
+	changed   chan struct{}               // closed and replaced on every worker update
 	quit      chan struct{}
 	closeOnce sync.Once
 }
@@ -287,6 +289,7 @@ func (m *Master) onHello(msg *nats.Msg) {
 		m.workers[h.Worker] = w
 	} else if w.missing {
 		w.missing = false
+		delete(m.lost, h.Worker)
 		m.cfg.Log.Infof("worker %s is back", h.Worker)
 	}
 	w.lastSeen = time.Now()
@@ -332,10 +335,12 @@ func (m *Master) onReport(msg *nats.Msg) {
 		}
 	}
 	w.lastSeen = time.Now()
+	w.lastRep = w.lastSeen
 	w.state, w.users, w.counts, w.done, w.cpu, w.epoch = r.State, r.Users, r.Counts, r.Done, r.CPU, r.Epoch
 	w.reports++
 	if w.missing {
 		w.missing = false
+		delete(m.lost, r.Worker) // it resends what it measured meanwhile
 		if w.joined {
 			m.cfg.Log.Infof("worker %s is back: it gets a share of the users again", r.Worker)
 			m.rebalanceLocked()
@@ -386,6 +391,7 @@ func (m *Master) onBye(msg *nats.Msg) {
 			what = fmt.Sprintf(": its %d users go to the other workers", n)
 		}
 		m.cfg.Log.Infof("worker %s left%s", p.Worker, what)
+		m.loseLocked(w, "left")
 		m.rebalanceLocked()
 		m.checkLocked()
 		m.notifyLocked()
@@ -420,6 +426,7 @@ func (m *Master) monitor() {
 						what = fmt.Sprintf("its %d users go to the other workers", n)
 					}
 					m.cfg.Log.Warnf("worker %s on %s is missing (no report for %v): %s", w.Worker, w.Host, m.cfg.MissingAfter, what)
+					m.loseLocked(w, "missing")
 				}
 			}
 			if lost {
@@ -609,6 +616,9 @@ func (m *Master) setTarget(change func(t *target)) {
 	defer m.mu.Unlock()
 	t := m.tgt
 	change(&t)
+	if t.active && (!m.tgt.active || m.tgt.stopped) && !t.stopped {
+		m.lost = nil // a new test: no worker lost in it yet
+	}
 	if m.tgt.stopped && t.active && !t.stopped {
 		// A new test after a stop (the web panel): a fresh Done.
 		if m.doneOnce {
@@ -741,6 +751,31 @@ func (m *Master) Workers() []WorkerInfo {
 		}
 		out = append(out, WorkerInfo{ID: w.Worker, Host: w.Host, PID: w.PID, State: st, Users: w.users, CPU: w.cpu, Reports: w.reports})
 	}
+	return out
+}
+
+// loseLocked notes that w was lost (why: "missing" or "left") when a test
+// is running: its statistics count up to its last report.
+func (m *Master) loseLocked(w *workerState, why string) {
+	if !m.tgt.active || m.tgt.stopped || !w.joined {
+		return
+	}
+	if m.lost == nil {
+		m.lost = map[string]stats.LostWorker{}
+	}
+	m.lost[w.Worker] = stats.LostWorker{ID: w.Worker, Host: w.Host, Users: w.users, LastReport: w.lastRep, Why: why}
+}
+
+// LostWorkers are the workers lost during the current (or last) test that
+// did not come back, by id: those that went missing and those that left.
+func (m *Master) LostWorkers() []stats.LostWorker {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]stats.LostWorker, 0, len(m.lost))
+	for _, l := range m.lost {
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,19 +16,25 @@ import (
 
 // Run is the configuration of `jsload run`.
 type Run struct {
-	Host            string
-	Users           int
-	SpawnRate       float64
-	RunTime         time.Duration // 0: until stopped
-	Headless        bool
-	Autostart       bool
-	WebHost         string
-	WebPort         int
-	CSV             string
-	CSVFullHistory  bool
-	HTML            string
-	JSON            string
-	Prometheus      string        // address for /metrics; "" for none
+	Host           string
+	Users          int
+	SpawnRate      float64
+	RunTime        time.Duration // 0: until stopped
+	Headless       bool
+	Autostart      bool
+	WebHost        string
+	WebPort        int
+	CSV            string
+	CSVFullHistory bool
+	HTML           string
+	JSON           string
+	Prometheus     string // address for /metrics; "" for none
+	// MaxNames bounds the distinct (type, name) statistics rows; requests
+	// under further names share one row per type.
+	MaxNames int
+	// GroupIDs names requests by their path with id-like segments
+	// replaced by {id}.
+	GroupIDs        bool
 	WebLogin        string        // "user:password" for the web panel's basic auth
 	AutoQuit        time.Duration // quit this long after a test ends in the web panel; negative: never
 	Tags            []string
@@ -47,10 +54,47 @@ type Run struct {
 	ArrivalRate        float64  // open model: task iterations started per second; 0: closed model
 	MaxVUs             int      // open model: the most users the pool grows to; 0: max(users, 100)
 
+	// Timeout bounds a whole request (connecting, sending, redirects,
+	// reading the body); a request's own timeout wins.
+	Timeout time.Duration
+	// ConnectTimeout bounds opening a connection, TLS handshake included.
+	ConnectTimeout time.Duration
+	// MaxBodySize is the most bytes of a response body read: 0 is the
+	// client's default, negative is no limit.
+	MaxBodySize int64
+	// DiscardResponseBodies reads response bodies without keeping them.
+	DiscardResponseBodies bool
+	// Protocol is the HTTP version requests use: "auto", "http1.1",
+	// "h2c" or "h2".
+	Protocol string
+	// TLS is the client side of TLS: a client certificate, the CAs to
+	// trust, the server name and the lowest version.
+	TLS TLS
+
 	// Cluster is never sent to workers (it holds the token and the NATS
 	// URL, which may hold a password).
 	Cluster Cluster `json:"-"`
 }
+
+// TLS is the run's TLS settings. The files are read by the master when the
+// test is prepared (LoadTLSFiles), and their contents travel to workers in
+// CertPEM, KeyPEM and CAPEM.
+type TLS struct {
+	Cert       string // a client certificate file (PEM)
+	Key        string // its private key file (PEM)
+	CA         string // a file of CA certificates (PEM) to trust instead of the system's
+	ServerName string // the name to verify the server's certificate against (and send as SNI)
+	MinVersion string // the lowest TLS version: "1.0", "1.1", "1.2" or "1.3"; "" for the default
+	CertPEM    []byte `json:",omitempty"`
+	KeyPEM     []byte `json:",omitempty"`
+	CAPEM      []byte `json:",omitempty"`
+}
+
+// Protocols are the accepted --http-protocol values.
+var Protocols = []string{"auto", "http1.1", "h2c", "h2"}
+
+// TLSVersions are the accepted --tls-min-version values.
+var TLSVersions = []string{"1.0", "1.1", "1.2", "1.3"}
 
 // Cluster is how a run takes part in a distributed test.
 type Cluster struct {
@@ -99,6 +143,10 @@ func Default() Run {
 		LogLevel:        "info",
 		PrintStats:      2 * time.Second,
 		AutoQuit:        -1,
+		MaxNames:        DefaultMaxNames,
+		Timeout:         60 * time.Second,
+		ConnectTimeout:  10 * time.Second,
+		Protocol:        "auto",
 		Cluster: Cluster{
 			ExpectWorkers:  1,
 			MaxWait:        2 * time.Minute,
@@ -111,12 +159,18 @@ func Default() Run {
 	}
 }
 
+// DefaultMaxNames is --max-names's default (stats.DefaultMaxNames).
+const DefaultMaxNames = 1000
+
 // LogLevels are the accepted --loglevel values, quietest last.
 var LogLevels = []string{"debug", "info", "warning", "error", "critical"}
 
 // Validate checks the options and says what is wrong with the first bad one,
 // naming the option.
 func (r *Run) Validate() error {
+	if r.MaxNames < 1 {
+		return fmt.Errorf("--max-names must be at least 1, got %d", r.MaxNames)
+	}
 	if r.Users < 0 {
 		return fmt.Errorf("--users must be 0 or more, got %d", r.Users)
 	}
@@ -159,12 +213,151 @@ func (r *Run) Validate() error {
 	if !ok {
 		return fmt.Errorf("--loglevel must be one of %s, got %q", strings.Join(LogLevels, ", "), r.LogLevel)
 	}
+	if err := r.validateHTTP(); err != nil {
+		return err
+	}
 	if r.Host != "" {
 		if err := CheckHost(r.Host); err != nil {
 			return err
 		}
 	}
 	return r.Cluster.validate(r)
+}
+
+// validateHTTP checks the options of the users' HTTP clients.
+func (r *Run) validateHTTP() error {
+	if r.Timeout <= 0 {
+		return fmt.Errorf("--timeout must be more than 0, got %v", r.Timeout)
+	}
+	if r.ConnectTimeout <= 0 {
+		return fmt.Errorf("--connect-timeout must be more than 0, got %v", r.ConnectTimeout)
+	}
+	if err := CheckProtocol(r.Protocol); err != nil {
+		return fmt.Errorf("--http-protocol %v", err)
+	}
+	if err := CheckTLSVersion(r.TLS.MinVersion); err != nil {
+		return fmt.Errorf("--tls-min-version %v", err)
+	}
+	if (r.TLS.Cert == "") != (r.TLS.Key == "") {
+		return errors.New("--tls-cert and --tls-key go together: a client certificate needs its private key")
+	}
+	return nil
+}
+
+// CheckProtocol checks an HTTP protocol name (see Protocols); "" is "auto".
+func CheckProtocol(p string) error {
+	if p == "" || slices.Contains(Protocols, p) {
+		return nil
+	}
+	hint := DidYouMean(p, Protocols)
+	switch l := strings.ToLower(p); {
+	case strings.Contains(l, "2") && strings.HasSuffix(l, "c"):
+		hint = ` (did you mean "h2c"?)`
+	case strings.Contains(l, "2"):
+		hint = ` (did you mean "h2"? h2c is HTTP/2 without TLS)`
+	case strings.Contains(l, "1"):
+		hint = ` (did you mean "http1.1"?)`
+	}
+	return fmt.Errorf("%q is not a protocol: use one of %s%s", p, strings.Join(Protocols, ", "), hint)
+}
+
+// CheckTLSVersion checks a lowest TLS version (see TLSVersions); "" is the
+// client's default.
+func CheckTLSVersion(v string) error {
+	if v == "" || slices.Contains(TLSVersions, v) {
+		return nil
+	}
+	return fmt.Errorf("%q is not a TLS version: use one of %s", v, strings.Join(TLSVersions, ", "))
+}
+
+// DidYouMean returns ` (did you mean "x"?)` for the known name closest to
+// name, when one is close enough to be a likely typo, and "" otherwise.
+// Case is ignored.
+func DidYouMean(name string, known []string) string {
+	best, bestD := "", 0
+	for _, k := range known {
+		d := editDistance(strings.ToLower(name), strings.ToLower(k))
+		if best == "" || d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best == "" || bestD > max(2, len(name)/3) || bestD >= len(name) {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// ParseSize reads a size in bytes: a whole number of bytes ("1048576"),
+// or one with a unit, decimal (kB, MB, GB: powers of 1000) or binary (KiB,
+// MiB, GiB: powers of 1024), case-insensitive ("10MB", "512KiB"). "-1" and
+// "unlimited" mean no limit and return -1.
+func ParseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "unlimited") || s == "-1" {
+		return -1, nil
+	}
+	bad := fmt.Errorf("%q is not a size: use a number of bytes, or one with a unit like 512KiB, 10MB, 1GiB, or \"unlimited\"", s)
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+		i++
+	}
+	num, unit := s[:i], strings.ToLower(strings.TrimSpace(s[i:]))
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, bad
+	}
+	mult, ok := map[string]float64{
+		"": 1, "b": 1,
+		"k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9,
+		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30,
+	}[unit]
+	if !ok {
+		return 0, bad
+	}
+	n := f * mult
+	if n != math.Trunc(n) || n > 1<<50 {
+		return 0, fmt.Errorf("%q is not a whole number of bytes up to 1 PiB", s)
+	}
+	return int64(n), nil
+}
+
+// FormatSize writes a size as ParseSize reads it, in the largest binary
+// unit that divides it.
+func FormatSize(n int64) string {
+	switch {
+	case n < 0:
+		return "unlimited"
+	case n == 0:
+		return "0"
+	case n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + "GiB"
+	case n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	case n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + "KiB"
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 func (c *Cluster) validate(r *Run) error {

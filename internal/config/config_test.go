@@ -60,3 +60,65 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSize(t *testing.T) {
+	good := map[string]int64{
+		"0": 0, "1048576": 1 << 20, "10MB": 10e6, "10mb": 10e6, "512KiB": 512 << 10, "1GiB": 1 << 30,
+		"2k": 2000, "1.5MiB": 3 << 19, " 64 MiB ": 64 << 20, "-1": -1, "unlimited": -1, "Unlimited": -1, "7B": 7,
+	}
+	for in, want := range good {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "abc", "10XB", "-5", "1.5", "0.1KiB", "1e9", "MB", "2PiB"} {
+		if _, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q) accepted", in)
+		}
+	}
+	for _, n := range []int64{-1, 0, 1, 1023, 1 << 10, 3 << 20, 5 << 30, 1500} {
+		if back, err := ParseSize(FormatSize(n)); err != nil || back != n {
+			t.Errorf("FormatSize(%d) = %q reads back as %d, %v", n, FormatSize(n), back, err)
+		}
+	}
+}
+
+func TestValidateHTTPOptions(t *testing.T) {
+	cases := []struct {
+		set  func(r *Run)
+		want string
+	}{
+		{func(r *Run) { r.Timeout = 0 }, "--timeout must be more than 0"},
+		{func(r *Run) { r.ConnectTimeout = -time.Second }, "--connect-timeout must be more than 0"},
+		{func(r *Run) { r.Protocol = "http2" }, `--http-protocol "http2" is not a protocol: use one of auto, http1.1, h2c, h2 (did you mean "h2"?`},
+		{func(r *Run) { r.Protocol = "http1" }, `(did you mean "http1.1"?)`},
+		{func(r *Run) { r.TLS.MinVersion = "1.4" }, `--tls-min-version "1.4" is not a TLS version: use one of 1.0, 1.1, 1.2, 1.3`},
+		{func(r *Run) { r.TLS.Cert = "c.pem" }, "--tls-cert and --tls-key go together"},
+		{func(r *Run) { r.TLS.Key = "k.pem" }, "--tls-cert and --tls-key go together"},
+	}
+	for _, c := range cases {
+		r := Default()
+		c.set(&r)
+		err := r.Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Validate() = %v; want %q", err, c.want)
+		}
+	}
+	r := Default()
+	r.Protocol, r.TLS.MinVersion, r.TLS.Cert, r.TLS.Key = "h2c", "1.3", "c.pem", "k.pem"
+	if err := r.Validate(); err != nil {
+		t.Errorf("good HTTP options refused: %v", err)
+	}
+}
+
+func TestDidYouMean(t *testing.T) {
+	known := []string{"serverName", "minVersion", "cert", "key", "ca", "insecureSkipVerify"}
+	for in, want := range map[string]string{
+		"sevrerName": `(did you mean "serverName"?)`, "servername": `(did you mean "serverName"?)`,
+		"certs": `(did you mean "cert"?)`, "insecure": "", "zzzzzzzz": "",
+	} {
+		if got := DidYouMean(in, known); !strings.Contains(got, want) || (want == "" && got != "") {
+			t.Errorf("DidYouMean(%q) = %q; want %q", in, got, want)
+		}
+	}
+}

@@ -42,6 +42,15 @@ func errText(err error, rawURL string, dialTimeout time.Duration) string {
 		}
 	}
 
+	if s := tlsErrText(err); s != "" { // see tls.go
+		return s
+	}
+
+	var noH2 *errNoH2
+	if errors.As(err, &noH2) {
+		return noH2.Error()
+	}
+
 	var tmr *errTooManyRedirects
 	if errors.As(err, &tmr) {
 		return tmr.Error()

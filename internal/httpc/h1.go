@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -83,13 +82,10 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // http1Client is the state of a Client's HTTP/1.1 client: its idle
 // connections, a short list (a VU talks to a host or two), most recently
 // used last, which costs much less than a map in each of thousands of
-// clients, and whether TLS certificates are verified.
+// clients.
 type http1Client struct {
 	mu   sync.Mutex
 	idle []*http1Conn
-	// insecure is Options.InsecureSkipVerify: TLS certificates are not
-	// verified.
-	insecure bool
 	// maxHeader is the limit on a response's status line and headers
 	// (Options.MaxHeaderBytes, with its default applied).
 	maxHeader int64
@@ -213,12 +209,8 @@ func (c *Client) dial(ctx context.Context, u *url.URL, key string) (*http1Conn, 
 		return nil, err
 	}
 	if u.Scheme == "https" {
-		tc := tls.Client(nc, &tls.Config{ServerName: u.Hostname(), InsecureSkipVerify: c.h1.insecure})
-		hctx, cancel := context.WithTimeout(ctx, c.dialer.Timeout)
-		err := tc.HandshakeContext(hctx)
-		cancel()
+		tc, err := c.handshake(ctx, nc, u, c.tlsc.h1) // see tls.go
 		if err != nil {
-			nc.Close()
 			return nil, err
 		}
 		nc = tc

@@ -13,7 +13,6 @@ package httpc
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -71,8 +70,15 @@ type Options struct {
 	// DialTimeout bounds establishing a TCP connection and, for https, the
 	// TLS handshake. Zero or negative means DefaultDialTimeout (10s).
 	DialTimeout time.Duration
-	// InsecureSkipVerify disables TLS certificate verification.
-	InsecureSkipVerify bool
+	// TLS configures TLS connections: client certificate, CA file, server
+	// name, minimum version, verification. Options.Check validates it.
+	TLS TLSOptions
+	// Protocol chooses the HTTP version: ProtocolAuto ("", HTTP/2 over TLS
+	// when the server offers it, HTTP/1.1 otherwise), ProtocolHTTP1
+	// ("http1.1"), ProtocolH2C ("h2c", HTTP/2 over cleartext with prior
+	// knowledge) or ProtocolH2 ("h2", HTTP/2 over TLS or a failure).
+	// Through a proxy (proxy environment variables), "h2c" acts as "".
+	Protocol string
 	// MaxHeaderBytes bounds a response's status line and headers, 1xx
 	// interim responses included; a response beyond it fails with an
 	// Err that wraps ErrHeadersTooLarge. Zero or negative means
@@ -142,7 +148,8 @@ type Response struct {
 	Status int
 	// StatusText is the reason phrase, e.g. "Not Found".
 	StatusText string
-	// Proto is the protocol, e.g. "HTTP/1.1".
+	// Proto is the protocol: "HTTP/1.1" (or what an HTTP/1.x server
+	// answered) or "HTTP/2.0".
 	Proto string
 	// Header holds the response headers. When the transport transparently
 	// decompressed a gzip body, Content-Encoding and Content-Length are
@@ -195,11 +202,18 @@ type Client struct {
 	maxBody      int64    // Options.MaxBodyBytes with its default; negative: none
 	discard      bool     // Options.DiscardBodies
 	ua           []string // {User-Agent}; len == cap so appends never share it
+	proto        protocol
+	tlsc         *tlsSetup // shared by the Clients with the same TLSOptions
+	optErr       error     // invalid options (see Options.Check): every request fails with it
+	h2           h2Client
 }
 
 // New returns a Client configured by o. It allocates the Client's cookie
 // jar, and net/http's transport only when a proxy is configured;
-// connections are opened lazily by Do.
+// connections are opened lazily by Do. The TLS configuration is built
+// once per process for each distinct o.TLS and shared. New does not fail:
+// when o does not pass Options.Check, every request of the Client fails
+// with that error.
 func New(o Options) *Client {
 	c := &Client{
 		timeout:      o.Timeout,
@@ -226,7 +240,6 @@ func New(o Options) *Client {
 	c.dialer = net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 	jar, _ := cookiejar.New(nil) // never fails with nil options
 	c.jar = jar
-	c.h1.insecure = o.InsecureSkipVerify
 	c.h1.maxHeader = int64(o.MaxHeaderBytes)
 	if c.h1.maxHeader <= 0 {
 		c.h1.maxHeader = DefaultMaxHeaderBytes
@@ -234,6 +247,14 @@ func New(o Options) *Client {
 	c.maxBody, c.discard = o.MaxBodyBytes, o.DiscardBodies
 	if c.maxBody == 0 {
 		c.maxBody = DefaultMaxBodyBytes
+	}
+	var err error
+	if c.proto, err = parseProtocol(o.Protocol); err == nil {
+		c.tlsc, err = setupTLS(o.TLS)
+	}
+	if err != nil {
+		c.optErr = &errOptions{err}
+		c.tlsc = &tlsSetup{} // never used: requests fail first
 	}
 	c.useHTTP1 = !proxyConfigured()
 	if c.useHTTP1 {
@@ -249,10 +270,13 @@ func New(o Options) *Client {
 		TLSHandshakeTimeout:    dialTimeout,
 		ExpectContinueTimeout:  time.Second,
 		DisableCompression:     false,
+		Protocols:              proxyProtocols(c.proto),
 		MaxResponseHeaderBytes: c.h1.maxHeader,
 	}
-	if o.InsecureSkipVerify {
-		c.tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	if c.tlsc.auto != nil {
+		// Cloned: net/http sets NextProtos on it when HTTP/2 is on.
+		c.tr.TLSClientConfig = c.tlsc.auto.Clone()
+		c.tr.TLSClientConfig.NextProtos = nil
 	}
 	c.hc = http.Client{
 		Transport:     c.tr,
@@ -269,6 +293,7 @@ func (c *Client) CloseIdle() {
 		c.tr.CloseIdleConnections()
 	}
 	c.h1.closeIdle()
+	c.h2.closeIdle()
 }
 
 // proxyConfigured reports whether proxy environment variables are set; then
@@ -334,10 +359,25 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	if limit < 0 {
 		limit = c.maxRedirects
 	}
-	if c.useHTTP1 {
-		c.doHTTP1(ctx, r, resp, timeout, limit)
+	if c.optErr != nil {
+		resp.setErr(c.optErr, c.optErr.Error())
 		return resp
 	}
+	if c.useHTTP1 {
+		if c.proto == protoHTTP1 || c.proto == protoAuto && !isHTTPS(r.URL) {
+			c.doHTTP1(ctx, r, resp, timeout, limit)
+		} else {
+			c.doH2(ctx, r, resp, timeout, limit)
+		}
+		return resp
+	}
+	c.doNetHTTP(ctx, &c.hc, r, resp, timeout, limit)
+	return resp
+}
+
+// doNetHTTP performs r with hc, net/http's client (of the proxy path or of
+// the HTTP/2 path), and fills resp.
+func (c *Client) doNetHTTP(ctx context.Context, hc *http.Client, r *Request, resp *Response, timeout time.Duration, limit int) {
 	rctx, cancel := context.WithTimeoutCause(ctx, timeout, errRequestTimeout)
 	defer cancel()
 	rctx = context.WithValue(rctx, redirectLimitKey{}, limit)
@@ -345,11 +385,11 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	req, err := c.newRequest(rctx, r)
 	if err != nil {
 		resp.setErr(err, errText(err, r.URL, c.dialer.Timeout))
-		return resp
+		return
 	}
 
 	start := time.Now()
-	hresp, err := c.hc.Do(req)
+	hresp, err := hc.Do(req)
 	headersAt := time.Now()
 	if err != nil {
 		resp.Timings.Duration = headersAt.Sub(start)
@@ -357,7 +397,7 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 			resp.URL = hresp.Request.URL.String()
 		}
 		c.fail(resp, ctx, rctx, err, r.URL, timeout)
-		return resp
+		return
 	}
 	body, size, err := readBody(hresp, c.bodyOpts(r))
 	hresp.Body.Close()
@@ -373,7 +413,7 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	}
 	if err != nil {
 		c.fail(resp, ctx, rctx, err, r.URL, timeout)
-		return resp
+		return
 	}
 	resp.Status = hresp.StatusCode
 	resp.StatusText = statusText(hresp)
@@ -381,7 +421,6 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	resp.Header = hresp.Header
 	resp.Body = body
 	resp.Size = size
-	return resp
 }
 
 // newRequest builds the *http.Request for r without sharing mutable state

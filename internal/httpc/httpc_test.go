@@ -799,7 +799,7 @@ func TestTLSVerification(t *testing.T) {
 	t.Cleanup(srv.Close)
 	ctx := testCtx(t)
 	for range 2 { // a second round: each Client keeps its own setting
-		insecure := New(Options{InsecureSkipVerify: true}).Do(ctx, &Request{URL: srv.URL + "/"})
+		insecure := New(Options{TLS: TLSOptions{InsecureSkipVerify: true}}).Do(ctx, &Request{URL: srv.URL + "/"})
 		if insecure.Err != nil || insecure.Status != 200 || string(insecure.Body) != "secret" {
 			t.Errorf("insecure: status %d, body %q, err %v", insecure.Status, insecure.Body, insecure.Err)
 		}

@@ -10,6 +10,7 @@ import (
 type shard struct {
 	mu      sync.Mutex
 	entries map[Key]*entry
+	names   *nameLimit // the registry's, shared by its shards
 	groups
 	_ [64]byte // keep shards' locks on separate cache lines
 }
@@ -72,6 +73,19 @@ func (e *entry) add(s *Sample, at time.Time) {
 	}
 }
 
+// newEntry makes the entry of a key the shard has not seen, or, past the
+// registry's limit on names, finds or makes its type's overflow entry (and
+// changes *k to its key). The shard's lock must be held.
+func (s *shard) newEntry(k *Key) *entry {
+	*k = s.names.admit(*k)
+	e := s.entries[*k]
+	if e == nil {
+		e = &entry{}
+		s.entries[*k] = e
+	}
+	return e
+}
+
 // Recorder adds samples to one shard of a Registry. It is safe for
 // concurrent use, though it is meant for one VU.
 type Recorder struct {
@@ -86,16 +100,18 @@ func (rec Recorder) Record(s Sample) {
 		at = time.Now()
 	}
 	sh := rec.s
+	if sh.names.groupIDs.Load() {
+		s.Name = GroupIDs(s.Name)
+	}
 	k := Key{s.Type, s.Name}
 	sh.mu.Lock()
 	e := sh.entries[k]
 	if e == nil {
-		e = &entry{}
-		sh.entries[k] = e
+		e = sh.newEntry(&k)
 	}
 	e.add(&s, at)
 	if s.Err != "" {
-		sh.failures[failKey{s.Type, s.Name, s.Err}]++
+		sh.failures[failKey{k.Type, k.Name, s.Err}]++
 	}
 	sh.mu.Unlock()
 }

@@ -13,6 +13,9 @@ type Registry struct {
 	// remote holds what other processes recorded (Absorb): a cluster's
 	// workers, as seen by its master.
 	remote *remote
+	// names bounds the distinct (type, name) rows, shards and remote
+	// together.
+	names *nameLimit
 }
 
 // remote accumulates absorbed statistics like a shard, by key.
@@ -28,9 +31,11 @@ func NewRegistry(n int) *Registry {
 	if n < 1 {
 		n = 1
 	}
-	r := &Registry{shards: make([]shard, n), start: time.Now()}
+	r := &Registry{shards: make([]shard, n), start: time.Now(), names: &nameLimit{}}
+	r.names.max.Store(DefaultMaxNames)
 	for i := range r.shards {
 		r.shards[i].reset()
+		r.shards[i].names = r.names
 	}
 	return r
 }
@@ -62,6 +67,7 @@ func (r *Registry) Reset() {
 	r.remote = nil
 	r.start = time.Now()
 	r.mu.Unlock()
+	r.names.reset()
 }
 
 // remoteLocked returns where absorbed statistics go, making it on first
@@ -82,7 +88,7 @@ func (r *Registry) Absorb(d *Snapshot) {
 	defer r.mu.Unlock()
 	rm := r.remoteLocked()
 	for _, row := range d.Rows {
-		rm.rows.row(row.Key).Merge(row)
+		rm.rows.row(r.names.admit(row.Key)).Merge(row)
 	}
 	rm.addLists(d.Failures, d.Exceptions, d.Checks, d.Dropped)
 }

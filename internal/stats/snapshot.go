@@ -17,6 +17,19 @@ type Snapshot struct {
 	Exceptions []Exception
 	Checks     []Check // by name
 	Dropped    int64   // arrival-rate iteration starts no user could serve
+	// LostWorkers are the workers of a distributed test that stopped
+	// reporting (or left) during it and did not come back, filled in by
+	// the master's owner: their statistics count up to their last report.
+	LostWorkers []LostWorker
+}
+
+// LostWorker is a worker lost during a distributed test.
+type LostWorker struct {
+	ID         string    // the worker's id
+	Host       string    // the machine it ran on
+	Users      int       // the users it ran when it was last heard of
+	LastReport time.Time // its last report: what it measured after is lost
+	Why        string    // "missing" (no report for a while) or "left" (stopped on its machine)
 }
 
 // Elapsed is the time between Start and Time.

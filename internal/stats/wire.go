@@ -356,7 +356,7 @@ func (r *Registry) AbsorbWire(b []byte) error {
 	}
 	d := &rm.scratch
 	for i := range d.rows {
-		d.rows[i].mergeInto(rm.rows.row(d.rows[i].key))
+		d.rows[i].mergeInto(rm.rows.row(r.names.admit(d.rows[i].key)))
 	}
 	rm.addLists(d.failures, d.exceptions, d.checks, d.dropped)
 	return nil

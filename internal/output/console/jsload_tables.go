@@ -185,3 +185,22 @@ func (p Printer) PrintDropped(w io.Writer, s *stats.Snapshot) {
 	}
 	fmt.Fprintf(w, "Dropped iterations: %d (arrival rate: no user was free to start them in time; raise --max-vus)\n\n", s.Dropped)
 }
+
+// PrintLostWorkers prints the workers a distributed test lost, one line
+// each with when it last reported, or nothing when none was lost.
+func (p Printer) PrintLostWorkers(w io.Writer, s *stats.Snapshot) {
+	if s == nil || len(s.LostWorkers) == 0 {
+		return
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Lost workers: %d (their statistics count up to their last report; what they measured after is lost)\n", len(s.LostWorkers))
+	for _, l := range s.LostWorkers {
+		why := "stopped reporting"
+		if l.Why == "left" {
+			why = "left (stopped on its machine)"
+		}
+		fmt.Fprintf(&b, "  %s on %s: %s, last report %s, %d users\n", oneLine(l.ID), oneLine(l.Host), why, l.LastReport.Format("15:04:05"), l.Users)
+	}
+	b.WriteByte('\n')
+	w.Write(b.Bytes())
+}

@@ -59,6 +59,14 @@ func TestJsloadTablesGolden(t *testing.T) {
 		{"scheduled", func(w *bytes.Buffer) { Printer{}.PrintScheduled(w, arrivalRun()) }},
 		{"scheduled_narrow", func(w *bytes.Buffer) { Printer{NameWidth: 20}.PrintScheduled(w, arrivalRun()) }},
 		{"dropped", func(w *bytes.Buffer) { Printer{}.PrintDropped(w, arrivalRun()) }},
+		{"lost_workers", func(w *bytes.Buffer) {
+			s := arrivalRun()
+			s.LostWorkers = []stats.LostWorker{
+				{ID: "host-a_101", Host: "host-a", Users: 6, LastReport: t0.Add(4 * time.Second), Why: "missing"},
+				{ID: "host-b_202", Host: "host-b", Users: 3, LastReport: t0.Add(7 * time.Second), Why: "left"},
+			}
+			Printer{}.PrintLostWorkers(w, s)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,6 +55,12 @@
 //	    {"name": "status is 200", "passes": 1197, "fails": 3, "rate": 0.9975}
 //	  ],
 //	  "dropped_iterations": 0,             arrival-rate starts no user was free for
+//	  "lost_workers": [                    distributed tests: workers lost during the test that
+//	                                       did not come back; their statistics count up to
+//	                                       their last report
+//	    {"id": "host-a_101", "host": "host-a", "users": 6,
+//	     "last_report": "2026-01-02T15:04:05Z", "why": "missing"}   or "left"
+//	  ],
 //	  "thresholds": [
 //	    {"name": "GET /items", "expr": "p95 < 500", "value": 212.4, "passed": true,
 //	     "no_data": true}                 only when the statistic never appeared (value 0)

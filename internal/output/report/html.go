@@ -120,6 +120,8 @@ func buildView(s *Summary) *view {
 	switch {
 	case v.ThFailed > 0:
 		v.Verdict, v.VerdictText = "fail", "Thresholds failed"
+	case len(s.LostWorkers) > 0:
+		v.Verdict, v.VerdictText = "warn", "Workers were lost"
 	case a.Failures > 0 || excs > 0:
 		v.Verdict, v.VerdictText = "warn", "Finished with errors"
 	case a.Requests == 0:
@@ -135,6 +137,9 @@ func buildView(s *Summary) *view {
 	}
 	if excs > 0 {
 		v.Reasons = append(v.Reasons, plural(excs, "exception", "exceptions"))
+	}
+	for _, l := range s.LostWorkers {
+		v.Reasons = append(v.Reasons, fmt.Sprintf("worker %s on %s lost (last report %s; its statistics up to then are included)", l.ID, l.Host, fmtTime(l.LastReport)))
 	}
 	if s.Dropped > 0 {
 		v.Reasons = append(v.Reasons, plural(s.Dropped, "dropped iteration", "dropped iterations"))

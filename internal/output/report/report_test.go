@@ -69,7 +69,7 @@ func TestJSONSchema(t *testing.T) {
 		}
 		return strings.Join(sorted(k), ",")
 	}
-	if got, want := keys(doc), "aggregated,checks,dropped_iterations,exceptions,failures,format,history,meta,stats,thresholds,version"; got != want {
+	if got, want := keys(doc), "aggregated,checks,dropped_iterations,exceptions,failures,format,history,lost_workers,meta,stats,thresholds,version"; got != want {
 		t.Errorf("top-level keys %s, want %s", got, want)
 	}
 	if doc["format"] != "jsload-summary" || doc["version"] != 1.0 {
@@ -373,6 +373,16 @@ func TestVerdict(t *testing.T) {
 	errs := &Summary{Aggregated: Stat{Requests: 3, Failures: 1}}
 	if v := buildView(errs); v.Verdict != "warn" || len(v.Reasons) != 1 || v.Reasons[0] != "1 failed request" {
 		t.Errorf("run with failures: verdict %s, %q", v.Verdict, v.Reasons)
+	}
+	lastReport := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	snap := &stats.Snapshot{Total: &stats.Row{Hist: &stats.Histogram{}}, LostWorkers: []stats.LostWorker{{ID: "host-a_101", Host: "host-a", Users: 6, LastReport: lastReport, Why: "missing"}}}
+	snap.Total.Requests = 5
+	lost := Build(Meta{}, snap, nil, nil)
+	if len(lost.LostWorkers) != 1 || lost.LostWorkers[0].ID != "host-a_101" || !lost.LostWorkers[0].LastReport.Equal(lastReport) {
+		t.Errorf("lost workers in the summary: %+v", lost.LostWorkers)
+	}
+	if v := buildView(lost); v.Verdict != "warn" || v.VerdictText != "Workers were lost" || len(v.Reasons) != 1 || !strings.Contains(v.Reasons[0], "worker host-a_101 on host-a lost") {
+		t.Errorf("run with a lost worker: verdict %s %q, %q", v.Verdict, v.VerdictText, v.Reasons)
 	}
 	failed := &Summary{Thresholds: []threshold.Result{{Passed: false}, {Passed: true}}, Exceptions: []Exception{{Count: 4}}}
 	if v := buildView(failed); v.Verdict != "fail" || strings.Join(v.Reasons, "; ") != "1 threshold failed; 4 exceptions" {

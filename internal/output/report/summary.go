@@ -101,8 +101,20 @@ type Summary struct {
 	Exceptions []Exception `json:"exceptions"`
 	Checks     []Check     `json:"checks"`
 	Dropped    int64       `json:"dropped_iterations"`
-	Thresholds Thresholds  `json:"thresholds"`
-	History    []Point     `json:"history"`
+	// LostWorkers are the workers a distributed test lost (empty
+	// otherwise): its statistics hold theirs up to their last report.
+	LostWorkers []LostWorker `json:"lost_workers"`
+	Thresholds  Thresholds   `json:"thresholds"`
+	History     []Point      `json:"history"`
+}
+
+// LostWorker is a worker lost during a distributed test.
+type LostWorker struct {
+	ID         string    `json:"id"`
+	Host       string    `json:"host"`
+	Users      int       `json:"users"`       // the users it ran when last heard of
+	LastReport time.Time `json:"last_report"` // what it measured after is lost
+	Why        string    `json:"why"`         // "missing" or "left"
 }
 
 // SummaryMeta is Meta plus the run's duration.
@@ -247,16 +259,17 @@ func Build(meta Meta, final *stats.Snapshot, h *History, th []threshold.Result) 
 		meta.Args = []string{}
 	}
 	s := &Summary{
-		Format:     Format,
-		Version:    Version,
-		Meta:       SummaryMeta{Meta: meta, Duration: round3(max(meta.End.Sub(meta.Start).Seconds(), 0))},
-		Stats:      []Stat{},
-		Failures:   []Failure{},
-		Exceptions: []Exception{},
-		Checks:     []Check{},
-		Dropped:    final.Dropped,
-		Thresholds: make(Thresholds, 0, len(th)),
-		History:    []Point{},
+		Format:      Format,
+		Version:     Version,
+		Meta:        SummaryMeta{Meta: meta, Duration: round3(max(meta.End.Sub(meta.Start).Seconds(), 0))},
+		Stats:       []Stat{},
+		Failures:    []Failure{},
+		Exceptions:  []Exception{},
+		Checks:      []Check{},
+		Dropped:     final.Dropped,
+		LostWorkers: []LostWorker{},
+		Thresholds:  make(Thresholds, 0, len(th)),
+		History:     []Point{},
 	}
 	for _, t := range th {
 		if math.IsNaN(t.Measured) || math.IsInf(t.Measured, 0) {
@@ -281,6 +294,9 @@ func Build(meta Meta, final *stats.Snapshot, h *History, th []threshold.Result) 
 	}
 	for _, x := range final.Exceptions {
 		s.Exceptions = append(s.Exceptions, Exception{x.Count, x.Message, x.Position, x.Traceback})
+	}
+	for _, l := range final.LostWorkers {
+		s.LostWorkers = append(s.LostWorkers, LostWorker(l))
 	}
 	for _, c := range final.Checks {
 		s.Checks = append(s.Checks, Check{c.Name, c.Passes, c.Fails, c.Rate()})
