@@ -403,7 +403,7 @@ func (t h2Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		err = hc.nc.why(err)
-		if !reused || attempt > 0 || !idempotent(req.Method) {
+		if !reused || attempt > 0 || !replayable(req.Method, req.Header) {
 			return nil, err
 		}
 		if req.GetBody != nil {
@@ -415,15 +415,6 @@ func (t h2Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.Body = body
 		}
 	}
-}
-
-// idempotent reports whether a request with method may be sent again.
-func idempotent(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
-		return true
-	}
-	return false
 }
 
 // proxyProtocols returns the protocols of the proxy path's transport for
