@@ -45,8 +45,8 @@ var tlsOptionNames = []string{"cert", "key", "ca", "serverName", "minVersion", "
 // Its methods are made on first use.
 type jsClient struct {
 	vu      *VU
-	hc      *httpc.Client // made by the first request
-	opts    httpc.Options // for httpc.New; DiscardBodies is in discard
+	hc      *httpc.Client  // made by the first request
+	opts    *httpc.Options // for httpc.New: the run's (shared, read only) until configure copies them; its DiscardBodies is discard
 	discard bool          // the default of a request's discardBody
 	base    string        // the base URL; "" means the VU's host
 	baseURL *url.URL      // base (or the host) parsed, for baseFor
@@ -60,11 +60,9 @@ type jsClient struct {
 
 // newClient makes a client of the VU with the run's options.
 func (vu *VU) newClient() *jsClient {
-	c := &jsClient{vu: vu, opts: vu.env.HTTP}
 	// Discarding is decided per request, so that a request's
 	// discardBody: false can keep a body the client would discard.
-	c.discard, c.opts.DiscardBodies = c.opts.DiscardBodies, false
-	return c
+	return &jsClient{vu: vu, opts: &vu.env.HTTP, discard: vu.env.HTTP.DiscardBodies}
 }
 
 // newHTTP builds the VU's own http client object.
@@ -318,6 +316,8 @@ func (c *jsClient) configure(v goja.Value) error {
 	if !ok || isArray(o) {
 		return fmt.Errorf("options must be an object like { baseURL, headers, auth }, got %s", c.vu.format(v))
 	}
+	own := *c.opts // the client's own options from now on
+	c.opts = &own
 	return eachSet(o, func(k string, val goja.Value) (err error) {
 		switch k {
 		case "baseURL":

@@ -252,7 +252,9 @@ func (c *jsClient) request(method string, urlV, paramsV goja.Value) goja.Value {
 	}
 	c.addDefaults(p)
 	if c.hc == nil {
-		c.hc = httpc.New(c.opts)
+		o := *c.opts
+		o.DiscardBodies = false // decided per request (c.discard)
+		c.hc = httpc.New(o)
 	}
 	discard := c.discard
 	if p.discard != nil {
