@@ -47,9 +47,9 @@ type jsClient struct {
 	vu      *VU
 	hc      *httpc.Client  // made by the first request
 	opts    *httpc.Options // for httpc.New: the run's (shared, read only) until configure copies them; its DiscardBodies is discard
-	discard bool          // the default of a request's discardBody
-	base    string        // the base URL; "" means the VU's host
-	baseURL *url.URL      // base (or the host) parsed, for baseFor
+	discard bool           // the default of a request's discardBody
+	base    string         // the base URL; "" means the VU's host
+	baseURL *url.URL       // base (or the host) parsed, for baseFor
 	baseFor string
 	headers *goja.Object // sent with every request; made when first read
 	auth    string       // the Authorization header of auth; "" for none
