@@ -94,6 +94,9 @@ func (vu *VU) fire(arg goja.Value, force int) {
 	if vu.env.Verbose != nil {
 		vu.traceEvent(typ.String(), name.String(), ms, size, errText)
 	}
+	if errText != "" {
+		vu.abortOnFailure()
+	}
 }
 
 // traceEvent prints one custom sample for the verbose run.
@@ -161,6 +164,7 @@ func (vu *VU) measure(c goja.FunctionCall) goja.Value {
 		if vu.env.Verbose != nil {
 			vu.traceEvent(s.Type, s.Name, float64(d)/float64(time.Millisecond), 0, s.Err)
 		}
+		vu.abortOnFailure()
 		return goja.Undefined()
 	}
 	vu.rec.Record(s)

@@ -58,6 +58,15 @@ func (vu *VU) raise(s *signal) {
 	vu.rt.Interrupt(s)
 }
 
+// abortOnFailure ends the running task when it runs under abortOnFailure:
+// any failure the task records does, however it is recorded (a failed
+// request, res.failure(), a failed custom event or events.measure).
+func (vu *VU) abortOnFailure() {
+	if n := len(vu.frames); n > 0 && vu.frames[n-1].abort {
+		vu.raise(&signal{kind: sigAbort})
+	}
+}
+
 // control implements rescheduleTask() and stopUser().
 func (vu *VU) control(c goja.FunctionCall) goja.Value {
 	switch c.Argument(0).String() {

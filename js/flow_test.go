@@ -291,6 +291,35 @@ export class U extends HttpUser {
 	}
 }
 
+// Any failure a task records ends it under abortOnFailure, however it is
+// recorded: res.failure(), a failed custom event, events.measure.
+func TestAbortOnFailureOfEveryKind(t *testing.T) {
+	srv := server(t)
+	for _, c := range []struct{ name, step string }{
+		{"res.failure()", `{ const r = http.get("/echo", { catchResponse: true }); r.failure("bad body"); }`},
+		{"events.fire with an exception", `events.fire({ type: "db", name: "q", responseTime: 3, exception: "timeout" });`},
+		{"events.request.fire", `events.request.fire({ request_type: "db", name: "q", response_time: 3, exception: new Error("gone") });`},
+		{"events.measure", `events.measure("db", "q", () => { throw new Error("gone"); });`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := `import { task, http, events } from "jsload";
+globalThis.log = [];
+export const options = { abortOnFailure: true };
+export const flow = task(() => { log.push(1); ` + c.step + ` log.push(2); });
+`
+			env := testEnv(srv.URL)
+			vu := runTasks(t, load(t, "main.js", src), env, 2)
+			if got := logOf(vu); got != "1 1" {
+				t.Errorf("log = %q: the task must stop at the failure", got)
+			}
+			if snap := env.Registry.Snapshot(time.Now()); snap.Total.Failures != 2 {
+				t.Errorf("%d failures recorded, want 2", snap.Total.Failures)
+			}
+			noExceptions(t, env)
+		})
+	}
+}
+
 func TestTaskSetAndSequenceHelpers(t *testing.T) {
 	env := testEnv("")
 	s := load(t, "main.js", `

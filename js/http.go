@@ -279,9 +279,7 @@ func (c *jsClient) request(method string, urlV, paramsV goja.Value) goja.Value {
 			vu.pending = append(vu.pending, r)
 		} else if e := defaultError(res); e != "" {
 			r.report(e)
-			if n := len(vu.frames); n > 0 && vu.frames[n-1].abort {
-				vu.raise(&signal{kind: sigAbort}) // abortOnFailure: end this task now
-			}
+			vu.abortOnFailure()
 		} else {
 			r.report("")
 		}
@@ -505,6 +503,7 @@ func newRespMethods(vu *VU) *respMethods {
 				}
 			}
 			r.report(msg)
+			r.vu.abortOnFailure()
 			return goja.Undefined()
 		}),
 	}
