@@ -1555,3 +1555,24 @@ export const a = task(() => events.fire({ type: "GET", name: "/items/" + (__ITER
 		t.Errorf("--max-names 0: exit %d %s", r.code, r.stderr)
 	}
 }
+
+// More users than open files: said before the test starts.
+func TestTooManyUsersForTheOpenFileLimit(t *testing.T) {
+	t.Parallel()
+	now, _, ok := raiseOpenFileLimit()
+	if !ok || now > 1<<24 {
+		t.Skipf("open-file limit unknown or huge (%d)", now)
+	}
+	src := `import { task, events } from "jsload";
+export const a = task(() => events.fire({ type: "t", name: "x", responseTime: 1 }));
+`
+	sig := make(chan os.Signal, 1)
+	users := fmt.Sprint(now + 1)
+	p := start(t, nil, sig, "run", script(t, src), "--headless", "-u", users, "-r", "1", "-t", "1h")
+	p.waitStderr(t, "too many open files")
+	sig <- os.Interrupt
+	r := p.wait(t)
+	if !strings.Contains(r.stderr, users+" users need at least") || strings.Index(r.stderr, "too many open files") > strings.Index(r.stderr, "Ramping to") {
+		t.Errorf("the warning must come before the test starts:\n%s", r.stderr)
+	}
+}

@@ -42,6 +42,9 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *si
 		return code, false
 	}
 	logLimits(cfg, p, log)
+	if master == nil {
+		checkOpenFiles(p.load.peakUsers(), log)
+	}
 	ended, err := p.load.begin(sig.stopCtx, r.swarm(), r.env)
 	defer p.load.close()
 	if err != nil {

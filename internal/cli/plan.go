@@ -27,6 +27,9 @@ type loadPlan interface {
 	adjust(ctx context.Context, elapsed time.Duration, sw swarm) (ended bool, err error)
 	// finished is what to log when every user has stopped by itself.
 	finished(sw swarm) string
+	// peakUsers is the most users the plan runs at once (0 when only the
+	// script knows, as with shape()).
+	peakUsers() int
 	// close releases what the plan holds.
 	close()
 }

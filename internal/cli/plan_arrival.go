@@ -53,3 +53,5 @@ func (p *arrivalPlan) adjust(_ context.Context, elapsed time.Duration, sw swarm)
 func (p *arrivalPlan) finished(swarm) string { return "every user has stopped, shutting down" }
 
 func (p *arrivalPlan) close() {}
+
+func (p *arrivalPlan) peakUsers() int { return p.maxVUs }

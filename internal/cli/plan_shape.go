@@ -65,3 +65,5 @@ func (p *shapePlan) close() {
 		p.shape.Close()
 	}
 }
+
+func (p *shapePlan) peakUsers() int { return 0 }

@@ -33,3 +33,11 @@ func (p *stagesPlan) adjust(_ context.Context, elapsed time.Duration, sw swarm) 
 func (p *stagesPlan) finished(swarm) string { return "every user has stopped, shutting down" }
 
 func (p *stagesPlan) close() {}
+
+func (p *stagesPlan) peakUsers() int {
+	n := 0
+	for _, s := range p.stages {
+		n = max(n, s.Users)
+	}
+	return n
+}

@@ -112,3 +112,32 @@ func TestIterationsPlanSaysWhyTheUsersStopped(t *testing.T) {
 		t.Errorf("begin: calls %q, log:\n%s", sw.calls, out.String())
 	}
 }
+
+func TestOpenFileLimitWarning(t *testing.T) {
+	if w := fdWarning(1000, 20000, 20000); w != "" {
+		t.Errorf("1,000 users fit in 20,000 files: %q", w)
+	}
+	if w := fdWarning(0, 10, 10); w != "" {
+		t.Errorf("an unknown number of users: %q", w)
+	}
+	w := fdWarning(50000, 20000, 1024)
+	for _, want := range []string{"50000 users need at least 50100 open files", "may open 20000 (jsload raised it from 1024 to the hard limit)", "too many open files", "ulimit -Hn"} {
+		if !strings.Contains(w, want) {
+			t.Errorf("warning lacks %q: %s", want, w)
+		}
+	}
+	if w := fdWarning(19950, 20000, 20000); w == "" || strings.Contains(w, "raised") {
+		t.Errorf("19,950 users and the process's own files do not fit in 20,000: %q", w)
+	}
+	peaks := map[string]loadPlan{
+		"users":   &usersPlan{users: 7},
+		"stages":  &stagesPlan{stageTracker: stageTracker{stages: []stage{{Users: 3}, {Users: 9}, {Users: 1}}}},
+		"arrival": &arrivalPlan{maxVUs: 40},
+		"budget":  &iterationsPlan{loadPlan: &usersPlan{users: 5}},
+	}
+	for name, want := range map[string]int{"users": 7, "stages": 9, "arrival": 40, "budget": 5} {
+		if got := peaks[name].peakUsers(); got != want {
+			t.Errorf("%s plan: peak %d users, want %d", name, got, want)
+		}
+	}
+}

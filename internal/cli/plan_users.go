@@ -26,3 +26,5 @@ func (p *usersPlan) adjust(context.Context, time.Duration, swarm) (bool, error) 
 func (p *usersPlan) finished(swarm) string { return "every user has stopped, shutting down" }
 
 func (p *usersPlan) close() {}
+
+func (p *usersPlan) peakUsers() int { return p.users }

@@ -94,6 +94,9 @@ func (p *panel) Start(r web.StartRequest) error {
 	p.done = make(chan struct{})
 	p.runTime = make(chan time.Duration, 1)
 	p.log.Infof("Starting a test: %d users at a rate of %g per second%s, host %s", r.Users, r.SpawnRate, classList(r.UserClasses), orNone(host))
+	if p.master == nil {
+		checkOpenFiles(r.Users, p.log)
+	}
 	run.swarm().StartClasses(r.Users, r.SpawnRate, r.UserClasses)
 	go p.watch(run, r.RunTime, p.runTime, p.done)
 	return nil
