@@ -269,6 +269,9 @@ func (c *jsClient) request(method string, urlV, paramsV goja.Value) goja.Value {
 	}
 	res := c.hc.Do(vu.ctx, req)
 	if res.Canceled {
+		if p.record {
+			vu.rec.RecordCutOff(1) // in flight when the test stopped: counted apart
+		}
 		vu.rt.Interrupt(errStopped) // the test is stopping: run no more of this task
 	} else if vu.env.Verbose != nil {
 		vu.traceRequest(method, full, p, res)

@@ -1576,3 +1576,71 @@ export const a = task(() => events.fire({ type: "t", name: "x", responseTime: 1 
 		t.Errorf("the warning must come before the test starts:\n%s", r.stderr)
 	}
 }
+
+// A server that accepts connections and never answers: the requests cut
+// off at the stop are counted apart, and a run in which none completed
+// says so and fails.
+func TestSilentServerIsNotAHealthyRun(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var mu sync.Mutex
+	var conns []net.Conn
+	arrived := make(chan struct{}, 100)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // read nothing, answer nothing
+			mu.Unlock()
+			arrived <- struct{}{}
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	src := `import { task, http } from "jsload";
+export const a = task(() => http.get("/never"));
+`
+	dir := t.TempDir()
+	jsonPath := filepath.Join(dir, "run.json")
+	sig := make(chan os.Signal, 1)
+	p := start(t, nil, sig, "run", script(t, src), "-H", "http://"+ln.Addr().String(), "--headless", "-u", "3", "-r", "100", "-t", "1h", "--json", jsonPath)
+	for i := 0; i < 3; i++ {
+		select {
+		case <-arrived:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the users never connected")
+		}
+	}
+	sig <- os.Interrupt
+	r := p.wait(t)
+	if r.code != ExitInterrupted {
+		t.Errorf("exit %d, want %d (stopped by Ctrl-C)", r.code, ExitInterrupted)
+	}
+	if !strings.Contains(r.stderr, "no request completed; requests cut off by the stop (in flight when it came): 3") {
+		t.Errorf("no message about the requests cut off:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stdout, "Requests cut off by the stop: 3") {
+		t.Errorf("the summary lacks the cut-off count:\n%s", r.stdout)
+	}
+	b, _ := os.ReadFile(jsonPath)
+	if !strings.Contains(string(b), `"cut_off_requests": 3`) {
+		t.Errorf("the JSON lacks the cut-off count:\n%s", b)
+	}
+	// Ended by its run time, the run fails: nothing completed.
+	r = run(t, nil, nil, "run", script(t, src), "-H", "http://"+ln.Addr().String(), "--headless", "-u", "1", "-t", "1s")
+	if r.code != ExitOnError || !strings.Contains(r.stderr, "no request completed; requests cut off by the stop (in flight when it came): 1") {
+		t.Errorf("run time over with nothing completed: exit %d, want %d\n%s", r.code, ExitOnError, r.stderr)
+	}
+}

@@ -258,13 +258,18 @@ func (r *testRun) finalSnapshot(users int, runEnd time.Time) *stats.Snapshot {
 
 // finish evaluates the thresholds on the final statistics, hands them to
 // every output and returns the exit code: ExitCodeOnError when a request
-// failed, a task threw or failed is set; ExitThreshold when a threshold
+// failed, a task threw, failed is set, or requests were made and none
+// completed (all were cut off by the stop); ExitThreshold when a threshold
 // failed; else ExitWorkerLost when a worker was lost; else ExitOutput
 // when an output could not be written;
 // ExitInternal after a panic; ExitInvalid when a relative URL had no host.
 func (r *testRun) finish(users int, runEnd time.Time, ts []threshold.Threshold, failed bool) int {
 	final := r.finalSnapshot(users, runEnd)
 	r.names.check(final, r.reg, r.cfg, r.log) // a run shorter than a tick warns too
+	if final.Total.Requests == 0 && final.CutOff > 0 {
+		r.log.Errorf("no request completed; requests cut off by the stop (in flight when it came): %d. Does the server answer? A request may take --timeout, %v", final.CutOff, r.cfg.Timeout)
+		failed = true
+	}
 	code := ExitOK
 	if final.HasErrors() || failed {
 		code = r.cfg.ExitCodeOnError

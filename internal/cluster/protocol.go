@@ -36,7 +36,7 @@ import (
 
 // Protocol is the version of the messages; master and worker must agree,
 // and are also refused when their jsload versions differ.
-const Protocol = 1
+const Protocol = 2 // 2: statistics carry the cut-off count (wire version 2)
 
 // DefaultPort is the master's port, as Locust's.
 const DefaultPort = 5557

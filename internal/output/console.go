@@ -62,6 +62,7 @@ func (c *Console) Final(e *End) error {
 	p.PrintSummary(c.W, e.Snapshot)
 	p.PrintScheduled(c.W, e.Snapshot)
 	p.PrintDropped(c.W, e.Snapshot)
+	p.PrintCutOff(c.W, e.Snapshot)
 	p.PrintLostWorkers(c.W, e.Snapshot)
 	p.PrintChecks(c.W, e.Snapshot)
 	if len(e.Thresholds) > 0 {

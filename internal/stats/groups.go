@@ -64,7 +64,7 @@ func isIdent(s string) bool {
 }
 
 // groups are the counts kept by group rather than by row: failures,
-// exceptions, checks and dropped iteration starts. Shards, absorbed
+// exceptions, checks, dropped iteration starts and requests cut off. Shards, absorbed
 // statistics and snapshots being built or merged all keep them in this
 // form, and merge them with add or addLists.
 type groups struct {
@@ -72,6 +72,7 @@ type groups struct {
 	exceptions map[excKey]*Exception
 	checks     map[string]*Check
 	dropped    int64
+	cutOff     int64
 }
 
 func newGroups() groups {
@@ -90,11 +91,12 @@ func (g *groups) add(o *groups) {
 		g.addCheck(c)
 	}
 	g.dropped += o.dropped
+	g.cutOff += o.cutOff
 }
 
 // addLists adds groups listed as a Snapshot lists them to g (copying what
 // it keeps). Lists may name a group more than once: the counts add up.
-func (g *groups) addLists(fails []Failure, excs []Exception, checks []Check, dropped int64) {
+func (g *groups) addLists(fails []Failure, excs []Exception, checks []Check, dropped, cutOff int64) {
 	for _, f := range fails {
 		g.failures[failKey{f.Type, f.Name, f.Error}] += f.Count
 	}
@@ -106,6 +108,7 @@ func (g *groups) addLists(fails []Failure, excs []Exception, checks []Check, dro
 		g.addCheck(&checks[i])
 	}
 	g.dropped += dropped
+	g.cutOff += cutOff
 }
 
 // addException adds x's count to the group k. A group g lacks starts as a
@@ -144,5 +147,5 @@ func (g *groups) fill(s *Snapshot) {
 	for _, c := range g.checks {
 		s.Checks = append(s.Checks, *c)
 	}
-	s.Dropped = g.dropped
+	s.Dropped, s.CutOff = g.dropped, g.cutOff
 }

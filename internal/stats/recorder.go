@@ -158,3 +158,11 @@ func (rec Recorder) RecordDropped(n int64) {
 	rec.s.dropped += n
 	rec.s.mu.Unlock()
 }
+
+// RecordCutOff counts n requests that the test's stop interrupted: they
+// are not requests or failures, and are counted apart.
+func (rec Recorder) RecordCutOff(n int64) {
+	rec.s.mu.Lock()
+	rec.s.cutOff += n
+	rec.s.mu.Unlock()
+}

@@ -90,7 +90,7 @@ func (r *Registry) Absorb(d *Snapshot) {
 	for _, row := range d.Rows {
 		rm.rows.row(r.names.admit(row.Key)).Merge(row)
 	}
-	rm.addLists(d.Failures, d.Exceptions, d.Checks, d.Dropped)
+	rm.addLists(d.Failures, d.Exceptions, d.Checks, d.Dropped, d.CutOff)
 }
 
 // Recorder returns the recorder for VU id. Recorders are cheap values; one VU

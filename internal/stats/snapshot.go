@@ -17,6 +17,9 @@ type Snapshot struct {
 	Exceptions []Exception
 	Checks     []Check // by name
 	Dropped    int64   // arrival-rate iteration starts no user could serve
+	// CutOff counts the requests in flight when the test stopped, which
+	// the stop interrupted: they are neither requests nor failures.
+	CutOff int64
 	// LostWorkers are the workers of a distributed test that stopped
 	// reporting (or left) during it and did not come back, filled in by
 	// the master's owner: their statistics count up to their last report.
@@ -153,8 +156,8 @@ func (s *Snapshot) Merge(o *Snapshot) {
 		idx[r.Key] = n
 	}
 	g := newGroups()
-	g.addLists(s.Failures, s.Exceptions, s.Checks, s.Dropped)
-	g.addLists(o.Failures, o.Exceptions, o.Checks, o.Dropped)
+	g.addLists(s.Failures, s.Exceptions, s.Checks, s.Dropped, s.CutOff)
+	g.addLists(o.Failures, o.Exceptions, o.Checks, o.Dropped, o.CutOff)
 	g.fill(s)
 	s.finish()
 }

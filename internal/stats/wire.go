@@ -29,9 +29,10 @@ import (
 //	u exceptions, each: string message, string position, string traceback, s count
 //	u checks, each: string name, s passes, s fails
 //	s dropped
+//	s cut off
 const (
 	wireMagic   = "JSS"
-	wireVersion = 1
+	wireVersion = 2 // 2: the cut-off count
 )
 
 // ErrWire is wrapped by every error DecodeSnapshot returns.
@@ -90,7 +91,8 @@ func AppendSnapshot(b []byte, s *Snapshot) []byte {
 		b = binary.AppendVarint(b, c.Passes)
 		b = binary.AppendVarint(b, c.Fails)
 	}
-	return binary.AppendVarint(b, s.Dropped)
+	b = binary.AppendVarint(b, s.Dropped)
+	return binary.AppendVarint(b, s.CutOff)
 }
 
 func unixNano(t time.Time) int64 {
@@ -207,6 +209,7 @@ type wireDelta struct {
 	exceptions []Exception
 	checks     []Check
 	dropped    int64
+	cutOff     int64
 }
 
 // hist reads a histogram's buckets into dst and returns them with their
@@ -304,6 +307,7 @@ func (d *wireDelta) decode(b []byte) error {
 		d.checks = append(d.checks, Check{Name: r.string("check name"), Passes: r.varint("check passes"), Fails: r.varint("check fails")})
 	}
 	d.dropped = r.varint("dropped")
+	d.cutOff = r.varint("cut off")
 	if r.err == nil && len(r.b) != 0 {
 		r.fail("length (trailing bytes)")
 	}
@@ -334,7 +338,7 @@ func DecodeSnapshot(b []byte) (*Snapshot, error) {
 	if err := d.decode(b); err != nil {
 		return nil, err
 	}
-	s := &Snapshot{Dropped: d.dropped, Failures: d.failures, Exceptions: d.exceptions, Checks: d.checks}
+	s := &Snapshot{Dropped: d.dropped, CutOff: d.cutOff, Failures: d.failures, Exceptions: d.exceptions, Checks: d.checks}
 	for i := range d.rows {
 		row := newRow(d.rows[i].key)
 		d.rows[i].mergeInto(row)
@@ -358,6 +362,6 @@ func (r *Registry) AbsorbWire(b []byte) error {
 	for i := range d.rows {
 		d.rows[i].mergeInto(rm.rows.row(r.names.admit(d.rows[i].key)))
 	}
-	rm.addLists(d.failures, d.exceptions, d.checks, d.dropped)
+	rm.addLists(d.failures, d.exceptions, d.checks, d.dropped, d.cutOff)
 	return nil
 }

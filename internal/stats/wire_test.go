@@ -44,6 +44,7 @@ func recordAll(rec stats.Recorder, samples []stats.Sample, from, to int) {
 		rec.RecordCheck("status is 200", samples[i].Err == "")
 		if i%50 == 0 {
 			rec.RecordDropped(1)
+			rec.RecordCutOff(2)
 		}
 	}
 }
@@ -111,15 +112,15 @@ func TestDistributedEqualsSingle(t *testing.T) {
 			t.Errorf("%v current rates: merged %g/%g, single %g/%g", ra.Key, qb, fb, qa, fa)
 		}
 	}
-	if !reflect.DeepEqual(a.Failures, b.Failures) || !reflect.DeepEqual(a.Exceptions, b.Exceptions) || !reflect.DeepEqual(a.Checks, b.Checks) || a.Dropped != b.Dropped {
-		t.Errorf("groups differ:\n single %+v %+v %+v %d\n merged %+v %+v %+v %d", a.Failures, a.Exceptions, a.Checks, a.Dropped, b.Failures, b.Exceptions, b.Checks, b.Dropped)
+	if !reflect.DeepEqual(a.Failures, b.Failures) || !reflect.DeepEqual(a.Exceptions, b.Exceptions) || !reflect.DeepEqual(a.Checks, b.Checks) || a.Dropped != b.Dropped || a.CutOff != b.CutOff || a.CutOff == 0 {
+		t.Errorf("groups differ:\n single %+v %+v %+v %d %d\n merged %+v %+v %+v %d %d", a.Failures, a.Exceptions, a.Checks, a.Dropped, a.CutOff, b.Failures, b.Exceptions, b.Checks, b.Dropped, b.CutOff)
 	}
 	if a.Total.Requests != int64(len(samples)) {
 		t.Fatalf("total %d, want %d", a.Total.Requests, len(samples))
 	}
 	// Drained registries are empty; Reset discards what was absorbed.
 	for _, w := range workers {
-		if d := w.Drain(now); len(d.Rows) != 0 || d.Dropped != 0 || len(d.Checks) != 0 {
+		if d := w.Drain(now); len(d.Rows) != 0 || d.Dropped != 0 || d.CutOff != 0 || len(d.Checks) != 0 {
 			t.Errorf("a drained registry still holds %+v", d)
 		}
 	}

@@ -186,6 +186,15 @@ func (p Printer) PrintDropped(w io.Writer, s *stats.Snapshot) {
 	fmt.Fprintf(w, "Dropped iterations: %d (arrival rate: no user was free to start them in time; raise --max-vus)\n\n", s.Dropped)
 }
 
+// PrintCutOff prints one line with the number of requests the test's stop
+// interrupted, or nothing when there were none.
+func (p Printer) PrintCutOff(w io.Writer, s *stats.Snapshot) {
+	if s == nil || s.CutOff <= 0 {
+		return
+	}
+	fmt.Fprintf(w, "Requests cut off by the stop: %d (in flight when the test stopped; not counted as requests or failures; --stop-timeout lets them finish)\n\n", s.CutOff)
+}
+
 // PrintLostWorkers prints the workers a distributed test lost, one line
 // each with when it last reported, or nothing when none was lost.
 func (p Printer) PrintLostWorkers(w io.Writer, s *stats.Snapshot) {

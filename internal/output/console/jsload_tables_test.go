@@ -59,6 +59,11 @@ func TestJsloadTablesGolden(t *testing.T) {
 		{"scheduled", func(w *bytes.Buffer) { Printer{}.PrintScheduled(w, arrivalRun()) }},
 		{"scheduled_narrow", func(w *bytes.Buffer) { Printer{NameWidth: 20}.PrintScheduled(w, arrivalRun()) }},
 		{"dropped", func(w *bytes.Buffer) { Printer{}.PrintDropped(w, arrivalRun()) }},
+		{"cut_off", func(w *bytes.Buffer) {
+			s := arrivalRun()
+			s.CutOff = 7
+			Printer{}.PrintCutOff(w, s)
+		}},
 		{"lost_workers", func(w *bytes.Buffer) {
 			s := arrivalRun()
 			s.LostWorkers = []stats.LostWorker{

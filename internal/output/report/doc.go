@@ -55,6 +55,8 @@
 //	    {"name": "status is 200", "passes": 1197, "fails": 3, "rate": 0.9975}
 //	  ],
 //	  "dropped_iterations": 0,             arrival-rate starts no user was free for
+//	  "cut_off_requests": 0,               requests in flight when the test stopped, which
+//	                                       the stop interrupted (not in the statistics)
 //	  "lost_workers": [                    distributed tests: workers lost during the test that
 //	                                       did not come back; their statistics count up to
 //	                                       their last report

@@ -141,6 +141,9 @@ func buildView(s *Summary) *view {
 	for _, l := range s.LostWorkers {
 		v.Reasons = append(v.Reasons, fmt.Sprintf("worker %s on %s lost (last report %s; its statistics up to then are included)", l.ID, l.Host, fmtTime(l.LastReport)))
 	}
+	if s.CutOff > 0 {
+		v.Reasons = append(v.Reasons, plural(s.CutOff, "request", "requests")+" cut off by the stop")
+	}
 	if s.Dropped > 0 {
 		v.Reasons = append(v.Reasons, plural(s.Dropped, "dropped iteration", "dropped iterations"))
 	}

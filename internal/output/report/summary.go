@@ -101,6 +101,9 @@ type Summary struct {
 	Exceptions []Exception `json:"exceptions"`
 	Checks     []Check     `json:"checks"`
 	Dropped    int64       `json:"dropped_iterations"`
+	// CutOff is the number of requests in flight when the test stopped,
+	// which the stop interrupted (not in the statistics).
+	CutOff int64 `json:"cut_off_requests"`
 	// LostWorkers are the workers a distributed test lost (empty
 	// otherwise): its statistics hold theirs up to their last report.
 	LostWorkers []LostWorker `json:"lost_workers"`
@@ -268,6 +271,7 @@ func Build(meta Meta, final *stats.Snapshot, h *History, th []threshold.Result) 
 		Checks:      []Check{},
 		Dropped:     final.Dropped,
 		LostWorkers: []LostWorker{},
+		CutOff:      final.CutOff,
 		Thresholds:  make(Thresholds, 0, len(th)),
 		History:     []Point{},
 	}
