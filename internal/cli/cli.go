@@ -137,7 +137,7 @@ and Locust's statistics in the console.
 	}
 	root.SetOut(st.Stdout)
 	root.SetErr(st.Stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{plainValueError(err)} })
 	root.AddCommand(newRunCmd(st), newInspectCmd(st), newReportCmd(st))
 	return root
 }

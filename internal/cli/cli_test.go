@@ -289,7 +289,12 @@ func TestInvalidInput(t *testing.T) {
 		{"bad run time", nil, []string{"run", good, "--headless", "-t", "abc"}, []string{`invalid argument "abc" for "-t, --run-time"`, "is not a duration"}},
 		{"bad spawn rate", nil, []string{"run", good, "--headless", "-r", "0"}, []string{"--spawn-rate must be more than 0"}},
 		{"bad host", nil, []string{"run", good, "--headless", "-H", "localhost:8080"}, []string{`--host "localhost:8080" must start with http:// or https://`}},
-		{"bad env", map[string]string{"JSLOAD_USERS": "many"}, []string{"run", good, "--headless"}, []string{`JSLOAD_USERS="many"`}},
+		{"bad env", map[string]string{"JSLOAD_USERS": "many"}, []string{"run", good, "--headless"}, []string{`JSLOAD_USERS="many": --users wants a whole number, got "many"`}},
+		{"users not a number", nil, []string{"run", good, "--headless", "-u", "abc"}, []string{`--users wants a whole number, got "abc"`}},
+		{"rate not a number", nil, []string{"run", good, "--headless", "-r", "fast"}, []string{`--spawn-rate wants a number, got "fast"`}},
+		{"users out of range", nil, []string{"run", good, "--headless", "-u", "99999999999999999999"}, []string{`--users: 99999999999999999999 is out of range`}},
+		{"single user on a master", nil, []string{"run", good, "--headless", "--single-user", "--master"}, []string{"--single-user is a local debug run: drop --master"}},
+		{"mistyped script option", nil, []string{"run", script(t, "import { task } from \"jsload\";\nexport const options = { stagez: [] };\nexport const a = task(() => {});\n"), "--headless"}, []string{`options.stagez in the script: unknown option (did you mean "stages"?)`, "stages, thresholds, abortOnFailure"}},
 		{"bad script option", nil, []string{"run", script(t, "import { task } from \"jsload\";\nexport const options = { users: \"lots\" };\nexport const a = task(() => {});\n"), "--headless"}, []string{"options.users in the script"}},
 		{"unknown script option", nil, []string{"run", script(t, "import { task } from \"jsload\";\nexport const options = { userz: 3 };\nexport const a = task(() => {});\n"), "--headless"}, []string{"options.userz in the script: unknown option"}},
 		{"no script", nil, []string{"run", "--headless"}, []string{"run takes exactly one script, got 0 arguments"}},
@@ -317,6 +322,9 @@ func TestInvalidInput(t *testing.T) {
 			}
 			if strings.Contains(r.stdout, "Aggregated") {
 				t.Errorf("a test ran despite invalid input")
+			}
+			if strings.Contains(r.stderr, "strconv.") {
+				t.Errorf("Go's parser shows through: %s", r.stderr)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"reflect"
 	"strconv"
+	"regexp"
 	"strings"
 	"time"
 
@@ -212,15 +213,41 @@ func optionNames(fs *pflag.FlagSet) []string {
 			out = append(out, optionName(f.Name))
 		}
 	})
-	out = append(out, "waitTime", "tls")
-	return out
+	return append(out, "waitTime", "tls", "stages", "thresholds", "abortOnFailure")
 }
 
 func setFlag(fs *pflag.FlagSet, f *pflag.Flag, v string) error {
 	if sv, ok := f.Value.(pflag.SliceValue); ok {
 		return sv.Replace(splitList(v))
 	}
-	return fs.Set(f.Name, v)
+	return plainValueError(fs.Set(f.Name, v))
+}
+
+// valueErr matches pflag's message for a value its parser refused.
+var valueErr = regexp.MustCompile(`^invalid argument "(.*)" for "(?:-\w, )?(--[\w-]+)" flag: strconv\.(\w+): parsing ".*": (.*)$`)
+
+// plainValueError says what a flag wanted instead of quoting Go's parser
+// (strconv.ParseInt: parsing "abc": invalid syntax): `--users wants a
+// whole number, got "abc"`. Other errors are returned as they are.
+func plainValueError(err error) error {
+	if err == nil {
+		return nil
+	}
+	m := valueErr.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	want := "a number"
+	switch m[3] {
+	case "ParseInt", "ParseUint":
+		want = "a whole number"
+	case "ParseBool":
+		want = "true or false"
+	}
+	if m[4] == "value out of range" {
+		return fmt.Errorf("%s: %s is out of range", m[2], m[1])
+	}
+	return fmt.Errorf("%s wants %s, got %q", m[2], want, m[1])
 }
 
 func splitList(s string) []string {

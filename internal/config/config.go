@@ -391,11 +391,11 @@ func (c *Cluster) validate(r *Run) error {
 		}
 	}
 	if c.Master || c.Processes != 0 {
+		if r.SingleUser { // before --iterations, which --single-user sets
+			return errors.New("--single-user is a local debug run: drop --master")
+		}
 		if r.Iterations > 0 {
 			return errors.New("--iterations does not work with --master yet: bound the test with --run-time")
-		}
-		if r.SingleUser {
-			return errors.New("--single-user is a local debug run: drop --master")
 		}
 	}
 	return nil
