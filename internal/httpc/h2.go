@@ -149,19 +149,29 @@ func preDialed(ctx context.Context, _, _ string) (net.Conn, error) {
 
 // h2Maker turns connections dialed by Clients into HTTP/2 client
 // connections (NewClientConn); it keeps no connection and is shared by
-// all Clients. Its Protocols (HTTP/2 and unencrypted HTTP/2, not HTTP/1)
-// make a TLS connection that chose h2 an HTTP/2 one and a plain one an
-// HTTP/2 one with prior knowledge.
-var h2Maker = func() *http.Transport {
+// all Clients with the same header limit (Options.MaxHeaderBytes, which
+// net/http's HTTP/2 client takes from the Transport's
+// MaxResponseHeaderBytes). Its Protocols (HTTP/2 and unencrypted HTTP/2,
+// not HTTP/1) make a TLS connection that chose h2 an HTTP/2 one and a
+// plain one an HTTP/2 one with prior knowledge.
+func h2Maker(maxHeader int64) *http.Transport {
+	if t, ok := h2Makers.Load(maxHeader); ok {
+		return t.(*http.Transport)
+	}
 	p := new(http.Protocols)
 	p.SetHTTP2(true)
 	p.SetUnencryptedHTTP2(true)
-	return &http.Transport{
-		Protocols:      p,
-		DialContext:    preDialed,
-		DialTLSContext: preDialed,
-	}
-}()
+	t, _ := h2Makers.LoadOrStore(maxHeader, &http.Transport{
+		Protocols:              p,
+		DialContext:            preDialed,
+		DialTLSContext:         preDialed,
+		MaxResponseHeaderBytes: maxHeader,
+	})
+	return t.(*http.Transport)
+}
+
+// h2Makers holds h2Maker's transports by header limit.
+var h2Makers sync.Map // int64 -> *http.Transport
 
 // key returns the connection key of u: scheme, host and port.
 func connKey(u *url.URL) string { return u.Scheme + "://" + hostPort(u) }
@@ -296,7 +306,7 @@ func (c *Client) connectH2(ctx context.Context, u *url.URL, key string) (hc *h2C
 	// Wrapped, the connection is no *tls.Conn to net/http, which then
 	// takes it as it takes a cleartext one: HTTP/2 from the first byte.
 	wc := &h2NetConn{Conn: nc}
-	cc, err := h2Maker.NewClientConn(context.WithValue(ctx, preDialedKey{}, net.Conn(wc)), u.Scheme, hostPort(u))
+	cc, err := h2Maker(c.h1.maxHeader).NewClientConn(context.WithValue(ctx, preDialedKey{}, net.Conn(wc)), u.Scheme, hostPort(u))
 	if err != nil {
 		nc.Close()
 		return nil, false, err
@@ -398,6 +408,9 @@ func (t h2Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp, err := hc.cc.RoundTrip(req)
 		if err == nil {
 			return resp, nil
+		}
+		if strings.Contains(err.Error(), "response header list larger than advertised limit") {
+			return nil, headersTooLarge(c.h1.maxHeader) // net/http's words for it
 		}
 		if hc.cc.Err() == nil || req.Context().Err() != nil {
 			return nil, err

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -381,5 +382,36 @@ func BenchmarkDoTLS(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestHTTP2MaxHeaderBytes checks that HTTP/2 responses are held to the
+// same header limit as HTTP/1.1 ones.
+func TestHTTP2MaxHeaderBytes(t *testing.T) {
+	srv, _ := h2Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := 2000
+		if r.URL.Path == "/small" {
+			n = 3
+		}
+		for i := 0; i < n; i++ {
+			w.Header().Add("X-Flood-"+strconv.Itoa(i), strings.Repeat("f", 1000))
+		}
+		w.Write([]byte("ok"))
+	}), true)
+	c := New(trusting(t, srv, ProtocolH2))
+	t.Cleanup(c.CloseIdle)
+	// Far past the limit, net/http's HTTP/2 client closes the connection
+	// without saying why ("connection error: PROTOCOL_ERROR"); it must
+	// fail, and not hold the 2 MB of headers.
+	if resp := c.Do(testCtx(t), &Request{URL: srv.URL + "/"}); resp.Err == nil || resp.Status != 0 {
+		t.Errorf("2 MB of headers over HTTP/2: status %d, Err %v; want a failure", resp.Status, resp.Err)
+	}
+	o := trusting(t, srv, ProtocolH2)
+	o.MaxHeaderBytes = 2048
+	small := New(o)
+	t.Cleanup(small.CloseIdle)
+	wantFailure(t, small.Do(testCtx(t), &Request{URL: srv.URL + "/small"}), "response headers exceed 2048 bytes (the client's limit)")
+	if ok := c.Do(testCtx(t), &Request{URL: srv.URL + "/small"}); ok.Err != nil || string(ok.Body) != "ok" || ok.Proto != "HTTP/2.0" {
+		t.Errorf("headers within the limit: Err %v, body %q, proto %s", ok.Err, ok.Body, ok.Proto)
 	}
 }

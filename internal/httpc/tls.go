@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 )
 
 // TLSOptions configure the TLS connections of a Client. The zero value
@@ -196,12 +197,28 @@ func (c *Client) handshake(ctx context.Context, nc net.Conn, u *url.URL, cfg *tl
 	tc := tls.Client(nc, cfg)
 	hctx, cancel := context.WithTimeout(ctx, c.dialer.Timeout)
 	err := tc.HandshakeContext(hctx)
+	timedOut := hctx.Err() == context.DeadlineExceeded && ctx.Err() == nil
 	cancel()
 	if err != nil {
 		nc.Close()
+		if timedOut {
+			// crypto/tls says only "context deadline exceeded".
+			return nil, &handshakeTimeout{after: c.dialer.Timeout, addr: hostPort(u)}
+		}
 		return nil, err
 	}
 	return tc, nil
+}
+
+// handshakeTimeout is a TLS handshake that took longer than the connect
+// timeout (Options.DialTimeout).
+type handshakeTimeout struct {
+	after time.Duration
+	addr  string
+}
+
+func (e *handshakeTimeout) Error() string {
+	return "connect timeout after " + e.after.String() + " (TLS handshake with " + e.addr + ")"
 }
 
 // tlsErrText returns the stable text of a TLS failure in err, or "" when

@@ -1,6 +1,7 @@
 package httpc
 
 import (
+	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -351,6 +352,22 @@ func TestPlainServerOverTLS(t *testing.T) {
 		resp := New(Options{Protocol: p}).Do(testCtx(t), &Request{URL: strings.Replace(srv.URL, "http:", "https:", 1)})
 		if want := "tls: the server did not answer with TLS (is it plain http?)"; resp.Status != 0 || resp.ErrText != want {
 			t.Errorf("protocol %q: status %d, err %q, want %q", p, resp.Status, resp.ErrText, want)
+		}
+	}
+}
+
+// TestHandshakeTimeout checks the failure text of a server that accepts
+// connections but never answers the TLS handshake, on every protocol.
+func TestHandshakeTimeout(t *testing.T) {
+	srv := newHostileServer(t, func(c net.Conn, br *bufio.Reader) {
+		io.Copy(io.Discard, br) // reads the ClientHello, answers nothing
+	})
+	u := "https://" + strings.TrimPrefix(srv.URL, "http://") + "/"
+	for _, p := range []string{ProtocolAuto, ProtocolHTTP1, ProtocolH2} {
+		c := New(Options{Protocol: p, DialTimeout: 200 * time.Millisecond})
+		want := "connect timeout after 200ms (TLS handshake with " + strings.TrimPrefix(srv.URL, "http://") + ")"
+		if resp := c.Do(testCtx(t), &Request{URL: u}); resp.ErrText != want {
+			t.Errorf("protocol %q: ErrText %q, want %q", p, resp.ErrText, want)
 		}
 	}
 }
