@@ -10,11 +10,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/jsload/jsload/internal/config"
 )
 
 // Exit codes. ExitOnError is only the default of --exit-code-on-error.
@@ -137,7 +141,29 @@ and Locust's statistics in the console.
 	}
 	root.SetOut(st.Stdout)
 	root.SetErr(st.Stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{plainValueError(err)} })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{flagHint(cmd, plainValueError(err))} })
 	root.AddCommand(newRunCmd(st), newInspectCmd(st), newReportCmd(st))
 	return root
+}
+
+// unknownFlag matches pflag's message for a flag it does not know.
+var unknownFlag = regexp.MustCompile(`^unknown flag: --([^\s=]+)$`)
+
+// flagHint adds "did you mean" to an unknown flag's message, from the
+// command's flags.
+func flagHint(cmd *cobra.Command, err error) error {
+	m := unknownFlag.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	var names []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			names = append(names, "--"+f.Name)
+		}
+	})
+	if hint := config.DidYouMean("--"+m[1], names); hint != "" {
+		return fmt.Errorf("%v%s", err, hint)
+	}
+	return err
 }

@@ -285,6 +285,10 @@ func TestInvalidInput(t *testing.T) {
 		{"no tasks", nil, []string{"run", script(t, "export const x = 1;\n"), "--headless"}, []string{"the script has no tasks"}},
 		{"missing script", nil, []string{"run", "/no/such/script.js", "--headless"}, []string{"script /no/such/script.js not found"}},
 		{"unknown flag", nil, []string{"run", good, "--headless", "--frobnicate"}, []string{"unknown flag: --frobnicate", "Run 'jsload run --help' for usage."}},
+		{"mistyped flag", nil, []string{"run", good, "--headless", "--usres", "3"}, []string{`unknown flag: --usres (did you mean "--users"?)`}},
+		{"Locust's spelling of a flag", nil, []string{"run", good, "--headless", "--spawn_rate", "3"}, []string{`did you mean "--spawn-rate"?`}},
+		{"bad value from the script", nil, []string{"run", script(t, "import { task } from \"jsload\";\nexport const options = { timeout: -3 };\nexport const a = task(() => {});\n"), "--headless"}, []string{"options.timeout in the script: --timeout must be more than 0, got -3s"}},
+		{"bad value from the environment", map[string]string{"JSLOAD_SPAWN_RATE": "0"}, []string{"run", good, "--headless"}, []string{`JSLOAD_SPAWN_RATE="0": --spawn-rate must be more than 0`}},
 		{"negative users", nil, []string{"run", good, "--headless", "-u", "-3"}, []string{"--users must be 0 or more, got -3", "--help"}},
 		{"bad run time", nil, []string{"run", good, "--headless", "-t", "abc"}, []string{`invalid argument "abc" for "-t, --run-time"`, "is not a duration"}},
 		{"bad spawn rate", nil, []string{"run", good, "--headless", "-r", "0"}, []string{"--spawn-rate must be more than 0"}},
@@ -373,8 +377,11 @@ func TestMissingHostAndRefusedConnections(t *testing.T) {
 export const a = task(() => http.get("/x"));
 `
 	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "1", "-t", "300ms")
-	if !strings.Contains(r.stderr, "no host given") || !strings.Contains(r.stdout, "a relative URL needs a host") {
-		t.Errorf("missing host not explained:\nstderr: %s\nstdout: %s", r.stderr, r.stdout)
+	if !strings.Contains(r.stdout, "a relative URL needs a host") {
+		t.Errorf("missing host not in the exceptions table:\nstdout: %s", r.stdout)
+	}
+	if n := strings.Count(r.stderr, "needs a host"); n != 1 || strings.Contains(r.stderr, "no host given") {
+		t.Errorf("the missing host was said %d times on stderr, want once:\n%s", n, r.stderr)
 	}
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")

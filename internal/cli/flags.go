@@ -197,6 +197,32 @@ func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string
 	return nil
 }
 
+// flagInError is the flag a validation message starts with: "--timeout
+// must be more than 0" names timeout.
+var flagInError = regexp.MustCompile(`^--([a-z][\w-]*)`)
+
+// nameSource puts where a refused value came from before a validation
+// message that names its flag, when that was not the command line:
+// "JSLOAD_TIMEOUT=-3s: --timeout must be more than 0, got -3s" or
+// "options.timeout in the script: --timeout must be ...".
+func nameSource(err error, given map[string]bool, getenv func(string) string, opts map[string]any) error {
+	m := flagInError.FindStringSubmatch(err.Error())
+	if m == nil || given[m[1]] {
+		return err
+	}
+	if v := getenv(envName(m[1])); v != "" {
+		return fmt.Errorf("%s=%q: %w", envName(m[1]), v, err)
+	}
+	on := optionName(m[1])
+	if a, ok := optionAliases[m[1]]; ok && opts[a] != nil {
+		on = a
+	}
+	if opts[on] != nil {
+		return fmt.Errorf("options.%s in the script: %w", on, err)
+	}
+	return err
+}
+
 // scriptOnlyOptions are script options that are not flags (or other names
 // of flags, see optionAliases).
 var scriptOnlyOptions = map[string]bool{"waitTime": true, "thresholds": true, "stages": true, "abortOnFailure": true,

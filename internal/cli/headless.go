@@ -14,7 +14,6 @@ import (
 // the exit code, and whether the test ended because restart fired (--watch).
 func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *signals, log *logger, restart <-chan struct{}) (code int, restarted bool) {
 	sig.use(log, cfg.StopTimeout)
-	warnHostless(script, cfg, log)
 	r := newTestRun(st, script, cfg, log, cfg.Host)
 	if err := r.openOutputs(); err != nil {
 		log.Errorf("%v", err)
@@ -102,20 +101,6 @@ func runUntilStopped(r *testRun, p *testPlan, sig *signals, restart <-chan struc
 		r.log.Infof("%s", p.load.finished(r.swarm()))
 	}
 	return reason, reason == stopAsked && byRestart
-}
-
-// warnHostless warns when no host is given anywhere: relative URLs will
-// fail.
-func warnHostless(script *js.Script, cfg *config.Run, log *logger) {
-	if cfg.Host != "" {
-		return
-	}
-	for _, c := range script.Classes {
-		if c.Host != "" {
-			return
-		}
-	}
-	log.Warnf("no host given (--host, options.host or a class's static host): relative URLs will fail")
 }
 
 // logLimits says which limits the test runs with, and which options have
