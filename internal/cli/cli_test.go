@@ -526,6 +526,9 @@ export const nap = task(1, () => { sleep(3600); });
 	if r.code != ExitOK {
 		t.Errorf("exit %d\n%s\n%s", r.code, r.stderr, r.stdout)
 	}
+	if n := strings.Count(r.stderr, "still running 200ms after the stop (--stop-timeout) and interrupted"); n != 1 {
+		t.Errorf("the interrupted tasks were noted %d times, want once:\n%s", n, r.stderr)
+	}
 }
 
 func TestUserClassesAreDistributedByWeight(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -299,14 +300,15 @@ func newEnv(st *State, cfg *config.Run, reg *stats.Registry, log *logger, host s
 // newEngine makes the engine of one run: users of the script's classes,
 // failed starts counted as exceptions, --reset-stats once spawned, and
 // dropped arrival-rate starts counted, and a panic in a user (a bug in
-// jsload) noted in panicked.
-func newEngine(cfg *config.Run, script *js.Script, env *js.Env, reg *stats.Registry, log *logger, panicked *atomic.Bool) *engine.Engine {
+// jsload) noted in panicked. Its Stop notes the tasks and onStop hooks it
+// cut off.
+func newEngine(cfg *config.Run, script *js.Script, env *js.Env, reg *stats.Registry, log *logger, panicked *atomic.Bool) *notingEngine {
 	classes := make([]engine.Class, len(script.Classes))
 	for i, c := range script.Classes {
 		classes[i] = engine.Class{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount}
 	}
 	var vuErrOnce sync.Map
-	return engine.New(engine.Config{
+	return &notingEngine{cfg: cfg, log: log, Engine: engine.New(engine.Config{
 		Classes:     classes,
 		Factory:     &vuFactory{script: script, env: env},
 		StopTimeout: cfg.StopTimeout,
@@ -332,7 +334,35 @@ func newEngine(cfg *config.Run, script *js.Script, env *js.Env, reg *stats.Regis
 			panicked.Store(true)
 			log.Errorf("internal error in a user (a bug in jsload; please report it with this trace): %v", err)
 		},
-	})
+	})}
+}
+
+// notingEngine is an engine whose Stop says, once, what the stop cut off:
+// tasks still running when --stop-timeout passed, and onStop hooks that
+// did not finish within their bound.
+type notingEngine struct {
+	*engine.Engine
+	cfg *config.Run
+	log *logger
+}
+
+func (e *notingEngine) Stop(ctx context.Context) {
+	e.Engine.Stop(ctx)
+	tasks, onStops := e.CutOff()
+	if tasks > 0 {
+		e.log.Warnf("%s still running %v after the stop (--stop-timeout) and interrupted; raise --stop-timeout to let tasks finish", plural(tasks, "task was", "tasks were"), e.cfg.StopTimeout)
+	}
+	if onStops > 0 {
+		e.log.Warnf("onStop was cut off before it returned in %s (an onStop may take max(--stop-timeout, 5s), %v here)", plural(onStops, "user", "users"), max(e.cfg.StopTimeout, 5*time.Second))
+	}
+}
+
+// plural is "1 task was" or "3 tasks were".
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // spawnedHook logs that every user is running, and resets the statistics

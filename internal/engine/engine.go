@@ -141,6 +141,8 @@ type Engine struct {
 	retired     []int              // per class: users that stopped themselves, not replaced
 	wg          sync.WaitGroup
 	iters       atomic.Int64 // tasks started (or reserved), when Config.Iterations is set
+	cutTasks    atomic.Int64 // tasks interrupted by a stop (CutOff)
+	cutOnStops  atomic.Int64 // OnStop hooks cut off (CutOff)
 	arrival     *arrivalPool // set by StartArrival; nil when users pace themselves
 	allDone     chan struct{}
 	doneOnce    sync.Once
@@ -415,7 +417,17 @@ func (e *Engine) finish(vu VU, h *handle, selfStopped bool) {
 	}
 	ctx, cancel := context.WithTimeout(e.killCtx, stopT)
 	vu.OnStop(ctx)
+	if ctx.Err() != nil {
+		e.cutOnStops.Add(1)
+	}
 	cancel()
+}
+
+// CutOff is how many tasks were still running when they were interrupted
+// (the stop timeout passed, or a kill), and how many OnStop hooks were
+// cut off by their bound or a kill, so far.
+func (e *Engine) CutOff() (tasks, onStops int64) {
+	return e.cutTasks.Load(), e.cutOnStops.Load()
 }
 
 // remove takes h out of the running users. retire counts it as a user that

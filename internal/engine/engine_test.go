@@ -406,6 +406,23 @@ func TestStopInterruptsAtOnce(t *testing.T) {
 			t.Errorf("vu %d: %d tasks, want 1", v.id, v.tasks.Load())
 		}
 	}
+	if tasks, onStops := e.CutOff(); tasks != n || onStops != 0 {
+		t.Errorf("CutOff() = %d tasks, %d onStops; want %d and 0", tasks, onStops, n)
+	}
+}
+
+func TestOnStopCutOffIsCounted(t *testing.T) {
+	t.Parallel()
+	f := &fakeFactory{}
+	f.task = func(ctx context.Context, v *fakeVU) error { return engine.ErrStopUser }
+	f.onStop = func(ctx context.Context, v *fakeVU) { <-ctx.Done() } // runs until its bound
+	e := newEngine(t, f, engine.Config{OnStopTimeout: time.Nanosecond})
+	e.Start(2, 0)
+	eventually(t, func() bool { return f.created.Load() == 2 && f.vu(1).stops.Load() == 1 && f.vu(2).stops.Load() == 1 }, "both users stopped")
+	stopWithin(t, e, context.Background())
+	if tasks, onStops := e.CutOff(); tasks != 0 || onStops != 2 {
+		t.Errorf("CutOff() = %d tasks, %d onStops; want 0 and 2 (the tasks ended by themselves)", tasks, onStops)
+	}
 }
 
 func TestStopLetsRunningTaskFinish(t *testing.T) {

@@ -84,6 +84,9 @@ func (e *Engine) iterate(h *handle, vu VU, p pacer, reserved bool) (selfStopped 
 		} else {
 			err = vu.RunTask(h.hard)
 		}
+		if h.hard.Err() != nil {
+			e.cutTasks.Add(1) // the task ran until it was interrupted
+		}
 		if errors.Is(err, ErrStopUser) {
 			return true
 		}
