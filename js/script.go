@@ -351,9 +351,10 @@ type Env struct {
 	// without a host; it may be nil.
 	OnHostMissing func()
 	// OnException is called for every script exception counted in the
-	// statistics (for logging); it may be nil and must be safe for
-	// concurrent use.
-	OnException func(vu int, where string, err *ScriptError)
+	// statistics (for logging); first is set for the first of its group,
+	// the one whose message the exceptions table keeps. It may be nil and
+	// must be safe for concurrent use.
+	OnException func(vu int, where string, err *ScriptError, first bool)
 	varsOnce    sync.Once
 	envVars     map[string]string
 

@@ -244,9 +244,9 @@ func (vu *VU) recordException(err error, where string) {
 	if se.File != "" {
 		pos = fmt.Sprintf("%s:%d:%d", se.File, se.Line, se.Column)
 	}
-	vu.rec.RecordException(se.Msg, pos, se.Stack)
+	first := vu.rec.RecordException(se.Msg, pos, se.Stack)
 	if vu.env.OnException != nil {
-		vu.env.OnException(vu.id, where, se)
+		vu.env.OnException(vu.id, where, se, first)
 	}
 }
 

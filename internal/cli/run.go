@@ -265,7 +265,6 @@ func startProfiles(cpu, mem string) (func(), error) {
 // logging of exceptions. The channel is closed when a relative URL is used
 // without a host.
 func newEnv(st *State, cfg *config.Run, reg *stats.Registry, log *logger, host string) (*js.Env, chan struct{}) {
-	var excOnce sync.Map
 	hostMissing := make(chan struct{})
 	env := &js.Env{
 		Host:     host,
@@ -276,7 +275,7 @@ func newEnv(st *State, cfg *config.Run, reg *stats.Registry, log *logger, host s
 			log.Errorf("%s; stopping the test", js.ErrNoHost)
 			close(hostMissing)
 		}),
-		OnException: func(vu int, where string, se *js.ScriptError) {
+		OnException: func(vu int, where string, se *js.ScriptError, first bool) {
 			if strings.Contains(se.Msg, js.ErrNoHost) {
 				return // said once by OnHostMissing; counted with its place in the exceptions table
 			}
@@ -284,7 +283,9 @@ func newEnv(st *State, cfg *config.Run, reg *stats.Registry, log *logger, host s
 				log.Errorf("in %s (VU %d): %s\n%s", where, vu, se.Error(), se.Stack)
 				return
 			}
-			if _, seen := excOnce.LoadOrStore(se.GroupKey(), true); seen {
+			if !first {
+				// The statistics keep the first of each group, the one
+				// logged: the same registry-wide choice decides both.
 				return
 			}
 			log.Errorf("in %s (VU %d): %s\n%s\n(further occurrences are counted in the exceptions table)", where, vu, se.Error(), se.Stack)
@@ -307,7 +308,6 @@ func newEngine(cfg *config.Run, script *js.Script, env *js.Env, reg *stats.Regis
 	for i, c := range script.Classes {
 		classes[i] = engine.Class{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount}
 	}
-	var vuErrOnce sync.Map
 	return &notingEngine{cfg: cfg, log: log, Engine: engine.New(engine.Config{
 		Classes:     classes,
 		Factory:     &vuFactory{script: script, env: env},
@@ -323,8 +323,7 @@ func newEngine(cfg *config.Run, script *js.Script, env *js.Env, reg *stats.Regis
 			if se.File != "" {
 				pos = fmt.Sprintf("%s:%d:%d", se.File, se.Line, se.Column)
 			}
-			reg.Recorder(0).RecordException(se.Msg, pos, se.Stack)
-			if _, seen := vuErrOnce.LoadOrStore(se.GroupKey(), true); !seen {
+			if reg.Recorder(0).RecordException(se.Msg, pos, se.Stack) {
 				log.Errorf("a user could not start: %v", err)
 			}
 		},

@@ -1,6 +1,10 @@
 package stats
 
-import "strings"
+import (
+	"strings"
+	"sync"
+	"time"
+)
 
 // Failure is one group of failed requests.
 type Failure struct {
@@ -14,6 +18,9 @@ type Exception struct {
 	Position  string // file:line:column in the user's source, "" if unknown
 	Traceback string
 	Count     int64
+	// First is when the group's first occurrence was recorded: the one
+	// whose message and traceback the group keeps, and the one logged.
+	First time.Time
 }
 
 // Check counts the outcomes of one named check.
@@ -112,14 +119,67 @@ func (g *groups) addLists(fails []Failure, excs []Exception, checks []Check, dro
 }
 
 // addException adds x's count to the group k. A group g lacks starts as a
-// copy of x, so it keeps the first message and traceback merged into it.
+// copy of x. Of two occurrences of a group the earlier one (First) keeps its
+// message and traceback, whatever the order of the merge; equal times (or
+// none) are decided by the message, then the traceback, so that merging
+// shards, workers and snapshots in any order gives the same group.
 func (g *groups) addException(k excKey, x *Exception) {
-	if y := g.exceptions[k]; y != nil {
-		y.Count += x.Count
-	} else {
+	y := g.exceptions[k]
+	if y == nil {
 		cp := *x
 		g.exceptions[k] = &cp
+		return
 	}
+	if excBefore(x, y) {
+		y.Message, y.Traceback, y.First = x.Message, x.Traceback, x.First
+	}
+	y.Count += x.Count
+}
+
+// excBefore reports whether occurrence a comes before b: recorded first,
+// else (same time) the smaller message, then the smaller traceback.
+func excBefore(a, b *Exception) bool {
+	switch {
+	case !a.First.Equal(b.First):
+		if a.First.IsZero() || b.First.IsZero() {
+			return b.First.IsZero() // a known time comes first
+		}
+		return a.First.Before(b.First)
+	case a.Message != b.Message:
+		return a.Message < b.Message
+	}
+	return a.Traceback < b.Traceback
+}
+
+// firstExceptions holds the first occurrence of every exception group of a
+// registry, shared by its shards: the one RecordException reports as first
+// (and the caller logs) is the one every shard's copy of the group keeps.
+type firstExceptions struct {
+	mu sync.Mutex
+	m  map[excKey]Exception
+}
+
+// claim returns the group k's first occurrence, which is x (stamped now)
+// when the group is new, and whether it is.
+func (f *firstExceptions) claim(k excKey, x Exception) (Exception, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if y, ok := f.m[k]; ok {
+		return y, false
+	}
+	if f.m == nil {
+		f.m = map[excKey]Exception{}
+	}
+	x.First = time.Now()
+	f.m[k] = x
+	return x, true
+}
+
+// reset forgets every group.
+func (f *firstExceptions) reset() {
+	f.mu.Lock()
+	f.m = nil
+	f.mu.Unlock()
 }
 
 // addCheck adds c's outcomes to the check of the same name, which starts

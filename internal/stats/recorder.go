@@ -10,7 +10,8 @@ import (
 type shard struct {
 	mu      sync.Mutex
 	entries map[Key]*entry
-	names   *nameLimit // the registry's, shared by its shards
+	names   *nameLimit       // the registry's, shared by its shards
+	firsts  *firstExceptions // the registry's, shared by its shards
 	groups
 	_ [64]byte // keep shards' locks on separate cache lines
 }
@@ -116,22 +117,27 @@ func (rec Recorder) Record(s Sample) {
 	sh.mu.Unlock()
 }
 
-// RecordException counts one script exception. Exceptions with a known
-// source position ("file:line:column") are grouped by their kind and
+// RecordException counts one script exception and reports whether it is
+// the first of its group in the registry (since it was made or Reset), the
+// one a caller that logs each group once should log. Exceptions with a
+// known source position ("file:line:column") are grouped by their kind and
 // position, so that messages that vary (ids, random values) do not make a
-// group each: the first message and traceback are kept. Without a position
-// they are grouped by message.
-func (rec Recorder) RecordException(message, position, traceback string) {
+// group each: the first message and traceback are kept, the same that was
+// reported first, however many VUs record the group at once. Without a
+// position they are grouped by message.
+func (rec Recorder) RecordException(message, position, traceback string) (first bool) {
 	sh := rec.s
 	k := exKey(message, position)
+	x0, first := sh.firsts.claim(k, Exception{Message: message, Position: position, Traceback: traceback})
 	sh.mu.Lock()
 	x := sh.exceptions[k]
 	if x == nil {
-		x = &Exception{Message: message, Position: position, Traceback: traceback}
+		x = &x0
 		sh.exceptions[k] = x
 	}
 	x.Count++
 	sh.mu.Unlock()
+	return first
 }
 
 // RecordCheck counts one outcome of the check called name.

@@ -16,6 +16,9 @@ type Registry struct {
 	// names bounds the distinct (type, name) rows, shards and remote
 	// together.
 	names *nameLimit
+	// firsts is the first occurrence of each exception group, shared by
+	// the shards.
+	firsts *firstExceptions
 }
 
 // remote accumulates absorbed statistics like a shard, by key.
@@ -31,11 +34,12 @@ func NewRegistry(n int) *Registry {
 	if n < 1 {
 		n = 1
 	}
-	r := &Registry{shards: make([]shard, n), start: time.Now(), names: &nameLimit{}}
+	r := &Registry{shards: make([]shard, n), start: time.Now(), names: &nameLimit{}, firsts: &firstExceptions{}}
 	r.names.max.Store(DefaultMaxNames)
 	for i := range r.shards {
 		r.shards[i].reset()
 		r.shards[i].names = r.names
+		r.shards[i].firsts = r.firsts
 	}
 	return r
 }
@@ -68,6 +72,7 @@ func (r *Registry) Reset() {
 	r.start = time.Now()
 	r.mu.Unlock()
 	r.names.reset()
+	r.firsts.reset()
 }
 
 // remoteLocked returns where absorbed statistics go, making it on first

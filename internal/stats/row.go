@@ -137,6 +137,41 @@ func (r *Row) FailRatio() float64 {
 	return float64(r.Failures) / float64(r.Requests)
 }
 
+// RoundMS is d in whole milliseconds, rounded to the nearest, halves to
+// even (as Python's round(), which Locust applies to response times). It is
+// the one rounding rule of every response-time column shown in whole
+// milliseconds: min, max, average, median and percentiles, in the console
+// tables, the CSV files and the web panel's JSON. Rounding keeps order, so
+// min <= every percentile <= max holds after it as before, and the 100%
+// percentile (Row.Percentile(1), the exact maximum) shows as the maximum.
+func RoundMS(d time.Duration) int64 {
+	return int64(math.RoundToEven(float64(d) / float64(time.Millisecond)))
+}
+
+// MinRateSpan is the shortest time a rate is shown for: a rate computed
+// over less (the first moments of a run, a run of one quick request) says
+// more about the clock than about the load, so outputs show it as unknown
+// ("-" on screen, 0 in the CSV and JSON files).
+const MinRateSpan = time.Second
+
+// Rate is requests and failures per second, and the time they are over.
+type Rate struct {
+	Reqs, Fails float64
+	Over        time.Duration
+}
+
+// Known reports whether the rate is over at least MinRateSpan.
+func (r Rate) Known() bool { return r.Over >= MinRateSpan }
+
+// Or0 returns the rates when they are Known, else 0 and 0: what files
+// whose columns must stay numeric write.
+func (r Rate) Or0() (reqs, fails float64) {
+	if !r.Known() {
+		return 0, 0
+	}
+	return r.Reqs, r.Fails
+}
+
 // RPS returns requests and failures per second over elapsed.
 func (r *Row) RPS(elapsed time.Duration) (reqs, fails float64) {
 	s := elapsed.Seconds()
@@ -146,10 +181,24 @@ func (r *Row) RPS(elapsed time.Duration) (reqs, fails float64) {
 	return float64(r.Requests) / s, float64(r.Failures) / s
 }
 
+// RunRate is RPS with the time it is over: the rates of the final tables.
+func (r *Row) RunRate(elapsed time.Duration) Rate {
+	q, f := r.RPS(elapsed)
+	return Rate{Reqs: q, Fails: f, Over: max(elapsed, 0)}
+}
+
 // CurrentRPS returns requests and failures per second over the last
 // CurrentWindow complete seconds before now (fewer if the run began later
 // than that), the rate the live tables show.
 func (r *Row) CurrentRPS(now, start time.Time) (reqs, fails float64) {
+	c := r.CurrentRate(now, start)
+	return c.Reqs, c.Fails
+}
+
+// CurrentRate is CurrentRPS with the time it is over: the seconds of the
+// window, less at the start of a run (the part of its first second after
+// the start counts), and under a second before a complete second passed.
+func (r *Row) CurrentRate(now, start time.Time) Rate {
 	end := now.Unix() // the current, incomplete second is left out
 	from := end - CurrentWindow
 	if s := start.Unix(); s > from {
@@ -158,17 +207,20 @@ func (r *Row) CurrentRPS(now, start time.Time) (reqs, fails float64) {
 	n := end - from
 	if n <= 0 {
 		// Less than one complete second so far: use what there is.
-		el := now.Sub(start).Seconds()
+		el := now.Sub(start)
 		if el <= 0 {
-			return 0, 0
+			return Rate{}
 		}
-		return float64(r.Requests) / el, float64(r.Failures) / el
+		s := el.Seconds()
+		return Rate{Reqs: float64(r.Requests) / s, Fails: float64(r.Failures) / s, Over: el}
 	}
 	// When the window begins with the run, its first second is only the
 	// part after the start: divide by the time actually covered.
 	span := float64(n)
+	over := time.Duration(n) * time.Second
 	if from == start.Unix() {
-		span = float64(end) - float64(start.UnixNano())/1e9
+		over = time.Unix(end, 0).Sub(start)
+		span = over.Seconds()
 	}
 	var rq, fl int64
 	for _, s := range r.recent {
@@ -177,5 +229,5 @@ func (r *Row) CurrentRPS(now, start time.Time) (reqs, fails float64) {
 			fl += s.fails
 		}
 	}
-	return float64(rq) / span, float64(fl) / span
+	return Rate{Reqs: float64(rq) / span, Fails: float64(fl) / span, Over: over}
 }

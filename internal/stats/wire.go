@@ -26,13 +26,14 @@ import (
 //	histogram: u buckets, each: u gap to the previous bucket's lowest
 //	   value (µs), u count
 //	u failures, each: string type, string name, string error, s count
-//	u exceptions, each: string message, string position, string traceback, s count
+//	u exceptions, each: string message, string position, string traceback, s count,
+//	   s first (unix ns, 0 when zero)
 //	u checks, each: string name, s passes, s fails
 //	s dropped
 //	s cut off
 const (
 	wireMagic   = "JSS"
-	wireVersion = 2 // 2: the cut-off count
+	wireVersion = 3 // 2: the cut-off count; 3: when each exception group was first seen
 )
 
 // ErrWire is wrapped by every error DecodeSnapshot returns.
@@ -84,6 +85,7 @@ func AppendSnapshot(b []byte, s *Snapshot) []byte {
 		b = appendString(b, x.Position)
 		b = appendString(b, x.Traceback)
 		b = binary.AppendVarint(b, x.Count)
+		b = binary.AppendVarint(b, unixNano(x.First))
 	}
 	b = binary.AppendUvarint(b, uint64(len(s.Checks)))
 	for _, c := range s.Checks {
@@ -297,9 +299,9 @@ func (d *wireDelta) decode(b []byte) error {
 		d.failures = append(d.failures, Failure{Type: r.string("failure type"), Name: r.string("failure name"), Error: r.string("failure error"), Count: r.varint("failure count")})
 	}
 	d.exceptions = d.exceptions[:0]
-	nx := r.count("exception count", 4)
+	nx := r.count("exception count", 5)
 	for i := 0; i < nx && r.err == nil; i++ {
-		d.exceptions = append(d.exceptions, Exception{Message: r.string("exception message"), Position: r.string("exception position"), Traceback: r.string("exception traceback"), Count: r.varint("exception count")})
+		d.exceptions = append(d.exceptions, Exception{Message: r.string("exception message"), Position: r.string("exception position"), Traceback: r.string("exception traceback"), Count: r.varint("exception count"), First: fromUnixNano(r.varint("exception first seen"))})
 	}
 	d.checks = d.checks[:0]
 	nc := r.count("check count", 3)
