@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jsload/jsload/internal/output"
+	"github.com/jsload/jsload/internal/output/console"
 	"github.com/jsload/jsload/internal/stats"
 )
 
@@ -31,12 +32,14 @@ func (o *statusOutput) Final(*output.End) error {
 }
 
 // statusLine is the live status: elapsed (of the run time), users, current
-// req/s and failures.
+// req/s and failures. Its rates are the Aggregated row's of the periodic
+// table taken from the same snapshot, with the same formula and format
+// (console.RateCells: two decimals, "-" under a second).
 func statusLine(s *stats.Snapshot, elapsed, runTime time.Duration) string {
 	el := elapsed.Truncate(time.Second).String()
 	if runTime > 0 {
 		el += " of " + runTime.String()
 	}
-	rps, fps := s.Total.CurrentRPS(s.Time, s.Start)
-	return fmt.Sprintf("%s  |  %d users  |  %.1f req/s  |  %d failures (%.1f/s)  |  %d requests", el, s.Users, rps, s.Total.Failures, fps, s.Total.Requests)
+	rps, fps := console.RateCells(s.Total.CurrentRate(s.Time, s.Start))
+	return fmt.Sprintf("%s  |  %d users  |  %s req/s  |  %d failures (%s/s)  |  %d requests", el, s.Users, rps, s.Total.Failures, fps, s.Total.Requests)
 }

@@ -4,15 +4,18 @@
 //
 // The layout follows Locust 2.x character for character, so that a Locust
 // user can read the output at a glance: the same column widths and order,
-// the same separators, the empty-type "Aggregated" row last, and the same
-// rounding: average, min and max are truncated to whole milliseconds as
-// Python's %d does, medians and percentiles are rounded half to even as
-// Python's round() does, and the median is kept within the printed min and
-// max. Locust also coarsens times above 100 ms to two significant digits
-// before it computes percentiles (147 ms counts as 150); jsload keeps whole
-// milliseconds there, from histograms accurate to 0.2%. Like Locust, a name
-// longer than its column is not cut: it pushes the rest of its row to the
-// right.
+// the same separators, the empty-type "Aggregated" row last. Every
+// response-time column (average, min, max, median, percentiles) is rounded
+// to whole milliseconds by one rule, stats.RoundMS (half to even, as
+// Python's round()), so that one row never shows Max 400 beside 100% 401:
+// Locust truncates average, min and max with %d but rounds percentiles,
+// and coarsens times above 100 ms to two significant digits before it
+// computes them (147 ms counts as 150), so its 100% can exceed its max.
+// jsload's percentiles come from histograms accurate to 0.2%, clamped to
+// the exact min and max, and the 100% percentile is the max. A rate
+// computed over less than a second (stats.Rate.Known) is shown as "-".
+// Like Locust, a name longer than its column is not cut: it pushes the rest
+// of its row to the right.
 //
 // Every call writes its whole table with one Write, so that log lines
 // printed concurrently do not land in the middle of a table. Write errors are
@@ -27,7 +30,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jsload/jsload/internal/stats"
 )
@@ -170,14 +172,15 @@ func (p Printer) statsTable(b *bytes.Buffer, nw int, s *stats.Snapshot, current 
 var failColor = func() *color.Color { c := color.New(color.FgRed); c.EnableColor(); return c }()
 
 func statsRow(b *bytes.Buffer, pad int, s *stats.Snapshot, r *stats.Row, current, colored bool) {
-	var rps, fps float64
+	rate := stats.Rate{Over: stats.MinRateSpan} // a hand-made table without a snapshot: 0.00
 	if s != nil {
 		if current {
-			rps, fps = r.CurrentRPS(s.Time, s.Start)
+			rate = r.CurrentRate(s.Time, s.Start)
 		} else {
-			rps, fps = r.RPS(s.Elapsed())
+			rate = r.RunRate(s.Elapsed())
 		}
 	}
+	rps, fps := RateCells(rate)
 	typ := r.Type
 	if typ != "" {
 		typ += " "
@@ -186,11 +189,22 @@ func statsRow(b *bytes.Buffer, pad int, s *stats.Snapshot, r *stats.Row, current
 	if colored && r.Failures > 0 {
 		fails = failColor.Sprint(fails) // padded first, so the columns stay aligned
 	}
-	minMS, maxMS := truncMS(r.Min), truncMS(r.Max)
-	med := min(max(roundMS(r.Median()), minMS), maxMS)
-	fmt.Fprintf(b, "%-*s %-*s %7d %s |%7d %7d %7d%7d | %7.2f %11.2f\n",
+	minMS, maxMS := stats.RoundMS(r.Min), stats.RoundMS(r.Max)
+	med := min(max(stats.RoundMS(r.Median()), minMS), maxMS)
+	fmt.Fprintf(b, "%-*s %-*s %7d %s |%7d %7d %7d%7d | %7s %11s\n",
 		typeWidth, typ, pad, r.Name, r.Requests, fails,
-		truncMS(r.Avg()), minMS, maxMS, med, rps, fps)
+		stats.RoundMS(r.Avg()), minMS, maxMS, med, rps, fps)
+}
+
+// RateCells formats a rate as the stats table shows it: requests and
+// failures per second with two decimals, or "-" for both when the rate is
+// over less than stats.MinRateSpan. The live status line uses it too, so
+// the two never disagree.
+func RateCells(r stats.Rate) (reqs, fails string) {
+	if !r.Known() {
+		return "-", "-"
+	}
+	return strconv.FormatFloat(r.Reqs, 'f', 2, 64), strconv.FormatFloat(r.Fails, 'f', 2, 64)
 }
 
 func (p Printer) percentileTable(b *bytes.Buffer, nw int, s *stats.Snapshot) {
@@ -230,7 +244,7 @@ func percentileRow(b *bytes.Buffer, nw int, r *stats.Row) {
 		if i == 0 {
 			width = 8
 		}
-		fmt.Fprintf(b, " %*d", width, roundMS(r.Percentile(q)))
+		fmt.Fprintf(b, " %*d", width, stats.RoundMS(r.Percentile(q)))
 	}
 	fmt.Fprintf(b, " %6d\n", r.Requests)
 }
@@ -303,17 +317,6 @@ func separator(widths ...int) string {
 	}
 	b.WriteByte('\n')
 	return b.String()
-}
-
-// truncMS is d in whole milliseconds, truncated as Python's "%d" truncates
-// Locust's float milliseconds.
-func truncMS(d time.Duration) int64 { return int64(d / time.Millisecond) }
-
-// roundMS is d rounded to the nearest millisecond, halves to even as
-// Python's round(), which Locust applies to response times before it
-// computes medians and percentiles.
-func roundMS(d time.Duration) int64 {
-	return int64(math.RoundToEven(float64(d) / float64(time.Millisecond)))
 }
 
 // oneLine keeps a message on its row: line breaks are shown escaped, as

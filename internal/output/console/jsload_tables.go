@@ -172,7 +172,7 @@ func schedRow(b *bytes.Buffer, nw int, typ, name string, h *stats.Histogram) {
 		if i == 0 {
 			width = 8
 		}
-		fmt.Fprintf(b, " %*d", width, roundMS(h.ValueAtQuantile(q)))
+		fmt.Fprintf(b, " %*d", width, stats.RoundMS(h.ValueAtQuantile(q)))
 	}
 	fmt.Fprintf(b, " %6d\n", h.Count())
 }
