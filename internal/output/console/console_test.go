@@ -237,9 +237,9 @@ func maskTimeCells(text string) string {
 // table) and compares its lines character by character.
 func TestReferenceLayout(t *testing.T) {
 	const (
-		header     = "Type     Name                                                                          # reqs      # fails |    Avg     Min     Max    Med |   req/s  failures/s"
-		sep        = "--------|----------------------------------------------------------------------------|-------|-------------|-------|-------|-------|-------|--------|-----------"
-		row        = "GET      /bimodal                                                                        4910     0(0.00%) |     19      10     104     10 | 1009.02        0.00"
+		header = "Type     Name                                                                          # reqs      # fails |    Avg     Min     Max    Med |   req/s  failures/s"
+		sep    = "--------|----------------------------------------------------------------------------|-------|-------------|-------|-------|-------|-------|--------|-----------"
+		row    = "GET      /bimodal                                                                        4910     0(0.00%) |     19      10     104     10 | 1009.02        0.00"
 		// Locust's 14 is its truncated average, 14.748 ms; jsload rounds
 		// every time column by one rule, to 15.
 		aggregated = "         Aggregated                                                                      6496     0(0.00%) |     15       0     104     10 | 1334.95        0.00"

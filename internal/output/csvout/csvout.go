@@ -13,11 +13,19 @@
 // written by Locust itself (testdata/locust). Rows end in "\r\n" and fields
 // are quoted only when they hold a comma, a quote or a line break, as
 // Python's csv module writes them. Numbers are printed as Python prints
-// Locust's values: percentiles and the median in whole milliseconds,
-// averages, min, max and rates as Python floats ("4.865050392920368",
-// "6.0"), the rates of the history file with six decimals, "N/A" for the
-// percentiles of a row without requests, and 0 rather than 0.0 where
-// Locust's value is still its integer default.
+// Locust's values: percentiles and the median as whole numbers, average,
+// min, max and rates as Python floats ("4.865050392920368", "6.0"), the
+// rates of the history file with six decimals, "N/A" for the percentiles of
+// a row without requests, and 0 rather than 0.0 where Locust's value is
+// still its integer default.
+//
+// Every response-time column (median, average, min, max, percentiles) is
+// whole milliseconds by one rule, stats.RoundMS, so that min <= every
+// percentile <= max and 100% == max hold in every row (Locust's min and
+// max keep their decimals while its percentiles are rounded, and can
+// disagree). A rate over less than a second of time (stats.Rate.Known) is
+// written as 0, so that the columns stay numeric for the scripts that read
+// Locust's files; the console shows it as "-".
 //
 // Where jsload computes a value differently, the column keeps its meaning:
 // req/s over the run (stats file) or over the last complete seconds
@@ -35,6 +43,7 @@ package csvout
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -87,6 +96,10 @@ type Writer struct {
 
 	mu      sync.Mutex
 	history *os.File
+	// size is the history file's length; last is where the rows of the
+	// last write begin and lastSec their timestamp (0 before any row).
+	size, last int64
+	lastSec    int64
 	// recent holds the snapshots of the last ticks (full history only),
 	// oldest first, to compute percentiles over the last seconds.
 	recent []*stats.Snapshot
@@ -134,11 +147,12 @@ func New(prefix string, fullHistory bool) (*Writer, error) {
 	}
 	var b strings.Builder
 	writeRow(&b, HistoryHeader...)
-	if _, err := h.WriteString(b.String()); err != nil {
+	n, err := h.WriteString(b.String())
+	if err != nil {
 		h.Close()
 		return nil, fileError(w.historyPath, err)
 	}
-	w.history = h
+	w.history, w.size = h, int64(n)
 	return w, nil
 }
 
@@ -195,13 +209,38 @@ func (w *Writer) write(s *stats.Snapshot) error {
 	if w.fullHistory {
 		base = w.windowStart(s)
 	}
-	if _, err := w.history.WriteString(historyRows(s, w.fullHistory, base)); err != nil {
+	if err := w.appendHistory(s, base); err != nil {
 		errs = append(errs, fileError(w.historyPath, err))
 	}
 	if w.fullHistory {
 		w.remember(s)
 	}
 	return errors.Join(errs...)
+}
+
+// appendHistory appends the history rows of s, stamped with its second.
+// Timestamps are whole seconds, as Locust's: when s falls in the second of
+// the last rows written (the final snapshot taken in the second of the last
+// tick), its rows replace those, so that no second has two sets of rows and
+// the last one is not repeated.
+func (w *Writer) appendHistory(s *stats.Snapshot, base *stats.Snapshot) error {
+	sec := s.Time.Unix()
+	if w.lastSec != 0 && sec <= w.lastSec {
+		sec = w.lastSec
+		if err := w.history.Truncate(w.last); err != nil {
+			return err
+		}
+		if _, err := w.history.Seek(w.last, io.SeekStart); err != nil {
+			return err
+		}
+		w.size = w.last
+	}
+	n, err := w.history.WriteString(historyRows(s, sec, w.fullHistory, base))
+	if n > 0 {
+		w.last, w.lastSec = w.size, sec
+		w.size += int64(n)
+	}
+	return err
 }
 
 // windowStart returns the newest remembered snapshot taken at least window
@@ -243,7 +282,7 @@ func StatsCSV(s *stats.Snapshot) string {
 	for _, r := range append(s.Rows[:len(s.Rows):len(s.Rows)], s.Total) {
 		rps, fps := 0.0, 0.0
 		if r.Requests > 0 {
-			rps, fps = r.RPS(s.Elapsed())
+			rps, fps = r.RunRate(s.Elapsed()).Or0()
 		}
 		f := []string{
 			r.Type, r.Name,
@@ -284,11 +323,11 @@ func ExceptionsCSV(s *stats.Snapshot) string {
 	return b.String()
 }
 
-// historyRows returns one tick's history rows. With full, there is a row per
-// (type, name) and the percentiles cover the time since base (the whole run
-// when base is nil); otherwise only the Aggregated row, with the run's
-// percentiles.
-func historyRows(s *stats.Snapshot, full bool, base *stats.Snapshot) string {
+// historyRows returns one tick's history rows, stamped sec (Unix seconds).
+// With full, there is a row per (type, name) and the percentiles cover the
+// time since base (the whole run when base is nil); otherwise only the
+// Aggregated row, with the run's percentiles.
+func historyRows(s *stats.Snapshot, sec int64, full bool, base *stats.Snapshot) string {
 	list := []*stats.Row{s.Total}
 	if full {
 		list = append(s.Rows[:len(s.Rows):len(s.Rows)], s.Total)
@@ -303,11 +342,11 @@ func historyRows(s *stats.Snapshot, full bool, base *stats.Snapshot) string {
 			old[s.Total.Key] = base.Total
 		}
 	}
-	ts := strconv.FormatInt(s.Time.Unix(), 10)
+	ts := strconv.FormatInt(sec, 10)
 	users := strconv.Itoa(s.Users)
 	var b strings.Builder
 	for _, r := range list {
-		rps, fps := r.CurrentRPS(s.Time, s.Start)
+		rps, fps := r.CurrentRate(s.Time, s.Start).Or0()
 		f := []string{ts, users, r.Type, r.Name,
 			strconv.FormatFloat(rps, 'f', 6, 64), strconv.FormatFloat(fps, 'f', 6, 64)}
 		if full {
@@ -369,28 +408,23 @@ func percentileCells(r *stats.Row, h *stats.Histogram) []string {
 	return out
 }
 
-// medianCell is Locust's median_response_time: whole milliseconds, or the
-// exact min or max (a float) when the rounded median falls outside them.
+// medianCell is Locust's median_response_time: whole milliseconds. The
+// median is within [min, max] before rounding, so it is within the rounded
+// min and max after.
 func medianCell(r *stats.Row) string {
 	if r.Requests == 0 {
 		return "0"
 	}
-	m := roundMS(r.Median())
-	switch {
-	case float64(m) > msOf(r.Max):
-		return durCell(r.Max)
-	case float64(m) < msOf(r.Min):
-		return durCell(r.Min)
-	}
-	return strconv.FormatInt(m, 10)
+	return strconv.FormatInt(roundMS(r.Median()), 10)
 }
 
-// avgCell is the mean response time in ms, a float even without requests.
+// avgCell is the mean response time in whole ms by the one rounding rule,
+// written as the float Locust writes ("12.0"), even without requests.
 func avgCell(r *stats.Row) string {
 	if r.Requests == 0 {
 		return "0.0"
 	}
-	return pyFloat(r.AvgMS())
+	return pyFloat(float64(roundMS(r.Avg())))
 }
 
 // sizeCell is the mean content size: the integer 0 without requests, else a
@@ -402,22 +436,20 @@ func sizeCell(r *stats.Row) string {
 	return pyFloat(r.AvgSize())
 }
 
-// durCell is a min or max response time in ms: a float, or 0 when it is
-// zero (Locust's "min_response_time or 0" and max's integer start value).
+// durCell is a min or max response time in whole ms by the one rounding
+// rule, written as the float Locust writes ("401.0"), or 0 when it rounds
+// to zero (Locust's "min_response_time or 0" and max's integer start
+// value).
 func durCell(d time.Duration) string {
-	if d <= 0 {
+	ms := roundMS(d)
+	if ms <= 0 {
 		return "0"
 	}
-	return pyFloat(msOf(d))
+	return pyFloat(float64(ms))
 }
 
-func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// roundMS is d rounded to whole milliseconds, halves to even, as Python's
-// round() which Locust applies to response times.
-func roundMS(d time.Duration) int64 {
-	return int64(math.RoundToEven(float64(d) / float64(time.Millisecond)))
-}
+// roundMS is the one rounding rule of every response-time column.
+func roundMS(d time.Duration) int64 { return stats.RoundMS(d) }
 
 // pyFloat formats f as Python's str(float) does: the shortest digits that
 // read back as f, in positional notation with at least one decimal
