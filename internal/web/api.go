@@ -308,8 +308,10 @@ type requestsReport struct {
 
 var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
-// ms rounds d to whole milliseconds, as Locust reports them.
-func ms(d time.Duration) int64 { return int64(math.Round(float64(d) / float64(time.Millisecond))) }
+// ms is d in whole milliseconds, as Locust reports them, by the one
+// rounding rule of every time column (stats.RoundMS: to the nearest, halves
+// to even), so that min <= percentiles <= max here as in the console.
+func ms(d time.Duration) int64 { return stats.RoundMS(d) }
 
 func round(v float64, places int) float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -320,13 +322,14 @@ func round(v float64, places int) float64 {
 }
 
 func toStatRow(r *stats.Row, now, start time.Time, aggregated bool) statRow {
-	rps, fps := r.CurrentRPS(now, start)
+	// A rate over less than a second is not one: 0, as in the CSV files.
+	rps, fps := r.CurrentRate(now, start).Or0()
 	row := statRow{
 		Name:              r.Name,
 		SafeName:          htmlEscaper.Replace(r.Name),
 		NumRequests:       r.Requests,
 		NumFailures:       r.Failures,
-		AvgResponseTime:   round(r.AvgMS(), 3),
+		AvgResponseTime:   float64(ms(r.Avg())),
 		MinResponseTime:   ms(r.Min),
 		MaxResponseTime:   ms(r.Max),
 		MedianResponse:    ms(r.Median()),
@@ -401,7 +404,7 @@ func (s *Server) currentPercentiles(snap *stats.Snapshot) (p50, p95 float64) {
 		last := pts[len(pts)-1]
 		at := time.Unix(0, int64(last.Elapsed*1e9))
 		if snap.Time.Sub(at) <= 3*time.Second && !at.Before(snap.Start) {
-			return last.P50, last.P95
+			return math.RoundToEven(last.P50), math.RoundToEven(last.P95)
 		}
 	}
 	if snap.Total.Requests == 0 {

@@ -35,7 +35,7 @@
 //	      "requests": 1200, "failures": 3,
 //	      "min_ms": 1.92, "avg_ms": 14.312, "median_ms": 12.01, "max_ms": 210.5,
 //	      "avg_size_bytes": 512,
-//	      "rps": 20.0, "failures_per_s": 0.05,
+//	      "rps": 20.0, "failures_per_s": 0.05,   over the run; 0 when rates_over_s < 1
 //	      "percentiles_ms": {"50": 12.01, "66": ..., "75": ..., "80": ..., "90": ...,
 //	                         "95": ..., "98": ..., "99": ..., "99.9": ..., "99.99": ..., "100": 210.5},
 //	      "scheduled_percentiles_ms": {...}  arrival-rate tests only: the same
@@ -55,6 +55,8 @@
 //	    {"name": "status is 200", "passes": 1197, "fails": 3, "rate": 0.9975}
 //	  ],
 //	  "dropped_iterations": 0,             arrival-rate starts no user was free for
+//	  "rates_over_s": 60,                  the time the stats' rates are over: under 1 s
+//	                                       they are not rates, and are written 0
 //	  "cut_off_requests": 0,               requests in flight when the test stopped, which
 //	                                       the stop interrupted (not in the statistics)
 //	  "lost_workers": [                    distributed tests: workers lost during the test that
@@ -70,15 +72,20 @@
 //	  "history": [                         about one point a second (see History)
 //	    {"elapsed_s": 1.0,                 seconds since meta.start
 //	     "users": 10,
-//	     "rps": 19.5, "failures_per_s": 0,  over the last 10 complete seconds
+//	     "rps": 19.5, "failures_per_s": 0,  over the last 10 complete seconds (0 when that
+//	                                       window holds less than 1 s of the run)
 //	     "p50_ms": 12, "p95_ms": 40.1, "p99_ms": 88,   over the last 10 s; 0 if no request ended in them
 //	     "requests": 20, "failures": 0}    totals so far
 //	  ]
 //	}
 //
 // Percentiles are nearest-rank values from jsload's histograms (exact below
-// 0.5 ms, within 0.2% above; "100" is the exact maximum). A row without
-// requests has 0 for its times and an empty "percentiles_ms".
+// 0.5 ms, within 0.2% above), kept within the exact minimum and maximum;
+// "100" is the exact maximum. Every time (min, avg, median, max,
+// percentiles) is in milliseconds rounded to the microsecond (3 decimals)
+// by one rule, so min <= every percentile <= max and "100" == max_ms hold
+// in every row. A row without requests has 0 for its times and an empty
+// "percentiles_ms".
 //
 // # The HTML report
 //

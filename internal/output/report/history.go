@@ -75,7 +75,7 @@ func (h *History) Add(s *stats.Snapshot) {
 	if idx%h.stride != 0 {
 		return
 	}
-	rps, fps := t.CurrentRPS(s.Time, s.Start)
+	rps, fps := t.CurrentRate(s.Time, s.Start).Or0()
 	p := point{at: s.Time, Point: Point{
 		Users:    s.Users,
 		RPS:      round3(rps),

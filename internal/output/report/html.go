@@ -70,6 +70,9 @@ type rowView struct {
 	Stat
 	Pcts  []string
 	Sched []string
+	// RateKnown is false when the rates are over less than a second:
+	// they show as "–".
+	RateKnown bool
 }
 
 // WriteHTML writes the report of s: one self-contained HTML page with its
@@ -153,7 +156,7 @@ func buildView(s *Summary) *view {
 		failClass = "bad"
 	}
 	v.Cards = []card{
-		{Label: "Requests", Value: fmtCount(a.Requests), Note: fmtRate(a.RPS) + " req/s"},
+		{Label: "Requests", Value: fmtCount(a.Requests), Note: rateNote(s, a.RPS) + " req/s"},
 		{Label: "Failures", Value: fmtCount(a.Failures), Note: fmtPct(a.Failures, a.Requests), Class: failClass},
 		{Label: "Median", Value: pctCell(Percentiles{"50": a.MedianMS}, 0.5, a.Requests), Note: "ms"},
 		{Label: "95%ile", Value: pctCell(a.Percentiles, 0.95, a.Requests), Note: "ms"},
@@ -214,7 +217,7 @@ func buildView(s *Summary) *view {
 }
 
 func (v *view) row(st Stat) rowView {
-	r := rowView{Stat: st}
+	r := rowView{Stat: st, RateKnown: rateKnown(v.S)}
 	for _, q := range stats.Percentiles {
 		r.Pcts = append(r.Pcts, pctCell(st.Percentiles, q, st.Requests))
 	}
@@ -281,6 +284,25 @@ func fmtMS(v float64) string {
 		return fmtCount(int64(math.Round(v)))
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// rateKnown reports whether the rates of s's stats are over at least a
+// second (stats.MinRateSpan). A summary without the figure (older JSON)
+// goes by its duration; one without either (made by hand) counts as known.
+func rateKnown(s *Summary) bool {
+	over := s.RatesOver
+	if over == 0 {
+		over = s.Meta.Duration
+	}
+	return over == 0 || over >= stats.MinRateSpan.Seconds()
+}
+
+// rateNote is fmtRate, or "–" when the rates of s are not known.
+func rateNote(s *Summary, v float64) string {
+	if !rateKnown(s) {
+		return "–"
+	}
+	return fmtRate(v)
 }
 
 // fmtRate shows a rate with two decimals.

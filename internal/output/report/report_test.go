@@ -69,7 +69,7 @@ func TestJSONSchema(t *testing.T) {
 		}
 		return strings.Join(sorted(k), ",")
 	}
-	if got, want := keys(doc), "aggregated,checks,cut_off_requests,dropped_iterations,exceptions,failures,format,history,lost_workers,meta,stats,thresholds,version"; got != want {
+	if got, want := keys(doc), "aggregated,checks,cut_off_requests,dropped_iterations,exceptions,failures,format,history,lost_workers,meta,rates_over_s,stats,thresholds,version"; got != want {
 		t.Errorf("top-level keys %s, want %s", got, want)
 	}
 	if doc["format"] != "jsload-summary" || doc["version"] != 1.0 {

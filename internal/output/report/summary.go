@@ -101,6 +101,10 @@ type Summary struct {
 	Exceptions []Exception `json:"exceptions"`
 	Checks     []Check     `json:"checks"`
 	Dropped    int64       `json:"dropped_iterations"`
+	// RatesOver is the time in seconds the rps and failures_per_s of the
+	// stats are over; under 1 (stats.MinRateSpan) they are not rates and
+	// are written 0.
+	RatesOver float64 `json:"rates_over_s"`
 	// CutOff is the number of requests in flight when the test stopped,
 	// which the stop interrupted (not in the statistics).
 	CutOff int64 `json:"cut_off_requests"`
@@ -282,6 +286,7 @@ func Build(meta Meta, final *stats.Snapshot, h *History, th []threshold.Result) 
 		s.Thresholds = append(s.Thresholds, t)
 	}
 	elapsed := final.Elapsed()
+	s.RatesOver = round3(max(elapsed.Seconds(), 0))
 	for _, r := range final.Rows {
 		s.Stats = append(s.Stats, stat(r, elapsed))
 	}
@@ -321,7 +326,7 @@ func stat(r *stats.Row, elapsed time.Duration) Stat {
 	st.MedianMS = msOf(r.Median())
 	st.MaxMS = msOf(r.Max)
 	st.AvgSize = round3(r.AvgSize())
-	st.RPS, st.FailRate = r.RPS(elapsed)
+	st.RPS, st.FailRate = r.RunRate(elapsed).Or0()
 	st.RPS, st.FailRate = round3(st.RPS), round3(st.FailRate)
 	for _, q := range stats.Percentiles {
 		st.Percentiles[PercentileKey(q)] = msOf(r.Percentile(q))
