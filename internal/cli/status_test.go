@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,34 @@ func TestStatusLineMatchesTable(t *testing.T) {
 		wantDash := d < 1400*time.Millisecond
 		if (f[0] == "-") != wantDash {
 			t.Errorf("tick at %v: table shows %q req/s", d, f[0])
+		}
+	}
+}
+
+// TestLoggedExceptionIsTheTablesFirst: many users raise one exception
+// group (one position) with a different message each time, at once; the
+// message logged is the one the exceptions table keeps.
+func TestLoggedExceptionIsTheTablesFirst(t *testing.T) {
+	t.Parallel()
+	src := `import { task, constant } from "jsload";
+export const options = { waitTime: constant(0) };
+export const broken = task(() => {
+  throw new TypeError("item " + Math.floor(Math.random() * 1e9) + " is undefined");
+});
+`
+	for round := 0; round < 3; round++ {
+		r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "8", "-r", "1000", "-i", "80")
+		re := regexp.MustCompile(`TypeError: item (\d+) is undefined`)
+		logged := re.FindAllStringSubmatch(r.stderr, -1)
+		if len(logged) != 1 {
+			t.Fatalf("logged %d times, want once:\n%s", len(logged), r.stderr)
+		}
+		table := regexp.MustCompile(`(?m)^80 +\S*main\.js:4:\d+: TypeError: item (\d+) is undefined`).FindStringSubmatch(r.stdout)
+		if table == nil {
+			t.Fatalf("no exception row for 80 occurrences:\n%s", r.stdout)
+		}
+		if table[1] != logged[0][1] {
+			t.Errorf("round %d: the log names item %s, the exceptions table item %s", round, logged[0][1], table[1])
 		}
 	}
 }
