@@ -329,7 +329,7 @@ func toStatRow(r *stats.Row, now, start time.Time, aggregated bool) statRow {
 		SafeName:          htmlEscaper.Replace(r.Name),
 		NumRequests:       r.Requests,
 		NumFailures:       r.Failures,
-		AvgResponseTime:   float64(ms(r.Avg())),
+		AvgResponseTime:   round(r.AvgMS(), 3),
 		MinResponseTime:   ms(r.Min),
 		MaxResponseTime:   ms(r.Max),
 		MedianResponse:    ms(r.Median()),

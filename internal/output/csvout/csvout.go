@@ -19,11 +19,13 @@
 // a row without requests, and 0 rather than 0.0 where Locust's value is
 // still its integer default.
 //
-// Every response-time column (median, average, min, max, percentiles) is
-// whole milliseconds by one rule, stats.RoundMS, so that min <= every
-// percentile <= max and 100% == max hold in every row (Locust's min and
-// max keep their decimals while its percentiles are rounded, and can
-// disagree). A rate over less than a second of time (stats.Rate.Known) is
+// The whole-millisecond columns (median, percentiles) are rounded by one
+// rule, stats.RoundMS, from values clamped to [min, max], so that
+// round(min) <= every percentile <= round(max) and 100% == round(max) hold
+// in every row; average, min and max keep their decimals as Locust's
+// floats do, and the median is the exact min or max where its rounding
+// would fall outside them, as Locust's is (Locust's own 100% can exceed its max: its percentiles come
+// from rounded buckets). A rate over less than a second of time (stats.Rate.Known) is
 // written as 0, so that the columns stay numeric for the scripts that read
 // Locust's files; the console shows it as "-".
 //
@@ -408,23 +410,31 @@ func percentileCells(r *stats.Row, h *stats.Histogram) []string {
 	return out
 }
 
-// medianCell is Locust's median_response_time: whole milliseconds. The
-// median is within [min, max] before rounding, so it is within the rounded
-// min and max after.
+// medianCell is Locust's median_response_time: whole milliseconds, or the
+// exact min or max (a float) when the rounded median falls outside them,
+// as Locust does.
 func medianCell(r *stats.Row) string {
 	if r.Requests == 0 {
 		return "0"
 	}
-	return strconv.FormatInt(roundMS(r.Median()), 10)
+	m := roundMS(r.Median())
+	switch {
+	case float64(m) > msOf(r.Max):
+		return durCell(r.Max)
+	case float64(m) < msOf(r.Min):
+		return durCell(r.Min)
+	}
+	return strconv.FormatInt(m, 10)
 }
 
-// avgCell is the mean response time in whole ms by the one rounding rule,
-// written as the float Locust writes ("12.0"), even without requests.
+// avgCell is the mean response time in ms, a float even without requests
+// (Locust's column keeps its decimals: a loopback test averaging 0.4 ms
+// must not read 0).
 func avgCell(r *stats.Row) string {
 	if r.Requests == 0 {
 		return "0.0"
 	}
-	return pyFloat(float64(roundMS(r.Avg())))
+	return pyFloat(r.AvgMS())
 }
 
 // sizeCell is the mean content size: the integer 0 without requests, else a
@@ -436,17 +446,18 @@ func sizeCell(r *stats.Row) string {
 	return pyFloat(r.AvgSize())
 }
 
-// durCell is a min or max response time in whole ms by the one rounding
-// rule, written as the float Locust writes ("401.0"), or 0 when it rounds
-// to zero (Locust's "min_response_time or 0" and max's integer start
-// value).
+// durCell is a min or max response time in ms: a float, as Locust writes
+// it, or 0 when it is zero (Locust's "min_response_time or 0" and max's
+// integer start value). The whole-ms columns (median, percentiles) are
+// this value rounded by stats.RoundMS, so 100% is max rounded.
 func durCell(d time.Duration) string {
-	ms := roundMS(d)
-	if ms <= 0 {
+	if d <= 0 {
 		return "0"
 	}
-	return pyFloat(float64(ms))
+	return pyFloat(msOf(d))
 }
+
+func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // roundMS is the one rounding rule of every response-time column.
 func roundMS(d time.Duration) int64 { return stats.RoundMS(d) }

@@ -805,13 +805,15 @@ func TestCells(t *testing.T) {
 		median, avg, min, max, sz string
 	}{
 		{"empty", &stats.Row{}, "0", "0.0", "0", "0", "0"},
-		// Every time column by the one rule: whole ms, halves to even.
-		{"one under a ms", row(0.375), "0", "0.0", "0", "0", "3.0"},
-		{"one above a half", row(12.75), "13", "13.0", "13.0", "13.0", "3.0"},
-		{"halves to even", row(2.5, 2.5, 3.5), "2", "3.0", "2.0", "4.0", "3.0"},
+		// Average, min and max keep their decimals (Locust's floats); the
+		// median is whole ms, or the exact min or max when its rounding
+		// falls outside them (as Locust's).
+		{"one under a ms", row(0.375), "0.375", "0.375", "0.375", "0.375", "3.0"},
+		{"median above max", row(12.75), "12.75", "12.75", "12.75", "12.75", "3.0"},
+		{"halves to even", row(2.5, 2.5, 3.5), "2.5", "2.8333333333333335", "2.5", "3.5", "3.0"},
 		{"zero", row(0), "0", "0.0", "0", "0", "3.0"},
 		{"whole ms", row(1, 2, 3), "2", "2.0", "1.0", "3.0", "3.0"},
-		{"rounded median", row(1, 2.75, 300), "3", "101.0", "1.0", "300.0", "3.0"},
+		{"rounded median", row(1, 2.75, 300), "3", "101.25", "1.0", "300.0", "3.0"},
 	}
 	for _, tt := range tests {
 		got := []string{medianCell(tt.r), avgCell(tt.r), durCell(tt.r.Min), durCell(tt.r.Max), sizeCell(tt.r)}

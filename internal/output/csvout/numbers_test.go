@@ -1,6 +1,7 @@
 package csvout
 
 import (
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -10,8 +11,10 @@ import (
 	"time"
 )
 
-// timeColumns checks one record's response-time columns: min <= p50 <=
-// ... <= p100 == max, and median and average within [min, max]. minCol,
+// timeColumns checks one record's response-time columns: median and
+// average within [min, max], and round(min) <= p50 <= ... <= p100 ==
+// round(max) (the percentiles are whole ms; min and max keep decimals, as
+// Locust's). minCol,
 // maxCol, medCol and avgCol index the record; the percentiles are the
 // columns from pctCol on.
 func timeColumns(t *testing.T, what string, rec []string, minCol, maxCol, medCol, avgCol, pctCol int) {
@@ -27,6 +30,7 @@ func timeColumns(t *testing.T, what string, rec []string, minCol, maxCol, medCol
 	if m, a := num(medCol), num(avgCol); m < lo || m > hi || a < lo || a > hi {
 		t.Fatalf("%s: median %v, average %v outside [%v, %v]: %q", what, m, a, lo, hi, rec)
 	}
+	lo, hi = math.RoundToEven(lo), math.RoundToEven(hi)
 	prev := lo
 	for i := pctCol; i < pctCol+len(percentLabels()); i++ {
 		v := num(i)
