@@ -617,6 +617,11 @@ export class Admin extends HttpUser {
 	if r.code != ExitInvalid || !strings.Contains(r.stderr, "main.js:1:8:") {
 		t.Errorf("inspect of a broken script: exit %d, %s", r.code, r.stderr)
 	}
+	// A name jsload does not export is found by inspect as by run.
+	r = run(t, nil, nil, "inspect", script(t, "import { task, group } from \"jsload\";\nexport const a = task(() => group());\n"))
+	if r.code != ExitInvalid || !strings.Contains(r.stderr, `main.js:1:16: "jsload" has no export named "group"`) {
+		t.Errorf("inspect of a missing export: exit %d, %s", r.code, r.stderr)
+	}
 }
 
 func TestHelpAndVersion(t *testing.T) {
