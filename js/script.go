@@ -200,12 +200,12 @@ func (s *Script) compileError(err error) error {
 	var ce *goja.CompilerSyntaxError
 	if errors.As(err, &ce) {
 		p := s.mapPosition(ce.File.Position(ce.Offset))
-		return &ScriptError{File: p.Filename, Line: p.Line, Column: p.Column, Msg: ce.Message}
+		return &ScriptError{File: p.Filename, Line: p.Line, Column: p.Column, Msg: "syntax error: " + ce.Message}
 	}
 	var pe parser.ErrorList
 	if errors.As(err, &pe) && len(pe) > 0 {
 		p := s.mapPosition(pe[0].Position)
-		return &ScriptError{File: p.Filename, Line: p.Line, Column: p.Column, Msg: pe[0].Message}
+		return &ScriptError{File: p.Filename, Line: p.Line, Column: p.Column, Msg: "syntax error: " + pe[0].Message}
 	}
 	return &ScriptError{File: s.Path, Msg: err.Error()}
 }

@@ -155,7 +155,11 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 		if isInterrupt(err) || ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, vu.scriptError(err, "")
+		se := vu.scriptError(err, "")
+		// Not a syntax error in the script (those are found by bundling
+		// and compiling): its code ran, and threw.
+		se.Msg += " (while running the script's top-level code)"
+		return nil, se
 	}
 	ex, ok := module.Get("exports").(*goja.Object)
 	if !ok {
@@ -255,6 +259,11 @@ func (vu *VU) scriptError(err error, where string) *ScriptError {
 	var ex *goja.Exception
 	if errors.As(err, &ex) {
 		se := &ScriptError{Msg: vu.exceptionMessage(ex)}
+		if st := ex.Stack(); len(st) > 0 && st[0].SrcName() == "<native>" && st[0].FuncName() == "parse" && strings.HasPrefix(se.Msg, "SyntaxError: ") {
+			// JSON.parse's SyntaxError is about the text it was given, not
+			// the script's syntax.
+			se.Msg = "JSON.parse: " + strings.TrimPrefix(se.Msg, "SyntaxError: ") + " (the text given is not valid JSON)"
+		}
 		var b strings.Builder
 		for _, f := range ex.Stack() {
 			p := vu.s.mapPosition(f.Position())

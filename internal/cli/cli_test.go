@@ -363,10 +363,10 @@ export const broken = task(() => {
 	if r.code != ExitOnError {
 		t.Errorf("exit %d, want %d", r.code, ExitOnError)
 	}
-	if !regexp.MustCompile(`(?m)^10 +\S*main\.js:4:8: SyntaxError: `).MatchString(r.stdout) {
+	if !regexp.MustCompile(`(?m)^10 +\S*main\.js:4:8: JSON\.parse: invalid character 'n'`).MatchString(r.stdout) {
 		t.Errorf("exception table lacks the position:\n%s", r.stdout)
 	}
-	if n := strings.Count(r.stderr, "SyntaxError"); n != 1 {
+	if n := strings.Count(r.stderr, "JSON.parse: invalid"); n != 1 {
 		t.Errorf("the exception was logged %d times, want once:\n%s", n, r.stderr)
 	}
 }
