@@ -366,11 +366,11 @@ func TestTaskSetErrors(t *testing.T) {
 	cases := []struct{ src, want string }{
 		{`import { User, TaskSet, task } from "jsload";
 class Empty extends TaskSet {}
-export class U extends User { @task e = Empty; }`, "task set Empty has no tasks"},
+export class U extends User { @task e = Empty; }`, "main.js:2:1: task set Empty has no tasks"},
 		{`import { User, task } from "jsload";
-export class U extends User { static tasks = [42]; }`, "task tasks[0] must be a function or a TaskSet class, got number"},
+export class U extends User { static tasks = [42]; }`, "main.js:2:38: user class U: task tasks[0] must be a function or a TaskSet class, got number"},
 		{`import { User, task } from "jsload";
-export class U extends User { static tasks = "x"; }`, "static tasks must be an array"},
+export class U extends User { static tasks = "x"; }`, "main.js:2:38: user class U: tasks must be an array"},
 	}
 	for _, c := range cases {
 		_, err := Load(context.Background(), writeScript(t, "main.js", c.src), LoadOptions{})

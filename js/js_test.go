@@ -745,7 +745,7 @@ func TestLoadChecks(t *testing.T) {
 	cases := []struct{ name, src, want string }{
 		{"empty", "", "the script has no tasks"},
 		{"all weight 0", "import { User, task } from \"jsload\";\nexport class A extends User { static weight = 0; @task t() {} }\n", "every user class has static weight 0"},
-		{"bad static weight", "import { User, task } from \"jsload\";\nexport class A extends User { static weight = -2; @task t() {} }\n", "main.js: TypeError: user class A: static weight must be a whole number >= 0, got -2"},
+		{"bad static weight", "import { User, task } from \"jsload\";\nexport class A extends User { static weight = -2; @task t() {} }\n", "main.js:2:38: user class A: weight must be a whole number >= 0, got -2"},
 	}
 	for _, c := range cases {
 		_, err := Load(context.Background(), writeScript(t, "main.js", c.src), LoadOptions{})

@@ -237,9 +237,9 @@ func (s *Script) inspect(vu *VU) error {
 	if err != nil {
 		return fmt.Errorf("starting the jsload module: %w", err)
 	}
-	v, err := vu.call(describe, goja.Undefined(), vu.exports)
+	v, err := describe(goja.Undefined(), vu.exports)
 	if err != nil {
-		return err
+		return s.describeError(vu, err)
 	}
 	txt, err := vu.jsonStr(goja.Undefined(), v)
 	if err != nil {
