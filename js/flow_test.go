@@ -606,3 +606,56 @@ export class U extends User { @task s = S; }
 		t.Errorf("exceptions: %+v", x)
 	}
 }
+
+// transitions takes Locust's list form ([["name", weight], "name"]) as
+// well as an object; both describe the same walk as @transition.
+func TestTransitionsListForm(t *testing.T) {
+	describe := func(decorators string) string {
+		t.Helper()
+		s := load(t, "main.js", `import { User, MarkovTaskSet, task, transition, transitions } from "jsload";
+class Shop extends MarkovTaskSet {
+  `+decorators+` a() {}
+  @transition("a") b() {}
+  @transition("a") c() {}
+}
+export class U extends User { @task s = Shop; }
+`)
+		for _, st := range s.Sets {
+			if st.Name == "Shop" {
+				return fmt.Sprint(st.Tasks[0].Transitions)
+			}
+		}
+		t.Fatal("no set Shop")
+		return ""
+	}
+	want := describe(`@transition("b", 2) @transition("c") @transition("a", 0)`)
+	if want != "[{b 2} {c 1} {a 0}]" {
+		t.Fatalf("@transition: %s", want)
+	}
+	for _, d := range []string{
+		`@transitions([["b", 2], "c", ["a", 0]])`,
+		`@transitions([["b", 2], ["c"], ["a", 0]])`,
+		`@transitions({ b: 2, c: 1, a: 0 })`,
+	} {
+		if got := describe(d); got != want {
+			t.Errorf("%s: %s, want %s", d, got, want)
+		}
+	}
+	for _, c := range []struct{ d, want string }{
+		{`@transitions([["b", "x"]])`, `main.js:3:4: TypeError: transition("b", weight): weight must be a whole number >= 0, got x (while running the script's top-level code)`},
+		{`@transitions([["b", 1, 2]])`, `item 0 has 3 elements, want [name, weight]`},
+		{`@transitions([3])`, `transitions([["name", weight], "name", ...]): item 0 must be a task's name or [name, weight], got 3`},
+		{`@transitions("b")`, `got b`},
+	} {
+		path := writeScript(t, "main.js", `import { User, MarkovTaskSet, task, transition, transitions } from "jsload";
+class Shop extends MarkovTaskSet {
+  `+c.d+` a() {}
+  @transition("a") b() {}
+}
+export class U extends User { @task s = Shop; }
+`)
+		if _, err := Load(context.Background(), path, LoadOptions{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.d, err, c.want)
+		}
+	}
+}

@@ -144,10 +144,12 @@ return (...names) => {
 };
 
 // @part transition
-// transition("name", weight) declares a Markov successor of a task.
+// transition("name", weight) declares a Markov successor of a task; a
+// function stands for the task of its name.
 return (to, weight) => {
-  if (typeof to !== "string" || to === "") throw new TypeError("transition(name, weight): name must be a task's name");
-  const w = weight === undefined ? 1 : native.checkWeight(weight, "transition");
+  if (typeof to === "function" && to.name) to = to.name;
+  if (typeof to !== "string" || to === "") throw new TypeError("transition(name, weight): name must be a task's name, got " + String(to));
+  const w = weight === undefined ? 1 : native.checkWeight(weight, "transition(" + JSON.stringify(to) + ", weight)");
   return (x, y, z) => {
     return native.decorate("@transition", x, y, z, (m) => {
       m.transitions.unshift({ to: to, weight: w }); // decorators apply bottom-up: keep source order
@@ -156,14 +158,39 @@ return (to, weight) => {
 };
 
 // @part transitions
-// transitions({ a: 2, b: 1 }) declares several successors at once.
-return (map) => {
-  const keys = Object.keys(map || {});
+// transitions declares several successors at once, as an object
+// ({ a: 2, b: 1 }) or in Locust's list form ([["a", 2], "b"]: a name alone
+// has weight 1).
+const usage = 'transitions({ name: weight, ... }) or transitions([["name", weight], "name", ...])';
+return (spec) => {
+  const pairs = [];
+  if (Array.isArray(spec)) {
+    for (let i = 0; i < spec.length; i++) {
+      const item = spec[i];
+      if (Array.isArray(item)) {
+        if (item.length < 1 || item.length > 2) throw new TypeError(usage + ": item " + i + " has " + item.length + " elements, want [name, weight]");
+        pairs.push([item[0], item[1]]);
+      } else {
+        pairs.push([item, undefined]);
+      }
+    }
+  } else if (spec && typeof spec === "object") {
+    const keys = Object.keys(spec);
+    for (let i = 0; i < keys.length; i++) pairs.push([keys[i], spec[keys[i]]]);
+  } else {
+    throw new TypeError(usage + ": got " + String(spec));
+  }
   const ds = [];
-  for (let i = 0; i < keys.length; i++) ds.push(native.transition(keys[i], map[keys[i]]));
+  for (let i = 0; i < pairs.length; i++) {
+    const to = pairs[i][0];
+    if (typeof to !== "string" && !(typeof to === "function" && to.name)) {
+      throw new TypeError(usage + ": item " + i + " must be a task's name or [name, weight], got " + (Array.isArray(to) ? "an array" : String(to)));
+    }
+    ds.push(native.transition(to, pairs[i][1]));
+  }
   return (x, y, z) => {
     let r;
-    for (let i = ds.length - 1; i >= 0; i--) r = ds[i](x, y, z); // each prepends: keep the map's order
+    for (let i = ds.length - 1; i >= 0; i--) r = ds[i](x, y, z); // each prepends: keep the order given
     return r;
   };
 };
