@@ -174,3 +174,24 @@ func TestLocustSpellingsJsloadRefuses(t *testing.T) {
 		t.Errorf("task set: error %v", err)
 	}
 }
+
+// A task set whose constructor needs what the user's onStart sets up is
+// still described at load (from its class), and runs.
+func TestTaskSetConstructorNeedingTheUser(t *testing.T) {
+	env := testEnv("")
+	s := load(t, "main.js", `import { User, TaskSet, task } from "jsload";
+class Shop extends TaskSet {
+  constructor() { super(); this.token = this.user.token.toUpperCase(); }
+  @task t() { globalThis.seen = this.token; }
+}
+export class U extends User {
+  onStart() { this.token = "abc"; }
+  static tasks = [Shop];
+}
+`)
+	vu := runTasks(t, s, env, 1)
+	if v := global(vu, "seen"); v == nil || v.String() != "ABC" {
+		t.Errorf("seen = %v", v)
+	}
+	noExceptions(t, env)
+}

@@ -411,7 +411,7 @@ return (exp) => {
   // declaration order), decorated fields, then tasks = [...] (an
   // instance's field, or static). inst is an instance of cls, made as a
   // VU makes it; get reads its attributes (attrs).
-  function tasksOf(owner, cls, inst, get) {
+  function tasksOf(owner, cls, inst, get, instErr) {
     const cname = cls.name || owner;
     const out = [];
     const seen = new Set(["constructor"]);
@@ -440,6 +440,7 @@ return (exp) => {
         if (m.isStatic) {
           v = cls[k];
         } else {
+          if (instErr !== undefined) throw instErr;
           v = inst[k];
         }
         out.push(entry(owner, cname, k, v, m, { kind: m.isStatic ? "static-field" : "field", key: k }, inst));
@@ -450,7 +451,7 @@ return (exp) => {
     const list = get("tasks");
     if (list !== undefined) {
       if (!Array.isArray(list)) fail(cname, "tasks", owner + ": tasks must be an array of functions, task(weight, fn) or TaskSet classes");
-      const kind = hasOwn(inst, "tasks") && inst.tasks !== undefined ? "field-list" : "list";
+      const kind = inst && hasOwn(inst, "tasks") && inst.tasks !== undefined ? "field-list" : "list";
       list.forEach((v, i) => {
         const base = v && typeof v === "object" && v[TASK] === true ? v.fn : v;
         const name = (v && v.name) || (base && base.name) || "tasks[" + i + "]";
@@ -488,9 +489,22 @@ return (exp) => {
   function setOf(cls, parent) {
     if (ids.has(cls)) return ids.get(cls);
     const name = cls.name || "TaskSet";
-    const inst = construct(cls, { user: user, parent: parent });
+    // A constructor may need what the user's onStart sets up: if it
+    // throws here, the set is described from its class, and the error is
+    // reported only if the set then needs its instance, or has no tasks.
+    let inst = null;
+    let instErr;
+    try {
+      inst = construct(cls, { user: user, parent: parent });
+    } catch (e) {
+      instErr = e;
+    }
     const get = attrs("task set", cls, inst);
-    return addSet(name, kindOf(cls), cls, get, () => tasksOf("task set " + name, cls, inst, get));
+    return addSet(name, kindOf(cls), cls, get, () => {
+      const ts = tasksOf("task set " + name, cls, inst, get, instErr);
+      if (ts.length === 0 && instErr !== undefined) throw instErr;
+      return ts;
+    });
   }
 
   function checkSet(s) {
