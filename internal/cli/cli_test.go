@@ -622,6 +622,11 @@ export class Admin extends HttpUser {
 	if r.code != ExitInvalid || !strings.Contains(r.stderr, `main.js:1:16: "jsload" has no export named "group"`) {
 		t.Errorf("inspect of a missing export: exit %d, %s", r.code, r.stderr)
 	}
+	// So is an unknown option.
+	r = run(t, nil, nil, "inspect", script(t, "import { task, constant } from \"jsload\";\nexport const options = { wait_time: constant(1) };\nexport const a = task(() => {});\n"))
+	if r.code != ExitInvalid || !strings.Contains(r.stderr, `options.wait_time in the script: unknown option (did you mean "waitTime"?)`) {
+		t.Errorf("inspect of an unknown option: exit %d, %s", r.code, r.stderr)
+	}
 }
 
 func TestHelpAndVersion(t *testing.T) {
