@@ -3,6 +3,7 @@ package js
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,22 @@ type waitSpec struct {
 	a, b time.Duration
 	fn   goja.Callable
 	this goja.Value
+}
+
+// String is the wait time as a script writes it; "" for none.
+func (w *waitSpec) String() string {
+	sec := func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }
+	switch w.kind {
+	case waitBetween:
+		return "between(" + sec(w.a) + ", " + sec(w.b) + ")"
+	case waitConstant:
+		return "constant(" + sec(w.a) + ")"
+	case waitPacing:
+		return "constantPacing(" + sec(w.a) + ")"
+	case waitFunc:
+		return "a function"
+	}
+	return ""
 }
 
 // frame is one running task set: the user's own tasks at the bottom of the

@@ -69,14 +69,17 @@ type SetInfo struct {
 // ClassInfo describes one user class. Scripts in the exported-tasks style
 // have one class named "default".
 type ClassInfo struct {
-	Name       string     `json:"name"`
-	Key        string     `json:"key"` // the export's name; "" for exported tasks
-	Weight     int        `json:"weight"`
-	FixedCount int        `json:"fixedCount"`
-	Host       string     `json:"host"`
-	HTTP       bool       `json:"http"`
-	Root       int        `json:"root"`  // index of the class's own task set in Script.Sets
-	Tasks      []TaskInfo `json:"tasks"` // the root set's tasks
+	Name       string `json:"name"`
+	Key        string `json:"key"` // the export's name; "" for exported tasks
+	Weight     int    `json:"weight"`
+	FixedCount int    `json:"fixedCount"`
+	Host       string `json:"host"`
+	HTTP       bool   `json:"http"`
+	Root       int    `json:"root"` // index of the class's own task set in Script.Sets
+	// WaitTime is the class's wait time as written (between(1, 5)), ""
+	// for none: what inspect shows.
+	WaitTime string     `json:"waitTime,omitempty"`
+	Tasks    []TaskInfo `json:"tasks"` // the root set's tasks
 }
 
 // DefaultClass is the name of the user class of exported-tasks scripts.
@@ -188,6 +191,9 @@ func loadBundled(ctx context.Context, path string, b *bundled, opt LoadOptions) 
 			return nil, err
 		}
 		err = vu.Bind(ctx, i)
+		if err == nil {
+			s.Classes[i].WaitTime = vu.frames[0].wait.String()
+		}
 		vu.Close()
 		if err != nil {
 			return nil, err

@@ -592,6 +592,7 @@ func TestInspect(t *testing.T) {
 export const options = { host: "http://localhost:8080" };
 export class Shopper extends HttpUser {
   static weight = 3;
+  static waitTime = between(1, 2.5);
   @task(3) browse() {}
   @task @tag("checkout") buy() {}
 }
@@ -604,7 +605,7 @@ export class Admin extends HttpUser {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"Shopper: weight 3", "Admin: fixed count 1", "browse", "75.0%", "tags: checkout", `host: "http://localhost:8080"`} {
+	for _, want := range []string{"Shopper: weight 3", "waitTime between(1, 2.5)", "Admin: fixed count 1, no wait between tasks", "browse", "75.0%", "tags: checkout", `host: "http://localhost:8080"`} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("inspect lacks %q:\n%s", want, r.stdout)
 		}

@@ -72,7 +72,11 @@ func printInspect(st *State, s *js.Script) {
 		if c.Host != "" {
 			host = ", host " + c.Host
 		}
-		fmt.Fprintf(w, "  %s: %s%s\n", c.Name, share, host)
+		wait := ", no wait between tasks"
+		if c.WaitTime != "" {
+			wait = ", waitTime " + c.WaitTime
+		}
+		fmt.Fprintf(w, "  %s: %s%s%s\n", c.Name, share, host, wait)
 		printSet(w, s, c.Root, "    ", map[int]bool{})
 	}
 	fmt.Fprintln(w)
