@@ -71,7 +71,7 @@ func bundle(path string) (*bundled, error) {
 		return nil, &ScriptError{File: path, Msg: "is a directory, not a script"}
 	}
 	outfile := strings.TrimSuffix(abs, filepath.Ext(abs)) + ".jsload-bundle.js"
-	res := api.Build(api.BuildOptions{
+	opts := api.BuildOptions{
 		EntryPoints:   []string{abs},
 		Bundle:        true,
 		Write:         false,
@@ -93,9 +93,13 @@ func bundle(path string) (*bundled, error) {
 			".jsx": api.LoaderJSX, ".tsx": api.LoaderTSX, ".json": api.LoaderJSON,
 			".txt": api.LoaderText,
 		},
-	})
+	}
+	res := api.Build(opts)
 	if len(res.Errors) > 0 {
 		return nil, esbuildError(res.Errors[0], len(res.Errors))
+	}
+	if err := checkImports(opts); err != nil {
+		return nil, err
 	}
 	b := &bundled{name: outfile}
 	if rel, err := filepath.Rel(cwd, outfile); err == nil && !strings.HasPrefix(rel, "..") {

@@ -80,7 +80,7 @@ func (vu *VU) fire(arg goja.Value, force int) {
 	errText := ""
 	if force != 1 {
 		if ex := pick(o, "exception"); ex != nil && !goja.IsNull(ex) {
-			errText = errorText(ex)
+			errText = vu.errorText(ex)
 		}
 		if force == 2 && errText == "" {
 			errText = "failure"
@@ -119,21 +119,13 @@ func isNumberLike(v goja.Value) bool {
 	return false
 }
 
-// errorText is an exception's message: Error objects give "Name: message".
-func errorText(v goja.Value) string {
-	if o, ok := v.(*goja.Object); ok {
-		if m := o.Get("message"); m != nil && !goja.IsUndefined(m) {
-			if n := o.Get("name"); n != nil && !goja.IsUndefined(n) && n.String() != "" {
-				return n.String() + ": " + m.String()
-			}
-			return m.String()
-		}
+// errorText is a reported exception's text (see valueText); "failure"
+// when that is empty.
+func (vu *VU) errorText(v goja.Value) string {
+	if s := vu.valueText(v); s != "" {
+		return s
 	}
-	s := v.String()
-	if s == "" {
-		return "failure"
-	}
-	return s
+	return "failure"
 }
 
 // measure implements events.measure(type, name, fn): it times fn, records
@@ -156,7 +148,7 @@ func (vu *VU) measure(c goja.FunctionCall) goja.Value {
 			panic(err)
 		}
 		if ex, ok := err.(*goja.Exception); ok {
-			s.Err = errorText(ex.Value())
+			s.Err = vu.errorText(ex.Value())
 		} else {
 			s.Err = err.Error()
 		}

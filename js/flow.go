@@ -3,6 +3,7 @@ package js
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,22 @@ type waitSpec struct {
 	a, b time.Duration
 	fn   goja.Callable
 	this goja.Value
+}
+
+// String is the wait time as a script writes it; "" for none.
+func (w *waitSpec) String() string {
+	sec := func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }
+	switch w.kind {
+	case waitBetween:
+		return "between(" + sec(w.a) + ", " + sec(w.b) + ")"
+	case waitConstant:
+		return "constant(" + sec(w.a) + ")"
+	case waitPacing:
+		return "constantPacing(" + sec(w.a) + ")"
+	case waitFunc:
+		return "a function"
+	}
+	return ""
 }
 
 // frame is one running task set: the user's own tasks at the bottom of the
@@ -124,7 +141,7 @@ func (vu *VU) Bind(ctx context.Context, class int) error {
 	root.onStop = hook(holder, "onStop", "on_stop")
 	var wv goja.Value
 	if c.Key != "" {
-		wv = firstDefined(holder, "waitTime", "wait_time")
+		wv = attr(holder, root.cls, "waitTime", "wait_time")
 	}
 	if wv == nil {
 		if o, ok := vu.exports.Get("options").(*goja.Object); ok {
@@ -180,8 +197,12 @@ func (vu *VU) resolveTask(f *frame, t *TaskInfo) (goja.Value, error) {
 		v = get(f.this, t.Src.Key)
 	case "static-field":
 		v = get(f.cls, t.Src.Key)
-	case "list":
-		if list, ok := get(f.cls, "tasks").(*goja.Object); ok {
+	case "list", "field-list":
+		from := f.cls
+		if t.Src.Kind == "field-list" {
+			from = f.this
+		}
+		if list, ok := get(from, "tasks").(*goja.Object); ok {
 			v = list.Get(fmt.Sprint(t.Src.Index))
 		}
 	case "export":
@@ -205,6 +226,19 @@ func firstDefined(o *goja.Object, keys ...string) goja.Value {
 		if v := o.Get(k); v != nil && !goja.IsUndefined(v) && !goja.IsNull(v) {
 			return v
 		}
+	}
+	return nil
+}
+
+// attr reads an attribute of a user or task set: from the instance (its
+// own fields and its class's methods), else from the class (static); keys
+// are its spellings, jsload's first.
+func attr(inst *goja.Object, cls goja.Value, keys ...string) goja.Value {
+	if v := firstDefined(inst, keys...); v != nil {
+		return v
+	}
+	if c, ok := cls.(*goja.Object); ok {
+		return firstDefined(c, keys...)
 	}
 	return nil
 }
@@ -423,7 +457,7 @@ func (vu *VU) enter(ctx context.Context, f *frame, t *TaskInfo) bool {
 		return false
 	}
 	nf.onStop = hook(inst, "onStop", "on_stop")
-	if nf.wait, err = vu.waitOf(firstDefined(inst, "waitTime", "wait_time"), inst); err != nil {
+	if nf.wait, err = vu.waitOf(attr(inst, ctor, "waitTime", "wait_time"), inst); err != nil {
 		vu.recordException(err, t.Name)
 		return false
 	}

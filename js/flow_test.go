@@ -366,11 +366,11 @@ func TestTaskSetErrors(t *testing.T) {
 	cases := []struct{ src, want string }{
 		{`import { User, TaskSet, task } from "jsload";
 class Empty extends TaskSet {}
-export class U extends User { @task e = Empty; }`, "task set Empty has no tasks"},
+export class U extends User { @task e = Empty; }`, "main.js:2:1: task set Empty has no tasks"},
 		{`import { User, task } from "jsload";
-export class U extends User { static tasks = [42]; }`, "task tasks[0] must be a function or a TaskSet class, got number"},
+export class U extends User { static tasks = [42]; }`, "main.js:2:38: user class U: task tasks[0] must be a function or a TaskSet class, got number"},
 		{`import { User, task } from "jsload";
-export class U extends User { static tasks = "x"; }`, "static tasks must be an array"},
+export class U extends User { static tasks = "x"; }`, "main.js:2:38: user class U: tasks must be an array"},
 	}
 	for _, c := range cases {
 		_, err := Load(context.Background(), writeScript(t, "main.js", c.src), LoadOptions{})
@@ -604,5 +604,58 @@ export class U extends User { @task s = S; }
 	}
 	if x := env.Registry.Snapshot(time.Now()).Exceptions; len(x) != 1 || x[0].Count != 3 {
 		t.Errorf("exceptions: %+v", x)
+	}
+}
+
+// transitions takes Locust's list form ([["name", weight], "name"]) as
+// well as an object; both describe the same walk as @transition.
+func TestTransitionsListForm(t *testing.T) {
+	describe := func(decorators string) string {
+		t.Helper()
+		s := load(t, "main.js", `import { User, MarkovTaskSet, task, transition, transitions } from "jsload";
+class Shop extends MarkovTaskSet {
+  `+decorators+` a() {}
+  @transition("a") b() {}
+  @transition("a") c() {}
+}
+export class U extends User { @task s = Shop; }
+`)
+		for _, st := range s.Sets {
+			if st.Name == "Shop" {
+				return fmt.Sprint(st.Tasks[0].Transitions)
+			}
+		}
+		t.Fatal("no set Shop")
+		return ""
+	}
+	want := describe(`@transition("b", 2) @transition("c") @transition("a", 0)`)
+	if want != "[{b 2} {c 1} {a 0}]" {
+		t.Fatalf("@transition: %s", want)
+	}
+	for _, d := range []string{
+		`@transitions([["b", 2], "c", ["a", 0]])`,
+		`@transitions([["b", 2], ["c"], ["a", 0]])`,
+		`@transitions({ b: 2, c: 1, a: 0 })`,
+	} {
+		if got := describe(d); got != want {
+			t.Errorf("%s: %s, want %s", d, got, want)
+		}
+	}
+	for _, c := range []struct{ d, want string }{
+		{`@transitions([["b", "x"]])`, `main.js:3:4: TypeError: transition("b", weight): weight must be a whole number >= 0, got x (while running the script's top-level code)`},
+		{`@transitions([["b", 1, 2]])`, `item 0 has 3 elements, want [name, weight]`},
+		{`@transitions([3])`, `transitions([["name", weight], "name", ...]): item 0 must be a task's name or [name, weight], got 3`},
+		{`@transitions("b")`, `got b`},
+	} {
+		path := writeScript(t, "main.js", `import { User, MarkovTaskSet, task, transition, transitions } from "jsload";
+class Shop extends MarkovTaskSet {
+  `+c.d+` a() {}
+  @transition("a") b() {}
+}
+export class U extends User { @task s = Shop; }
+`)
+		if _, err := Load(context.Background(), path, LoadOptions{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.d, err, c.want)
+		}
 	}
 }

@@ -499,10 +499,10 @@ func newRespMethods(vu *VU) *respMethods {
 			r.needCatch("failure")
 			msg := "failure"
 			if a := c.Argument(0); !goja.IsUndefined(a) && !goja.IsNull(a) {
-				if o, ok := a.(*goja.Object); ok && o.Get("message") != nil {
-					msg = o.Get("message").String()
+				if o, ok := a.(*goja.Object); ok && isErrorLike(o) {
+					msg = o.Get("message").String() // failure(new Error("x")) reads "x", as before
 				} else {
-					msg = a.String()
+					msg = r.vu.valueText(a)
 				}
 			}
 			r.report(msg)

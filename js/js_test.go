@@ -154,6 +154,8 @@ func TestLoadErrorsPointAtTheUsersSource(t *testing.T) {
 		{"syntax in import", []string{"main.js", "import { f } from \"./lib/util.js\";\nexport const a = 1;\n", "lib/util.js", "export function f() {\n  return 1 +;\n}\n"}, "util.js:2:13: Unexpected \";\""},
 		{"throw at import", []string{"main.js", "import { task } from \"jsload\";\nconst y = 1;\nthrow new Error(\"bad import\");\nexport const a = task(() => {});\n"}, "main.js:3:7: Error: bad import"},
 		{"throw in imported file", []string{"main.js", "import \"./lib.js\";\nexport const a = 1;\n", "lib.js", "\n\nnull.x;\n"}, "lib.js:3:6: TypeError: Cannot read property 'x' of"},
+		{"JSON.parse at load", []string{"main.js", "import { task } from \"jsload\";\nconst x = 1;\nconst cfg = JSON.parse(\"{bad\");\nexport const a = task(() => {});\n"}, "main.js:3:18: JSON.parse: invalid character 'b' (the text given is not valid JSON) (while running the script's top-level code)"},
+		{"top-level TypeError", []string{"main.js", "import { task } from \"jsload\";\nconst o = undefined;\no.x = 1;\nexport const a = task(() => {});\n"}, "main.js:3:3: TypeError: Cannot convert undefined or null to object (while running the script's top-level code)"},
 		{"no tasks", []string{"main.js", "export const x = 1;\n"}, "the script has no tasks: export task(fn) / task(weight, fn) functions, or a class extending HttpUser or User with @task methods"},
 		{"class without tasks", []string{"main.js", "import { HttpUser } from \"jsload\";\nexport class Idle extends HttpUser { run() {} }\n"}, "user class Idle has no tasks: mark methods with @task or @task(weight)"},
 		{"both styles", []string{"main.js", "import { HttpUser, task } from \"jsload\";\nexport class U extends HttpUser { @task t() {} }\nexport const x = task(() => {});\n"}, "use one style"},
@@ -743,7 +745,7 @@ func TestLoadChecks(t *testing.T) {
 	cases := []struct{ name, src, want string }{
 		{"empty", "", "the script has no tasks"},
 		{"all weight 0", "import { User, task } from \"jsload\";\nexport class A extends User { static weight = 0; @task t() {} }\n", "every user class has static weight 0"},
-		{"bad static weight", "import { User, task } from \"jsload\";\nexport class A extends User { static weight = -2; @task t() {} }\n", "main.js: TypeError: user class A: static weight must be a whole number >= 0, got -2"},
+		{"bad static weight", "import { User, task } from \"jsload\";\nexport class A extends User { static weight = -2; @task t() {} }\n", "main.js:2:38: user class A: weight must be a whole number >= 0, got -2"},
 	}
 	for _, c := range cases {
 		_, err := Load(context.Background(), writeScript(t, "main.js", c.src), LoadOptions{})

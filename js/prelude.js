@@ -144,10 +144,12 @@ return (...names) => {
 };
 
 // @part transition
-// transition("name", weight) declares a Markov successor of a task.
+// transition("name", weight) declares a Markov successor of a task; a
+// function stands for the task of its name.
 return (to, weight) => {
-  if (typeof to !== "string" || to === "") throw new TypeError("transition(name, weight): name must be a task's name");
-  const w = weight === undefined ? 1 : native.checkWeight(weight, "transition");
+  if (typeof to === "function" && to.name) to = to.name;
+  if (typeof to !== "string" || to === "") throw new TypeError("transition(name, weight): name must be a task's name, got " + String(to));
+  const w = weight === undefined ? 1 : native.checkWeight(weight, "transition(" + JSON.stringify(to) + ", weight)");
   return (x, y, z) => {
     return native.decorate("@transition", x, y, z, (m) => {
       m.transitions.unshift({ to: to, weight: w }); // decorators apply bottom-up: keep source order
@@ -156,14 +158,39 @@ return (to, weight) => {
 };
 
 // @part transitions
-// transitions({ a: 2, b: 1 }) declares several successors at once.
-return (map) => {
-  const keys = Object.keys(map || {});
+// transitions declares several successors at once, as an object
+// ({ a: 2, b: 1 }) or in Locust's list form ([["a", 2], "b"]: a name alone
+// has weight 1).
+const usage = 'transitions({ name: weight, ... }) or transitions([["name", weight], "name", ...])';
+return (spec) => {
+  const pairs = [];
+  if (Array.isArray(spec)) {
+    for (let i = 0; i < spec.length; i++) {
+      const item = spec[i];
+      if (Array.isArray(item)) {
+        if (item.length < 1 || item.length > 2) throw new TypeError(usage + ": item " + i + " has " + item.length + " elements, want [name, weight]");
+        pairs.push([item[0], item[1]]);
+      } else {
+        pairs.push([item, undefined]);
+      }
+    }
+  } else if (spec && typeof spec === "object") {
+    const keys = Object.keys(spec);
+    for (let i = 0; i < keys.length; i++) pairs.push([keys[i], spec[keys[i]]]);
+  } else {
+    throw new TypeError(usage + ": got " + String(spec));
+  }
   const ds = [];
-  for (let i = 0; i < keys.length; i++) ds.push(native.transition(keys[i], map[keys[i]]));
+  for (let i = 0; i < pairs.length; i++) {
+    const to = pairs[i][0];
+    if (typeof to !== "string" && !(typeof to === "function" && to.name)) {
+      throw new TypeError(usage + ": item " + i + " must be a task's name or [name, weight], got " + (Array.isArray(to) ? "an array" : String(to)));
+    }
+    ds.push(native.transition(to, pairs[i][1]));
+  }
   return (x, y, z) => {
     let r;
-    for (let i = ds.length - 1; i >= 0; i--) r = ds[i](x, y, z); // each prepends: keep the map's order
+    for (let i = ds.length - 1; i >= 0; i--) r = ds[i](x, y, z); // each prepends: keep the order given
     return r;
   };
 };
@@ -293,6 +320,58 @@ const SequentialTaskSet = native.SequentialTaskSet;
 const MarkovTaskSet = native.MarkovTaskSet;
 const isBase = (p) => p === User.prototype || p === HttpUser.prototype || p === TaskSet.prototype || p === SequentialTaskSet.prototype || p === MarkovTaskSet.prototype || p === Object.prototype;
 const isSetClass = (v) => typeof v === "function" && v.prototype instanceof TaskSet;
+const isBaseClass = (c) => c === User || c === HttpUser || c === TaskSet || c === SequentialTaskSet || c === MarkovTaskSet;
+
+// Locust's spellings of the attributes jsload reads: aliases, read as
+// jsload's own; and the ones jsload refuses, with what to write instead.
+const aliases = { wait_time: "waitTime", fixed_count: "fixedCount", on_start: "onStart", on_stop: "onStop" };
+const snakeOf = { waitTime: "wait_time", fixedCount: "fixed_count", onStart: "on_start", onStop: "on_stop" };
+const refused = {
+  min_wait: "waitTime = between(min, max), in seconds (Locust 0.x's min_wait and max_wait were milliseconds)",
+  max_wait: "waitTime = between(min, max), in seconds (Locust 0.x's min_wait and max_wait were milliseconds)",
+  wait_function: "waitTime = () => seconds",
+  task_set: "static tasks = [TheTaskSet]",
+  connection_timeout: "connectTimeout, as the --connect-timeout flag or http.client({ connectTimeout })",
+  network_timeout: "timeout, as the --timeout flag or http.client({ timeout })",
+  max_redirects: "maxRedirects, in http.client({ maxRedirects })",
+};
+
+// fail throws a load error about attribute attr of class cls; Go finds
+// where it is written (Script.locate).
+const fail = (cls, attr, msg) => {
+  const e = new TypeError(msg);
+  Object.defineProperty(e, "jsloadAt", { value: [cls || "", attr || ""] });
+  throw e;
+};
+
+// attrs checks the attribute names of a user class or task set (statics
+// up its class chain, its prototypes' methods, an instance's own fields)
+// and returns a reader of the attributes jsload gives meaning to: an
+// instance's own field first, then the static, in jsload's spelling or
+// Locust's (an alias; both at once is an error).
+const attrs = (kind, cls, inst) => {
+  const name = cls.name || kind;
+  const names = new Set();
+  for (let c = cls; typeof c === "function" && c !== Function.prototype && !isBaseClass(c); c = Object.getPrototypeOf(c)) {
+    for (const k of Object.getOwnPropertyNames(c)) names.add(k);
+  }
+  for (let p = cls.prototype; p && !isBase(p); p = Object.getPrototypeOf(p)) {
+    for (const k of Object.getOwnPropertyNames(p)) names.add(k);
+  }
+  if (inst) for (const k of Object.getOwnPropertyNames(inst)) names.add(k);
+  for (const k of names) {
+    if (hasOwn(refused, k)) fail(name, k, kind + " " + name + ": `" + k + "` is Locust's; jsload spells it `" + refused[k] + "`");
+    if (hasOwn(aliases, k) && names.has(aliases[k])) fail(name, k, kind + " " + name + ": both `" + aliases[k] + "` and `" + k + "` (Locust's spelling of it) are set: keep one");
+  }
+  return (k) => {
+    for (const key of [k, snakeOf[k]]) {
+      if (key === undefined) continue;
+      if (inst && hasOwn(inst, key) && inst[key] !== undefined) return inst[key];
+      if (cls[key] !== undefined) return cls[key];
+    }
+    return undefined;
+  };
+};
 
 return (exp) => {
   const sets = [];
@@ -300,17 +379,17 @@ return (exp) => {
   const classes = [];
   const exported = [];
 
-  const num = (owner, v, what, dflt) => {
+  const num = (owner, cls, v, what, dflt) => {
     if (v === undefined || v === null) return dflt;
     if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-      throw new TypeError(owner + ": static " + what + " must be a whole number >= 0, got " + String(v));
+      fail(cls, what, owner + ": " + what + " must be a whole number >= 0, got " + String(v));
     }
     return v;
   };
 
   // entry classifies one task's value: a function, a TaskSet class, or a
   // task(...) descriptor around either.
-  function entry(owner, name, v, m, src) {
+  function entry(owner, cls, name, v, m, src, pending) {
     let weight = m ? m.weight : 1;
     let tags = m ? m.tags.slice() : [];
     if (v && typeof v === "object" && v[TASK] === true) {
@@ -321,16 +400,19 @@ return (exp) => {
     }
     const t = { name: name, weight: weight, tags: tags, set: -1, transitions: m ? m.transitions.slice() : [], initial: !!(m && m.initial), src: src, order: m ? m.order : Infinity };
     if (isSetClass(v)) {
-      t.set = setOf(v);
+      t.set = setOf(v, pending);
     } else if (typeof v !== "function") {
-      throw new TypeError(owner + ": task " + name + " must be a function or a TaskSet class, got " + (v === null ? "null" : typeof v));
+      fail(cls, src.kind === "list" || src.kind === "field-list" ? "tasks" : src.key || name, owner + ": task " + name + " must be a function or a TaskSet class, got " + (v === null ? "null" : typeof v));
     }
     return t;
   }
 
   // tasksOf lists a class's tasks: decorated methods (child first, in
-  // declaration order), decorated fields, then static tasks = [...].
-  function tasksOf(owner, cls) {
+  // declaration order), decorated fields, then tasks = [...] (an
+  // instance's field, or static). inst is an instance of cls, made as a
+  // VU makes it; get reads its attributes (attrs).
+  function tasksOf(owner, cls, inst, get, instErr) {
+    const cname = cls.name || owner;
     const out = [];
     const seen = new Set(["constructor"]);
     for (let p = cls.prototype; p && !isBase(p); p = Object.getPrototypeOf(p)) {
@@ -340,7 +422,7 @@ return (exp) => {
         const d = Object.getOwnPropertyDescriptor(p, k);
         if (!d || typeof d.value !== "function" || !hasOwn(d.value, TASK)) continue;
         const m = d.value[TASK];
-        if (m.decorated || m.transitions.length > 0) out.push(entry(owner, k, d.value, m, { kind: "method", key: k }));
+        if (m.decorated || m.transitions.length > 0) out.push(entry(owner, cname, k, d.value, m, { kind: "method", key: k }, inst));
       }
     }
     const marks = [];
@@ -348,7 +430,6 @@ return (exp) => {
     if (md && md[FIELDS]) marks.push(md[FIELDS]);
     if (cls.prototype[FIELDS]) marks.push(cls.prototype[FIELDS]);
     if (hasOwn(cls, FIELDS) || cls[FIELDS]) marks.push(cls[FIELDS]);
-    let inst;
     for (const fm of marks) {
       for (const k in fm) {
         if (seen.has(k)) continue;
@@ -359,20 +440,22 @@ return (exp) => {
         if (m.isStatic) {
           v = cls[k];
         } else {
-          if (inst === undefined) inst = construct(cls, null);
+          if (instErr !== undefined) throw instErr;
           v = inst[k];
         }
-        out.push(entry(owner, k, v, m, { kind: m.isStatic ? "static-field" : "field", key: k }));
+        out.push(entry(owner, cname, k, v, m, { kind: m.isStatic ? "static-field" : "field", key: k }, inst));
       }
     }
     // Decorated methods and fields in the order they were declared.
     out.sort((x, y) => x.order - y.order);
-    if (cls.tasks !== undefined) {
-      if (!Array.isArray(cls.tasks)) throw new TypeError(owner + ": static tasks must be an array of functions, task(weight, fn) or TaskSet classes");
-      cls.tasks.forEach((v, i) => {
+    const list = get("tasks");
+    if (list !== undefined) {
+      if (!Array.isArray(list)) fail(cname, "tasks", owner + ": tasks must be an array of functions, task(weight, fn) or TaskSet classes");
+      const kind = inst && hasOwn(inst, "tasks") && inst.tasks !== undefined ? "field-list" : "list";
+      list.forEach((v, i) => {
         const base = v && typeof v === "object" && v[TASK] === true ? v.fn : v;
         const name = (v && v.name) || (base && base.name) || "tasks[" + i + "]";
-        out.push(entry(owner, name, v, null, { kind: "list", index: i }));
+        out.push(entry(owner, cname, name, v, null, { kind: kind, index: i }, inst));
       });
     }
     return out;
@@ -384,61 +467,99 @@ return (exp) => {
     return "random";
   }
 
-  function addSet(name, kind, ctor, fill) {
+  // addSet adds a task set; get reads its class's attributes.
+  function addSet(name, kind, ctor, get, fill) {
     const id = sets.length;
     const s = { id: id, name: name, kind: kind, tasks: [], initial: 0, abortOnFailure: null };
     sets.push(s);
     if (ctor) ids.set(ctor, id);
     s.tasks = fill();
-    if (ctor && typeof ctor.abortOnFailure === "boolean") s.abortOnFailure = ctor.abortOnFailure;
+    const a = get && get("abortOnFailure");
+    if (a !== undefined && a !== null) {
+      if (typeof a !== "boolean") fail(name, "abortOnFailure", name + ": abortOnFailure must be true or false, got " + String(a));
+      s.abortOnFailure = a;
+    }
     checkSet(s);
     return id;
   }
 
-  function setOf(cls) {
+  // setOf describes a TaskSet class, made as a VU enters it (with user
+  // and parent), so that its instance fields count.
+  let user = null;
+  function setOf(cls, parent) {
     if (ids.has(cls)) return ids.get(cls);
     const name = cls.name || "TaskSet";
-    return addSet(name, kindOf(cls), cls, () => tasksOf("task set " + name, cls));
+    // A constructor may need what the user's onStart sets up: if it
+    // throws here, the set is described from its class, and the error is
+    // reported only if the set then needs its instance, or has no tasks.
+    let inst = null;
+    let instErr;
+    try {
+      inst = construct(cls, { user: user, parent: parent });
+    } catch (e) {
+      instErr = e;
+    }
+    const get = attrs("task set", cls, inst);
+    return addSet(name, kindOf(cls), cls, get, () => {
+      const ts = tasksOf("task set " + name, cls, inst, get, instErr);
+      if (ts.length === 0 && instErr !== undefined) throw instErr;
+      return ts;
+    });
   }
 
   function checkSet(s) {
     if (s.tasks.length === 0) {
-      throw new TypeError("task set " + s.name + " has no tasks: mark methods with @task, or list them in static tasks = [...]");
+      fail(s.name, "", "task set " + s.name + " has no tasks: mark methods with @task, or list them in tasks = [...]");
     }
     if (s.kind === "markov") {
       const names = new Map(s.tasks.map((t, i) => [t.name, i]));
       s.tasks.forEach((t, i) => {
         if (t.transitions.length === 0) {
-          throw new TypeError("Markov task set " + s.name + ": task " + t.name + " has no @transition (a task may transition to itself)");
+          fail(s.name, t.name, "Markov task set " + s.name + ": task " + t.name + " has no @transition (a task may transition to itself)");
         }
         for (const tr of t.transitions) {
-          if (!names.has(tr.to)) throw new TypeError("Markov task set " + s.name + ": task " + t.name + " has a transition to " + tr.to + ", which is not a task of the set");
+          if (!names.has(tr.to)) fail(s.name, t.name, "Markov task set " + s.name + ": task " + t.name + " has a transition to " + tr.to + ", which is not a task of the set");
         }
-        if (!t.transitions.some((tr) => tr.weight > 0)) throw new TypeError("Markov task set " + s.name + ": every transition of " + t.name + " has weight 0");
+        if (!t.transitions.some((tr) => tr.weight > 0)) fail(s.name, t.name, "Markov task set " + s.name + ": every transition of " + t.name + " has weight 0");
         if (t.initial) s.initial = i;
       });
     } else if (!s.tasks.some((t) => t.weight > 0)) {
-      throw new TypeError(s.name + ": every task has weight 0");
+      fail(s.name, "", s.name + ": every task has weight 0");
     }
   }
 
   for (const key of Object.keys(exp)) {
     const v = exp[key];
     if (typeof v === "function" && v.prototype instanceof User) {
+      // static abstract = true: a base for user classes, not one (as in
+      // Locust, it is not inherited).
+      if (hasOwn(v, "abstract") && v.abstract) continue;
       const name = key === "default" && v.name ? v.name : key;
+      const cname = v.name || name;
       const owner = "user class " + name;
-      const root = addSet(name, "random", null, () => {
-        const ts = tasksOf(owner, v);
-        if (ts.length === 0) throw new TypeError(owner + " has no tasks: mark methods with @task or @task(weight)");
+      const inst = construct(v, null);
+      if (hasOwn(inst, "abstract") && inst.abstract) {
+        // An instance field: abstract unless a parent class's instances
+        // have it too (inherited, as a static would not be).
+        const parent = Object.getPrototypeOf(v);
+        if (isBaseClass(parent) || !construct(parent, null).abstract) continue;
+      }
+      const get = attrs("user class", v, inst);
+      const host = get("host");
+      if (host !== undefined && host !== null && typeof host !== "string") fail(cname, "host", owner + ": host must be a URL string, got " + String(host));
+      user = inst;
+      const root = addSet(name, "random", null, get, () => {
+        const ts = tasksOf(owner, v, inst, get);
+        if (ts.length === 0) fail(cname, "", owner + " has no tasks: mark methods with @task or @task(weight), or list them in tasks = [...]");
         return ts;
       });
-      if (typeof v.abortOnFailure === "boolean") sets[root].abortOnFailure = v.abortOnFailure;
+      user = null;
       classes.push({
         name: name,
         key: key,
-        weight: num(owner, v.weight, "weight", 1),
-        fixedCount: num(owner, v.fixedCount, "fixedCount", 0),
-        host: typeof v.host === "string" ? v.host : "",
+        weight: num(owner, cname, get("weight"), "weight", 1),
+        fixedCount: num(owner, cname, get("fixedCount"), "fixedCount", 0),
+        host: typeof host === "string" ? host : "",
         http: v.prototype instanceof HttpUser,
         root: root,
       });
@@ -450,7 +571,7 @@ return (exp) => {
     throw new TypeError("the script exports both user classes (" + classes[0].name + ") and task functions (" + exported[0][0] + "): use one style");
   }
   if (exported.length > 0) {
-    const root = addSet("default", "random", null, () => exported.map(([k, v]) => entry("exported task " + k, k, v, null, { kind: "export", key: k })));
+    const root = addSet("default", "random", null, null, () => exported.map(([k, v]) => entry("exported task " + k, "", k, v, null, { kind: "export", key: k }, undefined)));
     const opts = exp.options;
     if (opts && typeof opts.abortOnFailure === "boolean") sets[root].abortOnFailure = opts.abortOnFailure;
     classes.push({ name: "default", key: "", weight: 1, fixedCount: 0, host: "", http: true, root: root });

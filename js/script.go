@@ -69,14 +69,17 @@ type SetInfo struct {
 // ClassInfo describes one user class. Scripts in the exported-tasks style
 // have one class named "default".
 type ClassInfo struct {
-	Name       string     `json:"name"`
-	Key        string     `json:"key"` // the export's name; "" for exported tasks
-	Weight     int        `json:"weight"`
-	FixedCount int        `json:"fixedCount"`
-	Host       string     `json:"host"`
-	HTTP       bool       `json:"http"`
-	Root       int        `json:"root"`  // index of the class's own task set in Script.Sets
-	Tasks      []TaskInfo `json:"tasks"` // the root set's tasks
+	Name       string `json:"name"`
+	Key        string `json:"key"` // the export's name; "" for exported tasks
+	Weight     int    `json:"weight"`
+	FixedCount int    `json:"fixedCount"`
+	Host       string `json:"host"`
+	HTTP       bool   `json:"http"`
+	Root       int    `json:"root"` // index of the class's own task set in Script.Sets
+	// WaitTime is the class's wait time as written (between(1, 5)), ""
+	// for none: what inspect shows.
+	WaitTime string     `json:"waitTime,omitempty"`
+	Tasks    []TaskInfo `json:"tasks"` // the root set's tasks
 }
 
 // DefaultClass is the name of the user class of exported-tasks scripts.
@@ -188,6 +191,9 @@ func loadBundled(ctx context.Context, path string, b *bundled, opt LoadOptions) 
 			return nil, err
 		}
 		err = vu.Bind(ctx, i)
+		if err == nil {
+			s.Classes[i].WaitTime = vu.frames[0].wait.String()
+		}
 		vu.Close()
 		if err != nil {
 			return nil, err
@@ -200,12 +206,12 @@ func (s *Script) compileError(err error) error {
 	var ce *goja.CompilerSyntaxError
 	if errors.As(err, &ce) {
 		p := s.mapPosition(ce.File.Position(ce.Offset))
-		return &ScriptError{File: p.Filename, Line: p.Line, Column: p.Column, Msg: ce.Message}
+		return &ScriptError{File: p.Filename, Line: p.Line, Column: p.Column, Msg: "syntax error: " + ce.Message}
 	}
 	var pe parser.ErrorList
 	if errors.As(err, &pe) && len(pe) > 0 {
 		p := s.mapPosition(pe[0].Position)
-		return &ScriptError{File: p.Filename, Line: p.Line, Column: p.Column, Msg: pe[0].Message}
+		return &ScriptError{File: p.Filename, Line: p.Line, Column: p.Column, Msg: "syntax error: " + pe[0].Message}
 	}
 	return &ScriptError{File: s.Path, Msg: err.Error()}
 }
@@ -237,9 +243,9 @@ func (s *Script) inspect(vu *VU) error {
 	if err != nil {
 		return fmt.Errorf("starting the jsload module: %w", err)
 	}
-	v, err := vu.call(describe, goja.Undefined(), vu.exports)
+	v, err := describe(goja.Undefined(), vu.exports)
 	if err != nil {
-		return err
+		return s.describeError(vu, err)
 	}
 	txt, err := vu.jsonStr(goja.Undefined(), v)
 	if err != nil {

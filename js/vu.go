@@ -2,7 +2,6 @@ package js
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -156,7 +155,11 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 		if isInterrupt(err) || ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, vu.scriptError(err, "")
+		se := vu.scriptError(err, "")
+		// Not a syntax error in the script (those are found by bundling
+		// and compiling): its code ran, and threw.
+		se.Msg += " (while running the script's top-level code)"
+		return nil, se
 	}
 	ex, ok := module.Get("exports").(*goja.Object)
 	if !ok {
@@ -255,7 +258,12 @@ func (vu *VU) recordException(err error, where string) {
 func (vu *VU) scriptError(err error, where string) *ScriptError {
 	var ex *goja.Exception
 	if errors.As(err, &ex) {
-		se := &ScriptError{Msg: exceptionMessage(ex)}
+		se := &ScriptError{Msg: vu.exceptionMessage(ex)}
+		if st := ex.Stack(); len(st) > 0 && st[0].SrcName() == "<native>" && st[0].FuncName() == "parse" && strings.HasPrefix(se.Msg, "SyntaxError: ") {
+			// JSON.parse's SyntaxError is about the text it was given, not
+			// the script's syntax.
+			se.Msg = "JSON.parse: " + strings.TrimPrefix(se.Msg, "SyntaxError: ") + " (the text given is not valid JSON)"
+		}
 		var b strings.Builder
 		for _, f := range ex.Stack() {
 			p := vu.s.mapPosition(f.Position())
@@ -290,28 +298,77 @@ func (vu *VU) scriptError(err error, where string) *ScriptError {
 }
 
 // exceptionMessage is "Name: message" for Error objects, else the thrown
-// value as text.
-func exceptionMessage(ex *goja.Exception) string {
+// value as text after "uncaught " (see valueText).
+func (vu *VU) exceptionMessage(ex *goja.Exception) string {
 	v := ex.Value()
-	if o, ok := v.(*goja.Object); ok {
-		if m := o.Get("message"); m != nil && !goja.IsUndefined(m) {
-			name := "Error"
-			if n := o.Get("name"); n != nil && !goja.IsUndefined(n) {
-				name = n.String()
-			}
-			if m.String() == "" {
-				return name
-			}
-			return name + ": " + m.String()
-		}
-		if b, err := json.Marshal(o.Export()); err == nil {
-			return "uncaught " + string(b)
-		}
+	if o, ok := v.(*goja.Object); ok && isErrorLike(o) {
+		return vu.valueText(v)
 	}
+	return "uncaught " + vu.valueText(v)
+}
+
+// maxValueText bounds the text of a thrown value or failure: exceptions
+// are grouped by their text.
+const maxValueText = 500
+
+// isErrorLike reports whether o has a message, as Error objects do.
+func isErrorLike(o *goja.Object) bool {
+	m := o.Get("message")
+	return m != nil && !goja.IsUndefined(m)
+}
+
+// valueText renders a value a script threw, failed a response with, or
+// reported as an event's exception: "Name: message" for Error objects (or
+// anything with a message), JSON for other objects and arrays (after the
+// class name when it is not a plain object: MyError {"code":1}), and
+// strings, numbers and the rest as JavaScript prints them; never
+// "[object Object]".
+func (vu *VU) valueText(v goja.Value) string {
 	if v == nil {
-		return "uncaught exception"
+		return "undefined"
 	}
-	return "uncaught " + v.String()
+	o, ok := v.(*goja.Object)
+	if !ok {
+		return v.String()
+	}
+	if _, isFn := goja.AssertFunction(v); isFn {
+		return "function " + o.Get("name").String()
+	}
+	if isErrorLike(o) {
+		name := "Error"
+		if n := o.Get("name"); n != nil && !goja.IsUndefined(n) && n.String() != "" {
+			name = n.String()
+		}
+		msg := o.Get("message")
+		text := msg.String()
+		if mo, ok := msg.(*goja.Object); ok && !isErrorLike(mo) {
+			text = vu.valueText(msg)
+		}
+		if text == "" {
+			return name
+		}
+		return name + ": " + text
+	}
+	class := ""
+	if c, ok := o.Get("constructor").(*goja.Object); ok && o.ClassName() == "Object" {
+		if n := c.Get("name"); n != nil && n.String() != "" && n.String() != "Object" {
+			class = n.String() + " "
+		}
+	}
+	var text string
+	if j, err := vu.jsonStr(goja.Undefined(), v); err == nil && j != nil && !goja.IsUndefined(j) {
+		text = j.String()
+	} else {
+		// Cycles, BigInts or a throwing toJSON: the own keys at least.
+		text = "{" + strings.Join(o.Keys(), ", ") + "}"
+		if o.ClassName() == "Array" {
+			text = "array of " + o.Get("length").String()
+		}
+	}
+	if len(text) > maxValueText {
+		text = text[:maxValueText] + "..."
+	}
+	return class + text
 }
 
 // sleep implements sleep(seconds): it waits, or returns early when the VU's

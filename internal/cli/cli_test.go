@@ -363,10 +363,10 @@ export const broken = task(() => {
 	if r.code != ExitOnError {
 		t.Errorf("exit %d, want %d", r.code, ExitOnError)
 	}
-	if !regexp.MustCompile(`(?m)^10 +\S*main\.js:4:8: SyntaxError: `).MatchString(r.stdout) {
+	if !regexp.MustCompile(`(?m)^10 +\S*main\.js:4:8: JSON\.parse: invalid character 'n'`).MatchString(r.stdout) {
 		t.Errorf("exception table lacks the position:\n%s", r.stdout)
 	}
-	if n := strings.Count(r.stderr, "SyntaxError"); n != 1 {
+	if n := strings.Count(r.stderr, "JSON.parse: invalid"); n != 1 {
 		t.Errorf("the exception was logged %d times, want once:\n%s", n, r.stderr)
 	}
 }
@@ -592,6 +592,7 @@ func TestInspect(t *testing.T) {
 export const options = { host: "http://localhost:8080" };
 export class Shopper extends HttpUser {
   static weight = 3;
+  static waitTime = between(1, 2.5);
   @task(3) browse() {}
   @task @tag("checkout") buy() {}
 }
@@ -604,7 +605,7 @@ export class Admin extends HttpUser {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"Shopper: weight 3", "Admin: fixed count 1", "browse", "75.0%", "tags: checkout", `host: "http://localhost:8080"`} {
+	for _, want := range []string{"Shopper: weight 3", "waitTime between(1, 2.5)", "Admin: fixed count 1, no wait between tasks", "browse", "75.0%", "tags: checkout", `host: "http://localhost:8080"`} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("inspect lacks %q:\n%s", want, r.stdout)
 		}
@@ -616,6 +617,16 @@ export class Admin extends HttpUser {
 	r = run(t, nil, nil, "inspect", script(t, "syntax error here"))
 	if r.code != ExitInvalid || !strings.Contains(r.stderr, "main.js:1:8:") {
 		t.Errorf("inspect of a broken script: exit %d, %s", r.code, r.stderr)
+	}
+	// A name jsload does not export is found by inspect as by run.
+	r = run(t, nil, nil, "inspect", script(t, "import { task, group } from \"jsload\";\nexport const a = task(() => group());\n"))
+	if r.code != ExitInvalid || !strings.Contains(r.stderr, `main.js:1:16: "jsload" has no export named "group"`) {
+		t.Errorf("inspect of a missing export: exit %d, %s", r.code, r.stderr)
+	}
+	// So is an unknown option.
+	r = run(t, nil, nil, "inspect", script(t, "import { task, constant } from \"jsload\";\nexport const options = { wait_time: constant(1) };\nexport const a = task(() => {});\n"))
+	if r.code != ExitInvalid || !strings.Contains(r.stderr, `options.wait_time in the script: unknown option (did you mean "waitTime"?)`) {
+		t.Errorf("inspect of an unknown option: exit %d, %s", r.code, r.stderr)
 	}
 }
 

@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/jsload/jsload/internal/config"
 	"github.com/jsload/jsload/js"
 )
 
@@ -29,6 +31,9 @@ func newInspectCmd(st *State) *cobra.Command {
 			s, err := loadScript(sig.stopCtx, cmd.Flags(), st, args[0])
 			if err != nil {
 				return err
+			}
+			if err := checkOptionNames(newRunCmd(st).Flags(), s.Options); err != nil {
+				return usageError{err}
 			}
 			if asJSON {
 				enc := json.NewEncoder(st.Stdout)
@@ -67,7 +72,11 @@ func printInspect(st *State, s *js.Script) {
 		if c.Host != "" {
 			host = ", host " + c.Host
 		}
-		fmt.Fprintf(w, "  %s: %s%s\n", c.Name, share, host)
+		wait := ", no wait between tasks"
+		if c.WaitTime != "" {
+			wait = ", waitTime " + c.WaitTime
+		}
+		fmt.Fprintf(w, "  %s: %s%s%s\n", c.Name, share, host, wait)
 		printSet(w, s, c.Root, "    ", map[int]bool{})
 	}
 	fmt.Fprintln(w)
@@ -140,4 +149,28 @@ func printSet(w io.Writer, s *js.Script, id int, indent string, seen map[int]boo
 			printSet(w, s, t.Set, indent+"    ", seen)
 		}
 	}
+}
+
+// checkOptionNames refuses a script option that is neither a flag of
+// run nor a script-only option, as run does (applySources): inspect
+// reports what run would refuse.
+func checkOptionNames(fs *pflag.FlagSet, opts map[string]any) error {
+	known := map[string]bool{}
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Name != "help" {
+			known[optionName(f.Name)] = true
+		}
+	})
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !known[k] && !scriptOnlyOptions[k] {
+			names := optionNames(fs)
+			return fmt.Errorf("options.%s in the script: unknown option%s (known: %s)", k, config.DidYouMean(k, names), strings.Join(names, ", "))
+		}
+	}
+	return nil
 }
