@@ -13,7 +13,11 @@ import (
 // custom clients to report their own calls, and measure to time a function.
 var eventsTable = []lazyEntry{
 	{name: "fire", make: fn(func(vu *VU, c goja.FunctionCall) goja.Value { vu.fire(c.Argument(0), 0); return goja.Undefined() })},
-	{name: "request", make: withFire(0)},
+	eventEntry("request", evRequest),
+	eventEntry("testStart", evTestStart), eventEntry("test_start", evTestStart),
+	eventEntry("testStop", evTestStop), eventEntry("test_stop", evTestStop),
+	eventEntry("spawningComplete", evSpawningComplete), eventEntry("spawning_complete", evSpawningComplete),
+	eventEntry("quitting", evQuitting),
 	// Locust 1.x's request_success / request_failure events.
 	{name: "requestSuccess", make: withFire(1)},
 	{name: "request_success", make: withFire(1)},
@@ -94,6 +98,9 @@ func (vu *VU) fire(arg goja.Value, force int) {
 	if vu.env.Verbose != nil {
 		vu.traceEvent(typ.String(), name.String(), ms, size, errText)
 	}
+	if vu.lis != nil && len(vu.lis.fns[evRequest]) > 0 {
+		vu.emitRequest(&requestEvent{typ: typ.String(), name: name.String(), duration: d, size: size, errText: errText})
+	}
 	if errText != "" {
 		vu.abortOnFailure()
 	}
@@ -156,12 +163,18 @@ func (vu *VU) measure(c goja.FunctionCall) goja.Value {
 		if vu.env.Verbose != nil {
 			vu.traceEvent(s.Type, s.Name, float64(d)/float64(time.Millisecond), 0, s.Err)
 		}
+		if vu.lis != nil && len(vu.lis.fns[evRequest]) > 0 {
+			vu.emitRequest(&requestEvent{typ: s.Type, name: s.Name, duration: d, errText: s.Err, start: t0})
+		}
 		vu.abortOnFailure()
 		return goja.Undefined()
 	}
 	vu.rec.Record(s)
 	if vu.env.Verbose != nil {
 		vu.traceEvent(s.Type, s.Name, float64(d)/float64(time.Millisecond), 0, "")
+	}
+	if vu.lis != nil && len(vu.lis.fns[evRequest]) > 0 {
+		vu.emitRequest(&requestEvent{typ: s.Type, name: s.Name, duration: d, start: t0})
 	}
 	return v
 }

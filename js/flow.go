@@ -115,6 +115,9 @@ func (vu *VU) Bind(ctx context.Context, class int) error {
 	root := &frame{set: &s.Sets[c.Root], this: goja.Undefined(), cls: goja.Undefined()}
 	holder := vu.exports
 	if c.Key != "" {
+		if c.Host != "" && vu.host == "" {
+			vu.host = c.Host // before the constructor, which may read this.host
+		}
 		cls := vu.exports.Get(c.Key)
 		construct, err := vu.partFn(partConstruct)
 		if err != nil {
@@ -129,9 +132,6 @@ func (vu *VU) Bind(ctx context.Context, class int) error {
 		}
 		inst := v.(*goja.Object)
 		root.this, root.cls, vu.user, holder = inst, cls, inst, inst
-		if c.Host != "" && vu.host == "" {
-			vu.host = c.Host
-		}
 	} else {
 		vu.user = goja.Undefined()
 	}

@@ -356,6 +356,10 @@ func (r *response) report(errText string) {
 		Type: r.method, Name: r.name, Duration: r.r.Timings.Duration,
 		Size: responseSize(r.r), Err: errText, Scheduled: r.vu.sched(r.r.Timings.Duration), At: r.r.End,
 	})
+	if vu := r.vu; vu.lis != nil && len(vu.lis.fns[evRequest]) > 0 {
+		vu.emitRequest(&requestEvent{typ: r.method, name: r.name, duration: r.r.Timings.Duration, size: responseSize(r.r),
+			errText: errText, url: r.r.URL, status: r.r.Status, start: r.r.End.Add(-r.r.Timings.Duration), response: vu.rt.NewDynamicObject(r)})
+	}
 }
 
 // responseSize is the size recorded for a response: the body bytes

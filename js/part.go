@@ -131,6 +131,9 @@ var nativeTable = func() []lazyEntry {
 		{name: "constant", make: fn((*VU).constant)},
 		{name: "constantPacing", make: fn((*VU).constantPacing)},
 		{name: "constantThroughput", make: fn((*VU).constantThroughput)},
+		{name: "run", make: func(vu *VU) goja.Value { return vu.newRunObject() }},
+		{name: "waitForSpawningComplete", make: fn((*VU).waitForSpawningComplete)},
+		{name: "host", kept: true, make: func(vu *VU) goja.Value { return vu.rt.ToValue(vu.host) }},
 	}
 	for _, p := range preludeParts {
 		if p != "task" { // the Go task is the module's (task.go)
@@ -152,7 +155,7 @@ var moduleTable = func() []lazyEntry {
 		"between", "constant", "constantPacing", "constantThroughput",
 		"User", "HttpUser", "FastHttpUser", "TaskSet", "SequentialTaskSet", "MarkovTaskSet",
 		"taskSet", "sequence", "rescheduleTask", "stopUser",
-		"http", "events", "sleep", "check",
+		"http", "events", "sleep", "check", "run", "waitForSpawningComplete",
 	} {
 		key := name
 		if name == "FastHttpUser" {

@@ -204,7 +204,16 @@ return (x, y, z) => {
 };
 
 // @part User
-class User {}
+class User {
+  // host is the effective host: --host (or options.host), else the class's
+  // static host, as requests use it.
+  get host() {
+    return native.host;
+  }
+  set host(v) {
+    throw new TypeError("this.host is read-only: set the class's static host, --host or options.host");
+  }
+}
 return User;
 
 // @part HttpUser
@@ -227,6 +236,12 @@ class TaskSet {
       this.parent = p.parent;
       this.client = native.http;
     }
+  }
+  get host() {
+    return native.host;
+  }
+  set host(v) {
+    throw new TypeError("this.host is read-only: set the user class's static host, --host or options.host");
   }
   // interrupt() returns to the parent: at once (reschedule, the default)
   // or after the parent's wait time (interrupt(false)).

@@ -96,6 +96,10 @@ type Script struct {
 	HasSetup    bool
 	HasTeardown bool
 	HasShape    bool // the script exports shape(ctx), Locust's LoadTestShape
+	// HasLifecycle: the script's top level adds listeners of testStart,
+	// testStop, spawningComplete or quitting, which run in the process
+	// runtime (Lifecycle), where setup() and teardown() then run too.
+	HasLifecycle bool
 	// Files are the source files bundled into the script (absolute paths):
 	// what --watch watches.
 	Files []string
@@ -113,6 +117,9 @@ type Script struct {
 	// files caches the TLS files clients read (path -> contents), and the
 	// key pairs found good, for all VUs.
 	files sync.Map
+
+	lifeOnce sync.Once
+	life     *Lifecycle
 }
 
 // Load bundles, compiles and evaluates the script once to learn its user
@@ -274,6 +281,7 @@ func (s *Script) inspect(vu *VU) error {
 	s.HasSetup = isFunc(vu.exports.Get("setup"))
 	s.HasTeardown = isFunc(vu.exports.Get("teardown"))
 	s.HasShape = isFunc(vu.exports.Get("shape"))
+	s.HasLifecycle = vu.lis.lifecycleListeners()
 	if ov := vu.exports.Get("options"); ov != nil && !goja.IsUndefined(ov) && !goja.IsNull(ov) {
 		obj, ok := ov.(*goja.Object)
 		if !ok {
@@ -363,6 +371,10 @@ type Env struct {
 	OnException func(vu int, where string, err *ScriptError, first bool)
 	varsOnce    sync.Once
 	envVars     map[string]string
+	// Run describes the run to scripts (`run`) and completes spawning for
+	// waitForSpawningComplete(); nil means a run that has not started.
+	Run     *Run
+	runOnce sync.Once
 
 	// Verbose, when not nil, receives a line per task started, request made
 	// and event fired, with headers and a body snippet for failed requests
@@ -395,48 +407,50 @@ func (e *Env) out() io.Writer {
 	return e.Out
 }
 
-// RunSetup runs the script's setup() once, in a runtime of its own (__VU is
-// 0), and returns its result as JSON text for Env.SetupData ("" when there
-// is no setup or it returned undefined).
+// RunSetup runs the script's setup() once, in a runtime that is not a
+// user's (__VU is 0): the process runtime when the script has one (see
+// Lifecycle), else one of its own. It returns its result as JSON text for
+// Env.SetupData ("" when there is no setup or it returned undefined).
 func (s *Script) RunSetup(ctx context.Context, env *Env) (string, error) {
 	if !s.HasSetup {
 		return "", nil
 	}
-	vu, err := s.newVU(ctx, env, 0)
-	if err != nil {
-		return "", err
-	}
-	defer vu.Close()
-	v, err := vu.callExport(ctx, "setup")
-	if err != nil {
-		return "", err
-	}
-	if v == nil || goja.IsUndefined(v) {
-		return "", nil
-	}
-	txt, err := vu.jsonStr(goja.Undefined(), v)
-	if err != nil || txt == nil || goja.IsUndefined(txt) {
-		msg := "setup() must return JSON-serialisable data"
+	var out string
+	err := s.withRuntime(ctx, env, func(vu *VU) error {
+		v, err := vu.callExport(ctx, "setup")
 		if err != nil {
-			msg += ": " + vu.scriptError(err, "").Msg
+			return err
 		}
-		return "", &ScriptError{File: s.Path, Msg: msg}
-	}
-	return txt.String(), nil
+		if v == nil || goja.IsUndefined(v) {
+			return nil
+		}
+		txt, err := vu.jsonStr(goja.Undefined(), v)
+		if err != nil || txt == nil || goja.IsUndefined(txt) {
+			msg := "setup() must return JSON-serialisable data"
+			if err != nil {
+				msg += ": " + vu.scriptError(err, "").Msg
+			}
+			return &ScriptError{File: s.Path, Msg: msg}
+		}
+		out = txt.String()
+		return nil
+	})
+	return out, err
 }
 
-// RunTeardown runs teardown(data) once in a runtime of its own.
+// RunTeardown runs teardown(data) once, in the process runtime when the
+// script has one, else in a runtime of its own.
 func (s *Script) RunTeardown(ctx context.Context, env *Env) error {
 	if !s.HasTeardown {
 		return nil
 	}
-	vu, err := s.newVU(ctx, env, 0)
-	if err != nil {
+	return s.withRuntime(ctx, env, func(vu *VU) error {
+		if err := vu.setupData(); err != nil {
+			return err
+		}
+		_, err := vu.callExport(ctx, "teardown", vu.data)
 		return err
-	}
-	defer vu.Close()
-	_, err = vu.callExport(ctx, "teardown", vu.data)
-	return err
+	})
 }
 
 // seconds converts a JS number of seconds to a duration.

@@ -76,6 +76,7 @@ type VU struct {
 	intrFn  func()
 	pending []*response
 
+	lis         *listeners // event listeners the script added; nil when none
 	host        string
 	hostWarned  bool
 	jsonParseFn goja.Callable
