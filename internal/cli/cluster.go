@@ -71,6 +71,7 @@ func natsOptions(c *config.Cluster) []nats.Option {
 type masterOf struct {
 	*cluster.Master
 	procs *processes
+	run   atomic.Pointer[js.Run] // the current test's description
 }
 
 // close tells the workers to quit and waits for local ones to exit.
@@ -97,10 +98,12 @@ func startMaster(st *State, cfg *config.Run, script *js.Script, reg *stats.Regis
 	}
 	var m *cluster.Master
 	current := func() *stats.Registry { return m.Registry() }
+	mo := &masterOf{procs: &processes{}}
+	currentRun := func() *js.Run { return mo.run.Load() }
 	m, err = cluster.StartMaster(cluster.MasterConfig{
 		Bind: net.JoinHostPort(host, strconv.Itoa(c.MasterBindPort)), Token: c.Token,
 		NATS: c.NATS, Options: natsOptions(c), RunID: c.RunID, Version: Version, Job: job,
-		Classes: classes, Registry: reg, Log: log, OnSpawned: spawnedHook(cfg, current, log),
+		Classes: classes, Registry: reg, Log: log, OnSpawned: spawnedHook(cfg, current, currentRun, log),
 	})
 	if err != nil {
 		return nil, err
@@ -118,7 +121,7 @@ func startMaster(st *State, cfg *config.Run, script *js.Script, reg *stats.Regis
 	} else {
 		log.Infof("Master using NATS at %s (run id %q)", m.Addr(), c.RunID)
 	}
-	mo := &masterOf{Master: m, procs: &processes{}}
+	mo.Master = m
 	if c.Processes != 0 {
 		if err := mo.procs.start(st, cfg, m, log); err != nil {
 			mo.close()
@@ -381,6 +384,7 @@ type workerJob struct {
 	env      *js.Env
 	log      *logger
 	panicked *atomic.Bool
+	life     *js.Lifecycle // the process runtime during a test that has one
 }
 
 func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *logger, panicked *atomic.Bool) (*workerJob, error) {
@@ -392,6 +396,7 @@ func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *l
 		return nil, fmt.Errorf("the script given to this worker (%s) differs from the master's (%s): give both the same files, or none to the worker", own.Path, j.Bundle.Path)
 	}
 	cfg := j.Config
+	cfg.Cluster.Worker, cfg.Cluster.Master, cfg.Cluster.Processes = true, false, 0
 	cfg.ResetStats = false // the master resets its statistics
 	cfg.Iterations = 0
 	// The TLS files are the master's: their contents came in the PEM fields.
@@ -411,8 +416,14 @@ func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *l
 }
 
 func (j *workerJob) Registry() *stats.Registry { return j.reg }
-func (j *workerJob) Close()                    {}
+
+// Close fires the script's quitting listeners: the worker leaves it.
+func (j *workerJob) Close() {
+	j.EndTest()
+	quitScript(j.script, j.cfg.StopTimeout)
+}
+
 func (j *workerJob) Begin(setupData string) (cluster.Swarm, error) {
 	j.env.SetupData = setupData
-	return newEngine(&j.cfg, j.script, j.env, j.reg, j.log, j.panicked), nil
+	return j.beginWorkerTest()
 }

@@ -117,6 +117,7 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run, watch 
 	if err != nil {
 		return err
 	}
+	defer quitScript(script, cfg.StopTimeout)
 	var code int
 	if cfg.Headless {
 		code, _ = execute(st, script, cfg, p, sig, log, nil)
@@ -267,6 +268,7 @@ func startProfiles(cpu, mem string) (func(), error) {
 func newEnv(st *State, cfg *config.Run, reg *stats.Registry, log *logger, host string) (*js.Env, chan struct{}) {
 	hostMissing := make(chan struct{})
 	env := &js.Env{
+		Run:      js.NewRun(),
 		Host:     host,
 		HTTP:     httpc.Options{UserAgent: userAgent(), TLS: httpc.TLSOptions{InsecureSkipVerify: cfg.InsecureSkipVerify}},
 		Registry: reg,
@@ -327,7 +329,12 @@ func newEngine(cfg *config.Run, script *js.Script, env *js.Env, reg *stats.Regis
 				log.Errorf("a user could not start: %v", err)
 			}
 		},
-		OnSpawned: spawnedHook(cfg, func() *stats.Registry { return reg }, log),
+		OnSpawned: spawnedHook(cfg, func() *stats.Registry { return reg }, func() *js.Run {
+			if cfg.Cluster.Worker {
+				return nil // a worker's spawning completes when the master says so
+			}
+			return env.Run
+		}, log),
 		OnDropped: func(n int64) { reg.Recorder(0).RecordDropped(n) },
 		OnPanic: func(err error) {
 			panicked.Store(true)
@@ -364,15 +371,19 @@ func plural(n int64, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// spawnedHook logs that every user is running, and resets the statistics
-// the first time with --reset-stats.
-func spawnedHook(cfg *config.Run, reg func() *stats.Registry, log *logger) func(map[string]int) {
+// spawnedHook logs that every user is running, resets the statistics
+// the first time with --reset-stats, and completes spawning in the run
+// (when run returns one).
+func spawnedHook(cfg *config.Run, reg func() *stats.Registry, run func() *js.Run, log *logger) func(map[string]int) {
 	var resetOnce atomic.Bool
 	return func(counts map[string]int) {
 		log.Infof("All users spawned: %s (%d total users)", formatCounts(counts), sum(counts))
 		if cfg.ResetStats && resetOnce.CompareAndSwap(false, true) {
 			log.Infof("Resetting stats")
 			reg().Reset()
+		}
+		if r := run(); r != nil {
+			r.SpawningComplete(sum(counts))
 		}
 	}
 }

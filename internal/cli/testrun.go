@@ -42,6 +42,7 @@ type testRun struct {
 	start       time.Time // when statistics start (before setup())
 	panicked    atomic.Bool
 	names       nameGuard
+	life        *js.Lifecycle // the process runtime, when the script has lifecycle listeners
 
 	mu sync.Mutex // guards sw: the Prometheus endpoint reads it
 	sw swarm
@@ -71,7 +72,14 @@ func (r *testRun) begin(ctx context.Context, master *masterOf) error {
 	r.reg.SetStart(r.start)
 	if master != nil {
 		master.Use(r.reg)
+		master.run.Store(r.env.Run)
+		r.env.Run.SetWorker(-1, master.Healthy)
 	}
+	lc, err := r.startLifecycle(ctx)
+	if err != nil {
+		return err
+	}
+	r.life = lc
 	if r.script.HasSetup {
 		data, err := r.script.RunSetup(ctx, r.env)
 		if err != nil {
@@ -90,7 +98,7 @@ func (r *testRun) begin(ctx context.Context, master *masterOf) error {
 		sw = newEngine(r.cfg, r.script, r.env, r.reg, r.log, &r.panicked)
 	}
 	r.mu.Lock()
-	r.sw = sw
+	r.sw = track(sw, r.env.Run)
 	r.mu.Unlock()
 	return nil
 }
@@ -235,6 +243,9 @@ func (r *testRun) stop(kill context.Context, teardown bool) {
 		if err := r.script.RunTeardown(kill, r.env); err != nil {
 			r.log.Errorf("teardown() failed: %v", err)
 		}
+	}
+	if r.life != nil {
+		r.life.TestStop(kill)
 	}
 }
 

@@ -357,6 +357,12 @@ func (m *Master) onReport(msg *nats.Msg) {
 		rp.Assign = &a
 	}
 	m.checkLocked()
+	if m.spawned && w.epoch == w.assign.Epoch {
+		rp.Spawned = true
+		for _, n := range m.totalsLocked() {
+			rp.SpawnedUsers += n
+		}
+	}
 	m.notifyLocked()
 	m.mu.Unlock()
 	m.respond(msg, rp)
@@ -525,6 +531,7 @@ func (m *Master) rebalanceLocked() {
 	}
 	for j, w := range ws {
 		a := shares[j]
+		a.Index, a.Workers = j, k
 		if w.assign.Epoch > 0 && sameAssignment(a, w.assign) {
 			continue
 		}
@@ -549,7 +556,8 @@ func split(n, k, j, offset int) int {
 
 func sameAssignment(a, b assignment) bool {
 	return a.Rate == b.Rate && a.ByArrival == b.ByArrival && a.Arrival == b.Arrival && a.Initial == b.Initial && a.MaxVUs == b.MaxVUs &&
-		a.SetupData == b.SetupData && a.Stop == b.Stop && a.Kill == b.Kill && a.Idle == b.Idle && slices.Equal(a.Counts, b.Counts)
+		a.SetupData == b.SetupData && a.Stop == b.Stop && a.Kill == b.Kill && a.Idle == b.Idle && slices.Equal(a.Counts, b.Counts) &&
+		a.Index == b.Index && a.Workers == b.Workers
 }
 
 // checkLocked calls OnSpawned once the swarm runs the target, and closes

@@ -104,6 +104,10 @@ func decodeReport(b []byte) (*report, error) {
 type reply struct {
 	Unknown bool        `json:"unknown,omitempty"` // say hello again
 	Assign  *assignment `json:"assign,omitempty"`
+	// Spawned: the whole swarm runs its target (of SpawnedUsers users) and
+	// the worker runs its current assignment.
+	Spawned      bool `json:"spawned,omitempty"`
+	SpawnedUsers int  `json:"spawnedUsers,omitempty"`
 }
 
 // assignment is what one worker runs. A newer Epoch replaces the older.
@@ -119,6 +123,8 @@ type assignment struct {
 	Idle      bool    `json:"idle,omitempty"` // no test: stop any users (an earlier master's)
 	Stop      bool    `json:"stop,omitempty"` // stop gracefully (Kill: at once)
 	Kill      bool    `json:"kill,omitempty"`
+	Index     int     `json:"index,omitempty"`   // the worker's 0-based place among the workers
+	Workers   int     `json:"workers,omitempty"` // how many workers share the test
 }
 
 type broadcast struct {

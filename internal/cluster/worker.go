@@ -42,6 +42,19 @@ type Job interface {
 	Close()
 }
 
+// A Job may also implement these, to follow the run.
+type (
+	// Placer is told the worker's 0-based index among the master's
+	// workers and their number, before a test starts and when they change.
+	Placer interface{ Place(index, count int) }
+	// SpawnNotifier is told, once per ramp, that the whole swarm (every
+	// worker's share) is running, with its number of users: the master
+	// forwards its spawning complete, as Locust's does.
+	SpawnNotifier interface{ SpawningComplete(users int) }
+	// TestEnder is told that a test's users have stopped.
+	TestEnder interface{ EndTest() }
+)
+
 // WorkerConfig configures a worker.
 type WorkerConfig struct {
 	URL     string // the master's NATS server, or the shared NATS deployment
@@ -77,9 +90,10 @@ type Worker struct {
 	acc       *stats.Snapshot // recorded since pending was made
 	lastAck   time.Time
 	paused    bool
-	finishing bool // quitting: no assignment starts users any more
-	idleStop  bool // the stop under way is an idle one (no test)
-	doneSaid  bool // the master was told at once that the swarm's users all stopped
+	finishing bool   // quitting: no assignment starts users any more
+	idleStop  bool   // the stop under way is an idle one (no test)
+	doneSaid  bool   // the master was told at once that the swarm's users all stopped
+	spawnedAt uint64 // the assignment whose spawning complete the job was told
 	jobBytes  []byte
 	failed    error  // the master's new job cannot run here
 	state     string // when there is no swarm: "ready", or "stopped" after a test
@@ -311,6 +325,9 @@ func (w *Worker) apply(ctx context.Context, a *assignment) {
 	if w.finishing {
 		return // quitting: no new users
 	}
+	if p, ok := w.job.(Placer); ok && a.Workers > 0 {
+		p.Place(a.Index, a.Workers)
+	}
 	switch {
 	case a.Stop || a.Idle:
 		if w.swarm == nil {
@@ -371,6 +388,7 @@ func (w *Worker) stopSwarm(kill, idle bool) {
 // stopped is called when the swarm's Stop has returned.
 func (w *Worker) stopped(ctx context.Context) {
 	w.stopping, w.killStop, w.swarm, w.byArrival = nil, nil, nil, false
+	w.endTest()
 	w.state = "stopped"
 	if w.idleStop {
 		w.state = "ready"
@@ -449,6 +467,19 @@ func (w *Worker) report(ctx context.Context) {
 	if rp.Assign != nil {
 		w.apply(ctx, rp.Assign)
 	}
+	if rp.Spawned && w.swarm != nil && w.stopping == nil && w.spawnedAt != w.applied {
+		w.spawnedAt = w.applied // once per assignment
+		if n, ok := w.job.(SpawnNotifier); ok {
+			n.SpawningComplete(rp.SpawnedUsers)
+		}
+	}
+}
+
+// endTest tells the job that a test's users have stopped.
+func (w *Worker) endTest() {
+	if e, ok := w.job.(TestEnder); ok {
+		e.EndTest()
+	}
 }
 
 // rejoin handles a master that does not know this worker (it restarted):
@@ -509,6 +540,7 @@ func (w *Worker) finish(kill context.Context) {
 		}
 		w.swarm, w.stopping = nil, nil
 		w.state = "stopped"
+		w.endTest()
 	}
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
