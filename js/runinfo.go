@@ -139,9 +139,14 @@ func (o *runObject) Get(key string) goja.Value {
 	return nil
 }
 
-func (o *runObject) Set(string, goja.Value) bool { return false }
-func (o *runObject) Has(key string) bool         { return o.Get(key) != nil }
-func (o *runObject) Delete(string) bool          { return false }
+// Set and Delete throw, in sloppy code too: nothing is ignored silently.
+func (o *runObject) Set(key string, _ goja.Value) bool {
+	panic(o.vu.rt.NewTypeError("run.%s is read-only: run describes the test, and jsload sets it", key))
+}
+func (o *runObject) Has(key string) bool { return o.Get(key) != nil }
+func (o *runObject) Delete(key string) bool {
+	panic(o.vu.rt.NewTypeError("run.%s is read-only: run describes the test, and jsload sets it", key))
+}
 func (o *runObject) Keys() []string {
 	if o.vu.env.run().Parameters != nil {
 		return append(runKeys[:len(runKeys):len(runKeys)], "parameters")
