@@ -21,7 +21,7 @@ import (
 
 // writeScript writes files (name -> source) into a temp dir and returns the
 // path of the first one named.
-func writeScript(t *testing.T, files ...string) string {
+func writeScript(t testing.TB, files ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for i := 0; i+1 < len(files); i += 2 {
@@ -192,7 +192,7 @@ func TestLoadErrorsPointAtTheUsersSource(t *testing.T) {
 
 // server is a test target: /echo answers with the request, /status/N with
 // status N, /cookie sets a cookie, /whoami echoes it.
-func server(t *testing.T) *httptest.Server {
+func server(t testing.TB) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
