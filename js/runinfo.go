@@ -84,20 +84,23 @@ func (r *Run) spawnedChan() <-chan struct{} {
 }
 
 // SpawningComplete says that the planned users are running (or, with an
-// arrival rate, that the pre-allocated users exist): users waiting in
-// waitForSpawningComplete() go on, and the spawningComplete listeners of the
-// process runtime run (each time spawning completes, as Locust's event).
+// arrival rate, that the pre-allocated users exist): the spawningComplete
+// listeners of the process runtime run (each time spawning completes, as
+// Locust's event), then users waiting in waitForSpawningComplete() go on
+// (the first time).
 func (r *Run) SpawningComplete(users int) {
 	r.mu.Lock()
-	if !r.didOnce {
-		r.didOnce = true
-		close(r.spawned)
-	}
 	l := r.life
 	r.mu.Unlock()
 	if l != nil {
 		l.spawningComplete(users)
 	}
+	r.mu.Lock()
+	if !r.didOnce {
+		r.didOnce = true
+		close(r.spawned)
+	}
+	r.mu.Unlock()
 }
 
 // runObject is `run` in a runtime: a read-only view of a Run.
