@@ -83,6 +83,11 @@ func (r *testRun) begin(ctx context.Context, master *masterOf) error {
 	if r.script.HasSetup {
 		data, err := r.script.RunSetup(ctx, r.env)
 		if err != nil {
+			if r.life != nil {
+				stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.StopTimeout+5*time.Second)
+				r.life.TestStop(stopCtx)
+				cancel()
+			}
 			if ctx.Err() != nil {
 				return errStoppedInSetup
 			}

@@ -63,6 +63,7 @@ func watchLoop(cmd *cobra.Command, st *State, path string, sig *signals) error {
 				var restarted bool
 				code, restarted = execute(st, script, cfg, p, sig, runLog, changed)
 				close(stop)
+				quitScript(script, cfg.StopTimeout) // this version of the script is done with
 				if restarted {
 					separator(st, run+1, changedFile)
 					continue
