@@ -186,3 +186,28 @@ export const a = task(() => http.get("/fast"));
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// The web panel's tests fire testStart and testStop each; quitting fires
+// once, as the panel quits.
+func TestLifecycleInThePanel(t *testing.T) {
+	t.Parallel()
+	srv := target(t)
+	src := `import { task, http, events, run } from "jsload";
+events.testStart.addListener(() => console.log("testStart users", run.users));
+events.testStop.addListener(() => console.log("testStop state", run.state));
+events.quitting.addListener(() => console.log("quitting"));
+export const a = task(() => http.get("/fast"));
+`
+	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--web-port", "0", "--autostart", "-u", "2", "-r", "100", "-t", "500ms", "--autoquit", "0")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"[VU 0] testStart users 0", "[VU 0] testStop state stopped", "[VU 0] quitting"} {
+		if strings.Count(r.stderr, want) != 1 {
+			t.Errorf("%q %d times:\n%s", want, strings.Count(r.stderr, want), r.stderr)
+		}
+	}
+	if strings.Index(r.stderr, "testStart") > strings.Index(r.stderr, "testStop") || strings.Index(r.stderr, "testStop") > strings.Index(r.stderr, "quitting") {
+		t.Errorf("out of order:\n%s", r.stderr)
+	}
+}
