@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/jsload/jsload/internal/cluster"
-	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/stats"
 	"github.com/jsload/jsload/js"
 )
@@ -120,12 +119,12 @@ func (j *workerJob) beginWorkerTest() (cluster.Swarm, error) {
 	}
 	e := newEngine(&j.cfg, j.script, j.env, j.reg, j.log, j.panicked)
 	j.env.Run.SetState(func() string { return e.State().String() })
-	return &workerSwarm{Engine: e, run: j.env.Run}, nil
+	return &workerSwarm{notingEngine: e, run: j.env.Run}, nil
 }
 
 // workerSwarm is a worker's engine keeping the target in the js.Run.
 type workerSwarm struct {
-	*engine.Engine
+	*notingEngine
 	run *js.Run
 }
 
@@ -135,11 +134,11 @@ func (w *workerSwarm) StartCounts(counts []int, rate float64) {
 		n += c
 	}
 	w.run.SetUsers(n)
-	w.Engine.StartCounts(counts, rate)
+	w.notingEngine.StartCounts(counts, rate)
 }
 
 func (w *workerSwarm) StartArrival(rate float64, initial, maxVUs int) {
 	w.run.SetUsers(min(max(initial, 1), max(maxVUs, 1)))
-	w.Engine.StartArrival(rate, initial, maxVUs)
+	w.notingEngine.StartArrival(rate, initial, maxVUs)
 	w.run.SpawningComplete(min(max(initial, 1), max(maxVUs, 1)))
 }
