@@ -206,12 +206,15 @@ return (x, y, z) => {
 // @part User
 class User {
   // host is the effective host: --host (or options.host), else the class's
-  // static host, as requests use it.
+  // host, as requests use it.
   get host() {
     return native.host;
   }
+  // A host field (or an assignment in the constructor) is the class's
+  // host, read at load; later, this.host is read-only.
   set host(v) {
-    throw new TypeError("this.host is read-only: set the class's static host, --host or options.host");
+    if (!native.constructing) throw new TypeError("this.host is read-only after the constructor: set the class's host (static host or a host field), --host or options.host");
+    Object.defineProperty(this, "host", { value: v, writable: true, enumerable: true, configurable: true });
   }
 }
 return User;
@@ -240,8 +243,11 @@ class TaskSet {
   get host() {
     return native.host;
   }
+  // A host field (or an assignment in the constructor) is the class's
+  // host, read at load; later, this.host is read-only.
   set host(v) {
-    throw new TypeError("this.host is read-only: set the user class's static host, --host or options.host");
+    if (!native.constructing) throw new TypeError("this.host is read-only after the constructor: set the class's host (static host or a host field), --host or options.host");
+    Object.defineProperty(this, "host", { value: v, writable: true, enumerable: true, configurable: true });
   }
   // interrupt() returns to the parent: at once (reschedule, the default)
   // or after the parent's wait time (interrupt(false)).
@@ -314,10 +320,12 @@ return () => {
 return (cls, pending) => {
   const saved = native.pending;
   native.pending = pending;
+  native.constructing = (native.constructing || 0) + 1;
   try {
     return new cls();
   } finally {
     native.pending = saved;
+    native.constructing--;
   }
 };
 
