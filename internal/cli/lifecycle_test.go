@@ -127,7 +127,7 @@ export const a = task(() => http.get("/fast"));
 `
 	s := script(t, src)
 	master := start(t, nil, nil, "run", s, "-H", srv.URL, "--headless", "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", "0",
-		"--expect-workers", "2", "-u", "4", "-r", "100", "-t", "2s")
+		"--expect-workers", "2", "-u", "4", "-r", "100", "-t", "4s")
 	master.waitStderr(t, "Master listening for workers on ")
 	port := regexp.MustCompile(`Master listening for workers on 127\.0\.0\.1:(\d+)`).FindStringSubmatch(master.errb.String())
 	if port == nil {

@@ -606,6 +606,7 @@ func (m *Master) checkLocked() {
 			}
 		}
 		m.spawned = true
+		m.announceSpawnedLocked()
 		ws := m.healthy()
 		per := make([]string, len(ws))
 		for j, w := range ws {
@@ -616,6 +617,20 @@ func (m *Master) checkLocked() {
 			go m.cfg.OnSpawned(got) // not under m.mu: it may call back
 		}
 	}
+}
+
+// announceSpawnedLocked tells the workers at once that the swarm is
+// spawned (report replies say it too, for a worker that missed it).
+func (m *Master) announceSpawnedLocked() {
+	b := broadcast{Spawned: map[string]uint64{}}
+	for _, n := range m.totalsLocked() {
+		b.SpawnedUsers += n
+	}
+	for _, w := range m.healthy() {
+		b.Spawned[w.Worker] = w.assign.Epoch
+	}
+	data, _ := json.Marshal(b)
+	_ = m.nc.Publish(subject(m.cfg.RunID, "all"), data)
 }
 
 // setTarget changes the target under the lock.

@@ -129,6 +129,10 @@ type assignment struct {
 
 type broadcast struct {
 	Quit bool `json:"quit,omitempty"`
+	// Spawned: the swarm runs its target of SpawnedUsers users, with each
+	// worker (by id) on the assignment of that epoch.
+	Spawned      map[string]uint64 `json:"spawned,omitempty"`
+	SpawnedUsers int               `json:"spawnedUsers,omitempty"`
 }
 
 type problem struct {

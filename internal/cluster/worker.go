@@ -160,6 +160,7 @@ func (w *Worker) Run(ctx, kill context.Context) error {
 
 	assigns := make(chan *assignment, 16)
 	quit := make(chan struct{}, 1)
+	spawned := make(chan spawnedNews, 4)
 	sub1, err := w.nc.Subscribe(subject(w.cfg.RunID, "w."+w.cfg.ID), func(m *nats.Msg) {
 		var a assignment
 		if json.Unmarshal(m.Data, &a) == nil {
@@ -175,10 +176,19 @@ func (w *Worker) Run(ctx, kill context.Context) error {
 	defer sub1.Unsubscribe()
 	sub2, err := w.nc.Subscribe(subject(w.cfg.RunID, "all"), func(m *nats.Msg) {
 		var b broadcast
-		if json.Unmarshal(m.Data, &b) == nil && b.Quit {
+		if json.Unmarshal(m.Data, &b) != nil {
+			return
+		}
+		if b.Quit {
 			select {
 			case quit <- struct{}{}:
 			default:
+			}
+		}
+		if e, ok := b.Spawned[w.cfg.ID]; ok {
+			select {
+			case spawned <- spawnedNews{epoch: e, users: b.SpawnedUsers}:
+			default: // the next report's reply says it too
 			}
 		}
 	})
@@ -206,6 +216,10 @@ func (w *Worker) Run(ctx, kill context.Context) error {
 			_ = w.nc.Publish(subject(w.cfg.RunID, "bye"), b)
 			_ = w.nc.FlushTimeout(time.Second)
 			return nil
+		case n := <-spawned:
+			if n.epoch == w.applied {
+				w.spawningComplete(n.users)
+			}
 		case <-quit:
 			w.cfg.Log.Infof("the master said quit")
 			w.finish(kill)
@@ -467,11 +481,27 @@ func (w *Worker) report(ctx context.Context) {
 	if rp.Assign != nil {
 		w.apply(ctx, rp.Assign)
 	}
-	if rp.Spawned && w.swarm != nil && w.stopping == nil && w.spawnedAt != w.applied {
-		w.spawnedAt = w.applied // once per assignment
-		if n, ok := w.job.(SpawnNotifier); ok {
-			n.SpawningComplete(rp.SpawnedUsers)
-		}
+	if rp.Spawned {
+		w.spawningComplete(rp.SpawnedUsers)
+	}
+}
+
+// spawnedNews is the master's word that the swarm is spawned, for the
+// worker's assignment epoch.
+type spawnedNews struct {
+	epoch uint64
+	users int
+}
+
+// spawningComplete tells the job, once per assignment, that the whole
+// swarm is spawned.
+func (w *Worker) spawningComplete(users int) {
+	if w.swarm == nil || w.stopping != nil || w.spawnedAt == w.applied {
+		return
+	}
+	w.spawnedAt = w.applied
+	if n, ok := w.job.(SpawnNotifier); ok {
+		n.SpawningComplete(users)
 	}
 }
 
