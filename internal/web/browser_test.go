@@ -15,10 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -601,6 +603,117 @@ func TestWorkersTabInBrowser(t *testing.T) {
 		if n := b.text("#n-workers"); n != "1" {
 			t.Errorf("workers badge %q, want 1 (one missing)", n)
 		}
+	}
+	if errs := b.problems(); len(errs) > 0 {
+		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// seen wraps the panel's handler to record what reached it: the path, the
+// Sec-Fetch-Site header and the status answered.
+type seen struct {
+	mu   sync.Mutex
+	reqs []string // "path site status"
+}
+
+func (s *seen) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusWriter{ResponseWriter: w, status: 200}
+		h.ServeHTTP(rec, r)
+		s.mu.Lock()
+		s.reqs = append(s.reqs, fmt.Sprintf("%s %s %d", r.URL.Path, r.Header.Get("Sec-Fetch-Site"), rec.status))
+		s.mu.Unlock()
+	})
+}
+
+func (s *seen) list() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.reqs...)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+
+// A page served from another port of the same host (same site, another
+// origin) tries to stop the test and reset its statistics with images, as
+// in the issue, and to change it with a no-cors POST: the browser sends the
+// requests, and the panel refuses all three.
+func TestSameSiteForgeryRefusedInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("headless browser test skipped in -short mode")
+	}
+	b := startBrowser(t)
+	f := newFake().running()
+	s, err := web.New(f, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got seen
+	ts := httptest.NewServer(got.wrap(s.Handler()))
+	defer ts.Close()
+	page := `<!doctype html><title>elsewhere</title>
+<img referrerpolicy="no-referrer" src="` + ts.URL + `/stop">
+<img referrerpolicy="no-referrer" src="` + ts.URL + `/stats/reset">
+<script>
+const body = new URLSearchParams({user_count: "1000", spawn_rate: "100"});
+fetch("` + ts.URL + `/swarm", {method: "POST", mode: "no-cors", body, referrerPolicy: "no-referrer"}).catch(() => {});
+</script>`
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	}))
+	defer other.Close()
+	if strings.Split(other.URL, ":")[1] != strings.Split(ts.URL, ":")[1] {
+		t.Fatalf("the two servers are not on the same host: %s, %s", other.URL, ts.URL)
+	}
+	b.navigate(other.URL + "/")
+	deadline := time.Now().Add(15 * time.Second)
+	for len(got.list()) < 3 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	reqs := got.list()
+	sort.Strings(reqs)
+	want := []string{"/stats/reset same-site 403", "/stop same-site 403", "/swarm same-site 403"}
+	if strings.Join(reqs, "|") != strings.Join(want, "|") {
+		t.Errorf("the panel got %q, want %q", reqs, want)
+	}
+	if _, n := f.lastStart(); n != 0 || f.stops != 0 || f.resets != 0 || f.State() != engine.Running {
+		t.Errorf("the other page changed the test: %d starts, %d stops, %d resets, state %s", n, f.stops, f.resets, f.State())
+	}
+}
+
+// The panel opened as http://user:password@host:port/ with a login works:
+// its requests go to the page's origin without the credentials (fetch()
+// refuses URLs that carry them), the browser authenticates them, and the
+// panel shows the running test, not "connection lost"; Stop works.
+func TestCredentialsInURLInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("headless browser test skipped in -short mode")
+	}
+	b := startBrowser(t)
+	f := newFake().running()
+	s, err := web.New(f, web.Options{Login: "ada:s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	b.navigate(strings.Replace(ts.URL, "http://", "http://ada:s3cret@", 1) + "/")
+	b.waitFor("the statistics rows", `document.querySelectorAll("#stats-body tr").length === 3`)
+	b.waitFor("the running state", `document.getElementById("h-state").textContent === "running"`)
+	if hidden := b.eval(`document.getElementById("conn").hidden`); hidden != true {
+		t.Error("the panel shows the connection as lost")
+	}
+	b.screenshot("credentials-url")
+	b.click("#b-stop")
+	b.waitFor("the stopped state", `document.getElementById("h-state").textContent === "stopped"`)
+	if f.stops != 1 {
+		t.Errorf("%d stops", f.stops)
 	}
 	if errs := b.problems(); len(errs) > 0 {
 		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))

@@ -85,12 +85,25 @@ func changesState(r *http.Request) bool {
 	return true
 }
 
-// crossSite returns why r comes from another site, or "" when it comes
+// crossSite returns why r comes from another origin, or "" when it comes
 // from the panel itself or from a client that is not a browser page (no
 // Origin, Referer or Sec-Fetch-Site: curl and scripts, as with Locust).
+//
+// A browser that sends Sec-Fetch-Site (every current one) is believed:
+// only "same-origin" (the panel's own page) and "none" (the user typed the
+// address or opened a bookmark) may change the test. "same-site" is
+// refused too: a page served from another port of the same host, or from
+// another subdomain, is the same site but not the panel, and an
+// <img src=".../stop"> on it sends neither Origin nor, with
+// referrerpolicy=no-referrer, Referer. Browsers without Sec-Fetch-Site
+// fall back to the Origin (else Referer) check.
 func crossSite(r *http.Request) string {
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-		return "cross-site request refused: control the test from the panel itself"
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+	case "same-site":
+		return "cross-site request refused: it comes from another page of this host (Sec-Fetch-Site: same-site), not from the panel; control the test from the panel itself"
+	default:
+		return "cross-site request refused: it comes from another site (Sec-Fetch-Site: " + quote(site) + "); control the test from the panel itself"
 	}
 	from, what := r.Header.Get("Origin"), "Origin"
 	if from == "" {

@@ -44,7 +44,19 @@
   }
 
   // ---- HTTP ----
+  // api resolves a path of the API against the page's address without the
+  // user name and password that address may carry (http://user:pass@host/):
+  // fetch() refuses URLs with credentials, and the browser sends the basic
+  // authentication it already has for this origin anyway. Relative, so a
+  // panel behind a reverse proxy's path prefix keeps working.
+  function api(path) {
+    var u = new URL(path, location.href);
+    u.username = "";
+    u.password = "";
+    return u.href;
+  }
   function getJSON(url) {
+    url = api(url);
     return fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
       .then(function (r) {
         if (!r.ok) throw new Error(url + ": HTTP " + r.status);
@@ -56,7 +68,7 @@
   function post(url, fields) {
     var body = new URLSearchParams();
     (fields || []).forEach(function (kv) { body.append(kv[0], kv[1]); });
-    return fetch(url, { method: "POST", body: body, credentials: "same-origin" }).then(function (r) {
+    return fetch(api(url), { method: "POST", body: body, credentials: "same-origin" }).then(function (r) {
       return r.text().then(function (t) {
         var msg = t;
         try { var j = JSON.parse(t); if (j && j.message) msg = j.message; } catch (e) { /* "ok" */ }
