@@ -1344,6 +1344,15 @@ export const a = task(() => http.get("/fast"));
 	if len(rows) < 2 || rows[0].(map[string]any)["name"] != "/fast" || rows[len(rows)-1].(map[string]any)["name"] != "Aggregated" {
 		t.Fatalf("stats/requests: %v", reqs)
 	}
+	// Another host during the run is refused, saying why; the same host
+	// is not a change.
+	if m := post("/swarm", url.Values{"user_count": {"3"}, "spawn_rate": {"100"}, "host": {"http://127.0.0.1:1"}}); m["success"] != false ||
+		!strings.Contains(fmt.Sprint(m["message"]), "the host cannot change during a run") {
+		t.Errorf("swarm with another host during the run: %v", m)
+	}
+	if m := post("/swarm", url.Values{"user_count": {"3"}, "spawn_rate": {"100"}, "host": {srv.URL + "/"}}); m["success"] != true || m["host"] != srv.URL {
+		t.Errorf("swarm with the same host during the run: %v", m)
+	}
 	// Edit: fewer users, live.
 	post("/swarm", url.Values{"user_count": {"1"}, "spawn_rate": {"100"}})
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {

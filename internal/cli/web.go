@@ -79,6 +79,11 @@ func (p *panel) Start(r web.StartRequest) error {
 		return errors.New("the last test is still stopping: wait for it to stop")
 	}
 	if p.run != nil && !p.stopped {
+		if r.Host != "" && strings.TrimRight(r.Host, "/") != strings.TrimRight(p.run.meta.Host, "/") {
+			// The users already running keep their clients' base URL: a
+			// new host would apply to some users and not others.
+			return fmt.Errorf("the host cannot change during a run (it is %s): stop the test, then start a new one with host %s", orNone(p.run.meta.Host), r.Host)
+		}
 		p.change(r)
 		return nil
 	}

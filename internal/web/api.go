@@ -124,9 +124,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // result is the answer of Locust's control endpoints.
 type result struct {
-	Success bool   `json:"success"`
-	Message string `json:"message"`
-	Host    string `json:"host,omitempty"`
+	Success bool     `json:"success"`
+	Message string   `json:"message"`
+	Host    string   `json:"host,omitempty"`
+	RunTime *float64 `json:"run_time,omitempty"` // seconds, when POST /swarm gave one
 }
 
 func jsonError(w http.ResponseWriter, status int, msg string) {
@@ -150,11 +151,14 @@ func (s *Server) swarm(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	host := req.Host
-	if host == "" {
-		host = s.ctl.Info().Host
+	// The host of the test as it runs now: a controller that kept the old
+	// host during a run must not be answered with the one asked for.
+	res := result{Success: true, Message: "Swarming started", Host: s.ctl.Info().Host}
+	if req.RunTime > 0 {
+		sec := req.RunTime.Seconds()
+		res.RunTime = &sec
 	}
-	writeJSON(w, http.StatusOK, result{Success: true, Message: "Swarming started", Host: host})
+	writeJSON(w, http.StatusOK, res)
 }
 
 // parseSwarm reads the fields of POST /swarm. Errors name the field and

@@ -112,7 +112,7 @@ func TestSwarmStartsATest(t *testing.T) {
 		t.Errorf("Content-Type %q", ct)
 	}
 	got := r.json(t)
-	want := map[string]any{"success": true, "message": "Swarming started", "host": "http://example.com:8080"}
+	want := map[string]any{"success": true, "message": "Swarming started", "host": "http://example.com:8080", "run_time": 4800.0}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("answer %v, want %v", got, want)
 	}
@@ -141,6 +141,13 @@ func TestSwarmOptionalFieldsAndHostDefault(t *testing.T) {
 	postForm(t, ts, "/swarm", url.Values{"user_count": {"3"}, "spawn_rate": {"1"}, "run_time": {"20"}})
 	if req, _ := f.lastStart(); req.RunTime != 20*time.Second {
 		t.Errorf("run_time 20: %v", req.RunTime)
+	}
+	// During the run the answer names the host the test runs against, not
+	// the one asked for, which the controller may not apply.
+	r = postForm(t, ts, "/swarm", url.Values{"user_count": {"4"}, "spawn_rate": {"1"}, "host": {"http://other.example"}})
+	wantStatus(t, r, 200)
+	if h := r.json(t)["host"]; h != "http://localhost:8080" {
+		t.Errorf("host %v during the run, want the running test's", h)
 	}
 }
 
