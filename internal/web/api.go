@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/jsload/jsload/internal/config"
+	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/output/csvout"
 	"github.com/jsload/jsload/internal/output/prom"
 	"github.com/jsload/jsload/internal/output/report"
@@ -469,6 +470,12 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		snap := s.snapshot()
 		sum = report.Build(report.Meta{Script: info.Script, Host: info.Host, Version: s.opts.Version, Users: snap.Users},
 			snap, s.ctl.History(), nil)
+	}
+	if st := s.ctl.State(); st == engine.Spawning || st == engine.Running {
+		// Not finished: the report must not say how it finished.
+		cp := *sum
+		cp.Meta.Running = true
+		sum = &cp
 	}
 	var b bytes.Buffer
 	if err := report.WriteHTML(&b, sum); err != nil {

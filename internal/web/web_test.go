@@ -469,6 +469,10 @@ func TestReport(t *testing.T) {
 		if !strings.Contains(r.body, "/entries") || !strings.Contains(r.body, "scripts/locustfile.js") {
 			t.Errorf("%s: the report lacks the run's rows or script", path)
 		}
+		// The test runs (with failures so far): not "Finished with errors".
+		if strings.Contains(r.body, "Finished with errors") || !strings.Contains(r.body, "Running, with errors so far") {
+			t.Errorf("%s: the report of a running test does not say it runs", path)
+		}
 	}
 	d := get(t, ts, "/report?download=1")
 	if cd := d.header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="jsload_report_`) || !strings.HasSuffix(cd, `.html"`) {
@@ -480,6 +484,10 @@ func TestReport(t *testing.T) {
 	f.mu.Unlock()
 	if r := get(t, ts, "/report"); !strings.Contains(r.body, "other-script.js") {
 		t.Error("the controller's Summary was not used")
+	}
+	f.Stop()
+	if r := get(t, ts, "/report"); !strings.Contains(r.body, "Finished with errors") {
+		t.Error("the report of a stopped test with failures does not say it finished with errors")
 	}
 }
 

@@ -121,6 +121,10 @@ func buildView(s *Summary) *view {
 		excs += x.Count
 	}
 	switch {
+	case s.Meta.Running && (v.ThFailed > 0 || len(s.LostWorkers) > 0 || a.Failures > 0 || excs > 0):
+		v.Verdict, v.VerdictText = "warn", "Running, with errors so far"
+	case s.Meta.Running:
+		v.Verdict, v.VerdictText = "running", "Running"
 	case v.ThFailed > 0:
 		v.Verdict, v.VerdictText = "fail", "Thresholds failed"
 	case len(s.LostWorkers) > 0:

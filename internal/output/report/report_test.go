@@ -384,6 +384,15 @@ func TestVerdict(t *testing.T) {
 	if v := buildView(lost); v.Verdict != "warn" || v.VerdictText != "Workers were lost" || len(v.Reasons) != 1 || !strings.Contains(v.Reasons[0], "worker host-a_101 on host-a lost") {
 		t.Errorf("run with a lost worker: verdict %s %q, %q", v.Verdict, v.VerdictText, v.Reasons)
 	}
+	// A report taken while the test runs does not say how it finished.
+	running := &Summary{Meta: SummaryMeta{Meta: Meta{Running: true}}, Aggregated: Stat{Requests: 3}}
+	if v := buildView(running); v.Verdict != "running" || v.VerdictText != "Running" {
+		t.Errorf("running: verdict %s %q", v.Verdict, v.VerdictText)
+	}
+	running.Aggregated.Failures = 1
+	if v := buildView(running); v.Verdict != "warn" || v.VerdictText != "Running, with errors so far" || strings.Join(v.Reasons, "; ") != "1 failed request" {
+		t.Errorf("running with failures: verdict %s %q %q", v.Verdict, v.VerdictText, v.Reasons)
+	}
 	failed := &Summary{Thresholds: []threshold.Result{{Passed: false}, {Passed: true}}, Exceptions: []Exception{{Count: 4}}}
 	if v := buildView(failed); v.Verdict != "fail" || strings.Join(v.Reasons, "; ") != "1 threshold failed; 4 exceptions" {
 		t.Errorf("failed thresholds: verdict %s, %q", v.Verdict, v.Reasons)

@@ -34,6 +34,10 @@ type Meta struct {
 	End     time.Time `json:"end"`     // when it ended
 	Users   int       `json:"users"`   // the peak number of users asked for (-u)
 	Args    []string  `json:"args"`    // the command line's arguments after the program name
+	// Running marks the report of a test still running (the web panel's
+	// report during a run): End is then the time of the report, and the
+	// verdict says the test is running rather than how it finished.
+	Running bool `json:"running,omitempty"`
 }
 
 // Thresholds are a summary's threshold results. In JSON each is an object
