@@ -1344,6 +1344,21 @@ export const a = task(() => http.get("/fast"));
 	if len(rows) < 2 || rows[0].(map[string]any)["name"] != "/fast" || rows[len(rows)-1].(map[string]any)["name"] != "Aggregated" {
 		t.Fatalf("stats/requests: %v", reqs)
 	}
+	// Locust's /tasks: the classes' shares of the running users.
+	if m := get("/tasks"); m["per_class"] == nil || m["total"] == nil {
+		t.Errorf("/tasks: %v", m)
+	} else {
+		n, share := 0.0, 0.0
+		for _, v := range m["user_counts"].(map[string]any) {
+			n += v.(float64)
+		}
+		for _, c := range m["per_class"].(map[string]any) {
+			share += c.(map[string]any)["ratio"].(float64)
+		}
+		if n != 3 || share != 1 {
+			t.Errorf("/tasks during a run of 3 users: %v users, shares adding up to %v: %v", n, share, m)
+		}
+	}
 	// Another host during the run is refused, saying why; the same host
 	// is not a change.
 	if m := post("/swarm", url.Values{"user_count": {"3"}, "spawn_rate": {"100"}, "host": {"http://127.0.0.1:1"}}); m["success"] != false ||

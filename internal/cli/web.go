@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jsload/jsload/internal/cluster"
 	"github.com/jsload/jsload/internal/config"
 	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/output/console"
@@ -345,6 +346,26 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+var (
+	_ web.UserCounter = (*panel)(nil)
+	_ web.UserCounter = (*engine.Engine)(nil)
+	_ web.UserCounter = (*cluster.Master)(nil)
+)
+
+// UserCounts is the number of running users per class of the current
+// test (none before the first or after a stop).
+func (p *panel) UserCounts() map[string]int {
+	run := p.current()
+	if run == nil {
+		return nil
+	}
+	// The engine and a cluster's master both count them.
+	if uc, ok := run.swarm().(web.UserCounter); ok {
+		return uc.UserCounts()
+	}
+	return nil
 }
 
 var _ web.WorkerLister = (*panel)(nil)

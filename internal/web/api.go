@@ -58,6 +58,7 @@ func (s *Server) routes() http.Handler {
 	reg.MustRegister(prom.NewCollector(s.ctl.Snapshot))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 
+	mux.HandleFunc("GET /tasks", s.tasks)
 	mux.HandleFunc("GET /api/info", s.info)
 	mux.HandleFunc("GET /api/history", s.history)
 	return s.secure(mux)
@@ -596,6 +597,51 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 				out.Points = append(out.Points, histPoint{p.Elapsed, p.Users, p.RPS, p.FailRate, p.P50, p.P95, p.P99})
 			}
 		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// ratioJSON is one user class or task in GET /tasks: its share ("ratio",
+// 0-1) and, for a class, its tasks'.
+type ratioJSON struct {
+	Ratio float64              `json:"ratio"`
+	Tasks map[string]ratioJSON `json:"tasks,omitempty"`
+}
+
+// tasksJSON is GET /tasks, as Locust's: per_class gives each class's share
+// of the running users and each task's share of its class's picks; total
+// gives each task's share of all picks (the class's share times the
+// task's). jsload adds user_counts, the running users per class.
+type tasksJSON struct {
+	PerClass   map[string]ratioJSON `json:"per_class"`
+	Total      map[string]ratioJSON `json:"total"`
+	UserCounts map[string]int       `json:"user_counts"`
+}
+
+func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
+	counts := map[string]int{}
+	if uc, ok := s.ctl.(UserCounter); ok {
+		for k, v := range uc.UserCounts() {
+			counts[k] = v
+		}
+	}
+	users := 0
+	for _, n := range counts {
+		users += n
+	}
+	if users == 0 {
+		users = 1 // as Locust: every class's ratio is then 0
+	}
+	out := tasksJSON{PerClass: map[string]ratioJSON{}, Total: map[string]ratioJSON{}, UserCounts: counts}
+	for _, c := range s.ctl.Info().Classes {
+		share := float64(counts[c.Name]) / float64(users)
+		per := ratioJSON{Ratio: share, Tasks: map[string]ratioJSON{}}
+		tot := ratioJSON{Ratio: share, Tasks: map[string]ratioJSON{}}
+		for _, t := range c.Tasks {
+			per.Tasks[t.Name] = ratioJSON{Ratio: t.Share / 100}
+			tot.Tasks[t.Name] = ratioJSON{Ratio: share * t.Share / 100}
+		}
+		out.PerClass[c.Name], out.Total[c.Name] = per, tot
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -508,6 +508,15 @@ func TestPanelInBrowser(t *testing.T) {
 	if got := b.eval(`[...document.querySelectorAll("#ratio .klass h3")].map(e => e.textContent).join("|")`); got != "Admin1 user|Shopper75%|Visitor25%" {
 		t.Errorf("ratio headings %v", got)
 	}
+	// Once users run, the shares are the running users', as Locust shows
+	// them: 1 of 10 users is of the fixed-count class.
+	f.mu.Lock()
+	f.counts = map[string]int{"Admin": 1, "Shopper": 6, "Visitor": 3}
+	f.mu.Unlock()
+	b.waitFor("the running users' shares", `[...document.querySelectorAll("#ratio .klass h3")].map(e => e.textContent).join("|") === "Admin10%|Shopper60%|Visitor30%"`)
+	if got := b.text("#ratio .klass .sub"); got != "1 user of 10 (fixed count 1)" {
+		t.Errorf("Admin's line %q", got)
+	}
 	b.screenshot("ratio")
 
 	// Edit: 40 users, applied live.

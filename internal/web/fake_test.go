@@ -26,6 +26,7 @@ type fakeController struct {
 	info     web.Info
 	summary  *report.Summary
 	startErr error
+	counts   map[string]int // running users per class (UserCounts)
 	// fillOnStart makes a start fill in 20 seconds of statistics, as if
 	// the test had been running (for the browser test).
 	fillOnStart bool
@@ -169,4 +170,10 @@ func (f *fakeController) lastStart() (web.StartRequest, int) {
 		return web.StartRequest{}, 0
 	}
 	return f.starts[len(f.starts)-1], len(f.starts)
+}
+
+func (f *fakeController) UserCounts() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.counts
 }

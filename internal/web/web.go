@@ -60,6 +60,14 @@ type WorkerLister interface {
 	Workers() []Worker
 }
 
+// UserCounter is implemented by a Controller that can tell how many users
+// of each class are running (Locust's user_classes_count): GET /tasks and
+// the ratio tab then show the users actually running rather than the
+// classes' weights. UserCounts returns nil or an empty map when none run.
+type UserCounter interface {
+	UserCounts() map[string]int
+}
+
 // Worker is one worker of a distributed test, as Locust's API shows it.
 type Worker struct {
 	ID        string  `json:"id"`

@@ -850,3 +850,48 @@ func TestStatsRequestsWorkers(t *testing.T) {
 		t.Error("the page has no Workers view")
 	}
 }
+
+// GET /tasks answers as Locust's: each class's share of the running users
+// (not its weight), each task's share of its class's picks, and of all.
+func TestTasks(t *testing.T) {
+	t.Parallel()
+	f := newFake().running()
+	ts := panel(t, f, web.Options{})
+	var got map[string]map[string]map[string]any
+	r := get(t, ts, "/tasks")
+	wantStatus(t, r, 200)
+	if err := json.Unmarshal([]byte(r.body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["per_class"]["Shopper"]["ratio"] != 0.0 || len(got["user_counts"]) != 0 {
+		t.Errorf("no users counted: %v", got)
+	}
+	// 1 of 10 users is of the fixed-count class, as in the issue.
+	f.mu.Lock()
+	f.counts = map[string]int{"Admin": 1, "Shopper": 6, "Visitor": 3}
+	f.mu.Unlock()
+	r = get(t, ts, "/tasks")
+	var m struct {
+		PerClass map[string]struct {
+			Ratio float64
+			Tasks map[string]struct{ Ratio float64 }
+		} `json:"per_class"`
+		Total map[string]struct {
+			Ratio float64
+			Tasks map[string]struct{ Ratio float64 }
+		} `json:"total"`
+		UserCounts map[string]int `json:"user_counts"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.PerClass["Admin"].Ratio != 0.1 || m.PerClass["Shopper"].Ratio != 0.6 || m.PerClass["Visitor"].Ratio != 0.3 {
+		t.Errorf("per_class ratios %+v", m.PerClass)
+	}
+	if m.PerClass["Shopper"].Tasks["browse"].Ratio != 0.75 || m.Total["Shopper"].Tasks["browse"].Ratio != 0.6*0.75 {
+		t.Errorf("browse: per class %v, total %v", m.PerClass["Shopper"].Tasks["browse"], m.Total["Shopper"].Tasks["browse"])
+	}
+	if m.UserCounts["Shopper"] != 6 {
+		t.Errorf("user_counts %v", m.UserCounts)
+	}
+}

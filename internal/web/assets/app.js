@@ -102,6 +102,7 @@
     if (history.replaceState) history.replaceState(null, "", name === "stats" ? location.pathname : "#" + name);
     if (name === "charts") drawCharts(true);
     if (name === "exceptions") pollExceptions();
+    if (name === "ratio") pollTasks().catch(function () { /* the next poll retries */ });
   }
   tabs.forEach(function (b) {
     b.addEventListener("click", function () { showTab(b.getAttribute("data-tab")); });
@@ -429,30 +430,51 @@
     return on;
   }
 
+  // tasksNow is the last GET /tasks answer: the users running per class.
+  var tasksNow = null;
+  function pollTasks() {
+    return getJSON("tasks").then(function (j) { tasksNow = j; renderRatio(); });
+  }
+
+  // renderRatio shows, as Locust does, each class's share of the users
+  // actually running and its tasks' shares; before any user runs, the
+  // shares the classes' weights give.
   function renderRatio() {
     if (!info) return;
     var box = $("ratio");
     box.replaceChildren();
     var classes = info.user_classes || [];
+    var counts = (tasksNow && tasksNow.user_counts) || {};
+    var running = Object.keys(counts).reduce(function (s, k) { return s + counts[k]; }, 0);
     var on = (lastStart && lastStart.classes) || selectedClasses();
     var used = classes.filter(function (c) { return !on || on[c.name]; });
     var weightSum = used.reduce(function (s, c) { return s + (c.fixed_count ? 0 : c.weight); }, 0);
     var fixed = used.some(function (c) { return c.fixed_count; });
-    setText("ratio-note", classes.length
-      ? "Share of the users each class gets by its weight" + (fixed ? " (classes with a fixed count get exactly that many users first)" : "") +
-        ", and of the tasks each user of a class picks. Total is the task's share of all task runs."
-      : "No user classes.");
+    setText("ratio-note", !classes.length ? "No user classes." : running > 0
+      ? "Share of the " + fmtInt(running) + " running users each class has, and of the tasks each user of a class picks. Total is the task's share of all task runs."
+      : "No users are running: the share of the users each class gets by its weight" + (fixed ? " (classes with a fixed count get exactly that many users first)" : "") +
+        ", and of the tasks each user of a class picks. Total is the task's share of all task runs.");
     classes.forEach(function (c) {
-      var active = !on || on[c.name];
-      var share = active && !c.fixed_count && weightSum > 0 ? c.weight / weightSum : 0;
+      var active = running > 0 ? counts[c.name] > 0 || !on || on[c.name] : !on || on[c.name];
+      var share, label, sub;
+      if (running > 0) {
+        var n = counts[c.name] || 0;
+        share = n / running;
+        label = fmtPct(share);
+        sub = fmtInt(n) + (n === 1 ? " user" : " users") + " of " + fmtInt(running) +
+          (c.fixed_count ? " (fixed count " + c.fixed_count + ")" : " (weight " + c.weight + ")");
+      } else {
+        share = active && !c.fixed_count && weightSum > 0 ? c.weight / weightSum : 0;
+        label = c.fixed_count ? c.fixed_count + (c.fixed_count === 1 ? " user" : " users") : fmtPct(share);
+        sub = !active ? "not selected for this test" : c.fixed_count ? "fixed count" : "weight " + c.weight + " of " + weightSum;
+      }
       var card = el("div", "klass" + (active ? "" : " off"));
       var h = el("h3", "", c.name);
-      h.appendChild(el("span", "share", c.fixed_count ? c.fixed_count + (c.fixed_count === 1 ? " user" : " users") : fmtPct(share)));
+      h.appendChild(el("span", "share", label));
       card.appendChild(h);
-      card.appendChild(el("p", "sub", !active ? "not selected for this test" :
-        c.fixed_count ? "fixed count" : "weight " + c.weight + " of " + weightSum));
+      card.appendChild(el("p", "sub", sub));
       var meter = el("div", "meter"), bar = el("span");
-      bar.style.width = (c.fixed_count ? 100 : share * 100).toFixed(1) + "%";
+      bar.style.width = (running === 0 && c.fixed_count ? 100 : share * 100).toFixed(1) + "%";
       meter.appendChild(bar);
       card.appendChild(meter);
       var t = el("table"), head = el("tr");
@@ -463,7 +485,7 @@
         tr.appendChild(el("td", "", k.name));
         tr.appendChild(el("td", "n", String(k.weight)));
         tr.appendChild(el("td", "n", fmtPct(k.share / 100)));
-        tr.appendChild(el("td", "n", c.fixed_count ? "\u2013" : fmtPct(share * k.share / 100)));
+        tr.appendChild(el("td", "n", running === 0 && c.fixed_count ? "\u2013" : fmtPct(share * k.share / 100)));
         t.appendChild(tr);
       });
       card.appendChild(t);
@@ -607,7 +629,8 @@
     clearTimeout(timer);
     if (inflight) { timer = setTimeout(tick, POLL_MS); return; }
     inflight = true;
-    Promise.all([getJSON("stats/requests").then(renderRequests), pollHistory()])
+    Promise.all([getJSON("stats/requests").then(renderRequests), pollHistory(),
+      current === "ratio" ? pollTasks() : null])
       .then(function () { $("conn").hidden = true; })
       .catch(function () {
         $("conn").hidden = false;
