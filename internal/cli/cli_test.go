@@ -1359,6 +1359,10 @@ export const a = task(() => http.get("/fast"));
 			t.Errorf("/tasks during a run of 3 users: %v users, shares adding up to %v: %v", n, share, m)
 		}
 	}
+	// Locust's /logs: the panel's log lines, the test's start among them.
+	if m := get("/logs"); !strings.Contains(fmt.Sprint(m["master"]), "INFO: Starting a test: 3 users") {
+		t.Errorf("/logs: %v", m)
+	}
 	// Another host during the run is refused, saying why; the same host
 	// is not a change.
 	if m := post("/swarm", url.Values{"user_count": {"3"}, "spawn_rate": {"100"}, "host": {"http://127.0.0.1:1"}}); m["success"] != false ||

@@ -21,7 +21,14 @@ type logger struct {
 	level  int
 	status string // the live status line shown, if any
 	prefix string // before every message ("worker: ")
+	// kept holds the last keptLines lines logged, without colours, for the
+	// web panel's logs (Locust's GET /logs); next is where the next goes.
+	kept []string
+	next int
 }
+
+// keptLines is how many log lines a logger keeps for the web panel.
+const keptLines = 500
 
 func levelIndex(l string) int {
 	for i, x := range config.LogLevels {
@@ -50,11 +57,33 @@ func (l *logger) log(level string, format string, args ...any) {
 	if l.status != "" {
 		io.WriteString(l.w, "\r\033[K") // the live status line gives way
 	}
-	fmt.Fprintf(l.w, "[%s] %s: %s\n", time.Now().Format("2006-01-02 15:04:05"), tag, msg)
+	now := time.Now().Format("2006-01-02 15:04:05")
+	fmt.Fprintf(l.w, "[%s] %s: %s\n", now, tag, msg)
+	l.keep(fmt.Sprintf("[%s] %s: %s", now, strings.ToUpper(level), msg))
 	if l.status != "" {
 		io.WriteString(l.w, l.status)
 	}
 	l.mu.Unlock()
+}
+
+// keep adds a line to the kept ones, dropping the oldest past keptLines.
+// The caller holds l.mu.
+func (l *logger) keep(line string) {
+	if len(l.kept) < keptLines {
+		l.kept = append(l.kept, line)
+		return
+	}
+	l.kept[l.next] = line
+	l.next = (l.next + 1) % keptLines
+}
+
+// Lines returns the kept log lines, oldest first.
+func (l *logger) Lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]string, 0, len(l.kept))
+	out = append(out, l.kept[l.next:]...)
+	return append(out, l.kept[:l.next]...)
 }
 
 // set changes the level and the prefix of a logger already in use.

@@ -348,6 +348,12 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+var _ web.LogSource = (*panel)(nil)
+
+// Logs returns the process's last log lines: the tests' starts, stops,
+// warnings and errors.
+func (p *panel) Logs() []string { return p.log.Lines() }
+
 var (
 	_ web.UserCounter = (*panel)(nil)
 	_ web.UserCounter = (*engine.Engine)(nil)

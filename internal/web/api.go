@@ -59,6 +59,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 
 	mux.HandleFunc("GET /tasks", s.tasks)
+	mux.HandleFunc("GET /logs", s.logs)
 	mux.HandleFunc("GET /api/info", s.info)
 	mux.HandleFunc("GET /api/history", s.history)
 	return s.secure(mux)
@@ -263,10 +264,11 @@ func (s *Server) snapshot() *stats.Snapshot {
 	return &stats.Snapshot{Start: now, Time: now, Total: &stats.Row{Key: stats.Key{Name: "Aggregated"}, Hist: &stats.Histogram{}}}
 }
 
-// statRow is one row of /stats/requests, with Locust's field names. The
-// Aggregated row's method is null, as in Locust.
+// statRow is one row of /stats/requests, with today's Locust's field names
+// (StatsEntry.to_dict) and the ninetieth/ninety_ninth fields of Locust 2.x
+// before it. The Aggregated row's method is "", as Locust's today.
 type statRow struct {
-	Method            *string `json:"method"`
+	Method            string  `json:"method"`
 	Name              string  `json:"name"`
 	SafeName          string  `json:"safe_name"`
 	NumRequests       int64   `json:"num_requests"`
@@ -280,6 +282,10 @@ type statRow struct {
 	AvgContentLength  float64 `json:"avg_content_length"`
 	CurrentRPS        float64 `json:"current_rps"`
 	CurrentFailPerSec float64 `json:"current_fail_per_sec"`
+	// Whole-run averages, as Locust's: requests (failures) divided by the
+	// time from the start of the statistics to the last request of any row.
+	TotalRPS        float64 `json:"total_rps"`
+	TotalFailPerSec float64 `json:"total_fail_per_sec"`
 	// Percentile columns as Locust 2.x names them.
 	P95 int64 `json:"response_time_percentile_0.95"`
 	P99 int64 `json:"response_time_percentile_0.99"`
@@ -294,19 +300,26 @@ type errorRow struct {
 
 // requestsReport is GET /stats/requests: Locust's fields, then jsload's
 // own (host, exception_count) that the panel shows.
+//
+// Locust's top-level total_rps and total_fail_per_sec are the Aggregated
+// row's current rates (not its whole-run total_rps): so are jsload's, and
+// current_rps and current_fail_per_sec repeat them under their plain names.
 type requestsReport struct {
-	State          string     `json:"state"`
-	UserCount      int        `json:"user_count"`
-	TotalRPS       float64    `json:"total_rps"`
-	TotalFailRate  float64    `json:"total_fail_per_sec"`
-	FailRatio      float64    `json:"fail_ratio"`
-	CurrentP50     float64    `json:"current_response_time_percentile_50"`
-	CurrentP95     float64    `json:"current_response_time_percentile_95"`
-	TotalAvg       float64    `json:"total_avg_response_time"`
-	Stats          []statRow  `json:"stats"`
-	Errors         []errorRow `json:"errors"`
-	Host           string     `json:"host"`
-	ExceptionCount int        `json:"exception_count"`
+	State          string             `json:"state"`
+	UserCount      int                `json:"user_count"`
+	TotalRPS       float64            `json:"total_rps"`
+	TotalFailRate  float64            `json:"total_fail_per_sec"`
+	CurrentRPS     float64            `json:"current_rps"`
+	CurrentFail    float64            `json:"current_fail_per_sec"`
+	FailRatio      float64            `json:"fail_ratio"`
+	CurrentPcts    map[string]float64 `json:"current_response_time_percentiles"`
+	CurrentP50     float64            `json:"current_response_time_percentile_50"`
+	CurrentP95     float64            `json:"current_response_time_percentile_95"`
+	TotalAvg       float64            `json:"total_avg_response_time"`
+	Stats          []statRow          `json:"stats"`
+	Errors         []errorRow         `json:"errors"`
+	Host           string             `json:"host"`
+	ExceptionCount int                `json:"exception_count"`
 	// Distributed tests only, as Locust's master.
 	Workers     []Worker `json:"workers,omitempty"`
 	WorkerCount *int     `json:"worker_count,omitempty"`
@@ -327,10 +340,15 @@ func round(v float64, places int) float64 {
 	return math.Round(v*p) / p
 }
 
-func toStatRow(r *stats.Row, now, start time.Time, aggregated bool) statRow {
+func toStatRow(r *stats.Row, now, start, last time.Time) statRow {
 	// A rate over less than a second is not one: 0, as in the CSV files.
 	rps, fps := r.CurrentRate(now, start).Or0()
+	var trps, tfps float64
+	if el := last.Sub(start).Seconds(); el > 0 && !last.IsZero() {
+		trps, tfps = float64(r.Requests)/el, float64(r.Failures)/el
+	}
 	row := statRow{
+		Method:            r.Type,
 		Name:              r.Name,
 		SafeName:          htmlEscaper.Replace(r.Name),
 		NumRequests:       r.Requests,
@@ -344,12 +362,10 @@ func toStatRow(r *stats.Row, now, start time.Time, aggregated bool) statRow {
 		AvgContentLength:  round(r.AvgSize(), 3),
 		CurrentRPS:        round(rps, 3),
 		CurrentFailPerSec: round(fps, 3),
+		TotalRPS:          round(trps, 3),
+		TotalFailPerSec:   round(tfps, 3),
 		P95:               ms(r.Percentile(0.95)),
 		P99:               ms(r.Percentile(0.99)),
-	}
-	if !aggregated {
-		m := r.Type
-		row.Method = &m
 	}
 	return row
 }
@@ -372,9 +388,10 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) {
 		if i == maxRows {
 			break
 		}
-		rep.Stats = append(rep.Stats, toStatRow(row, now, snap.Start, false))
+		rep.Stats = append(rep.Stats, toStatRow(row, now, snap.Start, snap.Total.Last))
 	}
-	total := toStatRow(snap.Total, now, snap.Start, true)
+	total := toStatRow(snap.Total, now, snap.Start, snap.Total.Last)
+	total.Method = ""
 	rep.Stats = append(rep.Stats, total)
 	for i, f := range snap.Failures {
 		if i == maxRows {
@@ -386,7 +403,10 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) {
 	rep.TotalFailRate = total.CurrentFailPerSec
 	rep.FailRatio = round(snap.Total.FailRatio(), 6)
 	rep.TotalAvg = total.AvgResponseTime
+	rep.CurrentRPS, rep.CurrentFail = total.CurrentRPS, total.CurrentFailPerSec
 	rep.CurrentP50, rep.CurrentP95 = s.currentPercentiles(snap)
+	// Locust's PERCENTILES_TO_CHART, 0.5 and 0.95.
+	rep.CurrentPcts = map[string]float64{"response_time_percentile_0.5": rep.CurrentP50, "response_time_percentile_0.95": rep.CurrentP95}
 	if wl, ok := s.ctl.(WorkerLister); ok {
 		if ws := wl.Workers(); ws != nil {
 			n := 0
@@ -642,6 +662,21 @@ func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
 			tot.Tasks[t.Name] = ratioJSON{Ratio: share * t.Share / 100}
 		}
 		out.PerClass[c.Name], out.Total[c.Name] = per, tot
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// logs is GET /logs, as Locust's: {"master": [lines], "workers": {id:
+// [lines]}}; the workers' logs stay on their machines (empty).
+func (s *Server) logs(w http.ResponseWriter, r *http.Request) {
+	out := struct {
+		Master  []string            `json:"master"`
+		Workers map[string][]string `json:"workers"`
+	}{Master: []string{}, Workers: map[string][]string{}}
+	if ls, ok := s.ctl.(LogSource); ok {
+		if l := ls.Logs(); l != nil {
+			out.Master = l
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

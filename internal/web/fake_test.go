@@ -177,3 +177,7 @@ func (f *fakeController) UserCounts() map[string]int {
 	defer f.mu.Unlock()
 	return f.counts
 }
+
+func (f *fakeController) Logs() []string {
+	return []string{"[2026-01-02 15:04:05] INFO: Starting a test", "[2026-01-02 15:04:06] WARNING: something to see"}
+}

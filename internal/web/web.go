@@ -68,6 +68,12 @@ type UserCounter interface {
 	UserCounts() map[string]int
 }
 
+// LogSource is implemented by a Controller that keeps its log: GET /logs
+// (Locust's) and the Logs tab show its lines, oldest first.
+type LogSource interface {
+	Logs() []string
+}
+
 // Worker is one worker of a distributed test, as Locust's API shows it.
 type Worker struct {
 	ID        string  `json:"id"`

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -312,7 +314,7 @@ func TestStatsRequests(t *testing.T) {
 	rowKeys := []string{"method", "name", "safe_name", "num_requests", "num_failures", "avg_response_time",
 		"min_response_time", "max_response_time", "median_response_time", "ninetieth_response_time",
 		"ninety_ninth_response_time", "avg_content_length", "current_rps", "current_fail_per_sec",
-		"response_time_percentile_0.95", "response_time_percentile_0.99"}
+		"total_rps", "total_fail_per_sec", "response_time_percentile_0.95", "response_time_percentile_0.99"}
 	sort.Strings(rowKeys)
 	for _, row := range rows {
 		var keys []string
@@ -348,8 +350,21 @@ func TestStatsRequests(t *testing.T) {
 		t.Errorf("/entries 90%% %v", p)
 	}
 	agg := rows[len(rows)-1].(map[string]any)
-	if agg["name"] != "Aggregated" || agg["method"] != nil {
-		t.Errorf("last row %v %v, want Aggregated with method null", agg["method"], agg["name"])
+	if agg["name"] != "Aggregated" || agg["method"] != "" {
+		t.Errorf("last row %v %v, want Aggregated with method \"\"", agg["method"], agg["name"])
+	}
+	// total_rps: whole-run averages, over the time from the start to the
+	// last request (at 19.9 s).
+	if e["total_rps"] != math.Round(200/19.9*1000)/1000 || agg["total_rps"] != math.Round(310/19.9*1000)/1000 ||
+		agg["total_fail_per_sec"] != math.Round(10/19.9*1000)/1000 {
+		t.Errorf("total_rps: /entries %v, Aggregated %v, %v failures/s", e["total_rps"], agg["total_rps"], agg["total_fail_per_sec"])
+	}
+	if j["current_rps"] != agg["current_rps"] || j["current_fail_per_sec"] != agg["current_fail_per_sec"] {
+		t.Errorf("current_rps %v, current_fail_per_sec %v; Aggregated row %v, %v", j["current_rps"], j["current_fail_per_sec"], agg["current_rps"], agg["current_fail_per_sec"])
+	}
+	cp := j["current_response_time_percentiles"].(map[string]any)
+	if cp["response_time_percentile_0.5"] != j["current_response_time_percentile_50"] || cp["response_time_percentile_0.95"] != j["current_response_time_percentile_95"] {
+		t.Errorf("current_response_time_percentiles %v", cp)
 	}
 	if agg["num_requests"] != 310.0 || agg["num_failures"] != 10.0 {
 		t.Errorf("aggregated %v requests, %v failures", agg["num_requests"], agg["num_failures"])
@@ -893,5 +908,75 @@ func TestTasks(t *testing.T) {
 	}
 	if m.UserCounts["Shopper"] != 6 {
 		t.Errorf("user_counts %v", m.UserCounts)
+	}
+}
+
+// The names of Locust's API, from a fixture written from its source: each
+// answer has every field Locust's has.
+func TestLocustFieldNames(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("testdata/locust_api_fields.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fx map[string]any
+	if err := json.Unmarshal(raw, &fx); err != nil {
+		t.Fatal(err)
+	}
+	names := func(k string) []string {
+		var l []string
+		for _, v := range fx[k].([]any) {
+			l = append(l, v.(string))
+		}
+		if len(l) == 0 {
+			t.Fatalf("fixture: no names in %s", k)
+		}
+		return l
+	}
+	has := func(what string, m map[string]any, keys ...string) {
+		t.Helper()
+		for _, k := range keys {
+			if _, ok := m[k]; !ok {
+				t.Errorf("%s has no %q: %v", what, k, m)
+			}
+		}
+	}
+	f := newFake().running()
+	f.counts = map[string]int{"Shopper": 3}
+	ts := panel(t, f, web.Options{})
+	j := get(t, ts, "/stats/requests").json(t)
+	has("/stats/requests", j, names("stats_requests")...)
+	has("current_response_time_percentiles", j["current_response_time_percentiles"].(map[string]any), names("current_response_time_percentiles")...)
+	rows := j["stats"].([]any)
+	for _, r := range rows {
+		has("a row of /stats/requests", r.(map[string]any), append(names("stats_row"), names("stats_row_locust_2_12")...)...)
+	}
+	if m := rows[len(rows)-1].(map[string]any)["method"]; m != fx["aggregated_method"] {
+		t.Errorf("Aggregated method %#v, Locust's %#v", m, fx["aggregated_method"])
+	}
+	for _, e := range j["errors"].([]any) {
+		has("an error of /stats/requests", e.(map[string]any), names("error_row")...)
+	}
+	c := clusterFake{newFake().running(), []web.Worker{{ID: "a_1", Host: "h1", State: "running", UserCount: 3}}}
+	jc := get(t, panel(t, c, web.Options{}), "/stats/requests").json(t)
+	has("a distributed /stats/requests", jc, names("stats_requests_distributed")...)
+	has("a worker", jc["workers"].([]any)[0].(map[string]any), names("worker")...)
+
+	sw := postForm(t, ts, "/swarm", url.Values{"user_count": {"3"}, "spawn_rate": {"1"}, "run_time": {"1m"}}).json(t)
+	has("/swarm", sw, append(names("swarm"), names("swarm_with_run_time")...)...)
+	ex := get(t, ts, "/exceptions").json(t)
+	has("/exceptions", ex, names("exceptions")...)
+	for _, e := range ex["exceptions"].([]any) {
+		has("an exception", e.(map[string]any), names("exception_row")...)
+	}
+	tk := get(t, ts, "/tasks").json(t)
+	has("/tasks", tk, names("tasks")...)
+	cl := tk["per_class"].(map[string]any)["Shopper"].(map[string]any)
+	has("a class of /tasks", cl, names("tasks_class")...)
+	has("a task of /tasks", cl["tasks"].(map[string]any)["browse"].(map[string]any), names("tasks_task")...)
+	lg := get(t, ts, "/logs").json(t)
+	has("/logs", lg, names("logs")...)
+	if l := lg["master"].([]any); len(l) != 2 || l[1] != "[2026-01-02 15:04:06] WARNING: something to see" {
+		t.Errorf("/logs master %v", l)
 	}
 }
