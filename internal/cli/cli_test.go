@@ -1287,7 +1287,7 @@ export const a = task(() => http.get("/fast"));
 	sig := make(chan os.Signal, 2)
 	done := make(chan int, 1)
 	go func() {
-		done <- Run(&State{Args: []string{"run", script(t, src), "-H", srv.URL, "--web-port", "0", "-u", "2", "-r", "100"}, Stdout: &out, Stderr: &errb, Signals: sig, Getenv: func(string) string { return "" }})
+		done <- Run(&State{Args: []string{"run", script(t, src), "-H", srv.URL, "--web-port", "0", "-u", "2", "-r", "100", "--csv-full-history"}, Stdout: &out, Stderr: &errb, Signals: sig, Getenv: func(string) string { return "" }})
 	}()
 	re := regexp.MustCompile(`Starting web interface at (http://\S+)`)
 	var base string
@@ -1357,6 +1357,17 @@ export const a = task(() => http.get("/fast"));
 		}
 		if n != 3 || share != 1 {
 			t.Errorf("/tasks during a run of 3 users: %v users, shares adding up to %v: %v", n, share, m)
+		}
+	}
+	// --csv-full-history: Locust's full history download has the test's
+	// rows, per second.
+	if resp, err := http.Get(base + "/stats/requests_full_history/csv"); err != nil {
+		t.Error(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(string(b), "Timestamp,User Count,Type,Name,") {
+			t.Errorf("full history: %d %q", resp.StatusCode, b)
 		}
 	}
 	// Locust's /logs: the panel's log lines, the test's start among them.

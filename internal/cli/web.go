@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/jsload/jsload/internal/cluster"
 	"github.com/jsload/jsload/internal/config"
 	"github.com/jsload/jsload/internal/engine"
+	"github.com/jsload/jsload/internal/output"
 	"github.com/jsload/jsload/internal/output/console"
 	"github.com/jsload/jsload/internal/output/report"
 	"github.com/jsload/jsload/internal/stats"
@@ -38,6 +41,12 @@ type panel struct {
 	runTime chan time.Duration // a new run time for the current test
 	ended   chan struct{}      // receives when a test ends (for --autoquit)
 	errs    bool               // the last test had failures or exceptions
+	// With --csv-full-history each test writes Locust's CSV files, with
+	// the full history, under histDir (a temporary directory removed when
+	// the panel quits), for GET /stats/requests_full_history/csv.
+	histDir  string
+	histPath string // the current or last test's history file
+	tests    int    // tests started
 }
 
 var _ web.Controller = (*panel)(nil)
@@ -96,6 +105,12 @@ func (p *panel) Start(r web.StartRequest) error {
 	if err := run.begin(p.sig.stopCtx, p.master); err != nil {
 		return fmt.Errorf("setup() failed: %v", err)
 	}
+	if p.cfg.CSVFullHistory {
+		if err := p.keepHistory(run); err != nil {
+			run.stop(p.sig.killCtx, true)
+			return err
+		}
+	}
 	p.run, p.stopped = run, false
 	p.done = make(chan struct{})
 	p.runTime = make(chan time.Duration, 1)
@@ -106,6 +121,53 @@ func (p *panel) Start(r web.StartRequest) error {
 	run.swarm().StartClasses(r.Users, r.SpawnRate, r.UserClasses)
 	go p.watch(run, r.RunTime, p.runTime, p.done)
 	return nil
+}
+
+// keepHistory adds the CSV output with the full history to run, in the
+// panel's temporary directory, and closes the last test's.
+func (p *panel) keepHistory(run *testRun) error {
+	if p.histDir == "" {
+		dir, err := os.MkdirTemp("", "jsload-panel-")
+		if err != nil {
+			return fmt.Errorf("--csv-full-history: making a directory for the history: %v", err)
+		}
+		p.histDir = dir
+	}
+	if p.run != nil {
+		p.run.outs.Close()
+	}
+	p.tests++
+	prefix := filepath.Join(p.histDir, fmt.Sprintf("test%d", p.tests))
+	c, err := output.NewCSV(prefix, true)
+	if err != nil {
+		return fmt.Errorf("--csv-full-history: %v", err)
+	}
+	run.outs.Add("full history CSV", c)
+	p.histPath = prefix + "_stats_history.csv"
+	return nil
+}
+
+var _ web.FullHistorySource = (*panel)(nil)
+
+// FullHistoryCSV is the current or last test's history file, with a row
+// per (type, name) and second, when --csv-full-history is given.
+func (p *panel) FullHistoryCSV() (path string, enabled bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.histPath, p.cfg.CSVFullHistory
+}
+
+// closeHistory closes the last test's outputs and removes the history
+// directory.
+func (p *panel) closeHistory() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.run != nil {
+		p.run.outs.Close()
+	}
+	if p.histDir != "" {
+		os.RemoveAll(p.histDir)
+	}
 }
 
 // change changes the running test, as Locust's POST /swarm does.
@@ -265,6 +327,7 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *
 		defer m.close()
 		p.master = m
 	}
+	defer p.closeHistory()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	served := make(chan error, 1)

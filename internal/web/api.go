@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /stats/requests", s.requests)
 	mux.HandleFunc("GET /stats/requests/csv", s.csv("requests", csvout.StatsCSV))
 	mux.HandleFunc("GET /stats/failures/csv", s.csv("failures", csvout.FailuresCSV))
+	mux.HandleFunc("GET /stats/requests_full_history/csv", s.fullHistory)
+	mux.HandleFunc("GET /favicon.ico", s.favicon)
 	mux.HandleFunc("GET /exceptions", s.exceptions)
 	mux.HandleFunc("GET /exceptions/csv", s.csv("exceptions", csvout.ExceptionsCSV))
 	mux.HandleFunc("GET /report", s.report)
@@ -523,6 +526,9 @@ type infoJSON struct {
 	RunTime   string      `json:"run_time"` // "" for none, else like "1h2m3s"
 	Version   string      `json:"version"`
 	Classes   []classJSON `json:"user_classes"`
+	// FullHistory: GET /stats/requests_full_history/csv has the history
+	// (--csv-full-history).
+	FullHistory bool `json:"full_history"`
 }
 
 type classJSON struct {
@@ -544,6 +550,9 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 		Version: s.opts.Version, Classes: []classJSON{}}
 	if in.RunTime > 0 {
 		out.RunTime = timespan(in.RunTime)
+	}
+	if fh, ok := s.ctl.(FullHistorySource); ok {
+		_, out.FullHistory = fh.FullHistoryCSV()
 	}
 	for _, c := range in.Classes {
 		cj := classJSON{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount, Tasks: []taskJSON{}}
@@ -679,4 +688,46 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// fullHistory serves the full history CSV (Locust's
+// /stats/requests_full_history/csv), up to its last complete line.
+func (s *Server) fullHistory(w http.ResponseWriter, r *http.Request) {
+	fh, ok := s.ctl.(FullHistorySource)
+	path, enabled := "", false
+	if ok {
+		path, enabled = fh.FullHistoryCSV()
+	}
+	if !enabled {
+		http.Error(w, "Error: Server was not started with option to generate full history (--csv-full-history).", http.StatusNotFound)
+		return
+	}
+	if path == "" {
+		http.Error(w, "Error: no test has run yet, so there is no history.", http.StatusNotFound)
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		http.Error(w, "Error: reading the history: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	b = b[:bytes.LastIndexByte(b, '\n')+1] // a line being written waits for the next download
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", s.fileName("requests_full_history", "csv")))
+	w.Write(b)
+}
+
+// favicon answers /favicon.ico, which browsers ask for on every page (the
+// report, the metrics), with the panel's icon.
+func (s *Server) favicon(w http.ResponseWriter, r *http.Request) {
+	b, err := assetFS.ReadFile("assets/favicon.svg")
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "max-age=86400")
+	w.Write(b)
 }

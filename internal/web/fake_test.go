@@ -27,6 +27,8 @@ type fakeController struct {
 	summary  *report.Summary
 	startErr error
 	counts   map[string]int // running users per class (UserCounts)
+	histOn   bool           // --csv-full-history (FullHistoryCSV)
+	histPath string
 	// fillOnStart makes a start fill in 20 seconds of statistics, as if
 	// the test had been running (for the browser test).
 	fillOnStart bool
@@ -180,4 +182,10 @@ func (f *fakeController) UserCounts() map[string]int {
 
 func (f *fakeController) Logs() []string {
 	return []string{"[2026-01-02 15:04:05] INFO: Starting a test", "[2026-01-02 15:04:06] WARNING: something to see"}
+}
+
+func (f *fakeController) FullHistoryCSV() (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.histPath, f.histOn
 }

@@ -74,6 +74,15 @@ type LogSource interface {
 	Logs() []string
 }
 
+// FullHistorySource is implemented by a Controller that can keep Locust's
+// full history CSV (--csv-full-history): GET
+// /stats/requests_full_history/csv serves the file at path, which may be
+// growing. enabled is false when the option was not given; path is "" when
+// no test has run yet.
+type FullHistorySource interface {
+	FullHistoryCSV() (path string, enabled bool)
+}
+
 // Worker is one worker of a distributed test, as Locust's API shows it.
 type Worker struct {
 	ID        string  `json:"id"`

@@ -980,3 +980,45 @@ func TestLocustFieldNames(t *testing.T) {
 		t.Errorf("/logs master %v", l)
 	}
 }
+
+// Locust's full history download: 404 without --csv-full-history, else
+// the history file up to its last complete line.
+func TestFullHistoryCSV(t *testing.T) {
+	t.Parallel()
+	f := newFake().running()
+	ts := panel(t, f, web.Options{})
+	r := get(t, ts, "/stats/requests_full_history/csv")
+	wantStatus(t, r, 404)
+	if !strings.Contains(r.body, "--csv-full-history") {
+		t.Errorf("answer %q", r.body)
+	}
+	if get(t, ts, "/api/info").json(t)["full_history"] != false {
+		t.Error("full_history offered without the option")
+	}
+	f.mu.Lock()
+	f.histOn = true
+	f.mu.Unlock()
+	wantStatus(t, get(t, ts, "/stats/requests_full_history/csv"), 404) // no test yet
+	p := t.TempDir() + "/h.csv"
+	os.WriteFile(p, []byte("Timestamp,User Count\n1,2\n3,"), 0o644)
+	f.mu.Lock()
+	f.histPath = p
+	f.mu.Unlock()
+	r = get(t, ts, "/stats/requests_full_history/csv")
+	wantStatus(t, r, 200)
+	if r.body != "Timestamp,User Count\n1,2\n" || !strings.HasPrefix(r.header.Get("Content-Disposition"), `attachment; filename="jsload_requests_full_history_`) {
+		t.Errorf("download %q, %q", r.body, r.header.Get("Content-Disposition"))
+	}
+	if get(t, ts, "/api/info").json(t)["full_history"] != true {
+		t.Error("full_history not offered with the option")
+	}
+}
+
+func TestFavicon(t *testing.T) {
+	t.Parallel()
+	r := get(t, panel(t, newFake(), web.Options{}), "/favicon.ico")
+	wantStatus(t, r, 200)
+	if r.header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(r.body, "<svg") {
+		t.Errorf("favicon %q %q", r.header.Get("Content-Type"), r.body)
+	}
+}

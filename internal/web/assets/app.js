@@ -103,6 +103,7 @@
     if (name === "charts") drawCharts(true);
     if (name === "exceptions") pollExceptions();
     if (name === "ratio") pollTasks().catch(function () { /* the next poll retries */ });
+    if (name === "logs") pollLogs().catch(function () { /* the next poll retries */ });
   }
   tabs.forEach(function (b) {
     b.addEventListener("click", function () { showTab(b.getAttribute("data-tab")); });
@@ -430,6 +431,28 @@
     return on;
   }
 
+  // ---- logs ----
+  var logCount = -1;
+  function pollLogs() {
+    return getJSON("logs").then(function (j) {
+      var lines = j.master || [];
+      var warn = lines.filter(function (l) { return /\] (WARNING|ERROR|CRITICAL): /.test(l); }).length;
+      $("n-warnings").hidden = warn === 0;
+      setText("n-warnings", String(warn));
+      $("logs-empty").hidden = lines.length > 0;
+      if (lines.length === logCount && lines.length < 500) return;
+      logCount = lines.length;
+      var box = $("logs");
+      var atEnd = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
+      box.replaceChildren();
+      lines.forEach(function (l) {
+        var m = /\] (WARNING|ERROR|CRITICAL): /.exec(l);
+        box.appendChild(el("div", m ? "line " + m[1].toLowerCase() : "line", l));
+      });
+      if (atEnd) box.scrollTop = box.scrollHeight;
+    });
+  }
+
   // tasksNow is the last GET /tasks answer: the users running per class.
   var tasksNow = null;
   function pollTasks() {
@@ -599,7 +622,7 @@
   });
 
   // ---- polling ----
-  var lastUserCount = 0, timer = 0, inflight = false;
+  var lastUserCount = 0, timer = 0, inflight = false, tickN = 0;
 
   function renderRequests(j) {
     lastUserCount = j.user_count;
@@ -630,7 +653,7 @@
     if (inflight) { timer = setTimeout(tick, POLL_MS); return; }
     inflight = true;
     Promise.all([getJSON("stats/requests").then(renderRequests), pollHistory(),
-      current === "ratio" ? pollTasks() : null])
+      current === "ratio" ? pollTasks() : null, current === "logs" || logCount < 0 || tickN++ % 5 === 0 ? pollLogs() : null])
       .then(function () { $("conn").hidden = true; })
       .catch(function () {
         $("conn").hidden = false;
@@ -646,6 +669,7 @@
   getJSON("api/info").then(function (j) {
     info = j;
     if (j.version) setText("version", j.version);
+    $("dl-full-history").hidden = !j.full_history;
     setText("h-host", j.host || "\u2013");
     buildClasses();
     fillStart();
