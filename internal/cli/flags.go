@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -37,6 +38,29 @@ func (v durationValue) Set(s string) error {
 	return nil
 }
 
+// loginValue is --web-login: USER:PASSWORD. A value that starts with "-"
+// is refused, since it is the next flag, taken as the value of a bare
+// --web-login.
+type loginValue struct{ s *string }
+
+func (v loginValue) String() string {
+	if v.s == nil || *v.s == "" {
+		return ""
+	}
+	return "USER:***"
+}
+func (v loginValue) Type() string { return "USER:PASSWORD" }
+func (v loginValue) Set(s string) error {
+	switch user, pass, ok := strings.Cut(s, ":"); {
+	case strings.HasPrefix(s, "-"):
+		return fmt.Errorf("wants USER:PASSWORD, got the next flag %q: write --web-login=USER:PASSWORD", s)
+	case !ok || user == "" || pass == "":
+		return errors.New("wants USER:PASSWORD, both non-empty, with a colon between them")
+	}
+	*v.s = s
+	return nil
+}
+
 // sizeValue is a flag holding a size in bytes, written as a number of
 // bytes, with a unit (10MB, 512KiB), or as "unlimited" (-1).
 type sizeValue struct{ n *int64 }
@@ -67,7 +91,9 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	fs.BoolVar(&cfg.Autostart, "autostart", cfg.Autostart, "start the test at once, keeping the web panel (web panel mode)")
 	fs.StringVar(&cfg.WebHost, "web-host", cfg.WebHost, "address the web panel listens on")
 	fs.IntVar(&cfg.WebPort, "web-port", cfg.WebPort, "port of the web panel")
-	fs.StringVar(&cfg.WebLogin, "web-login", cfg.WebLogin, "require HTTP basic auth USER:PASSWORD on the web panel")
+	fs.Var(loginValue{&cfg.WebLogin}, "web-login", "require HTTP basic auth on the web panel: --web-login=USER:PASSWORD")
+	fs.StringVar(&cfg.WebTLSCert, "web-tls-cert", cfg.WebTLSCert, "serve the web panel over HTTPS with this certificate (PEM file; with --web-tls-key)")
+	fs.StringVar(&cfg.WebTLSKey, "web-tls-key", cfg.WebTLSKey, "the private key (PEM file) of --web-tls-cert")
 	fs.Var(durationValue{&cfg.AutoQuit}, "autoquit", "with the web panel: quit this long after a test ends (e.g. 0 or 10s; default: never)")
 	fs.StringVar(&cfg.CSV, "csv", cfg.CSV, "write Locust's CSV files PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv, PREFIX_exceptions.csv")
 	fs.BoolVar(&cfg.CSVFullHistory, "csv-full-history", cfg.CSVFullHistory, "add every statistics row to the history CSV, not only Aggregated")
@@ -252,12 +278,21 @@ func setFlag(fs *pflag.FlagSet, f *pflag.Flag, v string) error {
 // valueErr matches pflag's message for a value its parser refused.
 var valueErr = regexp.MustCompile(`^invalid argument "(.*)" for "(?:-\w, )?(--[\w-]+)" flag: strconv\.(\w+): parsing ".*": (.*)$`)
 
+// wantsErr matches pflag's message for a value one of our flag types
+// refused, saying what it wants.
+var wantsErr = regexp.MustCompile(`^invalid argument ".*" for "(?:-\w, )?(--[\w-]+)" flag: (wants .*)$`)
+
 // plainValueError says what a flag wanted instead of quoting Go's parser
 // (strconv.ParseInt: parsing "abc": invalid syntax): `--users wants a
 // whole number, got "abc"`. Other errors are returned as they are.
 func plainValueError(err error) error {
 	if err == nil {
 		return nil
+	}
+	if m := wantsErr.FindStringSubmatch(err.Error()); m != nil {
+		// Our own flag types say what they want, and the value (a
+		// password, say) need not be repeated.
+		return fmt.Errorf("%s %s", m[1], m[2])
 	}
 	m := valueErr.FindStringSubmatch(err.Error())
 	if m == nil {

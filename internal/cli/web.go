@@ -310,13 +310,15 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *
 	sig.use(log, cfg.StopTimeout)
 	p := &panel{st: st, script: script, cfg: cfg, sig: sig, log: log, ended: make(chan struct{}, 1)}
 	addr := net.JoinHostPort(cfg.WebHost, fmt.Sprint(cfg.WebPort))
-	srv, err := web.New(p, web.Options{Addr: addr, Login: cfg.WebLogin, Version: Version})
+	srv, err := web.New(p, web.Options{Addr: addr, Login: cfg.WebLogin, Version: Version, TLSCert: cfg.WebTLSCert, TLSKey: cfg.WebTLSKey})
 	if err != nil {
 		fmt.Fprintf(st.Stderr, "jsload: %v\n", err)
 		return ExitInvalid
 	}
 	if cfg.WebLogin == "" && !isLoopback(cfg.WebHost) {
 		log.Warnf("the web panel listens on %s without --web-login: anyone who can reach it can start load from this machine", cfg.WebHost)
+	} else if cfg.WebTLSCert == "" && !isLoopback(cfg.WebHost) {
+		log.Warnf("the web panel listens on %s without --web-tls-cert: the --web-login password crosses the network in clear text", cfg.WebHost)
 	}
 	if cfg.Cluster.Master {
 		m, err := startMaster(st, cfg, script, stats.NewRegistry(1), log)

@@ -36,6 +36,8 @@ type Run struct {
 	// replaced by {id}.
 	GroupIDs        bool
 	WebLogin        string        // "user:password" for the web panel's basic auth
+	WebTLSCert      string        // PEM certificate to serve the web panel over HTTPS
+	WebTLSKey       string        // its private key
 	AutoQuit        time.Duration // quit this long after a test ends in the web panel; negative: never
 	Tags            []string
 	ExcludeTags     []string

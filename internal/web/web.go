@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"embed"
 	"errors"
 	"fmt"
@@ -138,6 +139,10 @@ type Options struct {
 	Login string
 	// Version is jsload's version, shown in the panel and the report.
 	Version string
+	// TLSCert and TLSKey are PEM files of the certificate and private key
+	// to serve the panel over HTTPS (--web-tls-cert, --web-tls-key); both
+	// or neither.
+	TLSCert, TLSKey string
 }
 
 // DefaultAddr is where the panel listens when Options.Addr is empty.
@@ -152,6 +157,7 @@ type Server struct {
 	pass     [32]byte
 	auth     bool
 	handler  http.Handler
+	tls      *tls.Config // nil: plain HTTP
 }
 
 //go:embed assets
@@ -183,6 +189,18 @@ func New(ctl Controller, o Options) (*Server, error) {
 		s.user = sha256.Sum256([]byte(user))
 		s.pass = sha256.Sum256([]byte(pass))
 	}
+	switch {
+	case o.TLSCert != "" && o.TLSKey == "":
+		return nil, errors.New("--web-tls-cert needs --web-tls-key, the certificate's private key")
+	case o.TLSKey != "" && o.TLSCert == "":
+		return nil, errors.New("--web-tls-key needs --web-tls-cert, the certificate it goes with")
+	case o.TLSCert != "":
+		cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("--web-tls-cert %s / --web-tls-key %s: %v", o.TLSCert, o.TLSKey, err)
+		}
+		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -203,6 +221,9 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(url string)) err
 		}
 		return fmt.Errorf("web panel: listening on %s: %w", s.opts.Addr, err)
 	}
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
+	}
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -212,7 +233,11 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(url string)) err
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	if ready != nil {
-		ready(panelURL(ln.Addr()))
+		u := panelURL(ln.Addr())
+		if s.tls != nil {
+			u = "https" + strings.TrimPrefix(u, "http")
+		}
+		ready(u)
 	}
 	select {
 	case err := <-done:

@@ -3,9 +3,17 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"math"
+	"math/big"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -1020,5 +1028,98 @@ func TestFavicon(t *testing.T) {
 	wantStatus(t, r, 200)
 	if r.header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(r.body, "<svg") {
 		t.Errorf("favicon %q %q", r.header.Get("Content-Type"), r.body)
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key to dir and
+// returns their paths and a pool that trusts the certificate.
+func selfSigned(t *testing.T, dir string) (cert, key string, pool *x509.CertPool) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "jsload test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key = dir+"/cert.pem", dir+"/key.pem"
+	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	c, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(c)
+	return cert, key, pool
+}
+
+// --web-tls-cert/--web-tls-key: the panel answers over HTTPS, its URL says
+// so, and a plain HTTP request is not served the panel.
+func TestListenAndServeTLS(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cert, key, pool := selfSigned(t, dir)
+	for _, c := range []struct {
+		o    web.Options
+		want string
+	}{
+		{web.Options{TLSCert: cert}, "--web-tls-cert needs --web-tls-key"},
+		{web.Options{TLSKey: key}, "--web-tls-key needs --web-tls-cert"},
+		{web.Options{TLSCert: key, TLSKey: key}, "--web-tls-cert " + key},
+	} {
+		if _, err := web.New(newFake(), c.o); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("New(%+v): %v, want %q", c.o, err, c.want)
+		}
+	}
+	s, err := web.New(newFake(), web.Options{Addr: "127.0.0.1:0", TLSCert: cert, TLSKey: key, Login: "ada:pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- s.ListenAndServe(ctx, func(u string) { urls <- u }) }()
+	var u string
+	select {
+	case u = <-urls:
+	case err := <-done:
+		t.Fatalf("ListenAndServe: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("ready was not called")
+	}
+	if !strings.HasPrefix(u, "https://127.0.0.1:") {
+		t.Fatalf("url %q", u)
+	}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	req, _ := http.NewRequest("GET", u+"/stats/requests", nil)
+	req.SetBasicAuth("ada", "pw")
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.TLS == nil {
+		t.Errorf("status %d over TLS %v", res.StatusCode, res.TLS != nil)
+	}
+	plain, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + strings.TrimPrefix(u, "https://") + "/stats/requests")
+	if err == nil {
+		plain.Body.Close()
+		if plain.StatusCode == 200 {
+			t.Error("plain HTTP was served")
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the panel did not shut down")
 	}
 }
