@@ -315,10 +315,14 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *
 		fmt.Fprintf(st.Stderr, "jsload: %v\n", err)
 		return ExitInvalid
 	}
+	where := cfg.WebHost
+	if where == "*" || where == "" {
+		where = "every interface"
+	}
 	if cfg.WebLogin == "" && !isLoopback(cfg.WebHost) {
-		log.Warnf("the web panel listens on %s without --web-login: anyone who can reach it can start load from this machine", cfg.WebHost)
+		log.Warnf("the web panel listens on %s without --web-login: anyone who can reach it can start load from this machine", where)
 	} else if cfg.WebTLSCert == "" && !isLoopback(cfg.WebHost) {
-		log.Warnf("the web panel listens on %s without --web-tls-cert: the --web-login password crosses the network in clear text", cfg.WebHost)
+		log.Warnf("the web panel listens on %s without --web-tls-cert: the --web-login password crosses the network in clear text", where)
 	}
 	if cfg.Cluster.Master {
 		m, err := startMaster(st, cfg, script, stats.NewRegistry(1), log)

@@ -392,11 +392,19 @@ func TestPanelInBrowser(t *testing.T) {
 	}
 	b.screenshot("start")
 
+	// The start form can be closed before the first test; New test opens
+	// it again.
+	b.click("#start-cancel")
+	b.waitFor("the form to close", `document.getElementById("start-modal").hidden && !document.getElementById("b-new").hidden`)
+	b.screenshot("ready-closed")
+	b.click("#b-new")
+	b.waitFor("the start form again", `!document.getElementById("start-modal").hidden`)
+
 	// A bad value is refused with the server's message, and nothing starts.
 	b.typeInto("#f-users", "-1")
 	b.eval(`document.getElementById("start-form").requestSubmit()`)
 	b.waitFor("the error message", `!document.getElementById("start-error").hidden`)
-	if msg := b.text("#start-error"); !strings.Contains(msg, "user_count must be 0 or more") {
+	if msg := b.text("#start-error"); !strings.Contains(msg, "Number of users must be 0 or more") {
 		t.Errorf("error shown: %q", msg)
 	}
 	if _, n := f.lastStart(); n != 0 {
@@ -453,7 +461,25 @@ func TestPanelInBrowser(t *testing.T) {
 	b.click(`.tabs [data-tab="charts"]`)
 	b.waitFor("three charts", `document.querySelectorAll("#view-charts .uplot canvas").length === 3`)
 	b.waitFor("chart data", `document.querySelector("#chart-rps .u-legend") !== null`)
+	// The users chart starts from 0 users at the test's start.
+	if got := b.eval(`(() => { const u = jsloadPanel.charts[2].data; return [u[1][0], u[1][1] > 0, u[0][1] - u[0][0]].join("|"); })()`); got != "0|true|1" {
+		t.Errorf("the users chart begins with %v, want 0 users a second before the first point", got)
+	}
 	b.screenshot("charts")
+
+	// Save as PNG downloads the chart.
+	dl := t.TempDir()
+	b.callIn("", "Browser.setDownloadBehavior", map[string]any{"behavior": "allow", "downloadPath": dl}, nil)
+	b.click("#chart-rps .save")
+	var png []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && png == nil; time.Sleep(100 * time.Millisecond) {
+		if m, _ := filepath.Glob(filepath.Join(dl, "jsload_rps_*.png")); len(m) == 1 {
+			png, _ = os.ReadFile(m[0])
+		}
+	}
+	if len(png) < 1000 || string(png[1:4]) != "PNG" {
+		t.Errorf("the chart's PNG: %d bytes", len(png))
+	}
 
 	// Zoom by dragging across the first chart: all three follow, and the
 	// next polls keep the zoom; a double-click zooms out.
@@ -565,6 +591,18 @@ func TestPanelInBrowser(t *testing.T) {
 	if got := b.eval(`document.getElementById("f-users").value + "|" + document.getElementById("f-host").value`); got != "40|http://127.0.0.1:9999" {
 		t.Errorf("new test form %v", got)
 	}
+
+	// The second test: the charts keep the first one's points before a
+	// marker where the second starts.
+	b.eval(`document.getElementById("start-form").requestSubmit()`)
+	b.waitFor("the second test", `document.getElementById("h-state").textContent === "running"`)
+	b.click(`.tabs [data-tab="charts"]`)
+	b.waitFor("the marker of the second test", `jsloadPanel.marks().length === 1`)
+	if got := b.eval(`(() => { const x = jsloadPanel.charts[0].data[0], m = jsloadPanel.marks()[0];
+		return x[0] < m && x.at(-1) > m && x.every((v, i) => i === 0 || v > x[i - 1]); })()`); got != true {
+		t.Errorf("the kept points and the marker: %v", b.eval(`JSON.stringify([jsloadPanel.marks(), jsloadPanel.charts[0].data[0]])`))
+	}
+	b.screenshot("charts-two-tests")
 
 	// The page's script raised no errors and the CSP blocked nothing; the
 	// one refused start is logged by Chromium as a failed load.

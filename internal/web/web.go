@@ -179,6 +179,11 @@ func New(ctl Controller, o Options) (*Server, error) {
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return nil, fmt.Errorf("--web-port must be a number from 0 to 65535, got %q", port)
 	}
+	if host == "*" {
+		// Locust's spelling of every interface.
+		host = ""
+		o.Addr = net.JoinHostPort(host, port)
+	}
 	s := &Server{ctl: ctl, opts: o, loopback: isLoopbackHost(host)}
 	if o.Login != "" {
 		user, pass, ok := strings.Cut(o.Login, ":")

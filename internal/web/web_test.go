@@ -789,6 +789,10 @@ func TestNewChecksOptions(t *testing.T) {
 	if _, err := web.New(newFake(), web.Options{}); err != nil {
 		t.Errorf("default options: %v", err)
 	}
+	// --web-host '*' is every interface, as with Locust: any Host header
+	// goes (no loopback check).
+	ts := panel(t, newFake(), web.Options{Addr: "*:8089"})
+	wantStatus(t, get(t, ts, "/stats/requests", "Host", "loadbox.internal:8089"), 200)
 }
 
 func TestListenAndServe(t *testing.T) {

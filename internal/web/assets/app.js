@@ -302,29 +302,71 @@
   }
 
   // ---- charts ----
+  // hist holds the charts' points: those of earlier tests of this page's
+  // session (kept, as Locust keeps them, each test's start marked), then
+  // the current test's from GET /api/history from index base on.
   var hist = null;
-  function emptyHist() { return { first: null, count: 0, t: [], rps: [], fail: [], p50: [], p95: [], users: [] }; }
+  function emptyHist() { return { first: null, count: 0, base: 0, marks: [], t: [], rps: [], fail: [], p50: [], p95: [], users: [] }; }
   hist = emptyHist();
+  var SERIES = ["rps", "fail", "p50", "p95", "users"];
+  function pushPoint(t, p) {
+    hist.t.push(t);
+    SERIES.forEach(function (k) { hist[k].push(p ? p[k] : null); });
+  }
+  // MAX_POINTS bounds what the page keeps of earlier tests.
+  var MAX_POINTS = 20000;
 
   function pollHistory() {
-    var n = hist.t.length;
-    var url = "api/history" + (n ? "?after=" + encodeURIComponent(String(hist.t[n - 1])) : "");
+    var n = hist.t.length - hist.base;
+    var url = "api/history" + (n ? "?after=" + encodeURIComponent(String(hist.t[hist.t.length - 1])) : "");
     return getJSON(url).then(function (j) {
-      if (n && (j.first !== hist.first || j.count !== hist.count + j.points.length)) {
-        // A new test, a reset, or thinned-out history: start over.
-        hist = emptyHist();
+      if (n && j.first !== hist.first) {
+        if (!j.count) return; // the new test has no point yet
+        // A new test: keep the earlier ones' points, with a gap, and mark
+        // where this one starts.
+        pushPoint(hist.t[hist.t.length - 1] + 0.001, null);
+        hist.base = hist.t.length;
+        hist.first = null;
+        hist.count = 0;
         return pollHistory();
+      }
+      if (n && j.count !== hist.count + j.points.length) {
+        // A reset or thinned-out history: this test's points start over.
+        hist.t.length = hist.base;
+        SERIES.forEach(function (k) { hist[k].length = hist.base; });
+        hist.count = 0;
+        hist.first = null;
+        return pollHistory();
+      }
+      if (!n && j.points.length) {
+        var p0 = j.points[0];
+        // Kept points must come before this test's (a clock set back).
+        while (hist.base > 0 && hist.t[hist.base - 1] >= p0.time - 1) {
+          hist.t.length = --hist.base;
+          SERIES.forEach(function (k) { hist[k].length = hist.base; });
+        }
+        hist.marks = hist.marks.filter(function (m) { return m < p0.time - 1; });
+        if (hist.base > 0 && hist.markedBase !== hist.base) {
+          hist.marks.push(p0.time - 1);
+          hist.markedBase = hist.base;
+        }
+        if (p0.users > 0) {
+          // The users chart starts from 0 at the test's start.
+          pushPoint(p0.time - 1, { rps: null, fail: null, p50: null, p95: null, users: 0 });
+        }
       }
       hist.first = j.first;
       hist.count = j.count;
       j.points.forEach(function (p) {
-        hist.t.push(p.time);
-        hist.rps.push(p.rps);
-        hist.fail.push(p.failures_per_s);
-        hist.p50.push(p.p50_ms);
-        hist.p95.push(p.p95_ms);
-        hist.users.push(p.users);
+        pushPoint(p.time, { rps: p.rps, fail: p.failures_per_s, p50: p.p50_ms, p95: p.p95_ms, users: p.users });
       });
+      if (hist.base > 0 && hist.t.length > MAX_POINTS) {
+        var cut = Math.min(hist.base, hist.t.length - MAX_POINTS);
+        hist.t.splice(0, cut);
+        SERIES.forEach(function (k) { hist[k].splice(0, cut); });
+        hist.base -= cut;
+        hist.marks = hist.marks.filter(function (m) { return m >= hist.t[0]; });
+      }
       if (current === "charts") drawCharts(false);
     });
   }
@@ -357,16 +399,68 @@
     return 10 * p;
   }
   function chartWidth(div) { return Math.max(300, div.clientWidth - 20); }
-  // legendValue shows the value under the cursor, or the latest one.
+  // legendValue shows the value under the cursor, or the latest one shown
+  // (the last one in the zoomed range while zoomed).
   function legendValue(fmt) {
     return function (u, v, si, idx) {
       if (idx == null) {
-        var d = u.data[si];
-        v = d && d.length ? d[d.length - 1] : null;
+        var d = u.data[si], xs = u.data[0], i = d ? d.length - 1 : -1;
+        if (zoom) while (i > 0 && xs[i] > zoom.max) i--;
+        while (i > 0 && d[i] == null) i--;
+        v = i >= 0 ? d[i] : null;
       }
       return v == null ? "\u2013" : fmt(v);
     };
   }
+  // drawMarks draws a dashed line where each later test started.
+  function drawMarks(u) {
+    if (!hist.marks.length) return;
+    var ctx = u.ctx, top = u.bbox.top, h = u.bbox.height;
+    ctx.save();
+    ctx.strokeStyle = "#98a2b3";
+    ctx.fillStyle = "#667085";
+    ctx.lineWidth = 1;
+    ctx.setLineDash([4, 4]);
+    ctx.textAlign = "left";
+    ctx.textBaseline = "alphabetic";
+    ctx.font = Math.round(11 * devicePixelRatio) + "px system-ui, sans-serif";
+    hist.marks.forEach(function (m) {
+      var x = Math.round(u.valToPos(m, "x", true));
+      if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+      ctx.beginPath();
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + h);
+      ctx.stroke();
+      ctx.fillText("new test", x + 4 * devicePixelRatio, top + 12 * devicePixelRatio);
+    });
+    ctx.restore();
+  }
+  // saveChart downloads a chart as a PNG: its title, plot and legend values.
+  function saveChart(i) {
+    var u = charts[i];
+    if (!u) return;
+    var src = u.ctx.canvas, pad = 40 * devicePixelRatio;
+    var c = document.createElement("canvas");
+    c.width = src.width;
+    c.height = src.height + pad;
+    var ctx = c.getContext("2d");
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, c.width, c.height);
+    ctx.fillStyle = "#1d2330";
+    ctx.font = "600 " + Math.round(14 * devicePixelRatio) + "px system-ui, sans-serif";
+    ctx.fillText(chartDefs[i].title + " \u00b7 " + (info && info.script || "jsload"), 10 * devicePixelRatio, 24 * devicePixelRatio);
+    ctx.drawImage(src, 0, pad);
+    c.toBlob(function (blob) {
+      var a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = "jsload_" + chartDefs[i].id.replace("chart-", "") + "_" + new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19) + ".png";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
+    }, "image/png");
+  }
+  window.jsloadSaveChart = saveChart;
 
   function makeChart(def) {
     var div = $(def.id);
@@ -384,7 +478,7 @@
         return o;
       })),
       axes: [Object.assign({}, axis, { size: 34, space: 80, incrs: TIME_STEPS, values: function (u, vals) { return vals.map(fmtClock); } }), Object.assign({}, axis, { size: 56, values: function (u, vals) { return vals.map(function (v) { return fmtInt(v); }); } })],
-      hooks: { setScale: [function (u, key) {
+      hooks: { draw: [drawMarks], setScale: [function (u, key) {
         if (key !== "x" || updating || syncing) return;
         var xs = u.data[0], min = u.scales.x.min, max = u.scales.x.max;
         zoom = xs.length && (min > xs[0] || max < xs[xs.length - 1]) ? { min: min, max: max } : null;
@@ -403,7 +497,14 @@
   function drawCharts(resize) {
     if (typeof uPlot === "undefined" || current !== "charts") return;
     if (!charts.length) {
-      chartDefs.forEach(function (d) { charts.push(makeChart(d)); });
+      chartDefs.forEach(function (d, i) {
+        charts.push(makeChart(d));
+        var b = el("button", "btn ghost save", "Save as PNG");
+        b.type = "button";
+        b.title = "Download this chart as an image";
+        b.addEventListener("click", function () { saveChart(i); });
+        $(d.id).appendChild(b);
+      });
       resize = true; // the page may have grown a scroll bar meanwhile
     }
     updating = true;
@@ -414,7 +515,7 @@
     updating = false;
   }
   // For the browser test and the curious: the charts and the zoom.
-  window.jsloadPanel = { charts: charts, zoom: function () { return zoom; } };
+  window.jsloadPanel = { charts: charts, zoom: function () { return zoom; }, marks: function () { return hist.marks; } };
 
   var resizeTimer = 0;
   window.addEventListener("resize", function () {
@@ -530,7 +631,7 @@
   function openStart() {
     fillStart();
     $("start-error").hidden = true;
-    $("start-cancel").hidden = state === "ready";
+    $("start-cancel").hidden = false; // before the first test too: New test opens it again
     $("start-modal").hidden = false;
     $("f-users").focus();
   }
@@ -553,6 +654,15 @@
     $("f-classes").hidden = classes.length < 2;
   }
 
+  // formMessage names the form's fields as the form labels them, not as
+  // the API does: "Number of users must be 0 or more", not "user_count".
+  var FIELD_LABELS = { user_count: "Number of users", spawn_rate: "Ramp up", run_time: "Run time", host: "Host", user_classes: "User classes" };
+  function formMessage(msg) {
+    return msg.replace(/,? e\.g\. (user_count|spawn_rate)=\S+/g, "")
+      .replace(/\b(user_count|spawn_rate|run_time|user_classes)\b/g, function (k) { return FIELD_LABELS[k]; })
+      .replace(/^host\b/, "Host");
+  }
+
   function formFields(form) {
     var out = [];
     new FormData(form).forEach(function (v, k) { out.push([k, String(v)]); });
@@ -571,12 +681,11 @@
         runTime: $("f-runtime").value.trim(), classes: on };
       $("start-modal").hidden = true;
       formOpenedFor = "started";
-      hist = emptyHist();
       toast("Test started");
       renderRatio();
       tick();
     }).catch(function (e) {
-      $("start-error").textContent = e.message;
+      $("start-error").textContent = formMessage(e.message);
       $("start-error").hidden = false;
     }).then(function () { submit.disabled = false; });
   });
@@ -600,7 +709,7 @@
       toast("Now going to " + $("e-users").value + " users");
       tick();
     }).catch(function (e) {
-      $("edit-error").textContent = e.message;
+      $("edit-error").textContent = formMessage(e.message);
       $("edit-error").hidden = false;
     });
   });
@@ -618,7 +727,7 @@
   document.addEventListener("keydown", function (ev) {
     if (ev.key !== "Escape") return;
     $("edit-modal").hidden = true;
-    if (state !== "ready") $("start-modal").hidden = true;
+    $("start-modal").hidden = true;
   });
 
   // ---- polling ----
