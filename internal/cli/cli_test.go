@@ -305,7 +305,7 @@ func TestInvalidInput(t *testing.T) {
 		{"unwritable csv", nil, []string{"run", good, "--headless", "--csv", "/no/such/dir/x"}, []string{"csv: cannot write /no/such/dir/x_stats.csv"}},
 		{"unwritable json", nil, []string{"run", good, "--headless", "--json", "/no/such/dir/x.json"}, []string{"--json: cannot write /no/such/dir/x.json"}},
 		{"busy prometheus port", nil, []string{"run", good, "--headless", "--prometheus", "256.0.0.1:1"}, []string{"--prometheus 256.0.0.1:1"}},
-		{"web panel with a shape", nil, []string{"run", script(t, "import { task } from \"jsload\";\nexport const a = task(() => {});\nexport function shape() { return null; }\n")}, []string{"add --headless"}},
+		{"web panel with --iterations", nil, []string{"run", good, "--iterations", "3"}, []string{"--iterations and file outputs (--csv, --html, --json) run headless for now: add --headless"}},
 		{"bad web login", nil, []string{"run", good, "--web-login", "nocolon"}, []string{"--web-login wants USER:PASSWORD, both non-empty"}},
 		{"bare web login", nil, []string{"run", good, "--web-login", "--headless"}, []string{`--web-login wants USER:PASSWORD, got the next flag "--headless": write --web-login=USER:PASSWORD`}},
 		{"web TLS certificate without key", nil, []string{"run", good, "--web-tls-cert", "cert.pem"}, []string{"--web-tls-cert needs --web-tls-key"}},

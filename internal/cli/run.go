@@ -122,10 +122,10 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run, watch 
 	if cfg.Headless {
 		code, _ = execute(st, script, cfg, p, sig, log, nil)
 	} else {
-		if !p.panelReady || len(p.thresholds) > 0 || fileOutputAsked(cfg) {
-			return usageError{errors.New("shapes, stages, arrival rates, thresholds, --iterations and file outputs run headless for now: add --headless")}
+		if cfg.Iterations > 0 || fileOutputAsked(cfg) {
+			return usageError{errors.New("--iterations and file outputs (--csv, --html, --json) run headless for now: add --headless (the panel has the CSV files and the report under Download data)")}
 		}
-		code = runPanel(st, script, cfg, sig, log)
+		code = runPanel(st, script, cfg, sig, log, p)
 	}
 	if code != ExitOK {
 		return exitError{code}

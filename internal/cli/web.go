@@ -19,6 +19,7 @@ import (
 	"github.com/jsload/jsload/internal/output/console"
 	"github.com/jsload/jsload/internal/output/report"
 	"github.com/jsload/jsload/internal/stats"
+	"github.com/jsload/jsload/internal/threshold"
 	"github.com/jsload/jsload/internal/web"
 	"github.com/jsload/jsload/js"
 )
@@ -33,6 +34,7 @@ type panel struct {
 	sig    *signals
 	log    *logger
 	master *masterOf // in a distributed test
+	plan   *testPlan // the script's plan as prepared: its kind and thresholds
 
 	mu      sync.Mutex
 	run     *testRun           // the current or last test; nil before the first
@@ -41,6 +43,7 @@ type panel struct {
 	runTime chan time.Duration // a new run time for the current test
 	ended   chan struct{}      // receives when a test ends (for --autoquit)
 	errs    bool               // the last test had failures or exceptions
+	thFail  bool               // a threshold of the last test failed
 	// With --csv-full-history each test writes Locust's CSV files, with
 	// the full history, under histDir (a temporary directory removed when
 	// the panel quits), for GET /stats/requests_full_history/csv.
@@ -53,11 +56,14 @@ var _ web.Controller = (*panel)(nil)
 
 // checkStart checks a start request's input.
 func (p *panel) checkStart(r web.StartRequest) error {
-	if r.Users < 0 || r.Users > config.MaxUsers {
-		return fmt.Errorf("the number of users must be between 0 and %d", config.MaxUsers)
-	}
-	if !(r.SpawnRate > 0) {
-		return errors.New("the spawn rate must be more than 0")
+	if p.plan.panelReady {
+		// Else the script sets the users: these are not used.
+		if r.Users < 0 || r.Users > config.MaxUsers {
+			return fmt.Errorf("the number of users must be between 0 and %d", config.MaxUsers)
+		}
+		if !(r.SpawnRate > 0) {
+			return errors.New("the spawn rate must be more than 0")
+		}
 	}
 	if r.Host != "" {
 		if err := config.CheckHost(r.Host); err != nil {
@@ -88,6 +94,9 @@ func (p *panel) Start(r web.StartRequest) error {
 	if p.run != nil && p.stopped && p.run.swarm().State() != engine.Stopped {
 		return errors.New("the last test is still stopping: wait for it to stop")
 	}
+	if p.run != nil && !p.stopped && !p.plan.panelReady {
+		return fmt.Errorf("this test's load comes from the script's %s: it cannot be changed while it runs; stop it, then start a new one", planKind(p.plan))
+	}
 	if p.run != nil && !p.stopped {
 		if r.Host != "" && strings.TrimRight(r.Host, "/") != strings.TrimRight(p.run.meta.Host, "/") {
 			// The users already running keep their clients' base URL: a
@@ -114,13 +123,55 @@ func (p *panel) Start(r web.StartRequest) error {
 	p.run, p.stopped = run, false
 	p.done = make(chan struct{})
 	p.runTime = make(chan time.Duration, 1)
-	p.log.Infof("Starting a test: %d users at a rate of %g per second%s, host %s", r.Users, r.SpawnRate, classList(r.UserClasses), orNone(host))
-	if p.master == nil {
-		checkOpenFiles(r.Users, p.log)
+	var load loadPlan
+	if p.plan.panelReady {
+		p.log.Infof("Starting a test: %d users at a rate of %g per second%s, host %s", r.Users, r.SpawnRate, classList(r.UserClasses), orNone(host))
+		if p.master == nil {
+			checkOpenFiles(r.Users, p.log)
+		}
+		run.swarm().StartClasses(r.Users, r.SpawnRate, r.UserClasses)
+	} else {
+		// A fresh plan for each test: plans keep their state (the stage
+		// in force, shape()'s runtime).
+		cfg := *p.cfg
+		cfg.RunTime = r.RunTime
+		tp, err := makePlan(&cfg, p.script, p.log)
+		if err == nil {
+			p.log.Infof("Starting a test with the script's %s, host %s", planKind(tp), orNone(host))
+			if p.master == nil {
+				checkOpenFiles(tp.load.peakUsers(), p.log)
+			}
+			var ended bool
+			if ended, err = tp.load.begin(p.sig.stopCtx, run.swarm(), run.env); err == nil && ended {
+				err = fmt.Errorf("the script's %s has nothing to run", planKind(tp))
+			}
+		}
+		if err != nil {
+			if tp != nil {
+				tp.load.close()
+			}
+			p.stopped = true
+			close(p.done)
+			run.stop(p.sig.killCtx, true)
+			return err
+		}
+		load = tp.load
 	}
-	run.swarm().StartClasses(r.Users, r.SpawnRate, r.UserClasses)
-	go p.watch(run, r.RunTime, p.runTime, p.done)
+	go p.watch(run, r.RunTime, p.runTime, p.done, load)
 	return nil
+}
+
+// planKind names the load plan a script sets.
+func planKind(tp *testPlan) string {
+	switch tp.load.(type) {
+	case *shapePlan:
+		return "shape()"
+	case *stagesPlan:
+		return "options.stages"
+	case *arrivalPlan:
+		return "arrival rate"
+	}
+	return "users and spawn rate"
 }
 
 // keepHistory adds the CSV output with the full history to run, in the
@@ -193,8 +244,11 @@ func orNone(s string) string {
 
 // watch records the history of a test and stops it when its run time is
 // up, every user stopped, or a relative URL had no host.
-func (p *panel) watch(run *testRun, runTime time.Duration, newRunTime <-chan time.Duration, done <-chan struct{}) {
-	switch run.wait(p.sig.stopCtx, waitFor{runTime: runTime, newRunTime: newRunTime, stop: done}) {
+func (p *panel) watch(run *testRun, runTime time.Duration, newRunTime <-chan time.Duration, done <-chan struct{}, load loadPlan) {
+	if load != nil {
+		defer load.close()
+	}
+	switch run.wait(p.sig.stopCtx, waitFor{plan: load, thresholds: p.plan.thresholds, runTime: runTime, newRunTime: newRunTime, stop: done}) {
 	case stopAsked:
 		return
 	case stopRunTime:
@@ -202,6 +256,8 @@ func (p *panel) watch(run *testRun, runTime time.Duration, newRunTime <-chan tim
 	case stopUsersDone:
 		p.log.Infof("every user has stopped, stopping the test")
 	}
+	// The plan's end, its failure and an aborting threshold were said
+	// when they happened.
 	p.Stop()
 }
 
@@ -217,8 +273,16 @@ func (p *panel) Stop() {
 	p.mu.Unlock()
 	run.stop(p.sig.killCtx, true)
 	s := run.live()
+	failed := false
+	for _, t := range threshold.EvaluateAll(p.plan.thresholds, s) {
+		if !t.Passed {
+			failed = true
+			p.log.Errorf("threshold %q on %s failed (measured %s)", t.Expr, t.Name, formatMeasured(t))
+		}
+	}
 	p.mu.Lock()
 	p.errs = s.HasErrors()
+	p.thFail = failed
 	p.mu.Unlock()
 	p.log.Infof("Test stopped: %d requests, %d failures", s.Total.Requests, s.Total.Failures)
 	select {
@@ -274,7 +338,11 @@ func (p *panel) Info() web.Info {
 	if run := p.current(); run != nil {
 		host = run.meta.Host
 	}
-	info := web.Info{Script: p.script.Path, Host: host, Users: p.cfg.Users, SpawnRate: p.cfg.SpawnRate, RunTime: p.cfg.RunTime}
+	info := web.Info{Script: p.script.Path, Host: host, Users: p.cfg.Users, SpawnRate: p.cfg.SpawnRate, RunTime: p.cfg.RunTime,
+		Plan: planInfo(p.plan)}
+	for _, t := range p.plan.thresholds {
+		info.Thresholds = append(info.Thresholds, thresholdInfo(t))
+	}
 	for _, c := range p.script.Classes {
 		ci := web.ClassInfo{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount}
 		total := 0
@@ -301,14 +369,71 @@ func (p *panel) Summary() *report.Summary {
 	s := run.live()
 	meta := run.meta
 	meta.Start, meta.End, meta.Users = run.start, s.Time, s.Users
-	return report.Build(meta, s, run.hist, nil)
+	return report.Build(meta, s, run.hist, threshold.EvaluateAll(p.plan.thresholds, s))
+}
+
+var _ web.ThresholdSource = (*panel)(nil)
+
+// ThresholdResults checks the thresholds on the current or last test's
+// statistics so far.
+func (p *panel) ThresholdResults() []web.ThresholdResult {
+	if len(p.plan.thresholds) == 0 {
+		return nil
+	}
+	var s *stats.Snapshot
+	if run := p.current(); run != nil {
+		s = run.live()
+	} else {
+		s = stats.NewRegistry(1).Snapshot(time.Now())
+	}
+	var out []web.ThresholdResult
+	for _, t := range threshold.EvaluateAll(p.plan.thresholds, s) {
+		out = append(out, web.ThresholdResult{ThresholdInfo: thresholdInfo(t.Threshold), Measured: formatMeasured(t), Passed: t.Passed, NoData: t.NoData})
+	}
+	return out
+}
+
+func thresholdInfo(t threshold.Threshold) web.ThresholdInfo {
+	return web.ThresholdInfo{Name: t.Name, Expr: t.Expr, AbortOnFail: t.AbortOnFail}
+}
+
+// planInfo describes the script's load plan for the start form.
+func planInfo(tp *testPlan) web.PlanInfo {
+	switch l := tp.load.(type) {
+	case *shapePlan:
+		return web.PlanInfo{Kind: "shape", Title: "The script's shape() sets the users, spawn rate and classes",
+			Steps: []string{"asked once a second, with the time since the start; the test ends when it returns null"}}
+	case *stagesPlan:
+		var total time.Duration
+		var steps []string
+		for i, s := range l.stages {
+			total += s.Duration
+			steps = append(steps, fmt.Sprintf("%d. %d users at %g per second for %v", i+1, s.Users, s.SpawnRate, s.Duration))
+		}
+		return web.PlanInfo{Kind: "stages", Title: fmt.Sprintf("options.stages: %d stages, %v in all", len(l.stages), total), Steps: steps}
+	case *arrivalPlan:
+		pi := web.PlanInfo{Kind: "arrival"}
+		if len(l.stages) == 0 {
+			pi.Title = fmt.Sprintf("Arrival rate: %g iterations per second", l.rate)
+		} else {
+			var total time.Duration
+			for i, s := range l.stages {
+				total += s.Duration
+				pi.Steps = append(pi.Steps, fmt.Sprintf("%d. %g iterations per second for %v", i+1, s.Rate, s.Duration))
+			}
+			pi.Title = fmt.Sprintf("options.stages of rate: %d stages, %v in all", len(l.stages), total)
+		}
+		pi.Steps = append(pi.Steps, fmt.Sprintf("users: %d to start with, at most %d", min(l.initial, l.maxVUs), l.maxVUs))
+		return pi
+	}
+	return web.PlanInfo{Kind: "users"}
 }
 
 // runPanel serves the web panel until Ctrl-C (or --autoquit after a test
 // ends), starting a test at once with --autostart.
-func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *logger) int {
+func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *logger, plan *testPlan) int {
 	sig.use(log, cfg.StopTimeout)
-	p := &panel{st: st, script: script, cfg: cfg, sig: sig, log: log, ended: make(chan struct{}, 1)}
+	p := &panel{st: st, script: script, cfg: cfg, sig: sig, log: log, plan: plan, ended: make(chan struct{}, 1)}
 	addr := net.JoinHostPort(cfg.WebHost, fmt.Sprint(cfg.WebPort))
 	srv, err := web.New(p, web.Options{Addr: addr, Login: cfg.WebLogin, Version: Version, TLSCert: cfg.WebTLSCert, TLSKey: cfg.WebTLSKey})
 	if err != nil {
@@ -402,6 +527,9 @@ func (p *panel) exitCode() int {
 	defer p.mu.Unlock()
 	if run.panicked.Load() {
 		return ExitInternal
+	}
+	if p.thFail {
+		return ExitThreshold
 	}
 	if p.errs {
 		return p.cfg.ExitCodeOnError

@@ -148,7 +148,9 @@ func (s *Server) swarm(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusBadRequest, "reading the form: "+err.Error())
 		return
 	}
-	req, err := parseSwarm(r.PostForm)
+	info := s.ctl.Info()
+	scripted := info.Plan.Kind != "" && info.Plan.Kind != "users"
+	req, err := parseSwarm(r.PostForm, scripted)
 	if err != nil {
 		jsonError(w, http.StatusBadRequest, err.Error())
 		return
@@ -160,6 +162,9 @@ func (s *Server) swarm(w http.ResponseWriter, r *http.Request) {
 	// The host of the test as it runs now: a controller that kept the old
 	// host during a run must not be answered with the one asked for.
 	res := result{Success: true, Message: "Swarming started", Host: s.ctl.Info().Host}
+	if scripted {
+		res.Message = "Swarming started using the script's " + planName(info.Plan.Kind)
+	}
 	if req.RunTime > 0 {
 		sec := req.RunTime.Seconds()
 		res.RunTime = &sec
@@ -167,44 +172,29 @@ func (s *Server) swarm(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// parseSwarm reads the fields of POST /swarm. Errors name the field and
-// say what it takes.
-func parseSwarm(f url.Values) (StartRequest, error) {
-	var req StartRequest
-	uc := strings.TrimSpace(f.Get("user_count"))
-	if uc == "" {
-		return req, errors.New("user_count is missing: give the number of users, e.g. user_count=10")
+// planName names a load plan the script sets.
+func planName(kind string) string {
+	switch kind {
+	case "shape":
+		return "shape()"
+	case "stages":
+		return "stages"
+	case "arrival":
+		return "arrival rate"
 	}
-	n, err := strconv.Atoi(uc)
-	if err != nil {
-		// Locust's panel may send "10.0"; accept whole numbers written so.
-		if v, ferr := strconv.ParseFloat(uc, 64); ferr == nil && v == math.Trunc(v) && math.Abs(v) <= config.MaxUsers {
-			n, err = int(v), nil
+	return kind
+}
+
+// parseSwarm reads the fields of POST /swarm. Errors name the field and
+// say what it takes. With scripted (the script sets its own load),
+// user_count and spawn_rate are not needed, and ignored.
+func parseSwarm(f url.Values, scripted bool) (StartRequest, error) {
+	var req StartRequest
+	if !scripted {
+		if err := parseUsers(f, &req); err != nil {
+			return req, err
 		}
 	}
-	switch {
-	case err != nil:
-		return req, fmt.Errorf("user_count must be a whole number of users, got %q", uc)
-	case n < 0:
-		return req, fmt.Errorf("user_count must be 0 or more, got %d", n)
-	case n > config.MaxUsers:
-		return req, fmt.Errorf("user_count must be at most %d, got %d", config.MaxUsers, n)
-	}
-	req.Users = n
-
-	sr := strings.TrimSpace(f.Get("spawn_rate"))
-	if sr == "" {
-		return req, errors.New("spawn_rate is missing: give the users to start per second, e.g. spawn_rate=1")
-	}
-	rate, err := strconv.ParseFloat(sr, 64)
-	if err != nil || math.IsNaN(rate) || math.IsInf(rate, 0) {
-		return req, fmt.Errorf("spawn_rate must be a number of users per second, got %q", sr)
-	}
-	if rate <= 0 {
-		return req, fmt.Errorf("spawn_rate must be more than 0, got %v", rate)
-	}
-	req.SpawnRate = rate
-
 	if h := strings.TrimSpace(f.Get("host")); h != "" {
 		u, err := url.Parse(h)
 		switch {
@@ -294,6 +284,16 @@ type statRow struct {
 	P99 int64 `json:"response_time_percentile_0.99"`
 }
 
+// thresholdJSON is a threshold's result in /stats/requests.
+type thresholdJSON struct {
+	Name        string `json:"name"`
+	Expr        string `json:"expr"`
+	AbortOnFail bool   `json:"abort_on_fail"`
+	Measured    string `json:"measured"`
+	Passed      bool   `json:"passed"`
+	NoData      bool   `json:"no_data"`
+}
+
 type errorRow struct {
 	Method      string `json:"method"`
 	Name        string `json:"name"`
@@ -323,6 +323,8 @@ type requestsReport struct {
 	Errors         []errorRow         `json:"errors"`
 	Host           string             `json:"host"`
 	ExceptionCount int                `json:"exception_count"`
+	// The thresholds' results so far (jsload's own; none without).
+	Thresholds []thresholdJSON `json:"thresholds,omitempty"`
 	// Distributed tests only, as Locust's master.
 	Workers     []Worker `json:"workers,omitempty"`
 	WorkerCount *int     `json:"worker_count,omitempty"`
@@ -410,6 +412,11 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) {
 	rep.CurrentP50, rep.CurrentP95 = s.currentPercentiles(snap)
 	// Locust's PERCENTILES_TO_CHART, 0.5 and 0.95.
 	rep.CurrentPcts = map[string]float64{"response_time_percentile_0.5": rep.CurrentP50, "response_time_percentile_0.95": rep.CurrentP95}
+	if ts, ok := s.ctl.(ThresholdSource); ok {
+		for _, t := range ts.ThresholdResults() {
+			rep.Thresholds = append(rep.Thresholds, thresholdJSON{t.Name, t.Expr, t.AbortOnFail, t.Measured, t.Passed, t.NoData})
+		}
+	}
 	if wl, ok := s.ctl.(WorkerLister); ok {
 		if ws := wl.Workers(); ws != nil {
 			n := 0
@@ -528,7 +535,21 @@ type infoJSON struct {
 	Classes   []classJSON `json:"user_classes"`
 	// FullHistory: GET /stats/requests_full_history/csv has the history
 	// (--csv-full-history).
-	FullHistory bool `json:"full_history"`
+	FullHistory bool            `json:"full_history"`
+	Plan        planJSON        `json:"plan"`
+	Thresholds  []thresholdInfo `json:"thresholds"`
+}
+
+type planJSON struct {
+	Kind  string   `json:"kind"` // "users", "shape", "stages" or "arrival"
+	Title string   `json:"title"`
+	Steps []string `json:"steps"`
+}
+
+type thresholdInfo struct {
+	Name        string `json:"name"`
+	Expr        string `json:"expr"`
+	AbortOnFail bool   `json:"abort_on_fail"`
 }
 
 type classJSON struct {
@@ -553,6 +574,17 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 	}
 	if fh, ok := s.ctl.(FullHistorySource); ok {
 		_, out.FullHistory = fh.FullHistoryCSV()
+	}
+	out.Plan = planJSON{Kind: in.Plan.Kind, Title: in.Plan.Title, Steps: in.Plan.Steps}
+	if out.Plan.Kind == "" {
+		out.Plan.Kind = "users"
+	}
+	if out.Plan.Steps == nil {
+		out.Plan.Steps = []string{}
+	}
+	out.Thresholds = []thresholdInfo{}
+	for _, t := range in.Thresholds {
+		out.Thresholds = append(out.Thresholds, thresholdInfo{t.Name, t.Expr, t.AbortOnFail})
 	}
 	for _, c := range in.Classes {
 		cj := classJSON{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount, Tasks: []taskJSON{}}
@@ -730,4 +762,42 @@ func (s *Server) favicon(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Cache-Control", "max-age=86400")
 	w.Write(b)
+}
+
+// parseUsers reads user_count and spawn_rate into req.
+func parseUsers(f url.Values, req *StartRequest) error {
+	uc := strings.TrimSpace(f.Get("user_count"))
+	if uc == "" {
+		return errors.New("user_count is missing: give the number of users, e.g. user_count=10")
+	}
+	n, err := strconv.Atoi(uc)
+	if err != nil {
+		// Locust's panel may send "10.0"; accept whole numbers written so.
+		if v, ferr := strconv.ParseFloat(uc, 64); ferr == nil && v == math.Trunc(v) && math.Abs(v) <= config.MaxUsers {
+			n, err = int(v), nil
+		}
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("user_count must be a whole number of users, got %q", uc)
+	case n < 0:
+		return fmt.Errorf("user_count must be 0 or more, got %d", n)
+	case n > config.MaxUsers:
+		return fmt.Errorf("user_count must be at most %d, got %d", config.MaxUsers, n)
+	}
+	req.Users = n
+
+	sr := strings.TrimSpace(f.Get("spawn_rate"))
+	if sr == "" {
+		return errors.New("spawn_rate is missing: give the users to start per second, e.g. spawn_rate=1")
+	}
+	rate, err := strconv.ParseFloat(sr, 64)
+	if err != nil || math.IsNaN(rate) || math.IsInf(rate, 0) {
+		return fmt.Errorf("spawn_rate must be a number of users per second, got %q", sr)
+	}
+	if rate <= 0 {
+		return fmt.Errorf("spawn_rate must be more than 0, got %v", rate)
+	}
+	req.SpawnRate = rate
+	return nil
 }

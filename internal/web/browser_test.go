@@ -766,3 +766,78 @@ func TestCredentialsInURLInBrowser(t *testing.T) {
 		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
 	}
 }
+
+// A script that sets its own load (here shape()) with thresholds: the start
+// form shows the plan and the thresholds instead of users and spawn rate,
+// starts the test without them, offers no Edit, and the Thresholds tab
+// follows the live results; Stop stops it.
+func TestShapeAndThresholdsInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("headless browser test skipped in -short mode")
+	}
+	b := startBrowser(t)
+	f := newFake()
+	f.fillOnStart = true
+	f.info.Plan = web.PlanInfo{Kind: "shape", Title: "The script's shape() sets the users, spawn rate and classes",
+		Steps: []string{"asked once a second, with the time since the start; the test ends when it returns null"}}
+	f.info.Thresholds = []web.ThresholdInfo{{Name: "Aggregated", Expr: "p(95) < 250"}, {Name: "GET /entries", Expr: "failRate < 0.01", AbortOnFail: true}}
+	s, err := web.New(f, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	b.navigate(ts.URL + "/")
+	b.waitFor("the start form", `!document.getElementById("start-modal").hidden && document.getElementById("f-plan-title").textContent !== ""`)
+	if got := b.eval(`[document.getElementById("f-users-row").hidden, document.getElementById("f-rate-row").hidden,
+		document.getElementById("f-classes").hidden, document.getElementById("f-plan-title").textContent,
+		[...document.querySelectorAll("#f-threshold-list li")].map(e => e.textContent).join(";")].join("|")`); got !=
+		"true|true|true|The script's shape() sets the users, spawn rate and classes|Aggregated: p(95) < 250;GET /entries: failRate < 0.01 (abort)" {
+		t.Errorf("start form: %v", got)
+	}
+	b.screenshot("shape-start")
+	b.eval(`document.getElementById("start-form").requestSubmit()`)
+	b.waitFor("the form to close", `document.getElementById("start-modal").hidden`)
+	if req, n := f.lastStart(); n != 1 || req.Users != 0 {
+		t.Errorf("Start(%+v) x%d", req, n)
+	}
+	b.waitFor("the running state", `document.getElementById("h-state").textContent === "running"`)
+	if hidden := b.eval(`document.getElementById("b-edit").hidden && !document.getElementById("b-stop").hidden`); hidden != true {
+		t.Error("Edit is offered for a test whose load the script sets (or Stop is not)")
+	}
+
+	// Thresholds: one passes, then the live results change.
+	f.mu.Lock()
+	f.ths = []web.ThresholdResult{
+		{ThresholdInfo: f.info.Thresholds[0], Measured: "240ms", Passed: true},
+		{ThresholdInfo: f.info.Thresholds[1], Measured: "no data", NoData: true},
+	}
+	f.mu.Unlock()
+	b.waitFor("the Thresholds tab", `!document.getElementById("tab-thresholds").hidden`)
+	b.click(`.tabs [data-tab="thresholds"]`)
+	b.waitFor("the thresholds", `document.querySelectorAll("#thresholds-body tr").length === 2`)
+	if got := b.text("#n-thresholds"); got != "all pass" {
+		t.Errorf("badge %q", got)
+	}
+	f.mu.Lock()
+	f.ths = []web.ThresholdResult{
+		{ThresholdInfo: f.info.Thresholds[0], Measured: "260ms"},
+		{ThresholdInfo: f.info.Thresholds[1], Measured: "0.0000", Passed: true},
+	}
+	f.mu.Unlock()
+	b.waitFor("the failing threshold", `document.getElementById("n-thresholds").textContent === "1 failing"`)
+	if got := b.eval(`[...document.querySelectorAll("#thresholds-body tr")].map(r => [...r.cells].map(c => c.textContent).join(" ")).join("|")`); got !=
+		"fail Aggregated p(95) < 250 260ms|pass GET /entries failRate < 0.01 (abort) 0.0000" {
+		t.Errorf("thresholds table %q", got)
+	}
+	b.screenshot("thresholds")
+
+	b.click("#b-stop")
+	b.waitFor("the stopped state", `document.getElementById("h-state").textContent === "stopped"`)
+	if f.stops != 1 {
+		t.Errorf("%d stops", f.stops)
+	}
+	if errs := b.problems(); len(errs) > 0 {
+		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
+	}
+}

@@ -26,8 +26,9 @@ type fakeController struct {
 	info     web.Info
 	summary  *report.Summary
 	startErr error
-	counts   map[string]int // running users per class (UserCounts)
-	histOn   bool           // --csv-full-history (FullHistoryCSV)
+	counts   map[string]int        // running users per class (UserCounts)
+	ths      []web.ThresholdResult // ThresholdResults
+	histOn   bool                  // --csv-full-history (FullHistoryCSV)
 	histPath string
 	// fillOnStart makes a start fill in 20 seconds of statistics, as if
 	// the test had been running (for the browser test).
@@ -97,7 +98,8 @@ func (f *fakeController) Start(r web.StartRequest) error {
 	if f.startErr != nil {
 		return f.startErr
 	}
-	if r.Users == 0 && (f.state == engine.Ready || f.state == engine.Stopped) {
+	scripted := f.info.Plan.Kind != "" && f.info.Plan.Kind != "users"
+	if r.Users == 0 && !scripted && (f.state == engine.Ready || f.state == engine.Stopped) {
 		return errors.New("a test needs at least 1 user")
 	}
 	f.starts = append(f.starts, r)
@@ -188,4 +190,10 @@ func (f *fakeController) FullHistoryCSV() (string, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.histPath, f.histOn
+}
+
+func (f *fakeController) ThresholdResults() []web.ThresholdResult {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ths
 }

@@ -46,7 +46,7 @@ func FuzzParseSwarm(f *testing.F) {
 	f.Add("9223372036854775808", "Inf", "", "99999999999", "A")
 	f.Fuzz(func(t *testing.T, users, rate, host, runTime, class string) {
 		form := url.Values{"user_count": {users}, "spawn_rate": {rate}, "host": {host}, "run_time": {runTime}, "user_classes": {class}}
-		req, err := parseSwarm(form)
+		req, err := parseSwarm(form, false)
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error message")

@@ -104,7 +104,7 @@ type StartRequest struct {
 }
 
 // Info describes the loaded script for the panel: where it comes from, the
-// start form's defaults, and its user classes.
+// start form's defaults, its user classes, its load plan and thresholds.
 type Info struct {
 	Script    string
 	Host      string // the host of the current test, or the default one
@@ -112,6 +112,42 @@ type Info struct {
 	SpawnRate float64
 	RunTime   time.Duration
 	Classes   []ClassInfo
+	// Plan is how the script sets its load; its zero value (Kind "") is
+	// users at a spawn rate, as the start form asks.
+	Plan PlanInfo
+	// Thresholds are the test's thresholds, as written.
+	Thresholds []ThresholdInfo
+}
+
+// PlanInfo describes a load plan the script sets itself. With one, a start
+// needs no user count or spawn rate (POST /swarm ignores them, as Locust
+// does with a shape class) and the running test cannot be edited.
+type PlanInfo struct {
+	Kind  string   // "" or "users", "shape", "stages", "arrival"
+	Title string   // e.g. "options.stages: 3 stages, 2m30s"
+	Steps []string // one line per stage, or what the plan does
+}
+
+// ThresholdInfo is one threshold as written.
+type ThresholdInfo struct {
+	Name        string // the statistic: "Aggregated", "GET /items", "checks"
+	Expr        string // the condition as written: "p(95) < 500"
+	AbortOnFail bool
+}
+
+// ThresholdSource is implemented by a Controller whose test has
+// thresholds: /stats/requests then carries their live results, and the
+// panel shows them.
+type ThresholdSource interface {
+	ThresholdResults() []ThresholdResult
+}
+
+// ThresholdResult is a threshold checked on the statistics so far.
+type ThresholdResult struct {
+	ThresholdInfo
+	Measured string // the value measured, with its unit; "no data" when the statistic has none
+	Passed   bool
+	NoData   bool
 }
 
 // ClassInfo is one user class. Scripts that export tasks rather than

@@ -122,7 +122,7 @@
     setText("h-state", s);
     var running = s === "spawning" || s === "running";
     $("b-new").hidden = !(s === "stopped" || s === "ready");
-    $("b-edit").hidden = !running;
+    $("b-edit").hidden = !running || scripted();
     $("b-stop").hidden = !(running || s === "stopping");
     $("b-stop").disabled = s === "stopping";
     if (s === "ready" && formOpenedFor !== "ready" && $("edit-modal").hidden) {
@@ -241,6 +241,27 @@
   }
 
   // ---- workers (distributed tests) ----
+  // renderThresholds shows the thresholds' live results.
+  function renderThresholds(list) {
+    $("tab-thresholds").hidden = !list || !list.length;
+    if (!list || !list.length) return;
+    var body = document.createDocumentFragment(), failing = 0;
+    list.forEach(function (t) {
+      var tr = el("tr"), res = t.no_data ? "no data" : t.passed ? "pass" : "fail";
+      if (res === "fail") failing++;
+      var td = el("td", "verdict");
+      td.appendChild(el("span", "pill " + res.replace(" ", "-"), res));
+      tr.appendChild(td);
+      tr.appendChild(el("td", "name", t.name));
+      tr.appendChild(el("td", "mono", t.expr + (t.abort_on_fail ? " (abort)" : "")));
+      tr.appendChild(el("td", "n", t.measured));
+      body.appendChild(tr);
+    });
+    $("thresholds-body").replaceChildren(body);
+    setText("n-thresholds", failing ? failing + " failing" : "all pass");
+    $("n-thresholds").className = "badge " + (failing ? "bad" : "good");
+  }
+
   function renderWorkers(list) {
     $("tab-workers").hidden = !list;
     if (!list) return;
@@ -628,6 +649,26 @@
     setText("f-script", info.script || "");
   }
 
+  // scripted tells whether the script sets its own load (shape(), stages,
+  // arrival rate): the form then shows the plan instead of users and rate.
+  function scripted() { return !!(info && info.plan && info.plan.kind !== "users"); }
+
+  function buildPlan() {
+    var s = scripted();
+    $("f-plan").hidden = !s;
+    $("f-users-row").hidden = s;
+    $("f-rate-row").hidden = s;
+    if (s) {
+      setText("f-plan-title", info.plan.title);
+      $("f-plan-steps").replaceChildren.apply($("f-plan-steps"), (info.plan.steps || []).map(function (l) { return el("li", "", l); }));
+    }
+    var ths = info.thresholds || [];
+    $("f-thresholds").hidden = !ths.length;
+    $("f-threshold-list").replaceChildren.apply($("f-threshold-list"), ths.map(function (t) {
+      return el("li", "mono", t.name + ": " + t.expr + (t.abort_on_fail ? " (abort)" : ""));
+    }));
+  }
+
   function openStart() {
     fillStart();
     $("start-error").hidden = true;
@@ -651,7 +692,7 @@
       lab.appendChild(document.createTextNode(c.name));
       list.appendChild(lab);
     });
-    $("f-classes").hidden = classes.length < 2;
+    $("f-classes").hidden = classes.length < 2 || scripted();
   }
 
   // formMessage names the form's fields as the form labels them, not as
@@ -749,6 +790,7 @@
     renderStats();
     renderFailures(j.errors || []);
     renderWorkers(j.workers);
+    renderThresholds(j.thresholds);
     if (j.exception_count !== excCount || current === "exceptions") {
       excCount = j.exception_count;
       pollExceptions();
@@ -781,6 +823,7 @@
     $("dl-full-history").hidden = !j.full_history;
     setText("h-host", j.host || "\u2013");
     buildClasses();
+    buildPlan();
     fillStart();
     renderRatio();
   }).catch(function (e) { toast("Could not read the script's details: " + e.message, true); })
