@@ -1715,3 +1715,165 @@ export const a = task(() => http.get("/never"));
 		t.Errorf("run time over with nothing completed: exit %d, want %d\n%s", r.code, ExitOnError, r.stderr)
 	}
 }
+
+// The web panel runs a script's shape() with thresholds: POST /swarm needs
+// no users, the users follow the shape, the thresholds are checked live,
+// a change during the run is refused, and the shape's end stops the test;
+// a failed threshold gives exit code 4 when the panel quits.
+func TestWebPanelRunsShapeWithThresholds(t *testing.T) {
+	t.Parallel()
+	srv := target(t)
+	src := `import { task, http, constant } from "jsload";
+export const options = { waitTime: constant(0.05), thresholds: { "GET /fast": "p95 < 5000", "Aggregated": "max < 0" } };
+export const a = task(() => http.get("/fast"));
+export function shape({ elapsed }) {
+  if (elapsed < 3) return { users: 3, spawnRate: 100 };
+  return null;
+}
+`
+	pn := startPanel(t, "run", script(t, src), "-H", srv.URL, "--web-port", "0")
+	get, post, sig, done, errb := pn.get, pn.swarm, pn.sig, pn.done, pn.errb
+	info := get("/api/info")
+	if plan, _ := info["plan"].(map[string]any); plan["kind"] != "shape" || len(info["thresholds"].([]any)) != 2 {
+		t.Fatalf("/api/info: %v", info)
+	}
+	if m := post(url.Values{}); m["success"] != true || m["message"] != "Swarming started using the script's shape()" {
+		t.Fatalf("swarm: %v", m)
+	}
+	var reqs map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		reqs = get("/stats/requests")
+		if n, _ := reqs["user_count"].(float64); n == 3 && reqs["thresholds"] != nil {
+			break
+		}
+	}
+	if n, _ := reqs["user_count"].(float64); n != 3 {
+		t.Fatalf("the shape's 3 users do not run: %v", reqs)
+	}
+	if m := post(url.Values{"user_count": {"10"}, "spawn_rate": {"10"}}); m["success"] != false || !strings.Contains(fmt.Sprint(m["message"]), "cannot be changed while it runs") {
+		t.Errorf("a change of a shape's test: %v", m)
+	}
+	// The shape returns null after 3 s: the test stops by itself.
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if reqs = get("/stats/requests"); reqs["state"] == "stopped" {
+			break
+		}
+	}
+	if reqs["state"] != "stopped" {
+		t.Fatalf("the test did not stop at the shape's end: %v", reqs["state"])
+	}
+	got := map[string]bool{}
+	for _, th := range reqs["thresholds"].([]any) {
+		m := th.(map[string]any)
+		got[m["name"].(string)+": "+m["expr"].(string)] = m["passed"].(bool)
+	}
+	if !got["GET /fast: p95 < 5000"] || got["Aggregated: max < 0"] || len(got) != 2 {
+		t.Errorf("thresholds after the run: %v", reqs["thresholds"])
+	}
+	sig <- os.Interrupt
+	select {
+	case code := <-done:
+		if code != ExitThreshold {
+			t.Errorf("exit %d, want %d (a threshold failed)\n%s", code, ExitThreshold, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the panel did not quit on Ctrl-C")
+	}
+	for _, want := range []string{"Starting a test with the script's shape()", "shape() returned null: shutting down", `threshold "max < 0" on Aggregated failed`} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("the log lacks %q:\n%s", want, errb.String())
+		}
+	}
+}
+
+// panelRun is a jsload run serving the web panel, for tests.
+type panelRun struct {
+	base  string
+	sig   chan os.Signal
+	done  chan int
+	errb  *syncBuffer
+	get   func(path string) map[string]any
+	swarm func(form url.Values) map[string]any
+}
+
+// startPanel runs jsload with args and waits for its web panel.
+func startPanel(t *testing.T, args ...string) *panelRun {
+	t.Helper()
+	var out syncBuffer
+	p := &panelRun{sig: make(chan os.Signal, 2), done: make(chan int, 1), errb: &syncBuffer{}}
+	go func() {
+		p.done <- Run(&State{Args: args, Stdout: &out, Stderr: p.errb, Signals: p.sig, Getenv: func(string) string { return "" }})
+	}()
+	re := regexp.MustCompile(`Starting web interface at (http://\S+)`)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := re.FindStringSubmatch(p.errb.String()); m != nil {
+			p.base = strings.TrimSuffix(m[1], "/")
+			break
+		}
+	}
+	if p.base == "" {
+		t.Fatalf("no web interface:\n%s", p.errb.String())
+	}
+	decode := func(resp *http.Response, err error) map[string]any {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return m
+	}
+	p.get = func(path string) map[string]any { return decode(http.Get(p.base + path)) }
+	p.swarm = func(form url.Values) map[string]any { return decode(http.PostForm(p.base+"/swarm", form)) }
+	return p
+}
+
+// An arrival rate with stages of rate, started and stopped from the panel.
+func TestWebPanelRunsArrivalRate(t *testing.T) {
+	t.Parallel()
+	srv := target(t)
+	src := `import { task, http } from "jsload";
+export const options = { stages: [{ duration: "1m", rate: 20 }, { duration: "1m", rate: 5 }] };
+export const a = task(() => http.get("/fast"));
+`
+	pn := startPanel(t, "run", script(t, src), "-H", srv.URL, "--web-port", "0", "--max-vus", "4")
+	plan, _ := pn.get("/api/info")["plan"].(map[string]any)
+	if plan["kind"] != "arrival" || plan["title"] != "options.stages of rate: 2 stages, 2m0s in all" ||
+		fmt.Sprint(plan["steps"]) != "[1. 20 iterations per second for 1m0s 2. 5 iterations per second for 1m0s users: 1 to start with, at most 4]" {
+		t.Errorf("plan %v", plan)
+	}
+	if m := pn.swarm(url.Values{}); m["success"] != true || m["message"] != "Swarming started using the script's arrival rate" {
+		t.Fatalf("swarm: %v", m)
+	}
+	var reqs map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		reqs = pn.get("/stats/requests")
+		if rows, _ := reqs["stats"].([]any); len(rows) == 2 && reqs["state"] == "running" {
+			break
+		}
+	}
+	if rows, _ := reqs["stats"].([]any); len(rows) != 2 || reqs["state"] != "running" {
+		t.Fatalf("the arrival rate does not run: %v", reqs)
+	}
+	resp, err := http.Get(pn.base + "/stop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if s := pn.get("/stats/requests")["state"]; s != "stopped" {
+		t.Errorf("state after stop: %v", s)
+	}
+	pn.sig <- os.Interrupt
+	select {
+	case code := <-pn.done:
+		if code != ExitOK {
+			t.Errorf("exit %d\n%s", code, pn.errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the panel did not quit on Ctrl-C")
+	}
+	if !strings.Contains(pn.errb.String(), "Starting a test with the script's arrival rate") {
+		t.Errorf("log:\n%s", pn.errb.String())
+	}
+}
