@@ -505,6 +505,18 @@ func TestPanelInBrowser(t *testing.T) {
 		t.Errorf("after zooming and two polls, the charts' x ranges do not all match the zoom: %v",
 			b.eval(`JSON.stringify([jsloadPanel.zoom(), jsloadPanel.charts.map(u => [u.scales.x.min, u.scales.x.max])])`))
 	}
+	// With the pointer off the charts, the legend shows the last values
+	// inside the zoom, not the latest.
+	b.call("Input.dispatchMouseEvent", map[string]any{"type": "mouseMoved", "x": 5, "y": 5, "button": "none"}, nil)
+	b.waitFor("the cursor to leave", `jsloadPanel.charts[0].cursor.idx == null`)
+	if got := b.eval(`(() => { const u = jsloadPanel.charts[0], z = jsloadPanel.zoom(), xs = u.data[0];
+		let i = xs.length - 1; while (i > 0 && xs[i] > z.max) i--;
+		const d = new Date(xs[i] * 1000), p = n => String(n).padStart(2, "0");
+		const want = p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds());
+		const shown = document.querySelector("#chart-rps .u-legend .u-series .u-value").textContent;
+		return shown === want && i < xs.length - 1 ? "ok" : shown + " != " + want; })()`); got != "ok" {
+		t.Errorf("the zoomed chart's legend: %v", got)
+	}
 	b.screenshot("charts-zoomed")
 	mouse("mousePressed", box.X+box.W*0.5, 1, 1)
 	mouse("mouseReleased", box.X+box.W*0.5, 0, 1)
