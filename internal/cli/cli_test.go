@@ -307,6 +307,7 @@ func TestInvalidInput(t *testing.T) {
 		{"busy prometheus port", nil, []string{"run", good, "--headless", "--prometheus", "256.0.0.1:1"}, []string{"--prometheus 256.0.0.1:1"}},
 		{"web panel with --iterations", nil, []string{"run", good, "--iterations", "3"}, []string{"--iterations and file outputs (--csv, --html, --json) run headless for now: add --headless"}},
 		{"bad web login", nil, []string{"run", good, "--web-login", "nocolon"}, []string{"--web-login wants USER:PASSWORD, both non-empty"}},
+		{"bad web login from the environment", map[string]string{"JSLOAD_WEB_LOGIN": "secretnocolon"}, []string{"run", good}, []string{"JSLOAD_WEB_LOGIN=(value not shown): --web-login wants USER:PASSWORD"}},
 		{"bare web login", nil, []string{"run", good, "--web-login", "--headless"}, []string{`--web-login wants USER:PASSWORD, got the next flag "--headless": write --web-login=USER:PASSWORD`}},
 		{"web TLS certificate without key", nil, []string{"run", good, "--web-tls-cert", "cert.pem"}, []string{"--web-tls-cert needs --web-tls-key"}},
 		{"web TLS files missing", nil, []string{"run", good, "--web-tls-cert", "/no/cert.pem", "--web-tls-key", "/no/key.pem"}, []string{"--web-tls-cert /no/cert.pem / --web-tls-key /no/key.pem: open /no/cert.pem: no such file or directory"}},

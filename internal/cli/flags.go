@@ -191,7 +191,7 @@ func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string
 		}
 		if v := getenv(envName(f.Name)); v != "" {
 			if e := setFlag(fs, f, v); e != nil {
-				err = fmt.Errorf("%s=%q: %v", envName(f.Name), v, e)
+				err = fmt.Errorf("%s=%s: %v", envName(f.Name), shownValue(f.Name, v), e)
 			}
 			return
 		}
@@ -227,6 +227,18 @@ func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string
 // must be more than 0" names timeout.
 var flagInError = regexp.MustCompile(`^--([a-z][\w-]*)`)
 
+// secretFlags hold passwords: a refused value of theirs is not repeated.
+var secretFlags = map[string]bool{"web-login": true, "cluster-token": true}
+
+// shownValue is v quoted for a message about flag, or "(value not shown)"
+// for a secret.
+func shownValue(flag, v string) string {
+	if secretFlags[flag] {
+		return "(value not shown)"
+	}
+	return strconv.Quote(v)
+}
+
 // nameSource puts where a refused value came from before a validation
 // message that names its flag, when that was not the command line:
 // "JSLOAD_TIMEOUT=-3s: --timeout must be more than 0, got -3s" or
@@ -237,7 +249,7 @@ func nameSource(err error, given map[string]bool, getenv func(string) string, op
 		return err
 	}
 	if v := getenv(envName(m[1])); v != "" {
-		return fmt.Errorf("%s=%q: %w", envName(m[1]), v, err)
+		return fmt.Errorf("%s=%s: %w", envName(m[1]), shownValue(m[1], v), err)
 	}
 	on := optionName(m[1])
 	if a, ok := optionAliases[m[1]]; ok && opts[a] != nil {
