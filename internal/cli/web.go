@@ -50,6 +50,9 @@ type panel struct {
 	histDir  string
 	histPath string // the current or last test's history file
 	tests    int    // tests started
+	// earlier holds the per-second histories of the tests before the
+	// current one, at most keptRuns, for the panel's charts.
+	earlier []*report.History
 }
 
 var _ web.Controller = (*panel)(nil)
@@ -120,6 +123,12 @@ func (p *panel) Start(r web.StartRequest) error {
 			return err
 		}
 	}
+	if p.run != nil {
+		p.earlier = append(p.earlier, p.run.hist)
+		if len(p.earlier) > keptRuns {
+			p.earlier = p.earlier[len(p.earlier)-keptRuns:]
+		}
+	}
 	p.run, p.stopped = run, false
 	p.done = make(chan struct{})
 	p.runTime = make(chan time.Duration, 1)
@@ -172,6 +181,20 @@ func planKind(tp *testPlan) string {
 		return "arrival rate"
 	}
 	return "users and spawn rate"
+}
+
+// keptRuns is how many earlier tests' histories the panel keeps for its
+// charts (each is bounded: report.History thins out long runs).
+const keptRuns = 10
+
+var _ web.EarlierRuns = (*panel)(nil)
+
+// EarlierHistories returns the histories of the tests before the current
+// or last one, oldest first.
+func (p *panel) EarlierHistories() []*report.History {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]*report.History(nil), p.earlier...)
 }
 
 // keepHistory adds the CSV output with the full history to run, in the

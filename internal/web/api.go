@@ -65,6 +65,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /logs", s.logs)
 	mux.HandleFunc("GET /api/info", s.info)
 	mux.HandleFunc("GET /api/history", s.history)
+	mux.HandleFunc("GET /api/history/earlier", s.earlier)
 	return s.secure(mux)
 }
 
@@ -800,4 +801,24 @@ func parseUsers(f url.Values, req *StartRequest) error {
 	}
 	req.SpawnRate = rate
 	return nil
+}
+
+// earlier is GET /api/history/earlier: the points of the tests before the
+// current or last one, oldest test first, in /api/history's form.
+func (s *Server) earlier(w http.ResponseWriter, r *http.Request) {
+	out := struct {
+		Runs [][]histPoint `json:"runs"`
+	}{Runs: [][]histPoint{}}
+	if er, ok := s.ctl.(EarlierRuns); ok {
+		for _, h := range er.EarlierHistories() {
+			pts := []histPoint{}
+			for _, p := range h.Points(time.Unix(0, 0)) {
+				pts = append(pts, histPoint{p.Elapsed, p.Users, p.RPS, p.FailRate, p.P50, p.P95, p.P99})
+			}
+			if len(pts) > 0 {
+				out.Runs = append(out.Runs, pts)
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }

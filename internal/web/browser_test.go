@@ -616,6 +616,16 @@ func TestPanelInBrowser(t *testing.T) {
 	}
 	b.screenshot("charts-two-tests")
 
+	// After a reload the first test comes from the server's earlier runs.
+	b.navigate("about:blank")
+	b.navigate(ts.URL + "/#charts")
+	b.waitFor("the marker after a reload", `jsloadPanel.marks().length === 1 && jsloadPanel.charts.length === 3 && jsloadPanel.charts[0].data[0].at(-1) > jsloadPanel.marks()[0]`)
+	if got := b.eval(`(() => { const x = jsloadPanel.charts[0].data[0], m = jsloadPanel.marks()[0];
+		return x[0] < m && x.every((v, i) => i === 0 || v > x[i - 1]); })()`); got != true {
+		t.Errorf("after a reload, the kept points and the marker: %v", b.eval(`JSON.stringify([jsloadPanel.marks(), jsloadPanel.charts[0].data[0]])`))
+	}
+	b.screenshot("charts-after-reload")
+
 	// The page's script raised no errors and the CSP blocked nothing; the
 	// one refused start is logged by Chromium as a failed load.
 	b.forget("status of 400 (Bad Request) " + ts.URL + "/swarm")

@@ -57,6 +57,7 @@
 //	GET /api/history?after=T  the per-second history (Unix seconds "time", users, rps,
 //	                          failures_per_s, p50_ms, p95_ms, p99_ms) after time T, with the first
 //	                          point's time and the number of points, to fetch it incrementally
+//	GET /api/history/earlier  {"runs": [[points]]}: the earlier tests' histories (EarlierRuns)
 //
 // Response times are in milliseconds, rounded to whole ones where Locust
 // rounds them. Strings are not HTML-escaped (Locust escapes some for its

@@ -29,6 +29,7 @@ type fakeController struct {
 	counts   map[string]int        // running users per class (UserCounts)
 	ths      []web.ThresholdResult // ThresholdResults
 	histOn   bool                  // --csv-full-history (FullHistoryCSV)
+	earlier  []*report.History     // the earlier tests' histories (EarlierHistories)
 	histPath string
 	// fillOnStart makes a start fill in 20 seconds of statistics, as if
 	// the test had been running (for the browser test).
@@ -110,6 +111,9 @@ func (f *fakeController) Start(r web.StartRequest) error {
 			f.info.Host = r.Host // Info describes the current test
 		}
 		if f.fillOnStart {
+			if f.hist.Len() > 0 {
+				f.earlier = append(f.earlier, f.hist)
+			}
 			f.reg.Reset()
 			f.hist = report.NewHistory()
 			defer f.fill(r.Users) // before the unlock
@@ -196,4 +200,10 @@ func (f *fakeController) ThresholdResults() []web.ThresholdResult {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.ths
+}
+
+func (f *fakeController) EarlierHistories() []*report.History {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*report.History(nil), f.earlier...)
 }

@@ -84,6 +84,13 @@ type FullHistorySource interface {
 	FullHistoryCSV() (path string, enabled bool)
 }
 
+// EarlierRuns is implemented by a Controller that keeps the histories of
+// the tests before the current or last one (oldest first): the panel's
+// charts then show them before a marker per test, also after a reload.
+type EarlierRuns interface {
+	EarlierHistories() []*report.History
+}
+
 // Worker is one worker of a distributed test, as Locust's API shows it.
 type Worker struct {
 	ID        string  `json:"id"`

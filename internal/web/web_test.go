@@ -1127,3 +1127,33 @@ func TestListenAndServeTLS(t *testing.T) {
 		t.Fatal("the panel did not shut down")
 	}
 }
+
+// GET /api/history/earlier: the earlier tests' points, oldest first.
+func TestEarlierHistories(t *testing.T) {
+	t.Parallel()
+	f := newFake()
+	ts := panel(t, f, web.Options{})
+	var got struct{ Runs [][]map[string]any }
+	r := get(t, ts, "/api/history/earlier")
+	wantStatus(t, r, 200)
+	if err := json.Unmarshal([]byte(r.body), &got); err != nil || len(got.Runs) != 0 || !strings.Contains(r.body, `"runs":[]`) {
+		t.Fatalf("before any test: %s (%v)", r.body, err)
+	}
+	f.fillOnStart = true
+	for i := 0; i < 3; i++ {
+		f.Start(web.StartRequest{Users: 10, SpawnRate: 1})
+		f.Stop()
+	}
+	r = get(t, ts, "/api/history/earlier")
+	if err := json.Unmarshal([]byte(r.body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Runs) != 2 || len(got.Runs[0]) != 20 || got.Runs[1][0]["users"] != 1.0 {
+		t.Errorf("earlier runs: %d runs, %s", len(got.Runs), r.body[:min(len(r.body), 300)])
+	}
+	for _, k := range []string{"time", "users", "rps", "failures_per_s", "p50_ms", "p95_ms", "p99_ms"} {
+		if _, ok := got.Runs[0][0][k]; !ok {
+			t.Errorf("a point has no %q", k)
+		}
+	}
+}

@@ -334,6 +334,25 @@
     hist.t.push(t);
     SERIES.forEach(function (k) { hist[k].push(p ? p[k] : null); });
   }
+  // loadEarlier puts the earlier tests the server kept (GET
+  // /api/history/earlier) before the current one's points, each after a
+  // marker, so that a reload keeps them too.
+  function loadEarlier() {
+    return getJSON("api/history/earlier").then(function (j) {
+      if (hist.t.length) return; // already polling: the page keeps its own
+      (j.runs || []).forEach(function (run) {
+        if (!run.length) return;
+        if (hist.t.length) hist.marks.push(run[0].time - 1);
+        if (run[0].users > 0) pushPoint(run[0].time - 1, { rps: null, fail: null, p50: null, p95: null, users: 0 });
+        run.forEach(function (p) {
+          pushPoint(p.time, { rps: p.rps, fail: p.failures_per_s, p50: p.p50_ms, p95: p.p95_ms, users: p.users });
+        });
+        pushPoint(run[run.length - 1].time + 0.001, null);
+      });
+      hist.base = hist.t.length;
+    }).catch(function () { /* the charts start with the current test */ });
+  }
+
   // MAX_POINTS bounds what the page keeps of earlier tests.
   var MAX_POINTS = 20000;
 
@@ -830,6 +849,8 @@
     .then(function () {
       var hash = location.hash.replace(/^#/, "");
       if (hash) showTab(hash);
+      return loadEarlier();
+    }).then(function () {
       tick();
     });
 })();
