@@ -578,7 +578,17 @@ var (
 	_ web.UserCounter = (*panel)(nil)
 	_ web.UserCounter = (*engine.Engine)(nil)
 	_ web.UserCounter = (*cluster.Master)(nil)
+	_ web.UserCounter = (*trackedSwarm)(nil)
 )
+
+// UserCounts passes the running users per class through (nil when the
+// swarm does not count them).
+func (t *trackedSwarm) UserCounts() map[string]int {
+	if uc, ok := t.swarm.(web.UserCounter); ok {
+		return uc.UserCounts()
+	}
+	return nil
+}
 
 // UserCounts is the number of running users per class of the current
 // test (none before the first or after a stop).
