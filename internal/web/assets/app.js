@@ -245,10 +245,11 @@
   function renderThresholds(list) {
     $("tab-thresholds").hidden = !list || !list.length;
     if (!list || !list.length) return;
-    var body = document.createDocumentFragment(), failing = 0;
+    var body = document.createDocumentFragment(), failing = 0, noData = 0;
     list.forEach(function (t) {
       var tr = el("tr"), res = t.no_data ? "no data" : t.passed ? "pass" : "fail";
       if (res === "fail") failing++;
+      if (t.no_data) noData++;
       var td = el("td", "verdict");
       td.appendChild(el("span", "pill " + res.replace(" ", "-"), res));
       tr.appendChild(td);
@@ -258,8 +259,10 @@
       body.appendChild(tr);
     });
     $("thresholds-body").replaceChildren(body);
-    setText("n-thresholds", failing ? failing + " failing" : "all pass");
-    $("n-thresholds").className = "badge " + (failing ? "bad" : "good");
+    // Before any data there is nothing to say; some without data yet: the
+    // others pass so far.
+    setText("n-thresholds", failing ? failing + " failing" : noData === list.length ? "no data" : noData ? "passing" : "all pass");
+    $("n-thresholds").className = "badge " + (failing ? "bad" : noData === list.length ? "" : "good");
   }
 
   function renderWorkers(list) {
