@@ -313,6 +313,7 @@ func defaultError(r *httpc.Response) string {
 // flushPending reports catchResponse responses the script did not mark, by
 // the default rule, at the end of a task.
 func (vu *VU) flushPending() {
+	vu.sockets.flush()
 	for _, r := range vu.pending {
 		if !r.reported {
 			r.report(defaultError(r.r))

@@ -82,6 +82,7 @@ type VU struct {
 	jsonParseFn goja.Callable
 	jsonStrFn   goja.Callable
 	respMethods *respMethods
+	sockets     *sockets // WebSocket and TCP connections (sockets.go)
 }
 
 // A VU is what the engine runs: it stops by returning engine.ErrStopUser
@@ -129,6 +130,10 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 			return vu.nativeObj.Get("http")
 		case "jsload/events":
 			return vu.nativeObj.Get("events")
+		case "jsload/ws":
+			return vu.wsModule()
+		case "jsload/tcp":
+			return vu.tcpModule()
 		case "jsload:export": // the bundle's __export helper (lighten)
 			return rt.ToValue(vu.exportNames)
 		case "jsload:exports": // the entry module's exports (exportSwitch)
@@ -190,6 +195,7 @@ func (vu *VU) Close() {
 			c.hc.CloseIdle()
 		}
 	}
+	vu.sockets.close()
 }
 
 // invoke calls fn with ctx as the VU's context: when ctx ends, the runtime
