@@ -274,7 +274,7 @@ func TestWebSocketBadArguments(t *testing.T) {
 	srv, _ := wsServer(t)
 	for src, want := range map[string]string{
 		`ws.connect("/echo", { timout: 1 })`:         `unknown option "timout" (did you mean "timeout"?)`,
-		`ws.connect("ftp://x/")`:                      "the scheme must be ws, wss, http or https",
+		`ws.connect("ftp://x/")`:                     "the scheme must be ws, wss, http or https",
 		`ws.connect("/echo", { tls: { cert: 1 } })`:  "tls.cert",
 		`ws.connect("/echo").close(1005)`:            "code must be 1000, 1001 or from 3000 to 4999, got 1005",
 		`ws.connect("/echo").send({})`:               "data must be a string, an ArrayBuffer or a Uint8Array",
