@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gorilla/websocket"
 
 	"github.com/jsload/jsload/internal/stats"
 )
@@ -28,32 +28,38 @@ func wsServer(t *testing.T) (*httptest.Server, chan int) {
 			http.Error(w, "no", http.StatusForbidden)
 			return
 		}
-		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"v1"}})
+		up := websocket.Upgrader{Subprotocols: []string{"v1"}}
+		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer c.Close()
 		for {
-			typ, b, err := c.Read(context.Background())
+			typ, b, err := c.ReadMessage()
 			if err != nil {
-				closed <- int(websocket.CloseStatus(err))
+				code := -1
+				if ce, ok := err.(*websocket.CloseError); ok {
+					code = ce.Code
+				}
+				closed <- code
 				return
 			}
 			s := string(b)
 			n, _ := strconv.Atoi(strings.TrimPrefix(s, "notify "))
 			switch {
 			case s == "bye":
-				c.Close(4000, "done")
+				_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "done"), time.Now().Add(time.Second))
+				_, _, _ = c.ReadMessage()
 				return
 			case s == "drop":
 				return
 			case s == "quiet":
 			case strings.HasPrefix(s, "notify "):
 				for i := 1; i <= n; i++ {
-					_ = c.Write(context.Background(), websocket.MessageText, []byte(fmt.Sprintf("note %d", i)))
+					_ = c.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf("note %d", i)))
 				}
 			default:
-				_ = c.Write(context.Background(), typ, b)
+				_ = c.WriteMessage(typ, b)
 			}
 		}
 	}))

@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gorilla/websocket"
 
 	"github.com/jsload/jsload/internal/httpc"
 )
@@ -69,6 +69,8 @@ type Conn struct {
 	closeOnce   sync.Once
 	err         error
 	local       bool // Close or CloseNow was called
+	pong        chan struct{}
+	max         int64
 	Subprotocol string
 	Opened      time.Time
 }
@@ -155,17 +157,24 @@ func closeText(code int) string {
 	return ""
 }
 
-// clients holds one *http.Client per TLSOptions: Dial is called per
+// readBufferSize is the read buffer a connection keeps: small, since an
+// idle connection holds it; a larger message is read in several reads.
+// Write buffers come from writePool only while a message is written.
+const readBufferSize = 1024
+
+var writePool sync.Pool
+
+// tlsConfigs holds one tls.Config per TLSOptions: Dial is called per
 // connection and the TLS files are read once per process.
-var clients struct {
+var tlsConfigs struct {
 	sync.Mutex
-	m map[httpc.TLSOptions]*http.Client
+	m map[httpc.TLSOptions]*tls.Config
 }
 
-func clientFor(o httpc.TLSOptions) (*http.Client, error) {
-	clients.Lock()
-	defer clients.Unlock()
-	if c := clients.m[o]; c != nil {
+func tlsConfig(o httpc.TLSOptions) (*tls.Config, error) {
+	tlsConfigs.Lock()
+	defer tlsConfigs.Unlock()
+	if c := tlsConfigs.m[o]; c != nil {
 		return c, nil
 	}
 	cfg, err := o.Config()
@@ -173,28 +182,17 @@ func clientFor(o httpc.TLSOptions) (*http.Client, error) {
 		return nil, err
 	}
 	cfg.NextProtos = []string{"http/1.1"} // the upgrade is HTTP/1.1
-	c := &http.Client{
-		Transport: &http.Transport{
-			DialContext:        (&net.Dialer{}).DialContext,
-			TLSClientConfig:    cfg,
-			DisableKeepAlives:  true, // a refused upgrade leaves no idle connection behind
-			DisableCompression: true,
-			TLSNextProto:       map[string]func(string, *tls.Conn) http.RoundTripper{},
-		},
-		// A redirect answers the upgrade: it is reported, not followed.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	if tlsConfigs.m == nil {
+		tlsConfigs.m = map[httpc.TLSOptions]*tls.Config{}
 	}
-	if clients.m == nil {
-		clients.m = map[httpc.TLSOptions]*http.Client{}
-	}
-	clients.m[o] = c
-	return c, nil
+	tlsConfigs.m[o] = cfg
+	return cfg, nil
 }
 
 // Check reports whether the TLS options of o can be used (the files read
 // and parsed), as Dial would find them.
 func (o Options) Check() error {
-	_, err := clientFor(o.TLS)
+	_, err := tlsConfig(o.TLS)
 	return err
 }
 
@@ -203,7 +201,7 @@ func (o Options) Check() error {
 // upgrade, ctx's error when ctx ends, else a short stable text (a refused
 // connect, an untrusted certificate, a handshake timeout).
 func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
-	hc, err := clientFor(o.TLS)
+	cfg, err := tlsConfig(o.TLS)
 	if err != nil {
 		return nil, err
 	}
@@ -213,9 +211,14 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, to)
 	defer cancel()
-	c, resp, err := websocket.Dial(dctx, rawURL, &websocket.DialOptions{
-		HTTPClient: hc, HTTPHeader: o.Header, Subprotocols: o.Subprotocols,
-	})
+	d := websocket.Dialer{
+		NetDialContext:  (&net.Dialer{}).DialContext,
+		TLSClientConfig: cfg,
+		Subprotocols:    o.Subprotocols,
+		ReadBufferSize:  readBufferSize,
+		WriteBufferPool: &writePool,
+	}
+	c, resp, err := d.DialContext(dctx, httpToWS(rawURL), o.Header)
 	if err != nil {
 		switch {
 		case resp != nil && resp.StatusCode != http.StatusSwitchingProtocols:
@@ -226,7 +229,7 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 			return nil, fmt.Errorf("handshake timeout after %s (%s)", to, hostOf(rawURL))
 		case resp != nil:
 			// 101, but the answer is not a valid upgrade.
-			return nil, fmt.Errorf("invalid handshake response: %s", trimWrap(err.Error()))
+			return nil, fmt.Errorf("invalid handshake response: %s", strings.TrimPrefix(err.Error(), "websocket: "))
 		}
 		return nil, errors.New(httpc.ErrorText(err, httpURL(rawURL), to))
 	}
@@ -236,11 +239,26 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	}
 	c.SetReadLimit(max)
 	conn := &Conn{
-		c: c, msgs: make(chan Message, queueLen), done: make(chan struct{}), closing: make(chan struct{}),
-		Subprotocol: c.Subprotocol(), Opened: time.Now(),
+		c: c, max: max, msgs: make(chan Message, queueLen), done: make(chan struct{}), closing: make(chan struct{}),
+		pong: make(chan struct{}, 1), Subprotocol: c.Subprotocol(), Opened: time.Now(),
 	}
+	c.SetPongHandler(func(string) error {
+		select {
+		case conn.pong <- struct{}{}:
+		default:
+		}
+		return nil
+	})
 	go conn.read()
 	return conn, nil
+}
+
+// httpToWS turns http(s):// into ws(s)://, as gorilla/websocket wants.
+func httpToWS(raw string) string {
+	if rest, ok := strings.CutPrefix(raw, "http"); ok {
+		return "ws" + rest
+	}
+	return raw
 }
 
 // httpURL turns ws(s):// into http(s):// for the texts of httpc.ErrorText.
@@ -263,13 +281,13 @@ func hostOf(raw string) string {
 func (c *Conn) read() {
 	defer close(c.done)
 	for {
-		typ, b, err := c.c.Read(context.Background())
+		typ, b, err := c.c.ReadMessage()
 		if err != nil {
 			c.err = err
 			return
 		}
 		select {
-		case c.msgs <- Message{Binary: typ == websocket.MessageBinary, Data: b, At: time.Now()}:
+		case c.msgs <- Message{Binary: typ == websocket.BinaryMessage, Data: b, At: time.Now()}:
 		case <-c.closing:
 			c.err = net.ErrClosed
 			return
@@ -293,37 +311,27 @@ func (c *Conn) Err() *ClosedError {
 		return nil
 	}
 	err := c.err
-	if ce := (websocket.CloseError{}); errors.As(err, &ce) {
-		return &ClosedError{Code: int(ce.Code), Reason: ce.Reason}
-	}
 	if c.local || errors.Is(err, net.ErrClosed) {
 		return &ClosedError{Local: true}
 	}
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure && ce.Code != websocket.CloseNoStatusReceived {
+		return &ClosedError{Code: ce.Code, Reason: ce.Text}
+	}
 	var cause string
 	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.As(err, &ce) && ce.Code == websocket.CloseNoStatusReceived:
+		cause = "the server closed the connection with no close code (1005)"
+	case errors.As(err, &ce), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		cause = "the server closed the connection without a close frame (EOF)"
 	case errors.Is(err, syscall.ECONNRESET):
 		cause = "connection reset by peer"
-	case strings.Contains(err.Error(), "read limited at"):
-		cause = "a message is larger than the limit (" + trimWrap(err.Error()) + ")"
+	case errors.Is(err, websocket.ErrReadLimit):
+		cause = fmt.Sprintf("a message is larger than the limit of %d bytes (maxMessageSize)", c.max)
 	default:
-		cause = "protocol error: " + trimWrap(err.Error())
+		cause = "protocol error: " + strings.TrimPrefix(err.Error(), "websocket: ")
 	}
 	return &ClosedError{Cause: cause}
-}
-
-// trimWrap drops coder/websocket's "failed to ...: " wrappers, keeping the
-// innermost message.
-func trimWrap(s string) string {
-	for strings.HasPrefix(s, "failed to ") {
-		i := strings.Index(s, ": ")
-		if i < 0 {
-			break
-		}
-		s = s[i+2:]
-	}
-	return s
 }
 
 func (c *Conn) isClosing() bool {
@@ -383,19 +391,24 @@ func (c *Conn) Send(ctx context.Context, binary bool, data []byte) error {
 	if e := c.Err(); e != nil {
 		return e
 	}
-	typ := websocket.MessageText
+	typ := websocket.TextMessage
 	if binary {
-		typ = websocket.MessageBinary
+		typ = websocket.BinaryMessage
 	}
-	if err := c.c.Write(ctx, typ, data); err != nil {
+	stop := context.AfterFunc(ctx, func() { _ = c.c.UnderlyingConn().SetWriteDeadline(time.Unix(1, 0)) })
+	err := c.c.WriteMessage(typ, data)
+	stop()
+	if err != nil {
 		if ctx.Err() != nil {
+			c.CloseNow()
 			return ctx.Err()
 		}
-		<-c.done // a failed write closes the connection
+		_ = c.c.Close() // a failed write leaves the connection unusable
+		<-c.done
 		if e := c.Err(); e != nil && !e.Local {
 			return e
 		}
-		return &ClosedError{Cause: "write failed: " + trimWrap(err.Error())}
+		return &ClosedError{Cause: "write failed: " + strings.TrimPrefix(err.Error(), "websocket: ")}
 	}
 	return nil
 }
@@ -406,35 +419,50 @@ func (c *Conn) Ping(ctx context.Context, timeout time.Duration) (time.Duration, 
 	if e := c.Err(); e != nil {
 		return 0, e
 	}
-	pctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	t0 := time.Now()
-	err := c.c.Ping(pctx)
-	d := time.Since(t0)
-	switch {
-	case err == nil:
-		return d, nil
-	case ctx.Err() != nil:
-		return d, ctx.Err()
-	case pctx.Err() != nil:
-		return d, &TimeoutError{What: "pong", After: timeout}
+	select { // a pong of an earlier ping that timed out
+	case <-c.pong:
+	default:
 	}
+	t0 := time.Now()
+	if err := c.c.WriteControl(websocket.PingMessage, nil, t0.Add(timeout)); err != nil {
+		<-c.done
+		return time.Since(t0), c.Err()
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
 	select {
+	case <-c.pong:
+		return time.Since(t0), nil
 	case <-c.done:
-		return d, c.Err()
-	case <-time.After(time.Second):
-		return d, &ClosedError{Cause: "ping failed: " + trimWrap(err.Error())}
+		return time.Since(t0), c.Err()
+	case <-t.C:
+		return time.Since(t0), &TimeoutError{What: "pong", After: timeout}
+	case <-ctx.Done():
+		return time.Since(t0), ctx.Err()
 	}
 }
 
-// Close sends a close frame with code and reason, waits (at most 5 s, as
-// coder/websocket does) for the peer's, and returns how long the
-// connection was open. Closing a closed connection does nothing.
+// closeWait bounds how long Close waits for the peer's close frame.
+const closeWait = 5 * time.Second
+
+// Close sends a close frame with code and reason, waits (at most 5 s) for
+// the peer's, closes the connection, and returns how long it was open.
+// Closing a closed connection does nothing.
 func (c *Conn) Close(code int, reason string) time.Duration {
 	c.closeOnce.Do(func() {
 		c.local = c.Err() == nil
 		close(c.closing)
-		_ = c.c.Close(websocket.StatusCode(code), reason)
+		if c.local {
+			if c.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(closeWait)) == nil {
+				t := time.NewTimer(closeWait)
+				select {
+				case <-c.done:
+				case <-t.C:
+				}
+				t.Stop()
+			}
+		}
+		_ = c.c.Close()
 	})
 	return time.Since(c.Opened)
 }
@@ -445,7 +473,7 @@ func (c *Conn) CloseNow() {
 	c.closeOnce.Do(func() {
 		c.local = c.Err() == nil
 		close(c.closing)
-		_ = c.c.CloseNow()
+		_ = c.c.Close()
 	})
 }
 
