@@ -506,9 +506,9 @@ func (c *wsConn) value(m ws.Message) goja.Value {
 }
 
 // wait drives the handlers: every message received goes to the "message"
-// handler, until d has passed (0: no limit), the connection ends (the
-// "close" handler is called with its code and reason), a handler closes
-// it, or the test stops.
+// handler, until d has passed (0: no limit), the message handler returns
+// false, the connection ends (the "close" handler is called with its code
+// and reason), a handler closes it, or the test stops.
 func (c *wsConn) wait(d time.Duration) {
 	vu := c.vu
 	var tc <-chan time.Time
@@ -547,8 +547,12 @@ func (c *wsConn) wait(d time.Duration) {
 		}
 		vu.record(typeWS, "recv "+c.name, 0, int64(len(m.Data)), "", snippet(m.Data, m.Binary))
 		if h := c.handlers["message"]; h != nil {
-			if _, err := h(c.obj, c.value(m), vu.rt.ToValue(m.Binary)); err != nil {
+			r, err := h(c.obj, c.value(m), vu.rt.ToValue(m.Binary))
+			if err != nil {
 				panic(err)
+			}
+			if b, ok := r.Export().(bool); ok && !b {
+				return // the handler returned false: done waiting
 			}
 		}
 	}

@@ -100,9 +100,11 @@ export const t = task(() => {
   globalThis.reply = conn.request("hello");
   const bin = conn.request(new Uint8Array([1, 2, 3]).buffer);
   globalThis.binLen = bin.byteLength;
-  conn.send("notify 3");
+  conn.send("notify 4");
   globalThis.notes = [];
-  conn.on("message", (data) => { globalThis.notes.push(data); if (globalThis.notes.length === 3) conn.close(4001, "enough"); });
+  conn.on("message", (data) => { globalThis.notes.push(data); return globalThis.notes.length < 2; });
+  conn.wait(5); // until the handler returns false
+  conn.on("message", (data) => { globalThis.notes.push(data); if (globalThis.notes.length === 4) conn.close(4001, "enough"); });
   conn.wait(5);
   globalThis.closed = conn.closed;
   globalThis.ping = conn.ping === undefined;
@@ -117,7 +119,7 @@ export const t = task(() => {
 	if got := global(vu, "proto").String(); got != "v1" {
 		t.Errorf("protocol = %q", got)
 	}
-	if got := vu.rt.Get("notes").Export(); fmt.Sprint(got) != "[note 1 note 2 note 3]" {
+	if got := vu.rt.Get("notes").Export(); fmt.Sprint(got) != "[note 1 note 2 note 3 note 4]" {
 		t.Errorf("handler messages = %v", got)
 	}
 	if !global(vu, "closed").ToBoolean() {
@@ -132,11 +134,11 @@ export const t = task(() => {
 		t.Fatal("the server saw no close")
 	}
 	snap := env.Registry.Snapshot(time.Now())
-	want := []string{"WS /echo 2/0", "WS close /echo 1/0", "WS connect /echo 1/0", "WS recv /echo 3/0"}
+	want := []string{"WS /echo 2/0", "WS close /echo 1/0", "WS connect /echo 1/0", "WS recv /echo 4/0"}
 	if got := rowsOf(snap); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("rows = %v, want %v", got, want)
 	}
-	if r := rowOf(t, snap, "WS", "recv /echo"); r.TotalSize != int64(3*len("note 1")) {
+	if r := rowOf(t, snap, "WS", "recv /echo"); r.TotalSize != int64(4*len("note 1")) {
 		t.Errorf("recv size = %d", r.TotalSize)
 	}
 	lines := strings.Split(strings.TrimSpace(trace.String()), "\n")
@@ -146,8 +148,8 @@ export const t = task(() => {
 			ws = append(ws, l)
 		}
 	}
-	if len(ws) != 7 || !strings.HasPrefix(ws[0], "[VU 1] WS connect /echo -> ok (") || !strings.Contains(ws[1], `WS /echo -> ok (`) || !strings.HasSuffix(ws[1], `5 B) "hello"`) ||
-		!strings.HasSuffix(ws[2], "<3 bytes binary>") || !strings.HasSuffix(ws[3], `"note 1"`) || !strings.HasSuffix(ws[6], "code 4001") {
+	if len(ws) != 8 || !strings.HasPrefix(ws[0], "[VU 1] WS connect /echo -> ok (") || !strings.Contains(ws[1], `WS /echo -> ok (`) || !strings.HasSuffix(ws[1], `5 B) "hello"`) ||
+		!strings.HasSuffix(ws[2], "<3 bytes binary>") || !strings.HasSuffix(ws[3], `"note 1"`) || !strings.HasSuffix(ws[7], "code 4001") {
 		t.Errorf("trace:\n%s", strings.Join(ws, "\n"))
 	}
 }

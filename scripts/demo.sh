@@ -33,7 +33,7 @@ mkdir -p bin
 say "building bin/jsload"
 go build -o bin/jsload ./cmd/jsload
 say "building bin/example_server"
-(cd demo && go build -o ../bin/example_server golang/example_server.go)
+(cd demo && go build -o ../bin/example_server ./golang)
 
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/jsload-demo.XXXXXX")
 server_pid=""

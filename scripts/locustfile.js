@@ -12,7 +12,7 @@
 //
 // or by hand:
 //
-//   cd demo && go build golang/example_server.go && ./example_server &
+//   cd demo && go build -o example_server ./golang && ./example_server &
 //   jsload run scripts/locustfile.js --headless -u 10 -r 5 -t 30s
 //
 // -u is the number of users, -r how many users start per second, -t how long
@@ -61,8 +61,8 @@ export function onStart() {
 //
 // Every export made with task() is a task. The optional first argument is the
 // weight: a task of weight 5 is picked five times as often as one of weight 1.
-// The weights here add up to 2 + 3 + 5 + 1 + 2 = 13, so "profile" is about
-// 5/13 of all tasks.
+// The weights here add up to 2 + 3 + 5 + 1 + 2 + 2 = 15, so "profile" is
+// about 5/15 of all tasks.
 
 const NAMES = ["ada", "grace", "edsger", "barbara", "ken", "radia"];
 
@@ -119,4 +119,29 @@ export const lookupModel = task(2, () => {
     registry.register(`demo-model-${__VU}`, `1.0.${__ITER}`);
     registry.list();
   }
+});
+
+// ---------------------------------------------------------------------------
+// WebSocket
+
+// jsload/ws is a WebSocket client that records itself (type WS). Each user
+// opens one connection on its first chat and keeps it across tasks (it is
+// closed when the user stops). conn.request() sends a message and times the
+// reply: the "WS /ws" row. "notify 3" asks the demo server for three
+// notifications, which the handler receives while conn.wait() runs: the
+// "WS recv /ws" row counts them; returning false ends the wait.
+import ws from "jsload/ws";
+
+let conn;
+
+export const chat = task(2, () => {
+  if (!conn || conn.closed) {
+    conn = ws.connect("/ws"); // recorded as "WS connect /ws"
+    if (!conn.ok) return; // the failure is recorded; try again next time
+  }
+  conn.request(`hello from user ${__VU}`);
+  let notes = 0;
+  conn.on("message", () => ++notes < 3);
+  conn.send("notify 3");
+  conn.wait(2);
 });

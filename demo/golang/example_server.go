@@ -7,10 +7,10 @@
 // the custom-client demo, and an instant root endpoint for throughput
 // benchmarks.
 //
-// It uses only the standard library and is a single file, so it can be built
-// on its own:
+// It uses the standard library, and gorilla/websocket for /ws (ws.go); build
+// the package:
 //
-//	cd demo && go build golang/example_server.go && ./example_server
+//	cd demo && go build -o example_server ./golang && ./example_server
 //
 // Flags:
 //
@@ -35,6 +35,7 @@
 //	GET  /registry/models          200, JSON list of models; 10-50 ms
 //	GET  /registry/models/{name}   200 {"name","version","size"} or 404 {"error"}; 10-50 ms
 //	POST /registry/models          JSON {"name","version"} -> 201 with the model; 10-50 ms
+//	GET  /ws                       WebSocket: echoes each message (1-5 ms); "notify N" -> N notifications (ws.go)
 //
 // Any other method or path answers 404 with a JSON error body.
 package main
@@ -246,6 +247,7 @@ func newMux(scale float64) http.Handler {
 	mux.HandleFunc("GET /registry/models", s.handleListModels)
 	mux.HandleFunc("POST /registry/models", s.handleRegisterModel)
 	mux.HandleFunc("GET /registry/models/{name}", s.handleGetModel)
+	mux.HandleFunc("GET /ws", s.handleWS) // ws.go
 	// The catch-all is less specific than every route above, so it only sees
 	// unknown paths and known paths with another method: both answer 404.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
