@@ -52,7 +52,10 @@ func (s *sockets) flush() {
 		return
 	}
 	for _, c := range s.tcp {
-		c.flush("")
+		if c.xOpen && c.xRead {
+			c.vu.sample(typeTCP, c.xName, c.xEnd.Sub(c.xStart), c.xSize, "", c.detail())
+		}
+		c.reset()
 	}
 }
 
@@ -60,6 +63,15 @@ func (s *sockets) flush() {
 // a verbose run (detail is a short view of the payload, may be ""), and
 // ends the task on a failure under abortOnFailure.
 func (vu *VU) record(typ, name string, d time.Duration, size int64, errText, detail string) {
+	vu.sample(typ, name, d, size, errText, detail)
+	if errText != "" {
+		vu.abortOnFailure()
+	}
+}
+
+// sample records and traces one sample, as record does, but never ends
+// the task: for samples recorded after the task's JS has returned.
+func (vu *VU) sample(typ, name string, d time.Duration, size int64, errText, detail string) {
 	vu.rec.Record(stats.Sample{Type: typ, Name: name, Duration: d, Size: size, Err: errText, Scheduled: vu.sched(d)})
 	if vu.env.Verbose != nil {
 		outcome := "ok"
@@ -71,9 +83,6 @@ func (vu *VU) record(typ, name string, d time.Duration, size int64, errText, det
 		}
 		fmt.Fprintf(vu.env.Verbose, "[VU %d] %s %s -> %s (%.1f ms, %d B)%s\n", vu.id, typ, name, outcome,
 			float64(d)/float64(time.Millisecond), size, detail)
-	}
-	if errText != "" {
-		vu.abortOnFailure()
 	}
 }
 

@@ -350,13 +350,17 @@ func (c *tcpConn) fail(err error) {
 // flush records the open exchange, if it read anything or failed.
 func (c *tcpConn) flush(errText string) {
 	if c.xOpen && (c.xRead || errText != "") {
-		detail := ""
-		if c.vu.env.Verbose != nil && c.xLast != nil {
-			detail = snippet(c.xLast, c.binary)
-		}
-		c.vu.record(typeTCP, c.xName, c.xEnd.Sub(c.xStart), c.xSize, errText, detail)
+		c.vu.record(typeTCP, c.xName, c.xEnd.Sub(c.xStart), c.xSize, errText, c.detail())
 	}
 	c.reset()
+}
+
+// detail is the trace's view of the exchange's last read.
+func (c *tcpConn) detail() string {
+	if c.vu.env.Verbose == nil || c.xLast == nil {
+		return ""
+	}
+	return snippet(c.xLast, c.binary)
 }
 
 func (c *tcpConn) reset() {

@@ -297,3 +297,25 @@ func TestWebSocketBadArguments(t *testing.T) {
 		}
 	}
 }
+
+func TestWebSocketHandlerExceptionsAreTheScripts(t *testing.T) {
+	srv, _ := wsServer(t)
+	env := testEnv(srv.URL)
+	runOnce(t, env, `
+import { task } from "jsload";
+import ws from "jsload/ws";
+export const t = task(() => {
+  const c = ws.connect("/echo");
+  c.on("message", (m) => {
+    throw new Error("boom " + m);
+  });
+  c.send("notify 1");
+  c.wait(5);
+  globalThis.after = true;
+});
+`)
+	snap := env.Registry.Snapshot(time.Now())
+	if len(snap.Exceptions) != 1 || snap.Exceptions[0].Message != "Error: boom note 1" || !strings.HasSuffix(snap.Exceptions[0].Position, "main.js:7:11") {
+		t.Errorf("exceptions = %+v", snap.Exceptions)
+	}
+}
