@@ -163,6 +163,7 @@ func (vu *VU) wsConnect(call goja.FunctionCall) goja.Value {
 			panic(rt.NewTypeError("ws.connect %s: %v", raw, err))
 		}
 	}
+	vu.addCookies(&o, full)
 	s := vu.sock()
 	if len(s.ws) >= maxSockets {
 		panic(rt.NewTypeError("ws.connect: a user may hold at most %d open WebSocket connections (close them with conn.close())", maxSockets))
@@ -192,6 +193,31 @@ func (vu *VU) wsConnect(call goja.FunctionCall) goja.Value {
 	vu.record(typeWS, "connect "+name, d, 0, "", full)
 	wc.obj = rt.NewDynamicObject(wc)
 	return wc.obj
+}
+
+// addCookies sends the cookies of the user's HTTP client (a session from
+// a login, say) with the handshake, unless the script set a Cookie header.
+func (vu *VU) addCookies(o *ws.Options, full string) {
+	if vu.http == nil || vu.http.hc == nil || o.Header.Get("Cookie") != "" {
+		return
+	}
+	u, err := url.Parse(full)
+	if err != nil {
+		return
+	}
+	u.Scheme = strings.Replace(u.Scheme, "ws", "http", 1)
+	cs := vu.http.hc.Cookies(u)
+	if len(cs) == 0 {
+		return
+	}
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.Name + "=" + c.Value
+	}
+	if o.Header == nil {
+		o.Header = http.Header{}
+	}
+	o.Header.Set("Cookie", strings.Join(parts, "; "))
 }
 
 var wsMembers = []string{"send", "receive", "request", "ping", "on", "wait", "close"}

@@ -2,7 +2,10 @@ package js
 
 import (
 	"context"
+	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -15,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/jsload/jsload/internal/stats"
+	"github.com/jsload/jsload/internal/testcert"
 )
 
 // wsServer serves /echo (echoes; "bye" closes with 4000, "drop" drops the
@@ -317,5 +321,60 @@ export const t = task(() => {
 	snap := env.Registry.Snapshot(time.Now())
 	if len(snap.Exceptions) != 1 || snap.Exceptions[0].Message != "Error: boom note 1" || !strings.HasSuffix(snap.Exceptions[0].Position, "main.js:7:11") {
 		t.Errorf("exceptions = %+v", snap.Exceptions)
+	}
+}
+
+func TestWebSocketURLsCookiesAndTLS(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/base/login", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "abc", Path: "/"})
+	})
+	mux.HandleFunc("/base/ws", func(w http.ResponseWriter, r *http.Request) {
+		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.WriteMessage(websocket.TextMessage, []byte("cookie="+r.Header.Get("Cookie")))
+		_, _, _ = c.ReadMessage()
+	})
+	srv := httptest.NewTLSServer(mux)
+	defer srv.Close()
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted handshake is expected
+
+	env := testEnv(srv.URL + "/base")
+	vu := newVU(t, load(t, "main.js", "import { task } from \"jsload\";\nexport const t = task(() => {});\n"), env, 1, 0)
+	for raw, want := range map[string]string{
+		"/ws?x=1":           "wss://" + srv.Listener.Addr().String() + "/base/ws?x=1 /ws",
+		"http://h:1/a?b":    "ws://h:1/a?b ws://h:1/a",
+		"wss://h/chat#frag": "wss://h/chat#frag wss://h/chat",
+	} {
+		full, name, err := vu.wsURL(raw)
+		if err != nil || full+" "+name != want {
+			t.Errorf("wsURL(%q) = %q %q %v, want %q", raw, full, name, err, want)
+		}
+	}
+
+	// The run trusts the server; a connection with another CA does not.
+	env.HTTP.TLS.CAPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	other, _ := testcert.SelfSigned(t)
+	env.Vars["OTHER_CA"] = string(other)
+	vu = runOnce(t, env, `
+import { task, http } from "jsload";
+import ws from "jsload/ws";
+export const t = task(() => {
+  const bad = ws.connect("/ws", { name: "untrusted", tls: { ca: __ENV.OTHER_CA } });
+  globalThis.bad = bad.error;
+  http.post("/login");
+  const c = ws.connect("/ws");
+  globalThis.cookie = c.receive(5);
+  c.close();
+});
+`)
+	if got := global(vu, "bad").String(); !strings.Contains(got, "x509: certificate signed by unknown authority") {
+		t.Errorf("untrusted = %s", got)
+	}
+	if got := global(vu, "cookie").String(); got != "cookie=session=abc" {
+		t.Errorf("handshake cookie = %q", got)
 	}
 }
