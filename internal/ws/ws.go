@@ -477,10 +477,11 @@ func (c *Conn) CloseNow() {
 	})
 }
 
-// ValidCloseCode reports whether a client may send code in a close frame
-// (RFC 6455 section 7.4).
+// ValidCloseCode reports whether a script may close with code: 1000
+// (normal), 1001 (going away), or one of the codes RFC 6455 section 7.4.2
+// leaves to libraries and applications (3000-4999).
 func ValidCloseCode(code int) bool {
-	return code >= 1000 && code <= 1003 || code >= 1007 && code <= 1014 || code >= 3000 && code <= 4999
+	return code == 1000 || code == 1001 || code >= 3000 && code <= 4999
 }
 
 // Messages is the queue of received messages, for a select that waits on
