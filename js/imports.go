@@ -35,6 +35,8 @@ func builtinModules() map[string][]string {
 	for _, e := range eventsTable {
 		mods["jsload/events"] = append(mods["jsload/events"], e.name)
 	}
+	mods["jsload/ws"] = []string{"connect"}  // ws.go
+	mods["jsload/tcp"] = []string{"connect"} // tcp.go
 	return mods
 }
 

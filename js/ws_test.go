@@ -178,8 +178,8 @@ import ws from "jsload/ws";
 export const t = task(() => {
   const refused = ws.connect("/forbidden", { name: "refused" });
   globalThis.refused = [refused.ok, refused.status, refused.error];
-  const c = ws.connect("/echo", { timeout: 0.05 });
-  globalThis.timedOut = c.receive();         // nothing comes: a failure, the connection stays
+  const c = ws.connect("/echo");
+  globalThis.timedOut = c.receive(0.05);     // nothing comes: a failure, the connection stays
   globalThis.after = c.request("still here", { timeout: 5, name: "again" });
   globalThis.gone = c.request("drop", { timeout: 5 }); // the server drops it mid-stream
   globalThis.sendAfter = c.send("x");
