@@ -587,12 +587,4 @@ func (c *wsConn) wait(d time.Duration) {
 // msgsOf is the connection's message queue, for wait's select.
 func (c *wsConn) msgsOf() <-chan ws.Message { return c.c.Messages() }
 
-// openWS is for tests: the connections of a VU still open.
-func (vu *VU) openWS() int {
-	if vu.sockets == nil {
-		return 0
-	}
-	return len(vu.sockets.ws)
-}
-
 var _ goja.DynamicObject = (*wsConn)(nil)

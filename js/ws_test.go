@@ -378,3 +378,11 @@ export const t = task(() => {
 		t.Errorf("handshake cookie = %q", got)
 	}
 }
+
+// openWS is the number of a VU's open WebSocket connections.
+func (vu *VU) openWS() int {
+	if vu.sockets == nil {
+		return 0
+	}
+	return len(vu.sockets.ws)
+}
