@@ -108,7 +108,8 @@ func Dial(ctx context.Context, addr string, o Options) (*Conn, error) {
 		switch {
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
-		case dctx.Err() != nil:
+		case dctx.Err() != nil, isTimeout(err):
+			// The dialer's deadline is the context's and may fire first.
 			return nil, fmt.Errorf("connect timeout after %s (%s)", to, addr)
 		}
 		return nil, errors.New(httpc.ErrorText(err, "tcp://"+addr, to))
@@ -118,6 +119,11 @@ func Dial(ctx context.Context, addr string, o Options) (*Conn, error) {
 		max = DefaultMaxRead
 	}
 	return &Conn{nc: nc, max: max, Opened: time.Now()}, nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // Max is the connection's read limit.

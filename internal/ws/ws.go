@@ -225,7 +225,9 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 			return nil, &HandshakeError{Status: resp.StatusCode, Text: http.StatusText(resp.StatusCode)}
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
-		case dctx.Err() != nil:
+		case dctx.Err() != nil, isTimeout(err):
+			// gorilla/websocket sets the context's deadline on the
+			// connection, whose timeout may fire before the context's.
 			return nil, fmt.Errorf("handshake timeout after %s (%s)", to, hostOf(rawURL))
 		case resp != nil:
 			// 101, but the answer is not a valid upgrade.
@@ -251,6 +253,11 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	})
 	go conn.read()
 	return conn, nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // httpToWS turns http(s):// into ws(s)://, as gorilla/websocket wants.
