@@ -355,7 +355,10 @@ type notingEngine struct {
 func (e *notingEngine) Stop(ctx context.Context) {
 	e.Engine.Stop(ctx)
 	tasks, onStops := e.CutOff()
-	if tasks > 0 {
+	switch {
+	case tasks > 0 && e.cfg.StopTimeout == 0:
+		e.log.Infof("%s interrupted by the stop (--stop-timeout is 0: running tasks are not waited for)", plural(tasks, "task was", "tasks were"))
+	case tasks > 0:
 		e.log.Warnf("%s still running %v after the stop (--stop-timeout) and interrupted; raise --stop-timeout to let tasks finish", plural(tasks, "task was", "tasks were"), e.cfg.StopTimeout)
 	}
 	if onStops > 0 {
