@@ -163,5 +163,6 @@ var moduleTable = func() []lazyEntry {
 		}
 		from(name, key)
 	}
+	t = append(t, lazyEntry{name: "params", make: func(vu *VU) goja.Value { return vu.newParams() }})
 	return t
 }()

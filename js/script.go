@@ -100,6 +100,9 @@ type Script struct {
 	// testStop, spawningComplete or quitting, which run in the process
 	// runtime (Lifecycle), where setup() and teardown() then run too.
 	HasLifecycle bool
+	// Params are the custom parameters the script declares (export
+	// parameters), sorted by flag.
+	Params []Param
 	// Files are the source files bundled into the script (absolute paths):
 	// what --watch watches.
 	Files []string
@@ -191,7 +194,11 @@ func loadBundled(ctx context.Context, path string, b *bundled, opt LoadOptions) 
 		return nil, err
 	}
 	// Make one user of each class now, so that a constructor or a bad
-	// waitTime is reported before the test starts.
+	// waitTime is reported before the test starts; parameters have their
+	// defaults there.
+	if probe.env.Params, err = s.ParamValues(nil); err != nil {
+		return nil, &ScriptError{File: path, Msg: err.Error()}
+	}
 	for i := range s.Classes {
 		vu, err := s.newVU(ctx, probe.env, 0)
 		if err != nil {
@@ -282,6 +289,9 @@ func (s *Script) inspect(vu *VU) error {
 	s.HasTeardown = isFunc(vu.exports.Get("teardown"))
 	s.HasShape = isFunc(vu.exports.Get("shape"))
 	s.HasLifecycle = vu.lis.lifecycleListeners()
+	if err := s.readParams(vu); err != nil {
+		return err
+	}
 	if ov := vu.exports.Get("options"); ov != nil && !goja.IsUndefined(ov) && !goja.IsNull(ov) {
 		obj, ok := ov.(*goja.Object)
 		if !ok {
@@ -357,7 +367,10 @@ type Env struct {
 	Registry *stats.Registry   // where samples are recorded
 	HTTP     httpc.Options     // client options for every VU
 	Vars     map[string]string // __ENV; nil means the process environment
-	Out      io.Writer         // console.log output; nil means os.Stderr
+	// Params are the values of the script's parameters (the module's
+	// params, read-only), from Script.ParamValues; nil while loading.
+	Params map[string]any
+	Out    io.Writer // console.log output; nil means os.Stderr
 	// SetupData is the JSON text of setup()'s result, passed to every task,
 	// onStart and onStop; "" means undefined.
 	SetupData string

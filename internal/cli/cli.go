@@ -56,6 +56,10 @@ type State struct {
 	// Signals delivers interrupts; nil means the process's SIGINT and
 	// SIGTERM.
 	Signals <-chan os.Signal
+
+	// paramArgs are the flags of `jsload run` that are not built in: the
+	// script's parameters (splitRunArgs).
+	paramArgs []string
 }
 
 // usageError marks an error in the command line itself.

@@ -296,7 +296,11 @@ func workerConfig(cmd *cobra.Command, st *State, cfg *config.Run) error {
 	if bad != nil {
 		return bad
 	}
-	if err := applySources(cmd.Flags(), st.Getenv, nil); err != nil {
+	file, err := readConfigFile(cmd.Flags(), st.Getenv)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := applySources(cmd.Flags(), st.Getenv, workerKeys(file), nil); err != nil {
 		return usageError{err}
 	}
 	if err := cluster.CheckRunID(cfg.Cluster.RunID); err != nil {
@@ -412,6 +416,9 @@ func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *l
 	reg := stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
 	limitNames(reg, &cfg)
 	env, _ := newEnv(st, &cfg, reg, log, cfg.Host)
+	if env.Params, err = script.ParamValues(cfg.Params); err != nil {
+		return nil, fmt.Errorf("the master's parameters: %v", err)
+	}
 	return &workerJob{st: st, cfg: cfg, script: script, reg: reg, env: env, log: log, panicked: panicked}, nil
 }
 

@@ -122,6 +122,7 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	for _, name := range []string{"run-time", "stop-timeout"} {
 		fs.Lookup(name).DefValue = ""
 	}
+	fs.StringVar(&cfg.ConfigFile, "config", cfg.ConfigFile, "read flags from this configuration file: key = value lines with long flag names (default: ./jsload.conf when present)")
 	fs.BoolVar(&cfg.SingleUser, "single-user", cfg.SingleUser, "debug run: one user, one task (unless -i or -t), verbose, headless")
 	clusterFlags(fs, &cfg.Cluster)
 }
@@ -175,9 +176,10 @@ func optionName(flag string) string {
 }
 
 // applySources fills flags not given on the command line from JSLOAD_*
-// variables, then from the script's options, so that the order is script <
-// environment < flags.
-func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string]any) error {
+// variables, then from the configuration file (nil for none), then from the
+// script's options, so that the order is script < file < environment <
+// flags.
+func applySources(fs *pflag.FlagSet, getenv func(string) string, file *config.File, opts map[string]any) error {
 	known := map[string]bool{}
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -193,6 +195,13 @@ func applySources(fs *pflag.FlagSet, getenv func(string) string, opts map[string
 			if e := setFlag(fs, f, v); e != nil {
 				err = fmt.Errorf("%s=%s: %v", envName(f.Name), shownValue(f.Name, v), e)
 			}
+			return
+		}
+		if f.Name == "config" {
+			return
+		}
+		if e, ok := file.Lookup(f.Name); ok {
+			err = setFromFile(fs, f, file, e)
 			return
 		}
 		if a, ok := optionAliases[f.Name]; ok && opts[a] != nil {
@@ -273,7 +282,7 @@ var optionAliases = map[string]string{"max-vus": "maxVUs", "http-protocol": "pro
 func optionNames(fs *pflag.FlagSet) []string {
 	var out []string
 	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Name != "help" && !f.Hidden {
+		if f.Name != "help" && f.Name != "config" && !f.Hidden {
 			out = append(out, optionName(f.Name))
 		}
 	})

@@ -50,21 +50,39 @@ func newRunCmd(st *State) *cobra.Command {
 		Long: `Run a load test. SCRIPT is a JavaScript or TypeScript file; relative imports are
 bundled, and "jsload" is built in. Every flag can also be set with an environment
 variable (JSLOAD_SPAWN_RATE for --spawn-rate) or in the script's exported options
-(spawnRate); flags win over the environment, which wins over the script.`,
-		Example: `  jsload run scripts/locustfile.js --host http://localhost:8080 --headless -u 10 -r 2 -t 30s`,
-		Args: func(cmd *cobra.Command, args []string) error {
+(spawnRate), and in a configuration file (--config FILE, or ./jsload.conf when
+present: "spawn-rate = 2" lines). Flags win over the environment, which wins over
+the file, which wins over the script. A script's own parameters (export
+parameters) are flags too: "jsload run SCRIPT --help" lists them.`,
+		Example: `  jsload run scripts/locustfile.js --host http://localhost:8080 --headless -u 10 -r 2 -t 30s
+  jsload run scripts/locustfile.js --help     # also lists the script's own parameters`,
+		// Flags are parsed in RunE, in two steps: the script's parameters
+		// are flags too, known once it is loaded (params.go).
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, raw []string) error {
+			builtin, params := splitRunArgs(cmd.Flags(), raw)
+			st.paramArgs = params
+			if err := cmd.Flags().Parse(builtin); err != nil {
+				return usageError{plainValueError(err)}
+			}
+			args := cmd.Flags().Args()
+			if h, _ := cmd.Flags().GetBool("help"); h {
+				return runHelp(cmd, st, args)
+			}
+			file, err := readConfigFile(cmd.Flags(), st.Getenv)
+			if err != nil {
+				return usageError{err}
+			}
+			if err := applyFileToExtras(cmd.Flags(), st.Getenv, file); err != nil {
+				return usageError{err}
+			}
 			if isWorker(cmd, st) {
 				if len(args) > 1 {
 					return usageError{fmt.Errorf("a worker takes at most one script (it needs none: the master sends it), got %d arguments", len(args))}
 				}
-				return nil
-			}
-			if len(args) != 1 {
+			} else if len(args) != 1 {
 				return usageError{fmt.Errorf("run takes exactly one script, got %d arguments", len(args))}
 			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
 			stop, err := startProfiles(cpuProfile, memProfile)
 			if err != nil {
 				return usageError{err}
@@ -155,6 +173,9 @@ func loadScript(ctx context.Context, fs *pflag.FlagSet, st *State, path string) 
 	} else {
 		opt.Host = st.Getenv("JSLOAD_HOST")
 	}
+	if opt.Host == "" {
+		opt.Host = fileHost(fs, st.Getenv)
+	}
 	if f := fs.Lookup("insecure-skip-tls-verify"); f != nil && f.Value.String() == "true" {
 		opt.HTTP.TLS.InsecureSkipVerify = true
 	}
@@ -177,8 +198,21 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 	if err != nil {
 		return usageError{err}
 	}
+	if _, ok := opts["config"]; ok {
+		return usageError{errNoConfigInOptions}
+	}
 	given := givenFlags(fs)
-	if err := applySources(fs, st.Getenv, opts); err != nil {
+	file, err := readConfigFile(fs, st.Getenv)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := checkFileKeys(file, fs, script); err != nil {
+		return usageError{err}
+	}
+	if err := applySources(fs, st.Getenv, file, opts); err != nil {
+		return usageError{err}
+	}
+	if err := resolveParams(fs, st, script, file, cfg); err != nil {
 		return usageError{err}
 	}
 	if cfg.SingleUser {

@@ -55,6 +55,8 @@ func newTestRun(st *State, script *js.Script, cfg *config.Run, log *logger, host
 	r.reg = stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
 	limitNames(r.reg, cfg)
 	r.env, r.hostMissing = newEnv(st, cfg, r.reg, log, host)
+	// Checked by resolveConfig (and by the master for a worker's job).
+	r.env.Params, _ = script.ParamValues(cfg.Params)
 	r.meta = report.Meta{Script: script.Path, Host: host, Version: Version, Start: time.Now(), Users: cfg.Users, Args: st.Args}
 	r.outs.OnError = func(name string, err error) { log.Errorf("writing the %s output: %v", name, err) }
 	return r

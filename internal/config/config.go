@@ -1,6 +1,6 @@
 // Package config holds jsload's run options, their defaults and their
 // validation. The command line fills them in the order script options <
-// JSLOAD_* environment variables < flags.
+// configuration file < JSLOAD_* environment variables < flags.
 package config
 
 import (
@@ -72,6 +72,14 @@ type Run struct {
 	// TLS is the client side of TLS: a client certificate, the CAs to
 	// trust, the server name and the lowest version.
 	TLS TLS
+
+	// Params are the values of the script's parameters given by a flag,
+	// an environment variable or the configuration file, as text, by the
+	// declared name; the others take their defaults. Workers get them
+	// from the master.
+	Params map[string]string `json:",omitempty"`
+	// ConfigFile is --config: the configuration file to read.
+	ConfigFile string `json:"-"`
 
 	// Cluster is never sent to workers (it holds the token and the NATS
 	// URL, which may hold a password).
