@@ -134,6 +134,10 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 			return vu.wsModule()
 		case "jsload/tcp":
 			return vu.tcpModule()
+		case "jsload/encoding":
+			return vu.newLazy(encodingTable)
+		case "jsload/crypto":
+			return vu.newLazy(cryptoTable)
 		case "jsload:export": // the bundle's __export helper (lighten)
 			return rt.ToValue(vu.exportNames)
 		case "jsload:exports": // the entry module's exports (exportSwitch)
@@ -145,6 +149,7 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 	must(g.Set("__ITER", 0))
 	must(g.Set("__ENV", envObj))
 	must(g.Set("console", vu.newConsole()))
+	vu.installTextCodecs(g)
 	vu.module = module
 
 	// The script's top level runs in every user: a stop must reach it.
