@@ -146,7 +146,7 @@ and Locust's statistics in the console.
 	root.SetOut(st.Stdout)
 	root.SetErr(st.Stderr)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{flagHint(cmd, plainValueError(err))} })
-	root.AddCommand(newRunCmd(st), newInspectCmd(st), newReportCmd(st))
+	root.AddCommand(newRunCmd(st), newInspectCmd(st), newReportCmd(st), newInitCmd(st))
 	return root
 }
 
