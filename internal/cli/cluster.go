@@ -296,6 +296,9 @@ func workerConfig(cmd *cobra.Command, st *State, cfg *config.Run) error {
 	if bad != nil {
 		return bad
 	}
+	if err := noParams(cmd.Flags(), st); err != nil {
+		return err
+	}
 	file, err := readConfigFile(cmd.Flags(), st.Getenv)
 	if err != nil {
 		return usageError{err}

@@ -88,11 +88,12 @@ func checkFileKeys(file *config.File, fs *pflag.FlagSet, script *js.Script) erro
 	return nil
 }
 
-// applyFileToExtras sets the flags of `jsload run` that are not run options
-// (--watch and the profiles) from the environment and the configuration
-// file, where the command line is silent.
+// applyFileToExtras sets the flags of `jsload run` read before the run's
+// options are (--worker, --watch and the profiles) from the environment
+// and the configuration file, where the command line is silent.
 func applyFileToExtras(fs *pflag.FlagSet, getenv func(string) string, file *config.File) error {
-	for _, name := range extraRunFlags {
+	// --worker too: it decides which way the command goes.
+	for _, name := range append([]string{"worker"}, extraRunFlags...) {
 		f := fs.Lookup(name)
 		if f == nil || f.Changed {
 			continue

@@ -169,6 +169,20 @@ func resolveParams(builtin *pflag.FlagSet, st *State, script *js.Script, file *c
 	return err
 }
 
+// noParams rejects flags that are not built in where there is no script
+// whose parameters they could be (a worker, or a run without a script).
+func noParams(builtin *pflag.FlagSet, st *State) error {
+	if len(st.paramArgs) == 0 {
+		return nil
+	}
+	fs := pflag.NewFlagSet("none", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(st.paramArgs); err != nil {
+		return usageError{paramParseError(err, builtin, fs)}
+	}
+	return nil
+}
+
 // paramParseError turns pflag's errors about the parameters' flags into
 // jsload's: an unknown flag with the closest known one, a bad value naming
 // its flag.

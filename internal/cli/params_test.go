@@ -181,3 +181,18 @@ export const a = task(() => http.get("/?arg=" + params.myArgument));
 		t.Errorf("requests by parameter value: %v (want only from-master)", seen)
 	}
 }
+
+// Flags that are not built in, where no script declares parameters, are
+// unknown flags.
+func TestUnknownFlagsWithoutAScript(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"run", "--worker", "--usres", "5"},
+		{"run", "--usres", "5"},
+	} {
+		r := run(t, nil, nil, args...)
+		if r.code != ExitInvalid || !strings.Contains(r.stderr, `unknown flag: --usres (did you mean "--users"?)`) {
+			t.Errorf("%v: exit %d\n%s", args, r.code, r.stderr)
+		}
+	}
+}

@@ -81,6 +81,9 @@ parameters) are flags too: "jsload run SCRIPT --help" lists them.`,
 					return usageError{fmt.Errorf("a worker takes at most one script (it needs none: the master sends it), got %d arguments", len(args))}
 				}
 			} else if len(args) != 1 {
+				if err := noParams(cmd.Flags(), st); err != nil {
+					return err
+				}
 				return usageError{fmt.Errorf("run takes exactly one script, got %d arguments", len(args))}
 			}
 			stop, err := startProfiles(cpuProfile, memProfile)
