@@ -37,6 +37,12 @@ func builtinModules() map[string][]string {
 	}
 	mods["jsload/ws"] = []string{"connect"}  // ws.go
 	mods["jsload/tcp"] = []string{"connect"} // tcp.go
+	for _, e := range encodingTable {
+		mods["jsload/encoding"] = append(mods["jsload/encoding"], e.name)
+	}
+	for _, e := range cryptoTable {
+		mods["jsload/crypto"] = append(mods["jsload/crypto"], e.name)
+	}
 	return mods
 }
 

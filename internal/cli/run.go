@@ -63,7 +63,7 @@ parameters) are flags too: "jsload run SCRIPT --help" lists them.`,
 			builtin, params := splitRunArgs(cmd.Flags(), raw)
 			st.paramArgs = params
 			if err := cmd.Flags().Parse(builtin); err != nil {
-				return usageError{plainValueError(err)}
+				return usageError{flagHint(cmd, plainValueError(err))}
 			}
 			args := cmd.Flags().Args()
 			if h, _ := cmd.Flags().GetBool("help"); h {
