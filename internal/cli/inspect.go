@@ -35,10 +35,13 @@ func newInspectCmd(st *State) *cobra.Command {
 			if err := checkOptionNames(newRunCmd(st).Flags(), s.Options); err != nil {
 				return usageError{err}
 			}
+			if _, err := paramFlags(s, newRunCmd(st).Flags(), map[string]string{}); err != nil {
+				return usageError{err}
+			}
 			if asJSON {
 				enc := json.NewEncoder(st.Stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"script": s.Path, "classes": s.Classes, "sets": s.Sets, "options": s.Options, "setup": s.HasSetup, "teardown": s.HasTeardown})
+				return enc.Encode(map[string]any{"script": s.Path, "classes": s.Classes, "sets": s.Sets, "options": s.Options, "setup": s.HasSetup, "teardown": s.HasTeardown, "parameters": s.Params})
 			}
 			printInspect(st, s)
 			return nil
@@ -92,6 +95,12 @@ func printInspect(st *State, s *js.Script) {
 		for _, k := range keys {
 			b, _ := json.Marshal(s.Options[k])
 			fmt.Fprintf(w, "  %s: %s\n", k, b)
+		}
+	}
+	if len(s.Params) > 0 {
+		fmt.Fprintln(w, "Parameters:")
+		for _, p := range s.Params {
+			fmt.Fprintf(w, "  --%s %s (default %q)  %s\n", p.Flag, p.Type, p.Default, p.Help)
 		}
 	}
 	hooks := []string{}

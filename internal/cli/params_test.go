@@ -137,6 +137,19 @@ func TestHelpListsTheScriptsParameters(t *testing.T) {
 	}
 }
 
+func TestInspectListsParameters(t *testing.T) {
+	t.Parallel()
+	p := script(t, paramScript)
+	r := run(t, nil, nil, "inspect", p)
+	if r.code != 0 || !strings.Contains(r.stdout, "Parameters:\n") || !strings.Contains(r.stdout, `--my-argument string (default "dummy")  Just an example`) {
+		t.Errorf("exit %d:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, nil, nil, "inspect", "--json", p)
+	if !strings.Contains(r.stdout, `"flag": "my-argument"`) {
+		t.Errorf("inspect --json:\n%s", r.stdout)
+	}
+}
+
 // Workers of a distributed run read the master's parameter values (as
 // Locust's workers take parsed_options from the spawn message).
 func TestWorkersGetTheMastersParameters(t *testing.T) {
