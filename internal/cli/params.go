@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -26,8 +27,8 @@ var scriptExts = []string{".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", 
 // flags (fs) with the positional arguments, and the unknown long flags with
 // their values (the script's parameters, checked once it is loaded). An
 // unknown flag without =value takes the next argument as its value unless
-// that is a flag or looks like a script file (a boolean parameter given
-// alone).
+// that is a flag (a negative number is a value) or looks like a script file
+// (a boolean parameter given alone).
 func splitRunArgs(fs *pflag.FlagSet, args []string) (builtin, params []string) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -39,9 +40,12 @@ func splitRunArgs(fs *pflag.FlagSet, args []string) (builtin, params []string) {
 			f := fs.Lookup(name)
 			if f == nil {
 				params = append(params, a)
-				if !hasVal && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") && !isScriptName(args[i+1]) {
-					params = append(params, args[i+1])
-					i++
+				if !hasVal && i+1 < len(args) {
+					next := args[i+1]
+					if (!strings.HasPrefix(next, "-") || isNegative(next)) && !isScriptName(next) {
+						params = append(params, next)
+						i++
+					}
 				}
 				continue
 			}
@@ -70,6 +74,13 @@ func splitRunArgs(fs *pflag.FlagSet, args []string) (builtin, params []string) {
 		}
 	}
 	return builtin, params
+}
+
+// isNegative tells whether s is a negative number: an unknown flag's value
+// (--offset -5), not a flag.
+func isNegative(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil && strings.HasPrefix(s, "-")
 }
 
 func isScriptName(s string) bool {

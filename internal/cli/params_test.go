@@ -54,6 +54,7 @@ func TestParametersAreFlagsVariablesAndFileKeys(t *testing.T) {
 	}{
 		{"defaults", nil, nil, "dummy/3/0.5/false/60/number"},
 		{"flags", nil, []string{"--my-argument", "x", "--count=7", "--ratio", "2.25", "--dry-run", "--pause", "90"}, "x/7/2.25/true/90/number"},
+		{"negative", nil, []string{"--count", "-2", "-u", "1"}, "dummy/-2/0.5/false/60/number"},
 		{"bool flag before the script", nil, []string{"--dry-run=false"}, "dummy/3/0.5/false/60/number"},
 		{"environment", map[string]string{"JSLOAD_MY_ARGUMENT": "env", "JSLOAD_COUNT": "4"}, nil, "env/4/0.5/false/60/number"},
 		{"file", nil, []string{"--config", conf}, "from-file/5/0.5/true/60/number"},
