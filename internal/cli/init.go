@@ -134,7 +134,11 @@ func writeStarter(st *State, dir string, ts bool) error {
 		}
 	}
 	if len(exist) > 0 {
-		return usageError{fmt.Errorf("not overwriting %s: move it away or pick another folder (nothing was written)", strings.Join(exist, ", "))}
+		it := "it"
+		if len(exist) > 1 {
+			it = "them"
+		}
+		return usageError{fmt.Errorf("not overwriting %s: move %s away or pick another folder (nothing was written)", strings.Join(exist, ", "), it)}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return usageError{fmt.Errorf("making %s: %v", dir, pathError(err))}
