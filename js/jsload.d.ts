@@ -240,10 +240,53 @@ declare module "jsload" {
     exception?: string | Error | null;
   }
 
+  /** What a request listener gets (Locust's snake_case keys too). */
+  export interface RequestInfo {
+    type: string;
+    requestType: string;
+    request_type: string;
+    name: string;
+    /** Milliseconds. */
+    responseTime: number;
+    response_time: number;
+    responseLength: number;
+    response_length: number;
+    /** null, or the failure's text. */
+    exception: string | null;
+    url: string | null;
+    status: number;
+    /** Epoch milliseconds. */
+    startTime: number;
+    start_time: number;
+    /** The HTTP response; null for other requests. */
+    response: Response | null;
+  }
+
+  /** A lifecycle event: listeners are added by the runtime's own code (see the README). */
+  export interface EventHook<A> {
+    /** Adds fn and returns it. */
+    addListener<F extends (arg: A) => void>(fn: F): F;
+    add_listener<F extends (arg: A) => void>(fn: F): F;
+    removeListener(fn: (arg: A) => void): void;
+    remove_listener(fn: (arg: A) => void): void;
+  }
+
   export interface Events {
     /** Records a call of a custom client. */
     fire(event: RequestEvent): void;
-    request: { fire(event: RequestEvent): void };
+    /** Listeners see this runtime's requests; fire records one. */
+    request: EventHook<RequestInfo> & { fire(event: RequestEvent): void };
+    /** When a test starts (the process runtime). */
+    testStart: EventHook<{ run: RunInfo }>;
+    test_start: EventHook<{ run: RunInfo }>;
+    /** After the users stopped and teardown() ran (the process runtime). */
+    testStop: EventHook<{ run: RunInfo }>;
+    test_stop: EventHook<{ run: RunInfo }>;
+    /** Each time the planned users run (the process runtime). */
+    spawningComplete: EventHook<{ userCount: number; user_count: number }>;
+    spawning_complete: EventHook<{ userCount: number; user_count: number }>;
+    /** Once, as the process leaves (the process runtime). */
+    quitting: EventHook<{ run: RunInfo }>;
     requestSuccess: { fire(event: RequestEvent): void };
     request_success: { fire(event: RequestEvent): void };
     requestFailure: { fire(event: RequestEvent): void };
@@ -259,6 +302,25 @@ declare module "jsload" {
 
   /** Pauses the user for this many seconds. */
   export function sleep(seconds: number): void;
+
+  /** Blocks the user (in onStart or a task) until spawning completes. */
+  export function waitForSpawningComplete(): void;
+
+  /** The run, read-only. */
+  export interface RunInfo {
+    /** The target number of users (a worker's share; with an arrival rate, the pre-allocated users). */
+    readonly users: number;
+    readonly state: "ready" | "spawning" | "running" | "stopping" | "stopped";
+    /** 0 locally; a worker's 0-based place; -1 on the master. */
+    readonly workerIndex: number;
+    /** 1 locally; the number of workers in a distributed run. */
+    readonly workerCount: number;
+    /** The script's parameters, as params has them. */
+    readonly parameters?: { readonly [name: string]: string | number | boolean };
+  }
+
+  /** Describes the run. */
+  export const run: RunInfo;
 
   // ---- Parameters and options --------------------------------------------
 

@@ -132,11 +132,9 @@ func (o *runObject) Get(key string) goja.Value {
 		return rt.ToValue(r.count())
 	case "parameters":
 		if r.Parameters != nil {
-			v := rt.ToValue(r.Parameters).(*goja.Object)
-			if freeze, ok := goja.AssertFunction(rt.Get("Object").(*goja.Object).Get("freeze")); ok {
-				_, _ = freeze(goja.Undefined(), v)
-			}
-			return v
+			// The map is shared by every runtime: read-only (writes throw),
+			// as the module's params (Object.freeze does not hold a Go map).
+			return rt.NewDynamicObject(&paramsObject{rt: rt, vals: r.Parameters})
 		}
 	}
 	return nil

@@ -422,6 +422,7 @@ func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *l
 	if env.Params, err = script.ParamValues(cfg.Params); err != nil {
 		return nil, fmt.Errorf("the master's parameters: %v", err)
 	}
+	env.Run.Parameters = env.Params
 	return &workerJob{st: st, cfg: cfg, script: script, reg: reg, env: env, log: log, panicked: panicked}, nil
 }
 

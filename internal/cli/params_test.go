@@ -76,6 +76,22 @@ func TestParametersAreFlagsVariablesAndFileKeys(t *testing.T) {
 	}
 }
 
+// run.parameters (the lifecycle's run description) shows the same values.
+func TestRunDescriptionHasTheParameters(t *testing.T) {
+	t.Parallel()
+	p := script(t, `import { task, events, run } from "jsload";
+export const parameters = { count: { default: 3 } };
+export const a = task(() => {
+  let threw = false;
+  try { run.parameters.count = 1; } catch (e) { threw = e instanceof TypeError; }
+  events.fire({ type: "param", name: "count=" + run.parameters.count + "," + threw, responseTime: 1 });
+});
+`)
+	if got := paramRow(t, run(t, nil, nil, "run", p, "--headless", "-i", "1", "--count", "8")); got != "count=8,true" {
+		t.Errorf("run.parameters: %s", got)
+	}
+}
+
 func TestBadParameters(t *testing.T) {
 	t.Parallel()
 	good := script(t, paramScript)

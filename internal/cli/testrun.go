@@ -57,6 +57,7 @@ func newTestRun(st *State, script *js.Script, cfg *config.Run, log *logger, host
 	r.env, r.hostMissing = newEnv(st, cfg, r.reg, log, host)
 	// Checked by resolveConfig (and by the master for a worker's job).
 	r.env.Params, _ = script.ParamValues(cfg.Params)
+	r.env.Run.Parameters = r.env.Params // run.parameters, as Locust's parsed_options
 	r.meta = report.Meta{Script: script.Path, Host: host, Version: Version, Start: time.Now(), Users: cfg.Users, Args: st.Args}
 	r.outs.OnError = func(name string, err error) { log.Errorf("writing the %s output: %v", name, err) }
 	return r
