@@ -1,5 +1,6 @@
 // Type declarations for jsload's built-in modules ("jsload", "jsload/http",
-// "jsload/events", "jsload/encoding", "jsload/crypto") and globals, for
+// "jsload/events", "jsload/ws", "jsload/tcp", "jsload/encoding",
+// "jsload/crypto") and globals, for
 // editors: `jsload init` writes this file beside a starter script. jsload
 // strips types without checking them.
 
@@ -376,6 +377,85 @@ declare module "jsload/http" {
 declare module "jsload/events" {
   import { events } from "jsload";
   export = events;
+}
+
+declare module "jsload/ws" {
+  import { TLSOptions } from "jsload";
+  export interface WSOptions {
+    headers?: Record<string, string>;
+    subprotocols?: string[];
+    /** The stats name (default: the URL's path). */
+    name?: string;
+    /** Seconds, or "5s": the handshake's bound and receive/request/ping's default. */
+    timeout?: number | string;
+    /** Bytes, or "1MiB" (the default). */
+    maxMessageSize?: number | string;
+    tls?: TLSOptions;
+  }
+  export type WSData = string | ArrayBuffer;
+  export interface WSConnection {
+    readonly ok: boolean;
+    readonly error: string | null;
+    /** 101, or the refusing status. */
+    readonly status: number;
+    readonly protocol: string;
+    readonly name: string;
+    readonly url: string;
+    readonly closed: boolean;
+    readonly closeCode: number;
+    readonly closeReason: string;
+    send(data: string | ArrayBuffer | Uint8Array): boolean;
+    /** Sends, then times the next message; null on a failure. */
+    request(data: string | ArrayBuffer | Uint8Array, options?: { name?: string; timeout?: number | string }): WSData | null;
+    /** The next message, or null after the timeout (seconds). */
+    receive(timeout?: number | string): WSData | null;
+    /** A message handler returning false ends wait(). */
+    on(event: "message", handler: (this: WSConnection, data: WSData, binary: boolean) => boolean | void): void;
+    on(event: "close", handler: (this: WSConnection, code: number, reason: string) => void): void;
+    /** Runs the handlers for up to this many seconds (default: until the connection ends). */
+    wait(seconds?: number): void;
+    /** The round trip in ms, or null. */
+    ping(): number | null;
+    /** code: 1000, 1001 or 3000-4999. */
+    close(code?: number, reason?: string): void;
+  }
+  export function connect(url: string, options?: WSOptions): WSConnection;
+  const ws: { connect: typeof connect };
+  export default ws;
+}
+
+declare module "jsload/tcp" {
+  import { TLSOptions } from "jsload";
+  export interface TCPOptions {
+    /** The stats name (default host:port). */
+    name?: string;
+    /** true: the run's --tls-* options. */
+    tls?: boolean | TLSOptions;
+    timeout?: number | string;
+    /** Bytes, or "64KiB" (default 1 MiB). */
+    maxRead?: number | string;
+    /** Reads return ArrayBuffers instead of strings. */
+    binary?: boolean;
+  }
+  type ReadTimeout = number | string | { timeout?: number | string };
+  export interface TCPConnection {
+    readonly ok: boolean;
+    readonly error: string | null;
+    readonly name: string;
+    readonly address: string;
+    readonly closed: boolean;
+    write(data: string | ArrayBuffer | Uint8Array, options?: { name?: string }): boolean;
+    /** Up to and including the delimiter; null on a failure. */
+    readUntil(delimiter: string, timeout?: ReadTimeout): string | ArrayBuffer | null;
+    /** Exactly n bytes; null on a failure. */
+    read(n: number, timeout?: ReadTimeout): string | ArrayBuffer | null;
+    /** What has arrived, or the next bytes within the timeout. */
+    readSome(timeout?: ReadTimeout): string | ArrayBuffer | null;
+    close(): void;
+  }
+  export function connect(address: string, options?: TCPOptions): TCPConnection;
+  const tcp: { connect: typeof connect };
+  export default tcp;
 }
 
 declare module "jsload/encoding" {
