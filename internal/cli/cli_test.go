@@ -1831,6 +1831,63 @@ func startPanel(t *testing.T, args ...string) *panelRun {
 }
 
 // An arrival rate with stages of rate, started and stopped from the panel.
+// TestWebPanelParameters: the start form offers the script's parameters,
+// a test started with new values runs with them, a bad value is refused
+// naming the parameter, and a running test's values cannot change.
+func TestWebPanelParameters(t *testing.T) {
+	t.Parallel()
+	sizes := make(chan string, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case sizes <- r.URL.Query().Get("size"):
+		default:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	src := `import { task, http, params, constant } from "jsload";
+export const options = { waitTime: constant(0.2) };
+export const parameters = { pageSize: { type: "int", default: 20, help: "items per page" } };
+export const a = task(() => http.get("/?size=" + params.pageSize, { name: "/" }));
+`
+	pn := startPanel(t, "run", script(t, src), "-H", srv.URL, "--web-port", "0")
+	ps, _ := pn.get("/api/info")["parameters"].([]any)
+	if len(ps) != 1 || fmt.Sprint(ps[0]) != "map[choices:[] flag:page-size help:items per page name:pageSize type:int value:20]" {
+		t.Fatalf("parameters in /api/info: %v", ps)
+	}
+	if m := pn.swarm(url.Values{"user_count": {"1"}, "spawn_rate": {"1"}, "pageSize": {"many"}}); m["success"] != false || m["message"] != `parameter pageSize wants a whole number, got "many"` {
+		t.Fatalf("a bad value: %v", m)
+	}
+	if m := pn.swarm(url.Values{"user_count": {"1"}, "spawn_rate": {"1"}, "pageSize": {"7"}}); m["success"] != true {
+		t.Fatalf("swarm: %v", m)
+	}
+	select {
+	case got := <-sizes:
+		if got != "7" {
+			t.Errorf("the test ran with size=%s, want 7 from the form", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no request reached the server")
+	}
+	if m := pn.swarm(url.Values{"user_count": {"2"}, "spawn_rate": {"1"}, "pageSize": {"8"}}); m["success"] != false || !strings.Contains(fmt.Sprint(m["message"]), "pageSize cannot change during a run") {
+		t.Errorf("changing a parameter during the run: %v", m)
+	}
+	ps, _ = pn.get("/api/info")["parameters"].([]any)
+	if v := ps[0].(map[string]any)["value"]; v != "7" {
+		t.Errorf("the form's value after the start: %v, want the test's 7", v)
+	}
+	resp, err := http.Get(pn.base + "/stop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	pn.sig <- os.Interrupt
+	select {
+	case <-pn.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the panel did not quit on Ctrl-C")
+	}
+}
+
 func TestWebPanelRunsArrivalRate(t *testing.T) {
 	t.Parallel()
 	srv := target(t)

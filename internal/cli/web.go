@@ -101,6 +101,9 @@ func (p *panel) Start(r web.StartRequest) error {
 		return fmt.Errorf("this test's load comes from the script's %s: it cannot be changed while it runs; stop it, then start a new one", planKind(p.plan))
 	}
 	if p.run != nil && !p.stopped {
+		if changed := p.changedParams(r.Params); changed != "" {
+			return fmt.Errorf("parameter %s cannot change during a run: stop the test, then start a new one", changed)
+		}
 		if r.Host != "" && strings.TrimRight(r.Host, "/") != strings.TrimRight(p.run.meta.Host, "/") {
 			// The users already running keep their clients' base URL: a
 			// new host would apply to some users and not others.
@@ -113,7 +116,11 @@ func (p *panel) Start(r web.StartRequest) error {
 	if host == "" {
 		host = p.cfg.Host
 	}
-	run := newTestRun(p.st, p.script, p.cfg, p.log, host)
+	cfg, err := p.withParams(r.Params)
+	if err != nil {
+		return err
+	}
+	run := newTestRun(p.st, p.script, cfg, p.log, host)
 	if err := run.begin(p.sig.stopCtx, p.master); err != nil {
 		return fmt.Errorf("setup() failed: %v", err)
 	}
@@ -366,6 +373,7 @@ func (p *panel) Info() web.Info {
 	for _, t := range p.plan.thresholds {
 		info.Thresholds = append(info.Thresholds, thresholdInfo(t))
 	}
+	info.Params, info.ParamsFixed = p.paramsInfo(p.current())
 	for _, c := range p.script.Classes {
 		ci := web.ClassInfo{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount}
 		total := 0
@@ -616,4 +624,72 @@ func (p *panel) Workers() []web.Worker {
 		ws = append(ws, web.Worker{ID: w.ID, Host: w.Host, State: w.State, UserCount: w.Users, CPUUsage: math.Round(w.CPU*10) / 10})
 	}
 	return ws
+}
+
+// paramsInfo lists the script's parameters with the values the next test
+// would use (the last test's, else the command line's), and why the form
+// cannot change them in a distributed run.
+func (p *panel) paramsInfo(run *testRun) ([]web.ParamInfo, string) {
+	vals := p.cfg.Params
+	if run != nil {
+		vals = run.cfg.Params
+	}
+	var out []web.ParamInfo
+	for _, sp := range p.script.Params {
+		v, ok := vals[sp.Name]
+		if !ok {
+			v = sp.Default
+		}
+		out = append(out, web.ParamInfo{Name: sp.Name, Flag: sp.Flag, Type: sp.Type, Value: v, Help: sp.Help, Choices: sp.Choices})
+	}
+	if p.master != nil && len(out) > 0 {
+		return out, "in a distributed run the workers take the parameters given to the master when it starts"
+	}
+	return out, ""
+}
+
+// withParams returns the configuration of a new test with the form's
+// parameter values over the current ones (p.cfg itself when there are
+// none), checked against their declarations: a bad value names the
+// field. p.mu is held.
+func (p *panel) withParams(form map[string]string) (*config.Run, error) {
+	if len(form) == 0 {
+		return p.cfg, nil
+	}
+	if p.master != nil {
+		if changed := p.changedParams(form); changed != "" {
+			return nil, fmt.Errorf("parameter %s: in a distributed run the workers take the parameters given to the master when it starts", changed)
+		}
+		return p.cfg, nil
+	}
+	cfg := *p.cfg
+	cfg.Params = make(map[string]string, len(p.cfg.Params)+len(form))
+	for k, v := range p.cfg.Params {
+		cfg.Params[k] = v
+	}
+	for k, v := range form {
+		cfg.Params[k] = v
+	}
+	if _, err := p.script.ParamValues(cfg.Params); err != nil {
+		msg := err.Error()
+		for _, sp := range p.script.Params { // the form names it as declared
+			if rest, ok := strings.CutPrefix(msg, "--"+sp.Flag+" "); ok {
+				msg = sp.Name + " " + rest
+			}
+		}
+		return nil, fmt.Errorf("parameter %s", msg)
+	}
+	return &cfg, nil
+}
+
+// changedParams names the first form parameter whose value differs from
+// the current test's ("" when none does). p.mu is held.
+func (p *panel) changedParams(form map[string]string) string {
+	current, _ := p.paramsInfo(p.run)
+	for _, sp := range current {
+		if v, ok := form[sp.Name]; ok && v != sp.Value {
+			return sp.Name
+		}
+	}
+	return ""
 }

@@ -151,7 +151,7 @@ func (s *Server) swarm(w http.ResponseWriter, r *http.Request) {
 	}
 	info := s.ctl.Info()
 	scripted := info.Plan.Kind != "" && info.Plan.Kind != "users"
-	req, err := parseSwarm(r.PostForm, scripted)
+	req, err := parseSwarm(r.PostForm, scripted, info.Params)
 	if err != nil {
 		jsonError(w, http.StatusBadRequest, err.Error())
 		return
@@ -188,8 +188,11 @@ func planName(kind string) string {
 
 // parseSwarm reads the fields of POST /swarm. Errors name the field and
 // say what it takes. With scripted (the script sets its own load),
-// user_count and spawn_rate are not needed, and ignored.
-func parseSwarm(f url.Values, scripted bool) (StartRequest, error) {
+// user_count and spawn_rate are not needed, and ignored. The script's
+// parameters are fields named as declared (pageSize) or as their flag
+// (page-size), as Locust's form sends custom arguments by name; the
+// controller checks their values.
+func parseSwarm(f url.Values, scripted bool, params []ParamInfo) (StartRequest, error) {
 	var req StartRequest
 	if !scripted {
 		if err := parseUsers(f, &req); err != nil {
@@ -223,6 +226,17 @@ func parseSwarm(f url.Values, scripted bool) (StartRequest, error) {
 	for _, c := range f["user_classes"] {
 		if c = strings.TrimSpace(c); c != "" {
 			req.UserClasses = append(req.UserClasses, c)
+		}
+	}
+	for _, p := range params {
+		for _, key := range []string{p.Name, p.Flag} {
+			if v, ok := f[key]; ok && len(v) > 0 {
+				if req.Params == nil {
+					req.Params = map[string]string{}
+				}
+				req.Params[p.Name] = strings.TrimSpace(v[0])
+				break
+			}
 		}
 	}
 	return req, nil
@@ -539,6 +553,10 @@ type infoJSON struct {
 	FullHistory bool            `json:"full_history"`
 	Plan        planJSON        `json:"plan"`
 	Thresholds  []thresholdInfo `json:"thresholds"`
+	// Parameters are the script's custom parameters and their current
+	// values; parameters_fixed says why the form cannot change them.
+	Parameters      []ParamInfo `json:"parameters"`
+	ParametersFixed string      `json:"parameters_fixed,omitempty"`
 }
 
 type planJSON struct {
@@ -586,6 +604,15 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 	out.Thresholds = []thresholdInfo{}
 	for _, t := range in.Thresholds {
 		out.Thresholds = append(out.Thresholds, thresholdInfo{t.Name, t.Expr, t.AbortOnFail})
+	}
+	out.Parameters, out.ParametersFixed = in.Params, in.ParamsFixed
+	if out.Parameters == nil {
+		out.Parameters = []ParamInfo{}
+	}
+	for i := range out.Parameters {
+		if out.Parameters[i].Choices == nil {
+			out.Parameters[i].Choices = []string{}
+		}
 	}
 	for _, c := range in.Classes {
 		cj := classJSON{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount, Tasks: []taskJSON{}}

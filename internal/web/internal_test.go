@@ -46,7 +46,7 @@ func FuzzParseSwarm(f *testing.F) {
 	f.Add("9223372036854775808", "Inf", "", "99999999999", "A")
 	f.Fuzz(func(t *testing.T, users, rate, host, runTime, class string) {
 		form := url.Values{"user_count": {users}, "spawn_rate": {rate}, "host": {host}, "run_time": {runTime}, "user_classes": {class}}
-		req, err := parseSwarm(form, false)
+		req, err := parseSwarm(form, false, nil)
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error message")
@@ -63,4 +63,25 @@ func FuzzParseSwarm(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseSwarmParams: the script's parameters are read from fields named
+// as declared or as their flag; other fields are not parameters.
+func TestParseSwarmParams(t *testing.T) {
+	params := []ParamInfo{{Name: "pageSize", Flag: "page-size", Type: "int"}, {Name: "mode", Flag: "mode", Type: "string"}}
+	form := url.Values{"user_count": {"1"}, "spawn_rate": {"1"}, "page-size": {" 7 "}, "other": {"x"}}
+	req, err := parseSwarm(form, false, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(req.Params) != 1 || req.Params["pageSize"] != "7" {
+		t.Errorf("Params = %v, want pageSize=7 only", req.Params)
+	}
+	form.Set("pageSize", "8") // the declared name wins over the flag's
+	if req, _ = parseSwarm(form, false, params); req.Params["pageSize"] != "8" {
+		t.Errorf("Params = %v, want pageSize=8", req.Params)
+	}
+	if req, _ = parseSwarm(url.Values{"user_count": {"1"}, "spawn_rate": {"1"}}, false, params); req.Params != nil {
+		t.Errorf("no parameter fields: Params = %v, want nil (keep the current values)", req.Params)
+	}
 }

@@ -108,6 +108,9 @@ type StartRequest struct {
 	Host        string        // base URL; "" keeps the script's or the flags' host
 	RunTime     time.Duration // 0: until stopped
 	UserClasses []string      // the classes to run; empty: all of them
+	// Params are the script's custom parameters given in the form, as
+	// text by declared name; missing ones keep their current values.
+	Params map[string]string
 }
 
 // Info describes the loaded script for the panel: where it comes from, the
@@ -124,6 +127,20 @@ type Info struct {
 	Plan PlanInfo
 	// Thresholds are the test's thresholds, as written.
 	Thresholds []ThresholdInfo
+	// Params are the script's custom parameters with their current
+	// values; ParamsFixed, when set, says why the form cannot change them.
+	Params      []ParamInfo
+	ParamsFixed string
+}
+
+// ParamInfo is one custom parameter of the script for the start form.
+type ParamInfo struct {
+	Name    string   `json:"name"` // as declared: pageSize
+	Flag    string   `json:"flag"` // page-size
+	Type    string   `json:"type"` // string, int, float, bool or duration
+	Value   string   `json:"value"`
+	Help    string   `json:"help"`
+	Choices []string `json:"choices"`
 }
 
 // PlanInfo describes a load plan the script sets itself. With one, a start

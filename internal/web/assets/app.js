@@ -717,6 +717,45 @@
     $("f-classes").hidden = classes.length < 2 || scripted();
   }
 
+  // buildParams adds a field per custom parameter the script declares
+  // (export const parameters), named as declared, as Locust's form sends
+  // custom arguments; in a distributed run they are shown, not editable.
+  function buildParams() {
+    var params = info.parameters || [];
+    var list = $("f-param-list");
+    list.replaceChildren();
+    params.forEach(function (p) {
+      var lab = el("label", "", p.name + " ");
+      if (p.help) lab.appendChild(el("small", "", "(" + p.help + ")"));
+      var input;
+      var choices = p.type === "bool" ? ["true", "false"] : (p.choices || []);
+      if (choices.length) {
+        input = el("select");
+        choices.forEach(function (c) {
+          var o = el("option", "", c);
+          o.value = c;
+          input.appendChild(o);
+        });
+      } else {
+        input = el("input");
+        input.type = p.type === "int" || p.type === "float" ? "number" : "text";
+        if (p.type === "int") input.step = "1";
+        if (p.type === "float") input.step = "any";
+        input.spellcheck = false;
+      }
+      input.name = p.name;
+      input.id = "f-param-" + p.name;
+      input.value = p.value;
+      input.disabled = !!info.parameters_fixed;
+      input.title = "--" + p.flag + " (" + p.type + ")";
+      lab.appendChild(input);
+      list.appendChild(lab);
+    });
+    $("f-params").hidden = !params.length;
+    $("f-params-fixed").hidden = !info.parameters_fixed;
+    setText("f-params-fixed", info.parameters_fixed ? "Shown, not editable: " + info.parameters_fixed + "." : "");
+  }
+
   // formMessage names the form's fields as the form labels them, not as
   // the API does: "Number of users must be 0 or more", not "user_count".
   var FIELD_LABELS = { user_count: "Number of users", spawn_rate: "Ramp up", run_time: "Run time", host: "Host", user_classes: "User classes" };
@@ -845,6 +884,7 @@
     $("dl-full-history").hidden = !j.full_history;
     setText("h-host", j.host || "\u2013");
     buildClasses();
+    buildParams();
     buildPlan();
     fillStart();
     renderRatio();
