@@ -84,7 +84,13 @@ func (m *masterOf) close() {
 // its local workers.
 func startMaster(st *State, cfg *config.Run, script *js.Script, reg *stats.Registry, log *logger) (*masterOf, error) {
 	c := &cfg.Cluster
-	job, err := json.Marshal(clusterJob{Bundle: script.Bundle(), Config: *cfg})
+	bundle := script.Bundle()
+	files, err := script.DataFiles()
+	if err != nil {
+		return nil, err
+	}
+	bundle.Files = files
+	job, err := json.Marshal(clusterJob{Bundle: bundle, Config: *cfg})
 	if err != nil {
 		return nil, fmt.Errorf("preparing the job for the workers: %v", err)
 	}
@@ -104,6 +110,7 @@ func startMaster(st *State, cfg *config.Run, script *js.Script, reg *stats.Regis
 		Bind: net.JoinHostPort(host, strconv.Itoa(c.MasterBindPort)), Token: c.Token,
 		NATS: c.NATS, Options: natsOptions(c), RunID: c.RunID, Version: Version, Job: job,
 		Classes: classes, Registry: reg, Log: log, OnSpawned: spawnedHook(cfg, current, currentRun, log),
+		Shared: script.SharedStore(),
 	})
 	if err != nil {
 		return nil, err
@@ -340,10 +347,14 @@ func runWorker(cmd *cobra.Command, st *State, args []string, cfg *config.Run) er
 	}
 	var jobErr error
 	var panicked atomic.Bool // a user of any job this worker ran panicked
-	w := cluster.NewWorker(cluster.WorkerConfig{
+	var w *cluster.Worker
+	w = cluster.NewWorker(cluster.WorkerConfig{
 		URL: url, Options: natsOptions(c), RunID: c.RunID, Version: Version, Log: log,
 		Prepare: func(ctx context.Context, b []byte) (cluster.Job, error) {
 			j, err := prepareJob(ctx, st, b, own, log, &panicked)
+			if err == nil {
+				j.env.Shared = w.Shared() // counters and queues are the master's
+			}
 			jobErr = err
 			if err == nil {
 				sig.use(log, j.cfg.StopTimeout) // what a Ctrl-C here will wait for

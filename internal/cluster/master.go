@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/jsload/jsload/internal/engine"
+	"github.com/jsload/jsload/internal/shared"
 	"github.com/jsload/jsload/internal/stats"
 )
 
@@ -42,6 +43,9 @@ type MasterConfig struct {
 	Classes  []engine.Class
 	Registry *stats.Registry // where the workers' statistics go
 	Log      Logger
+	// Shared, when set, answers the workers' counter and queue calls
+	// (subject "shared"): the script's store in the master's process.
+	Shared shared.Store
 	// OnSpawned is called when every worker reports its share running.
 	OnSpawned func(counts map[string]int)
 	// Interval and MissingAfter override the package defaults (tests).
@@ -209,6 +213,16 @@ func StartMaster(cfg MasterConfig) (*Master, error) {
 		}
 		m.subs = append(m.subs, sub)
 	}
+	if cfg.Shared != nil {
+		sub, err := nc.Subscribe(subject(cfg.RunID, "shared"), func(msg *nats.Msg) {
+			_ = msg.Respond(shared.Serve(context.Background(), cfg.Shared, msg.Data))
+		})
+		if err != nil {
+			m.Close()
+			return nil, fmt.Errorf("subscribing on NATS: %v", err)
+		}
+		m.subs = append(m.subs, sub)
+	}
 	if err := nc.Flush(); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("NATS at %s: %v", redact(m.url), err)
@@ -228,7 +242,7 @@ const (
 func workerPermissions(run string) *server.Permissions {
 	return &server.Permissions{
 		Publish: &server.SubjectPermission{Allow: []string{
-			subject(run, "hello"), subject(run, "report"), subject(run, "problem"), subject(run, "bye")}},
+			subject(run, "hello"), subject(run, "report"), subject(run, "problem"), subject(run, "bye"), subject(run, "shared")}},
 		Subscribe: &server.SubjectPermission{Allow: []string{subject(run, "w.*"), subject(run, "all"), "_INBOX.>"}},
 	}
 }
