@@ -163,3 +163,18 @@ export const t = task(() => {});
 		t.Errorf("without files: %v", err)
 	}
 }
+
+// TestImportTextAttribute: esbuild bundles a file imported with
+// { type: "text" } as a string (documented beside csv()).
+func TestImportTextAttribute(t *testing.T) {
+	s := load(t, "script.js", `
+import rows from "./users.csv" with { type: "text" };
+import { task } from "jsload";
+globalThis.text = rows;
+export const t = task(() => {});
+`, "users.csv", usersCSV)
+	vu := newVU(t, s, testEnv(""), 1, 0)
+	if got := global(vu, "text").String(); got != usersCSV {
+		t.Errorf("imported %q", got)
+	}
+}

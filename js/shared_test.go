@@ -177,3 +177,53 @@ func TestQueueMistakes(t *testing.T) {
 		}
 	}
 }
+
+// Locust's testdata_management fetches test data at several points, each
+// with its own scope: once for the test, once per process (the first user,
+// through a class flag), once per user (on_start), per task, and on the
+// way out. The same points in jsload: setup() for the test, a counter for
+// "only the first user" (once per run: in a distributed run too), onStart,
+// the task, onStop and teardown(); the lifecycle events (test_start,
+// test_stop) are their own feature.
+func TestLocustTestDataManagement(t *testing.T) {
+	ls, srv := newLoginServer(t)
+	s := load(t, "locustfile.js", `
+import { HttpUser, task, counter, json, http } from "jsload";
+const firstUser = counter("session-data-fetched");
+const catalog = json("catalog.json"); // read once per process, shared
+export function setup() {
+  return { token: "t-" + http.get("/test_data/setup").json().ok };
+}
+export class MyUser extends HttpUser {
+  onStart(data) {
+    if (firstUser.add() === 1) this.client.get("/test_data/once");
+    this.client.get("/test_data/on_start", { headers: { token: data.token } });
+  }
+  @task t(data) { this.client.get("/test_data/task/" + catalog[__VU % catalog.length].sku); }
+  onStop() { this.client.get("/test_data/on_stop"); }
+}
+export function teardown(data) { http.get("/test_data/teardown"); }
+`, "catalog.json", `[{"sku":"a"},{"sku":"b"}]`)
+	env := testEnv(srv.URL)
+	data, err := s.RunSetup(context.Background(), env)
+	if err != nil || data != `{"token":"t-true"}` {
+		t.Fatalf("setup: %q %v", data, err)
+	}
+	env.SetupData = data
+	for id := 1; id <= 3; id++ {
+		vu := newVU(t, s, env, id, 0)
+		vu.OnStart(context.Background())
+		if err := vu.RunTask(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		vu.OnStop(context.Background())
+	}
+	if err := s.RunTeardown(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"/test_data/setup": 1, "/test_data/once": 1, "/test_data/on_start": 3,
+		"/test_data/task/a": 1, "/test_data/task/b": 2, "/test_data/on_stop": 3, "/test_data/teardown": 1}
+	if fmt.Sprint(ls.paths) != fmt.Sprint(want) {
+		t.Errorf("fetches: %v\nwant     %v", ls.paths, want)
+	}
+}
