@@ -47,6 +47,9 @@ func (vu *VU) counter(c goja.FunctionCall) goja.Value {
 	name := vu.sharedName("counter", c.Argument(0))
 	st := vu.store()
 	add := func(delta int64) goja.Value {
+		if delta != 0 {
+			vu.notAtLoad("counter", name, "add")
+		}
 		n, err := st.Add(vu.ctx, name, delta)
 		if err != nil {
 			panic(rt.NewTypeError("counter %q: %v", name, err))
@@ -68,6 +71,16 @@ func (vu *VU) counter(c goja.FunctionCall) goja.Value {
 	})
 	_ = o.Set("get", func(goja.FunctionCall) goja.Value { return add(0) })
 	return o
+}
+
+// notAtLoad throws when the script's top-level code changes shared state:
+// loading a script runs its top-level code in runtimes that are no users
+// (and a cluster's master runs it too), which would take items no user
+// gets.
+func (vu *VU) notAtLoad(kind, name, method string) {
+	if vu.loading {
+		panic(vu.rt.NewTypeError("%s %q: %s() runs in tasks and hooks (onStart...), not in the script's top-level code, which also runs when the script is loaded, in runtimes that are not users", kind, name, method))
+	}
 }
 
 // queueSource remembers the items a queue was made from when they are
@@ -113,6 +126,7 @@ func (vu *VU) queue(c goja.FunctionCall) goja.Value {
 		panic(rt.NewTypeError("%v", err))
 	}
 	take := func(wait bool) ([]byte, error) {
+		vu.notAtLoad("queue", name, "take")
 		it, err := st.Take(vu.ctx, name, wait)
 		if err != nil && !errors.Is(err, shared.ErrEmpty) {
 			if vu.ctx.Err() != nil {
@@ -146,6 +160,7 @@ func (vu *VU) queue(c goja.FunctionCall) goja.Value {
 		return vu.parseShared(string(it))
 	})
 	_ = o.Set("put", func(c goja.FunctionCall) goja.Value {
+		vu.notAtLoad("queue", name, "put")
 		b := vu.itemJSON(name, c.Argument(0))
 		if err := st.Put(vu.ctx, name, b); err != nil {
 			panic(rt.NewTypeError("queue %q: %v", name, err))

@@ -166,6 +166,8 @@ func TestQueueMistakes(t *testing.T) {
 		{`queue("q", [() => 1], { onEmpty: "stop" })`, `has no JSON form`},
 		{`queue("q", [__VU], { onEmpty: "stop" })`, `made again with other items`},
 		{`counter("c").add(0.5)`, `takes a whole number`},
+		{`queue("q", [1], { onEmpty: "stop" }).take()`, `take() runs in tasks and hooks`},
+		{`counter("c").add()`, `add() runs in tasks and hooks`},
 	} {
 		path := writeScript(t, "script.js", "import { queue, counter, task } from \"jsload\";\n"+c.src+";\nexport const t = task(() => {});\n")
 		s, err := Load(context.Background(), path, LoadOptions{})
