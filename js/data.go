@@ -31,7 +31,7 @@ import (
 type dataState struct {
 	mu     sync.Mutex
 	read   map[string]bool       // every data file read at load time (its key)
-	texts  map[string]string     // open()'s file contents, for every user
+	texts  map[string]string     // open()'s file contents (read once), for every user
 	tables map[string]*tableOnce // parsed csv/json, by kind, path and options
 	// given are the files a cluster's master sent with the bundle: a
 	// worker reads only these.
@@ -61,33 +61,37 @@ func (s *Script) dataKey(p string) string {
 	return filepath.Join(s.dir, p)
 }
 
-// readData returns a data file's contents, for fn (the calling function's
-// name), at load time only.
-func (vu *VU) readData(fn, p string) (string, []byte, error) {
+// dataFile checks that fn may read the data file p now (at load time)
+// and returns its key.
+func (vu *VU) dataFile(fn, p string) (string, error) {
 	if !vu.loading {
-		return "", nil, fmt.Errorf("%s(%q): data files are read at load time, in the script's top-level code (not in tasks, hooks or setup), so that a distributed run's workers receive them", fn, p)
+		return "", fmt.Errorf("%s(%q): data files are read at load time, in the script's top-level code (not in tasks, hooks or setup), so that a distributed run's workers receive them", fn, p)
 	}
 	if p == "" {
-		return "", nil, fmt.Errorf("%s(path): path is required (relative to the script's folder)", fn)
+		return "", fmt.Errorf("%s(path): path is required (relative to the script's folder)", fn)
 	}
-	s := vu.s
-	key := s.dataKey(p)
+	return vu.s.dataKey(p), nil
+}
+
+// readData returns a data file's contents: from the files a cluster's
+// master sent, or from the disk (and then it is sent to workers).
+func (s *Script) readData(fn, p, key string) ([]byte, error) {
 	s.d.mu.Lock()
 	given := s.d.given
 	s.d.mu.Unlock()
 	if given != nil {
 		b, ok := given[key]
 		if !ok {
-			return "", nil, fmt.Errorf("%s(%q): the master did not send %s: it sends the files its own load of the script read, so read every data file in every user (not only in some)", fn, p, key)
+			return nil, fmt.Errorf("%s(%q): the master did not send %s: it sends the files its own load of the script read, so read every data file in every user (not only in some)", fn, p, key)
 		}
-		return key, b, nil
+		return b, nil
 	}
 	b, err := os.ReadFile(key)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return "", nil, fmt.Errorf("%s(%q): %s not found (paths are relative to the script's folder, %s)", fn, p, key, orDot(s.dir))
+			return nil, fmt.Errorf("%s(%q): %s not found (paths are relative to the script's folder, %s)", fn, p, key, orDot(s.dir))
 		}
-		return "", nil, fmt.Errorf("%s(%q): %v", fn, p, err)
+		return nil, fmt.Errorf("%s(%q): %v", fn, p, err)
 	}
 	s.d.mu.Lock()
 	if s.d.read == nil {
@@ -95,7 +99,7 @@ func (vu *VU) readData(fn, p string) (string, []byte, error) {
 	}
 	s.d.read[key] = true
 	s.d.mu.Unlock()
-	return key, b, nil
+	return b, nil
 }
 
 func orDot(dir string) string {
@@ -154,24 +158,30 @@ func (vu *VU) openData(c goja.FunctionCall) goja.Value {
 	if mode != "" && mode != "b" {
 		panic(rt.NewTypeError("open(%q, %q): the mode is \"b\" (binary: an ArrayBuffer) or left out (text)", p, mode))
 	}
-	key, b, err := vu.readData("open", p)
+	key, err := vu.dataFile("open", p)
 	if err != nil {
 		panic(rt.NewTypeError("%v", err))
-	}
-	if mode == "b" {
-		return rt.ToValue(rt.NewArrayBuffer(bytes.Clone(b)))
 	}
 	s := vu.s
 	s.d.mu.Lock()
 	txt, ok := s.d.texts[key]
-	if !ok || txt != string(b) {
+	s.d.mu.Unlock()
+	if !ok {
+		b, err := s.readData("open", p, key)
+		if err != nil {
+			panic(rt.NewTypeError("%v", err))
+		}
+		txt = string(b)
+		s.d.mu.Lock()
 		if s.d.texts == nil {
 			s.d.texts = map[string]string{}
 		}
-		txt = string(b)
 		s.d.texts[key] = txt
+		s.d.mu.Unlock()
 	}
-	s.d.mu.Unlock()
+	if mode == "b" {
+		return rt.ToValue(rt.NewArrayBuffer([]byte(txt)))
+	}
 	if !utf8.ValidString(txt) {
 		panic(rt.NewTypeError("open(%q): %s is not UTF-8 text: open it with open(path, \"b\")", p, key))
 	}
@@ -254,7 +264,7 @@ func editDistance(a, b string) int {
 // loadTable returns the table for (kind, path, options), parsing the file
 // once per process.
 func (vu *VU) loadTable(fn, p, opts string, parse func(key string, b []byte) (table, error)) table {
-	key, b, err := vu.readData(fn, p)
+	key, err := vu.dataFile(fn, p)
 	if err != nil {
 		panic(vu.rt.NewTypeError("%v", err))
 	}
@@ -270,9 +280,16 @@ func (vu *VU) loadTable(fn, p, opts string, parse func(key string, b []byte) (ta
 		s.d.tables[id] = t
 	}
 	s.d.mu.Unlock()
-	t.once.Do(func() { t.t, t.err = parse(key, b) })
+	t.once.Do(func() {
+		var b []byte
+		if b, t.err = s.readData(fn, p, key); t.err == nil {
+			if t.t, t.err = parse(key, b); t.err != nil {
+				t.err = fmt.Errorf("%s(%q): %v", fn, p, t.err)
+			}
+		}
+	})
 	if t.err != nil {
-		panic(vu.rt.NewTypeError("%s(%q): %v", fn, p, t.err))
+		panic(vu.rt.NewTypeError("%v", t.err))
 	}
 	return t.t
 }

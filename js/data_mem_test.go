@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 )
 
@@ -129,11 +130,21 @@ func TestSharedCSVMemory(t *testing.T) {
 // file (about 300 MB of heap for the users' runtimes alone):
 //
 //	go test -run XXX -bench SharedCSVMemory -benchtime 1x ./js/
+//
+// JSLOAD_BENCH_ROWS and JSLOAD_BENCH_USERS change the sizes.
 func BenchmarkSharedCSVMemory(b *testing.B) {
+	rows, users := envInt("JSLOAD_BENCH_ROWS", 1_000_000), envInt("JSLOAD_BENCH_USERS", 10_000)
 	for i := 0; i < b.N; i++ {
-		m := measureSharedCSV(b, 1_000_000, 10_000)
+		m := measureSharedCSV(b, rows, users)
 		b.ReportMetric(m.copyBytes/(1<<20), "copy-MiB")
 		b.ReportMetric(m.perUser, "data-B/user")
-		b.ReportMetric(m.ratio(10_000), "copies")
+		b.ReportMetric(m.ratio(users), "copies")
 	}
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
 }
