@@ -38,6 +38,7 @@ type dataState struct {
 	given  map[string][]byte
 	local  *shared.Local // counters and queues, when Env.Shared is nil
 	queues map[string]queueSource
+	dry    map[string]bool // queues whose "stop" stopped a user (said once)
 }
 
 type tableOnce struct {

@@ -143,7 +143,20 @@ func (vu *VU) queue(c goja.FunctionCall) goja.Value {
 	_ = o.Set("take", func(goja.FunctionCall) goja.Value {
 		it, err := take(mode == "wait")
 		if errors.Is(err, shared.ErrEmpty) {
-			// stop: the user stops as stopUser() stops it.
+			// stop: the user stops as stopUser() stops it, said once
+			// per queue and process.
+			vu.s.d.mu.Lock()
+			first := !vu.s.d.dry[name]
+			if first {
+				if vu.s.d.dry == nil {
+					vu.s.d.dry = map[string]bool{}
+				}
+				vu.s.d.dry[name] = true
+			}
+			vu.s.d.mu.Unlock()
+			if first {
+				fmt.Fprintf(vu.env.out(), "[VU %d] queue %q is empty: this user stops, as every user that takes from it from now on (onEmpty: \"stop\")\n", vu.id, name)
+			}
 			vu.raise(&signal{kind: sigStopUser})
 			return goja.Undefined()
 		}

@@ -110,6 +110,9 @@ export function onStop() { if (me) accounts.put(me); }
 		}
 		vus = append(vus, vu)
 	}
+	if out := env.Out.(*strings.Builder).String(); strings.Count(out, `queue "accounts" is empty: this user stops`) != 1 {
+		t.Errorf("the stop is not said once: %q", out)
+	}
 	vus[0].OnStop(context.Background()) // ann goes back
 	vu4 := newVU(t, s, env, 4, 0)
 	vu4.OnStart(context.Background())
