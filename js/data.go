@@ -621,3 +621,60 @@ func (d *dataObject) Delete(string) bool {
 }
 
 func (d *dataObject) Keys() []string { return append([]string(nil), d.o.keys...) }
+
+// sharedArray implements sharedArray(name, fn): fn runs once per process
+// (in the first runtime that gets here, at load time) and returns an
+// array; every user sees its elements, stored as JSON, as csv() and
+// json() data.
+func (vu *VU) sharedArray(c goja.FunctionCall) goja.Value {
+	rt := vu.rt
+	name := c.Argument(0).String()
+	if goja.IsUndefined(c.Argument(0)) || name == "" {
+		panic(rt.NewTypeError("sharedArray(name, fn): a name is required"))
+	}
+	fn, ok := goja.AssertFunction(c.Argument(1))
+	if !ok {
+		panic(rt.NewTypeError("sharedArray(%q, fn): fn must be a function returning an array", name))
+	}
+	if !vu.loading {
+		panic(rt.NewTypeError("sharedArray(%q): shared arrays are made at load time, in the script's top-level code", name))
+	}
+	s := vu.s
+	s.d.mu.Lock()
+	if s.d.tables == nil {
+		s.d.tables = map[string]*tableOnce{}
+	}
+	id := "sharedArray\x00" + name
+	t := s.d.tables[id]
+	if t == nil {
+		t = &tableOnce{}
+		s.d.tables[id] = t
+	}
+	s.d.mu.Unlock()
+	var thrown error
+	t.once.Do(func() {
+		v, err := fn(goja.Undefined())
+		if err != nil {
+			thrown, t.err = err, err
+			return
+		}
+		obj, ok := v.(*goja.Object)
+		if !ok || obj.ClassName() != "Array" {
+			t.err = fmt.Errorf("sharedArray(%q): fn returned %s, not an array", name, v.String())
+			return
+		}
+		str, err := vu.jsonStr(goja.Undefined(), obj)
+		if err != nil {
+			thrown, t.err = err, err
+			return
+		}
+		t.t, t.err = parseJSON(name, []byte(str.String()))
+	})
+	if thrown != nil {
+		panic(thrown) // fn's own exception, with its position
+	}
+	if t.err != nil {
+		panic(rt.NewTypeError("%v", t.err))
+	}
+	return rt.NewDynamicArray(&dataArray{vu: vu, t: t.t, what: "sharedArray(" + strconv.Quote(name) + ")"})
+}

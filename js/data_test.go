@@ -178,3 +178,36 @@ export const t = task(() => {});
 		t.Errorf("imported %q", got)
 	}
 }
+
+// TestSharedArray: fn runs once per process; every user sees its result.
+func TestSharedArray(t *testing.T) {
+	s := load(t, "script.js", `
+import { sharedArray, task } from "jsload";
+export const ids = sharedArray("ids", () => { globalThis.ran = true; return Array.from({ length: 5 }, (_, i) => ({ id: i * 2 })); });
+export const t = task(() => {});
+globalThis.out = JSON.stringify([ids.length, ids[4], globalThis.ran === true]);
+`)
+	ran := 0
+	for id := 1; id <= 3; id++ {
+		vu := newVU(t, s, testEnv(""), id, 0)
+		if got := global(vu, "out").String(); !strings.HasPrefix(got, `[5,{"id":8},`) {
+			t.Errorf("user %d: %s", id, got)
+		}
+		if strings.HasSuffix(global(vu, "out").String(), "true]") {
+			ran++
+		}
+	}
+	if ran != 0 {
+		t.Errorf("fn ran again in %d users (it ran when the script was loaded)", ran)
+	}
+	for _, c := range []struct{ src, want string }{
+		{`sharedArray("x", () => 5)`, `fn returned 5, not an array`},
+		{`sharedArray("x", () => { throw new Error("boom"); })`, `script.js:2:32: Error: boom`},
+		{`sharedArray("x")`, `fn must be a function`},
+	} {
+		path := writeScript(t, "script.js", "import { sharedArray, task } from \"jsload\";\n"+c.src+";\nexport const t = task(() => {});\n")
+		if _, err := Load(context.Background(), path, LoadOptions{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.src, err, c.want)
+		}
+	}
+}

@@ -157,7 +157,7 @@ var moduleTable = func() []lazyEntry {
 		"User", "HttpUser", "FastHttpUser", "TaskSet", "SequentialTaskSet", "MarkovTaskSet",
 		"taskSet", "sequence", "rescheduleTask", "stopUser",
 		"http", "events", "sleep", "check", "run", "waitForSpawningComplete",
-		"open", "csv", "json", "counter", "queue", // data.go, shared.go
+		"open", "csv", "json", "sharedArray", "counter", "queue", // data.go, shared.go
 	} {
 		key := name
 		if name == "FastHttpUser" {

@@ -262,6 +262,7 @@ var dataNative = []lazyEntry{
 	{name: "open", make: fn((*VU).openData)},
 	{name: "csv", make: fn((*VU).csv)},
 	{name: "json", make: fn((*VU).json)},
+	{name: "sharedArray", make: fn((*VU).sharedArray)},
 	{name: "counter", make: fn((*VU).counter)},
 	{name: "queue", make: fn((*VU).queue)},
 }
