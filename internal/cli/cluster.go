@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -93,6 +96,9 @@ func startMaster(st *State, cfg *config.Run, script *js.Script, reg *stats.Regis
 	job, err := json.Marshal(clusterJob{Bundle: bundle, Config: *cfg})
 	if err != nil {
 		return nil, fmt.Errorf("preparing the job for the workers: %v", err)
+	}
+	if len(bundle.Files) > 0 {
+		job = gzipped(job) // data files (CSV, JSON) shrink several times
 	}
 	classes := make([]engine.Class, len(script.Classes))
 	for i, k := range script.Classes {
@@ -407,6 +413,12 @@ type workerJob struct {
 
 func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *logger, panicked *atomic.Bool) (*workerJob, error) {
 	var j clusterJob
+	if bytes.HasPrefix(b, gzipMagic) {
+		var err error
+		if b, err = gunzip(b); err != nil {
+			return nil, fmt.Errorf("reading the master's job: %v", err)
+		}
+	}
 	if err := json.Unmarshal(b, &j); err != nil {
 		return nil, fmt.Errorf("reading the master's job: %v", err)
 	}
@@ -448,4 +460,23 @@ func (j *workerJob) Close() {
 func (j *workerJob) Begin(setupData string) (cluster.Swarm, error) {
 	j.env.SetupData = setupData
 	return j.beginWorkerTest()
+}
+
+// gzipMagic starts a gzipped job; a JSON job cannot start so.
+var gzipMagic = []byte{0x1f, 0x8b}
+
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+func gunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }

@@ -205,6 +205,11 @@ func StartMaster(cfg MasterConfig) (*Master, error) {
 		return nil, fmt.Errorf("connecting to NATS at %s: %v", redact(m.url), err)
 	}
 	m.nc = nc
+	// The welcome carries the job in one message (base64 in JSON).
+	if n := int64(len(cfg.Job))*4/3 + 1024; n > nc.MaxPayload() {
+		m.Close()
+		return nil, fmt.Errorf("the job for the workers (the bundled script and its data files, %.1f MB once encoded) is larger than NATS's largest message here (%.1f MB): use smaller data files, or raise max_payload on your NATS server", float64(n)/1e6, float64(nc.MaxPayload())/1e6)
+	}
 	for name, h := range map[string]nats.MsgHandler{"hello": m.onHello, "report": m.onReport, "problem": m.onProblem, "bye": m.onBye} {
 		sub, err := nc.Subscribe(subject(cfg.RunID, name), h)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -100,5 +101,15 @@ func TestWorkersShareTheMastersQueue(t *testing.T) {
 	}
 	if err := w1.w.Shared().Define(ctx, shared.QueueSpec{Name: "other", Len: 1, Digest: "x"}); err == nil {
 		t.Error("a queue the master lacks was accepted")
+	}
+}
+
+// A job too large for one NATS message is refused before the test, with
+// its size, rather than never reaching the workers.
+func TestJobLargerThanAMessage(t *testing.T) {
+	_, err := StartMaster(MasterConfig{Bind: "127.0.0.1:0", RunID: "t", Version: "v1", Job: make([]byte, 50<<20), Classes: testClasses,
+		Registry: stats.NewRegistry(1), Log: &testLog{}})
+	if err == nil || !strings.Contains(err.Error(), "is larger than NATS's largest message here (67.1 MB)") {
+		t.Fatalf("got %v", err)
 	}
 }
