@@ -232,3 +232,29 @@ export function teardown(data) { http.get("/test_data/teardown"); }
 		t.Errorf("fetches: %v\nwant     %v", ls.paths, want)
 	}
 }
+
+// Locust's testdata_from_csv: one CSV reader per process hands each task
+// the next row, starting over at the end of the file. Here: a recycling
+// queue over csv() data, shared by every user (and every worker).
+func TestLocustTestDataFromCSV(t *testing.T) {
+	ls, srv := newLoginServer(t)
+	s := load(t, "locustfile.js", `
+import { HttpUser, task, csv, queue } from "jsload";
+const rows = queue("rows", csv("data.csv"), { onEmpty: "recycle" });
+export class QuickstartUser extends HttpUser {
+  @task search() { const row = rows.take(); this.client.post("/login", { body: row.term + ":" + row.page }); }
+}
+`, "data.csv", "term,page\nshoes,1\nhats,2\nsocks,3\n")
+	env := testEnv(srv.URL)
+	a, b := newVU(t, s, env, 1, 0), newVU(t, s, env, 2, 0)
+	for i := 0; i < 4; i++ {
+		for _, vu := range []*VU{a, b} {
+			if err := vu.RunTask(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := strings.Join(ls.logins, " "); got != "shoes:1 hats:2 socks:3 shoes:1 hats:2 socks:3 shoes:1 hats:2" {
+		t.Errorf("rows taken: %s", got)
+	}
+}
