@@ -46,8 +46,9 @@ func (e *ScriptError) Error() string {
 type bundled struct {
 	name  string // the program's name: beside the entry file, so that source map paths resolve to it
 	code  string
-	smap  []byte   // the source map (JSON)
-	files []string // every source file that went into the bundle
+	smap  []byte            // the source map (JSON)
+	files []string          // every source file that went into the bundle
+	given map[string][]byte // data files sent by a cluster's master (Bundle.Files)
 }
 
 // bundle runs esbuild on the entry file: ES modules and TypeScript become

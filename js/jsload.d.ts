@@ -323,6 +323,57 @@ declare module "jsload" {
   /** Describes the run. */
   export const run: RunInfo;
 
+  // ---- Test data and shared state ---------------------------------------
+
+  /** A read-only array shared by every user of the process; each element read is a fresh copy. */
+  export interface SharedData<T> extends ReadonlyArray<T> {}
+
+  /** Options of csv(). */
+  export interface CSVOptions {
+    /** The first row names the columns (default true); false: rows are arrays. */
+    header?: boolean;
+    /** Whole-field numbers and true/false become numbers and booleans (default true). */
+    types?: boolean;
+    /** One character (default ","). */
+    separator?: string;
+  }
+
+  /** A data file's text, read at load time, relative to the script. */
+  export function open(path: string): string;
+  /** A data file's bytes ("b"), read at load time, relative to the script. */
+  export function open(path: string, mode: "b"): ArrayBuffer;
+  /** A CSV file, parsed once per process, at load time. */
+  export function csv<T = Record<string, string | number | boolean>>(path: string, options?: CSVOptions & { header?: true }): SharedData<T>;
+  export function csv(path: string, options: CSVOptions & { header: false }): SharedData<Array<string | number | boolean>>;
+  /** A JSON file holding an array (or an object), parsed once per process, at load time. */
+  export function json<T = any>(path: string): SharedData<T>;
+  /** The array fn returns, made once per process, at load time. */
+  export function sharedArray<T>(name: string, fn: () => T[]): SharedData<T>;
+
+  /** An integer shared by every user (the master's in a distributed run). */
+  export interface Counter {
+    readonly name: string;
+    /** Adds n (default 1) and returns the new value. */
+    add(n?: number): number;
+    get(): number;
+  }
+  export function counter(name: string): Counter;
+
+  /** Items each taken once by one user (the master hands them out in a distributed run). */
+  export interface Queue<T> {
+    readonly name: string;
+    readonly onEmpty: "wait" | "recycle" | "stop";
+    /** The next item; when the queue is dry, as onEmpty says (with "stop", undefined and the user stops). */
+    take(): T;
+    /** The next item, or undefined when the queue is dry. */
+    tryTake(): T | undefined;
+    /** Adds an item at the end. */
+    put(item: T): void;
+    /** The number of items left. */
+    size(): number;
+  }
+  export function queue<T>(name: string, items: ArrayLike<T> | null | undefined, options: { onEmpty: "wait" | "recycle" | "stop" }): Queue<T>;
+
   // ---- Parameters and options --------------------------------------------
 
   /** A custom parameter: `export const parameters = { name: ParameterDeclaration }`. */

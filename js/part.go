@@ -135,6 +135,7 @@ var nativeTable = func() []lazyEntry {
 		{name: "waitForSpawningComplete", make: fn((*VU).waitForSpawningComplete)},
 		{name: "host", kept: true, make: func(vu *VU) goja.Value { return vu.rt.ToValue(vu.host) }},
 	}
+	t = append(t, dataNative...)
 	for _, p := range preludeParts {
 		if p != "task" { // the Go task is the module's (task.go)
 			t = append(t, partEntry(p))
@@ -156,6 +157,7 @@ var moduleTable = func() []lazyEntry {
 		"User", "HttpUser", "FastHttpUser", "TaskSet", "SequentialTaskSet", "MarkovTaskSet",
 		"taskSet", "sequence", "rescheduleTask", "stopUser",
 		"http", "events", "sleep", "check", "run", "waitForSpawningComplete",
+		"open", "csv", "json", "sharedArray", "counter", "queue", // data.go, shared.go
 	} {
 		key := name
 		if name == "FastHttpUser" {

@@ -13,7 +13,7 @@ import (
 // moduleKeys are the module's keys, in order.
 const moduleKeys = "task,tag,transition,transitions,initial,between,constant,constantPacing,constantThroughput," +
 	"User,HttpUser,FastHttpUser,TaskSet,SequentialTaskSet,MarkovTaskSet,taskSet,sequence," +
-	"rescheduleTask,stopUser,http,events,sleep,check,run,waitForSpawningComplete,params"
+	"rescheduleTask,stopUser,http,events,sleep,check,run,waitForSpawningComplete,open,csv,json,sharedArray,counter,queue,params"
 
 func TestModuleKeysAndIdentities(t *testing.T) {
 	srv := server(t)

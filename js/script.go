@@ -23,6 +23,7 @@ import (
 	"github.com/go-sourcemap/sourcemap"
 
 	"github.com/jsload/jsload/internal/httpc"
+	"github.com/jsload/jsload/internal/shared"
 	"github.com/jsload/jsload/internal/stats"
 )
 
@@ -117,6 +118,8 @@ type Script struct {
 	name        string // the bundle's name, beside the entry file
 	dir         string
 	smap        *sourcemap.Consumer
+	// d holds the data files and the shared counters and queues (data.go).
+	d dataState
 	// files caches the TLS files clients read (path -> contents), and the
 	// key pairs found good, for all VUs.
 	files sync.Map
@@ -143,6 +146,10 @@ type Bundle struct {
 	Name      string `json:"name"` // the program's name, which the source map's paths are relative to
 	Code      string `json:"code"`
 	SourceMap []byte `json:"sourceMap,omitempty"`
+	// Files are the data files the script read at load time (open(),
+	// csv(), json()), by the name its code finds them under: a worker
+	// reads these, not its disk (Script.DataFiles fills them).
+	Files map[string][]byte `json:"files,omitempty"`
 }
 
 // Bundle returns the program the script was loaded from.
@@ -153,11 +160,16 @@ func (s *Script) Bundle() Bundle {
 // LoadBundle is Load for a script bundled elsewhere (Script.Bundle).
 // Positions in errors still name the user's own files.
 func LoadBundle(ctx context.Context, b Bundle, opt LoadOptions) (*Script, error) {
-	return loadBundled(ctx, b.Path, &bundled{name: b.Name, code: b.Code, smap: b.SourceMap}, opt)
+	files := b.Files
+	if files == nil {
+		files = map[string][]byte{}
+	}
+	return loadBundled(ctx, b.Path, &bundled{name: b.Name, code: b.Code, smap: b.SourceMap, given: files}, opt)
 }
 
 func loadBundled(ctx context.Context, path string, b *bundled, opt LoadOptions) (*Script, error) {
 	s := &Script{Path: path, name: b.name, dir: filepath.Dir(b.name), Files: b.files, code: b.code, smapJSON: b.smap}
+	s.d.given = b.given
 	if len(b.smap) > 0 {
 		if sm, err := sourcemap.Parse(b.name, b.smap); err == nil {
 			s.smap = sm
@@ -193,6 +205,7 @@ func loadBundled(ctx context.Context, path string, b *bundled, opt LoadOptions) 
 		}
 		return nil, err
 	}
+	s.Files = append(s.Files, s.dataPaths()...) // --watch reloads when data changes
 	// Make one user of each class now, so that a constructor or a bad
 	// waitTime is reported before the test starts; parameters have their
 	// defaults there.
@@ -382,8 +395,11 @@ type Env struct {
 	// the one whose message the exceptions table keeps. It may be nil and
 	// must be safe for concurrent use.
 	OnException func(vu int, where string, err *ScriptError, first bool)
-	varsOnce    sync.Once
-	envVars     map[string]string
+	// Shared is where counters and queues live (a cluster's master, for
+	// a worker); nil means the Script's own store (Script.SharedStore).
+	Shared   shared.Store
+	varsOnce sync.Once
+	envVars  map[string]string
 	// Run describes the run to scripts (`run`) and completes spawning for
 	// waitForSpawningComplete(); nil means a run that has not started.
 	Run     *Run

@@ -69,6 +69,8 @@ type VU struct {
 	late   time.Duration // how late the running task started (arrival rate)
 	done   bool          // the user stopped itself
 
+	loading bool // the script's top-level code is running: data files may be read
+
 	iter    int64
 	runCtx  context.Context // the context of the last task: wait-time functions run under it
 	ctx     context.Context
@@ -155,7 +157,9 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 	// The script's top level runs in every user: a stop must reach it.
 	vu.intrWG.Add(1)
 	stop := context.AfterFunc(ctx, vu.intrFn)
+	vu.loading = true
 	_, err := rt.RunProgram(s.prog)
+	vu.loading = false
 	if stop() {
 		vu.intrWG.Done()
 	} else {

@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -84,9 +87,18 @@ func (m *masterOf) close() {
 // its local workers.
 func startMaster(st *State, cfg *config.Run, script *js.Script, reg *stats.Registry, log *logger) (*masterOf, error) {
 	c := &cfg.Cluster
-	job, err := json.Marshal(clusterJob{Bundle: script.Bundle(), Config: *cfg})
+	bundle := script.Bundle()
+	files, err := script.DataFiles()
+	if err != nil {
+		return nil, err
+	}
+	bundle.Files = files
+	job, err := json.Marshal(clusterJob{Bundle: bundle, Config: *cfg})
 	if err != nil {
 		return nil, fmt.Errorf("preparing the job for the workers: %v", err)
+	}
+	if len(bundle.Files) > 0 {
+		job = gzipped(job) // data files (CSV, JSON) shrink several times
 	}
 	classes := make([]engine.Class, len(script.Classes))
 	for i, k := range script.Classes {
@@ -104,6 +116,7 @@ func startMaster(st *State, cfg *config.Run, script *js.Script, reg *stats.Regis
 		Bind: net.JoinHostPort(host, strconv.Itoa(c.MasterBindPort)), Token: c.Token,
 		NATS: c.NATS, Options: natsOptions(c), RunID: c.RunID, Version: Version, Job: job,
 		Classes: classes, Registry: reg, Log: log, OnSpawned: spawnedHook(cfg, current, currentRun, log),
+		Shared: script.SharedStore(),
 	})
 	if err != nil {
 		return nil, err
@@ -340,10 +353,14 @@ func runWorker(cmd *cobra.Command, st *State, args []string, cfg *config.Run) er
 	}
 	var jobErr error
 	var panicked atomic.Bool // a user of any job this worker ran panicked
-	w := cluster.NewWorker(cluster.WorkerConfig{
+	var w *cluster.Worker
+	w = cluster.NewWorker(cluster.WorkerConfig{
 		URL: url, Options: natsOptions(c), RunID: c.RunID, Version: Version, Log: log,
 		Prepare: func(ctx context.Context, b []byte) (cluster.Job, error) {
 			j, err := prepareJob(ctx, st, b, own, log, &panicked)
+			if err == nil {
+				j.env.Shared = w.Shared() // counters and queues are the master's
+			}
 			jobErr = err
 			if err == nil {
 				sig.use(log, j.cfg.StopTimeout) // what a Ctrl-C here will wait for
@@ -396,6 +413,12 @@ type workerJob struct {
 
 func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *logger, panicked *atomic.Bool) (*workerJob, error) {
 	var j clusterJob
+	if bytes.HasPrefix(b, gzipMagic) {
+		var err error
+		if b, err = gunzip(b); err != nil {
+			return nil, fmt.Errorf("reading the master's job: %v", err)
+		}
+	}
 	if err := json.Unmarshal(b, &j); err != nil {
 		return nil, fmt.Errorf("reading the master's job: %v", err)
 	}
@@ -437,4 +460,23 @@ func (j *workerJob) Close() {
 func (j *workerJob) Begin(setupData string) (cluster.Swarm, error) {
 	j.env.SetupData = setupData
 	return j.beginWorkerTest()
+}
+
+// gzipMagic starts a gzipped job; a JSON job cannot start so.
+var gzipMagic = []byte{0x1f, 0x8b}
+
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+func gunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/jsload/jsload/internal/engine"
+	"github.com/jsload/jsload/internal/shared"
 	"github.com/jsload/jsload/internal/stats"
 )
 
@@ -42,6 +43,9 @@ type MasterConfig struct {
 	Classes  []engine.Class
 	Registry *stats.Registry // where the workers' statistics go
 	Log      Logger
+	// Shared, when set, answers the workers' counter and queue calls
+	// (subject "shared"): the script's store in the master's process.
+	Shared shared.Store
 	// OnSpawned is called when every worker reports its share running.
 	OnSpawned func(counts map[string]int)
 	// Interval and MissingAfter override the package defaults (tests).
@@ -201,8 +205,23 @@ func StartMaster(cfg MasterConfig) (*Master, error) {
 		return nil, fmt.Errorf("connecting to NATS at %s: %v", redact(m.url), err)
 	}
 	m.nc = nc
+	// The welcome carries the job in one message (base64 in JSON).
+	if n := int64(len(cfg.Job))*4/3 + 1024; n > nc.MaxPayload() {
+		m.Close()
+		return nil, fmt.Errorf("the job for the workers (the bundled script and its data files, %.1f MB once encoded) is larger than NATS's largest message here (%.1f MB): use smaller data files, or raise max_payload on your NATS server", float64(n)/1e6, float64(nc.MaxPayload())/1e6)
+	}
 	for name, h := range map[string]nats.MsgHandler{"hello": m.onHello, "report": m.onReport, "problem": m.onProblem, "bye": m.onBye} {
 		sub, err := nc.Subscribe(subject(cfg.RunID, name), h)
+		if err != nil {
+			m.Close()
+			return nil, fmt.Errorf("subscribing on NATS: %v", err)
+		}
+		m.subs = append(m.subs, sub)
+	}
+	if cfg.Shared != nil {
+		sub, err := nc.Subscribe(subject(cfg.RunID, "shared"), func(msg *nats.Msg) {
+			_ = msg.Respond(shared.Serve(context.Background(), cfg.Shared, msg.Data))
+		})
 		if err != nil {
 			m.Close()
 			return nil, fmt.Errorf("subscribing on NATS: %v", err)
@@ -228,7 +247,7 @@ const (
 func workerPermissions(run string) *server.Permissions {
 	return &server.Permissions{
 		Publish: &server.SubjectPermission{Allow: []string{
-			subject(run, "hello"), subject(run, "report"), subject(run, "problem"), subject(run, "bye")}},
+			subject(run, "hello"), subject(run, "report"), subject(run, "problem"), subject(run, "bye"), subject(run, "shared")}},
 		Subscribe: &server.SubjectPermission{Allow: []string{subject(run, "w.*"), subject(run, "all"), "_INBOX.>"}},
 	}
 }

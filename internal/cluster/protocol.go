@@ -17,6 +17,10 @@
 //	all         master -> every worker: quit
 //	problem     worker -> master: a worker cannot run the job
 //	bye         worker -> master: a worker stopped on its own machine leaves
+//	shared      worker -> master, request: a counter or queue call of the
+//	            script's users (internal/shared's wire form), answered from
+//	            the master's store, so that each queue item is taken once
+//	            in the whole run
 //
 // A worker keeps an unacknowledged delta and sends it again, unchanged, until
 // the master acknowledges it, while new samples wait in the next one; the
@@ -36,7 +40,7 @@ import (
 
 // Protocol is the version of the messages; master and worker must agree,
 // and are also refused when their jsload versions differ.
-const Protocol = 2 // 2: statistics carry the cut-off count (wire version 2)
+const Protocol = 3 // 2: statistics carry the cut-off count (wire version 2); 3: shared state, data files in the job
 
 // DefaultPort is the master's port, as Locust's.
 const DefaultPort = 5557

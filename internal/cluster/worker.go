@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/jsload/jsload/internal/engine"
+	"github.com/jsload/jsload/internal/shared"
 	"github.com/jsload/jsload/internal/stats"
 )
 
@@ -305,6 +306,19 @@ func (w *Worker) hello(ctx context.Context) ([]byte, error) {
 		}
 		wait = min(wait*2, 2*time.Second)
 	}
+}
+
+// Shared is the master's store of counters and queues, as this worker's
+// users use it: each call is a request to the master. Use it once Run has
+// connected (from WorkerConfig.Prepare on).
+func (w *Worker) Shared() shared.Store {
+	return shared.NewRemote(func(ctx context.Context, req []byte) ([]byte, error) {
+		msg, err := w.request(ctx, "shared", req)
+		if err != nil {
+			return nil, fmt.Errorf("asking the master: %v", err)
+		}
+		return msg.Data, nil
+	})
 }
 
 // request sends a request and waits up to 2 s for the answer.
