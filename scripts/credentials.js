@@ -2,7 +2,7 @@
 // shared CSV file, each account used exactly once in the whole run (also in
 // a distributed run: the master hands the accounts out to every worker).
 //
-//   cd demo && go build golang/example_server.go && ./example_server &
+//   (cd demo && go build -o ../bin/example_server ./golang) && bin/example_server &
 //   jsload run scripts/credentials.js --headless -u 1000 -r 200 -t 30s
 //   # distributed: the same, with --master --expect-workers 2, and twice
 //   #   jsload run --worker            (workers need no copy of the files)
