@@ -18,6 +18,7 @@ import (
 
 	"github.com/dop251/goja"
 
+	"github.com/jsload/jsload/internal/config"
 	"github.com/jsload/jsload/internal/shared"
 )
 
@@ -231,35 +232,10 @@ func (vu *VU) csvOpts(p string, v goja.Value) csvOptions {
 	return o
 }
 
-// suggest returns the name closest to k when it is close enough.
+// suggest returns the name closest to k when it is close enough
+// (config.DidYouMean's rule), else "".
 func suggest(k string, names []string) string {
-	best, bd := "", 3
-	for _, n := range names {
-		if d := editDistance(strings.ToLower(k), strings.ToLower(n)); d < bd {
-			best, bd = n, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return config.Closest(k, names)
 }
 
 // loadTable returns the table for (kind, path, options), parsing the file

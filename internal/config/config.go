@@ -284,6 +284,16 @@ func CheckTLSVersion(v string) error {
 // name, when one is close enough to be a likely typo, and "" otherwise.
 // Case is ignored.
 func DidYouMean(name string, known []string) string {
+	best := Closest(name, known)
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// Closest is the name in known closest to name (ignoring case) when it is
+// close enough to be a likely typo, else "".
+func Closest(name string, known []string) string {
 	best, bestD := "", 0
 	for _, k := range known {
 		d := editDistance(strings.ToLower(name), strings.ToLower(k))
@@ -294,7 +304,7 @@ func DidYouMean(name string, known []string) string {
 	if best == "" || bestD > max(2, len(name)/3) || bestD >= len(name) {
 		return ""
 	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return best
 }
 
 // editDistance is the Levenshtein distance between a and b, in bytes.
