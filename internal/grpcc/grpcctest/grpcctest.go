@@ -1,0 +1,201 @@
+// Package grpcctest starts in-process gRPC servers for tests, from .proto
+// source compiled at run time, with handlers that see messages as JSON
+// values, and makes certificates for TLS and mutual TLS.
+package grpcctest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bufbuild/protocompile"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
+)
+
+// Stream is one call as a handler sees it.
+type Stream struct {
+	grpc.ServerStream
+	Method  string // "/package.Service/Method"
+	in, out protoreflect.MessageDescriptor
+}
+
+// Recv receives one request as a JSON value (io.EOF at the end).
+func (s *Stream) Recv() (map[string]any, error) {
+	m := dynamicpb.NewMessage(s.in)
+	if err := s.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var v map[string]any
+	return v, json.Unmarshal(b, &v)
+}
+
+// Send sends one reply given as a JSON value.
+func (s *Stream) Send(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	m := dynamicpb.NewMessage(s.out)
+	if err := protojson.Unmarshal(b, m); err != nil {
+		return err
+	}
+	return s.SendMsg(m)
+}
+
+// Handler serves every call; a returned error is the call's status (use
+// status.Error).
+type Handler func(s *Stream) error
+
+// Options configure Start.
+type Options struct {
+	Files   map[string]string // .proto sources by name
+	Handler Handler
+	TLS     *tls.Config // nil: plaintext
+	// Listener, when set, is served instead of a new one on 127.0.0.1.
+	Listener net.Listener
+}
+
+// Start serves o.Handler on 127.0.0.1 until the test ends and returns the
+// address.
+func Start(t testing.TB, o Options) string {
+	t.Helper()
+	names := make([]string, 0, len(o.Files))
+	for n := range o.Files {
+		names = append(names, n)
+	}
+	c := protocompile.Compiler{Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{Accessor: protocompile.SourceAccessorFromMap(o.Files)})}
+	files, err := c.Compile(context.Background(), names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	methods := map[string]protoreflect.MethodDescriptor{}
+	for _, f := range files {
+		for i := 0; i < f.Services().Len(); i++ {
+			s := f.Services().Get(i)
+			for j := 0; j < s.Methods().Len(); j++ {
+				m := s.Methods().Get(j)
+				methods["/"+string(s.FullName())+"/"+string(m.Name())] = m
+			}
+		}
+	}
+	var opts []grpc.ServerOption
+	if o.TLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(o.TLS)))
+	}
+	opts = append(opts, grpc.UnknownServiceHandler(func(_ any, ss grpc.ServerStream) error {
+		name, _ := grpc.MethodFromServerStream(ss)
+		m, ok := methods[name]
+		if !ok {
+			return fmt.Errorf("no method %s", name)
+		}
+		return o.Handler(&Stream{ServerStream: ss, Method: name, in: m.Input(), out: m.Output()})
+	}))
+	srv := grpc.NewServer(opts...)
+	ln := o.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(srv.Stop)
+	return ln.Addr().String()
+}
+
+// Certs are a CA, a server certificate for 127.0.0.1 and localhost, and a
+// client certificate, all signed by the CA (PEM).
+type Certs struct {
+	CA, ServerCert, ServerKey, ClientCert, ClientKey string
+	pool                                             *x509.CertPool
+}
+
+// NewCerts makes Certs valid for an hour around now.
+func NewCerts(t testing.TB) *Certs {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "grpcctest CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	leaf := func(serial int64, cn string, usage x509.ExtKeyUsage) (string, string) {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			ExtKeyUsage: []x509.ExtKeyUsage{usage}, KeyUsage: x509.KeyUsageDigitalSignature,
+			DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kb, err := x509.MarshalECPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+			string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}))
+	}
+	c := &Certs{CA: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})), pool: x509.NewCertPool()}
+	c.pool.AddCert(ca)
+	c.ServerCert, c.ServerKey = leaf(2, "server", x509.ExtKeyUsageServerAuth)
+	c.ClientCert, c.ClientKey = leaf(3, "client", x509.ExtKeyUsageClientAuth)
+	return c
+}
+
+// ServerTLS is the server's TLS configuration; with requireClient, a
+// client certificate signed by the CA is required.
+func (c *Certs) ServerTLS(t testing.TB, requireClient bool) *tls.Config {
+	t.Helper()
+	cert, err := tls.X509KeyPair([]byte(c.ServerCert), []byte(c.ServerKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
+	if requireClient {
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		cfg.ClientCAs = c.pool
+	}
+	return cfg
+}
+
+// MapReader reads files from a map, as grpcc.Compile's read function:
+// a missing one is an error wrapping fs.ErrNotExist.
+func MapReader(files map[string]string) func(string) ([]byte, error) {
+	return func(p string) ([]byte, error) {
+		s, ok := files[strings.TrimPrefix(p, "./")]
+		if !ok {
+			return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+		}
+		return []byte(s), nil
+	}
+}
