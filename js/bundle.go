@@ -49,6 +49,9 @@ type bundled struct {
 	smap  []byte            // the source map (JSON)
 	files []string          // every source file that went into the bundle
 	given map[string][]byte // data files sent by a cluster's master (Bundle.Files)
+	// protos are .proto sources that came with a bundle from a cluster's
+	// master (Bundle.Protos); nil for a script read from disk.
+	protos map[string]string
 }
 
 // bundle runs esbuild on the entry file: ES modules and TypeScript become

@@ -126,6 +126,8 @@ type Script struct {
 
 	lifeOnce sync.Once
 	life     *Lifecycle
+	// protos are the .proto files grpc.load compiled (grpc.go).
+	protos protoStore
 }
 
 // Load bundles, compiles and evaluates the script once to learn its user
@@ -150,11 +152,14 @@ type Bundle struct {
 	// csv(), json()), by the name its code finds them under: a worker
 	// reads these, not its disk (Script.DataFiles fills them).
 	Files map[string][]byte `json:"files,omitempty"`
+	// Protos are the .proto files grpc.load read at load time, by path
+	// relative to the script's directory.
+	Protos map[string]string `json:"protos,omitempty"`
 }
 
 // Bundle returns the program the script was loaded from.
 func (s *Script) Bundle() Bundle {
-	return Bundle{Path: s.Path, Name: s.name, Code: s.code, SourceMap: s.smapJSON}
+	return Bundle{Path: s.Path, Name: s.name, Code: s.code, SourceMap: s.smapJSON, Protos: s.protos.sources()}
 }
 
 // LoadBundle is Load for a script bundled elsewhere (Script.Bundle).
@@ -164,12 +169,15 @@ func LoadBundle(ctx context.Context, b Bundle, opt LoadOptions) (*Script, error)
 	if files == nil {
 		files = map[string][]byte{}
 	}
-	return loadBundled(ctx, b.Path, &bundled{name: b.Name, code: b.Code, smap: b.SourceMap, given: files}, opt)
+	return loadBundled(ctx, b.Path, &bundled{name: b.Name, code: b.Code, smap: b.SourceMap, given: files, protos: b.Protos}, opt)
 }
 
 func loadBundled(ctx context.Context, path string, b *bundled, opt LoadOptions) (*Script, error) {
 	s := &Script{Path: path, name: b.name, dir: filepath.Dir(b.name), Files: b.files, code: b.code, smapJSON: b.smap}
 	s.d.given = b.given
+	if b.protos != nil {
+		s.protos.src, s.protos.fromBundle = b.protos, true
+	}
 	if len(b.smap) > 0 {
 		if sm, err := sourcemap.Parse(b.name, b.smap); err == nil {
 			s.smap = sm

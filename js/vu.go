@@ -43,6 +43,7 @@ type VU struct {
 	rec     stats.Recorder
 	http    *jsClient   // the user's own client (`http`, `this.client`); nil until used
 	clients []*jsClient // made with http.client(...)
+	grpc    *vuGRPC     // the jsload/grpc module's state (grpc.go); nil until used
 	// onRequest, when set (by tests), sees every request before it is sent.
 	onRequest func(*httpc.Request)
 	rnd       *rand.Rand
@@ -140,6 +141,8 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 			return vu.newLazy(encodingTable)
 		case "jsload/crypto":
 			return vu.newLazy(cryptoTable)
+		case "jsload/grpc":
+			return vu.grpcModule()
 		case "jsload:export": // the bundle's __export helper (lighten)
 			return rt.ToValue(vu.exportNames)
 		case "jsload:exports": // the entry module's exports (exportSwitch)
@@ -205,6 +208,7 @@ func (vu *VU) Close() {
 		}
 	}
 	vu.sockets.close()
+	vu.closeGRPC()
 }
 
 // invoke calls fn with ctx as the VU's context: when ctx ends, the runtime

@@ -293,14 +293,19 @@ func (s *Stream) finish(err error) {
 // Done reports whether the stream has ended.
 func (s *Stream) Done() bool { return s.done }
 
-// Cancel ends the stream now: its status is CANCELLED unless it had ended.
+// Cancel ends the stream now, from the client's side: unless it had ended,
+// its status is OK (the client chose to end it), with the messages
+// received so far.
 func (s *Stream) Cancel() {
 	if s.done {
 		return
 	}
 	s.cancel()
-	s.finish(status.Error(codes.Canceled, "the stream was closed by the client"))
+	s.finish(nil)
 }
+
+// StatusOf is err, from a call on c, as a status.
+func (c *Conn) StatusOf(err error) *status.Status { return c.callStatus(err) }
 
 // Result is the stream's outcome; its Status is nil until it has ended.
 func (s *Stream) Result() *Result { return &s.res }
