@@ -122,6 +122,15 @@ func (s *Script) loadProtos(files, importPaths []string) (*grpcc.Protos, error) 
 	return p, err
 }
 
+// jsError is a JS Error with msg, to throw.
+func (vu *VU) jsError(msg string) *goja.Object {
+	o, err := vu.rt.New(vu.rt.Get("Error"), vu.rt.ToValue(msg))
+	if err != nil {
+		panic(err)
+	}
+	return o
+}
+
 // vuGRPC is a VU's side of the module: its module object, the protos it
 // loaded and its connections.
 type vuGRPC struct {
@@ -210,7 +219,7 @@ func (vu *VU) grpcLoad(c goja.FunctionCall) goja.Value {
 	}
 	p, err := vu.s.loadProtos(files, dirs)
 	if err != nil {
-		panic(rt.NewGoError(fmt.Errorf("grpc.load: %w", err)))
+		panic(vu.jsError("grpc.load: " + err.Error()))
 	}
 	g := vu.grpcState()
 	g.loaded = append(g.loaded, p)
@@ -548,7 +557,7 @@ func (c *grpcConn) finish(p prepared, res *grpcc.Result) goja.Value {
 func (c *grpcConn) toJS(m proto.Message) goja.Value {
 	b, err := grpcc.Encode(m)
 	if err != nil {
-		panic(c.vu.rt.NewGoError(err))
+		panic(c.vu.jsError(err.Error()))
 	}
 	v, err := c.vu.jsonParse(goja.Undefined(), c.vu.rt.ToValue(string(b)))
 	if err != nil {
@@ -643,4 +652,27 @@ func (c *grpcConn) openStream(methodV, paramsV goja.Value) goja.Value {
 		return end()
 	}))
 	return o
+}
+
+// GRPCMethods are the gRPC methods of the .proto files the script loaded
+// at its top level, sorted ("package.Service/Method"): what inspect lists.
+func (s *Script) GRPCMethods() []string {
+	ps := &s.protos
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range ps.compiled {
+		if r.p == nil {
+			continue
+		}
+		for _, m := range r.p.Methods() {
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }

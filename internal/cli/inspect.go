@@ -41,7 +41,7 @@ func newInspectCmd(st *State) *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(st.Stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"script": s.Path, "classes": s.Classes, "sets": s.Sets, "options": s.Options, "setup": s.HasSetup, "teardown": s.HasTeardown, "parameters": s.Params})
+				return enc.Encode(map[string]any{"script": s.Path, "classes": s.Classes, "sets": s.Sets, "options": s.Options, "setup": s.HasSetup, "teardown": s.HasTeardown, "parameters": s.Params, "grpcMethods": s.GRPCMethods()})
 			}
 			printInspect(st, s)
 			return nil
@@ -112,6 +112,9 @@ func printInspect(st *State, s *js.Script) {
 	}
 	if len(hooks) > 0 {
 		fmt.Fprintf(w, "\nHooks: %s\n", strings.Join(hooks, ", "))
+	}
+	if ms := s.GRPCMethods(); len(ms) > 0 {
+		fmt.Fprintf(w, "\ngRPC methods (grpc.load):\n  %s\n", strings.Join(ms, "\n  "))
 	}
 }
 
