@@ -50,21 +50,26 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # start_server ADDR: start the server in the background and wait for its first
-# stdout line, "example_server listening on http://HOST:PORT". On success it
-# sets server_pid and server_url; it fails if the server exits first (for
+# stdout lines, "example_server listening on http://HOST:PORT" and "example_server
+# grpc registry on HOST:PORT (...)". On success it sets server_pid, server_url
+# and registry_grpc; it fails if the server exits first (for
 # example because the port is busy) or says nothing for 10 seconds.
 start_server() {
 	: >"$workdir/server.out"
 	: >"$workdir/server.err"
-	bin/example_server -addr "$1" -latency-scale "$latency_scale" -quiet \
+	bin/example_server -addr "$1" -latency-scale "$latency_scale" -quiet -cert-dir "$workdir/certs" \
 		>"$workdir/server.out" 2>"$workdir/server.err" &
 	server_pid=$!
-	local i line
+	local i line grpc_line
 	for ((i = 0; i < 100; i++)); do
 		line=$(head -n 1 "$workdir/server.out")
-		if [[ $line =~ listening\ on\ (http://[^[:space:]]+) ]]; then
-			server_url=${BASH_REMATCH[1]}
-			return 0
+		grpc_line=$(sed -n 2p "$workdir/server.out")
+		if [[ $grpc_line =~ grpc\ registry\ on\ ([^[:space:]]+) ]]; then
+			registry_grpc=${BASH_REMATCH[1]}
+			if [[ $line =~ listening\ on\ (http://[^[:space:]]+) ]]; then
+				server_url=${BASH_REMATCH[1]}
+				return 0
+			fi
 		fi
 		if ! kill -0 "$server_pid" 2>/dev/null; then
 			wait "$server_pid" 2>/dev/null || true
@@ -117,7 +122,10 @@ for ((i = 0; ; i++)); do
 	fi
 	sleep 0.1
 done
-say "demo server listening on $server_url"
+say "demo server listening on $server_url; gRPC model registry on $registry_grpc (mutual TLS)"
+# The demo script's registry client talks gRPC with the certificate the
+# server made at start (scripts/lib/registry.js).
+export REGISTRY_GRPC=$registry_grpc REGISTRY_CERTS=$workdir/certs
 
 say "bin/jsload run scripts/locustfile.js --host $server_url --headless -u 10 -r 5 -t 20s $*"
 rc=0

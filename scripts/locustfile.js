@@ -24,7 +24,7 @@ import { task, between, http } from "jsload";
 // Other files are imported with relative paths, like any ES module.
 // RegistryClient shows how to load test something that is not plain
 // recorded HTTP; see lib/registry.js.
-import { RegistryClient } from "./lib/registry.js";
+import { RegistryClient, GrpcRegistryClient } from "./lib/registry.js";
 
 // ---------------------------------------------------------------------------
 // Options
@@ -105,9 +105,14 @@ export const shujie = task(1, () => {
 });
 
 // A custom client. RegistryClient makes its own HTTP calls without recording
-// them and reports each call as a "coeus registry" sample. One of the names
-// below does not exist, so that row shows both successes and failures.
-const registry = new RegistryClient("/registry");
+// them and reports each call as a "coeus registry" sample. When the demo
+// server's gRPC registry is given (scripts/demo.sh sets REGISTRY_GRPC and
+// REGISTRY_CERTS), GrpcRegistryClient talks gRPC with a client certificate
+// instead, and its calls are the "gRPC" rows. One of the names below does not
+// exist, so those rows show both successes and failures.
+const registry = __ENV.REGISTRY_GRPC
+  ? new GrpcRegistryClient(__ENV.REGISTRY_GRPC, __ENV.REGISTRY_CERTS)
+  : new RegistryClient("/registry");
 const MODELS = ["bert-base", "mobilenet-v3", "resnet-50", "tiny-llama", "whisper-small", "no-such-model"];
 
 export const lookupModel = task(2, () => {

@@ -7,8 +7,9 @@
 // the custom-client demo, and an instant root endpoint for throughput
 // benchmarks.
 //
-// It uses the standard library, and gorilla/websocket for /ws (ws.go); build
-// the package:
+// It uses the standard library, gorilla/websocket for /ws (ws.go), and
+// google.golang.org/grpc for the model registry over gRPC (registry.go);
+// build the package:
 //
 //	cd demo && go build -o example_server ./golang && ./example_server
 //
@@ -16,14 +17,21 @@
 //
 //	-addr ADDR            listen address (default ":8080"; "127.0.0.1:0" picks a free port)
 //	-latency-scale F      multiply every artificial delay by F (default 1; 0 disables delays)
-//	-quiet                print nothing but the "listening on" line
+//	-quiet                print nothing but the "listening on" lines
+//	-grpc-addr ADDR       the gRPC model registry's address (default "127.0.0.1:0"; "off" for none)
+//	-cert-dir DIR         where the registry's demo CA and client certificate go (default: a temp folder)
 //
 // The first line written to stdout is always
 //
 //	example_server listening on http://HOST:PORT
 //
 // with the address actually bound, so scripts can start the server on port 0
-// and read the chosen port from that line.
+// and read the chosen port from that line. The second is the gRPC registry's:
+//
+//	example_server grpc registry on HOST:PORT (mutual TLS; client certificate in DIR)
+//
+// DIR holds ca.pem, client.pem and client-key.pem, made at start for the
+// demo only (see registry.go and registry.proto).
 //
 // Endpoints:
 //
@@ -94,6 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", ":8080", "listen address (host:port); port 0 picks a free port")
 	scale := fs.Float64("latency-scale", 1.0, "multiply every artificial delay by this factor (0 disables delays)")
 	quiet := fs.Bool("quiet", false, "print nothing but the listening line")
+	grpcReg := addRegistryFlags(fs) // the gRPC model registry (registry.go)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -121,6 +130,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "example_server listening on %s\n", displayURL(ln.Addr()))
+	stopRegistry, err := grpcReg.start(*scale, stdout)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(stderr, "example_server: %v\n", err)
+		return 1
+	}
+	defer stopRegistry()
 	logf("latency scale %g; press Ctrl-C to stop", *scale)
 
 	srv := &http.Server{

@@ -85,3 +85,46 @@ function errorMessage(res) {
   }
   return (res.body || "").slice(0, 100) || "empty response";
 }
+
+// GrpcRegistryClient: the same registry over gRPC, as the demo server also
+// serves it (demo/golang/registry.proto), with TLS that requires a client
+// certificate. The jsload/grpc module records every call itself, as rows of
+// type "gRPC" named after the method, e.g. "gRPC
+// /registry.v1.ModelRegistry/GetModel"; a status other than OK (NOT_FOUND
+// for an unknown model) is a failure with the code and message.
+//
+// Make it at the script's top level: grpc.load reads the .proto file once,
+// before the test starts (and sends it to the workers of a distributed
+// run); the connection belongs to the user and closes when it stops.
+import grpc from "jsload/grpc";
+
+const METHOD = "registry.v1.ModelRegistry/";
+
+export class GrpcRegistryClient {
+  // target: "host:port"; certDir: the folder with ca.pem, client.pem and
+  // client-key.pem (the demo server writes them at start).
+  constructor(target, certDir) {
+    // .proto paths are relative to the entry script (scripts/locustfile.js).
+    const protos = grpc.load("registry.proto", { importPaths: ["../demo/golang"] });
+    this.conn = grpc.connect(target, {
+      protos,
+      timeout: "5s",
+      tls: { cert: `${certDir}/client.pem`, key: `${certDir}/client-key.pem`, ca: `${certDir}/ca.pem` },
+    });
+  }
+
+  list() {
+    const res = this.conn.serverStream(METHOD + "ListModels", {});
+    return res.ok ? res.messages : [];
+  }
+
+  get(name) {
+    const res = this.conn.invoke(METHOD + "GetModel", { name });
+    return res.ok ? res.message : null;
+  }
+
+  register(name, version) {
+    const res = this.conn.invoke(METHOD + "RegisterModel", { name, version });
+    return res.ok ? res.message : null;
+  }
+}
