@@ -158,6 +158,9 @@ func (vu *VU) closeGRPC() {
 	vu.grpc.conns = nil
 }
 
+// grpcExports are the names "jsload/grpc" exports.
+var grpcExports = []string{"load", "connect"}
+
 // grpcModule is require("jsload/grpc").
 func (vu *VU) grpcModule() goja.Value {
 	g := vu.grpcState()

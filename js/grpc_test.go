@@ -369,3 +369,27 @@ export const t = task(() => {
 		t.Errorf("a bundle without its protos: %v", err)
 	}
 }
+
+func TestGRPCNamedImports(t *testing.T) {
+	s := load(t, protoFiles(`
+import { task } from "jsload";
+import { load, connect } from "jsload/grpc";
+const protos = load("protos/echo.proto", { importPaths: [".", "protos"] });
+export const t = task(() => { globalThis.ok = typeof connect === "function" && protos.methods.length === 4; });
+`)...)
+	vu := newVU(t, s, testEnv(""), 1, 0)
+	if err := vu.RunTask(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !global(vu, "ok").ToBoolean() {
+		t.Error("named imports of jsload/grpc")
+	}
+	path := writeScript(t, "main.js", `
+import { task } from "jsload";
+import { lod } from "jsload/grpc";
+export const t = task(() => lod);
+`)
+	if _, err := Load(context.Background(), path, LoadOptions{}); err == nil || !strings.Contains(err.Error(), `"jsload/grpc" has no export named "lod" (did you mean "load"?)`) {
+		t.Errorf("a name jsload/grpc does not export: %v", err)
+	}
+}

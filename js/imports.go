@@ -43,6 +43,7 @@ func builtinModules() map[string][]string {
 	for _, e := range cryptoTable {
 		mods["jsload/crypto"] = append(mods["jsload/crypto"], e.name)
 	}
+	mods["jsload/grpc"] = grpcExports // grpc.go
 	return mods
 }
 
