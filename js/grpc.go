@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -46,12 +47,20 @@ type protoStore struct {
 	mu         sync.Mutex
 	src        map[string]string // by path relative to the script's directory (slashes)
 	fromBundle bool              // src came with the bundle: read no file
+	disk       []string          // the files read from disk (absolute paths)
 	compiled   map[string]protoResult
 }
 
 type protoResult struct {
 	p   *grpcc.Protos
 	err error
+}
+
+// diskFiles are the .proto files read from disk so far.
+func (ps *protoStore) diskFiles() []string {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return slices.Clone(ps.disk)
 }
 
 // sources is a copy of the sources read so far.
@@ -109,6 +118,9 @@ func (s *Script) loadProtos(files, importPaths []string) (*grpcc.Protos, error) 
 			ps.src = map[string]string{}
 		}
 		ps.src[rel] = string(b)
+		if a, err := filepath.Abs(p); err == nil {
+			ps.disk = append(ps.disk, a)
+		}
 		return b, nil
 	}
 	p, err := grpcc.Compile(context.Background(), files, dirs, read)

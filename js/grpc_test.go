@@ -343,6 +343,9 @@ export const t = task(() => {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if n := len(s.Files); n < 3 || !strings.HasSuffix(s.Files[n-1], "common.proto") && !strings.HasSuffix(s.Files[n-2], "common.proto") {
+		t.Errorf("Files (what --watch watches) lack the .proto files: %v", s.Files)
+	}
 	b := s.Bundle()
 	if len(b.Protos) != 2 || b.Protos["protos/echo.proto"] != echoProto || b.Protos["protos/common.proto"] != commonProto {
 		t.Fatalf("bundle protos %v", b.Protos)
@@ -391,5 +394,52 @@ export const t = task(() => lod);
 `)
 	if _, err := Load(context.Background(), path, LoadOptions{}); err == nil || !strings.Contains(err.Error(), `"jsload/grpc" has no export named "lod" (did you mean "load"?)`) {
 		t.Errorf("a name jsload/grpc does not export: %v", err)
+	}
+}
+
+// A stop during a call ends it at once: it is counted as cut off, not as
+// a failure, and no more of the task runs.
+func TestGRPCStopInterruptsACall(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	addr := grpcctest.Start(t, grpcctest.Options{Files: echoFiles, Handler: func(s *grpcctest.Stream) error {
+		arrived <- struct{}{}
+		<-s.Context().Done()
+		return s.Context().Err()
+	}})
+	env := testEnv("")
+	env.Vars["ADDR"] = addr
+	s := load(t, protoFiles(`
+import { task } from "jsload";
+import grpc from "jsload/grpc";
+grpc.load("protos/echo.proto", { importPaths: [".", "protos"] });
+export const t = task(() => {
+  grpc.connect(__ENV.ADDR, { plaintext: true }).invoke("test.v1.Echo/Say", { text: "x" });
+  globalThis.after = true;
+});
+`)...)
+	vu := newVU(t, s, env, 1, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		_ = vu.RunTask(ctx)
+		close(done)
+	}()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call never reached the server")
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call was not interrupted")
+	}
+	snap := env.Registry.Snapshot(time.Now())
+	if snap.Total.Requests != 0 || snap.CutOff != 1 || len(snap.Exceptions) != 0 {
+		t.Errorf("requests %d, cut off %d, exceptions %+v", snap.Total.Requests, snap.CutOff, snap.Exceptions)
+	}
+	if a := global(vu, "after"); a != nil && a.ToBoolean() {
+		t.Error("code after the interrupted call ran")
 	}
 }

@@ -206,6 +206,7 @@ func loadBundled(ctx context.Context, path string, b *bundled, opt LoadOptions) 
 		return nil, err
 	}
 	defer probe.Close()
+	s.Files = append(s.Files, s.protos.diskFiles()...) // --watch watches the .proto files too
 	if err := s.inspect(probe); err != nil {
 		var se *ScriptError
 		if errors.As(err, &se) && se.File == "" {
