@@ -171,7 +171,7 @@ func (vu *VU) closeGRPC() {
 }
 
 // grpcExports are the names "jsload/grpc" exports.
-var grpcExports = []string{"load", "connect"}
+var grpcExports = []string{"load", "connect", "reflect"}
 
 // grpcModule is require("jsload/grpc").
 func (vu *VU) grpcModule() goja.Value {
@@ -181,6 +181,7 @@ func (vu *VU) grpcModule() goja.Value {
 		g.mod = rt.NewObject()
 		must(g.mod.Set("load", vu.grpcLoad))
 		must(g.mod.Set("connect", vu.grpcConnect))
+		must(g.mod.Set("reflect", vu.grpcReflect))
 	}
 	return g.mod
 }
@@ -236,16 +237,61 @@ func (vu *VU) grpcLoad(c goja.FunctionCall) goja.Value {
 	if err != nil {
 		panic(vu.jsError("grpc.load: " + err.Error()))
 	}
+	return vu.protosObject(p)
+}
+
+// grpcConnect implements grpc.connect(target, options).
+func (vu *VU) grpcConnect(c goja.FunctionCall) goja.Value {
+	return vu.dialGRPC(c, true).object()
+}
+
+// grpcReflect implements grpc.reflect(target, options): the server's
+// methods by server reflection, asked once per script and target.
+func (vu *VU) grpcReflect(c goja.FunctionCall) goja.Value {
+	target := c.Argument(0).String()
+	ps := &vu.s.protos
+	key := "reflect\x00" + target
+	ps.mu.Lock()
+	r, ok := ps.compiled[key]
+	ps.mu.Unlock()
+	if !ok {
+		conn := vu.dialGRPC(c, false)
+		ctx, cancel := context.WithTimeout(vu.ctx, 30*time.Second)
+		r.p, r.err = conn.cc.Reflect(ctx)
+		cancel()
+		_ = conn.cc.Close()
+		g := vu.grpc
+		g.conns = g.conns[:len(g.conns)-1]
+		if vu.ctx.Err() != nil {
+			vu.rt.Interrupt(errStopped)
+			return goja.Undefined()
+		}
+		ps.mu.Lock()
+		if ps.compiled == nil {
+			ps.compiled = map[string]protoResult{}
+		}
+		ps.compiled[key] = r
+		ps.mu.Unlock()
+	}
+	if r.err != nil {
+		panic(vu.jsError(fmt.Sprintf("grpc.reflect(%s): %v", target, r.err)))
+	}
+	return vu.protosObject(r.p)
+}
+
+// protosObject is the { methods } object of p that calls find it by.
+func (vu *VU) protosObject(p *grpcc.Protos) goja.Value {
 	g := vu.grpcState()
 	g.loaded = append(g.loaded, p)
-	obj := rt.NewObject()
+	obj := vu.rt.NewObject()
 	must(obj.Set("methods", p.Methods()))
 	g.objs[obj] = p
 	return obj
 }
 
-// grpcConnect implements grpc.connect(target, options).
-func (vu *VU) grpcConnect(c goja.FunctionCall) goja.Value {
+// dialGRPC reads grpc.connect's (or grpc.reflect's) arguments and makes a
+// connection of the user.
+func (vu *VU) dialGRPC(c goja.FunctionCall, needProtos bool) *grpcConn {
 	rt := vu.rt
 	g := vu.grpcState()
 	target := c.Argument(0)
@@ -290,9 +336,9 @@ func (vu *VU) grpcConnect(c goja.FunctionCall) goja.Value {
 	} else if !isNullish(c.Argument(1)) {
 		panic(rt.NewTypeError("grpc.connect(target, options): options must be an object"))
 	}
-	if conn.protos == nil {
+	if conn.protos == nil && needProtos {
 		if len(g.loaded) == 0 {
-			panic(rt.NewTypeError("grpc.connect(%s): no .proto files loaded: call grpc.load(files) at the script's top level first", target.String()))
+			panic(rt.NewTypeError("grpc.connect(%s): no .proto files loaded: call grpc.load(files) or grpc.reflect(target) at the script's top level first", target.String()))
 		}
 		conn.protos = g.loaded
 	}
@@ -309,7 +355,7 @@ func (vu *VU) grpcConnect(c goja.FunctionCall) goja.Value {
 	}
 	conn.cc = cc
 	g.conns = append(g.conns, cc)
-	return conn.object()
+	return conn
 }
 
 // grpcMetadata reads metadata: an object of names to a string or an array

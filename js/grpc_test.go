@@ -443,3 +443,40 @@ export const t = task(() => {
 		t.Error("code after the interrupted call ran")
 	}
 }
+
+func TestGRPCReflect(t *testing.T) {
+	addr := grpcctest.Start(t, grpcctest.Options{Files: echoFiles, Handler: echoHandler, Reflection: true})
+	noRefl := grpcctest.Start(t, grpcctest.Options{Files: echoFiles, Handler: echoHandler})
+	t.Setenv("ADDR", addr) // the top level runs at load too
+	t.Setenv("NOREFL", noRefl)
+	s := load(t, "main.js", `
+import { task } from "jsload";
+import grpc from "jsload/grpc";
+const protos = grpc.reflect(__ENV.ADDR, { plaintext: true });
+export const t = task(() => {
+  const conn = grpc.connect(__ENV.ADDR, { protos, plaintext: true });
+  globalThis.out = [protos.methods.join(" "), conn.invoke("test.v1.Echo/Say", { text: "refl" }).message.text];
+});
+`)
+	if got := strings.Join(s.GRPCMethods(), " "); got != "test.v1.Echo/Chat test.v1.Echo/Collect test.v1.Echo/Count test.v1.Echo/Say" {
+		t.Errorf("GRPCMethods %q", got)
+	}
+	env := testEnv("")
+	env.Vars = nil
+	vu := newVU(t, s, env, 1, 0)
+	if err := vu.RunTask(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(global(vu, "out").Export()); got != "[test.v1.Echo/Chat test.v1.Echo/Collect test.v1.Echo/Count test.v1.Echo/Say refl]" {
+		t.Errorf("out %s", got)
+	}
+	path := writeScript(t, "main.js", `
+import { task } from "jsload";
+import grpc from "jsload/grpc";
+grpc.reflect(__ENV.NOREFL, { plaintext: true });
+export const t = task(() => {});
+`)
+	if _, err := Load(context.Background(), path, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "main.js:4:") || !strings.Contains(err.Error(), "grpc.reflect("+noRefl+"): server reflection: UNIMPLEMENTED") {
+		t.Errorf("a server without reflection: %v", err)
+	}
+}

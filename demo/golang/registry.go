@@ -38,6 +38,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/reflection"
+	rpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
@@ -152,6 +154,8 @@ func newRegistryServer(scale float64, cfg *tls.Config) (*grpc.Server, error) {
 	}
 	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(cfg)))
 	srv.RegisterService(&desc, r)
+	// Server reflection, for grpc.reflect and tools such as grpcurl.
+	rpb.RegisterServerReflectionServer(srv, reflection.NewServerV1(reflection.ServerOptions{Services: srv, DescriptorResolver: files.AsResolver()}))
 	return srv, nil
 }
 

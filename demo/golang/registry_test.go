@@ -99,6 +99,11 @@ func TestGRPCRegistry(t *testing.T) {
 		t.Errorf("RegisterModel without a name: %q", r.Err())
 	}
 
+	refl, err := conn.Reflect(ctx)
+	if err != nil || strings.Join(refl.Methods(), " ") != "registry.v1.ModelRegistry/GetModel registry.v1.ModelRegistry/ListModels registry.v1.ModelRegistry/RegisterModel" {
+		t.Errorf("server reflection: %v %v", err, refl)
+	}
+
 	anon, err := grpcc.Dial(m[1], grpcc.Options{TLS: &tls.Config{RootCAs: pool}})
 	if err != nil {
 		t.Fatal(err)

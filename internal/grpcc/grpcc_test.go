@@ -409,3 +409,26 @@ func BenchmarkUnary(b *testing.B) {
 		}
 	}
 }
+
+func TestReflect(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	addr := grpcctest.Start(t, grpcctest.Options{Files: files, Handler: echo, Reflection: true})
+	c := dial(t, addr)
+	p, err := c.Reflect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.Methods(), " "); got != "test.v1.Echo/Chat test.v1.Echo/Collect test.v1.Echo/Count test.v1.Echo/Say" {
+		t.Errorf("methods %q", got)
+	}
+	say := method(t, p, "test.v1.Echo/Say")
+	if r := c.Run(ctx, say, in(t, say, `{"text":"r","tag":{"label":"x"}}`)); r.Err() != "" || reply(t, r, 0) != `{"text":"r","n":1}` {
+		t.Errorf("a call with reflected descriptors: %q", r.Err())
+	}
+	// A server without reflection says so.
+	plain := dial(t, grpcctest.Start(t, grpcctest.Options{Files: files, Handler: echo}))
+	if _, err := plain.Reflect(ctx); err == nil || !strings.Contains(err.Error(), "server reflection: ") {
+		t.Errorf("no reflection: %v", err)
+	}
+}

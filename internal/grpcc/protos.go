@@ -117,18 +117,21 @@ func Compile(ctx context.Context, files, importPaths []string, read func(path st
 	for _, f := range res {
 		svcs := f.Services()
 		for i := 0; i < svcs.Len(); i++ {
-			s := svcs.Get(i)
-			ms := s.Methods()
-			for j := 0; j < ms.Len(); j++ {
-				m := ms.Get(j)
-				name := string(s.FullName()) + "/" + string(m.Name())
-				p.methods[name] = m
-				p.names = append(p.names, name)
-			}
+			p.addService(svcs.Get(i))
 		}
 	}
 	sort.Strings(p.names)
 	return p, nil
+}
+
+func (p *Protos) addService(s protoreflect.ServiceDescriptor) {
+	ms := s.Methods()
+	for j := 0; j < ms.Len(); j++ {
+		m := ms.Get(j)
+		name := string(s.FullName()) + "/" + string(m.Name())
+		p.methods[name] = m
+		p.names = append(p.names, name)
+	}
 }
 
 func orDot(dirs []string) []string {

@@ -13,7 +13,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"io/fs"
 	"math/big"
 	"net"
@@ -23,7 +22,11 @@ import (
 
 	"github.com/bufbuild/protocompile"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/reflection"
+	rpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
@@ -74,7 +77,14 @@ type Options struct {
 	TLS     *tls.Config // nil: plaintext
 	// Listener, when set, is served instead of a new one on 127.0.0.1.
 	Listener net.Listener
+	// Reflection serves gRPC server reflection (v1) for the files.
+	Reflection bool
 }
+
+// services lists the files' services for the reflection service.
+type services map[string]grpc.ServiceInfo
+
+func (s services) GetServiceInfo() map[string]grpc.ServiceInfo { return s }
 
 // Start serves o.Handler on 127.0.0.1 until the test ends and returns the
 // address.
@@ -90,9 +100,11 @@ func Start(t testing.TB, o Options) string {
 		t.Fatal(err)
 	}
 	methods := map[string]protoreflect.MethodDescriptor{}
+	svcs := services{}
 	for _, f := range files {
 		for i := 0; i < f.Services().Len(); i++ {
 			s := f.Services().Get(i)
+			svcs[string(s.FullName())] = grpc.ServiceInfo{}
 			for j := 0; j < s.Methods().Len(); j++ {
 				m := s.Methods().Get(j)
 				methods["/"+string(s.FullName())+"/"+string(m.Name())] = m
@@ -107,11 +119,14 @@ func Start(t testing.TB, o Options) string {
 		name, _ := grpc.MethodFromServerStream(ss)
 		m, ok := methods[name]
 		if !ok {
-			return fmt.Errorf("no method %s", name)
+			return status.Errorf(codes.Unimplemented, "unknown method %s", name)
 		}
 		return o.Handler(&Stream{ServerStream: ss, Method: name, in: m.Input(), out: m.Output()})
 	}))
 	srv := grpc.NewServer(opts...)
+	if o.Reflection {
+		rpb.RegisterServerReflectionServer(srv, reflection.NewServerV1(reflection.ServerOptions{Services: svcs, DescriptorResolver: files.AsResolver()}))
+	}
 	ln := o.Listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
