@@ -432,3 +432,24 @@ func TestReflect(t *testing.T) {
 		t.Errorf("no reflection: %v", err)
 	}
 }
+
+// FuzzDecode: any JSON text gives a message or an error, never a panic; an
+// unknown-field error always names a field the message lacks.
+func FuzzDecode(f *testing.F) {
+	p := compile(f)
+	m, _ := p.Method("test.v1.Echo/Say")
+	for _, s := range []string{`{"text":"a"}`, `{"tag":{"lable":1}}`, `{"times":"x"}`, `[]`, `{"text":null}`, `{"tag":[{}]}`, ``} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, js string) {
+		_, err := grpcc.Decode(m.Input(), []byte(js))
+		var u *grpcc.UnknownFieldError
+		if errors.As(err, &u) {
+			for _, k := range u.Known {
+				if k == u.Field {
+					t.Fatalf("%q is reported unknown but is a field: %v", u.Field, err)
+				}
+			}
+		}
+	})
+}
