@@ -608,6 +608,10 @@ func (c *grpcConn) finish(p prepared, res *grpcc.Result) goja.Value {
 	must(o.Set("headers", mdObject(res.Header)))
 	must(o.Set("trailers", mdObject(res.Trailer)))
 	must(o.Set("duration", float64(res.Duration)/float64(time.Millisecond)))
+	if vu.lis != nil && len(vu.lis.fns[evRequest]) > 0 {
+		vu.emitRequest(&requestEvent{typ: grpcType, name: p.name, duration: res.Duration, size: res.Size, errText: errText,
+			url: c.cc.Target + grpcc.FullMethod(p.call.Method), status: int(res.Status.Code()), start: time.Now().Add(-res.Duration), response: o})
+	}
 	if errText != "" {
 		vu.abortOnFailure()
 	}

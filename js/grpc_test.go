@@ -114,9 +114,11 @@ func TestGRPCCallsAreRecorded(t *testing.T) {
 	var trace strings.Builder
 	env.Verbose = &trace
 	s := load(t, protoFiles(`
-import { task } from "jsload";
+import { task, events } from "jsload";
 import grpc from "jsload/grpc";
 const protos = grpc.load("echo.proto", { importPaths: ["protos"] });
+const seen = [];
+events.request.addListener(e => seen.push(e.requestType + " " + e.name + " " + e.status + " " + (e.response && e.response.ok)));
 export const t = task(() => {
   const conn = grpc.connect(__ENV.ADDR, { protos, plaintext: true, metadata: { "x-conn": "c1" } });
   const say = conn.invoke("test.v1.Echo/Say", { text: "hi" });
@@ -137,7 +139,7 @@ export const t = task(() => {
     say: [say.ok, say.status, say.message], count: count.messages.map(m => m.n), collect: collect.message.text,
     chat: chat.messages.map(m => m.text), md: md.message.text, fail: [fail.ok, fail.code, fail.error],
     slow: slow.status, drop: [drop.error, drop.messages.length],
-    st: [first.text, second.n, ended.ok, ended.messages.length],
+    st: [first.text, second.n, ended.ok, ended.messages.length], seen: [seen.length, seen[0], seen[5]],
   });
 });
 `)...)
@@ -147,7 +149,7 @@ export const t = task(() => {
 	}
 	want := `{"say":[true,"OK",{"text":"hi","n":1}],"count":[0,1,2],"collect":"a+b","chat":["x","y"],"md":"ada,c1",` +
 		`"fail":[false,5,"NOT_FOUND: no such text"],"slow":"DEADLINE_EXCEEDED","drop":["UNAVAILABLE: the server went away mid-stream",2],` +
-		`"st":["p",1,true,2]}`
+		`"st":["p",1,true,2],"seen":[9,"gRPC /test.v1.Echo/Say 0 true","gRPC say-fail 5 false"]}`
 	if got := global(vu, "out").String(); got != want {
 		t.Errorf("results\n got %s\nwant %s", got, want)
 	}
