@@ -304,6 +304,7 @@ func (vu *VU) dialGRPC(c goja.FunctionCall, needProtos bool) *grpcConn {
 	conn := &grpcConn{vu: vu}
 	opts := grpcc.Options{UserAgent: vu.env.HTTP.UserAgent}
 	tlsOpts := &jsClient{vu: vu, opts: &httpc.Options{TLS: vu.env.HTTP.TLS}}
+	hasTLS := false
 	if o, ok := c.Argument(1).(*goja.Object); ok {
 		err := eachSet(o, func(k string, v goja.Value) (err error) {
 			switch k {
@@ -313,6 +314,7 @@ func (vu *VU) dialGRPC(c goja.FunctionCall, needProtos bool) *grpcConn {
 				opts.Plaintext = v.ToBoolean()
 			case "tls":
 				err = tlsOpts.configureTLS(v)
+				hasTLS = true
 			case "timeout":
 				conn.timeout, err = durationParam(v)
 			case "connectTimeout":
@@ -335,6 +337,9 @@ func (vu *VU) dialGRPC(c goja.FunctionCall, needProtos bool) *grpcConn {
 		}
 	} else if !isNullish(c.Argument(1)) {
 		panic(rt.NewTypeError("grpc.connect(target, options): options must be an object"))
+	}
+	if opts.Plaintext && hasTLS {
+		panic(rt.NewTypeError("grpc.connect(%s): plaintext: true and tls go apart (plaintext sends no TLS)", target.String()))
 	}
 	if conn.protos == nil && needProtos {
 		if len(g.loaded) == 0 {

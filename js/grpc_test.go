@@ -262,6 +262,8 @@ func TestGRPCMistakesAreClear(t *testing.T) {
 		{"unary stream", `conn.stream("test.v1.Echo/Say")`, `/test.v1.Echo/Say is a unary method: call it with conn.invoke(...)`},
 		{"bad param", `conn.invoke("test.v1.Echo/Say", {}, { timeuot: 1 })`, `unknown param "timeuot" (did you mean "timeout"?)`},
 		{"bad option", `grpc.connect("127.0.0.1:1", { plaintxt: true })`, `unknown option "plaintxt" (did you mean "plaintext"?)`},
+		{"plaintext and tls", `grpc.connect("127.0.0.1:1", { plaintext: true, tls: { insecureSkipVerify: true } })`, `plaintext: true and tls go apart`},
+		{"bad tls", `grpc.connect("127.0.0.1:1", { tls: { crt: "x" } })`, `tls has an unknown key "crt" (did you mean "cert"?)`},
 		{"not a message", `conn.invoke("test.v1.Echo/Say", "hi")`, `a message must be an object, got hi`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
