@@ -150,6 +150,9 @@ type vuGRPC struct {
 	loaded []*grpcc.Protos
 	objs   map[*goja.Object]*grpcc.Protos
 	conns  []*grpcc.Conn
+	// streams are the stream() calls not known to be recorded yet: those
+	// still open when the user stops are counted as cut off.
+	streams []*bool
 }
 
 func (vu *VU) grpcState() *vuGRPC {
@@ -168,6 +171,17 @@ func (vu *VU) closeGRPC() {
 		_ = c.Close()
 	}
 	vu.grpc.conns = nil
+	n := int64(0)
+	for _, recorded := range vu.grpc.streams {
+		if !*recorded {
+			*recorded = true
+			n++
+		}
+	}
+	if n > 0 {
+		vu.rec.RecordCutOff(n) // open when the user stopped
+	}
+	vu.grpc.streams = nil
 }
 
 // grpcExports are the names "jsload/grpc" exports.
@@ -663,6 +677,11 @@ func (c *grpcConn) openStream(methodV, paramsV goja.Value) goja.Value {
 	}
 	o := rt.NewObject()
 	recorded := failed != nil
+	if !recorded {
+		g := vu.grpc
+		g.streams = slices.DeleteFunc(g.streams, func(r *bool) bool { return *r })
+		g.streams = append(g.streams, &recorded)
+	}
 	end := func() goja.Value {
 		if recorded {
 			return failed

@@ -135,6 +135,7 @@ export const t = task(() => {
   st.send({ text: "q" });
   const second = st.recv();
   const ended = st.end();
+  conn.stream("test.v1.Echo/Chat").send({ text: "left open" });
   globalThis.out = JSON.stringify({
     say: [say.ok, say.status, say.message], count: count.messages.map(m => m.n), collect: collect.message.text,
     chat: chat.messages.map(m => m.text), md: md.message.text, fail: [fail.ok, fail.code, fail.error],
@@ -165,6 +166,10 @@ export const t = task(() => {
 	}
 	if r := rowOf(t, snap, "gRPC", "/test.v1.Echo/Collect"); r.TotalSize == 0 {
 		t.Error("no size recorded")
+	}
+	vu.Close()
+	if n := env.Registry.Snapshot(time.Now()).CutOff; n != 1 {
+		t.Errorf("a stream left open when the user stops: %d cut off, want 1", n)
 	}
 	lines := strings.Count(trace.String(), "] gRPC ")
 	if lines != 9 {
