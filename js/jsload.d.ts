@@ -475,6 +475,75 @@ declare module "jsload/ws" {
   export default ws;
 }
 
+declare module "jsload/grpc" {
+  import { TLSOptions } from "jsload";
+  /** What grpc.load and grpc.reflect return: the methods found ("package.Service/Method"). */
+  export interface Protos {
+    readonly methods: string[];
+  }
+  export interface GRPCConnectOptions {
+    /** One grpc.load/grpc.reflect result or several (default: all this user loaded). */
+    protos?: Protos | Protos[];
+    /** No TLS (the default is TLS). */
+    plaintext?: boolean;
+    tls?: TLSOptions;
+    /** Each call's deadline: seconds, or "5s". */
+    timeout?: number | string;
+    connectTimeout?: number | string;
+    /** Sent with every call. */
+    metadata?: Record<string, string | string[]>;
+  }
+  export interface GRPCParams {
+    metadata?: Record<string, string | string[]>;
+    timeout?: number | string;
+    /** The stats name (default: "/package.Service/Method"). */
+    name?: string;
+  }
+  export interface GRPCResult {
+    readonly ok: boolean;
+    /** "OK", "NOT_FOUND", ... */
+    readonly status: string;
+    readonly code: number;
+    /** null, or "CODE: message". */
+    readonly error: string | null;
+    /** The (last) reply, or null. */
+    readonly message: any;
+    /** Every reply (server-streaming and bidirectional methods). */
+    readonly messages?: any[];
+    readonly headers: Record<string, string>;
+    readonly trailers: Record<string, string>;
+    /** Milliseconds. */
+    readonly duration: number;
+  }
+  export interface GRPCStream {
+    send(message: object): boolean;
+    /** The next reply, or null at the end. */
+    recv(): any;
+    closeSend(): void;
+    /** Closes the sending side, reads the rest, records the call. */
+    end(): GRPCResult;
+    /** Ends the call from the client's side and records it. */
+    close(): GRPCResult;
+  }
+  export interface GRPCConnection {
+    readonly target: string;
+    invoke(method: string, message?: object, params?: GRPCParams): GRPCResult;
+    serverStream(method: string, message?: object, params?: GRPCParams): GRPCResult;
+    clientStream(method: string, messages: object[], params?: GRPCParams): GRPCResult;
+    bidiStream(method: string, messages: object[], params?: GRPCParams): GRPCResult;
+    stream(method: string, params?: GRPCParams): GRPCStream;
+    close(): void;
+  }
+  /** Compiles .proto files (relative to the script) once per script: call it at the top level. */
+  export function load(files: string | string[], options?: { importPaths?: string | string[] }): Protos;
+  /** Asks the server for its methods by server reflection, once per script and target. */
+  export function reflect(target: string, options?: GRPCConnectOptions): Protos;
+  /** A connection of the user ("host:port"), made on the first call. */
+  export function connect(target: string, options?: GRPCConnectOptions): GRPCConnection;
+  const grpc: { load: typeof load; reflect: typeof reflect; connect: typeof connect };
+  export default grpc;
+}
+
 declare module "jsload/tcp" {
   import { TLSOptions } from "jsload";
   export interface TCPOptions {

@@ -41,12 +41,12 @@ func TestTypeDeclarationsMatchTheModules(t *testing.T) {
 	t.Parallel()
 	s := load(t, "main.js", `import { task } from "jsload";
 globalThis.keys = {};
-for (const m of ["jsload", "jsload/ws", "jsload/tcp", "jsload/encoding", "jsload/crypto"]) globalThis.keys[m] = Object.keys(require(m));
+for (const m of ["jsload", "jsload/ws", "jsload/tcp", "jsload/encoding", "jsload/crypto", "jsload/grpc"]) globalThis.keys[m] = Object.keys(require(m));
 export const a = task(() => {});
 `)
 	vu := newVU(t, s, testEnv(""), 1, 0)
 	keys := global(vu, "keys").Export().(map[string]any)
-	for _, m := range []string{"jsload", "jsload/ws", "jsload/tcp", "jsload/encoding", "jsload/crypto"} {
+	for _, m := range []string{"jsload", "jsload/ws", "jsload/tcp", "jsload/encoding", "jsload/crypto", "jsload/grpc"} {
 		var runtime []string
 		for _, k := range keys[m].([]any) {
 			runtime = append(runtime, k.(string))
@@ -68,7 +68,7 @@ export const a = task(() => {});
 		}
 	}
 	for m := range builtinModules() {
-		if m != "jsload/http" && m != "jsload/events" && !slices.Contains([]string{"jsload", "jsload/ws", "jsload/tcp", "jsload/encoding", "jsload/crypto"}, m) {
+		if m != "jsload/http" && m != "jsload/events" && !slices.Contains([]string{"jsload", "jsload/ws", "jsload/tcp", "jsload/encoding", "jsload/crypto", "jsload/grpc"}, m) {
 			t.Errorf("module %s is not compared with jsload.d.ts: add it to this test and to the declarations", m)
 		}
 	}

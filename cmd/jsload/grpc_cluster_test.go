@@ -12,8 +12,8 @@ import (
 	"github.com/jsload/jsload/internal/grpcc/grpcctest"
 )
 
-// startIn starts jsload in dir with env added to its environment.
-func startIn(t *testing.T, dir string, env []string, args ...string) *proc {
+// startInEnv starts jsload in dir with env added to its environment.
+func startInEnv(t *testing.T, dir string, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{cmd: exec.Command(jsloadBinary(t), args...), done: make(chan struct{})}
 	p.cmd.Dir = dir
@@ -80,10 +80,10 @@ export const ping = task(() => { conn.invoke("ping.Ping/Ping", { text: "hi" }); 
 	env := []string{"PING=" + addr}
 	var workers []*proc
 	for i := 0; i < 2; i++ {
-		workers = append(workers, startIn(t, t.TempDir(), env, "run", "--worker", "--master-port", port, "--run-id", "grpc"))
+		workers = append(workers, startInEnv(t, t.TempDir(), env, "run", "--worker", "--master-port", port, "--run-id", "grpc"))
 	}
 	out := filepath.Join(t.TempDir(), "summary.json")
-	master := startIn(t, dir, env, "run", "ping.js", "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port,
+	master := startInEnv(t, dir, env, "run", "ping.js", "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port,
 		"--run-id", "grpc", "--expect-workers", "2", "--expect-workers-max-wait", "60s", "--headless", "-u", "4", "-r", "100",
 		"-t", "3s", "--json", out, "--only-summary")
 	if code := master.wait(t, 90*time.Second); code != 0 {
