@@ -223,6 +223,7 @@ type summary struct {
 		ID  string `json:"id"`
 		Why string `json:"why"`
 	} `json:"lost_workers"`
+	CutOff int64 `json:"cut_off_requests"`
 }
 
 func readSummary(t *testing.T, path string) summary {
