@@ -85,7 +85,7 @@ export const ping = task(() => { conn.invoke("ping.Ping/Ping", { text: "hi" }); 
 	out := filepath.Join(t.TempDir(), "summary.json")
 	master := startInEnv(t, dir, env, "run", "ping.js", "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port,
 		"--run-id", "grpc", "--expect-workers", "2", "--expect-workers-max-wait", "60s", "--headless", "-u", "4", "-r", "100",
-		"-t", "3s", "--json", out, "--only-summary")
+		"-t", "3s", "--stop-timeout", "10s", "--json", out, "--only-summary")
 	if code := master.wait(t, 90*time.Second); code != 0 {
 		t.Fatalf("master exit code %d:\n%s", code, master.output())
 	}
