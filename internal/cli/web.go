@@ -101,16 +101,7 @@ func (p *panel) Start(r web.StartRequest) error {
 		return fmt.Errorf("this test's load comes from the script's %s: it cannot be changed while it runs; stop it, then start a new one", planKind(p.plan))
 	}
 	if p.run != nil && !p.stopped {
-		if changed := p.changedParams(r.Params); changed != "" {
-			return fmt.Errorf("parameter %s cannot change during a run: stop the test, then start a new one", changed)
-		}
-		if r.Host != "" && strings.TrimRight(r.Host, "/") != strings.TrimRight(p.run.meta.Host, "/") {
-			// The users already running keep their clients' base URL: a
-			// new host would apply to some users and not others.
-			return fmt.Errorf("the host cannot change during a run (it is %s): stop the test, then start a new one with host %s", orNone(p.run.meta.Host), r.Host)
-		}
-		p.change(r)
-		return nil
+		return p.changeRunning(r)
 	}
 	host := r.Host
 	if host == "" {
@@ -139,42 +130,64 @@ func (p *panel) Start(r web.StartRequest) error {
 	p.run, p.stopped = run, false
 	p.done = make(chan struct{})
 	p.runTime = make(chan time.Duration, 1)
-	var load loadPlan
+	load, err := p.startLoad(run, r, host)
+	if err != nil {
+		p.stopped = true
+		close(p.done)
+		run.stop(p.sig.killCtx, true)
+		return err
+	}
+	go p.watch(run, r.RunTime, p.runTime, p.done, load)
+	return nil
+}
+
+// changeRunning applies a start request to the running test: its user
+// count and spawn rate change; its host and parameters cannot. p.mu is
+// held.
+func (p *panel) changeRunning(r web.StartRequest) error {
+	if changed := p.changedParams(r.Params); changed != "" {
+		return fmt.Errorf("parameter %s cannot change during a run: stop the test, then start a new one", changed)
+	}
+	if r.Host != "" && strings.TrimRight(r.Host, "/") != strings.TrimRight(p.run.meta.Host, "/") {
+		// The users already running keep their clients' base URL: a
+		// new host would apply to some users and not others.
+		return fmt.Errorf("the host cannot change during a run (it is %s): stop the test, then start a new one with host %s", orNone(p.run.meta.Host), r.Host)
+	}
+	p.change(r)
+	return nil
+}
+
+// startLoad starts run's users: those of the form, or the script's own
+// load plan (nil for the form's users), made afresh for each test since
+// plans keep their state (the stage in force, shape()'s runtime).
+func (p *panel) startLoad(run *testRun, r web.StartRequest, host string) (loadPlan, error) {
 	if p.plan.panelReady {
 		p.log.Infof("Starting a test: %d users at a rate of %g per second%s, host %s", r.Users, r.SpawnRate, classList(r.UserClasses), orNone(host))
 		if p.master == nil {
 			checkOpenFiles(r.Users, p.log)
 		}
 		run.swarm().StartClasses(r.Users, r.SpawnRate, r.UserClasses)
-	} else {
-		// A fresh plan for each test: plans keep their state (the stage
-		// in force, shape()'s runtime).
-		cfg := *p.cfg
-		cfg.RunTime = r.RunTime
-		tp, err := makePlan(&cfg, p.script, p.log)
-		if err == nil {
-			p.log.Infof("Starting a test with the script's %s, host %s", planKind(tp), orNone(host))
-			if p.master == nil {
-				checkOpenFiles(tp.load.peakUsers(), p.log)
-			}
-			var ended bool
-			if ended, err = tp.load.begin(p.sig.stopCtx, run.swarm(), run.env); err == nil && ended {
-				err = fmt.Errorf("the script's %s has nothing to run", planKind(tp))
-			}
-		}
-		if err != nil {
-			if tp != nil {
-				tp.load.close()
-			}
-			p.stopped = true
-			close(p.done)
-			run.stop(p.sig.killCtx, true)
-			return err
-		}
-		load = tp.load
+		return nil, nil
 	}
-	go p.watch(run, r.RunTime, p.runTime, p.done, load)
-	return nil
+	cfg := *p.cfg
+	cfg.RunTime = r.RunTime
+	tp, err := makePlan(&cfg, p.script, p.log)
+	if err != nil {
+		return nil, err
+	}
+	p.log.Infof("Starting a test with the script's %s, host %s", planKind(tp), orNone(host))
+	if p.master == nil {
+		checkOpenFiles(tp.load.peakUsers(), p.log)
+	}
+	ended, err := tp.load.begin(p.sig.stopCtx, run.swarm(), run.env)
+	if err == nil && ended {
+		err = fmt.Errorf("the script's %s has nothing to run", planKind(tp))
+	}
+	if err != nil {
+		tp.load.close()
+		return nil, err
+	}
+	return tp.load, nil
 }
 
 // planKind names the load plan a script sets.
