@@ -83,7 +83,7 @@ func bundle(path string) (*bundled, error) {
 		Platform:      api.PlatformNeutral,
 		MainFields:    []string{"module", "main"},
 		Target:        api.ES2020,
-		External:      []string{"jsload", "jsload/*"},
+		External:      []string{"jsload", "jsload/*", "k6", "k6/*"},
 		Sourcemap:     api.SourceMapExternal,
 		Outfile:       outfile,
 		AbsWorkingDir: cwd,

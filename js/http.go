@@ -243,7 +243,15 @@ func (c *jsClient) request(method string, urlV, paramsV goja.Value) goja.Value {
 	if err != nil {
 		panic(rt.NewTypeError("http.%s %s: %v", strings.ToLower(method), urlV.String(), err))
 	}
-	full, name, err := c.resolve(urlV.String(), p.query)
+	return rt.NewDynamicObject(c.do(method, urlV.String(), p))
+}
+
+// do sends a request with params already read and records it; the
+// response's fields are jsload's (response.Get).
+func (c *jsClient) do(method, rawURL string, p *params) *response {
+	vu := c.vu
+	rt := vu.rt
+	full, name, err := c.resolve(rawURL, p.query)
 	if err != nil {
 		panic(rt.NewTypeError("%v", err))
 	}
@@ -287,7 +295,7 @@ func (c *jsClient) request(method string, urlV, paramsV goja.Value) goja.Value {
 			r.report("")
 		}
 	}
-	return rt.NewDynamicObject(r)
+	return r
 }
 
 // defaultError is Locust's rule: a transport error or a status >= 400 is a
@@ -337,6 +345,7 @@ type response struct {
 	body      goja.Value
 	headers   goja.Value
 	extra     map[string]goja.Value
+	k6        bool // made by k6/http: k6's field names (k6.go)
 }
 
 // needCatch throws when success() or failure() is called on a response
@@ -376,6 +385,11 @@ var responseKeys = []string{"status", "statusText", "ok", "url", "proto", "heade
 
 func (r *response) Get(key string) goja.Value {
 	rt := r.vu.rt
+	if r.k6 {
+		if v, ok := r.k6Get(key); ok {
+			return v
+		}
+	}
 	switch key {
 	case "status":
 		return rt.ToValue(r.r.Status)

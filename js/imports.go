@@ -44,6 +44,9 @@ func builtinModules() map[string][]string {
 		mods["jsload/crypto"] = append(mods["jsload/crypto"], e.name)
 	}
 	mods["jsload/grpc"] = grpcExports // grpc.go
+	for m, names := range k6Modules() {
+		mods[m] = names
+	}
 	return mods
 }
 
@@ -63,13 +66,21 @@ func checkImports(opts api.BuildOptions) error {
 		names = append(names, m)
 	}
 	slices.Sort(names)
+	var k6Names []string
+	for m := range k6Modules() {
+		k6Names = append(k6Names, m)
+	}
+	slices.Sort(k6Names)
 	opts.External = nil
 	opts.Sourcemap = api.SourceMapNone
 	opts.Metafile = false
 	opts.Plugins = []api.Plugin{{
 		Name: "jsload",
 		Setup: func(b api.PluginBuild) {
-			b.OnResolve(api.OnResolveOptions{Filter: `^jsload(/|$)`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+			b.OnResolve(api.OnResolveOptions{Filter: `^(jsload|k6)(/|$)`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+				if _, ok := mods[a.Path]; !ok && (a.Path == "k6" || strings.HasPrefix(a.Path, "k6/")) {
+					return api.OnResolveResult{}, fmt.Errorf("%s", k6UnsupportedMessage(a.Path, k6Names))
+				}
 				if _, ok := mods[a.Path]; !ok {
 					return api.OnResolveResult{}, fmt.Errorf("there is no module %q%s: jsload's modules are %s", a.Path, config.DidYouMean(a.Path, names), strings.Join(names, ", "))
 				}

@@ -396,7 +396,7 @@ const attrs = (kind, cls, inst) => {
   };
 };
 
-return (exp) => {
+return (exp, k6) => {
   const sets = [];
   const ids = new Map();
   const classes = [];
@@ -589,6 +589,10 @@ return (exp) => {
     } else if (v && typeof v === "object" && v[TASK] === true) {
       exported.push([key, v]);
     }
+  }
+  // A k6 script's default function is its one task (k6.go).
+  if (k6 && classes.length === 0 && exported.length === 0 && typeof exp.default === "function") {
+    exported.push(["default", exp.default]);
   }
   if (classes.length > 0 && exported.length > 0) {
     throw new TypeError("the script exports both user classes (" + classes[0].name + ") and task functions (" + exported[0][0] + "): use one style");

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dop251/goja"
@@ -97,6 +98,9 @@ type Script struct {
 	HasSetup    bool
 	HasTeardown bool
 	HasShape    bool // the script exports shape(ctx), Locust's LoadTestShape
+	// K6 is set when the script imports k6 or a k6/... module (k6.go):
+	// its default function is then its task, and options are k6's.
+	K6 bool
 	// HasLifecycle: the script's top level adds listeners of testStart,
 	// testStop, spawningComplete or quitting, which run in the process
 	// runtime (Lifecycle), where setup() and teardown() then run too.
@@ -109,6 +113,7 @@ type Script struct {
 	Files []string
 
 	prog *goja.Program
+	k6   atomic.Bool // a k6 module was required (K6 after loading)
 	// exportNames are the entry module's export names when lighten made
 	// its exports a Go object (exportsObject), with their indexes.
 	exportNames []string
@@ -279,7 +284,8 @@ func (s *Script) inspect(vu *VU) error {
 	if err != nil {
 		return fmt.Errorf("starting the jsload module: %w", err)
 	}
-	v, err := describe(goja.Undefined(), vu.exports)
+	s.K6 = s.k6.Load()
+	v, err := describe(goja.Undefined(), vu.exports, vu.rt.ToValue(s.K6))
 	if err != nil {
 		return s.describeError(vu, err)
 	}
@@ -291,7 +297,11 @@ func (s *Script) inspect(vu *VU) error {
 		return &ScriptError{File: s.Path, Msg: "reading the script's exports: " + err.Error()}
 	}
 	if len(d.Classes) == 0 {
-		return &ScriptError{File: s.Path, Msg: "the script has no tasks: export task(fn) / task(weight, fn) functions, or a class extending HttpUser or User with @task methods"}
+		msg := "the script has no tasks: export task(fn) / task(weight, fn) functions, or a class extending HttpUser or User with @task methods"
+		if s.K6 {
+			msg = "the k6 script has no default function: export default function () { ... } (the iteration each user runs)"
+		}
+		return &ScriptError{File: s.Path, Msg: msg}
 	}
 	for i := range d.Sets {
 		if err := d.Sets[i].prepare(); err != nil {

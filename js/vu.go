@@ -86,6 +86,7 @@ type VU struct {
 	jsonStrFn   goja.Callable
 	respMethods *respMethods
 	sockets     *sockets // WebSocket and TCP connections (sockets.go)
+	group       string   // the running k6 group's path ("::a::b"), "" outside groups (k6.go)
 }
 
 // A VU is what the engine runs: it stops by returning engine.ErrStopUser
@@ -143,6 +144,9 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 			return vu.newLazy(cryptoTable)
 		case "jsload/grpc":
 			return vu.grpcModule()
+		case "k6", "k6/http", "k6/data", "k6/encoding", "k6/crypto":
+			vu.s.k6.Store(true)
+			return vu.k6Require(name)
 		case "jsload:export": // the bundle's __export helper (lighten)
 			return rt.ToValue(vu.exportNames)
 		case "jsload:exports": // the entry module's exports (exportSwitch)

@@ -1,0 +1,335 @@
+package js
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/jsload/jsload/internal/config"
+	"github.com/jsload/jsload/internal/httpc"
+	"github.com/jsload/jsload/internal/stats"
+)
+
+// k6 scripts: the modules "k6", "k6/http", "k6/data", "k6/encoding" and
+// "k6/crypto" are jsload's own Go implementations with k6's names and
+// argument shapes (matched from k6's documentation). Any other "k6/..."
+// module is a load error (checkImports) naming it as not supported.
+
+// k6Modules are the k6 modules jsload serves, with their exports (for the
+// import check).
+func k6Modules() map[string][]string {
+	mods := map[string][]string{}
+	for _, e := range k6Table {
+		mods["k6"] = append(mods["k6"], e.name)
+	}
+	for _, m := range k6HTTPMethods {
+		mods["k6/http"] = append(mods["k6/http"], m.name)
+	}
+	mods["k6/http"] = append(mods["k6/http"], "request")
+	mods["k6/data"] = []string{"SharedArray"}
+	for _, e := range encodingTable {
+		if e.name == "b64encode" || e.name == "b64decode" {
+			mods["k6/encoding"] = append(mods["k6/encoding"], e.name)
+		}
+	}
+	for _, e := range cryptoTable {
+		mods["k6/crypto"] = append(mods["k6/crypto"], e.name)
+	}
+	return mods
+}
+
+// k6Unsupported are k6 modules jsload knows of but does not serve yet,
+// with what to use instead where there is something.
+var k6Unsupported = map[string]string{
+	"k6/metrics":    "custom metrics (Counter, Gauge, Rate, Trend) are not supported yet",
+	"k6/execution":  "execution information is not supported yet; __VU and __ITER are",
+	"k6/ws":         "use jsload/ws",
+	"k6/websockets": "use jsload/ws",
+	"k6/net/grpc":   "use jsload/grpc",
+}
+
+// k6Require returns the k6 module name, or nil when name is not one.
+func (vu *VU) k6Require(name string) goja.Value {
+	switch name {
+	case "k6":
+		return vu.newLazy(k6Table)
+	case "k6/http":
+		return vu.newLazy(k6HTTPTable)
+	case "k6/data":
+		return vu.newLazy(k6DataTable)
+	case "k6/encoding":
+		return vu.newLazy(encodingTable)
+	case "k6/crypto":
+		return vu.newLazy(cryptoTable)
+	}
+	return nil
+}
+
+// k6UnsupportedMessage is the load error for an import of a k6 module
+// jsload does not serve.
+func k6UnsupportedMessage(name string, served []string) string {
+	msg := fmt.Sprintf("module %q is not supported by jsload", name)
+	if why, ok := k6Unsupported[name]; ok {
+		msg += ": " + why
+	}
+	return msg + fmt.Sprintf("%s (jsload serves %s)", config.DidYouMean(name, served), strings.Join(served, ", "))
+}
+
+var k6Table = []lazyEntry{
+	{name: "check", make: fn((*VU).check)},
+	{name: "group", make: fn((*VU).k6Group)},
+	{name: "sleep", make: fn((*VU).sleep)},
+	{name: "fail", make: fn((*VU).k6Fail)},
+	{name: "randomSeed", make: fn((*VU).k6RandomSeed)},
+}
+
+// k6Group implements group(name, fn): fn runs and its result is returned;
+// its duration is recorded as a row of type GROUP named by the group's
+// path ("::outer::inner", k6's group tag). An exception in fn is recorded
+// as the row's failure and goes on to the caller, as in k6.
+func (vu *VU) k6Group(c goja.FunctionCall) goja.Value {
+	rt := vu.rt
+	name := c.Argument(0)
+	fn, ok := goja.AssertFunction(c.Argument(1))
+	if goja.IsUndefined(name) || !ok {
+		panic(rt.NewTypeError("group(name, fn): a name and a function are required"))
+	}
+	if strings.Contains(name.String(), "::") {
+		panic(rt.NewTypeError("group(%q, fn): a group name may not contain \"::\"", name.String()))
+	}
+	parent := vu.group
+	vu.group = parent + "::" + name.String()
+	defer func() { vu.group = parent }()
+	t0 := time.Now()
+	v, err := fn(goja.Undefined())
+	d := time.Since(t0)
+	if err != nil && isInterrupt(err) {
+		panic(err)
+	}
+	s := stats.Sample{Type: "GROUP", Name: vu.group, Duration: d, Scheduled: vu.sched(d)}
+	if err != nil {
+		if ex, ok := err.(*goja.Exception); ok {
+			s.Err = vu.errorText(ex.Value())
+		} else {
+			s.Err = err.Error()
+		}
+	}
+	vu.rec.Record(s)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// k6Fail implements fail(msg): it throws an Error with msg, which ends the
+// iteration (counted as an exception).
+func (vu *VU) k6Fail(c goja.FunctionCall) goja.Value {
+	msg := ""
+	if a := c.Argument(0); !goja.IsUndefined(a) {
+		msg = a.String()
+	}
+	ctor, _ := goja.AssertConstructor(vu.rt.Get("Error"))
+	e, err := ctor(nil, vu.rt.ToValue(msg))
+	if err != nil {
+		panic(err)
+	}
+	panic(e)
+}
+
+// k6RandomSeed implements randomSeed(n): Math.random of this user gives
+// the same sequence for the same seed.
+func (vu *VU) k6RandomSeed(c goja.FunctionCall) goja.Value {
+	n := c.Argument(0).ToInteger()
+	r := rand.New(rand.NewPCG(uint64(n), uint64(n)^0x9e3779b97f4a7c15))
+	vu.rt.SetRandSource(r.Float64)
+	return goja.Undefined()
+}
+
+// k6HTTPMethods are k6/http's request functions; get and head take no body.
+var k6HTTPMethods = []struct {
+	name, method string
+	body         bool
+}{
+	{"get", "GET", false}, {"head", "HEAD", false}, {"post", "POST", true}, {"put", "PUT", true},
+	{"patch", "PATCH", true}, {"del", "DELETE", true}, {"options", "OPTIONS", true},
+}
+
+var k6HTTPTable = func() []lazyEntry {
+	var t []lazyEntry
+	for _, m := range k6HTTPMethods {
+		t = append(t, lazyEntry{name: m.name, make: fn(func(vu *VU, c goja.FunctionCall) goja.Value {
+			if m.body {
+				return vu.k6Request(m.method, c.Argument(0), c.Argument(1), c.Argument(2))
+			}
+			return vu.k6Request(m.method, c.Argument(0), goja.Undefined(), c.Argument(1))
+		})})
+	}
+	t = append(t, lazyEntry{name: "request", make: fn(func(vu *VU, c goja.FunctionCall) goja.Value {
+		m := strings.ToUpper(c.Argument(0).String())
+		if goja.IsUndefined(c.Argument(0)) || m == "" {
+			panic(vu.rt.NewTypeError("http.request(method, url, body, params): method is required"))
+		}
+		return vu.k6Request(m, c.Argument(1), c.Argument(2), c.Argument(3))
+	})})
+	return t
+}()
+
+// k6ParamNames are the k6 request params jsload reads.
+var k6ParamNames = []string{"headers", "tags", "timeout", "redirects"}
+
+// k6Request sends a request with k6's argument shapes through the user's
+// own client: body a string, an ArrayBuffer or an object (sent as a form);
+// params headers, tags (tags.name is the statistics name; other tags are
+// not kept), timeout (milliseconds, or a duration string) and redirects.
+func (vu *VU) k6Request(method string, urlV, body, paramsV goja.Value) goja.Value {
+	rt := vu.rt
+	fname := strings.ToLower(method)
+	if method == "DELETE" {
+		fname = "del"
+	}
+	if urlV == nil || goja.IsUndefined(urlV) {
+		panic(rt.NewTypeError("http.%s(url, ...): url is required", fname))
+	}
+	if !validMethod(method) {
+		panic(rt.NewTypeError("http.request: %q is not a valid HTTP method", method))
+	}
+	bad := func(format string, a ...any) {
+		panic(rt.NewTypeError("http.%s %s: %s", fname, urlV.String(), fmt.Sprintf(format, a...)))
+	}
+	p := &params{redirects: httpc.ClientRedirectLimit, record: true}
+	if body != nil && !goja.IsUndefined(body) && !goja.IsNull(body) {
+		switch b := body.Export().(type) {
+		case goja.ArrayBuffer:
+			p.body = b.Bytes()
+		case []byte:
+			p.body = b
+		case string:
+			p.body = []byte(b)
+		default:
+			o, ok := body.(*goja.Object)
+			if !ok {
+				p.body = []byte(body.String())
+				break
+			}
+			p.body = []byte(toValues(o).Encode())
+			p.setDefaultHeader("Content-Type", "application/x-www-form-urlencoded")
+		}
+	}
+	if paramsV != nil && !goja.IsUndefined(paramsV) && !goja.IsNull(paramsV) {
+		o, ok := paramsV.(*goja.Object)
+		if !ok {
+			bad("params must be an object, got %s", paramsV.String())
+		}
+		for _, k := range o.Keys() {
+			val := o.Get(k)
+			if goja.IsUndefined(val) || goja.IsNull(val) {
+				continue
+			}
+			switch k {
+			case "headers":
+				h, ok := val.(*goja.Object)
+				if !ok {
+					bad("params.headers must be an object")
+				}
+				if p.header == nil {
+					p.header = http.Header{}
+				}
+				for _, hk := range h.Keys() {
+					p.header.Set(hk, h.Get(hk).String())
+				}
+			case "tags":
+				t, ok := val.(*goja.Object)
+				if !ok {
+					bad("params.tags must be an object")
+				}
+				if n := t.Get("name"); n != nil && !goja.IsUndefined(n) {
+					p.name = n.String()
+				}
+			case "timeout":
+				d, err := k6Duration(val)
+				if err != nil {
+					bad("params.timeout %v", err)
+				}
+				p.timeout = d
+			case "redirects":
+				n := val.ToInteger()
+				if n < 0 {
+					bad("params.redirects must be >= 0, got %d", n)
+				}
+				p.redirects = httpc.RedirectLimit(n)
+			default:
+				bad("param %q is not supported%s (jsload reads %s)", k, config.DidYouMean(k, k6ParamNames), strings.Join(k6ParamNames, ", "))
+			}
+		}
+	}
+	vu.nativeObj.Get("http") // the user's own client, made on first use
+	r := vu.http.do(method, urlV.String(), p)
+	r.k6 = true
+	return rt.NewDynamicObject(r)
+}
+
+// k6Duration reads a k6 timeout: a number of milliseconds, or a duration
+// string such as "30s".
+func k6Duration(v goja.Value) (time.Duration, error) {
+	if goja.IsString(v) {
+		if _, err := strconv.ParseFloat(v.String(), 64); err != nil {
+			return durationParam(v)
+		}
+	}
+	f := v.ToFloat()
+	if !(f > 0) || f > 1e12 {
+		return 0, fmt.Errorf("must be a number of milliseconds > 0 or a duration such as \"30s\", got %s", v.String())
+	}
+	return time.Duration(f * float64(time.Millisecond)), nil
+}
+
+// k6Get reads a response field under k6's name: status_text ("200 OK"),
+// headers with canonical keys ("Content-Type"), timings in milliseconds
+// (duration, waiting, receiving: what jsload's client measures), and
+// error_code (1000 + status from 400, 1000 for a transport error, 0).
+func (r *response) k6Get(key string) (goja.Value, bool) {
+	rt := r.vu.rt
+	switch key {
+	case "status_text":
+		if r.r.Status == 0 {
+			return rt.ToValue(""), true
+		}
+		return rt.ToValue(strings.TrimSpace(strconv.Itoa(r.r.Status) + " " + r.r.StatusText)), true
+	case "error":
+		if r.r.Err == nil {
+			return rt.ToValue(""), true
+		}
+		return rt.ToValue(r.r.ErrText), true
+	case "error_code":
+		switch {
+		case r.r.Err != nil:
+			return rt.ToValue(1000), true
+		case r.r.Status >= 400:
+			return rt.ToValue(1000 + r.r.Status), true
+		}
+		return rt.ToValue(0), true
+	case "headers":
+		if r.headers == nil {
+			h := rt.NewObject()
+			for k, vs := range r.r.Header {
+				must(h.Set(http.CanonicalHeaderKey(k), strings.Join(vs, ", ")))
+			}
+			r.headers = h
+		}
+		return r.headers, true
+	}
+	return nil, false
+}
+
+var k6DataTable = []lazyEntry{
+	{name: "SharedArray", make: func(vu *VU) goja.Value {
+		return vu.rt.ToValue(func(c goja.ConstructorCall) *goja.Object {
+			return vu.sharedArray(goja.FunctionCall{This: goja.Undefined(), Arguments: c.Arguments}).(*goja.Object)
+		})
+	}},
+}

@@ -1,0 +1,100 @@
+package js
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestK6ImportsResolveOrFailClearly(t *testing.T) {
+	bad := []struct{ name, src, want string }{
+		{"unsupported module", "import http from \"k6/http\";\nimport { Counter } from \"k6/metrics\";\nexport default function () { http.get(\"/\"); new Counter(\"c\"); }\n",
+			`main.js:2:25: module "k6/metrics" is not supported by jsload: custom metrics`},
+		{"unknown module", "import http from \"k6/http\";\nimport { x } from \"k6/htpp\";\nexport default function () { x(); }\n",
+			`main.js:2:19: module "k6/htpp" is not supported by jsload (did you mean "k6/http"?)`},
+		{"missing export", "import { check, gruop } from \"k6\";\nexport default function () { gruop(); }\n",
+			`main.js:1:17: "k6" has no export named "gruop" (did you mean "group"?)`},
+		{"no default function", "import { sleep } from \"k6\";\nexport function notDefault() { sleep(1); }\n",
+			`the k6 script has no default function`},
+	}
+	for _, c := range bad {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load(context.Background(), writeScript(t, "main.js", c.src), LoadOptions{})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Load error = %v, want %q", err, c.want)
+			}
+		})
+	}
+	// Both import styles of every served module load, and the default
+	// function is the one task.
+	s := load(t, "main.js", `
+import k6, { check, group, sleep, fail, randomSeed } from "k6";
+import http, { get, post, put, patch, del, head, options, request } from "k6/http";
+import { SharedArray } from "k6/data";
+import encoding, { b64encode, b64decode } from "k6/encoding";
+import crypto, { sha256, hmac, md5 } from "k6/crypto";
+export default function () {
+  return [k6, check, group, sleep, fail, randomSeed, http, get, post, put, patch, del, head, options, request,
+    SharedArray, encoding, b64encode, b64decode, crypto, sha256, hmac, md5];
+}
+`)
+	if !s.K6 || len(s.Classes) != 1 || len(s.Classes[0].Tasks) != 1 || s.Classes[0].Tasks[0].Name != "default" {
+		t.Fatalf("K6 = %v, classes = %+v", s.K6, s.Classes)
+	}
+	if s.Classes[0].WaitTime != "" {
+		t.Errorf("wait time = %q, want none (k6 iterations run back to back)", s.Classes[0].WaitTime)
+	}
+	// A jsload script's default export is not a task.
+	if _, err := Load(context.Background(), writeScript(t, "main.js", "export default function () {}\n"), LoadOptions{}); err == nil || !strings.Contains(err.Error(), "the script has no tasks") {
+		t.Errorf("jsload script with only a default export: %v", err)
+	}
+}
+
+func TestK6ModuleFunctions(t *testing.T) {
+	srv := server(t)
+	env := testEnv(srv.URL)
+	vu := runOnce(t, env, `
+import { check, group, fail, randomSeed } from "k6";
+import { SharedArray } from "k6/data";
+import { b64encode } from "k6/encoding";
+import { sha256 } from "k6/crypto";
+const users = new SharedArray("users", () => [{ name: "ada" }, { name: "bob" }]);
+export default function () {
+  globalThis.passed = check(200, { "is 200": (s) => s === 200, "truthy value": 1 });
+  globalThis.failed = check(500, { "is 200": (s) => s === 200 });
+  globalThis.inner = group("outer", () => group("inner", () => 42));
+  try { group("throws", () => { throw new Error("boom"); }); } catch (e) { globalThis.groupErr = String(e); }
+  try { fail("stop here"); } catch (e) { globalThis.failErr = String(e); }
+  randomSeed(7); const a = [Math.random(), Math.random()];
+  randomSeed(7); const b = [Math.random(), Math.random()];
+  globalThis.sameSeq = a[0] === b[0] && a[1] === b[1] && a[0] !== a[1];
+  globalThis.users = users.length + ":" + users[1].name;
+  try { users[0].name = "x"; globalThis.frozen = users[0].name; } catch (e) { globalThis.frozen = "threw"; }
+  globalThis.enc = b64encode("hi") + " " + sha256("abc", "hex").slice(0, 8);
+}
+`)
+	for name, want := range map[string]any{
+		"passed": true, "failed": false, "inner": int64(42), "groupErr": "Error: boom",
+		"failErr": "Error: stop here", "sameSeq": true, "users": "2:bob", "frozen": "ada", "enc": "aGk= ba7816bf",
+	} {
+		if got := global(vu, name).Export(); got != want {
+			t.Errorf("%s = %#v, want %#v", name, got, want)
+		}
+	}
+	snap := env.Registry.Snapshot(time.Now())
+	checks := map[string][2]int64{}
+	for _, c := range snap.Checks {
+		checks[c.Name] = [2]int64{c.Passes, c.Fails}
+	}
+	if checks["is 200"] != [2]int64{1, 1} || checks["truthy value"] != [2]int64{1, 0} {
+		t.Errorf("checks = %v", checks)
+	}
+	if r := rowOf(t, snap, "GROUP", "::outer::inner"); r.Requests != 1 || r.Failures != 0 {
+		t.Errorf("inner group row: %d requests, %d failures", r.Requests, r.Failures)
+	}
+	rowOf(t, snap, "GROUP", "::outer")
+	if r := rowOf(t, snap, "GROUP", "::throws"); r.Failures != 1 {
+		t.Errorf("throwing group: %d failures, want 1", r.Failures)
+	}
+}
