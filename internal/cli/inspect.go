@@ -32,7 +32,14 @@ func newInspectCmd(st *State) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := checkOptionNames(newRunCmd(st).Flags(), s.Options); err != nil {
+			opts := s.Options
+			if s.K6 {
+				var err error
+				if opts, err = k6ScriptOptions(opts); err != nil {
+					return usageError{err}
+				}
+			}
+			if err := checkOptionNames(newRunCmd(st).Flags(), opts); err != nil {
 				return usageError{err}
 			}
 			if _, err := paramFlags(s, newRunCmd(st).Flags(), map[string]string{}); err != nil {

@@ -201,6 +201,11 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 	if err != nil {
 		return usageError{err}
 	}
+	if script.K6 {
+		if opts, err = k6ScriptOptions(opts); err != nil {
+			return usageError{err}
+		}
+	}
 	if _, ok := opts["config"]; ok {
 		return usageError{errNoConfigInOptions}
 	}
@@ -214,6 +219,9 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 	}
 	if err := applySources(fs, st.Getenv, file, opts); err != nil {
 		return usageError{err}
+	}
+	if script.K6 {
+		k6Defaults(fs, cfg)
 	}
 	if err := resolveParams(fs, st, script, file, cfg); err != nil {
 		return usageError{err}

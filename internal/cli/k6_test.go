@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// k6Target answers /ok with "ok", echoes the method, content type and
+// body of /echo, and counts the requests it served.
+func k6Target(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		switch r.URL.Path {
+		case "/ok":
+			w.Header().Set("X-Served-By", "test")
+			fmt.Fprint(w, "ok")
+		case "/echo":
+			b, _ := io.ReadAll(r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"method":%q,"ctype":%q,"body":%q,"h":%q}`, r.Method, r.Header.Get("Content-Type"), b, r.Header.Get("X-K6"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func TestK6ScriptRunsUnchanged(t *testing.T) {
+	t.Parallel()
+	srv, served := k6Target(t)
+	src := `import http from "k6/http";
+import { check, group } from "k6";
+export const options = { vus: 3, iterations: 12 };
+export function setup() { return { base: "BASE" }; }
+export default function (data) {
+  group("home", () => {
+    const res = http.get(data.base + "/ok?i=" + __ITER, { tags: { name: "home" } });
+    check(res, { "status is 200": (r) => r.status === 200, "served by test": (r) => r.headers["X-Served-By"] === "test" });
+  });
+  const e = http.post(data.base + "/echo", JSON.stringify({ n: 1 }), { headers: { "Content-Type": "application/json", "X-K6": "yes" }, timeout: 5000 });
+  const j = e.json();
+  check(e, { "echoed": () => j.method === "POST" && j.body === '{"n":1}' && j.h === "yes" && e.status_text === "200 OK" && e.timings.duration >= e.timings.waiting });
+  http.put(data.base + "/echo", { a: "x y" }, { tags: { name: "form" } });
+  http.del(data.base + "/nope");
+}
+export function teardown(data) { console.log("teardown saw", data.base === "BASE"); }
+`
+	res := run(t, nil, nil, "run", script(t, strings.ReplaceAll(src, "BASE", srv.URL)), "--headless")
+	if res.code != ExitOnError { // the DELETE of /nope is a 404: a failure
+		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	for _, c := range []struct{ typ, name, reqs, fails string }{
+		{"GROUP", "::home", "12", "0(0.00%)"},
+		{"GET", "home", "12", "0(0.00%)"},
+		{"POST", srv.URL + "/echo", "12", "0(0.00%)"},
+		{"PUT", "form", "12", "0(0.00%)"},
+		{"DELETE", srv.URL + "/nope", "12", "12(100.00%)"},
+	} {
+		row := tableRow(t, res.stdout, c.typ, c.name)
+		if row[2] != c.reqs || row[3] != c.fails {
+			t.Errorf("%s %s: %s requests, %s failures; want %s, %s", c.typ, c.name, row[2], row[3], c.reqs, c.fails)
+		}
+	}
+	for _, name := range []string{"status is 200", "served by test", "echoed"} {
+		if !regexpLine(res.stdout, name+` +12 +0 +100.00%`) {
+			t.Errorf("check %q did not pass 12 times:\n%s", name, res.stdout)
+		}
+	}
+	if got := served.Load(); got != 48 {
+		t.Errorf("server saw %d requests, want 48", got)
+	}
+	if !strings.Contains(res.stderr, "teardown saw true") || !strings.Contains(res.stderr, "Ramping to 3 users") {
+		t.Errorf("stderr:\n%s", res.stderr)
+	}
+}
+
+// regexpLine reports whether a line of out matches re.
+func regexpLine(out, re string) bool {
+	return regexp.MustCompile(`(?m)^` + re).MatchString(out)
+}
+
+func TestK6OptionsMapOntoTheRun(t *testing.T) {
+	t.Parallel()
+	srv, _ := k6Target(t)
+	body := `import http from "k6/http";
+export const options = OPTIONS;
+export default function () { http.get("` + srv.URL + `/ok", { tags: { name: "ok" } }); }
+`
+	for _, c := range []struct {
+		name, options string
+		args          []string
+		env           map[string]string
+		want          string // requests in the ok row
+	}{
+		{"no options: one user, one iteration", "{}", nil, nil, "1"},
+		{"only vus: one iteration each", "{ vus: 4 }", nil, nil, "4"},
+		{"iterations shared by the vus", "{ vus: 2, iterations: 7 }", nil, nil, "7"},
+		{"flags win over the script", "{ vus: 2, iterations: 7 }", []string{"-i", "3"}, nil, "3"},
+		{"environment wins over the script", "{ vus: 2, iterations: 7 }", nil, map[string]string{"JSLOAD_ITERATIONS": "5"}, "5"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"run", script(t, strings.Replace(body, "OPTIONS", c.options, 1)), "--headless"}, c.args...)
+			res := run(t, c.env, nil, args...)
+			if res.code != ExitOK {
+				t.Fatalf("exit %d\n%s", res.code, res.stderr)
+			}
+			if row := tableRow(t, res.stdout, "GET", "ok"); row[2] != c.want {
+				t.Errorf("%s requests, want %s", row[2], c.want)
+			}
+		})
+	}
+	// A duration (a string, or milliseconds) bounds the run instead of an
+	// iteration budget.
+	for _, d := range []string{`"300ms"`, "300"} {
+		res := run(t, nil, nil, "run", script(t, strings.Replace(body, "OPTIONS", "{ vus: 2, duration: "+d+" }", 1)), "--headless")
+		if res.code != ExitOK || strings.Contains(res.stderr, "Iteration limit") || !strings.Contains(res.stderr, "Run time limit set to 300ms") {
+			t.Errorf("duration %s: exit %d\n%s", d, res.code, res.stderr)
+		}
+	}
+}
+
+func TestK6ScriptMistakesAreRefusedBeforeTheRun(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ name, src, want string }{
+		{"scenarios", `import http from "k6/http";
+export const options = { scenarios: { a: { executor: "constant-vus", vus: 1, duration: "1s" } } };
+export default function () { http.get("http://127.0.0.1:1/"); }`, "options.scenarios in the script: k6's scenarios are not supported yet"},
+		{"k6 stages", `import http from "k6/http";
+export const options = { stages: [{ duration: "1s", target: 2 }] };
+export default function () {}`, "options.stages in the script: k6's stages"},
+		{"k6 thresholds", `import http from "k6/http";
+export const options = { thresholds: { http_req_duration: ["p(95)<200"] } };
+export default function () {}`, "options.thresholds in the script: k6's threshold syntax is not supported yet"},
+		{"other k6 option", `import http from "k6/http";
+export const options = { vus: 1, setupTimeout: "10s" };
+export default function () {}`, "options.setupTimeout in the script: this k6 option is not supported by jsload yet"},
+		{"k6 and jsload names", `import http from "k6/http";
+export const options = { vus: 1, users: 2 };
+export default function () {}`, "options.vus in the script: k6's vus and jsload's users are the same setting"},
+		{"unknown option", `import http from "k6/http";
+export const options = { vu: 1 };
+export default function () {}`, `options.vu in the script: unknown option`},
+		{"unsupported module", `import http from "k6/http";
+import ws from "k6/ws";
+export default function () {}`, `main.js:2:16: module "k6/ws" is not supported by jsload: use jsload/ws`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			res := run(t, nil, nil, "run", script(t, c.src), "--headless")
+			if res.code != ExitInvalid || !strings.Contains(res.stderr, c.want) {
+				t.Errorf("exit %d, want %d with %q:\n%s", res.code, ExitInvalid, c.want, res.stderr)
+			}
+		})
+	}
+}
