@@ -98,3 +98,58 @@ export default function () {
 		t.Errorf("throwing group: %d failures, want 1", r.Failures)
 	}
 }
+
+func TestK6HTTPShapes(t *testing.T) {
+	srv := server(t)
+	env := testEnv(srv.URL)
+	vu := runOnce(t, env, `
+import http from "k6/http";
+import { get } from "k6/http";
+const B = "`+srv.URL+`";
+export default function () {
+  const out = {};
+  let r = http.post(B + "/echo", "raw text", { headers: { "X-Test": "p" }, tags: { name: "posted" } });
+  let j = r.json();
+  out.post = [r.status, r.status_text, j.method, j.body, j.x, r.headers["Content-Type"], r.error, r.error_code].join("|");
+  j = http.put(B + "/echo", { a: "x y", b: 2 }).json();
+  out.form = j.method + "|" + j.ctype + "|" + j.body;
+  out.patch = http.patch(B + "/echo").json().method;
+  out.del = http.del(B + "/echo", null, { tags: { name: "deleted" } }).json().method;
+  out.head = http.head(B + "/echo").status;
+  out.options = http.options(B + "/echo").json().method;
+  out.request = http.request("post", B + "/echo", "b", { tags: { name: "req" } }).json().body;
+  out.get = get(B + "/echo?q=1").json().query;
+  r = http.get(B + "/status/404");
+  out.notFound = r.status + "|" + r.error_code;
+  out.noRedirect = http.get(B + "/redirect", { redirects: 0 }).status;
+  out.redirected = http.get(B + "/redirect").url === B + "/echo";
+  r = http.get(B + "/slow", { timeout: 50 });
+  out.timeout = r.status + "|" + r.error_code + "|" + (r.error !== "");
+  out.timings = r.timings.duration >= 0 && typeof http.get(B + "/echo").timings.waiting === "number";
+  try { http.get(B + "/echo", { tag: {} }); } catch (e) { out.badParam = String(e); }
+  globalThis.out = out;
+}
+`)
+	out := global(vu, "out").Export().(map[string]any)
+	for k, want := range map[string]any{
+		"post":    `200|200 OK|POST|raw text|p|application/json||0`,
+		"form":    "PUT|application/x-www-form-urlencoded|a=x+y&b=2",
+		"patch":   "PATCH", "del": "DELETE", "head": int64(200), "options": "OPTIONS",
+		"request": "b", "get": "q=1", "notFound": "404|1404", "noRedirect": int64(302), "redirected": true,
+		"timeout": "0|1000|true", "timings": true,
+		"badParam": `TypeError: http.get ` + srv.URL + `/echo: param "tag" is not supported (did you mean "tags"?) (jsload reads headers, tags, timeout, redirects)`,
+	} {
+		if out[k] != want {
+			t.Errorf("%s = %#v, want %#v", k, out[k], want)
+		}
+	}
+	snap := env.Registry.Snapshot(time.Now())
+	for _, c := range []struct {
+		typ, name string
+		fails     int64
+	}{{"POST", "posted", 0}, {"DELETE", "deleted", 0}, {"POST", "req", 0}, {"GET", srv.URL + "/status/404", 1}} {
+		if r := rowOf(t, snap, c.typ, c.name); r.Requests != 1 || r.Failures != c.fails {
+			t.Errorf("%s %s: %d requests, %d failures", c.typ, c.name, r.Requests, r.Failures)
+		}
+	}
+}

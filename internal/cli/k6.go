@@ -16,9 +16,9 @@ import (
 
 // k6Unsupported are k6 options jsload does not read yet, with why.
 var k6Unsupported = map[string]string{
-	"scenarios":  "k6's scenarios are not supported yet (vus with duration or iterations is)",
-	"stages":     "k6's stages ({ duration, target }) are not supported yet",
-	"thresholds": "k6's threshold syntax is not supported yet (use --threshold with jsload's syntax)",
+	"scenarios":    "k6's scenarios are not supported yet (vus with duration or iterations is)",
+	"stages":       "k6's stages ({ duration, target }) are not supported yet",
+	"thresholds":   "k6's threshold syntax is not supported yet (use --threshold with jsload's syntax)",
 	"setupTimeout": "", "teardownTimeout": "", "noSetup": "", "noTeardown": "", "maxRedirects": "",
 	"batch": "", "batchPerHost": "", "throw": "", "discardResponseBodies": "", "noCookiesReset": "",
 	"rps": "", "userAgent": "", "noConnectionReuse": "", "noVUConnectionReuse": "", "minIterationDuration": "",
