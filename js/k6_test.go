@@ -132,9 +132,9 @@ export default function () {
 `)
 	out := global(vu, "out").Export().(map[string]any)
 	for k, want := range map[string]any{
-		"post":    `200|200 OK|POST|raw text|p|application/json||0`,
-		"form":    "PUT|application/x-www-form-urlencoded|a=x+y&b=2",
-		"patch":   "PATCH", "del": "DELETE", "head": int64(200), "options": "OPTIONS",
+		"post":  `200|200 OK|POST|raw text|p|application/json||0`,
+		"form":  "PUT|application/x-www-form-urlencoded|a=x+y&b=2",
+		"patch": "PATCH", "del": "DELETE", "head": int64(200), "options": "OPTIONS",
 		"request": "b", "get": "q=1", "notFound": "404|1404", "noRedirect": int64(302), "redirected": true,
 		"timeout": "0|1000|true", "timings": true,
 		"badParam": `TypeError: http.get ` + srv.URL + `/echo: param "tag" is not supported (did you mean "tags"?) (jsload reads headers, tags, timeout, redirects)`,
