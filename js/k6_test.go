@@ -54,13 +54,15 @@ export default function () {
 func TestK6ModuleFunctions(t *testing.T) {
 	srv := server(t)
 	env := testEnv(srv.URL)
-	vu := runOnce(t, env, `
+	s := load(t, "main.js", `
 import { check, group, fail, randomSeed } from "k6";
 import { SharedArray } from "k6/data";
 import { b64encode } from "k6/encoding";
 import { sha256 } from "k6/crypto";
 const users = new SharedArray("users", () => [{ name: "ada" }, { name: "bob" }]);
+const text = open("data.txt");
 export default function () {
+  globalThis.text = text;
   globalThis.passed = check(200, { "is 200": (s) => s === 200, "truthy value": 1 });
   globalThis.failed = check(500, { "is 200": (s) => s === 200 });
   globalThis.inner = group("outer", () => group("inner", () => 42));
@@ -73,8 +75,10 @@ export default function () {
   try { users[0].name = "x"; globalThis.frozen = users[0].name; } catch (e) { globalThis.frozen = "threw"; }
   globalThis.enc = b64encode("hi") + " " + sha256("abc", "hex").slice(0, 8);
 }
-`)
+`, "data.txt", "from a file")
+	vu := runOnceWith(t, s, env)
 	for name, want := range map[string]any{
+		"text":   "from a file",
 		"passed": true, "failed": false, "inner": int64(42), "groupErr": "Error: boom",
 		"failErr": "Error: stop here", "sameSeq": true, "users": "2:bob", "frozen": "ada", "enc": "aGk= ba7816bf",
 	} {

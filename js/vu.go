@@ -146,6 +146,9 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 			return vu.grpcModule()
 		case "k6", "k6/http", "k6/data", "k6/encoding", "k6/crypto":
 			vu.s.k6.Store(true)
+			if g := rt.GlobalObject(); g.Get("open") == nil {
+				must(g.Set("open", vu.nativeObj.Get("open"))) // k6's global open()
+			}
 			return vu.k6Require(name)
 		case "jsload:export": // the bundle's __export helper (lighten)
 			return rt.ToValue(vu.exportNames)
