@@ -32,10 +32,8 @@ func k6Modules() map[string][]string {
 	}
 	mods["k6/http"] = append(mods["k6/http"], "request")
 	mods["k6/data"] = []string{"SharedArray"}
-	for _, e := range encodingTable {
-		if e.name == "b64encode" || e.name == "b64decode" {
-			mods["k6/encoding"] = append(mods["k6/encoding"], e.name)
-		}
+	for _, e := range k6EncodingTable {
+		mods["k6/encoding"] = append(mods["k6/encoding"], e.name)
 	}
 	for _, e := range cryptoTable {
 		mods["k6/crypto"] = append(mods["k6/crypto"], e.name)
@@ -63,7 +61,7 @@ func (vu *VU) k6Require(name string) goja.Value {
 	case "k6/data":
 		return vu.newLazy(k6DataTable)
 	case "k6/encoding":
-		return vu.newLazy(encodingTable)
+		return vu.newLazy(k6EncodingTable)
 	case "k6/crypto":
 		return vu.newLazy(cryptoTable)
 	}
@@ -79,6 +77,18 @@ func k6UnsupportedMessage(name string, served []string) string {
 	}
 	return msg + fmt.Sprintf("%s (jsload serves %s)", config.DidYouMean(name, served), strings.Join(served, ", "))
 }
+
+// k6EncodingTable is k6/encoding: jsload/encoding's base64 functions,
+// which take k6's arguments.
+var k6EncodingTable = func() []lazyEntry {
+	var t []lazyEntry
+	for _, e := range encodingTable {
+		if e.name == "b64encode" || e.name == "b64decode" {
+			t = append(t, e)
+		}
+	}
+	return t
+}()
 
 var k6Table = []lazyEntry{
 	{name: "check", make: fn((*VU).check)},

@@ -2,9 +2,13 @@ package js
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dop251/goja"
 )
 
 func TestK6ImportsResolveOrFailClearly(t *testing.T) {
@@ -57,7 +61,7 @@ func TestK6ModuleFunctions(t *testing.T) {
 	s := load(t, "main.js", `
 import { check, group, fail, randomSeed } from "k6";
 import { SharedArray } from "k6/data";
-import { b64encode } from "k6/encoding";
+import { b64encode, b64decode } from "k6/encoding";
 import { sha256 } from "k6/crypto";
 const users = new SharedArray("users", () => [{ name: "ada" }, { name: "bob" }]);
 const text = open("data.txt");
@@ -73,14 +77,14 @@ export default function () {
   globalThis.sameSeq = a[0] === b[0] && a[1] === b[1] && a[0] !== a[1];
   globalThis.users = users.length + ":" + users[1].name;
   try { users[0].name = "x"; globalThis.frozen = users[0].name; } catch (e) { globalThis.frozen = "threw"; }
-  globalThis.enc = b64encode("hi") + " " + sha256("abc", "hex").slice(0, 8);
+  globalThis.enc = b64encode("hi") + " " + sha256("abc", "hex").slice(0, 8) + " " + b64decode("aGk", "rawstd", "s") + " " + b64encode("hi?", "url");
 }
 `, "data.txt", "from a file")
 	vu := runOnceWith(t, s, env)
 	for name, want := range map[string]any{
 		"text":   "from a file",
 		"passed": true, "failed": false, "inner": int64(42), "groupErr": "Error: boom",
-		"failErr": "Error: stop here", "sameSeq": true, "users": "2:bob", "frozen": "ada", "enc": "aGk= ba7816bf",
+		"failErr": "Error: stop here", "sameSeq": true, "users": "2:bob", "frozen": "ada", "enc": "aGk= ba7816bf hi aGk_",
 	} {
 		if got := global(vu, name).Export(); got != want {
 			t.Errorf("%s = %#v, want %#v", name, got, want)
@@ -154,6 +158,30 @@ export default function () {
 	}{{"POST", "posted", 0}, {"DELETE", "deleted", 0}, {"POST", "req", 0}, {"GET", srv.URL + "/status/404", 1}} {
 		if r := rowOf(t, snap, c.typ, c.name); r.Requests != 1 || r.Failures != c.fails {
 			t.Errorf("%s %s: %d requests, %d failures", c.typ, c.name, r.Requests, r.Failures)
+		}
+	}
+}
+
+func TestK6ModulesExportWhatTheCheckAllows(t *testing.T) {
+	s := load(t, "main.js", "import http from \"k6/http\";\nexport default function () { http.get(\"/\"); }\n")
+	vu := newVU(t, s, testEnv(""), 1, 0)
+	for m, names := range k6Modules() {
+		v, err := vu.rt.RunString("require(" + strconv.Quote(m) + ")")
+		if err != nil {
+			t.Fatalf("require(%q): %v", m, err)
+		}
+		o := v.ToObject(vu.rt)
+		keys := o.Keys()
+		slices.Sort(keys)
+		want := slices.Clone(names)
+		slices.Sort(want)
+		if !slices.Equal(keys, want) {
+			t.Errorf("%s exports %v at run time, the import check allows %v", m, keys, want)
+		}
+		for _, k := range keys {
+			if o.Get(k) == nil || goja.IsUndefined(o.Get(k)) {
+				t.Errorf("%s.%s is undefined", m, k)
+			}
 		}
 	}
 }

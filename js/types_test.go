@@ -68,6 +68,9 @@ export const a = task(() => {});
 		}
 	}
 	for m := range builtinModules() {
+		if m == "k6" || strings.HasPrefix(m, "k6/") {
+			continue // k6's modules are typed by k6's own declarations (@types/k6); see TestK6ModulesExportWhatTheCheckAllows
+		}
 		if m != "jsload/http" && m != "jsload/events" && !slices.Contains([]string{"jsload", "jsload/ws", "jsload/tcp", "jsload/encoding", "jsload/crypto", "jsload/grpc"}, m) {
 			t.Errorf("module %s is not compared with jsload.d.ts: add it to this test and to the declarations", m)
 		}
