@@ -2,8 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -17,7 +19,6 @@ import (
 // k6Unsupported are k6 options jsload does not read yet, with why.
 var k6Unsupported = map[string]string{
 	"scenarios":    "k6's scenarios are not supported yet (vus with duration or iterations is)",
-	"stages":       "k6's stages ({ duration, target }) are not supported yet",
 	"thresholds":   "k6's threshold syntax is not supported yet (use --threshold with jsload's syntax)",
 	"setupTimeout": "", "teardownTimeout": "", "noSetup": "", "noTeardown": "", "maxRedirects": "",
 	"batch": "", "batchPerHost": "", "throw": "", "discardResponseBodies": "", "noCookiesReset": "",
@@ -49,6 +50,14 @@ func k6ScriptOptions(opts map[string]any) (map[string]any, error) {
 			}
 			return nil, fmt.Errorf("options.%s in the script: %s", k, why)
 		}
+		if k == "stages" {
+			st, err := k6Stages(v, opts)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = st
+			continue
+		}
 		to, ok := k6Renamed[k]
 		if !ok {
 			out[k] = v // jsload's own options work in k6 scripts too
@@ -58,16 +67,76 @@ func k6ScriptOptions(opts map[string]any) (map[string]any, error) {
 			return nil, fmt.Errorf("options.%s in the script: k6's %s and jsload's %s are the same setting: use one", k, k, to)
 		}
 		if k == "duration" {
-			switch d := v.(type) {
-			case int64, float64:
-				v = fmt.Sprintf("%vms", d) // k6 reads a bare number as milliseconds
-			case string:
-				if _, err := config.ParseDuration(d); err == nil && !strings.ContainsAny(d, "hmsuµnd") {
-					v = d + "ms"
-				}
-			}
+			v = k6DurationText(v)
 		}
 		out[to] = v
+	}
+	return out, nil
+}
+
+// k6DurationText is a k6 duration as jsload reads it: k6 reads a bare
+// number as milliseconds.
+func k6DurationText(v any) any {
+	switch d := v.(type) {
+	case int64, float64:
+		return fmt.Sprintf("%vms", d)
+	case string:
+		if _, err := config.ParseDuration(d); err == nil && !strings.ContainsAny(d, "hmsuµnd") {
+			return d + "ms"
+		}
+	}
+	return v
+}
+
+// k6Stages turns k6's stages ([{ duration, target }], the ramping-vus
+// executor: the number of users moves linearly from the previous target,
+// 1 at the start, to each stage's target over its duration) into jsload's
+// stages of users: each stage's target at the spawn rate that reaches it
+// at the stage's end, which starts the k-th new user when k6's linear
+// ramp does.
+func k6Stages(v any, opts map[string]any) ([]any, error) {
+	for _, other := range []string{"duration", "iterations"} {
+		if _, ok := opts[other]; ok {
+			return nil, fmt.Errorf("options.stages in the script: k6 refuses stages with %s, and so does jsload: use one", other)
+		}
+	}
+	if _, ok := opts["vus"]; ok {
+		return nil, fmt.Errorf("options.stages in the script: vus as the number of users stages start from is not supported yet: drop vus (stages then start from 1 user, as in k6)")
+	}
+	list, ok := v.([]any)
+	if !ok || len(list) == 0 {
+		return nil, fmt.Errorf("options.stages in the script must be a non-empty array of { duration, target }")
+	}
+	prev := 1.0
+	out := make([]any, 0, len(list))
+	for i, it := range list {
+		m, ok := it.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("options.stages[%d] in the script must be an object { duration, target }", i)
+		}
+		for k := range m {
+			if k != "duration" && k != "target" {
+				return nil, fmt.Errorf("options.stages[%d].%s in the script: a k6 stage has only duration and target%s", i, k, config.DidYouMean(k, []string{"duration", "target"}))
+			}
+		}
+		dt, err := optionString(k6DurationText(m["duration"]))
+		var d time.Duration
+		if err == nil {
+			d, err = config.ParseDuration(dt)
+		}
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("options.stages[%d].duration in the script: want a positive duration such as \"30s\", got %v", i, m["duration"])
+		}
+		n, ok := num(m["target"])
+		if !ok || n < 0 || n != math.Trunc(n) || n > config.MaxUsers {
+			return nil, fmt.Errorf("options.stages[%d].target in the script must be a whole number from 0 to %d, got %v", i, config.MaxUsers, m["target"])
+		}
+		rate := float64(k6AllAtOnce)
+		if n != prev {
+			rate = math.Abs(n-prev) / d.Seconds()
+		}
+		out = append(out, map[string]any{"duration": dt, "users": n, "spawnRate": rate})
+		prev = n
 	}
 	return out, nil
 }
@@ -81,7 +150,10 @@ const k6AllAtOnce = 1e9
 // k6AllAtOnce; and a run that neither a run time nor an iteration
 // budget bounds runs users iterations in total, as k6 does (with no
 // options: one user, one iteration).
-func k6Defaults(fs *pflag.FlagSet, cfg *config.Run) {
+func k6Defaults(fs *pflag.FlagSet, cfg *config.Run, opts map[string]any) {
+	if _, ok := opts["stages"]; ok {
+		return // the stages set the users and end the run
+	}
 	if !fs.Lookup("spawn-rate").Changed {
 		cfg.SpawnRate = k6AllAtOnce
 	}

@@ -135,9 +135,6 @@ func TestK6ScriptMistakesAreRefusedBeforeTheRun(t *testing.T) {
 		{"scenarios", `import http from "k6/http";
 export const options = { scenarios: { a: { executor: "constant-vus", vus: 1, duration: "1s" } } };
 export default function () { http.get("http://127.0.0.1:1/"); }`, "options.scenarios in the script: k6's scenarios are not supported yet"},
-		{"k6 stages", `import http from "k6/http";
-export const options = { stages: [{ duration: "1s", target: 2 }] };
-export default function () {}`, "options.stages in the script: k6's stages"},
 		{"k6 thresholds", `import http from "k6/http";
 export const options = { thresholds: { http_req_duration: ["p(95)<200"] } };
 export default function () {}`, "options.thresholds in the script: k6's threshold syntax is not supported yet"},
@@ -162,4 +159,52 @@ export default function () {}`, `main.js:2:16: module "k6/ws" is not supported b
 			}
 		})
 	}
+}
+
+func TestK6StagesBecomeStagesOfUsers(t *testing.T) {
+	t.Parallel()
+	// k6 ramps linearly from 1 user (then from each target): the spawn
+	// rate reaches each target at the stage's end.
+	got, err := k6ScriptOptions(map[string]any{"stages": []any{
+		map[string]any{"duration": "10s", "target": int64(11)},
+		map[string]any{"duration": int64(5000), "target": int64(11)},
+		map[string]any{"duration": "2s", "target": int64(0)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprint([]any{
+		map[string]any{"duration": "10s", "users": float64(11), "spawnRate": float64(1)},
+		map[string]any{"duration": "5000ms", "users": float64(11), "spawnRate": float64(k6AllAtOnce)},
+		map[string]any{"duration": "2s", "users": float64(0), "spawnRate": 5.5},
+	})
+	if fmt.Sprint(got["stages"]) != want {
+		t.Errorf("stages = %v\nwant %v", got["stages"], want)
+	}
+	for _, c := range []struct {
+		opts map[string]any
+		want string
+	}{
+		{map[string]any{"vus": int64(2), "stages": []any{map[string]any{"duration": "1s", "target": int64(1)}}}, "options.stages in the script: vus as the number of users stages start from is not supported yet"},
+		{map[string]any{"duration": "1s", "stages": []any{map[string]any{"duration": "1s", "target": int64(1)}}}, "k6 refuses stages with duration"},
+		{map[string]any{"stages": []any{map[string]any{"duration": "1s", "traget": int64(1)}}}, `options.stages[0].traget in the script: a k6 stage has only duration and target (did you mean "target"?)`},
+		{map[string]any{"stages": []any{map[string]any{"duration": "-1s", "target": int64(1)}}}, "options.stages[0].duration in the script: want a positive duration"},
+		{map[string]any{"stages": []any{map[string]any{"duration": "1s", "target": 1.5}}}, "options.stages[0].target in the script must be a whole number"},
+	} {
+		if _, err := k6ScriptOptions(c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want %q", c.opts, err, c.want)
+		}
+	}
+	// End to end: the plan runs the stages, then the run ends.
+	srv, _ := k6Target(t)
+	src := `import http from "k6/http";
+export const options = { stages: [{ duration: "300ms", target: 3 }, { duration: "200ms", target: 0 }] };
+export default function () { http.get("` + srv.URL + `/ok", { tags: { name: "ok" } }); }
+`
+	res := run(t, nil, nil, "run", script(t, src), "--headless")
+	if res.code != ExitOK || !strings.Contains(res.stderr, "Stage 1 of 2: 3 users at a rate of 6.666666666666667 per second for 300ms") ||
+		!strings.Contains(res.stderr, "the last stage is over") || strings.Contains(res.stderr, "Iteration limit") {
+		t.Errorf("exit %d\n%s", res.code, res.stderr)
+	}
+	tableRow(t, res.stdout, "GET", "ok")
 }

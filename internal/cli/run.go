@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -205,6 +206,12 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 		if opts, err = k6ScriptOptions(opts); err != nil {
 			return usageError{err}
 		}
+		if st, ok := opts["stages"]; ok {
+			// The plan reads the stages from the script (readStages).
+			o := maps.Clone(script.Options)
+			o["stages"] = st
+			script.Options = o
+		}
 	}
 	if _, ok := opts["config"]; ok {
 		return usageError{errNoConfigInOptions}
@@ -221,7 +228,7 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 		return usageError{err}
 	}
 	if script.K6 {
-		k6Defaults(fs, cfg)
+		k6Defaults(fs, cfg, opts)
 	}
 	if err := resolveParams(fs, st, script, file, cfg); err != nil {
 		return usageError{err}
