@@ -150,14 +150,23 @@ const k6AllAtOnce = 1e9
 // k6AllAtOnce; and a run that neither a run time nor an iteration
 // budget bounds runs users iterations in total, as k6 does (with no
 // options: one user, one iteration).
-func k6Defaults(fs *pflag.FlagSet, cfg *config.Run, opts map[string]any) {
+//
+// The web panel starts and stops the test itself, so there the run is not
+// bounded; a distributed run takes no iteration budget yet, so there a
+// k6 script needs a duration.
+func k6Defaults(fs *pflag.FlagSet, cfg *config.Run, opts map[string]any) error {
 	if _, ok := opts["stages"]; ok {
-		return // the stages set the users and end the run
+		return nil // the stages set the users and end the run
 	}
 	if !fs.Lookup("spawn-rate").Changed {
 		cfg.SpawnRate = k6AllAtOnce
 	}
-	if !fs.Lookup("run-time").Changed && !fs.Lookup("iterations").Changed {
-		cfg.Iterations = int64(max(cfg.Users, 1))
+	if fs.Lookup("run-time").Changed || fs.Lookup("iterations").Changed || !cfg.Headless || cfg.Cluster.Worker {
+		return nil
 	}
+	if cfg.Cluster.Master {
+		return fmt.Errorf("a k6 script with neither options.duration nor options.iterations runs its vus' iterations once each, and a distributed run takes no iteration budget yet: set options.duration or -t")
+	}
+	cfg.Iterations = int64(max(cfg.Users, 1))
+	return nil
 }

@@ -150,10 +150,17 @@ export default function () {}`, `options.vu in the script: unknown option`},
 		{"unsupported module", `import http from "k6/http";
 import ws from "k6/ws";
 export default function () {}`, `main.js:2:16: module "k6/ws" is not supported by jsload: use jsload/ws`},
+		{"distributed without a duration", `import http from "k6/http";
+export default function () {}
+//MASTER`, "a distributed run takes no iteration budget yet: set options.duration or -t"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			res := run(t, nil, nil, "run", script(t, c.src), "--headless")
+			args := []string{"run", script(t, c.src), "--headless"}
+			if strings.Contains(c.src, "//MASTER") {
+				args = append(args, "--master", "--master-bind-port", "0")
+			}
+			res := run(t, nil, nil, args...)
 			if res.code != ExitInvalid || !strings.Contains(res.stderr, c.want) {
 				t.Errorf("exit %d, want %d with %q:\n%s", res.code, ExitInvalid, c.want, res.stderr)
 			}

@@ -227,9 +227,6 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 	if err := applySources(fs, st.Getenv, file, opts); err != nil {
 		return usageError{err}
 	}
-	if script.K6 {
-		k6Defaults(fs, cfg, opts)
-	}
 	if err := resolveParams(fs, st, script, file, cfg); err != nil {
 		return usageError{err}
 	}
@@ -251,6 +248,11 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 	}
 	if c.Master {
 		if err := cluster.CheckRunID(c.RunID); err != nil {
+			return usageError{err}
+		}
+	}
+	if script.K6 {
+		if err := k6Defaults(fs, cfg, opts); err != nil {
 			return usageError{err}
 		}
 	}
