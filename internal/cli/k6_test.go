@@ -135,9 +135,15 @@ func TestK6ScriptMistakesAreRefusedBeforeTheRun(t *testing.T) {
 		{"scenarios", `import http from "k6/http";
 export const options = { scenarios: { a: { executor: "constant-vus", vus: 1, duration: "1s" } } };
 export default function () { http.get("http://127.0.0.1:1/"); }`, "options.scenarios in the script: k6's scenarios are not supported yet"},
-		{"k6 thresholds", `import http from "k6/http";
+		{"k6 thresholds over all requests", `import http from "k6/http";
 export const options = { thresholds: { http_req_duration: ["p(95)<200"] } };
-export default function () {}`, "options.thresholds in the script: k6's threshold syntax is not supported yet"},
+export default function () {}`, `options.thresholds["http_req_duration"] in the script: http_req_duration over all requests is not supported yet`},
+		{"k6 threshold on another metric", `import http from "k6/http";
+export const options = { thresholds: { iteration_duration: ["p(95)<200"] } };
+export default function () {}`, `options.thresholds["iteration_duration"] in the script: jsload checks thresholds on checks, http_req_duration, http_req_failed, http_reqs only so far`},
+		{"k6 threshold aggregation", `import http from "k6/http";
+export const options = { thresholds: { "http_req_failed{name:a}": ["avg<1"] } };
+export default function () {}`, `options.thresholds["http_req_failed{name:a}"] in the script: "avg<1": unknown aggregation "avg" for this metric (use rate)`},
 		{"other k6 option", `import http from "k6/http";
 export const options = { vus: 1, setupTimeout: "10s" };
 export default function () {}`, "options.setupTimeout in the script: this k6 option is not supported by jsload yet"},
@@ -214,4 +220,39 @@ export default function () { http.get("` + srv.URL + `/ok", { tags: { name: "ok"
 		t.Errorf("exit %d\n%s", res.code, res.stderr)
 	}
 	tableRow(t, res.stdout, "GET", "ok")
+}
+
+func TestK6ThresholdsOnRowsAndChecks(t *testing.T) {
+	t.Parallel()
+	srv, _ := k6Target(t)
+	src := `import http from "k6/http";
+import { check } from "k6";
+export const options = {
+  vus: 2, iterations: 10,
+  thresholds: {
+    "http_req_duration{name:ok}": ["p(95)<5000", "avg<5000", "max>=0"],
+    "http_req_failed{name:ok}": ["rate==0"],
+    "http_reqs{name:missing}": [{ threshold: "count===10", abortOnFail: false }],
+    "http_req_failed{ name: 'missing' }": ["rate<0.5"],
+    checks: ["rate>0.99"],
+    "checks{check:is 200}": ["rate===1"],
+  },
+};
+export default function () {
+  check(http.get("BASE/ok", { tags: { name: "ok" } }), { "is 200": (r) => r.status === 200 });
+  http.get("BASE/nope", { tags: { name: "missing" } });
+}
+`
+	res := run(t, nil, nil, "run", script(t, strings.ReplaceAll(src, "BASE", srv.URL)), "--headless")
+	// missing's 100% failures make the run fail (exit 1), and its
+	// failRate < 0.5 threshold too (exit 4, which wins).
+	if res.code != ExitThreshold {
+		t.Fatalf("exit %d, want %d\n%s\n%s", res.code, ExitThreshold, res.stdout, res.stderr)
+	}
+	for _, line := range []string{`PASS +ok +p95 < 5000 `, `PASS +ok +avg < 5000 `, `PASS +ok +max >= 0 `, `PASS +ok +failRate == 0 `, `PASS +missing +count == 10 `,
+		`FAIL +missing +failRate < 0\.5 `, `PASS +checks +rate > 0\.99 `, `PASS +check:is 200 +rate == 1 `} {
+		if !regexp.MustCompile(line).MatchString(res.stdout + res.stderr) {
+			t.Errorf("no threshold line %q in:\n%s\n%s", line, res.stdout, res.stderr)
+		}
+	}
 }

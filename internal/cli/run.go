@@ -206,12 +206,15 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 		if opts, err = k6ScriptOptions(opts); err != nil {
 			return usageError{err}
 		}
-		if st, ok := opts["stages"]; ok {
-			// The plan reads the stages from the script (readStages).
-			o := maps.Clone(script.Options)
-			o["stages"] = st
-			script.Options = o
+		// The plan reads the stages and thresholds from the script
+		// (readStages, readThresholds): in jsload's shapes.
+		o := maps.Clone(script.Options)
+		for _, k := range []string{"stages", "thresholds"} {
+			if v, ok := opts[k]; ok {
+				o[k] = v
+			}
 		}
+		script.Options = o
 	}
 	if _, ok := opts["config"]; ok {
 		return usageError{errNoConfigInOptions}
