@@ -249,6 +249,22 @@ func (c *jsClient) request(method string, urlV, paramsV goja.Value) goja.Value {
 // do sends a request with params already read and records it; the
 // response's fields are jsload's (response.Get).
 func (c *jsClient) do(method, rawURL string, p *params) *response {
+	pr := c.prepare(method, rawURL, p)
+	return c.finish(pr, c.hc.Do(c.vu.ctx, pr.req))
+}
+
+// preparedReq is a request ready to send (jsClient.prepare), and what
+// recording its response needs.
+type preparedReq struct {
+	req     *httpc.Request
+	name    string
+	p       *params
+	discard bool
+}
+
+// prepare resolves the URL, adds the client's defaults and makes the
+// client's connections on first use; it runs on the VU's goroutine.
+func (c *jsClient) prepare(method, rawURL string, p *params) *preparedReq {
 	vu := c.vu
 	rt := vu.rt
 	full, name, err := c.resolve(rawURL, p.query)
@@ -275,7 +291,14 @@ func (c *jsClient) do(method, rawURL string, p *params) *response {
 	if vu.onRequest != nil {
 		vu.onRequest(req)
 	}
-	res := c.hc.Do(vu.ctx, req)
+	return &preparedReq{req: req, name: name, p: p, discard: discard}
+}
+
+// finish records a prepared request's response (on the VU's goroutine)
+// and returns it.
+func (c *jsClient) finish(pr *preparedReq, res *httpc.Response) *response {
+	vu := c.vu
+	method, full, name, p, discard := pr.req.Method, pr.req.URL, pr.name, pr.p, pr.discard
 	if res.Canceled {
 		if p.record {
 			vu.rec.RecordCutOff(1) // in flight when the test stopped: counted apart

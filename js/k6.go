@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -30,7 +31,7 @@ func k6Modules() map[string][]string {
 	for _, m := range k6HTTPMethods {
 		mods["k6/http"] = append(mods["k6/http"], m.name)
 	}
-	mods["k6/http"] = append(mods["k6/http"], "request")
+	mods["k6/http"] = append(mods["k6/http"], "batch", "request")
 	mods["k6/data"] = []string{"SharedArray"}
 	for _, e := range k6EncodingTable {
 		mods["k6/encoding"] = append(mods["k6/encoding"], e.name)
@@ -179,6 +180,7 @@ var k6HTTPTable = func() []lazyEntry {
 			return vu.k6Request(m.method, c.Argument(0), goja.Undefined(), c.Argument(1))
 		})})
 	}
+	t = append(t, lazyEntry{name: "batch", make: fn((*VU).k6Batch)})
 	t = append(t, lazyEntry{name: "request", make: fn(func(vu *VU, c goja.FunctionCall) goja.Value {
 		m := strings.ToUpper(c.Argument(0).String())
 		if goja.IsUndefined(c.Argument(0)) || m == "" {
@@ -197,6 +199,15 @@ var k6ParamNames = []string{"headers", "tags", "timeout", "redirects"}
 // params headers, tags (tags.name is the statistics name; other tags are
 // not kept), timeout (milliseconds, or a duration string) and redirects.
 func (vu *VU) k6Request(method string, urlV, body, paramsV goja.Value) goja.Value {
+	p := vu.k6Params(method, urlV, body, paramsV)
+	vu.nativeObj.Get("http") // the user's own client, made on first use
+	r := vu.http.do(method, urlV.String(), p)
+	r.k6 = true
+	return vu.rt.NewDynamicObject(r)
+}
+
+// k6Params reads a k6 request's body and params (see k6Request).
+func (vu *VU) k6Params(method string, urlV, body, paramsV goja.Value) *params {
 	rt := vu.rt
 	fname := strings.ToLower(method)
 	if method == "DELETE" {
@@ -277,10 +288,97 @@ func (vu *VU) k6Request(method string, urlV, body, paramsV goja.Value) goja.Valu
 			}
 		}
 	}
-	vu.nativeObj.Get("http") // the user's own client, made on first use
-	r := vu.http.do(method, urlV.String(), p)
-	r.k6 = true
-	return rt.NewDynamicObject(r)
+	return p
+}
+
+// k6BatchParallel is how many requests of a batch are in flight at once
+// (k6's default of its batch option).
+const k6BatchParallel = 20
+
+// k6Batch implements http.batch(requests): an array gives an array of
+// responses, an object an object with the same keys. A request is a URL
+// (GET), an array [method, url, body, params], or an object { method
+// (GET), url, body, params }. The requests are sent in parallel (at most
+// k6BatchParallel at once) on the user's connections, and recorded in
+// order once all are done.
+func (vu *VU) k6Batch(c goja.FunctionCall) goja.Value {
+	rt := vu.rt
+	list, ok := c.Argument(0).(*goja.Object)
+	if !ok {
+		panic(rt.NewTypeError("http.batch(requests): requests must be an array or an object"))
+	}
+	keys := list.Keys()
+	isArray := list.ClassName() == "Array"
+	vu.nativeObj.Get("http")
+	cl := vu.http
+	prs := make([]*preparedReq, len(keys))
+	for i, k := range keys {
+		it := list.Get(k)
+		method, urlV, body, params := "GET", goja.Undefined(), goja.Undefined(), goja.Undefined()
+		switch o := it.(type) {
+		case *goja.Object:
+			if o.ClassName() == "Array" {
+				arg := func(j int) goja.Value {
+					if v := o.Get(strconv.Itoa(j)); v != nil {
+						return v
+					}
+					return goja.Undefined()
+				}
+				method, urlV, body, params = strings.ToUpper(arg(0).String()), arg(1), arg(2), arg(3)
+				break
+			}
+			for _, f := range o.Keys() {
+				switch f {
+				case "method":
+					method = strings.ToUpper(o.Get(f).String())
+				case "url":
+					urlV = o.Get(f)
+				case "body":
+					body = o.Get(f)
+				case "params":
+					params = o.Get(f)
+				default:
+					panic(rt.NewTypeError("http.batch: request %s has %q, which is not one of method, url, body, params", k, f))
+				}
+			}
+		default:
+			if it == nil || goja.IsUndefined(it) || goja.IsNull(it) {
+				panic(rt.NewTypeError("http.batch: request %s is empty", k))
+			}
+			urlV = it
+		}
+		if method == "GET" || method == "HEAD" {
+			body = goja.Undefined()
+		}
+		p := vu.k6Params(method, urlV, body, params)
+		prs[i] = cl.prepare(method, urlV.String(), p)
+	}
+	results := make([]*httpc.Response, len(prs))
+	sem := make(chan struct{}, k6BatchParallel)
+	var wg sync.WaitGroup
+	ctx := vu.ctx
+	for i, pr := range prs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			results[i] = cl.hc.Do(ctx, pr.req)
+			<-sem
+		}()
+	}
+	wg.Wait()
+	var out *goja.Object
+	if isArray {
+		out = rt.NewArray()
+	} else {
+		out = rt.NewObject()
+	}
+	for i, pr := range prs {
+		r := cl.finish(pr, results[i])
+		r.k6 = true
+		must(out.Set(keys[i], rt.NewDynamicObject(r)))
+	}
+	return out
 }
 
 // k6Duration reads a k6 timeout: a number of milliseconds, or a duration

@@ -2,9 +2,14 @@ package js
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,4 +189,59 @@ func TestK6ModulesExportWhatTheCheckAllows(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestK6Batch(t *testing.T) {
+	// /barrier answers once three requests are in flight together: a
+	// batch of three gets three 200s only if it sends them in parallel.
+	var mu sync.Mutex
+	arrived := 0
+	all := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/barrier", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		arrived++
+		if arrived == 3 {
+			close(all)
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+			fmt.Fprint(w, r.Method)
+		case <-time.After(10 * time.Second):
+			w.WriteHeader(http.StatusGatewayTimeout)
+		}
+	})
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s %s", r.Method, b)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	env := testEnv(srv.URL)
+	vu := runOnce(t, env, `
+import http from "k6/http";
+const B = "`+srv.URL+`";
+export default function () {
+  const rs = http.batch([B + "/barrier", ["POST", B + "/barrier", "x", { tags: { name: "posted" } }], { method: "put", url: B + "/barrier" }]);
+  globalThis.arr = rs.map((r) => r.status + " " + r.body).join(", ");
+  const o = http.batch({ a: { url: B + "/echo", body: "dropped for GET" }, b: ["PATCH", B + "/echo", "y"] });
+  globalThis.obj = Object.keys(o).join() + ": " + o.a.body + ", " + o.b.body;
+  try { http.batch([{ url: B + "/echo", metod: "GET" }]); } catch (e) { globalThis.bad = String(e); }
+}
+`)
+	for k, want := range map[string]string{
+		"arr": "200 GET, 200 POST, 200 PUT", "obj": "a,b: GET , PATCH y",
+		"bad": `TypeError: http.batch: request 0 has "metod", which is not one of method, url, body, params`,
+	} {
+		if got := global(vu, k).String(); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	snap := env.Registry.Snapshot(time.Now())
+	if r := rowOf(t, snap, "POST", "posted"); r.Requests != 1 || r.Failures != 0 {
+		t.Errorf("posted: %d requests, %d failures", r.Requests, r.Failures)
+	}
+	rowOf(t, snap, "PUT", srv.URL+"/barrier")
+	rowOf(t, snap, "PATCH", srv.URL+"/echo")
 }
