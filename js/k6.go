@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,6 +34,7 @@ func k6Modules() map[string][]string {
 	}
 	mods["k6/http"] = append(mods["k6/http"], "batch", "request")
 	mods["k6/data"] = []string{"SharedArray"}
+	mods["k6/execution"] = nil // a default export only
 	for _, e := range k6EncodingTable {
 		mods["k6/encoding"] = append(mods["k6/encoding"], e.name)
 	}
@@ -46,7 +48,6 @@ func k6Modules() map[string][]string {
 // with what to use instead where there is something.
 var k6Unsupported = map[string]string{
 	"k6/metrics":    "custom metrics (Counter, Gauge, Rate, Trend) are not supported yet",
-	"k6/execution":  "execution information is not supported yet; __VU and __ITER are",
 	"k6/ws":         "use jsload/ws",
 	"k6/websockets": "use jsload/ws",
 	"k6/net/grpc":   "use jsload/grpc",
@@ -65,6 +66,8 @@ func (vu *VU) k6Require(name string) goja.Value {
 		return vu.newLazy(k6EncodingTable)
 	case "k6/crypto":
 		return vu.newLazy(cryptoTable)
+	case "k6/execution":
+		return vu.rt.NewDynamicObject(&k6Exec{vu: vu})
 	}
 	return nil
 }
@@ -441,3 +444,46 @@ var k6DataTable = []lazyEntry{
 		})
 	}},
 }
+
+// k6Exec is k6/execution's default export: what jsload knows of the
+// running user. A field jsload does not have yet throws, naming it.
+type k6Exec struct {
+	vu   *VU
+	part string // "" for the module, "vu" or "scenario"
+}
+
+var k6ExecKeys = map[string][]string{
+	"":         {"vu", "scenario"},
+	"vu":       {"idInInstance", "idInTest", "iterationInInstance", "iterationInScenario"},
+	"scenario": {"name"},
+}
+
+func (e *k6Exec) Get(key string) goja.Value {
+	rt := e.vu.rt
+	switch e.part + "." + key {
+	case ".vu", ".scenario":
+		return rt.NewDynamicObject(&k6Exec{vu: e.vu, part: key})
+	case "vu.idInInstance", "vu.idInTest":
+		return rt.ToValue(e.vu.id)
+	case "vu.iterationInInstance", "vu.iterationInScenario":
+		return rt.ToValue(max(e.vu.iter-1, 0)) // vu.iter counts the running one (flow.go): __ITER
+	case "scenario.name":
+		return rt.ToValue("default")
+	}
+	switch key {
+	case "__esModule", "toJSON", "toString", "valueOf", "constructor", "then":
+		return nil // asked by the bundle's import helper, JSON and console
+	}
+	what := "exec." + key
+	if e.part != "" {
+		what = "exec." + e.part + "." + key
+	}
+	panic(rt.NewTypeError("k6/execution: %s is not supported by jsload yet (it has %s)", what, strings.Join(k6ExecKeys[e.part], ", ")))
+}
+
+func (e *k6Exec) Set(key string, _ goja.Value) bool {
+	panic(e.vu.rt.NewTypeError("k6/execution is read-only"))
+}
+func (e *k6Exec) Has(key string) bool    { return slices.Contains(k6ExecKeys[e.part], key) }
+func (e *k6Exec) Delete(key string) bool { return false }
+func (e *k6Exec) Keys() []string         { return slices.Clone(k6ExecKeys[e.part]) }

@@ -171,6 +171,9 @@ func TestK6ModulesExportWhatTheCheckAllows(t *testing.T) {
 	s := load(t, "main.js", "import http from \"k6/http\";\nexport default function () { http.get(\"/\"); }\n")
 	vu := newVU(t, s, testEnv(""), 1, 0)
 	for m, names := range k6Modules() {
+		if m == "k6/execution" {
+			continue // a default export only: see TestK6Execution
+		}
 		v, err := vu.rt.RunString("require(" + strconv.Quote(m) + ")")
 		if err != nil {
 			t.Fatalf("require(%q): %v", m, err)
@@ -244,4 +247,35 @@ export default function () {
 	}
 	rowOf(t, snap, "PUT", srv.URL+"/barrier")
 	rowOf(t, snap, "PATCH", srv.URL+"/echo")
+}
+
+func TestK6Execution(t *testing.T) {
+	s := load(t, "main.js", `
+import exec from "k6/execution";
+import * as all from "k6/execution";
+export default function () {
+  const v = exec.vu;
+  globalThis.seen = (globalThis.seen || []).concat([[v.idInInstance, v.idInTest, v.iterationInInstance, v.iterationInScenario, __ITER, exec.scenario.name].join(" ")]);
+  globalThis.json = JSON.stringify(exec);
+  globalThis.same = all.default === undefined || typeof all.default === "object";
+  try { exec.test.abort("x"); } catch (e) { globalThis.abort = String(e); }
+  try { exec.scenario.executor; } catch (e) { globalThis.executor = String(e); }
+}
+`)
+	vu := newVU(t, s, testEnv(""), 3, 0)
+	for range 2 {
+		if err := vu.RunTask(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k, want := range map[string]string{
+		"seen":     "3 3 0 0 0 default,3 3 1 1 1 default",
+		"json":     `{"vu":{"idInInstance":3,"idInTest":3,"iterationInInstance":1,"iterationInScenario":1},"scenario":{"name":"default"}}`,
+		"abort":    "TypeError: k6/execution: exec.test is not supported by jsload yet (it has vu, scenario)",
+		"executor": "TypeError: k6/execution: exec.scenario.executor is not supported by jsload yet (it has name)",
+	} {
+		if got := global(vu, k).String(); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
 }

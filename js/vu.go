@@ -144,7 +144,7 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 			return vu.newLazy(cryptoTable)
 		case "jsload/grpc":
 			return vu.grpcModule()
-		case "k6", "k6/http", "k6/data", "k6/encoding", "k6/crypto":
+		case "k6", "k6/http", "k6/data", "k6/encoding", "k6/crypto", "k6/execution":
 			vu.s.k6.Store(true)
 			if g := rt.GlobalObject(); g.Get("open") == nil {
 				must(g.Set("open", vu.nativeObj.Get("open"))) // k6's global open()
