@@ -34,6 +34,7 @@ type params struct {
 	auth      string // the Authorization header of params.auth
 	discard   *bool  // params.discardBody; nil for the client's default
 	maxBody   int64  // params.maxBodySize; 0 for the client's
+	binary    bool   // k6's responseType "binary": the body is an ArrayBuffer (k6.go)
 }
 
 // paramNames are the keys of a request's params.
@@ -369,6 +370,7 @@ type response struct {
 	headers   goja.Value
 	extra     map[string]goja.Value
 	k6        bool // made by k6/http: k6's field names (k6.go)
+	binary    bool // k6's responseType "binary"
 }
 
 // needCatch throws when success() or failure() is called on a response

@@ -195,7 +195,7 @@ var k6HTTPTable = func() []lazyEntry {
 }()
 
 // k6ParamNames are the k6 request params jsload reads.
-var k6ParamNames = []string{"headers", "tags", "timeout", "redirects"}
+var k6ParamNames = []string{"headers", "tags", "timeout", "redirects", "responseType"}
 
 // k6Request sends a request with k6's argument shapes through the user's
 // own client: body a string, an ArrayBuffer or an object (sent as a form);
@@ -205,7 +205,7 @@ func (vu *VU) k6Request(method string, urlV, body, paramsV goja.Value) goja.Valu
 	p := vu.k6Params(method, urlV, body, paramsV)
 	vu.nativeObj.Get("http") // the user's own client, made on first use
 	r := vu.http.do(method, urlV.String(), p)
-	r.k6 = true
+	r.k6, r.binary = true, p.binary
 	return vu.rt.NewDynamicObject(r)
 }
 
@@ -286,6 +286,17 @@ func (vu *VU) k6Params(method string, urlV, body, paramsV goja.Value) *params {
 					bad("params.redirects must be >= 0, got %d", n)
 				}
 				p.redirects = httpc.RedirectLimit(n)
+			case "responseType":
+				switch val.String() {
+				case "text":
+				case "binary":
+					p.binary = true
+				case "none":
+					d := true
+					p.discard = &d
+				default:
+					bad("params.responseType must be \"text\", \"binary\" or \"none\", got %q", val.String())
+				}
 			default:
 				bad("param %q is not supported%s (jsload reads %s)", k, config.DidYouMean(k, k6ParamNames), strings.Join(k6ParamNames, ", "))
 			}
@@ -378,7 +389,7 @@ func (vu *VU) k6Batch(c goja.FunctionCall) goja.Value {
 	}
 	for i, pr := range prs {
 		r := cl.finish(pr, results[i])
-		r.k6 = true
+		r.k6, r.binary = true, pr.p.binary
 		must(out.Set(keys[i], rt.NewDynamicObject(r)))
 	}
 	return out
@@ -416,6 +427,17 @@ func (r *response) k6Get(key string) (goja.Value, bool) {
 			return rt.ToValue(""), true
 		}
 		return rt.ToValue(r.r.ErrText), true
+	case "body":
+		if r.discarded {
+			return goja.Null(), true
+		}
+		if r.binary {
+			if r.body == nil {
+				r.body = rt.ToValue(rt.NewArrayBuffer(slices.Clone(r.r.Body)))
+			}
+			return r.body, true
+		}
+		return nil, false // jsload's text body
 	case "error_code":
 		switch {
 		case r.r.Err != nil:

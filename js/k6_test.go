@@ -140,6 +140,9 @@ export default function () {
   out.timeout = r.status + "|" + r.error_code + "|" + (r.error !== "");
   out.timings = r.timings.duration >= 0 && typeof http.get(B + "/echo").timings.waiting === "number";
   try { http.get(B + "/echo", { tag: {} }); } catch (e) { out.badParam = String(e); }
+  const bin = http.post(B + "/echo", "AB", { responseType: "binary" }).body;
+  out.binary = bin instanceof ArrayBuffer && new Uint8Array(bin)[0] === 123;
+  out.none = http.get(B + "/echo", { responseType: "none" }).body;
   globalThis.out = out;
 }
 `)
@@ -150,7 +153,8 @@ export default function () {
 		"patch": "PATCH", "del": "DELETE", "head": int64(200), "options": "OPTIONS",
 		"request": "b", "get": "q=1", "notFound": "404|1404", "noRedirect": int64(302), "redirected": true,
 		"timeout": "0|1000|true", "timings": true,
-		"badParam": `TypeError: http.get ` + srv.URL + `/echo: param "tag" is not supported (did you mean "tags"?) (jsload reads headers, tags, timeout, redirects)`,
+		"badParam": `TypeError: http.get ` + srv.URL + `/echo: param "tag" is not supported (did you mean "tags"?) (jsload reads headers, tags, timeout, redirects, responseType)`,
+		"binary":   true, "none": nil,
 	} {
 		if out[k] != want {
 			t.Errorf("%s = %#v, want %#v", k, out[k], want)
