@@ -2,6 +2,7 @@ package js
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -160,6 +161,54 @@ func nameArg(v goja.Value) string {
 		}
 	}
 	return ""
+}
+
+// connKeys are a connection type's own keys: read-only properties and
+// methods, which the script cannot set.
+type connKeys struct{ props, members []string }
+
+// connObject is what the WebSocket and TCP connection objects share as
+// goja.DynamicObjects: keys the script adds itself (Set, Delete, Keys), and
+// the type's methods, made once per user on first use. The type implements
+// Get (its properties, then extra, then method) and Has.
+type connObject struct {
+	keys  *connKeys
+	extra map[string]goja.Value
+}
+
+// Set implements goja.DynamicObject: the script may add keys of its own,
+// but not replace the connection's.
+func (o *connObject) Set(key string, val goja.Value) bool {
+	if slices.Contains(o.keys.props, key) || slices.Contains(o.keys.members, key) {
+		return false
+	}
+	if o.extra == nil {
+		o.extra = map[string]goja.Value{}
+	}
+	o.extra[key] = val
+	return true
+}
+
+func (o *connObject) Delete(key string) bool { delete(o.extra, key); return true }
+
+func (o *connObject) Keys() []string {
+	keys := append(make([]string, 0, len(o.keys.props)+len(o.extra)), o.keys.props...)
+	for k := range o.extra {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// method returns the method key names, from the user's shared functions
+// (*fns, made by make the first time), or nil when key is not a method.
+func (o *connObject) method(key string, fns *map[string]goja.Value, make func() map[string]goja.Value) goja.Value {
+	if !slices.Contains(o.keys.members, key) {
+		return nil
+	}
+	if *fns == nil {
+		*fns = make()
+	}
+	return (*fns)[key]
 }
 
 // methodsOf makes the shared method functions of a connection type: each

@@ -49,7 +49,7 @@ type tcpConn struct {
 	xSize        int64
 	xLast        []byte
 
-	extra map[string]goja.Value
+	connObject
 }
 
 func (vu *VU) tcpModule() goja.Value {
@@ -73,7 +73,7 @@ func (vu *VU) tcpConnect(call goja.FunctionCall) goja.Value {
 		panic(rt.NewTypeError("tcp.connect: address %q must be host:port, such as \"127.0.0.1:6379\"", addr))
 	}
 	o := tcp.Options{ConnectTimeout: vu.env.HTTP.DialTimeout}
-	c := &tcpConn{vu: vu, name: addr, addr: addr, timeout: vu.env.HTTP.Timeout}
+	c := &tcpConn{vu: vu, name: addr, addr: addr, timeout: vu.env.HTTP.Timeout, connObject: connObject{keys: tcpKeys}}
 	if c.timeout <= 0 {
 		c.timeout = 60 * time.Second
 	}
@@ -147,9 +147,10 @@ func (vu *VU) tcpConnect(call goja.FunctionCall) goja.Value {
 	return obj
 }
 
-var tcpMembers = []string{"write", "read", "readUntil", "readSome", "close"}
-
-var tcpProps = []string{"ok", "error", "name", "address", "closed"}
+var tcpKeys = &connKeys{
+	props:   []string{"ok", "error", "name", "address", "closed"},
+	members: []string{"write", "read", "readUntil", "readSome", "close"},
+}
 
 // Get implements goja.DynamicObject.
 func (c *tcpConn) Get(key string) goja.Value {
@@ -172,43 +173,11 @@ func (c *tcpConn) Get(key string) goja.Value {
 	case "closed":
 		return rt.ToValue(c.c == nil || c.dead || c.c.Closed())
 	}
-	for _, m := range tcpMembers {
-		if m == key {
-			s := c.vu.sock()
-			if s.tcpFns == nil {
-				s.tcpFns = methodsOf(c.vu, tcpMethods, "conn")
-			}
-			return s.tcpFns[key]
-		}
-	}
-	return nil
-}
-
-// Set implements goja.DynamicObject: the script may add keys of its own.
-func (c *tcpConn) Set(key string, val goja.Value) bool {
-	for _, k := range append(tcpProps, tcpMembers...) {
-		if k == key {
-			return false
-		}
-	}
-	if c.extra == nil {
-		c.extra = map[string]goja.Value{}
-	}
-	c.extra[key] = val
-	return true
+	s := c.vu.sock()
+	return c.method(key, &s.tcpFns, func() map[string]goja.Value { return methodsOf(c.vu, tcpMethods, "conn") })
 }
 
 func (c *tcpConn) Has(key string) bool { return c.Get(key) != nil }
-
-func (c *tcpConn) Delete(key string) bool { delete(c.extra, key); return true }
-
-func (c *tcpConn) Keys() []string {
-	keys := append([]string{}, tcpProps...)
-	for k := range c.extra {
-		keys = append(keys, k)
-	}
-	return keys
-}
 
 var tcpMethods = map[string]func(c *tcpConn, call goja.FunctionCall) goja.Value{
 	"write": func(c *tcpConn, call goja.FunctionCall) goja.Value {

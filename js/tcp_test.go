@@ -286,3 +286,46 @@ func TestStopInterruptsATCPRead(t *testing.T) {
 		t.Errorf("an interrupted read is no failure: %+v", snap.Failures)
 	}
 }
+
+// TestConnectionObjectsKeys: a connection object (WebSocket or TCP) keeps
+// its own properties and methods (an assignment to one has no effect),
+// takes keys the script adds,
+// and lists its properties and the script's keys.
+func TestConnectionObjectsKeys(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	env := testEnv("")
+	env.Vars["DEAD"] = dead
+	vu := runOnce(t, env, `
+import { task } from "jsload";
+import tcp from "jsload/tcp";
+import ws from "jsload/ws";
+function probe(c) {
+  let kept = [];
+  for (const k of ["ok", "close"]) {
+    try { c[k] = 1; } catch (e) { /* refused in strict code */ }
+    if (c[k] !== 1) kept.push(k);
+  }
+  c.mine = 7;
+  const withMine = Object.keys(c).join(",");
+  delete c.mine;
+  return [kept.join(","), withMine, Object.keys(c).join(","), typeof c.close, c.mine === undefined].join(" | ");
+}
+export const t = task(() => {
+  globalThis.tcpKeys = probe(tcp.connect(__ENV.DEAD));
+  globalThis.wsKeys = probe(ws.connect("ws://" + __ENV.DEAD + "/x"));
+});
+`)
+	for name, want := range map[string]string{
+		"tcpKeys": "ok,close | ok,error,name,address,closed,mine | ok,error,name,address,closed | function | true",
+		"wsKeys":  "ok,close | ok,error,status,protocol,name,url,closed,closeCode,closeReason,mine | ok,error,status,protocol,name,url,closed,closeCode,closeReason | function | true",
+	} {
+		if got := global(vu, name).String(); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+	}
+}

@@ -44,7 +44,7 @@ type wsConn struct {
 	over     bool          // the close sample is recorded
 	obj      *goja.Object  // the script's object
 	handlers map[string]goja.Callable
-	extra    map[string]goja.Value
+	connObject
 }
 
 func (vu *VU) wsModule() goja.Value {
@@ -171,7 +171,7 @@ func (vu *VU) wsConnect(call goja.FunctionCall) goja.Value {
 	if err := o.Check(); err != nil {
 		panic(rt.NewTypeError("ws.connect %s: %v", raw, err))
 	}
-	wc := &wsConn{vu: vu, name: name, url: full, timeout: timeout}
+	wc := &wsConn{vu: vu, name: name, url: full, timeout: timeout, connObject: connObject{keys: wsKeys}}
 	t0 := time.Now()
 	c, err := ws.Dial(vu.ctx, full, o)
 	d := time.Since(t0)
@@ -220,9 +220,10 @@ func (vu *VU) addCookies(o *ws.Options, full string) {
 	o.Header.Set("Cookie", strings.Join(parts, "; "))
 }
 
-var wsMembers = []string{"send", "receive", "request", "ping", "on", "wait", "close"}
-
-var wsProps = []string{"ok", "error", "status", "protocol", "name", "url", "closed", "closeCode", "closeReason"}
+var wsKeys = &connKeys{
+	props:   []string{"ok", "error", "status", "protocol", "name", "url", "closed", "closeCode", "closeReason"},
+	members: []string{"send", "receive", "request", "ping", "on", "wait", "close"},
+}
 
 // Get implements goja.DynamicObject.
 func (c *wsConn) Get(key string) goja.Value {
@@ -270,43 +271,11 @@ func (c *wsConn) Get(key string) goja.Value {
 		}
 		return rt.ToValue(e.Code)
 	}
-	for _, m := range wsMembers {
-		if m == key {
-			s := c.vu.sock()
-			if s.wsFns == nil {
-				s.wsFns = methodsOf(c.vu, wsMethods, "conn")
-			}
-			return s.wsFns[key]
-		}
-	}
-	return nil
-}
-
-// Set implements goja.DynamicObject: the script may add keys of its own.
-func (c *wsConn) Set(key string, val goja.Value) bool {
-	for _, k := range append(wsProps, wsMembers...) {
-		if k == key {
-			return false
-		}
-	}
-	if c.extra == nil {
-		c.extra = map[string]goja.Value{}
-	}
-	c.extra[key] = val
-	return true
+	s := c.vu.sock()
+	return c.method(key, &s.wsFns, func() map[string]goja.Value { return methodsOf(c.vu, wsMethods, "conn") })
 }
 
 func (c *wsConn) Has(key string) bool { return c.Get(key) != nil }
-
-func (c *wsConn) Delete(key string) bool { delete(c.extra, key); return true }
-
-func (c *wsConn) Keys() []string {
-	keys := append([]string{}, wsProps...)
-	for k := range c.extra {
-		keys = append(keys, k)
-	}
-	return keys
-}
 
 var wsMethods = map[string]func(c *wsConn, call goja.FunctionCall) goja.Value{
 	"send": func(c *wsConn, call goja.FunctionCall) goja.Value {
