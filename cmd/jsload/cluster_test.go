@@ -149,10 +149,12 @@ func start(t *testing.T, args ...string) *proc {
 	return startEnv(t, nil, args...)
 }
 
-// startEnv starts jsload with env added to its environment.
-func startEnv(t *testing.T, env []string, args ...string) *proc {
+// startInEnv starts jsload in dir ("": the test's) with env added to
+// its environment.
+func startInEnv(t *testing.T, dir string, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{cmd: exec.Command(jsloadBinary(t), args...), done: make(chan struct{})}
+	p.cmd.Dir = dir
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	p.cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
 	if err := p.cmd.Start(); err != nil {
@@ -168,6 +170,12 @@ func startEnv(t *testing.T, env []string, args ...string) *proc {
 		}
 	})
 	return p
+}
+
+// startEnv starts jsload with env added to its environment.
+func startEnv(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	return startInEnv(t, "", env, args...)
 }
 
 // wait waits for the process to exit (at most d) and returns its exit code.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -11,28 +10,6 @@ import (
 
 	"github.com/jsload/jsload/internal/grpcc/grpcctest"
 )
-
-// startInEnv starts jsload in dir with env added to its environment.
-func startInEnv(t *testing.T, dir string, env []string, args ...string) *proc {
-	t.Helper()
-	p := &proc{cmd: exec.Command(jsloadBinary(t), args...), done: make(chan struct{})}
-	p.cmd.Dir = dir
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	p.cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p
-}
 
 // Workers get the .proto files with the bundle: they run in a folder of
 // their own, where the script's relative paths find nothing, and their
