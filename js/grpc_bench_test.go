@@ -50,7 +50,7 @@ export const t = task(() => { conn.invoke("registry.v1.ModelRegistry/GetModel", 
 `}
 		name = "/registry.v1.ModelRegistry/GetModel"
 	} else {
-		addr = grpcctest.Start(b, grpcctest.Options{Files: echoFiles, Handler: echoHandler})
+		addr = grpcctest.Start(b, grpcctest.Options{Files: echoFiles, Handler: grpcctest.Echo})
 	}
 	wd, _ := os.Getwd()
 	// The top level runs at load too, with the process's environment.

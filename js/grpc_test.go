@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +11,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 
 	"github.com/jsload/jsload/internal/grpcc"
 	"github.com/jsload/jsload/internal/grpcc/grpcctest"
@@ -38,77 +35,13 @@ message SayReply { string text = 1; int32 n = 2; }
 
 var echoFiles = map[string]string{"echo.proto": echoProto, "common.proto": commonProto}
 
-// echoHandler: Say echoes the text ("fail": NOT_FOUND, "slow": waits for
-// the deadline, "md": answers the x-user metadata); Count streams times
-// replies ("drop": then fails); Collect joins; Chat echoes each.
-func echoHandler(s *grpcctest.Stream) error {
-	switch s.Method {
-	case "/test.v1.Echo/Say":
-		req, err := s.Recv()
-		if err != nil {
-			return err
-		}
-		switch req["text"] {
-		case "fail":
-			return status.Error(codes.NotFound, "no such text")
-		case "slow":
-			<-s.Context().Done()
-			return s.Context().Err()
-		case "md":
-			md, _ := metadata.FromIncomingContext(s.Context())
-			return s.Send(map[string]any{"text": strings.Join(append(md.Get("x-user"), md.Get("x-conn")...), ",")})
-		}
-		return s.Send(map[string]any{"text": req["text"], "n": 1})
-	case "/test.v1.Echo/Count":
-		req, err := s.Recv()
-		if err != nil {
-			return err
-		}
-		times, _ := req["times"].(float64)
-		for i := 0; i < int(times); i++ {
-			if err := s.Send(map[string]any{"text": req["text"], "n": i}); err != nil {
-				return err
-			}
-		}
-		if req["text"] == "drop" {
-			return status.Error(codes.Unavailable, "the server went away mid-stream")
-		}
-		return nil
-	case "/test.v1.Echo/Collect":
-		var parts []string
-		for {
-			req, err := s.Recv()
-			if err == io.EOF {
-				return s.Send(map[string]any{"text": strings.Join(parts, "+"), "n": len(parts)})
-			}
-			if err != nil {
-				return err
-			}
-			parts = append(parts, fmt.Sprint(req["text"]))
-		}
-	default: // Chat
-		for i := 0; ; i++ {
-			req, err := s.Recv()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if err := s.Send(map[string]any{"text": req["text"], "n": i}); err != nil {
-				return err
-			}
-		}
-	}
-}
-
 // protoFiles are the script's files plus the .proto files under protos/.
 func protoFiles(script string) []string {
 	return []string{"main.js", script, "protos/echo.proto", echoProto, "protos/common.proto", commonProto}
 }
 
 func TestGRPCCallsAreRecorded(t *testing.T) {
-	addr := grpcctest.Start(t, grpcctest.Options{Files: echoFiles, Handler: echoHandler})
+	addr := grpcctest.Start(t, grpcctest.Options{Files: echoFiles, Handler: grpcctest.Echo})
 	env := testEnv("")
 	env.Vars["ADDR"] = addr
 	var trace strings.Builder
@@ -184,7 +117,7 @@ export const t = task(() => {
 
 func TestGRPCMutualTLSInAUserClass(t *testing.T) {
 	certs := grpcctest.NewCerts(t)
-	addr := grpcctest.Start(t, grpcctest.Options{Files: echoFiles, Handler: echoHandler, TLS: certs.ServerTLS(t, true)})
+	addr := grpcctest.Start(t, grpcctest.Options{Files: echoFiles, Handler: grpcctest.Echo, TLS: certs.ServerTLS(t, true)})
 	env := testEnv("")
 	env.Vars["ADDR"] = addr
 	files := append(protoFiles(`
@@ -339,7 +272,7 @@ func callOf(t *testing.T, s *Script, name string) grpcc.Call {
 }
 
 func TestGRPCBundleCarriesTheProtos(t *testing.T) {
-	addr := grpcctest.Start(t, grpcctest.Options{Files: echoFiles, Handler: echoHandler})
+	addr := grpcctest.Start(t, grpcctest.Options{Files: echoFiles, Handler: grpcctest.Echo})
 	path := writeScript(t, protoFiles(`
 import { task } from "jsload";
 import grpc from "jsload/grpc";
@@ -454,8 +387,8 @@ export const t = task(() => {
 }
 
 func TestGRPCReflect(t *testing.T) {
-	addr := grpcctest.Start(t, grpcctest.Options{Files: echoFiles, Handler: echoHandler, Reflection: true})
-	noRefl := grpcctest.Start(t, grpcctest.Options{Files: echoFiles, Handler: echoHandler})
+	addr := grpcctest.Start(t, grpcctest.Options{Files: echoFiles, Handler: grpcctest.Echo, Reflection: true})
+	noRefl := grpcctest.Start(t, grpcctest.Options{Files: echoFiles, Handler: grpcctest.Echo})
 	t.Setenv("ADDR", addr) // the top level runs at load too
 	t.Setenv("NOREFL", noRefl)
 	s := load(t, "main.js", `

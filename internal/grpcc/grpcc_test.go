@@ -42,71 +42,6 @@ message SayReply { string text = 1; int32 n = 2; }
 
 var files = map[string]string{"echo.proto": echoProto, "common.proto": commonProto}
 
-// echo serves the Echo service: Say echoes (or fails with the status its
-// text names: "fail", "slow", "md"), Count streams times replies (and
-// drops the stream when text is "drop"), Collect joins, Chat echoes each.
-func echo(s *grpcctest.Stream) error {
-	switch s.Method {
-	case "/test.v1.Echo/Say":
-		req, err := s.Recv()
-		if err != nil {
-			return err
-		}
-		switch req["text"] {
-		case "fail":
-			return status.Error(codes.NotFound, "no such text")
-		case "slow":
-			<-s.Context().Done()
-			return s.Context().Err()
-		case "md":
-			md, _ := metadata.FromIncomingContext(s.Context())
-			return s.Send(map[string]any{"text": strings.Join(md.Get("x-user"), ",")})
-		}
-		return s.Send(map[string]any{"text": req["text"], "n": 1})
-	case "/test.v1.Echo/Count":
-		req, err := s.Recv()
-		if err != nil {
-			return err
-		}
-		times, _ := req["times"].(float64)
-		for i := 0; i < int(times); i++ {
-			if err := s.Send(map[string]any{"text": req["text"], "n": i}); err != nil {
-				return err
-			}
-		}
-		if req["text"] == "drop" {
-			return status.Error(codes.Unavailable, "the server went away mid-stream")
-		}
-		return nil
-	case "/test.v1.Echo/Collect":
-		var parts []string
-		for {
-			req, err := s.Recv()
-			if err == io.EOF {
-				return s.Send(map[string]any{"text": strings.Join(parts, "+"), "n": len(parts)})
-			}
-			if err != nil {
-				return err
-			}
-			parts = append(parts, fmt.Sprint(req["text"]))
-		}
-	case "/test.v1.Echo/Chat":
-		for i := 0; ; i++ {
-			req, err := s.Recv()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if err := s.Send(map[string]any{"text": req["text"], "n": i}); err != nil {
-				return err
-			}
-		}
-	}
-	return status.Error(codes.Unimplemented, s.Method)
-}
-
 func compile(t testing.TB) *grpcc.Protos {
 	t.Helper()
 	p, err := grpcc.Compile(context.Background(), []string{"echo.proto"}, nil, grpcctest.MapReader(files))
@@ -221,7 +156,7 @@ func in(t testing.TB, c grpcc.Call, js ...string) []proto.Message {
 
 func TestCallKinds(t *testing.T) {
 	p := compile(t)
-	addr := grpcctest.Start(t, grpcctest.Options{Files: files, Handler: echo})
+	addr := grpcctest.Start(t, grpcctest.Options{Files: files, Handler: grpcctest.Echo})
 	c := dial(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -273,7 +208,7 @@ func TestCallKinds(t *testing.T) {
 
 func TestStatusMetadataDeadline(t *testing.T) {
 	p := compile(t)
-	addr := grpcctest.Start(t, grpcctest.Options{Files: files, Handler: echo})
+	addr := grpcctest.Start(t, grpcctest.Options{Files: files, Handler: grpcctest.Echo})
 	c := dial(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -329,7 +264,7 @@ func TestUnreachable(t *testing.T) {
 func TestMutualTLS(t *testing.T) {
 	p := compile(t)
 	certs := grpcctest.NewCerts(t)
-	addr := grpcctest.Start(t, grpcctest.Options{Files: files, Handler: echo, TLS: certs.ServerTLS(t, true)})
+	addr := grpcctest.Start(t, grpcctest.Options{Files: files, Handler: grpcctest.Echo, TLS: certs.ServerTLS(t, true)})
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM([]byte(certs.CA))
 	pair, err := tls.X509KeyPair([]byte(certs.ClientCert), []byte(certs.ClientKey))
@@ -389,7 +324,7 @@ func TestStreamSendAfterServerEnd(t *testing.T) {
 // receive, decode) against an in-process server on the loopback.
 func BenchmarkUnary(b *testing.B) {
 	p := compile(b)
-	addr := grpcctest.Start(b, grpcctest.Options{Files: files, Handler: echo})
+	addr := grpcctest.Start(b, grpcctest.Options{Files: files, Handler: grpcctest.Echo})
 	c := dial(b, addr)
 	say := method(b, p, "test.v1.Echo/Say")
 	ctx := context.Background()
@@ -413,7 +348,7 @@ func BenchmarkUnary(b *testing.B) {
 func TestReflect(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	addr := grpcctest.Start(t, grpcctest.Options{Files: files, Handler: echo, Reflection: true})
+	addr := grpcctest.Start(t, grpcctest.Options{Files: files, Handler: grpcctest.Echo, Reflection: true})
 	c := dial(t, addr)
 	p, err := c.Reflect(ctx)
 	if err != nil {
@@ -427,7 +362,7 @@ func TestReflect(t *testing.T) {
 		t.Errorf("a call with reflected descriptors: %q", r.Err())
 	}
 	// A server without reflection says so.
-	plain := dial(t, grpcctest.Start(t, grpcctest.Options{Files: files, Handler: echo}))
+	plain := dial(t, grpcctest.Start(t, grpcctest.Options{Files: files, Handler: grpcctest.Echo}))
 	if _, err := plain.Reflect(ctx); err == nil || !strings.Contains(err.Error(), "server reflection: ") {
 		t.Errorf("no reflection: %v", err)
 	}

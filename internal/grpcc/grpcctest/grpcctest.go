@@ -13,6 +13,9 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
+	"google.golang.org/grpc/metadata"
+	"io"
 	"io/fs"
 	"math/big"
 	"net"
@@ -213,4 +216,72 @@ func MapReader(files map[string]string) func(string) ([]byte, error) {
 		}
 		return []byte(s), nil
 	}
+}
+
+// Echo is the handler of the tests' test.v1.Echo service (Say, Count,
+// Collect, Chat; messages SayRequest {text, times, ...} and SayReply {text,
+// n}): Say echoes the text, or for "fail" fails with NOT_FOUND, for "slow"
+// waits for the deadline, for "md" answers the x-user and x-conn metadata;
+// Count streams times replies (then, for "drop", fails with UNAVAILABLE);
+// Collect joins the texts; Chat echoes each message.
+func Echo(s *Stream) error {
+	switch s.Method {
+	case "/test.v1.Echo/Say":
+		req, err := s.Recv()
+		if err != nil {
+			return err
+		}
+		switch req["text"] {
+		case "fail":
+			return status.Error(codes.NotFound, "no such text")
+		case "slow":
+			<-s.Context().Done()
+			return s.Context().Err()
+		case "md":
+			md, _ := metadata.FromIncomingContext(s.Context())
+			return s.Send(map[string]any{"text": strings.Join(append(md.Get("x-user"), md.Get("x-conn")...), ",")})
+		}
+		return s.Send(map[string]any{"text": req["text"], "n": 1})
+	case "/test.v1.Echo/Count":
+		req, err := s.Recv()
+		if err != nil {
+			return err
+		}
+		times, _ := req["times"].(float64)
+		for i := 0; i < int(times); i++ {
+			if err := s.Send(map[string]any{"text": req["text"], "n": i}); err != nil {
+				return err
+			}
+		}
+		if req["text"] == "drop" {
+			return status.Error(codes.Unavailable, "the server went away mid-stream")
+		}
+		return nil
+	case "/test.v1.Echo/Collect":
+		var parts []string
+		for {
+			req, err := s.Recv()
+			if err == io.EOF {
+				return s.Send(map[string]any{"text": strings.Join(parts, "+"), "n": len(parts)})
+			}
+			if err != nil {
+				return err
+			}
+			parts = append(parts, fmt.Sprint(req["text"]))
+		}
+	case "/test.v1.Echo/Chat":
+		for i := 0; ; i++ {
+			req, err := s.Recv()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := s.Send(map[string]any{"text": req["text"], "n": i}); err != nil {
+				return err
+			}
+		}
+	}
+	return status.Error(codes.Unimplemented, s.Method)
 }
