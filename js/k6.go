@@ -325,7 +325,7 @@ func (vu *VU) k6Batch(c goja.FunctionCall) goja.Value {
 	isArray := list.ClassName() == "Array"
 	vu.nativeObj.Get("http")
 	cl := vu.http
-	prs := make([]*preparedReq, len(keys))
+	prs := make([]preparedReq, len(keys))
 	for i, k := range keys {
 		it := list.Get(k)
 		method, urlV, body, params := "GET", goja.Undefined(), goja.Undefined(), goja.Undefined()
