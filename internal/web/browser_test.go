@@ -71,9 +71,52 @@ type cdpMsg struct {
 	} `json:"error,omitempty"`
 }
 
+// startBrowser starts headless Chromium with one page attached. A Chromium
+// that dies while starting (it has crashed at start when the machine is
+// loaded by the other packages' tests) is started again, up to 3 times.
 func startBrowser(t *testing.T) *browser {
 	t.Helper()
 	bin := findChromium(t)
+	var (
+		b      *browser
+		target struct {
+			TargetID string `json:"targetId"`
+		}
+		err error
+	)
+	for attempt := 1; ; attempt++ {
+		b = launchBrowser(t, bin)
+		if err = b.try("", "Target.createTarget", map[string]any{"url": "about:blank"}, &target); err == nil {
+			break
+		}
+		if attempt == 3 || !b.exited() {
+			t.Fatalf("Target.createTarget: %v", err)
+		}
+		t.Logf("chromium exited while starting (attempt %d): starting it again", attempt)
+	}
+	var att struct {
+		SessionID string `json:"sessionId"`
+	}
+	b.callIn("", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att)
+	b.session = att.SessionID
+	b.call("Page.enable", nil, nil)
+	b.call("Runtime.enable", nil, nil)
+	b.call("Log.enable", nil, nil)
+	b.call("Emulation.setDeviceMetricsOverride", map[string]any{"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": false}, nil)
+
+	b.shots = os.Getenv("JSLOAD_SCREENSHOTS")
+	if b.shots == "" {
+		b.shots = t.TempDir()
+	} else if err := os.MkdirAll(b.shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// launchBrowser starts one Chromium process speaking the DevTools
+// protocol over pipes; it is stopped when the test ends.
+func launchBrowser(t *testing.T, bin string) *browser {
+	t.Helper()
 	toChrome, chromeIn, err := os.Pipe() // chrome reads fd 3
 	if err != nil {
 		t.Fatal(err)
@@ -113,27 +156,17 @@ func startBrowser(t *testing.T) *browser {
 		}
 	})
 
-	var target struct {
-		TargetID string `json:"targetId"`
-	}
-	b.callIn("", "Target.createTarget", map[string]any{"url": "about:blank"}, &target)
-	var att struct {
-		SessionID string `json:"sessionId"`
-	}
-	b.callIn("", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att)
-	b.session = att.SessionID
-	b.call("Page.enable", nil, nil)
-	b.call("Runtime.enable", nil, nil)
-	b.call("Log.enable", nil, nil)
-	b.call("Emulation.setDeviceMetricsOverride", map[string]any{"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": false}, nil)
-
-	b.shots = os.Getenv("JSLOAD_SCREENSHOTS")
-	if b.shots == "" {
-		b.shots = t.TempDir()
-	} else if err := os.MkdirAll(b.shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	return b
+}
+
+// exited reports whether the Chromium process has ended.
+func (b *browser) exited() bool {
+	select {
+	case <-b.dead:
+		return true
+	default:
+		return false
+	}
 }
 
 func tail(s string, n int) string {
