@@ -206,7 +206,7 @@ func loadBundled(ctx context.Context, path string, b *bundled, opt LoadOptions) 
 		return nil, s.compileError(err)
 	}
 	s.prog = prog
-	probe, err := s.newVU(ctx, &Env{Host: opt.Host, Out: io.Discard, Registry: stats.NewRegistry(1), HTTP: opt.HTTP}, 0)
+	probe, err := s.newVU(ctx, &Env{Host: opt.Host, Vars: opt.Vars, Out: io.Discard, Registry: stats.NewRegistry(1), HTTP: opt.HTTP}, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -390,6 +390,7 @@ func isFunc(v goja.Value) bool {
 type LoadOptions struct {
 	Host string
 	HTTP httpc.Options
+	Vars map[string]string // __ENV while loading; nil means the process environment
 }
 
 // Env is what VUs share: where requests go, where samples go, and the

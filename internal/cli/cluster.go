@@ -431,7 +431,7 @@ func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *l
 	cfg.Iterations = 0
 	// The TLS files are the master's: their contents came in the PEM fields.
 	cfg.TLS.Cert, cfg.TLS.Key, cfg.TLS.CA = "", "", ""
-	script, err := js.LoadBundle(ctx, j.Bundle, js.LoadOptions{Host: cfg.Host, HTTP: httpc.Options{UserAgent: userAgent(), TLS: httpc.TLSOptions{InsecureSkipVerify: cfg.InsecureSkipVerify}}})
+	script, err := js.LoadBundle(ctx, j.Bundle, js.LoadOptions{Host: cfg.Host, Vars: scriptVars(cfg.Vars), HTTP: httpc.Options{UserAgent: userAgent(), TLS: httpc.TLSOptions{InsecureSkipVerify: cfg.InsecureSkipVerify}}})
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,33 @@ func (v durationValue) Set(s string) error {
 		return err
 	}
 	*v.d = d
+	return nil
+}
+
+// envVarValue is --env KEY=VALUE, repeatable.
+type envVarValue struct{ m *map[string]string }
+
+func (v envVarValue) String() string {
+	if v.m == nil || len(*v.m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(*v.m))
+	for k := range *v.m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ",") + "=..."
+}
+func (v envVarValue) Type() string { return "KEY=VALUE" }
+func (v envVarValue) Set(s string) error {
+	k, val, ok := strings.Cut(s, "=")
+	if !ok || k == "" || strings.ContainsAny(k, " \t") {
+		return fmt.Errorf("wants KEY=VALUE, got %q", s)
+	}
+	if *v.m == nil {
+		*v.m = map[string]string{}
+	}
+	(*v.m)[k] = val
 	return nil
 }
 
@@ -112,6 +140,7 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	httpFlags(fs, cfg)
 	fs.BoolVar(&cfg.OnlySummary, "only-summary", cfg.OnlySummary, "print only the final statistics, not the periodic tables")
 	fs.StringArrayVar(&cfg.Thresholds, "threshold", cfg.Thresholds, "pass/fail criterion 'NAME: EXPR', e.g. 'GET /profile: p95 < 200' (repeatable)")
+	fs.VarP(envVarValue{&cfg.Vars}, "env", "e", "set a variable the script reads from __ENV, over the environment's: -e KEY=VALUE (repeatable; k6's -e)")
 	fs.BoolVar(&cfg.ResetStats, "reset-stats", cfg.ResetStats, "reset the statistics once spawning completes")
 	fs.Float64Var(&cfg.ArrivalRate, "arrival-rate", cfg.ArrivalRate, "open model: start this many task iterations per second, whatever the response times")
 	fs.IntVar(&cfg.MaxVUs, "max-vus", cfg.MaxVUs, "open model: the most users the pool may grow to (default max(users, 100))")

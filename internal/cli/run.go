@@ -183,6 +183,11 @@ func loadScript(ctx context.Context, fs *pflag.FlagSet, st *State, path string) 
 	if f := fs.Lookup("insecure-skip-tls-verify"); f != nil && f.Value.String() == "true" {
 		opt.HTTP.TLS.InsecureSkipVerify = true
 	}
+	if f := fs.Lookup("env"); f != nil {
+		if v, ok := f.Value.(envVarValue); ok {
+			opt.Vars = scriptVars(*v.m)
+		}
+	}
 	script, err := js.Load(ctx, path, opt)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -319,12 +324,31 @@ func startProfiles(cpu, mem string) (func(), error) {
 	}, nil
 }
 
+// scriptVars is what __ENV shows: the process environment with --env's
+// variables over it, or nil (the process environment) when there are none.
+func scriptVars(given map[string]string) map[string]string {
+	if len(given) == 0 {
+		return nil
+	}
+	vars := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	for k, v := range given {
+		vars[k] = v
+	}
+	return vars
+}
+
 // newEnv makes what a run's users share: the host, the statistics, and the
 // logging of exceptions. The channel is closed when a relative URL is used
 // without a host.
 func newEnv(st *State, cfg *config.Run, reg *stats.Registry, log *logger, host string) (*js.Env, chan struct{}) {
 	hostMissing := make(chan struct{})
 	env := &js.Env{
+		Vars:     scriptVars(cfg.Vars),
 		Run:      js.NewRun(),
 		Host:     host,
 		HTTP:     httpc.Options{UserAgent: userAgent(), TLS: httpc.TLSOptions{InsecureSkipVerify: cfg.InsecureSkipVerify}},

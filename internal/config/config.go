@@ -52,6 +52,9 @@ type Run struct {
 	// InsecureSkipVerify turns off TLS certificate checks.
 	InsecureSkipVerify bool
 	Thresholds         []string // --threshold 'NAME: EXPR'
+	// Vars are --env KEY=VALUE: variables __ENV shows on top of the
+	// process environment (k6's -e).
+	Vars map[string]string `json:",omitempty"`
 	ResetStats         bool     // reset the statistics once spawning completes
 	ArrivalRate        float64  // open model: task iterations started per second; 0: closed model
 	MaxVUs             int      // open model: the most users the pool grows to; 0: max(users, 100)
