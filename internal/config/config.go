@@ -54,10 +54,10 @@ type Run struct {
 	Thresholds         []string // --threshold 'NAME: EXPR'
 	// Vars are --env KEY=VALUE: variables __ENV shows on top of the
 	// process environment (k6's -e).
-	Vars map[string]string `json:",omitempty"`
-	ResetStats         bool     // reset the statistics once spawning completes
-	ArrivalRate        float64  // open model: task iterations started per second; 0: closed model
-	MaxVUs             int      // open model: the most users the pool grows to; 0: max(users, 100)
+	Vars        map[string]string `json:",omitempty"`
+	ResetStats  bool              // reset the statistics once spawning completes
+	ArrivalRate float64           // open model: task iterations started per second; 0: closed model
+	MaxVUs      int               // open model: the most users the pool grows to; 0: max(users, 100)
 
 	// Timeout bounds a whole request (connecting, sending, redirects,
 	// reading the body); a request's own timeout wins.
