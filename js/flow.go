@@ -418,6 +418,10 @@ func (vu *VU) RunTask(ctx context.Context) error {
 		}
 		vu.iter++
 		_, err := vu.invoke(ctx, f.fns[i], f.this, vu.data)
+		if err == nil && vu.k6loop.pending() {
+			// k6: the iteration lasts until its event loop is empty.
+			_, err = vu.invoke(ctx, vu.k6loop.runFn, goja.Undefined())
+		}
 		vu.flushPending()
 		vu.settle(ctx, err, t.Name)
 		break

@@ -590,18 +590,9 @@ func (c *grpcConn) call(k callKind, methodV goja.Value, msgs []goja.Value, param
 func (c *grpcConn) finish(p prepared, res *grpcc.Result) goja.Value {
 	vu := c.vu
 	rt := vu.rt
-	if vu.ctx.Err() != nil && res.Status.Code() != codes.OK {
-		vu.rec.RecordCutOff(1) // in flight when the test stopped: counted apart
-		vu.rt.Interrupt(errStopped)
+	errText, ok := c.recordResult(p, res)
+	if !ok {
 		return goja.Undefined()
-	}
-	errText := res.Err()
-	vu.rec.Record(stats.Sample{
-		Type: grpcType, Name: p.name, Duration: res.Duration,
-		Size: res.Size, Err: errText, Scheduled: vu.sched(res.Duration),
-	})
-	if vu.env.Verbose != nil {
-		vu.traceEvent(grpcType, p.name, float64(res.Duration)/float64(time.Millisecond), res.Size, errText)
 	}
 	o := rt.NewObject()
 	must(o.Set("ok", errText == ""))
@@ -635,6 +626,26 @@ func (c *grpcConn) finish(p prepared, res *grpcc.Result) goja.Value {
 		vu.abortOnFailure()
 	}
 	return o
+}
+
+// recordResult records a finished call; false when the test stopped
+// while it was in flight (counted apart, and the task ends).
+func (c *grpcConn) recordResult(p prepared, res *grpcc.Result) (string, bool) {
+	vu := c.vu
+	if vu.ctx.Err() != nil && res.Status.Code() != codes.OK {
+		vu.rec.RecordCutOff(1) // in flight when the test stopped: counted apart
+		vu.rt.Interrupt(errStopped)
+		return "", false
+	}
+	errText := res.Err()
+	vu.rec.Record(stats.Sample{
+		Type: grpcType, Name: p.name, Duration: res.Duration,
+		Size: res.Size, Err: errText, Scheduled: vu.sched(res.Duration),
+	})
+	if vu.env.Verbose != nil {
+		vu.traceEvent(grpcType, p.name, float64(res.Duration)/float64(time.Millisecond), res.Size, errText)
+	}
+	return errText, true
 }
 
 // toJS is a message as a JS value (protojson's JSON mapping).

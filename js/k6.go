@@ -41,16 +41,14 @@ func k6Modules() map[string][]string {
 	for _, e := range cryptoTable {
 		mods["k6/crypto"] = append(mods["k6/crypto"], e.name)
 	}
+	k6ProtoModules(mods) // k6proto.go
 	return mods
 }
 
 // k6Unsupported are k6 modules jsload knows of but does not serve yet,
 // with what to use instead where there is something.
 var k6Unsupported = map[string]string{
-	"k6/metrics":    "custom metrics (Counter, Gauge, Rate, Trend) are not supported yet",
-	"k6/ws":         "use jsload/ws",
-	"k6/websockets": "use jsload/ws",
-	"k6/net/grpc":   "use jsload/grpc",
+	"k6/metrics": "custom metrics (Counter, Gauge, Rate, Trend) are not supported yet",
 }
 
 // k6Require returns the k6 module name, or nil when name is not one.
@@ -68,6 +66,8 @@ func (vu *VU) k6Require(name string) goja.Value {
 		return vu.newLazy(cryptoTable)
 	case "k6/execution":
 		return vu.rt.NewDynamicObject(&k6Exec{vu: vu})
+	case "k6/ws", "k6/websockets", "k6/timers", "k6/net/grpc":
+		return vu.k6ProtoRequire(name) // k6proto.go
 	}
 	return nil
 }

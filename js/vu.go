@@ -86,6 +86,7 @@ type VU struct {
 	jsonStrFn   goja.Callable
 	respMethods *respMethods
 	sockets     *sockets // WebSocket and TCP connections (sockets.go)
+	k6loop      *k6Loop  // k6's event loop (k6loop.go); nil until used
 	group       string   // the running k6 group's path ("::a::b"), "" outside groups (k6.go)
 }
 
@@ -144,11 +145,13 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 			return vu.newLazy(cryptoTable)
 		case "jsload/grpc":
 			return vu.grpcModule()
-		case "k6", "k6/http", "k6/data", "k6/encoding", "k6/crypto", "k6/execution":
+		case "k6", "k6/http", "k6/data", "k6/encoding", "k6/crypto", "k6/execution",
+			"k6/ws", "k6/websockets", "k6/timers", "k6/net/grpc":
 			vu.s.k6.Store(true)
 			if g := rt.GlobalObject(); g.Get("open") == nil {
 				must(g.Set("open", vu.nativeObj.Get("open"))) // k6's global open()
 			}
+			vu.installK6Timers() // k6's global timers (k6loop.go)
 			return vu.k6Require(name)
 		case "jsload:export": // the bundle's __export helper (lighten)
 			return rt.ToValue(vu.exportNames)
@@ -215,6 +218,7 @@ func (vu *VU) Close() {
 		}
 	}
 	vu.sockets.close()
+	vu.k6loop.closeAll()
 	vu.closeGRPC()
 }
 

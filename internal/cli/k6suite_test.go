@@ -15,6 +15,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/jsload/jsload/internal/grpcc/grpcctest"
 )
 
 // TestK6Suite runs every script in testdata/k6suite, unchanged, against
@@ -50,6 +55,7 @@ func TestK6Suite(t *testing.T) {
 			srv, served := k6SuiteServer(t)
 			abs, _ := filepath.Abs(p)
 			args := append([]string{"run", abs, "--headless", "-e", "BASE_URL=" + srv.URL}, exp.args...)
+			args = append(args, k6SuiteGRPC(t, string(src))...)
 			res := run(t, nil, nil, args...)
 			exp.check(t, res, served)
 		})
@@ -147,7 +153,7 @@ func (e *k6Expectations) check(t *testing.T, res result, served *k6Served) {
 		t.Errorf("exit %d, want %d", res.code, e.exit)
 	}
 	for _, r := range e.rows {
-		row := tableRow(t, res.stdout, r[0], r[1])
+		row := k6TableRow(t, res.stdout, r[0], r[1])
 		if row[2] != r[2] || !strings.HasPrefix(row[3], r[3]+"(") {
 			t.Errorf("row %s %s: %s requests, %s failures; want %s, %s", r[0], r[1], row[2], row[3], r[2], r[3])
 		}
@@ -175,6 +181,27 @@ func (e *k6Expectations) check(t *testing.T, res result, served *k6Served) {
 	if t.Failed() {
 		t.Logf("stdout:\n%s\nstderr:\n%s\nserved: %v", res.stdout, res.stderr, served)
 	}
+}
+
+// k6TableRow is tableRow for names that may hold spaces ("connect echo"):
+// the row's fields with the name as one field.
+func k6TableRow(t *testing.T, out, typ, name string) []string {
+	t.Helper()
+	words := strings.Fields(name)
+	if len(words) < 2 {
+		return tableRow(t, out, typ, name)
+	}
+	var found []string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > len(words)+1 && f[0] == typ && strings.Join(f[1:1+len(words)], " ") == name && strings.Contains(line, "(") {
+			found = append([]string{typ, name}, f[1+len(words):]...)
+		}
+	}
+	if found == nil {
+		t.Fatalf("no row %q %q in:\n%s", typ, name, out)
+	}
+	return found
 }
 
 // k6Served counts the requests k6SuiteServer answered, by path.
@@ -213,6 +240,7 @@ func (s *k6Served) String() string {
 //	/cookies            the request's cookies as JSON
 //	/basic-auth/U/P     200 with basic auth U:P, else 401
 //	/bytes/N            N bytes
+//	/ws                 a WebSocket echo (see k6SuiteWS)
 func k6SuiteServer(t *testing.T) (*httptest.Server, *k6Served) {
 	t.Helper()
 	served := &k6Served{}
@@ -231,6 +259,8 @@ func k6SuiteServer(t *testing.T) (*httptest.Server, *k6Served) {
 		served.add(r.URL.Path)
 		parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 		switch {
+		case r.URL.Path == "/ws":
+			k6SuiteWS(w, r)
 		case r.URL.Path == "/ok":
 			w.Header().Set("X-Served-By", "suite")
 			fmt.Fprint(w, "ok")
@@ -287,6 +317,55 @@ func k6SuiteServer(t *testing.T) (*httptest.Server, *k6Served) {
 	}))
 	t.Cleanup(srv.Close)
 	return srv, served
+}
+
+// k6SuiteWS is the server's WebSocket route: it echoes every message (text
+// as text, binary as binary), except the text messages "close" (it closes
+// with 1000 "bye"), "drop" (it drops the connection without a close frame)
+// and "ping-me" (it sends a ping, then echoes).
+func k6SuiteWS(w http.ResponseWriter, r *http.Request) {
+	up := websocket.Upgrader{Subprotocols: []string{"echo"}}
+	c, err := up.Upgrade(w, r, http.Header{"X-Served-By": {"suite"}})
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	for {
+		typ, b, err := c.ReadMessage()
+		if err != nil {
+			return
+		}
+		switch {
+		case typ == websocket.TextMessage && string(b) == "close":
+			_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, "bye"), time.Now().Add(time.Second))
+			_, _, _ = c.ReadMessage() // the client's close
+			return
+		case typ == websocket.TextMessage && string(b) == "drop":
+			return
+		case typ == websocket.TextMessage && string(b) == "ping-me":
+			if c.WriteControl(websocket.PingMessage, []byte("hi"), time.Now().Add(time.Second)) != nil {
+				return
+			}
+		}
+		if c.WriteMessage(typ, b) != nil {
+			return
+		}
+	}
+}
+
+// k6SuiteGRPC starts the suite's gRPC server (grpcctest.Echo, serving
+// testdata/k6suite/protos/echo.proto, with reflection) for a script that
+// reads __ENV.GRPC_ADDR, and returns the arguments that give its address.
+func k6SuiteGRPC(t *testing.T, src string) []string {
+	if !strings.Contains(src, "GRPC_ADDR") {
+		return nil
+	}
+	proto, err := os.ReadFile(filepath.Join("testdata", "k6suite", "protos", "echo.proto"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := grpcctest.Start(t, grpcctest.Options{Files: map[string]string{"echo.proto": string(proto)}, Handler: grpcctest.Echo, Reflection: true})
+	return []string{"-e", "GRPC_ADDR=" + addr}
 }
 
 func TestEnvFlagSetsScriptVariables(t *testing.T) {

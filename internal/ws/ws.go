@@ -70,9 +70,12 @@ type Conn struct {
 	err         error
 	local       bool // Close or CloseNow was called
 	pong        chan struct{}
+	ping        chan struct{} // a ping from the peer was answered
 	max         int64
 	Subprotocol string
 	Opened      time.Time
+	// Header is the handshake response's header.
+	Header http.Header
 }
 
 // HandshakeError is an opening handshake the server answered with a status
@@ -242,11 +245,26 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	c.SetReadLimit(max)
 	conn := &Conn{
 		c: c, max: max, msgs: make(chan Message, queueLen), done: make(chan struct{}), closing: make(chan struct{}),
-		pong: make(chan struct{}, 1), Subprotocol: c.Subprotocol(), Opened: time.Now(),
+		pong: make(chan struct{}, 1), ping: make(chan struct{}, 1), Subprotocol: c.Subprotocol(), Opened: time.Now(),
+	}
+	if resp != nil {
+		conn.Header = resp.Header
 	}
 	c.SetPongHandler(func(string) error {
 		select {
 		case conn.pong <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+	c.SetPingHandler(func(data string) error {
+		// Answered as gorilla/websocket's default handler does, then told.
+		err := c.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		if err != nil && !errors.Is(err, websocket.ErrCloseSent) && !isTimeout(err) {
+			return err
+		}
+		select {
+		case conn.ping <- struct{}{}:
 		default:
 		}
 		return nil
@@ -494,3 +512,23 @@ func ValidCloseCode(code int) bool {
 // Messages is the queue of received messages, for a select that waits on
 // several things; Poll and Receive read the same queue.
 func (c *Conn) Messages() <-chan Message { return c.msgs }
+
+// Pongs signals the pongs received (at most one waits): for a user that
+// sent pings with SendPing and does other things meanwhile.
+func (c *Conn) Pongs() <-chan struct{} { return c.pong }
+
+// Pings signals the peer's pings, which are answered as they arrive (at
+// most one signal waits).
+func (c *Conn) Pings() <-chan struct{} { return c.ping }
+
+// SendPing sends a ping without waiting for its pong (see Pongs).
+func (c *Conn) SendPing(timeout time.Duration) error {
+	if e := c.Err(); e != nil {
+		return e
+	}
+	if err := c.c.WriteControl(websocket.PingMessage, nil, time.Now().Add(timeout)); err != nil {
+		<-c.done
+		return c.Err()
+	}
+	return nil
+}
