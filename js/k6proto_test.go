@@ -43,7 +43,7 @@ func TestK6ProtoMistakesThrowClearly(t *testing.T) {
 		{"blob", `const w = new WebSocket(U); w.binaryType = "blob";`, `binaryType "blob" is not supported by jsload: use "arraybuffer"`},
 		{"send before open", `const w = new WebSocket(U); w.send("x");`, `InvalidStateError: WebSocket.send(): the socket to ` + wsURL + ` is still connecting (send from onopen)`},
 		{"listener", `const w = new WebSocket(U); w.addEventListener("mesage", () => {});`, `there is no event "mesage" (did you mean "message"?)`},
-		{"timer fn", `setTimeout("code", 1);`, `setTimeout(fn, ms): fn must be a function, got "code"`},
+		{"timer fn", `setTimeout("code", 1);`, `setTimeout(fn, ms): fn must be a function, got code`},
 		{"stream", `new grpc.Stream(null, "x");`, `grpc.Stream is not supported by jsload yet`},
 		{"protoset", `new grpc.Client().loadProtoset("x.protoset");`, `client.loadProtoset is not supported by jsload yet`},
 		{"not loaded", `new grpc.Client().connect("127.0.0.1:1", { plaintext: true });`, `client.connect(127.0.0.1:1): no .proto files loaded`},
