@@ -154,8 +154,8 @@ export default function () {}`, "options.vus in the script: k6's vus and jsload'
 export const options = { vu: 1 };
 export default function () {}`, `options.vu in the script: unknown option`},
 		{"unsupported module", `import http from "k6/http";
-import ws from "k6/ws";
-export default function () {}`, `main.js:2:16: module "k6/ws" is not supported by jsload: use jsload/ws`},
+import html from "k6/html";
+export default function () {}`, `main.js:2:18: module "k6/html" is not supported by jsload`},
 		{"distributed without a duration", `import http from "k6/http";
 export default function () {}
 //MASTER`, "a distributed run takes no iteration budget yet: set options.duration or -t"},
