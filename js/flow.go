@@ -417,11 +417,13 @@ func (vu *VU) RunTask(ctx context.Context) error {
 			fmt.Fprintf(vu.env.Verbose, "[VU %d] task %s (iteration %d)\n", vu.id, vu.taskPath(t.Name), vu.iter)
 		}
 		vu.iter++
+		vu.k6IterStart()
 		_, err := vu.invoke(ctx, f.fns[i], f.this, vu.data)
 		if err == nil && vu.k6loop.pending() {
 			// k6: the iteration lasts until its event loop is empty.
 			_, err = vu.invoke(ctx, vu.k6loop.runFn, goja.Undefined())
 		}
+		vu.k6IterEnd(ctx)
 		vu.flushPending()
 		vu.settle(ctx, err, t.Name)
 		break

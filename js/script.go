@@ -112,8 +112,9 @@ type Script struct {
 	// what --watch watches.
 	Files []string
 
-	prog *goja.Program
-	k6   atomic.Bool // a k6 module was required (K6 after loading)
+	prog  *goja.Program
+	k6    atomic.Bool // a k6 module was required (K6 after loading)
+	funcs []string    // the exported functions' names (ExportedFunctions)
 	// exportNames are the entry module's export names when lighten made
 	// its exports a Go object (exportsObject), with their indexes.
 	exportNames []string
@@ -320,6 +321,11 @@ func (s *Script) inspect(vu *VU) error {
 	s.HasSetup = isFunc(vu.exports.Get("setup"))
 	s.HasTeardown = isFunc(vu.exports.Get("teardown"))
 	s.HasShape = isFunc(vu.exports.Get("shape"))
+	for _, k := range vu.exports.Keys() {
+		if isFunc(vu.exports.Get(k)) {
+			s.funcs = append(s.funcs, k)
+		}
+	}
 	s.HasLifecycle = vu.lis.lifecycleListeners()
 	if err := s.readParams(vu); err != nil {
 		return err
@@ -424,6 +430,9 @@ type Env struct {
 	// waitForSpawningComplete(); nil means a run that has not started.
 	Run     *Run
 	runOnce sync.Once
+	// K6 is what k6/execution reports of this process's run (k6exec.go);
+	// nil means a run with no such view (setup, inspect).
+	K6 *Execution
 
 	// Verbose, when not nil, receives a line per task started, request made
 	// and event fired, with headers and a body snippet for failed requests

@@ -85,9 +85,11 @@ type VU struct {
 	jsonParseFn goja.Callable
 	jsonStrFn   goja.Callable
 	respMethods *respMethods
-	sockets     *sockets // WebSocket and TCP connections (sockets.go)
-	k6loop      *k6Loop  // k6's event loop (k6loop.go); nil until used
-	group       string   // the running k6 group's path ("::a::b"), "" outside groups (k6.go)
+	sockets     *sockets  // WebSocket and TCP connections (sockets.go)
+	k6loop      *k6Loop   // k6's event loop (k6loop.go); nil until used
+	group       string    // the running k6 group's path ("::a::b"), "" outside groups (k6.go)
+	scen        *Scenario // the k6 scenario the user runs in; nil outside scenarios (k6exec.go)
+	scenIter    int64     // the running iteration's number in its scenario (k6exec.go)
 }
 
 // A VU is what the engine runs: it stops by returning engine.ErrStopUser
@@ -100,9 +102,15 @@ func (vu *VU) ID() int { return vu.id }
 // newVU makes a runtime, installs the jsload module and globals, and
 // evaluates the script in it.
 func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
+	return s.newVUIn(ctx, env, id, nil)
+}
+
+// newVUIn is newVU for a user of k6 scenario sc (nil for none), whose env
+// overlays __ENV (k6exec.go).
+func (s *Script) newVUIn(ctx context.Context, env *Env, id int, sc *Scenario) (*VU, error) {
 	rt := goja.New()
 	vu := &VU{
-		s: s, env: env, id: id, rt: rt,
+		s: s, env: env, id: id, rt: rt, scen: sc,
 		rec:    env.Registry.Recorder(id),
 		rnd:    rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(id)*0x9e3779b97f4a7c15+1)),
 		ctx:    context.Background(),
@@ -119,7 +127,7 @@ func (s *Script) newVU(ctx context.Context, env *Env, id int) (*VU, error) {
 	vu.native = rt.NewDynamicObject(vu.nativeObj)
 	mod := vu.newLazy(moduleTable)
 
-	envObj := rt.NewDynamicObject(&envObject{vars: env.vars(), rt: rt})
+	envObj := rt.NewDynamicObject(&envObject{vars: sc.vars(env), rt: rt})
 	module := rt.NewObject()
 	exports := rt.NewObject()
 	must(module.Set("exports", exports))

@@ -15,6 +15,9 @@ import (
 func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *signals, log *logger, restart <-chan struct{}) (code int, restarted bool) {
 	sig.use(log, cfg.StopTimeout)
 	r := newTestRun(st, script, cfg, log, cfg.Host)
+	if m, ok := p.load.(swarmMaker); ok {
+		r.maker = m
+	}
 	if err := r.openOutputs(); err != nil {
 		log.Errorf("%v", err)
 		return ExitInvalid, false
@@ -65,7 +68,10 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *si
 		cancel()
 	}
 	r.stop(kill, !restarted)
-	code = r.finish(users, runEnd, p.thresholds, reason == stopPlanFailed)
+	code = r.finish(users, runEnd, p.thresholds, reason == stopPlanFailed || reason == stopAborted)
+	if reason == stopAborted && code == ExitOK {
+		code = ExitOnError // --exit-code-on-error 0 does not hide an abort
+	}
 	if reason == stopAsked && !restarted {
 		code = interrupted(code, sig)
 	}
@@ -99,6 +105,8 @@ func runUntilStopped(r *testRun, p *testPlan, sig *signals, restart <-chan struc
 		r.log.Infof("--run-time limit reached, shutting down")
 	case stopUsersDone:
 		r.log.Infof("%s", p.load.finished(r.swarm()))
+	case stopAborted:
+		r.log.Errorf("%s (exec.test.abort()): stopping the test as failed", r.abortWhy)
 	}
 	return reason, reason == stopAsked && byRestart
 }

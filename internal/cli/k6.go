@@ -18,7 +18,6 @@ import (
 
 // k6Unsupported are k6 options jsload does not read yet, with why.
 var k6Unsupported = map[string]string{
-	"scenarios":    "k6's scenarios are not supported yet (vus with duration or iterations is)",
 	"setupTimeout": "", "teardownTimeout": "", "noSetup": "", "noTeardown": "", "maxRedirects": "",
 	"batch": "", "batchPerHost": "", "throw": "", "discardResponseBodies": "", "noCookiesReset": "",
 	"rps": "", "userAgent": "", "noConnectionReuse": "", "noVUConnectionReuse": "", "minIterationDuration": "",
@@ -48,6 +47,12 @@ func k6ScriptOptions(opts map[string]any) (map[string]any, error) {
 				why = "this k6 option is not supported by jsload yet"
 			}
 			return nil, fmt.Errorf("options.%s in the script: %s", k, why)
+		}
+		if k == "scenarios" {
+			if err := k6ScenarioConflicts(opts); err != nil {
+				return nil, err
+			}
+			continue // read by the plan (makePlan), with the script's exports
 		}
 		if k == "thresholds" {
 			th, err := k6Thresholds(v)
@@ -161,7 +166,10 @@ const k6AllAtOnce = 1e9
 // The web panel starts and stops the test itself, so there the run is not
 // bounded; a distributed run takes no iteration budget yet, so there a
 // k6 script needs a duration.
-func k6Defaults(fs *pflag.FlagSet, cfg *config.Run, opts map[string]any) error {
+func k6Defaults(fs *pflag.FlagSet, cfg *config.Run, opts map[string]any, scenarios bool) error {
+	if scenarios {
+		return k6ScenarioFlags(fs, cfg)
+	}
 	if _, ok := opts["stages"]; ok {
 		return nil // the stages set the users and end the run
 	}

@@ -52,6 +52,14 @@ func makePlan(cfg *config.Run, script *js.Script, log *logger) (*testPlan, error
 	if p.thresholds, err = readThresholds(cfg, script); err != nil {
 		return nil, err
 	}
+	if v, ok := script.Options["scenarios"]; ok && script.K6 && !cfg.SingleUser {
+		scs, err := parseK6Scenarios(v, script.ExportedFunctions())
+		if err != nil {
+			return nil, err
+		}
+		p.load = &scenariosPlan{scenarios: scs, log: log}
+		return p, nil
+	}
 	stages, rates, err := readStages(script)
 	if err != nil {
 		return nil, err

@@ -260,7 +260,8 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 		}
 	}
 	if script.K6 {
-		if err := k6Defaults(fs, cfg, opts); err != nil {
+		_, scenarios := script.Options["scenarios"]
+		if err := k6Defaults(fs, cfg, opts, scenarios); err != nil {
 			return usageError{err}
 		}
 	}
@@ -387,13 +388,18 @@ func newEnv(st *State, cfg *config.Run, reg *stats.Registry, log *logger, host s
 // jsload) noted in panicked. Its Stop notes the tasks and onStop hooks it
 // cut off.
 func newEngine(cfg *config.Run, script *js.Script, env *js.Env, reg *stats.Registry, log *logger, panicked *atomic.Bool) *notingEngine {
+	return newEngineWith(cfg, script, &vuFactory{script: script, env: env}, env, reg, log, panicked)
+}
+
+// newEngineWith is newEngine with the users made by factory.
+func newEngineWith(cfg *config.Run, script *js.Script, factory engine.Factory, env *js.Env, reg *stats.Registry, log *logger, panicked *atomic.Bool) *notingEngine {
 	classes := make([]engine.Class, len(script.Classes))
 	for i, c := range script.Classes {
 		classes[i] = engine.Class{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount}
 	}
 	return &notingEngine{cfg: cfg, log: log, Engine: engine.New(engine.Config{
 		Classes:     classes,
-		Factory:     &vuFactory{script: script, env: env},
+		Factory:     factory,
 		StopTimeout: cfg.StopTimeout,
 		Iterations:  cfg.Iterations,
 		OnError: func(err error) {

@@ -46,6 +46,15 @@ type testRun struct {
 
 	mu sync.Mutex // guards sw: the Prometheus endpoint reads it
 	sw swarm
+
+	// maker, when set, makes the swarm instead of a local engine (a plan
+	// of k6 scenarios, plan_scenarios.go).
+	maker swarmMaker
+	// aborted is closed when the script aborted the test (k6's
+	// exec.test.abort()); abortWhy says why.
+	aborted   chan struct{}
+	abortOnce sync.Once
+	abortWhy  string
 }
 
 // newTestRun prepares a test of script against host: fresh statistics and
@@ -60,7 +69,27 @@ func newTestRun(st *State, script *js.Script, cfg *config.Run, log *logger, host
 	r.env.Run.Parameters = r.env.Params // run.parameters, as Locust's parsed_options
 	r.meta = report.Meta{Script: script.Path, Host: host, Version: Version, Start: time.Now(), Users: cfg.Users, Args: st.Args}
 	r.outs.OnError = func(name string, err error) { log.Errorf("writing the %s output: %v", name, err) }
+	r.aborted = make(chan struct{})
+	r.env.K6 = &js.Execution{
+		VUsActive: func() int {
+			if sw := r.swarm(); sw != nil {
+				return sw.Users()
+			}
+			return 0
+		},
+		Abort: r.abort,
+	}
+	r.env.K6.VUsInitialized = r.env.K6.VUsActive
 	return r
+}
+
+// abort stops the test as failed: the script called k6's
+// exec.test.abort(reason).
+func (r *testRun) abort(reason string) {
+	r.abortOnce.Do(func() {
+		r.abortWhy = reason
+		close(r.aborted)
+	})
 }
 
 // errStoppedInSetup is begin's error when the test was stopped during
@@ -73,6 +102,7 @@ var errStoppedInSetup = errors.New("stopped during setup()")
 func (r *testRun) begin(ctx context.Context, master *masterOf) error {
 	r.start = time.Now()
 	r.reg.SetStart(r.start)
+	r.env.K6.Start = r.start
 	if master != nil {
 		master.Use(r.reg)
 		master.run.Store(r.env.Run)
@@ -102,6 +132,8 @@ func (r *testRun) begin(ctx context.Context, master *masterOf) error {
 	if master != nil {
 		master.SetSetupData(r.env.SetupData)
 		sw = master
+	} else if r.maker != nil {
+		sw = r.maker.makeSwarm(r)
 	} else {
 		sw = newEngine(r.cfg, r.script, r.env, r.reg, r.log, &r.panicked)
 	}
@@ -164,6 +196,7 @@ const (
 	stopUsersDone                     // every user stopped by itself
 	stopHostMissing                   // a relative URL had no host
 	stopThreshold                     // an abortOnFail threshold failed
+	stopAborted                       // the script aborted the test (k6's exec.test.abort())
 )
 
 // waitFor is what a test waits for besides its users.
@@ -209,6 +242,8 @@ func (r *testRun) wait(ctx context.Context, w waitFor) stopReason {
 			return stopRunTime
 		case <-r.hostMissing:
 			return stopHostMissing
+		case <-r.aborted:
+			return stopAborted
 		case <-sw.Done():
 			return stopUsersDone
 		case <-tick.C:
