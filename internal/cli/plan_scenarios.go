@@ -283,7 +283,7 @@ func (s *scenarioSwarm) Stop(ctx context.Context) {
 
 // The load is the scenarios': the panel's and the other plans' calls do
 // nothing (the web panel refuses scenarios).
-func (s *scenarioSwarm) Start(int, float64)                 {}
+func (s *scenarioSwarm) Start(int, float64)                  {}
 func (s *scenarioSwarm) StartClasses(int, float64, []string) {}
 func (s *scenarioSwarm) StartArrival(float64, int, int)      {}
 func (s *scenarioSwarm) SetRate(float64)                     {}
@@ -319,4 +319,3 @@ func (s *scenarioSwarm) IterationsStarted() int64 {
 	}
 	return n
 }
-
