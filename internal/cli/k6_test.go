@@ -78,7 +78,7 @@ export function teardown(data) { console.log("teardown saw", data.base === "BASE
 	if got := served.Load(); got != 48 {
 		t.Errorf("server saw %d requests, want 48", got)
 	}
-	if !strings.Contains(res.stderr, "teardown saw true") || !strings.Contains(res.stderr, "Ramping to 3 users") {
+	if !strings.Contains(res.stderr, "teardown saw true") || !strings.Contains(res.stderr, "Starting 3 users at once") {
 		t.Errorf("stderr:\n%s", res.stderr)
 	}
 }
@@ -133,8 +133,8 @@ func TestK6ScriptMistakesAreRefusedBeforeTheRun(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct{ name, src, want string }{
 		{"scenarios", `import http from "k6/http";
-export const options = { scenarios: { a: { executor: "constant-vus", vus: 1, duration: "1s" } } };
-export default function () { http.get("http://127.0.0.1:1/"); }`, "options.scenarios in the script: k6's scenarios are not supported yet"},
+export const options = { scenarios: { a: { executor: "constant-vu", vus: 1, duration: "1s" } } };
+export default function () { http.get("http://127.0.0.1:1/"); }`, `options.scenarios.a in the script: unknown executor "constant-vu" (did you mean "constant-vus"?)`},
 		{"k6 thresholds over all requests", `import http from "k6/http";
 export const options = { thresholds: { http_req_duration: ["p(95)<200"] } };
 export default function () {}`, `options.thresholds["http_req_duration"] in the script: http_req_duration over all requests is not supported yet`},

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jsload/jsload/js"
@@ -16,7 +17,7 @@ type stagesPlan struct {
 
 func (p *stagesPlan) begin(_ context.Context, sw swarm, _ *js.Env) (bool, error) {
 	stg := p.first()
-	p.log.Infof("Stage 1 of %d: %d users at a rate of %g per second for %v", len(p.stages), stg.Users, stg.SpawnRate, stg.Duration)
+	p.log.Infof("Stage 1 of %d: %s for %v", len(p.stages), usersAt(stg.Users, stg.SpawnRate), stg.Duration)
 	sw.Start(stg.Users, stg.SpawnRate)
 	return false, nil
 }
@@ -24,7 +25,7 @@ func (p *stagesPlan) begin(_ context.Context, sw swarm, _ *js.Env) (bool, error)
 func (p *stagesPlan) adjust(_ context.Context, elapsed time.Duration, sw swarm) (bool, error) {
 	stg, n, changed, over := p.at(elapsed, p.log)
 	if changed {
-		p.log.Infof("Stage %d of %d: %d users at a rate of %g per second for %v", n, len(p.stages), stg.Users, stg.SpawnRate, stg.Duration)
+		p.log.Infof("Stage %d of %d: %s for %v", n, len(p.stages), usersAt(stg.Users, stg.SpawnRate), stg.Duration)
 		sw.Start(stg.Users, stg.SpawnRate)
 	}
 	return over, nil
@@ -40,4 +41,13 @@ func (p *stagesPlan) peakUsers() int {
 		n = max(n, s.Users)
 	}
 	return n
+}
+
+// usersAt says "N users at a rate of R per second", or "N users at once"
+// for k6's all-at-once start.
+func usersAt(users int, rate float64) string {
+	if rate >= k6AllAtOnce {
+		return fmt.Sprintf("%d users at once", users)
+	}
+	return fmt.Sprintf("%d users at a rate of %g per second", users, rate)
 }

@@ -16,7 +16,11 @@ type usersPlan struct {
 }
 
 func (p *usersPlan) begin(_ context.Context, sw swarm, _ *js.Env) (bool, error) {
-	p.log.Infof("Ramping to %d users at a rate of %g per second", p.users, p.rate)
+	if p.rate >= k6AllAtOnce {
+		p.log.Infof("Starting %d users at once", p.users)
+	} else {
+		p.log.Infof("Ramping to %d users at a rate of %g per second", p.users, p.rate)
+	}
 	sw.Start(p.users, p.rate)
 	return false, nil
 }
