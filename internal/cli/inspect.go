@@ -45,12 +45,25 @@ func newInspectCmd(st *State) *cobra.Command {
 			if _, err := paramFlags(s, newRunCmd(st).Flags(), map[string]string{}); err != nil {
 				return usageError{err}
 			}
+			var scs []*k6Scenario
+			if s.K6 {
+				if scs, err = k6InspectScenarios(s); err != nil {
+					return usageError{err}
+				}
+			}
 			if asJSON {
 				enc := json.NewEncoder(st.Stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"script": s.Path, "classes": s.Classes, "sets": s.Sets, "options": s.Options, "setup": s.HasSetup, "teardown": s.HasTeardown, "parameters": s.Params, "grpcMethods": s.GRPCMethods()})
+				desc := map[string]any{"script": s.Path, "classes": s.Classes, "sets": s.Sets, "options": s.Options, "setup": s.HasSetup, "teardown": s.HasTeardown, "parameters": s.Params, "grpcMethods": s.GRPCMethods()}
+				if s.K6 {
+					desc["scenarios"] = k6ScenariosJSON(scs)
+				}
+				return enc.Encode(desc)
 			}
 			printInspect(st, s)
+			if s.K6 {
+				printK6Scenarios(st.Stdout, scs, s.Options["thresholds"])
+			}
 			return nil
 		},
 	}

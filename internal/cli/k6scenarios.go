@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"regexp"
 	"sort"
@@ -11,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jsload/jsload/internal/config"
+	"github.com/jsload/jsload/js"
 )
 
 // k6's options.scenarios, read with k6's names, defaults and refusals
@@ -517,4 +520,95 @@ func k6ScenarioFlags(fs *pflag.FlagSet, cfg *config.Run) error {
 		return fmt.Errorf("a k6 script with options.scenarios runs headless (its scenarios set the load, not the web panel's form): add --headless")
 	}
 	return nil
+}
+
+// k6InspectScenarios are a k6 script's scenarios as k6 reads its options:
+// options.scenarios, or the one scenario "default" its shortcuts make
+// (iterations: shared-iterations; duration: constant-vus; stages:
+// ramping-vus; none: per-vu-iterations, one iteration of one VU).
+func k6InspectScenarios(s *js.Script) ([]*k6Scenario, error) {
+	o := s.Options
+	if v, ok := o["scenarios"]; ok {
+		if err := k6ScenarioConflicts(o); err != nil {
+			return nil, err
+		}
+		return parseK6Scenarios(v, s.ExportedFunctions())
+	}
+	sc := map[string]any{}
+	if v, ok := o["vus"]; ok {
+		sc["vus"] = v
+	}
+	switch {
+	case o["stages"] != nil:
+		sc = map[string]any{"executor": execRampVUs, "stages": o["stages"]}
+		if v, ok := o["vus"]; ok {
+			sc["startVUs"] = v
+		}
+	case o["iterations"] != nil:
+		sc["executor"], sc["iterations"] = execShared, o["iterations"]
+		if v, ok := o["duration"]; ok {
+			sc["maxDuration"] = v
+		}
+	case o["duration"] != nil:
+		sc["executor"], sc["duration"] = execConstVUs, o["duration"]
+	case o["vus"] != nil:
+		sc["executor"], sc["iterations"] = execShared, o["vus"]
+	default:
+		sc["executor"] = execPerVU
+	}
+	return parseK6Scenarios(map[string]any{"default": sc}, s.ExportedFunctions())
+}
+
+// k6ScenariosJSON is what inspect --json says of the scenarios.
+func k6ScenariosJSON(scs []*k6Scenario) []map[string]any {
+	out := []map[string]any{}
+	for _, sc := range scs {
+		steps, end := sc.schedule()
+		out = append(out, map[string]any{"name": sc.Name, "executor": sc.Executor, "exec": sc.Exec, "startTime": sc.StartTime.String(),
+			"gracefulStop": sc.GracefulStop.String(), "end": end.String(), "steps": steps, "description": sc.describe()})
+	}
+	return out
+}
+
+// printK6Scenarios lists the scenarios, each with its schedule, and the
+// thresholds as the script writes them.
+func printK6Scenarios(w io.Writer, scs []*k6Scenario, thresholds any) {
+	fmt.Fprintln(w, "\nk6 scenarios:")
+	for _, sc := range scs {
+		fmt.Fprintf(w, "  %s\n", sc.describe())
+		steps, end := sc.schedule()
+		if len(steps) < 2 {
+			continue
+		}
+		parts := []string{}
+		for i, st := range steps {
+			if i == 8 {
+				parts = append(parts, fmt.Sprintf("... (%d changes)", len(steps)))
+				break
+			}
+			if st.Arrival {
+				parts = append(parts, fmt.Sprintf("%v: %.4g/s", st.At, st.Rate))
+			} else {
+				parts = append(parts, fmt.Sprintf("%v: %d VUs", st.At, st.Users))
+			}
+		}
+		fmt.Fprintf(w, "    schedule: %s; ends at %v\n", strings.Join(parts, ", "), end)
+	}
+	m, ok := thresholds.(map[string]any)
+	if !ok || len(m) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nThresholds:")
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(m[k])
+		fmt.Fprintf(w, "  %s: %s\n", k, strings.TrimSpace(b.String()))
+	}
 }

@@ -130,3 +130,53 @@ func TestK6ScenarioOrder(t *testing.T) {
 		t.Errorf("order %q", got)
 	}
 }
+
+// inspect shows a k6 script's scenarios with their computed schedules,
+// and its thresholds.
+func TestK6InspectScenarios(t *testing.T) {
+	t.Parallel()
+	p := script(t, `import http from "k6/http";
+export const options = {
+  scenarios: {
+    up: { executor: "ramping-vus", startVUs: 0, stages: [{ duration: "2s", target: 2 }] },
+    api: { executor: "constant-arrival-rate", exec: "api", rate: 10, duration: "1m", preAllocatedVUs: 2, startTime: "5s" },
+  },
+  thresholds: { "http_req_duration{name:x}": ["p(95)<200"] },
+};
+export function api() {}
+export default function () {}
+`)
+	r := run(t, nil, nil, "inspect", p)
+	for _, want := range []string{
+		"  up (ramping-vus): from 0 VUs to 2 over 2s, gracefulRampDown 30s, gracefulStop 30s\n    schedule: 0s: 0 VUs, 1s: 1 VUs, 2s: 2 VUs; ends at 2s",
+		"  api (constant-arrival-rate): 10 iterations per 1s for 1m0s, 2 VUs preallocated, at most 2, starting at 5s, gracefulStop 30s, exec api",
+		`http_req_duration{name:x}: ["p(95)<200"]`,
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("inspect lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// What does not go with scenarios is refused before the test.
+func TestK6ScenariosRefuseOtherLoads(t *testing.T) {
+	t.Parallel()
+	p := script(t, `import http from "k6/http";
+export const options = { scenarios: { a: { executor: "per-vu-iterations" } } };
+export default function () { http.get("http://127.0.0.1:1/"); }
+`)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--headless", "-u", "3"}, "--users with a k6 script's options.scenarios"},
+		{[]string{"--headless", "-i", "3"}, "--iterations with a k6 script's options.scenarios"},
+		{nil, "runs headless"},
+		{[]string{"--headless", "--processes", "2"}, "cannot run distributed yet"},
+	} {
+		r := run(t, nil, nil, append([]string{"run", p}, tc.args...)...)
+		if r.code != ExitInvalid || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, want 2 with %q:\n%s", tc.args, r.code, tc.want, r.stderr)
+		}
+	}
+}
