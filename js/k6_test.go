@@ -2,6 +2,7 @@ package js
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/jsload/jsload/internal/engine"
 )
 
 func TestK6ImportsResolveOrFailClearly(t *testing.T) {
@@ -260,10 +263,9 @@ import * as all from "k6/execution";
 export default function () {
   const v = exec.vu;
   globalThis.seen = (globalThis.seen || []).concat([[v.idInInstance, v.idInTest, v.iterationInInstance, v.iterationInScenario, __ITER, exec.scenario.name].join(" ")]);
-  globalThis.json = JSON.stringify(exec);
+  globalThis.json = JSON.stringify({ vu: exec.vu, scenario: exec.scenario });
   globalThis.same = all.default === undefined || typeof all.default === "object";
-  try { exec.test.abort("x"); } catch (e) { globalThis.abort = String(e); }
-  try { exec.scenario.executor; } catch (e) { globalThis.executor = String(e); }
+  try { exec.vu.metrics; } catch (e) { globalThis.metrics = String(e); }
 }
 `)
 	vu := newVU(t, s, testEnv(""), 3, 0)
@@ -272,14 +274,65 @@ export default function () {
 			t.Fatal(err)
 		}
 	}
+	if vu.Scenario() != "default" {
+		t.Errorf("Scenario() = %q, want default", vu.Scenario())
+	}
 	for k, want := range map[string]string{
-		"seen":     "3 3 0 0 0 default,3 3 1 1 1 default",
-		"json":     `{"vu":{"idInInstance":3,"idInTest":3,"iterationInInstance":1,"iterationInScenario":1},"scenario":{"name":"default"}}`,
-		"abort":    "TypeError: k6/execution: exec.test is not supported by jsload yet (it has vu, scenario)",
-		"executor": "TypeError: k6/execution: exec.scenario.executor is not supported by jsload yet (it has name)",
+		"seen":    "3 3 0 0 0 default,3 3 1 1 1 default",
+		"json":    `{"vu":{"idInInstance":3,"idInTest":3,"iterationInInstance":1,"iterationInScenario":1,"tags":{"scenario":"default"}},"scenario":{"name":"default","executor":"","startTime":0,"progress":0,"iterationInInstance":1,"iterationInTest":1}}`,
+		"metrics": "TypeError: k6/execution: exec.vu.metrics is not supported by jsload (it has idInInstance, idInTest, iterationInInstance, iterationInScenario, tags)",
 	} {
 		if got := global(vu, k).String(); got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
+	}
+}
+
+// A scenario's users run its exec function with its env over __ENV, and
+// share its iteration counter; test.abort() calls Execution.Abort and
+// stops the user.
+func TestK6ScenarioVU(t *testing.T) {
+	s := load(t, "main.js", `
+import exec from "k6/execution";
+export function other() {
+  globalThis.ran = (globalThis.ran || "") + [exec.scenario.name, exec.scenario.executor, exec.scenario.iterationInTest, __ENV.WHO, exec.vu.tags.kind, exec.instance.iterationsCompleted].join(" ") + ";";
+  if (exec.scenario.iterationInTest === 2) exec.test.abort("done");
+}
+export default function () { throw new Error("not this one"); }
+`)
+	if got := strings.Join(s.ExportedFunctions(), ","); !strings.Contains(got, "other") || !strings.Contains(got, "default") {
+		t.Errorf("ExportedFunctions() = %s", got)
+	}
+	env := testEnv("")
+	var aborted []string
+	env.K6 = &Execution{Abort: func(r string) { aborted = append(aborted, r) }}
+	sc := &Scenario{Name: "s1", Executor: "per-vu-iterations", Exec: "other", Env: map[string]string{"WHO": "me"}, Tags: map[string]string{"kind": "k"}}
+	a, err := s.NewScenarioVU(context.Background(), env, 7, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := s.NewScenarioVU(context.Background(), env, 8, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, vu := range []*VU{a, b} {
+		if err := vu.RunTask(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.RunTask(context.Background()); !errors.Is(err, engine.ErrStopUser) {
+		t.Errorf("after abort: %v, want ErrStopUser", err)
+	}
+	if got := global(a, "ran").String() + global(b, "ran").String(); got != "s1 per-vu-iterations 0 me k 0;s1 per-vu-iterations 2 me k 2;s1 per-vu-iterations 1 me k 1;" {
+		t.Errorf("ran = %q", got)
+	}
+	if len(aborted) != 1 || aborted[0] != "test aborted: done" || a.Scenario() != "s1" || sc.Iterations() != 3 {
+		t.Errorf("aborted %q, scenario %q, iterations %d", aborted, a.Scenario(), sc.Iterations())
+	}
+	sc.Exec = "nope"
+	if _, err := s.NewScenarioVU(context.Background(), env, 9, sc); err == nil || !strings.Contains(err.Error(), `exec "nope" is not an exported function`) {
+		t.Errorf("a missing exec: %v", err)
 	}
 }
