@@ -49,6 +49,7 @@ func (p *scenariosPlan) makeSwarm(r *testRun) swarm {
 		f := &scenarioFactory{script: r.script, env: r.env, sc: jsc, ids: &sw.ids, perVU: perVU}
 		run := &scenarioRun{sc: sc, js: jsc, done: make(chan struct{})}
 		run.eng = newEngineWith(&cfg, r.script, f, r.env, r.reg, r.log, &r.panicked)
+		run.eng.scenario = sc.Name
 		jsc.Progress = run.progress
 		sw.runs = append(sw.runs, run)
 	}

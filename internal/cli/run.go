@@ -397,6 +397,15 @@ func newEngineWith(cfg *config.Run, script *js.Script, factory engine.Factory, e
 	for i, c := range script.Classes {
 		classes[i] = engine.Class{Name: c.Name, Weight: c.Weight, FixedCount: c.FixedCount}
 	}
+	onSpawned := spawnedHook(cfg, func() *stats.Registry { return reg }, func() *js.Run {
+		if cfg.Cluster.Worker {
+			return nil // a worker's spawning completes when the master says so
+		}
+		return env.Run
+	}, log)
+	if _, ok := factory.(*scenarioFactory); ok {
+		onSpawned = nil // a scenario's users follow its schedule, said by the plan
+	}
 	return &notingEngine{cfg: cfg, log: log, Engine: engine.New(engine.Config{
 		Classes:     classes,
 		Factory:     factory,
@@ -416,12 +425,7 @@ func newEngineWith(cfg *config.Run, script *js.Script, factory engine.Factory, e
 				log.Errorf("a user could not start: %v", err)
 			}
 		},
-		OnSpawned: spawnedHook(cfg, func() *stats.Registry { return reg }, func() *js.Run {
-			if cfg.Cluster.Worker {
-				return nil // a worker's spawning completes when the master says so
-			}
-			return env.Run
-		}, log),
+		OnSpawned: onSpawned,
 		OnDropped: func(n int64) { reg.Recorder(0).RecordDropped(n) },
 		OnPanic: func(err error) {
 			panicked.Store(true)
@@ -435,13 +439,20 @@ func newEngineWith(cfg *config.Run, script *js.Script, factory engine.Factory, e
 // did not finish within their bound.
 type notingEngine struct {
 	*engine.Engine
-	cfg *config.Run
-	log *logger
+	cfg      *config.Run
+	log      *logger
+	scenario string // the k6 scenario it runs (plan_scenarios.go); "" for none
 }
 
 func (e *notingEngine) Stop(ctx context.Context) {
 	e.Engine.Stop(ctx)
 	tasks, onStops := e.CutOff()
+	if e.scenario != "" {
+		if tasks > 0 {
+			e.log.Infof("scenario %s: %s interrupted at its end (gracefulStop %v)", e.scenario, plural(tasks, "iteration was", "iterations were"), e.cfg.StopTimeout)
+		}
+		return
+	}
 	switch {
 	case tasks > 0 && e.cfg.StopTimeout == 0:
 		e.log.Infof("%s interrupted by the stop (--stop-timeout is 0: running tasks are not waited for)", plural(tasks, "task was", "tasks were"))

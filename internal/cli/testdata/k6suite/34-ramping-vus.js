@@ -4,6 +4,7 @@
 // expect: line Scenario ramp \(ramping-vus\): from 0 VUs to 2 over 1s, then 0 over 1s, gracefulRampDown 1s
 // expect: line Scenario ramp has ended: its time \(2s\) is over
 // expect: no-line interrupted
+// expect: no-line All users spawned
 import http from "k6/http";
 import { sleep } from "k6";
 
