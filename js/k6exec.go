@@ -63,6 +63,9 @@ type Execution struct {
 	// Abort stops the run as failed (exec.test.abort(reason)); it may be
 	// called from any user, more than once. nil: abort only stops the user.
 	Abort func(reason string)
+	// Executor is the executor of the one scenario a k6 script without
+	// options.scenarios runs (its shortcuts').
+	Executor string
 
 	completed   atomic.Int64
 	interrupted atomic.Int64
@@ -172,7 +175,10 @@ func (e *k6Exec) Get(key string) goja.Value {
 		return rt.ToValue(vu.Scenario())
 	case "scenario.executor":
 		if vu.scen == nil {
-			return rt.ToValue("")
+			if x == nil {
+				return rt.ToValue("")
+			}
+			return rt.ToValue(x.Executor)
 		}
 		return rt.ToValue(vu.scen.Executor)
 	case "scenario.startTime":

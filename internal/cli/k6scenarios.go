@@ -612,3 +612,22 @@ func printK6Scenarios(w io.Writer, scs []*k6Scenario, thresholds any) {
 		fmt.Fprintf(w, "  %s: %s\n", k, strings.TrimSpace(b.String()))
 	}
 }
+
+// k6ShortcutExecutor is the executor of the one scenario k6 makes of a
+// script's vus, duration, iterations and stages (as resolved with the
+// command line's -u, -t and -i), for exec.scenario.executor.
+func k6ShortcutExecutor(s *js.Script, cfg *config.Run) string {
+	_, stages := s.Options["stages"]
+	_, vus := s.Options["vus"]
+	switch {
+	case stages:
+		return execRampVUs
+	case cfg.Iterations == 1 && !vus && s.Options["iterations"] == nil && cfg.Users <= 1:
+		return execPerVU // no load options: one iteration of one VU
+	case cfg.Iterations > 0:
+		return execShared
+	case cfg.RunTime > 0:
+		return execConstVUs
+	}
+	return ""
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jsload/jsload/internal/engine"
+	"github.com/jsload/jsload/internal/stats"
 	"github.com/jsload/jsload/js"
 )
 
@@ -30,7 +31,7 @@ type swarmMaker interface {
 var _ swarmMaker = (*scenariosPlan)(nil)
 
 func (p *scenariosPlan) makeSwarm(r *testRun) swarm {
-	sw := &scenarioSwarm{log: p.log, done: make(chan struct{}), stop: make(chan struct{})}
+	sw := &scenarioSwarm{log: p.log, reg: r.reg, done: make(chan struct{}), stop: make(chan struct{})}
 	for _, sc := range p.scenarios {
 		jsc := &js.Scenario{Name: sc.Name, Executor: sc.Executor, Exec: sc.Exec, Env: sc.Env, Tags: sc.Tags}
 		cfg := *r.cfg
@@ -153,6 +154,7 @@ func (r *scenarioRun) progress() float64 {
 // scenario. The plan starts it; the run's Stop stops every scenario.
 type scenarioSwarm struct {
 	log      *logger
+	reg      *stats.Registry
 	runs     []*scenarioRun
 	ids      atomic.Int64 // users made so far, over all scenarios
 	done     chan struct{}
@@ -253,6 +255,18 @@ func (s *scenarioSwarm) runScenario(r *scenarioRun, t0 time.Time) {
 	why := "its users are done"
 	if !cutShort {
 		why = fmt.Sprintf("its time (%v) is over", end)
+		// Iterations the time left unstarted are k6's dropped_iterations.
+		var planned int64
+		switch sc.Executor {
+		case execShared:
+			planned = sc.Iterations
+		case execPerVU:
+			planned = sc.Iterations * int64(sc.VUs)
+		}
+		if left := planned - r.js.Iterations(); left > 0 {
+			s.reg.Recorder(0).RecordDropped(left)
+			why += fmt.Sprintf(", %d iterations not started (dropped)", left)
+		}
 	}
 	s.log.Infof("Scenario %s has ended: %s (%d iterations started)", sc.Name, why, r.js.Iterations())
 }

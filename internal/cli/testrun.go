@@ -80,6 +80,9 @@ func newTestRun(st *State, script *js.Script, cfg *config.Run, log *logger, host
 		Abort: r.abort,
 	}
 	r.env.K6.VUsInitialized = r.env.K6.VUsActive
+	if script.K6 {
+		r.env.K6.Executor = k6ShortcutExecutor(script, cfg)
+	}
 	return r
 }
 
