@@ -69,6 +69,7 @@ type Execution struct {
 
 	completed   atomic.Int64
 	interrupted atomic.Int64
+	iters       atomic.Int64 // iterations started in the shortcuts' scenario
 }
 
 // Completed and Interrupted are the iterations that ran to their end, and
@@ -117,6 +118,8 @@ func (vu *VU) Scenario() string {
 func (vu *VU) k6IterStart() {
 	if vu.scen != nil {
 		vu.scenIter = vu.scen.iters.Add(1) - 1
+	} else if x := vu.env.K6; x != nil {
+		vu.scenIter = x.iters.Add(1) - 1
 	}
 }
 
@@ -195,7 +198,7 @@ func (e *k6Exec) Get(key string) goja.Value {
 		}
 		return rt.ToValue(vu.scen.Progress())
 	case "scenario.iterationInInstance", "scenario.iterationInTest":
-		if vu.scen == nil {
+		if vu.scen == nil && x == nil {
 			return rt.ToValue(max(vu.iter-1, 0))
 		}
 		return rt.ToValue(vu.scenIter)

@@ -3,6 +3,17 @@
 // executor are those of options.scenarios.
 // expect: row GET /ok 10 0
 // expect: served /ok 10
+// expect: row GET /bytes 10 0
+// expect: served /bytes/1 1
+// expect: served /bytes/2 1
+// expect: served /bytes/3 1
+// expect: served /bytes/4 1
+// expect: served /bytes/5 1
+// expect: served /bytes/6 1
+// expect: served /bytes/7 1
+// expect: served /bytes/8 1
+// expect: served /bytes/9 1
+// expect: served /bytes/10 1
 // expect: check "scenario name" 10 0
 // expect: check "unique iteration below 10" 10 0
 // expect: line Scenario shared \(shared-iterations\): 10 iterations shared by 3 VUs
@@ -27,4 +38,5 @@ export default function () {
     "unique iteration below 10": () => i >= 0 && i < 10 && !seen[i],
   });
   seen[i] = true;
+  http.get(`${__ENV.BASE_URL}/bytes/${i + 1}`, { tags: { name: "/bytes" } });
 }
