@@ -298,6 +298,8 @@ func (p *panel) watch(run *testRun, runTime time.Duration, newRunTime <-chan tim
 		p.log.Infof("run time limit reached, stopping the test")
 	case stopUsersDone:
 		p.log.Infof("every user has stopped, stopping the test")
+	case stopAborted:
+		p.log.Errorf("%s (exec.test.abort()): stopping the test", run.abortWhy)
 	}
 	// The plan's end, its failure and an aborting threshold were said
 	// when they happened.
