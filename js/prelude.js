@@ -593,6 +593,17 @@ return (exp, k6) => {
   // A k6 script's default function is its one task (k6.go).
   if (k6 && classes.length === 0 && exported.length === 0 && typeof exp.default === "function") {
     exported.push(["default", exp.default]);
+  } else if (k6 && classes.length === 0 && exported.length === 0) {
+    // Without one, the first scenario's exec stands in: each scenario's
+    // users run their own exec (k6exec.go).
+    const scs = exp.options && exp.options.scenarios;
+    for (const name in scs || {}) {
+      const key = scs[name] && scs[name].exec;
+      if (typeof key === "string" && typeof exp[key] === "function") {
+        exported.push([key, exp[key]]);
+        break;
+      }
+    }
   }
   if (classes.length > 0 && exported.length > 0) {
     throw new TypeError("the script exports both user classes (" + classes[0].name + ") and task functions (" + exported[0][0] + "): use one style");

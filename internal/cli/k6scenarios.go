@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -196,6 +197,9 @@ func parseK6Scenario(name string, raw any, funcs []string) (*k6Scenario, error) 
 			return nil, fmt.Errorf("%s.exec: %v is not a function the script exports%s", where, v, config.DidYouMean(fmt.Sprint(v), funcs))
 		}
 		sc.Exec = s
+	}
+	if sc.Exec == "default" && funcs != nil && !slices.Contains(funcs, "default") {
+		return nil, fmt.Errorf("%s runs the default function (it has no exec), which the script does not export: export default function () { ... }, or set exec", where)
 	}
 	if sc.Env, err = k6StringMap(m["env"], where+".env"); err != nil {
 		return nil, err
