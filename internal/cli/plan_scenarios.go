@@ -243,7 +243,13 @@ func (s *scenarioSwarm) runScenario(r *scenarioRun, t0 time.Time) {
 			r.eng.Start(st.Users, k6AllAtOnce)
 		}
 	}
-	cutShort := !s.sleepUntil(start.Add(end), r.eng.Done())
+	stopAt := start.Add(end)
+	if arrival {
+		// k6 starts the iterations due in [0, end): the one due at end
+		// itself must not race the stop.
+		stopAt = stopAt.Add(-time.Millisecond)
+	}
+	cutShort := !s.sleepUntil(stopAt, r.eng.Done())
 	ctx, cancel := context.WithTimeout(s.killCtx(), sc.GracefulStop)
 	defer cancel()
 	r.eng.Stop(ctx)
