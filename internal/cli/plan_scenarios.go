@@ -250,6 +250,9 @@ func (s *scenarioSwarm) runScenario(r *scenarioRun, t0 time.Time) {
 		stopAt = stopAt.Add(-time.Millisecond)
 	}
 	cutShort := !s.sleepUntil(stopAt, r.eng.Done())
+	if n := r.eng.Users(); n > 0 && !cutShort && sc.GracefulStop > 0 {
+		s.log.Infof("Scenario %s: its time is over; %s get up to %v (gracefulStop) to finish their iterations", sc.Name, plural(int64(n), "user", "users"), sc.GracefulStop)
+	}
 	ctx, cancel := context.WithTimeout(s.killCtx(), sc.GracefulStop)
 	defer cancel()
 	r.eng.Stop(ctx)
@@ -299,7 +302,20 @@ func (s *scenarioSwarm) Stop(ctx context.Context) {
 		}
 		return
 	}
+	// A scenario already ending waits for its gracefulStop under its own
+	// context: a kill (ctx done) reaches it here.
+	waited := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			for _, r := range s.runs {
+				r.eng.Kill()
+			}
+		case <-waited:
+		}
+	}()
 	s.wg.Wait()
+	close(waited)
 }
 
 // The load is the scenarios': the panel's and the other plans' calls do

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -178,5 +179,24 @@ export default function () { http.get("http://127.0.0.1:1/"); }
 		if r.code != ExitInvalid || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%v: exit %d, want 2 with %q:\n%s", tc.args, r.code, tc.want, r.stderr)
 		}
+	}
+}
+
+// A second Ctrl-C reaches a scenario that waits out its gracefulStop:
+// its iterations are interrupted at once, not after the minute.
+func TestK6ScenarioKillDuringGracefulStop(t *testing.T) {
+	t.Parallel()
+	p := script(t, `import { sleep } from "k6";
+export const options = { scenarios: { busy: { executor: "constant-vus", vus: 1, duration: "1s", gracefulStop: "1m" } } };
+export default function () { for (;;) {} }
+`)
+	sig := make(chan os.Signal, 2)
+	r := start(t, nil, sig, "run", p, "--headless")
+	r.waitStderr(t, "Scenario busy: its time is over; 1 user get up to 1m0s (gracefulStop)")
+	sig <- os.Interrupt
+	sig <- os.Interrupt
+	res := r.wait(t)
+	if res.code != ExitInterrupted || !strings.Contains(res.stderr, "1 iteration was interrupted at its end") {
+		t.Errorf("exit %d:\n%s", res.code, res.stderr)
 	}
 }
