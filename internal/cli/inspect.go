@@ -35,6 +35,9 @@ func newInspectCmd(st *State) *cobra.Command {
 			opts := s.Options
 			if s.K6 {
 				var err error
+				if sc := k6StagesScenario(opts); sc != nil {
+					opts = withScenarios(opts, sc)
+				}
 				if opts, err = k6ScriptOptions(opts); err != nil {
 					return usageError{err}
 				}

@@ -635,3 +635,33 @@ func k6ShortcutExecutor(s *js.Script, cfg *config.Run) string {
 	}
 	return ""
 }
+
+// k6StagesScenario is the scenario k6 makes of stages with vus (the users
+// the ramp starts from): ramping-vus, named "default". jsload's stages
+// start from no user, so this one runs as a scenario; nil when opts are
+// not stages with vus alone.
+func k6StagesScenario(opts map[string]any) map[string]any {
+	_, stages := opts["stages"]
+	_, vus := opts["vus"]
+	if !stages || !vus {
+		return nil
+	}
+	for _, k := range []string{"scenarios", "duration", "iterations"} {
+		if _, ok := opts[k]; ok {
+			return nil // refused as k6 refuses it (k6Stages, k6ScenarioConflicts)
+		}
+	}
+	return map[string]any{"default": map[string]any{"executor": execRampVUs, "startVUs": opts["vus"], "stages": opts["stages"]}}
+}
+
+// withScenarios is opts with scenarios in place of stages and vus.
+func withScenarios(opts map[string]any, scenarios map[string]any) map[string]any {
+	o := make(map[string]any, len(opts))
+	for k, v := range opts {
+		if k != "stages" && k != "vus" {
+			o[k] = v
+		}
+	}
+	o["scenarios"] = scenarios
+	return o
+}

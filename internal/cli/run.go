@@ -208,6 +208,10 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 		return usageError{err}
 	}
 	if script.K6 {
+		if sc := k6StagesScenario(opts); sc != nil {
+			opts = withScenarios(opts, sc)
+			script.Options = withScenarios(script.Options, sc)
+		}
 		if opts, err = k6ScriptOptions(opts); err != nil {
 			return usageError{err}
 		}
