@@ -377,10 +377,10 @@ func k6ScenarioStages(v any, where string, users bool) ([]k6Stage, error) {
 // Rate per second from a pool of PreVUs users growing to MaxVUs (the
 // first such step) or change the rate (the next ones).
 type scenarioStep struct {
-	At      time.Duration
-	Users   int
-	Arrival bool
-	Rate    float64
+	At      time.Duration `json:"at"` // nanoseconds in inspect --json
+	Users   int           `json:"users,omitempty"`
+	Arrival bool          `json:"arrival,omitempty"`
+	Rate    float64       `json:"rate,omitempty"` // iterations per second
 }
 
 // rampSteps is how long each constant-rate piece of a ramping arrival

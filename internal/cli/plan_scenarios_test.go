@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"reflect"
 	"strings"
@@ -156,6 +157,21 @@ export default function () {}
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("inspect lacks %q:\n%s", want, r.stdout)
 		}
+	}
+	r = run(t, nil, nil, "inspect", "--json", p)
+	var desc struct {
+		Scenarios []struct {
+			Name, Executor, Exec, StartTime, End string
+			Steps                                []scenarioStep
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &desc); err != nil || len(desc.Scenarios) != 2 {
+		t.Fatalf("inspect --json: %v\n%s", err, r.stdout)
+	}
+	up, api := desc.Scenarios[0], desc.Scenarios[1]
+	if up.Name != "up" || up.Executor != "ramping-vus" || up.End != "2s" || len(up.Steps) != 3 || up.Steps[2].Users != 2 ||
+		api.Name != "api" || api.Exec != "api" || api.StartTime != "5s" || !api.Steps[0].Arrival || api.Steps[0].Rate != 10 {
+		t.Errorf("inspect --json scenarios: %+v", desc.Scenarios)
 	}
 }
 
