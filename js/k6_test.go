@@ -294,7 +294,9 @@ export default function () {
 func TestK6ScenarioVU(t *testing.T) {
 	s := load(t, "main.js", `
 import exec from "k6/execution";
+export const options = { vus: 2, scenarios: { s1: { executor: "per-vu-iterations", exec: "other" } } };
 export function other() {
+  globalThis.opts = JSON.stringify(exec.test.options);
   globalThis.ran = (globalThis.ran || "") + [exec.scenario.name, exec.scenario.executor, exec.scenario.iterationInTest, __ENV.WHO, exec.vu.tags.kind, exec.instance.iterationsCompleted].join(" ") + ";";
   if (exec.scenario.iterationInTest === 2) exec.test.abort("done");
 }
@@ -330,6 +332,9 @@ export default function () { throw new Error("not this one"); }
 	}
 	if len(aborted) != 1 || aborted[0] != "test aborted: done" || a.Scenario() != "s1" || sc.Iterations() != 3 {
 		t.Errorf("aborted %q, scenario %q, iterations %d", aborted, a.Scenario(), sc.Iterations())
+	}
+	if got := global(a, "opts").String(); got != `{"scenarios":{"s1":{"exec":"other","executor":"per-vu-iterations"}}}` {
+		t.Errorf("exec.test.options = %s", got)
 	}
 	sc.Exec = "nope"
 	if _, err := s.NewScenarioVU(context.Background(), env, 9, sc); err == nil || !strings.Contains(err.Error(), `exec "nope" is not an exported function`) {

@@ -2,6 +2,7 @@ package js
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -145,7 +146,7 @@ var k6ExecKeys = map[string][]string{
 	"vu":       {"idInInstance", "idInTest", "iterationInInstance", "iterationInScenario", "tags"},
 	"scenario": {"name", "executor", "startTime", "progress", "iterationInInstance", "iterationInTest"},
 	"instance": {"iterationsCompleted", "iterationsInterrupted", "vusActive", "vusInitialized", "currentTestRunDuration"},
-	"test":     {"abort"},
+	"test":     {"abort", "options"},
 }
 
 func (e *k6Exec) Get(key string) goja.Value {
@@ -225,6 +226,23 @@ func (e *k6Exec) Get(key string) goja.Value {
 		return rt.ToValue(float64(time.Since(x.Start).Microseconds()) / 1000)
 	case "test.abort":
 		return rt.ToValue(vu.k6Abort)
+	case "test.options":
+		// The script's options as it exported them, without the
+		// shortcuts k6 leaves out (vus, duration, iterations, stages).
+		b, err := json.Marshal(vu.s.exported)
+		if err != nil {
+			panic(rt.NewGoError(err))
+		}
+		o, err := vu.jsonParse(goja.Undefined(), rt.ToValue(string(b)))
+		if err != nil {
+			panic(err)
+		}
+		if obj, ok := o.(*goja.Object); ok {
+			for _, k := range []string{"vus", "duration", "iterations", "stages"} {
+				_ = obj.Delete(k)
+			}
+		}
+		return o
 	}
 	switch key {
 	case "__esModule", "toJSON", "toString", "valueOf", "constructor", "then":

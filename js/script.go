@@ -115,6 +115,9 @@ type Script struct {
 	prog  *goja.Program
 	k6    atomic.Bool // a k6 module was required (K6 after loading)
 	funcs []string    // the exported functions' names (ExportedFunctions)
+	// exported are the options as the script exported them, whatever
+	// the cli makes of Options (k6's exec.test.options).
+	exported map[string]any
 	// exportNames are the entry module's export names when lighten made
 	// its exports a Go object (exportsObject), with their indexes.
 	exportNames []string
@@ -342,6 +345,7 @@ func (s *Script) inspect(vu *VU) error {
 			}
 			s.Options[k] = obj.Get(k).Export()
 		}
+		s.exported = s.Options
 	}
 	return nil
 }

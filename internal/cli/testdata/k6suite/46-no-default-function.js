@@ -5,6 +5,7 @@
 // expect: served /ok 6
 // expect: served /echo 2
 // expect: check "own VU ids" 8 0
+// expect: check "options as exported" 2 0
 import http from "k6/http";
 import { check } from "k6";
 import exec from "k6/execution";
@@ -23,5 +24,6 @@ export function read() {
 
 export function write() {
   http.post(`${__ENV.BASE_URL}/echo`, "w", { tags: { name: "writes" } });
+  check(exec.test.options, { "options as exported": (o) => o.scenarios.reads.executor === "per-vu-iterations" && o.scenarios.writes.iterations === 2 });
   check(exec.vu, { "own VU ids": (v) => v.idInTest >= 1 && v.idInTest <= 3 });
 }
