@@ -517,6 +517,9 @@ func k6ScenarioFlags(fs *pflag.FlagSet, cfg *config.Run) error {
 			return fmt.Errorf("--%s with a k6 script's options.scenarios: each scenario sets its own load; drop --%s (or options.scenarios)", f, f)
 		}
 	}
+	if cfg.ResetStats {
+		return fmt.Errorf("--reset-stats with a k6 script's options.scenarios: the scenarios have no common spawning phase to end; drop --reset-stats")
+	}
 	if cfg.Cluster.Master || cfg.Cluster.Worker {
 		return fmt.Errorf("a k6 script with options.scenarios cannot run distributed yet (scenarios are not split among workers as k6's execution segments do): run it without --master/--processes")
 	}

@@ -189,6 +189,7 @@ export default function () { http.get("http://127.0.0.1:1/"); }
 		{[]string{"--headless", "-u", "3"}, "--users with a k6 script's options.scenarios"},
 		{[]string{"--headless", "-i", "3"}, "--iterations with a k6 script's options.scenarios"},
 		{nil, "runs headless"},
+		{[]string{"--headless", "--reset-stats"}, "--reset-stats with a k6 script's options.scenarios"},
 		{[]string{"--headless", "--processes", "2"}, "cannot run distributed yet"},
 	} {
 		r := run(t, nil, nil, append([]string{"run", p}, tc.args...)...)
