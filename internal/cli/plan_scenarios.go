@@ -49,6 +49,7 @@ func (p *scenariosPlan) makeSwarm(r *testRun) swarm {
 		}
 		f := &scenarioFactory{script: r.script, env: r.env, sc: jsc, ids: &sw.ids, perVU: perVU}
 		run := &scenarioRun{sc: sc, js: jsc, done: make(chan struct{})}
+		_, run.end = sc.schedule()
 		run.eng = newEngineWith(&cfg, r.script, f, r.env, r.reg, r.log, &r.panicked)
 		run.eng.scenario = sc.Name
 		jsc.Progress = run.progress
@@ -126,7 +127,8 @@ type scenarioRun struct {
 	sc    *k6Scenario
 	js    *js.Scenario
 	eng   *notingEngine
-	start atomic.Int64 // Unix ns of its start; 0 before
+	start atomic.Int64  // Unix ns of its start; 0 before
+	end   time.Duration // its schedule's end, from its start
 	done  chan struct{}
 }
 
@@ -143,11 +145,10 @@ func (r *scenarioRun) progress() float64 {
 	if s == 0 {
 		return 0
 	}
-	_, end := r.sc.schedule()
-	if end <= 0 {
+	if r.end <= 0 {
 		return 1
 	}
-	return min(float64(time.Since(time.Unix(0, s)))/float64(end), 1)
+	return min(float64(time.Since(time.Unix(0, s)))/float64(r.end), 1)
 }
 
 // scenarioSwarm is the swarm of a run of scenarios: one engine per
