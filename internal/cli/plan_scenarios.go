@@ -48,7 +48,7 @@ func (p *scenariosPlan) makeSwarm(r *testRun) swarm {
 			perVU = sc.Iterations
 		}
 		f := &scenarioFactory{script: r.script, env: r.env, sc: jsc, ids: &sw.ids, perVU: perVU}
-		run := &scenarioRun{sc: sc, js: jsc, done: make(chan struct{})}
+		run := &scenarioRun{sc: sc, js: jsc}
 		_, run.end = sc.schedule()
 		run.eng = newEngineWith(&cfg, r.script, f, r.env, r.reg, r.log, &r.panicked)
 		run.eng.scenario = sc.Name
@@ -129,7 +129,6 @@ type scenarioRun struct {
 	eng   *notingEngine
 	start atomic.Int64  // Unix ns of its start; 0 before
 	end   time.Duration // its schedule's end, from its start
-	done  chan struct{}
 }
 
 // progress is exec.scenario.progress: the share of its iterations
@@ -217,7 +216,6 @@ func (s *scenarioSwarm) sleepUntil(t time.Time, cut <-chan struct{}) bool {
 // gracefulStop. An engine whose users all stopped by themselves (their
 // iterations are done) ends the scenario early.
 func (s *scenarioSwarm) runScenario(r *scenarioRun, t0 time.Time) {
-	defer close(r.done)
 	sc := r.sc
 	if !s.sleepUntil(t0.Add(sc.StartTime), nil) {
 		return
