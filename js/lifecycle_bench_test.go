@@ -1,14 +1,66 @@
 package js
 
 import (
+	"bytes"
 	"context"
+	"net"
 	"testing"
+	"time"
 )
 
-// benchRequests runs one task, one GET, per iteration in one VU.
+// rawServer is an HTTP/1.1 server for benchmarks that answers every
+// request on a connection with the same response, as net/http's server
+// answers /status/200 (status, Date, Content-Length, Content-Type, body),
+// and allocates nothing per request: the allocations a benchmark reports
+// are then the client's alone. It reads requests without a body only.
+func rawServer(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	resp := []byte("HTTP/1.1 200 OK\r\nDate: Fri, 04 Dec 2026 15:00:00 GMT\r\nContent-Length: 11\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nstatus body")
+	end := []byte("\r\n\r\n")
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 8192)
+				n := 0
+				for {
+					m, err := c.Read(buf[n:])
+					if err != nil {
+						return
+					}
+					n += m
+					for {
+						i := bytes.Index(buf[:n], end)
+						if i < 0 {
+							break
+						}
+						if _, err := c.Write(resp); err != nil {
+							return
+						}
+						n = copy(buf, buf[i+len(end):n])
+					}
+					if n == len(buf) {
+						return // a head larger than the buffer: not for this server
+					}
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// benchRequests runs one task, one GET, per iteration in one VU, against
+// rawServer: the allocations reported are jsload's.
 func benchRequests(b *testing.B, src string) {
-	srv := server(b)
-	env := testEnv(srv.URL)
+	env := testEnv(rawServer(b))
 	s, err := Load(context.Background(), writeScript(b, "main.js", src), LoadOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -18,13 +70,22 @@ func benchRequests(b *testing.B, src string) {
 		b.Fatal(err)
 	}
 	defer vu.Close()
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background()) // as the engine's: one that can be canceled
+	defer cancel()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := vu.RunTask(ctx); err != nil {
 			b.Fatal(err)
 		}
+	}
+	b.StopTimer()
+	var n, failed int64
+	for _, r := range env.Registry.Snapshot(time.Now()).Rows {
+		n, failed = n+r.Requests, failed+r.Failures
+	}
+	if n != int64(b.N) || failed != 0 {
+		b.Fatalf("%d requests, %d failures; want %d, 0", n, failed, b.N)
 	}
 }
 
@@ -33,6 +94,13 @@ func benchRequests(b *testing.B, src string) {
 func BenchmarkRequestNoListener(b *testing.B) {
 	benchRequests(b, `import { http, task } from "jsload";
 export const t = task(() => { http.get("/status/200"); });
+`)
+}
+
+// BenchmarkRequestParams is the same with a name and a header.
+func BenchmarkRequestParams(b *testing.B) {
+	benchRequests(b, `import { http, task } from "jsload";
+export const t = task(() => { http.get("/status/200?id=1", { name: "/status/200", headers: { "X-Test": "1" } }); });
 `)
 }
 
