@@ -91,6 +91,80 @@ type http1Client struct {
 	maxHeader int64
 }
 
+// ctxWatch makes a canceled context interrupt the exchange in flight by
+// setting its connection's deadline in the past. A VU sends its requests
+// one after the other under the same context, so one context.AfterFunc
+// serves all of them: registered again only when the context changes,
+// instead of once per exchange. Exchanges that overlap (a batch) use a
+// context.AfterFunc of their own.
+type ctxWatch struct {
+	mu   sync.Mutex
+	ctx  context.Context // the context watched, or nil
+	stop func() bool     // the context.AfterFunc of ctx
+	cn   *http1Conn      // the connection of the exchange armed, or nil
+	fire func()          // interrupt, made once
+}
+
+// arm makes a cancel of ctx interrupt cn's I/O until disarm(cn). It
+// reports false when another exchange holds the watch: then the caller
+// watches ctx itself.
+func (w *ctxWatch) arm(ctx context.Context, cn *http1Conn) bool {
+	if ctx.Done() == nil {
+		return true // never canceled: nothing to watch
+	}
+	w.mu.Lock()
+	if w.cn != nil {
+		w.mu.Unlock()
+		return false
+	}
+	if w.ctx != ctx {
+		if w.stop != nil {
+			w.stop()
+		}
+		if w.fire == nil {
+			w.fire = w.interrupt
+		}
+		w.ctx, w.stop = ctx, context.AfterFunc(ctx, w.fire)
+	}
+	w.cn = cn
+	w.mu.Unlock()
+	if ctx.Err() != nil {
+		// Canceled before cn was armed: interrupt may have found none.
+		_ = cn.nc.SetDeadline(aLongTimeAgo)
+	}
+	return true
+}
+
+// disarm ends what arm(ctx, cn) began; once it returns, a cancel no
+// longer touches cn.
+func (w *ctxWatch) disarm(cn *http1Conn) {
+	w.mu.Lock()
+	if w.cn == cn {
+		w.cn = nil
+	}
+	w.mu.Unlock()
+}
+
+// interrupt runs when the watched context is done.
+func (w *ctxWatch) interrupt() {
+	w.mu.Lock()
+	// A context no longer watched may fire late: only the current one counts.
+	if w.cn != nil && w.ctx != nil && w.ctx.Err() != nil {
+		_ = w.cn.nc.SetDeadline(aLongTimeAgo)
+	}
+	w.mu.Unlock()
+}
+
+// close stops watching.
+func (w *ctxWatch) close() {
+	w.mu.Lock()
+	if w.stop != nil {
+		w.stop()
+	}
+	w.ctx, w.stop = nil, nil
+	w.mu.Unlock()
+}
+
 // aLongTimeAgo is a deadline in the past: setting it makes blocked I/O
 // return at once (how a canceled context interrupts a request).
 var aLongTimeAgo = time.Unix(1, 0)
@@ -111,11 +185,13 @@ func badResponse(what, text string) error {
 	return &errBadResponse{what + " " + strconv.Quote(text)}
 }
 
-func (w *http1Client) get(key string) *http1Conn {
+// get takes an idle connection to u's scheme, host and port (its
+// connKey), or returns nil.
+func (w *http1Client) get(u *url.URL) *http1Conn {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for i := len(w.idle) - 1; i >= 0; i-- {
-		if c := w.idle[i]; c.key == key {
+		if c := w.idle[i]; keyIs(c.key, u) {
 			w.idle = append(w.idle[:i], w.idle[i+1:]...)
 			return c
 		}
@@ -200,6 +276,28 @@ func hostPort(u *url.URL) string {
 		return net.JoinHostPort(u.Hostname(), "443")
 	}
 	return net.JoinHostPort(u.Hostname(), "80")
+}
+
+// keyIs reports whether key is connKey(u), without building the string
+// for the usual hosts (a name or address, with or without a port).
+func keyIs(key string, u *url.URL) bool {
+	rest, ok := strings.CutPrefix(key, u.Scheme)
+	if !ok || !strings.HasPrefix(rest, "://") {
+		return false
+	}
+	rest = rest[3:]
+	switch {
+	case u.Port() != "":
+		return rest == u.Host
+	case strings.ContainsAny(u.Host, ":[]"):
+		return rest == hostPort(u) // IPv6 literals, an empty port: rare
+	}
+	port := "80"
+	if u.Scheme == "https" {
+		port = "443"
+	}
+	return len(rest) == len(u.Host)+1+len(port) && strings.HasPrefix(rest, u.Host) &&
+		rest[len(u.Host)] == ':' && strings.HasSuffix(rest, port)
 }
 
 // dial opens a connection for key.
@@ -360,19 +458,18 @@ func parseURL(raw string) (*url.URL, error) {
 // never sent twice. Before such a request goes on an idle connection, the
 // connection is checked for a close by the server (idleConnBroken).
 func (c *Client) exchange(ctx context.Context, deadline time.Time, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts, res *rawResp) error {
-	key := u.Scheme + "://" + hostPort(u)
 	replay := replayable(method, hdr)
 	for attempt := 0; ; attempt++ {
-		cn := c.h1.get(key)
+		cn := c.h1.get(u)
 		for cn != nil && !replay && idleConnBroken(cn.nc) {
 			cn.nc.Close()
-			cn = c.h1.get(key)
+			cn = c.h1.get(u)
 		}
 		reused := cn != nil
 		if cn == nil {
 			dctx, cancel := context.WithDeadline(ctx, deadline)
 			var err error
-			cn, err = c.dial(dctx, u, key)
+			cn, err = c.dial(dctx, u, connKey(u))
 			cancel()
 			if err != nil {
 				return err
@@ -380,9 +477,16 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 		}
 		_ = cn.nc.SetDeadline(deadline)
 		cn.attach()
-		stop := context.AfterFunc(ctx, func() { _ = cn.nc.SetDeadline(aLongTimeAgo) })
+		var stop func() bool
+		if !c.watch.arm(ctx, cn) {
+			stop = context.AfterFunc(ctx, func() { _ = cn.nc.SetDeadline(aLongTimeAgo) })
+		}
 		started, err := c.roundTrip(cn, method, u, hdr, body, bo, res)
-		stop()
+		if stop != nil {
+			stop()
+		} else {
+			c.watch.disarm(cn)
+		}
 		if err != nil {
 			written := cn.out.n > 0
 			cn.detach()

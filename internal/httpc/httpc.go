@@ -206,6 +206,7 @@ type Client struct {
 	tlsc         *tlsSetup // shared by the Clients with the same TLSOptions
 	optErr       error     // invalid options (see Options.Check): every request fails with it
 	h2           h2Client
+	watch        ctxWatch // interrupts HTTP/1.1 exchanges when their context is canceled
 }
 
 // New returns a Client configured by o. It allocates the Client's cookie
@@ -294,6 +295,7 @@ func (c *Client) CloseIdle() {
 	}
 	c.h1.closeIdle()
 	c.h2.closeIdle()
+	c.watch.close()
 }
 
 // proxyConfigured reports whether proxy environment variables are set; then

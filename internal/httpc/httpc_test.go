@@ -328,16 +328,16 @@ func TestIdleConnectionsPerHost(t *testing.T) {
 	w.put(a1)
 	w.put(b1)
 	w.put(a2)
-	if c := w.get("http://a:80"); c != a2 {
+	if c := w.get(mustURL(t, "http://a:80")); c != a2 {
 		t.Errorf("first get(a) is not the last a put")
 	}
-	if c := w.get("http://a:80"); c != a1 {
+	if c := w.get(mustURL(t, "http://a:80")); c != a1 {
 		t.Errorf("second get(a) is not the first a put")
 	}
-	if c := w.get("http://a:80"); c != nil {
+	if c := w.get(mustURL(t, "http://a:80")); c != nil {
 		t.Errorf("a third get(a) returned a connection")
 	}
-	if c := w.get("http://b:80"); c != b1 {
+	if c := w.get(mustURL(t, "http://b:80")); c != b1 {
 		t.Errorf("get(b) is not b's connection")
 	}
 	for i := 0; i < maxIdleConnsPerHost+2; i++ {
@@ -348,7 +348,7 @@ func TestIdleConnectionsPerHost(t *testing.T) {
 		t.Errorf("idle = %d connections, want %d for a and 1 for b", len(w.idle), maxIdleConnsPerHost)
 	}
 	w.closeIdle()
-	if len(w.idle) != 0 || w.get("http://b:80") != nil {
+	if len(w.idle) != 0 || w.get(mustURL(t, "http://b:80")) != nil {
 		t.Errorf("closeIdle left connections")
 	}
 }
@@ -825,6 +825,93 @@ func BenchmarkDo(b *testing.B) {
 		resp := c.Do(ctx, req)
 		if resp.Err != nil || resp.Status != 200 {
 			b.Fatalf("status %d err %v", resp.Status, resp.Err)
+		}
+	}
+}
+
+// TestCancelWatch checks the one context watch a Client keeps for its
+// exchanges: it follows the context of each request (a cancel interrupts
+// the request in flight under it, a context no longer used interrupts
+// nothing), and requests that overlap are each interrupted by their own.
+func TestCancelWatch(t *testing.T) {
+	arrived := make(chan string, 4)
+	release := make(chan struct{})
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/wait" {
+			arrived <- r.URL.RawQuery
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		io.WriteString(w, "ok")
+	}))
+	c := New(Options{Timeout: 5 * time.Second})
+	defer c.CloseIdle()
+	base := testCtx(t)
+	ok := func(ctx context.Context, path string) {
+		t.Helper()
+		if resp := c.Do(ctx, &Request{URL: srv.URL + path}); resp.Err != nil || resp.Status != 200 {
+			t.Fatalf("%s: status %d, err %v", path, resp.Status, resp.Err)
+		}
+	}
+	ctx1, cancel1 := context.WithCancel(base)
+	defer cancel1()
+	ok(ctx1, "/")
+
+	// A second context, canceled while its request waits.
+	ctx2, cancel2 := context.WithCancel(base)
+	go func() { <-arrived; cancel2() }()
+	if resp := c.Do(ctx2, &Request{URL: srv.URL + "/wait?2"}); !resp.Canceled {
+		t.Fatalf("request under a canceled context: Canceled false, status %d, err %v", resp.Status, resp.Err)
+	}
+
+	// Back to the first: canceling the second again, or another context
+	// no longer used, does not touch it.
+	ctx3, cancel3 := context.WithCancel(base)
+	ok(ctx3, "/")
+	go func() { <-arrived; cancel2(); cancel3(); release <- struct{}{} }()
+	ok(ctx1, "/wait?1")
+
+	// Two requests at once, both canceled: each is interrupted.
+	ctx4, cancel4 := context.WithCancel(base)
+	results := make(chan *Response, 2)
+	for range 2 {
+		go func() { results <- c.Do(ctx4, &Request{URL: srv.URL + "/wait?4"}) }()
+	}
+	<-arrived
+	<-arrived
+	cancel4()
+	for range 2 {
+		if resp := <-results; !resp.Canceled {
+			t.Errorf("overlapping request: Canceled false, status %d, err %v", resp.Status, resp.Err)
+		}
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// TestKeyIs checks keyIs against connKey, which builds the key.
+func TestKeyIs(t *testing.T) {
+	urls := []string{"http://a", "http://a:80", "http://a:8080/x", "https://a", "https://a:443", "http://a:443",
+		"http://[::1]", "http://[::1]:80", "https://[::1]", "http://h:/", "http://[fe80::1%25eth0]/", "https://A.example/",
+		"http://a.b", "http://ab", "http://127.0.0.1", "http://127.0.0.1:80"}
+	for _, a := range urls {
+		ua := mustURL(t, a)
+		for _, b := range urls {
+			ub := mustURL(t, b)
+			key := connKey(ua)
+			if got, want := keyIs(key, ub), key == connKey(ub); got != want {
+				t.Errorf("keyIs(%q, %s) = %v, want %v (connKey %q)", key, b, got, want, connKey(ub))
+			}
 		}
 	}
 }

@@ -173,7 +173,7 @@ func TestPostAvoidsClosedIdleConnection(t *testing.T) {
 	}
 	<-closed
 	// Wait until the close has reached the idle connection's socket.
-	idle := c.h1.get(srv.URL)
+	idle := c.h1.get(mustURL(t, srv.URL))
 	if idle == nil {
 		t.Fatal("no idle connection")
 	}
