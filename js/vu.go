@@ -77,6 +77,7 @@ type VU struct {
 	ctx     context.Context
 	intrWG  sync.WaitGroup
 	intrFn  func()
+	watch   watch // interrupts the runtime when the context of invoke ends
 	pending []*response
 
 	lis         *listeners // event listeners the script added; nil when none
@@ -228,23 +229,82 @@ func (vu *VU) Close() {
 	vu.sockets.close()
 	vu.k6loop.closeAll()
 	vu.closeGRPC()
+	vu.watch.close()
 }
 
 // invoke calls fn with ctx as the VU's context: when ctx ends, the runtime
 // is interrupted, whatever the JS is doing.
 func (vu *VU) invoke(ctx context.Context, fn goja.Callable, this goja.Value, args ...goja.Value) (goja.Value, error) {
 	vu.ctx = ctx
-	vu.intrWG.Add(1)
-	stop := context.AfterFunc(ctx, vu.intrFn)
+	vu.watch.arm(vu, ctx)
 	v, err := fn(this, args...)
-	if stop() {
-		vu.intrWG.Done()
-	} else {
-		vu.intrWG.Wait()
-	}
+	vu.watch.disarm()
 	vu.rt.ClearInterrupt()
 	vu.ctx = context.Background()
 	return v, err
+}
+
+// watch interrupts a VU's runtime when the context of the code it runs
+// ends. A user runs its tasks one after the other under the same context,
+// so one context.AfterFunc serves them all: it is registered again only
+// when the context changes, not for every task.
+type watch struct {
+	mu      sync.Mutex
+	ctx     context.Context // the context watched, or nil
+	stop    func() bool     // its context.AfterFunc
+	running bool            // invoke runs code under ctx
+	fire    func()          // interrupt, made once
+	vu      *VU
+}
+
+// arm makes the end of ctx interrupt vu's runtime until disarm.
+func (w *watch) arm(vu *VU, ctx context.Context) {
+	if ctx.Done() == nil {
+		return // never ends
+	}
+	w.mu.Lock()
+	if w.ctx != ctx {
+		if w.stop != nil {
+			w.stop()
+		}
+		if w.fire == nil {
+			w.vu, w.fire = vu, w.interrupt
+		}
+		w.ctx, w.stop = ctx, context.AfterFunc(ctx, w.fire)
+	}
+	w.running = true
+	w.mu.Unlock()
+	if ctx.Err() != nil {
+		vu.rt.Interrupt(errStopped) // ended before: interrupt may have run already
+	}
+}
+
+// disarm ends what arm began: once it returns, the end of the context no
+// longer interrupts the runtime.
+func (w *watch) disarm() {
+	w.mu.Lock()
+	w.running = false
+	w.mu.Unlock()
+}
+
+// interrupt runs when the watched context ends.
+func (w *watch) interrupt() {
+	w.mu.Lock()
+	// A context no longer watched may fire late: only the current one counts.
+	if w.running && w.ctx.Err() != nil {
+		w.vu.rt.Interrupt(errStopped)
+	}
+	w.mu.Unlock()
+}
+
+// close stops watching.
+func (w *watch) close() {
+	w.mu.Lock()
+	if w.stop != nil {
+		w.stop()
+	}
+	w.ctx, w.stop = nil, nil
+	w.mu.Unlock()
 }
 
 func (vu *VU) call(fn goja.Callable, this goja.Value, args ...goja.Value) (goja.Value, error) {
