@@ -41,13 +41,22 @@ type params struct {
 var paramNames = []string{"headers", "json", "body", "form", "query", "name", "timeout", "redirects", "catchResponse", "record", "auth", "discardBody", "maxBodySize"}
 
 func (vu *VU) readParams(v goja.Value) (*params, error) {
-	p := &params{redirects: httpc.ClientRedirectLimit, record: true}
+	p := &params{}
+	if err := vu.readParamsInto(p, v); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// readParamsInto is readParams into p, which it overwrites.
+func (vu *VU) readParamsInto(p *params, v goja.Value) error {
+	*p = params{redirects: httpc.ClientRedirectLimit, record: true}
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
-		return p, nil
+		return nil
 	}
 	o, ok := v.(*goja.Object)
 	if !ok {
-		return nil, fmt.Errorf("params must be an object, got %s", v.String())
+		return fmt.Errorf("params must be an object, got %s", v.String())
 	}
 	for _, k := range o.Keys() {
 		val := o.Get(k)
@@ -58,7 +67,7 @@ func (vu *VU) readParams(v goja.Value) (*params, error) {
 		case "headers":
 			h, ok := val.(*goja.Object)
 			if !ok {
-				return nil, errors.New("params.headers must be an object")
+				return errors.New("params.headers must be an object")
 			}
 			if p.header == nil {
 				p.header = http.Header{}
@@ -69,7 +78,7 @@ func (vu *VU) readParams(v goja.Value) (*params, error) {
 		case "json":
 			s, err := vu.jsonStr(goja.Undefined(), val)
 			if err != nil {
-				return nil, fmt.Errorf("params.json: %s", vu.scriptError(err, "").Msg)
+				return fmt.Errorf("params.json: %s", vu.scriptError(err, "").Msg)
 			}
 			p.body = []byte(s.String())
 			p.setDefaultHeader("Content-Type", "application/json")
@@ -85,14 +94,14 @@ func (vu *VU) readParams(v goja.Value) (*params, error) {
 		case "form":
 			f, ok := val.(*goja.Object)
 			if !ok {
-				return nil, errors.New("params.form must be an object")
+				return errors.New("params.form must be an object")
 			}
 			p.body = []byte(toValues(f).Encode())
 			p.setDefaultHeader("Content-Type", "application/x-www-form-urlencoded")
 		case "query":
 			q, ok := val.(*goja.Object)
 			if !ok {
-				return nil, errors.New("params.query must be an object")
+				return errors.New("params.query must be an object")
 			}
 			p.query = toValues(q)
 		case "name":
@@ -100,13 +109,13 @@ func (vu *VU) readParams(v goja.Value) (*params, error) {
 		case "timeout":
 			d, err := durationParam(val)
 			if err != nil {
-				return nil, fmt.Errorf("params.timeout %v", err)
+				return fmt.Errorf("params.timeout %v", err)
 			}
 			p.timeout = d
 		case "redirects":
 			n := val.ToInteger()
 			if n < 0 {
-				return nil, fmt.Errorf("params.redirects must be >= 0, got %d", n)
+				return fmt.Errorf("params.redirects must be >= 0, got %d", n)
 			}
 			p.redirects = httpc.RedirectLimit(n)
 		case "catchResponse", "catch_response":
@@ -116,7 +125,7 @@ func (vu *VU) readParams(v goja.Value) (*params, error) {
 		case "auth":
 			a, err := basicAuth(val)
 			if err != nil {
-				return nil, fmt.Errorf("params.auth %v", err)
+				return fmt.Errorf("params.auth %v", err)
 			}
 			p.auth = a
 		case "discardBody":
@@ -125,14 +134,14 @@ func (vu *VU) readParams(v goja.Value) (*params, error) {
 		case "maxBodySize":
 			n, err := sizeParam(val)
 			if err != nil {
-				return nil, fmt.Errorf("params.maxBodySize %v", err)
+				return fmt.Errorf("params.maxBodySize %v", err)
 			}
 			p.maxBody = n
 		default:
-			return nil, fmt.Errorf("unknown request param %q%s (known: %s)", k, config.DidYouMean(k, paramNames), strings.Join(paramNames, ", "))
+			return fmt.Errorf("unknown request param %q%s (known: %s)", k, config.DidYouMean(k, paramNames), strings.Join(paramNames, ", "))
 		}
 	}
-	return p, nil
+	return nil
 }
 
 func (p *params) setDefaultHeader(k, v string) {
@@ -240,18 +249,34 @@ func (c *jsClient) request(method string, urlV, paramsV goja.Value) goja.Value {
 	if !validMethod(method) {
 		panic(rt.NewTypeError("http.request: %q is not a valid HTTP method", method))
 	}
-	p, err := vu.readParams(paramsV)
-	if err != nil {
+	x := &call{}
+	if err := vu.readParamsInto(&x.p, paramsV); err != nil {
 		panic(rt.NewTypeError("http.%s %s: %v", strings.ToLower(method), urlV.String(), err))
 	}
-	return rt.NewDynamicObject(c.do(method, urlV.String(), p))
+	return rt.NewDynamicObject(c.send(x, method, urlV.String()))
+}
+
+// call is the memory of one request: its response, params, request and
+// the client's response, in one allocation.
+type call struct {
+	response
+	p   params
+	req httpc.Request
+	res httpc.Response
 }
 
 // do sends a request with params already read and records it; the
 // response's fields are jsload's (response.Get).
 func (c *jsClient) do(method, rawURL string, p *params) *response {
-	pr := c.prepare(method, rawURL, p)
-	return c.finish(pr, c.hc.Do(c.vu.ctx, pr.req))
+	return c.send(&call{p: *p}, method, rawURL)
+}
+
+// send sends the request of x, its params read, and records it.
+func (c *jsClient) send(x *call, method, rawURL string) *response {
+	pr := c.prepareInto(&x.req, method, rawURL, &x.p)
+	c.hc.DoInto(c.vu.ctx, pr.req, &x.res)
+	c.finishInto(&x.response, pr, &x.res)
+	return &x.response
 }
 
 // preparedReq is a request ready to send (jsClient.prepare), and what
@@ -267,6 +292,11 @@ type preparedReq struct {
 // prepare resolves the URL, adds the client's defaults and makes the
 // client's connections on first use; it runs on the VU's goroutine.
 func (c *jsClient) prepare(method, rawURL string, p *params) preparedReq {
+	return c.prepareInto(&httpc.Request{}, method, rawURL, p)
+}
+
+// prepareInto is prepare with the request made in req.
+func (c *jsClient) prepareInto(req *httpc.Request, method, rawURL string, p *params) preparedReq {
 	vu := c.vu
 	rt := vu.rt
 	full, name, err := c.resolve(rawURL, p.query)
@@ -286,7 +316,7 @@ func (c *jsClient) prepare(method, rawURL string, p *params) preparedReq {
 	if p.discard != nil {
 		discard = *p.discard
 	}
-	req := &httpc.Request{
+	*req = httpc.Request{
 		Method: method, URL: full, Header: p.header, Body: p.body,
 		Timeout: p.timeout, Redirects: p.redirects, MaxBodyBytes: p.maxBody, DiscardBody: discard,
 	}
@@ -299,6 +329,13 @@ func (c *jsClient) prepare(method, rawURL string, p *params) preparedReq {
 // finish records a prepared request's response (on the VU's goroutine)
 // and returns it.
 func (c *jsClient) finish(pr preparedReq, res *httpc.Response) *response {
+	r := &response{}
+	c.finishInto(r, pr, res)
+	return r
+}
+
+// finishInto is finish with the response made in r.
+func (c *jsClient) finishInto(r *response, pr preparedReq, res *httpc.Response) {
 	vu := c.vu
 	method, full, name, p, discard := pr.req.Method, pr.req.URL, pr.name, pr.p, pr.discard
 	if res.Canceled {
@@ -309,7 +346,7 @@ func (c *jsClient) finish(pr preparedReq, res *httpc.Response) *response {
 	} else if vu.env.Verbose != nil {
 		vu.traceRequest(method, full, p, res)
 	}
-	r := &response{vu: vu, r: res, method: method, name: name, record: p.record && !res.Canceled, catch: p.catch, discarded: discard}
+	*r = response{vu: vu, r: res, method: method, name: name, record: p.record && !res.Canceled, catch: p.catch, discarded: discard}
 	if r.record {
 		if p.catch {
 			vu.pending = append(vu.pending, r)
@@ -320,7 +357,6 @@ func (c *jsClient) finish(pr preparedReq, res *httpc.Response) *response {
 			r.report("")
 		}
 	}
-	return r
 }
 
 // defaultError is Locust's rule: a transport error or a status >= 400 is a

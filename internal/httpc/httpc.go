@@ -347,10 +347,19 @@ var errRequestTimeout = errors.New("httpc: request timeout")
 // r.Timeout (or the Client's timeout), which also covers reading the body.
 // Do does not modify r.
 func (c *Client) Do(ctx context.Context, r *Request) *Response {
-	resp := &Response{URL: r.URL}
+	resp := &Response{}
+	c.DoInto(ctx, r, resp)
+	return resp
+}
+
+// DoInto is Do with the response written into resp, which it overwrites:
+// a caller that keeps the response in memory of its own saves an
+// allocation.
+func (c *Client) DoInto(ctx context.Context, r *Request, resp *Response) {
+	*resp = Response{URL: r.URL}
 	if err := ctx.Err(); err != nil {
 		resp.setCanceled(context.Cause(ctx))
-		return resp
+		return
 	}
 
 	timeout := r.Timeout
@@ -363,7 +372,7 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	}
 	if c.optErr != nil {
 		resp.setErr(c.optErr, c.optErr.Error())
-		return resp
+		return
 	}
 	if c.useHTTP1 {
 		if c.proto == protoHTTP1 || c.proto == protoAuto && !isHTTPS(r.URL) {
@@ -371,10 +380,9 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 		} else {
 			c.doH2(ctx, r, resp, timeout, limit)
 		}
-		return resp
+		return
 	}
 	c.doNetHTTP(ctx, &c.hc, r, resp, timeout, limit)
-	return resp
 }
 
 // doNetHTTP performs r with hc, net/http's client (of the proxy path or of
