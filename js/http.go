@@ -174,6 +174,9 @@ func toValues(o *goja.Object) url.Values {
 // query for absolute ones.
 func (c *jsClient) resolve(raw string, q url.Values) (full, name string, err error) {
 	vu := c.vu
+	if len(q) == 0 && c.prefix != "" && c.baseFor == c.hostOf() && plainPath(raw) {
+		return c.prefix + raw, pathOf(raw), nil
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", "", fmt.Errorf("invalid URL %q: %v", raw, err)
@@ -195,7 +198,7 @@ func (c *jsClient) resolve(raw string, q url.Values) (full, name string, err err
 			if err != nil {
 				return "", "", fmt.Errorf("invalid host %q: %v", host, err)
 			}
-			c.baseURL, c.baseFor = base, host
+			c.baseURL, c.baseFor, c.prefix = base, host, basePrefix(base)
 		}
 		u = joinURL(c.baseURL, u)
 		name = pathOf(raw)
@@ -212,6 +215,55 @@ func (c *jsClient) resolve(raw string, q url.Values) (full, name string, err err
 		}
 	}
 	return u.String(), name, nil
+}
+
+// hostOf is the base URL of the client's relative URLs: its own, or the
+// VU's host.
+func (c *jsClient) hostOf() string {
+	if c.base != "" {
+		return c.base
+	}
+	return c.vu.host
+}
+
+// basePrefix is the URL that joinURL(base, rel) gives, as text, less rel's
+// path and query, when that is what a plain path (plainPath) is appended
+// to; "" when base is not a plain URL for which that holds.
+func basePrefix(base *url.URL) string {
+	if base.Opaque != "" || base.ForceQuery || base.Host == "" || base.Scheme == "" {
+		return ""
+	}
+	return joinURL(base, &url.URL{}).String()
+}
+
+// plainPath reports whether raw is a path that url.Parse reads as it is
+// and URL.String writes back unchanged: "/" then letters, digits and
+// -._~$&+,/:;=@, then maybe a non-empty query of printable ASCII without
+// '#'. For such a path, resolve's result is the base prefix followed by
+// raw (FuzzResolveFast holds the two ways to that).
+func plainPath(raw string) bool {
+	if len(raw) == 0 || raw[0] != '/' || len(raw) > 1 && raw[1] == '/' {
+		return false
+	}
+	i := 1
+	for ; i < len(raw) && raw[i] != '?'; i++ {
+		b := raw[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("-._~$&+,/:;=@", b) >= 0) {
+			return false
+		}
+	}
+	if i == len(raw) {
+		return true
+	}
+	if i == len(raw)-1 {
+		return false // "/x?": the empty query is dropped
+	}
+	for i++; i < len(raw); i++ {
+		if b := raw[i]; b <= ' ' || b >= 0x7f || b == '#' {
+			return false
+		}
+	}
+	return true
 }
 
 // joinURL appends a relative reference to the host URL the way users
