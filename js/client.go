@@ -51,7 +51,7 @@ type jsClient struct {
 	base    string         // the base URL; "" means the VU's host
 	baseURL *url.URL       // base (or the host) parsed, for baseFor
 	baseFor string
-	prefix  string       // what a plain path is appended to (resolveFast); "" when baseURL allows no fast path
+	prefix  string       // what a plain path (plainPath) is appended to; "" when baseURL allows none
 	headers *goja.Object // sent with every request; made when first read
 	auth    string       // the Authorization header of auth; "" for none
 	authV   goja.Value   // auth as the script set it

@@ -416,7 +416,9 @@ func (c *Client) doHTTP1(ctx context.Context, r *Request, resp *Response, timeou
 		resp.Header = res.header
 		resp.Body = res.body
 		resp.Size = res.size
-		resp.URL = u.String()
+		if redirects > 0 || !urlIs(u, r.URL) {
+			resp.URL = u.String()
+		}
 		return
 	}
 }
@@ -427,6 +429,38 @@ func isRedirect(code int) bool {
 		return true
 	}
 	return false
+}
+
+// urlIs reports whether s is u.String(), without building that string;
+// false is also its answer for URLs it does not know to compare (user
+// information, fragments, hosts or paths that are not plain).
+func urlIs(u *url.URL, s string) bool {
+	if u.Opaque != "" || u.User != nil || u.Host == "" || u.ForceQuery || u.Fragment != "" || u.RawFragment != "" ||
+		u.Path != "" && u.Path[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(u.Host); i++ {
+		if b := u.Host[i]; !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("-.:[]", b) >= 0) {
+			return false
+		}
+	}
+	s, ok := strings.CutPrefix(s, u.Scheme)
+	if !ok {
+		return false
+	}
+	if s, ok = strings.CutPrefix(s, "://"); !ok {
+		return false
+	}
+	if s, ok = strings.CutPrefix(s, u.Host); !ok {
+		return false
+	}
+	if s, ok = strings.CutPrefix(s, u.EscapedPath()); !ok {
+		return false
+	}
+	if u.RawQuery == "" {
+		return s == ""
+	}
+	return len(s) == 1+len(u.RawQuery) && s[0] == '?' && s[1:] == u.RawQuery
 }
 
 // parseURL accepts absolute http and https URLs with a host.

@@ -915,3 +915,35 @@ func TestKeyIs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzURLIs holds urlIs to URL.String: it may say false for a URL it
+// does not know, never a wrong true.
+func FuzzURLIs(f *testing.F) {
+	for _, s := range []string{"http://127.0.0.1:8080/status/200", "http://h", "http://h/", "HTTP://h/x", "http://H/x?a=1",
+		"http://h/a b", "http://h/a%2Fb", "http://h/x?", "http://h/x#f", "http://u@h/", "https://[::1]:443/x?y=%zz", "http://h/é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := url.Parse(s)
+		if err != nil {
+			return
+		}
+		if urlIs(u, s) && u.String() != s {
+			t.Fatalf("urlIs(%q) is true, but String() is %q", s, u.String())
+		}
+	})
+}
+
+// TestURLIs checks that the usual URLs are known to urlIs.
+func TestURLIs(t *testing.T) {
+	for _, s := range []string{"http://127.0.0.1:8080/status/200", "http://h", "http://h/", "http://H/x?a=1", "https://[::1]:443/x?y=%zz"} {
+		if !urlIs(mustURL(t, s), s) {
+			t.Errorf("urlIs(%q) = false", s)
+		}
+	}
+	for _, s := range []string{"HTTP://h/x", "http://h/a b", "http://h/x?", "http://h/x#f"} {
+		if urlIs(mustURL(t, s), s) {
+			t.Errorf("urlIs(%q) = true", s)
+		}
+	}
+}
