@@ -380,6 +380,16 @@ func (vu *VU) sched(d time.Duration) time.Duration {
 	return d + vu.late
 }
 
+// dataArgs is the arguments of a task, the setup data alone, made again
+// only when the data changes: tasks run one after the other, and goja
+// copies its arguments onto its own stack.
+func (vu *VU) dataArgs() []goja.Value {
+	if len(vu.args) != 1 || !vu.args[0].SameAs(vu.data) {
+		vu.args = []goja.Value{vu.data}
+	}
+	return vu.args
+}
+
 // maxHops bounds how many task sets one RunTask may enter before it runs a
 // task (a set whose onStart always interrupts would otherwise spin).
 const maxHops = 64
@@ -412,13 +422,15 @@ func (vu *VU) RunTask(ctx context.Context) error {
 			}
 			continue
 		}
-		must(vu.rt.Set("__ITER", vu.iter))
+		if vu.s.readsIter {
+			must(vu.rt.Set("__ITER", vu.iter))
+		}
 		if vu.env.Verbose != nil {
 			fmt.Fprintf(vu.env.Verbose, "[VU %d] task %s (iteration %d)\n", vu.id, vu.taskPath(t.Name), vu.iter)
 		}
 		vu.iter++
 		vu.k6IterStart()
-		_, err := vu.invoke(ctx, f.fns[i], f.this, vu.data)
+		_, err := vu.invoke(ctx, f.fns[i], f.this, vu.dataArgs()...)
 		if err == nil && vu.k6loop.pending() {
 			// k6: the iteration lasts until its event loop is empty.
 			_, err = vu.invoke(ctx, vu.k6loop.runFn, goja.Undefined())

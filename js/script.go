@@ -123,10 +123,13 @@ type Script struct {
 	exportNames []string
 	exportIndex map[string]int
 	code        string // the bundle
-	smapJSON    []byte // its source map
-	name        string // the bundle's name, beside the entry file
-	dir         string
-	smap        *sourcemap.Consumer
+	// readsIter: the bundle names __ITER, so each task sets it (a boxed
+	// number per task otherwise spent for nothing).
+	readsIter bool
+	smapJSON  []byte // its source map
+	name      string // the bundle's name, beside the entry file
+	dir       string
+	smap      *sourcemap.Consumer
 	// d holds the data files and the shared counters and queues (data.go).
 	d dataState
 	// files caches the TLS files clients read (path -> contents), and the
@@ -182,7 +185,8 @@ func LoadBundle(ctx context.Context, b Bundle, opt LoadOptions) (*Script, error)
 }
 
 func loadBundled(ctx context.Context, path string, b *bundled, opt LoadOptions) (*Script, error) {
-	s := &Script{Path: path, name: b.name, dir: filepath.Dir(b.name), Files: b.files, code: b.code, smapJSON: b.smap}
+	s := &Script{Path: path, name: b.name, dir: filepath.Dir(b.name), Files: b.files, code: b.code, smapJSON: b.smap,
+		readsIter: strings.Contains(b.code, "__ITER")}
 	s.d.given = b.given
 	if b.protos != nil {
 		s.protos.src, s.protos.fromBundle = b.protos, true

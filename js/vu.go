@@ -73,6 +73,7 @@ type VU struct {
 	loading bool // the script's top-level code is running: data files may be read
 
 	iter    int64
+	args    []goja.Value    // dataArgs
 	runCtx  context.Context // the context of the last task: wait-time functions run under it
 	ctx     context.Context
 	intrWG  sync.WaitGroup
