@@ -743,25 +743,34 @@ func readHead(br *bufio.Reader, method string, res *rawResp) (framing, error) {
 	var major, minor int
 	var h http.Header
 	for {
-		line, err := tp.ReadLine()
+		line, err := readLine(br)
 		if err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
 			return framing{}, err
 		}
-		proto, rest, ok := strings.Cut(line, " ")
+		protoB, rest, ok := bytes.Cut(line, []byte(" "))
 		if !ok {
-			return framing{}, badResponse("status line", line)
+			return framing{}, badResponse("status line", string(line))
 		}
-		rest = strings.TrimLeft(rest, " ")
-		codeStr, text, _ := strings.Cut(rest, " ")
+		rest = bytes.TrimLeft(rest, " ")
+		codeB, textB, _ := bytes.Cut(rest, []byte(" "))
 		// Three digits, as net/http requires, but it takes anything
 		// strconv.Atoi does, "+99" and "000" too: here a status below 100
 		// is refused (Response.Status 0 means a failed request).
-		code, err := strconv.Atoi(codeStr)
-		if len(codeStr) != 3 || err != nil || code < 100 {
-			return framing{}, badResponse("status code", codeStr)
+		code, ok := statusCode(codeB)
+		if !ok || code < 100 {
+			return framing{}, badResponse("status code", string(codeB))
+		}
+		// The usual protocol and reason phrase are not copied.
+		proto := "HTTP/1.1"
+		if string(protoB) != proto {
+			proto = string(protoB)
+		}
+		text := http.StatusText(code)
+		if string(textB) != text {
+			text = string(textB)
 		}
 		if major, minor, ok = http.ParseHTTPVersion(proto); !ok {
 			return framing{}, badResponse("HTTP version", proto)
@@ -852,6 +861,46 @@ func readHead(br *bufio.Reader, method string, res *rawResp) (framing, error) {
 		res.close = true // the body ends when the server closes
 	}
 	return f, nil
+}
+
+// readLine reads a line as textproto.Reader.ReadLine does, without its
+// end of line, but returns it in br's buffer (valid until br is read
+// again) unless it is longer than the buffer.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	line, more, err := br.ReadLine()
+	if err != nil || !more {
+		return line, err
+	}
+	long := bytes.Clone(line)
+	for more {
+		if line, more, err = br.ReadLine(); err != nil {
+			return nil, err
+		}
+		long = append(long, line...)
+	}
+	return long, nil
+}
+
+// statusCode reads a status code as net/http's strconv.Atoi of it does
+// when it has three bytes: a sign is allowed.
+func statusCode(b []byte) (int, bool) {
+	if len(b) != 3 {
+		return 0, false
+	}
+	n, sign := 0, 1
+	for i, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			n = n*10 + int(c-'0')
+		case i == 0 && (c == '+' || c == '-'):
+			if c == '-' {
+				sign = -1
+			}
+		default:
+			return 0, false
+		}
+	}
+	return sign * n, true
 }
 
 // readFramedBody reads the body framed by f from br into res, as bo says.
