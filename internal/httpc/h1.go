@@ -350,7 +350,7 @@ func (c *Client) doHTTP1(ctx context.Context, r *Request, resp *Response, timeou
 	if method == "" {
 		method = http.MethodGet
 	}
-	u, err := parseURL(r.URL)
+	u, err := c.urls.parse(r.URL)
 	if err != nil {
 		resp.setErr(err, err.Error())
 		return
@@ -461,6 +461,38 @@ func urlIs(u *url.URL, s string) bool {
 		return s == ""
 	}
 	return len(s) == 1+len(u.RawQuery) && s[0] == '?' && s[1:] == u.RawQuery
+}
+
+// urlCache keeps the last URLs a Client parsed: a user requests the same
+// few URLs again and again. The URLs it hands out are never modified.
+type urlCache struct {
+	mu   sync.Mutex
+	next int
+	e    [2]struct {
+		raw string
+		u   *url.URL
+	}
+}
+
+// parse is parseURL, remembered.
+func (uc *urlCache) parse(raw string) (*url.URL, error) {
+	uc.mu.Lock()
+	for _, e := range uc.e {
+		if e.u != nil && e.raw == raw {
+			uc.mu.Unlock()
+			return e.u, nil
+		}
+	}
+	uc.mu.Unlock()
+	u, err := parseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	uc.mu.Lock()
+	uc.e[uc.next].raw, uc.e[uc.next].u = raw, u
+	uc.next = (uc.next + 1) % len(uc.e)
+	uc.mu.Unlock()
+	return u, nil
 }
 
 // parseURL accepts absolute http and https URLs with a host.
@@ -595,7 +627,7 @@ func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.He
 func (c *Client) writeRequest(bw *bufio.Writer, method string, u *url.URL, hdr http.Header, body []byte) (gz bool, err error) {
 	bw.WriteString(method)
 	bw.WriteByte(' ')
-	bw.WriteString(u.RequestURI())
+	writeRequestURI(bw, u)
 	bw.WriteString(" HTTP/1.1\r\nHost: ")
 	host := u.Host
 	if h := hdr.Get("Host"); h != "" {
@@ -663,6 +695,23 @@ func (c *Client) writeRequest(bw *bufio.Writer, method string, u *url.URL, hdr h
 	bw.WriteString("\r\n")
 	_, err = bw.Write(body)
 	return gz, err
+}
+
+// writeRequestURI writes u.RequestURI() without building it.
+func writeRequestURI(bw *bufio.Writer, u *url.URL) {
+	if u.Opaque != "" {
+		bw.WriteString(u.RequestURI()) // rare: its rules are RequestURI's
+		return
+	}
+	p := u.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	bw.WriteString(p)
+	if u.ForceQuery || u.RawQuery != "" {
+		bw.WriteByte('?')
+		bw.WriteString(u.RawQuery)
+	}
 }
 
 // hasToken reports whether the comma-separated lists vs hold token, in

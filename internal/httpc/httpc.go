@@ -207,6 +207,7 @@ type Client struct {
 	optErr       error     // invalid options (see Options.Check): every request fails with it
 	h2           h2Client
 	watch        ctxWatch // interrupts HTTP/1.1 exchanges when their context is canceled
+	urls         urlCache // the last URLs requested over HTTP/1.1, parsed
 }
 
 // New returns a Client configured by o. It allocates the Client's cookie

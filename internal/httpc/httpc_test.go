@@ -1,6 +1,7 @@
 package httpc
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -946,4 +947,49 @@ func TestURLIs(t *testing.T) {
 			t.Errorf("urlIs(%q) = true", s)
 		}
 	}
+}
+
+// TestWriteRequestURI holds writeRequestURI to URL.RequestURI.
+func TestWriteRequestURI(t *testing.T) {
+	for _, s := range []string{"http://h", "http://h/", "http://h/a b?c=d", "http://h/x?", "http://h/a%2Fb?q", "http:opaque?x", "http://h?q=1"} {
+		u := mustURL(t, s)
+		var b bytes.Buffer
+		bw := bufio.NewWriter(&b)
+		writeRequestURI(bw, u)
+		bw.Flush()
+		if b.String() != u.RequestURI() {
+			t.Errorf("%s: wrote %q, want %q", s, b.String(), u.RequestURI())
+		}
+	}
+}
+
+// TestURLCache checks that the parsed URLs a Client remembers are those
+// of their text, that failures are not remembered, and that it keeps
+// working past its size.
+func TestURLCache(t *testing.T) {
+	var uc urlCache
+	urls := []string{"http://a/1", "http://b/2?x", "http://c/3", "http://a/1", "https://d:8443/"}
+	for round := 0; round < 3; round++ {
+		for _, s := range urls {
+			u, err := uc.parse(s)
+			if err != nil || u.String() != s {
+				t.Fatalf("parse(%q) = %v, %v", s, u, err)
+			}
+		}
+		for _, bad := range []string{"ftp://x/", "/relative", "http://%zz/"} {
+			if _, err := uc.parse(bad); err == nil {
+				t.Errorf("parse(%q) did not fail", bad)
+			}
+		}
+	}
+	if a, _ := uc.parse("http://x/"); a != must(uc.parse("http://x/")) {
+		t.Errorf("a URL parsed twice in a row is not remembered")
+	}
+}
+
+func must(u *url.URL, err error) *url.URL {
+	if err != nil {
+		panic(err)
+	}
+	return u
 }
