@@ -51,12 +51,16 @@ type jsClient struct {
 	base    string         // the base URL; "" means the VU's host
 	baseURL *url.URL       // base (or the host) parsed, for baseFor
 	baseFor string
-	prefix  string       // what a plain path (plainPath) is appended to; "" when baseURL allows none
-	headers *goja.Object // sent with every request; made when first read
-	auth    string       // the Authorization header of auth; "" for none
-	authV   goja.Value   // auth as the script set it
-	fns     []goja.Value // clientMembers, made on first use
-	extra   map[string]goja.Value
+	prefix  string // what a plain path (plainPath) is appended to; "" when baseURL allows none
+	// fulls are the last plain paths resolved, with their URL: a user
+	// requests the same few paths again and again.
+	fulls    [2]struct{ raw, full string }
+	nextFull int
+	headers  *goja.Object // sent with every request; made when first read
+	auth     string       // the Authorization header of auth; "" for none
+	authV    goja.Value   // auth as the script set it
+	fns      []goja.Value // clientMembers, made on first use
+	extra    map[string]goja.Value
 }
 
 // newClient makes a client of the VU with the run's options.

@@ -174,8 +174,18 @@ func toValues(o *goja.Object) url.Values {
 // query for absolute ones.
 func (c *jsClient) resolve(raw string, q url.Values) (full, name string, err error) {
 	vu := c.vu
-	if len(q) == 0 && c.prefix != "" && c.baseFor == c.hostOf() && plainPath(raw) {
-		return c.prefix + raw, pathOf(raw), nil
+	if len(q) == 0 && c.prefix != "" && c.baseFor == c.hostOf() {
+		for _, e := range c.fulls {
+			if e.raw == raw && e.full != "" {
+				return e.full, pathOf(raw), nil
+			}
+		}
+		if plainPath(raw) {
+			full = c.prefix + raw
+			c.fulls[c.nextFull] = struct{ raw, full string }{raw, full}
+			c.nextFull = (c.nextFull + 1) % len(c.fulls)
+			return full, pathOf(raw), nil
+		}
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -199,6 +209,7 @@ func (c *jsClient) resolve(raw string, q url.Values) (full, name string, err err
 				return "", "", fmt.Errorf("invalid host %q: %v", host, err)
 			}
 			c.baseURL, c.baseFor, c.prefix = base, host, basePrefix(base)
+			clear(c.fulls[:])
 		}
 		u = joinURL(c.baseURL, u)
 		name = pathOf(raw)

@@ -47,3 +47,34 @@ func TestPlainPath(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveRemembered checks that the URLs resolve remembers follow the
+// client's base URL and the VU's host when they change.
+func TestResolveRemembered(t *testing.T) {
+	vu := &VU{host: "http://a:1"}
+	c := &jsClient{vu: vu}
+	want := func(raw, full string) {
+		t.Helper()
+		if got, _, err := c.resolve(raw, nil); err != nil || got != full {
+			t.Fatalf("resolve(%q) = %q, %v; want %q", raw, got, err, full)
+		}
+	}
+	for range 3 {
+		want("/x", "http://a:1/x")
+		want("/y?q=1", "http://a:1/y?q=1")
+		want("/z", "http://a:1/z")
+	}
+	vu.host = "http://b:2/base/"
+	want("/x", "http://b:2/base/x")
+	want("/x", "http://b:2/base/x")
+	c.base = "https://c"
+	want("/x", "https://c/x")
+	want("/y?q=1", "https://c/y?q=1")
+	c.base = ""
+	want("/x", "http://b:2/base/x")
+	want("/x?a", "http://b:2/base/x?a")
+	if _, _, err := c.resolve("/x", url.Values{"k": {"v w"}}); err != nil {
+		t.Fatal(err)
+	}
+	want("/x", "http://b:2/base/x")
+}
