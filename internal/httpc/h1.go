@@ -824,21 +824,25 @@ func readHead(br *bufio.Reader, method string, res *rawResp) (framing, error) {
 		if major, minor, ok = http.ParseHTTPVersion(proto); !ok {
 			return framing{}, badResponse("HTTP version", proto)
 		}
-		mh, err := tp.ReadMIMEHeader()
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
+		mh, ok := readHeaderFast(br)
+		if !ok {
+			th, err := tp.ReadMIMEHeader()
+			if err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				var pe textproto.ProtocolError
+				if errors.As(err, &pe) {
+					err = badResponse("header", strings.TrimPrefix(string(pe), "malformed MIME header line: "))
+				}
+				return framing{}, err
 			}
-			var pe textproto.ProtocolError
-			if errors.As(err, &pe) {
-				err = badResponse("header", strings.TrimPrefix(string(pe), "malformed MIME header line: "))
-			}
-			return framing{}, err
+			mh = http.Header(th)
 		}
 		if code < 200 && code != 101 {
 			continue // interim response: the real one follows
 		}
-		h = http.Header(mh)
+		h = mh
 		res.status, res.statusText, res.proto, res.header = code, text, proto, h
 		break
 	}
@@ -910,6 +914,76 @@ func readHead(br *bufio.Reader, method string, res *rawResp) (framing, error) {
 		res.close = true // the body ends when the server closes
 	}
 	return f, nil
+}
+
+// readHeaderFast reads a header section the way textproto's
+// ReadMIMEHeader does, in three allocations (the section's text, which
+// the values and keys share, their slices, the map) where textproto makes
+// one per value too, when the section is plain: all of it is in br's
+// buffer, every line ends with CRLF, has a token, a colon and a value of
+// valid bytes, and none continues the one before. Otherwise it reads
+// nothing and reports false: textproto then reads it and gives the errors.
+// FuzzReadResponse holds the two to the same results.
+func readHeaderFast(br *bufio.Reader) (http.Header, bool) {
+	buf, _ := br.Peek(br.Buffered())
+	if len(buf) >= 2 && buf[0] == '\r' && buf[1] == '\n' {
+		br.Discard(2)
+		return http.Header{}, true
+	}
+	end := bytes.Index(buf, []byte("\r\n\r\n"))
+	if end < 0 {
+		return nil, false
+	}
+	block := buf[:end+2] // its lines, each with its CRLF
+	n := 0
+	for rest := block; len(rest) > 0; n++ {
+		i := bytes.IndexByte(rest, '\r') // a CR ends the line: a CR in it is not valid
+		line := rest[:i]
+		if i+1 >= len(rest) || rest[i+1] != '\n' {
+			return nil, false
+		}
+		rest = rest[i+2:]
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			return nil, false
+		}
+		for _, c := range line[:colon] {
+			if !isTokenByte(c) {
+				return nil, false
+			}
+		}
+		for _, c := range line[colon+1:] {
+			if c < ' ' && c != '\t' || c == 0x7f {
+				return nil, false
+			}
+		}
+	}
+	text := string(block)
+	h := make(http.Header, n)
+	strs := make([]string, n)
+	for len(text) > 0 {
+		i := strings.IndexByte(text, '\r')
+		line := text[:i]
+		text = text[i+2:]
+		k, v, _ := strings.Cut(line, ":")
+		k = textproto.CanonicalMIMEHeaderKey(k)
+		v = strings.TrimRight(strings.TrimLeft(v, " \t"), " \t")
+		if vv := h[k]; vv == nil {
+			vv, strs = strs[:1:1], strs[1:]
+			vv[0] = v
+			h[k] = vv
+		} else {
+			h[k] = append(vv, v)
+		}
+	}
+	br.Discard(end + 4)
+	return h, true
+}
+
+// isTokenByte reports whether c may be in a header field name (RFC 9110
+// token).
+func isTokenByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c < 0x80 && strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 // readLine reads a line as textproto.Reader.ReadLine does, without its

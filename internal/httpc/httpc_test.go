@@ -13,8 +13,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"net/url"
 	"os"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -992,4 +994,30 @@ func must(u *url.URL, err error) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+// TestReadHeaderFast holds readHeaderFast to textproto's ReadMIMEHeader
+// and checks which sections it leaves to textproto.
+func TestReadHeaderFast(t *testing.T) {
+	for in, fast := range map[string]bool{
+		"\r\n": true,
+		"Date: x\r\nContent-Length: 11\r\ncontent-type:  text/plain \t\r\n\r\nbody": true,
+		"A: 1\r\na: 2\r\nX-Odd: \xff:\"v\"\r\nEmpty:\r\n\r\n":                       true,
+		"A: 1\r\n folded\r\n\r\n": false, "A: 1\nB: 2\n\n": false, "A : 1\r\n\r\n": false,
+		"A: 1\r\nno colon\r\n\r\n": false, "A: \x01\r\n\r\n": false, "A: 1\r\n": false, ": 1\r\n\r\n": false,
+	} {
+		br := bufio.NewReader(strings.NewReader(in))
+		br.Peek(1) // as after the status line: the buffer is filled
+		h, ok := readHeaderFast(br)
+		if ok != fast {
+			t.Errorf("%q: fast %v, want %v", in, ok, fast)
+		}
+		if !ok {
+			continue
+		}
+		want, err := textproto.NewReader(bufio.NewReader(strings.NewReader(in))).ReadMIMEHeader()
+		if err != nil || !reflect.DeepEqual(h, http.Header(want)) {
+			t.Errorf("%q: %v, textproto %v (%v)", in, h, want, err)
+		}
+	}
 }
