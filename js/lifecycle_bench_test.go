@@ -112,3 +112,26 @@ events.request.addListener((e) => { n += e.responseLength; });
 export const t = task(() => { http.get("/status/200"); });
 `)
 }
+
+// BenchmarkSleep is a task that only calls sleep() for a microsecond.
+func BenchmarkSleep(b *testing.B) {
+	s, err := Load(context.Background(), writeScript(b, "main.js", `import { task, sleep } from "jsload";
+export const t = task(() => { sleep(0.000001); });
+`), LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	vu, err := s.NewVU(context.Background(), testEnv(""), 1, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer vu.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := vu.RunTask(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -72,14 +72,16 @@ type VU struct {
 
 	loading bool // the script's top-level code is running: data files may be read
 
-	iter    int64
-	args    []goja.Value    // dataArgs
-	runCtx  context.Context // the context of the last task: wait-time functions run under it
-	ctx     context.Context
-	intrWG  sync.WaitGroup
-	intrFn  func()
-	watch   watch // interrupts the runtime when the context of invoke ends
-	pending []*response
+	iter int64
+	args []goja.Value // dataArgs
+	// sleepTimer is sleep()'s timer, made on first use.
+	sleepTimer *time.Timer
+	runCtx     context.Context // the context of the last task: wait-time functions run under it
+	ctx        context.Context
+	intrWG     sync.WaitGroup
+	intrFn     func()
+	watch      watch // interrupts the runtime when the context of invoke ends
+	pending    []*response
 
 	lis         *listeners // event listeners the script added; nil when none
 	host        string
@@ -478,7 +480,13 @@ func (vu *VU) sleep(c goja.FunctionCall) goja.Value {
 	if d <= 0 {
 		return goja.Undefined()
 	}
-	t := time.NewTimer(d)
+	t := vu.sleepTimer // one per VU, reused (Go 1.23 timers: no stale tick after Stop)
+	if t == nil {
+		t = time.NewTimer(d)
+		vu.sleepTimer = t
+	} else {
+		t.Reset(d)
+	}
 	select {
 	case <-vu.ctx.Done():
 		// Interrupt now, so that no statement after sleep() runs before
