@@ -526,8 +526,15 @@ func parseURL(raw string) (*url.URL, error) {
 func (c *Client) exchange(ctx context.Context, deadline time.Time, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts, res *rawResp) error {
 	replay := replayable(method, hdr)
 	for attempt := 0; ; attempt++ {
+		// An idle connection keeps the deadline of its last exchange: it
+		// is set before the connection is checked (an expired one would
+		// fail the check).
 		cn := c.h1.get(u)
-		for cn != nil && !replay && idleConnBroken(cn.nc) {
+		for cn != nil {
+			_ = cn.nc.SetDeadline(deadline)
+			if replay || !idleConnBroken(cn.nc) {
+				break
+			}
 			cn.nc.Close()
 			cn = c.h1.get(u)
 		}
@@ -540,8 +547,8 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 			if err != nil {
 				return err
 			}
+			_ = cn.nc.SetDeadline(deadline)
 		}
-		_ = cn.nc.SetDeadline(deadline)
 		cn.attach()
 		var stop func() bool
 		if !c.watch.arm(ctx, cn) {
@@ -567,8 +574,7 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 			cn.detach()
 			cn.nc.Close()
 		} else {
-			_ = cn.nc.SetDeadline(time.Time{})
-			c.h1.put(cn)
+			c.h1.put(cn) // with its deadline: the next exchange sets its own
 		}
 		return nil
 	}

@@ -195,3 +195,34 @@ func TestPostAvoidsClosedIdleConnection(t *testing.T) {
 		t.Errorf("%d connections, want 2", n)
 	}
 }
+
+// TestIdleConnExpiredDeadline checks that an idle connection whose last
+// deadline has passed is still reused, by a request that is not replayed
+// (its check for a close by the server runs after the new deadline is
+// set) as by one that is.
+func TestIdleConnExpiredDeadline(t *testing.T) {
+	var mu sync.Mutex
+	peers := map[string]bool{}
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		peers[r.RemoteAddr] = true
+		mu.Unlock()
+		io.WriteString(w, "ok")
+	}))
+	c := New(Options{})
+	defer c.CloseIdle()
+	ctx := testCtx(t)
+	for _, method := range []string{"GET", "POST", "GET"} {
+		c.h1.mu.Lock()
+		for _, cn := range c.h1.idle {
+			_ = cn.nc.SetDeadline(aLongTimeAgo) // as if the last exchange's deadline had passed
+		}
+		c.h1.mu.Unlock()
+		if resp := c.Do(ctx, &Request{Method: method, URL: srv.URL, Body: []byte("x")}); resp.Err != nil || resp.Status != 200 {
+			t.Fatalf("%s: status %d, err %v", method, resp.Status, resp.Err)
+		}
+	}
+	if len(peers) != 1 {
+		t.Errorf("%d connections, want 1 reused", len(peers))
+	}
+}
