@@ -3,6 +3,7 @@ package js
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -115,41 +116,97 @@ type requestEvent struct {
 	status    int
 	start     time.Time
 	response  goja.Value // the HTTP response object, or undefined
+
+	vu      *VU
+	extra   map[string]goja.Value // properties a listener set (nil: deleted)
+	extraKs []string              // the keys of extra in the order they were added
+}
+
+// requestEventKeys are the fields of a request event, in their order.
+var requestEventKeys = []string{"requestType", "request_type", "type", "name", "responseTime", "response_time",
+	"responseLength", "response_length", "exception", "url", "status", "startTime", "start_time", "response"}
+
+// Get implements goja.DynamicObject: the event's fields as listeners see
+// them, made on first read, or what a listener set.
+func (e *requestEvent) Get(key string) goja.Value {
+	if v, ok := e.extra[key]; ok {
+		return v
+	}
+	rt := e.vu.rt
+	switch key {
+	case "requestType", "request_type", "type":
+		return rt.ToValue(e.typ)
+	case "name":
+		return rt.ToValue(e.name)
+	case "responseTime", "response_time":
+		return rt.ToValue(float64(e.duration) / float64(time.Millisecond))
+	case "responseLength", "response_length":
+		return rt.ToValue(e.size)
+	case "exception":
+		if e.errText == "" {
+			return goja.Null()
+		}
+		return rt.ToValue(e.errText)
+	case "url":
+		return rt.ToValue(e.url)
+	case "status":
+		return rt.ToValue(e.status)
+	case "startTime", "start_time":
+		if e.start.IsZero() {
+			return goja.Null()
+		}
+		return rt.ToValue(float64(e.start.UnixNano()) / 1e6)
+	case "response":
+		if e.response == nil {
+			return goja.Null()
+		}
+		return e.response
+	}
+	return nil
+}
+
+// Set implements goja.DynamicObject: a listener may change or add
+// properties; the next listener sees them.
+func (e *requestEvent) Set(key string, val goja.Value) bool {
+	if e.extra == nil {
+		e.extra = map[string]goja.Value{}
+	}
+	if _, ok := e.extra[key]; !ok && !slices.Contains(requestEventKeys, key) {
+		e.extraKs = append(e.extraKs, key)
+	}
+	e.extra[key] = val
+	return true
+}
+
+// Has implements goja.DynamicObject.
+func (e *requestEvent) Has(key string) bool { return e.Get(key) != nil }
+
+// Delete implements goja.DynamicObject.
+func (e *requestEvent) Delete(key string) bool {
+	if e.extra == nil {
+		e.extra = map[string]goja.Value{}
+	}
+	e.extra[key] = nil
+	return true
+}
+
+// Keys implements goja.DynamicObject.
+func (e *requestEvent) Keys() []string {
+	keys := make([]string, 0, len(requestEventKeys)+len(e.extraKs))
+	for _, k := range append(requestEventKeys[:len(requestEventKeys):len(requestEventKeys)], e.extraKs...) {
+		if e.Get(k) != nil {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // emitRequest calls the runtime's request listeners (callers check that
 // there are some). A listener that throws is counted as an exception; the
 // request stays recorded as it was.
 func (vu *VU) emitRequest(e *requestEvent) {
-	rt := vu.rt
-	o := rt.NewObject()
-	ms := float64(e.duration) / float64(time.Millisecond)
-	var exc goja.Value = goja.Null()
-	if e.errText != "" {
-		exc = rt.ToValue(e.errText)
-	}
-	var start goja.Value = goja.Null()
-	if !e.start.IsZero() {
-		start = rt.ToValue(float64(e.start.UnixNano()) / 1e6)
-	}
-	resp := e.response
-	if resp == nil {
-		resp = goja.Null()
-	}
-	set := func(v goja.Value, keys ...string) {
-		for _, k := range keys {
-			must(o.Set(k, v))
-		}
-	}
-	set(rt.ToValue(e.typ), "requestType", "request_type", "type")
-	set(rt.ToValue(e.name), "name")
-	set(rt.ToValue(ms), "responseTime", "response_time")
-	set(rt.ToValue(e.size), "responseLength", "response_length")
-	set(exc, "exception")
-	set(rt.ToValue(e.url), "url")
-	set(rt.ToValue(e.status), "status")
-	set(start, "startTime", "start_time")
-	set(resp, "response")
+	e.vu = vu
+	o := vu.rt.NewDynamicObject(e) // its fields are made when a listener reads them
 	// A listener may remove itself: call the listeners of the moment.
 	for _, fn := range append([]goja.Callable(nil), vu.lis.fns[evRequest]...) {
 		if _, err := fn(goja.Undefined(), o); err != nil {

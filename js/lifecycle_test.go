@@ -2,6 +2,7 @@ package js
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -266,5 +267,42 @@ export class U extends HttpUser {
 		if v := global(vu, "assign"); v == nil || !strings.Contains(v.String(), "this.host is read-only") {
 			t.Errorf("assigning this.host: %v", v)
 		}
+	}
+}
+
+// TestRequestEventObject checks that a request event behaves as a plain
+// object for listeners: its keys in order, JSON, properties a listener
+// sets or deletes seen by the next one, and the usual operators.
+func TestRequestEventObject(t *testing.T) {
+	srv := server(t)
+	s := load(t, "main.js", `import { http, events, task } from "jsload";
+globalThis.seen = [];
+events.request.addListener((e) => {
+  seen.push(Object.keys(e).join(","));
+  const j = JSON.parse(JSON.stringify({ ...e, response: null, responseTime: 0, response_time: 0, startTime: 0, start_time: 0, url: "" }));
+  seen.push(JSON.stringify(j));
+  e.mine = 1; e.name = "renamed"; delete e.exception;
+  seen.push(["exception" in e, "status" in e, "nothere" in e, typeof e.response.status].join(","));
+});
+events.request.addListener((e) => {
+  seen.push([e.mine, e.name, e.exception, Object.keys(e).includes("mine"), Object.keys(e).includes("exception")].join(","));
+});
+export const t = task(() => { http.get("/status/200", { name: "s" }); });
+`)
+	vu := newVU(t, s, testEnv(srv.URL), 1, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := vu.RunTask(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := global(vu, "seen").Export().([]any)
+	want := []any{
+		"requestType,request_type,type,name,responseTime,response_time,responseLength,response_length,exception,url,status,startTime,start_time,response",
+		`{"requestType":"GET","request_type":"GET","type":"GET","name":"s","responseTime":0,"response_time":0,"responseLength":11,"response_length":11,"exception":null,"url":"","status":200,"startTime":0,"start_time":0,"response":null}`,
+		"false,true,false,number",
+		"1,renamed,,true,false",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("seen:\n%q\nwant\n%q", got, want)
 	}
 }
