@@ -80,7 +80,7 @@ func (vu *VU) eventObject(kind int) goja.Value {
 			if v.StrictEquals(c.Argument(0)) {
 				vu.lis.vals[kind] = append(vals[:i:i], vals[i+1:]...)
 				fns := vu.lis.fns[kind]
-				vu.lis.fns[kind] = append(fns[:i:i], fns[i+1:]...)
+				vu.lis.fns[kind] = append(fns[:i:i], fns[i+1:]...) // a new array: see emitRequest
 				return rt.ToValue(true)
 			}
 		}
@@ -207,8 +207,11 @@ func (e *requestEvent) Keys() []string {
 func (vu *VU) emitRequest(e *requestEvent) {
 	e.vu = vu
 	o := vu.rt.NewDynamicObject(e) // its fields are made when a listener reads them
-	// A listener may remove itself: call the listeners of the moment.
-	for _, fn := range append([]goja.Callable(nil), vu.lis.fns[evRequest]...) {
+	// A listener may add or remove listeners: call those of the moment.
+	// The list is not copied: removing makes a new one (its capacity is
+	// cut at the removed index), and adding writes only past the length
+	// of any list taken before, so the one ranged over does not change.
+	for _, fn := range vu.lis.fns[evRequest] {
 		if _, err := fn(goja.Undefined(), o); err != nil {
 			if isInterrupt(err) {
 				panic(err)

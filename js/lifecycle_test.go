@@ -306,3 +306,35 @@ export const t = task(() => { http.get("/status/200", { name: "s" }); });
 		t.Errorf("seen:\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestRequestListenersChangedByListener checks that the listeners called
+// for an event are those of the moment it was emitted, when a listener
+// removes itself or others and adds new ones.
+func TestRequestListenersChangedByListener(t *testing.T) {
+	srv := server(t)
+	s := load(t, "main.js", `import { http, events, task } from "jsload";
+globalThis.seen = [];
+const c = (e) => { seen.push("c" + e.status); };
+const b = (e) => { seen.push("b" + e.status); };
+const a = (e) => {
+  seen.push("a" + e.status);
+  events.request.removeListener(a);
+  events.request.removeListener(c);
+  events.request.addListener((e) => { seen.push("d" + e.status); });
+};
+events.request.addListener(a);
+events.request.addListener(b);
+events.request.addListener(c);
+export const t = task(() => { http.get("/status/200"); http.get("/status/201"); });
+`)
+	vu := newVU(t, s, testEnv(srv.URL), 1, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := vu.RunTask(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := global(vu, "seen").Export().([]any)
+	if want := []any{"a200", "b200", "c200", "b201", "d201"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("listeners called: %v, want %v", got, want)
+	}
+}
