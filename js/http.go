@@ -31,10 +31,11 @@ type params struct {
 	catch     bool
 	record    bool
 	query     url.Values
-	auth      string // the Authorization header of params.auth
-	discard   *bool  // params.discardBody; nil for the client's default
-	maxBody   int64  // params.maxBodySize; 0 for the client's
-	binary    bool   // k6's responseType "binary": the body is an ArrayBuffer (k6.go)
+	auth      string            // the Authorization header of params.auth
+	discard   *bool             // params.discardBody; nil for the client's default
+	maxBody   int64             // params.maxBodySize; 0 for the client's
+	binary    bool              // k6's responseType "binary": the body is an ArrayBuffer (k6.go)
+	tags      map[string]string // k6's params.tags besides name (k6metrics.go)
 }
 
 // paramNames are the keys of a request's params.
@@ -309,7 +310,7 @@ func (c *jsClient) finish(pr preparedReq, res *httpc.Response) *response {
 	} else if vu.env.Verbose != nil {
 		vu.traceRequest(method, full, p, res)
 	}
-	r := &response{vu: vu, r: res, method: method, name: name, record: p.record && !res.Canceled, catch: p.catch, discarded: discard}
+	r := &response{vu: vu, r: res, method: method, name: name, record: p.record && !res.Canceled, catch: p.catch, discarded: discard, tags: p.tags}
 	if r.record {
 		if p.catch {
 			vu.pending = append(vu.pending, r)
@@ -370,8 +371,9 @@ type response struct {
 	body      goja.Value
 	headers   goja.Value
 	extra     map[string]goja.Value
-	k6        bool // made by k6/http: k6's field names (k6.go)
-	binary    bool // k6's responseType "binary"
+	k6        bool              // made by k6/http: k6's field names (k6.go)
+	tags      map[string]string // k6's params.tags besides name
+	binary    bool              // k6's responseType "binary"
 }
 
 // needCatch throws when success() or failure() is called on a response
@@ -391,6 +393,7 @@ func (r *response) report(errText string) {
 	r.vu.rec.Record(stats.Sample{
 		Type: r.method, Name: r.name, Duration: r.r.Timings.Duration,
 		Size: responseSize(r.r), Err: errText, Scheduled: r.vu.sched(r.r.Timings.Duration), At: r.r.End,
+		HTTP: true, Status: r.r.Status, Group: r.vu.group, Scenario: r.vu.Scenario(), Tags: r.tags,
 	})
 	if vu := r.vu; vu.lis != nil && len(vu.lis.fns[evRequest]) > 0 {
 		vu.emitRequest(&requestEvent{typ: r.method, name: r.name, duration: r.r.Timings.Duration, size: responseSize(r.r),

@@ -18,6 +18,7 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *si
 	if m, ok := p.load.(swarmMaker); ok {
 		r.maker = m
 	}
+	r.reg.Want(k6Wants(p.thresholds))
 	if err := r.openOutputs(); err != nil {
 		log.Errorf("%v", err)
 		return ExitInvalid, false
