@@ -73,6 +73,9 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *si
 	if reason == stopAborted && code == ExitOK {
 		code = ExitOnError // --exit-code-on-error 0 does not hide an abort
 	}
+	if reason == stopThreshold && code != ExitInternal {
+		code = ExitThreshold // stopped by abortOnFail, even if the threshold passes at the end
+	}
 	if reason == stopAsked && !restarted {
 		code = interrupted(code, sig)
 	}

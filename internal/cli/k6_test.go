@@ -137,10 +137,10 @@ export const options = { scenarios: { a: { executor: "constant-vu", vus: 1, dura
 export default function () { http.get("http://127.0.0.1:1/"); }`, `options.scenarios.a in the script: unknown executor "constant-vu" (did you mean "constant-vus"?)`},
 		{"k6 threshold on a metric jsload does not measure", `import http from "k6/http";
 export const options = { thresholds: { http_req_waiting: ["p(95)<200"] } };
-export default function () {}`, `options.thresholds["http_req_waiting"] in the script: jsload does not measure this k6 metric yet (thresholds can judge checks, data_received, http_req_duration, http_req_failed, http_reqs, iteration_duration, iterations, vus)`},
+export default function () {}`, `options.thresholds["http_req_waiting"] in the script: jsload does not measure this k6 metric yet (thresholds can judge checks, data_received, http_req_duration, http_req_failed, http_reqs, iteration_duration, iterations)`},
 		{"k6 threshold on an unknown metric", `import http from "k6/http";
 export const options = { thresholds: { http_req_durations: ["p(95)<200"] } };
-export default function () {}`, `options.thresholds["http_req_durations"] in the script: it is neither a custom metric of the script (new Counter/Gauge/Rate/Trend in its top level) nor a k6 metric jsload measures (thresholds can judge checks, data_received, http_req_duration, http_req_failed, http_reqs, iteration_duration, iterations, vus) (did you mean "http_req_duration"?)`},
+export default function () {}`, `options.thresholds["http_req_durations"] in the script: it is neither a custom metric of the script (new Counter/Gauge/Rate/Trend in its top level) nor a k6 metric jsload measures (thresholds can judge checks, data_received, http_req_duration, http_req_failed, http_reqs, iteration_duration, iterations) (did you mean "http_req_duration"?)`},
 		{"k6 threshold aggregation", `import http from "k6/http";
 export const options = { thresholds: { "http_req_failed{name:a}": ["avg<1"] } };
 export default function () {}`, `options.thresholds["http_req_failed{name:a}"] in the script: "avg<1": unknown aggregation "avg" for http_req_failed, a rate (use rate)`},

@@ -30,7 +30,6 @@ var k6Measured = map[string]struct {
 	"checks":             {stats.KindRate, false, []string{"check"}},
 	"iterations":         {stats.KindCounter, false, []string{"scenario"}},
 	"iteration_duration": {stats.KindTrend, true, []string{"scenario"}},
-	"vus":                {stats.KindGauge, false, nil},
 }
 
 // k6HTTPTags are the tags of a k6/http request jsload knows, besides the
@@ -197,7 +196,7 @@ func k6Wants(ts []threshold.Threshold) stats.Wants {
 	seen := map[string]bool{}
 	for _, t := range ts {
 		k := t.K6
-		if k == nil || k.Metric == "checks" || k.Metric == "vus" {
+		if k == nil || k.Metric == "checks" {
 			continue
 		}
 		f := k.Filter.String()

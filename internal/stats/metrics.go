@@ -372,3 +372,32 @@ func (ms metricSet) list() []*Metric {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
+
+// MetricValue is one of a metric's summary values.
+type MetricValue struct {
+	Name  string
+	Value float64
+}
+
+// Values are m's summary values, named as k6 names them: a counter's
+// count and rate (per second over elapsed; 0 when elapsed is not
+// positive), a gauge's value, min and max, a rate's rate, passes (values
+// not zero) and fails, a trend's avg, min, med, max, p(90) and p(95).
+func (m *Metric) Values(elapsed time.Duration) []MetricValue {
+	switch m.Kind {
+	case KindCounter:
+		rate := 0.0
+		if elapsed > 0 {
+			rate = m.Sum / elapsed.Seconds()
+		}
+		return []MetricValue{{"count", m.Sum}, {"rate", rate}}
+	case KindGauge:
+		return []MetricValue{{"value", m.Last}, {"min", m.Min}, {"max", m.Max}}
+	case KindRate:
+		return []MetricValue{{"rate", m.Rate()}, {"passes", float64(m.NonZero)}, {"fails", float64(m.Count - m.NonZero)}}
+	case KindTrend:
+		return []MetricValue{{"avg", m.Avg()}, {"min", m.Min}, {"med", m.Percentile(0.5)}, {"max", m.Max},
+			{"p(90)", m.Percentile(0.9)}, {"p(95)", m.Percentile(0.95)}}
+	}
+	return nil
+}

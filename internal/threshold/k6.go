@@ -12,7 +12,7 @@ import (
 // K6 is a threshold on one of k6's metrics, in k6's syntax: built-in ones
 // measured by jsload (http_req_duration, http_req_failed, http_reqs and
 // data_received over HTTP requests only, checks, iterations,
-// iteration_duration, vus) and the script's custom metrics, each with an
+// iteration_duration) and the script's custom metrics, each with an
 // optional tag filter (k6's sub-metric).
 type K6 struct {
 	Metric string       // "http_req_duration", "iterations", a custom metric
@@ -105,8 +105,6 @@ func (k *K6) measure(s *stats.Snapshot) (v float64, ok bool) {
 			return 0, false
 		}
 		return float64(pass) / float64(pass+fail), true
-	case "vus":
-		return float64(s.Users), true
 	case "http_req_duration", "http_req_failed", "http_reqs", "data_received":
 		r := s.HTTPSubs[k.Filter.String()]
 		if r == nil || r.Requests == 0 {
