@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,7 +61,15 @@ type Metric struct {
 	// Hist holds a trend's values, each as a duration of that many
 	// milliseconds (resolution 0.001, negative values count as 0).
 	Hist *Histogram
+	// exact holds a trend's values while there are at most exactLimit
+	// of them (nil after): their percentiles are then exact, as k6
+	// computes them.
+	exact []float64
 }
+
+// exactLimit is how many values of a trend are kept for exact
+// percentiles; past it the histogram answers (within 0.2%).
+const exactLimit = 1000
 
 func newMetric(name string, kind MetricKind, isTime, builtin bool) *Metric {
 	m := &Metric{Name: name, Kind: kind, IsTime: isTime, Builtin: builtin}
@@ -87,6 +96,11 @@ func (m *Metric) add(v float64, at time.Time) {
 	}
 	if m.Hist != nil {
 		m.Hist.Record(msDuration(v))
+		if m.Count <= exactLimit {
+			m.exact = append(m.exact, v)
+		} else {
+			m.exact = nil
+		}
 	}
 }
 
@@ -114,6 +128,11 @@ func (m *Metric) Merge(o *Metric) {
 	if m.Count == 0 || !o.LastAt.Before(m.LastAt) {
 		m.Last, m.LastAt = o.Last, o.LastAt
 	}
+	if m.Count+o.Count <= exactLimit && len(m.exact) == int(m.Count) && len(o.exact) == int(o.Count) {
+		m.exact = append(m.exact, o.exact...)
+	} else {
+		m.exact = nil
+	}
 	m.Count += o.Count
 	m.Sum += o.Sum
 	m.NonZero += o.NonZero
@@ -130,6 +149,7 @@ func (m *Metric) clone() *Metric {
 	if m.Hist != nil {
 		c.Hist = m.Hist.Clone()
 	}
+	c.exact = slices.Clone(m.exact)
 	return &c
 }
 
@@ -149,11 +169,23 @@ func (m *Metric) Rate() float64 {
 	return float64(m.NonZero) / float64(m.Count)
 }
 
-// Percentile is a trend's value at quantile q (0 < q <= 1), within the
-// histogram's resolution and clamped to the exact min and max.
+// Percentile is a trend's value at quantile q (0 <= q <= 1): exact, by
+// linear interpolation between the closest ranks as k6 computes it, while
+// the trend has at most exactLimit values; else from the histogram,
+// within its resolution and clamped to the exact min and max.
 func (m *Metric) Percentile(q float64) float64 {
 	if m.Hist == nil || m.Count == 0 {
 		return 0
+	}
+	if len(m.exact) == int(m.Count) {
+		v := slices.Clone(m.exact)
+		slices.Sort(v)
+		pos := q * float64(len(v)-1)
+		i := int(math.Floor(pos))
+		if i >= len(v)-1 {
+			return v[len(v)-1]
+		}
+		return v[i] + (v[i+1]-v[i])*(pos-float64(i))
 	}
 	v := float64(m.Hist.ValueAtQuantile(q)) / float64(time.Millisecond)
 	return min(max(v, m.Min), m.Max)
