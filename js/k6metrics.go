@@ -3,7 +3,7 @@ package js
 import (
 	"math"
 	"regexp"
-	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/dop251/goja"
@@ -125,27 +125,30 @@ func (vu *VU) metricAdd(ctor, name string, info MetricInfo) func(goja.FunctionCa
 			}
 		default:
 			if !goja.IsNumber(a) {
-				panic(rt.NewTypeError("%s %q: add(value): value must be a number or a boolean, got %s", ctor, name, vu.valueText(a)))
+				got := vu.valueText(a)
+				if goja.IsString(a) {
+					got = strconv.Quote(a.String())
+				}
+				panic(rt.NewTypeError("%s %q: add(value): value must be a number or a boolean, got %s", ctor, name, got))
 			}
 			v = a.ToFloat()
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				panic(rt.NewTypeError("%s %q: add(value): value must be a finite number, got %s", ctor, name, a.String()))
 			}
 		}
+		tagsObj, _ := c.Argument(1).(*goja.Object)
+		if tv := c.Argument(1); tagsObj == nil && !goja.IsUndefined(tv) && !goja.IsNull(tv) {
+			panic(rt.NewTypeError("%s %q: add(value, tags): tags must be an object, got %s", ctor, name, tv.String()))
+		}
 		var t *stats.Tags
-		if vu.rec.WantsTags(name) {
+		if vu.rec.WantsTags(name) { // a threshold judges a sub-metric of it
 			t = &stats.Tags{Group: vu.group, Scenario: vu.Scenario()}
-			if o, ok := c.Argument(1).(*goja.Object); ok {
-				keys := o.Keys()
-				sort.Strings(keys)
+			if tagsObj != nil {
+				keys := tagsObj.Keys()
 				t.Extra = make(map[string]string, len(keys))
 				for _, k := range keys {
-					t.Extra[k] = o.Get(k).String()
+					t.Extra[k] = tagsObj.Get(k).String()
 				}
-			}
-		} else if tv := c.Argument(1); !goja.IsUndefined(tv) && !goja.IsNull(tv) {
-			if _, ok := tv.(*goja.Object); !ok {
-				panic(rt.NewTypeError("%s %q: add(value, tags): tags must be an object, got %s", ctor, name, tv.String()))
 			}
 		}
 		vu.rec.AddMetric(name, info.Kind, info.IsTime, v, t)

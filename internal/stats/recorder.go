@@ -16,7 +16,7 @@ type shard struct {
 	metrics  metricSet         // custom metrics and sub-metrics (metrics.go)
 	httpSubs map[string]*entry // HTTP sub-metric rows, by filter (metrics.go)
 	wants    *wantSet          // the registry's, shared by its shards
-	_        [64]byte // keep shards' locks on separate cache lines
+	_        [64]byte          // keep shards' locks on separate cache lines
 }
 
 // reset empties the shard; its lock must be held (or the shard unshared).
