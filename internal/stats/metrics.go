@@ -254,6 +254,13 @@ func (t *Tags) get(k string) (string, bool) {
 // Matches reports whether t carries every pair of f.
 func (f Filter) Matches(t *Tags) bool {
 	for _, p := range f {
+		if _, own := t.Extra[p.Key]; p.Key == "status" && !own {
+			// compared as a number: no string made per sample
+			if n, err := strconv.Atoi(p.Value); err != nil || t.Method == "" || n != t.Status {
+				return false
+			}
+			continue
+		}
 		if v, ok := t.get(p.Key); !ok || v != p.Value {
 			return false
 		}
@@ -272,9 +279,10 @@ var HTTPMetrics = []string{"http_req_duration", "http_req_failed", "http_reqs", 
 // filters of other metrics by metric name (an empty filter keeps the
 // metric itself, for built-in metrics such as iterations).
 type Wants struct {
-	HTTP    []Filter
-	Metrics map[string][]Filter
-	iter    bool // Metrics has iterations or iteration_duration
+	HTTP     []Filter
+	Metrics  map[string][]Filter
+	iter     bool     // Metrics has iterations or iteration_duration
+	httpKeys []string // HTTP's filters as strings: their rows' keys
 }
 
 // wantSet is a registry's Wants, shared by its shards.
@@ -284,6 +292,10 @@ type wantSet struct{ p atomic.Pointer[Wants] }
 // meant to be called once, before the test starts.
 func (r *Registry) Want(w Wants) {
 	w.iter = w.Metrics["iterations"] != nil || w.Metrics["iteration_duration"] != nil
+	w.httpKeys = make([]string, len(w.HTTP))
+	for i, f := range w.HTTP {
+		w.httpKeys[i] = f.String()
+	}
 	r.wants.p.Store(&w)
 }
 
@@ -361,11 +373,11 @@ func (rec Recorder) RecordIteration(d time.Duration, t *Tags) {
 // filter its tags match. The shard's lock must be held.
 func (sh *shard) addHTTPSubs(w *Wants, s *Sample, at time.Time) {
 	t := Tags{Name: s.Name, Method: s.Type, Group: s.Group, Scenario: s.Scenario, Status: s.Status, Extra: s.Tags}
-	for _, f := range w.HTTP {
+	for i, f := range w.HTTP {
 		if !f.Matches(&t) {
 			continue
 		}
-		k := f.String()
+		k := w.httpKeys[i]
 		e := sh.httpSubs[k]
 		if e == nil {
 			e = &entry{}
