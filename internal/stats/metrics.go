@@ -283,6 +283,8 @@ type Wants struct {
 	Metrics  map[string][]Filter
 	iter     bool     // Metrics has iterations or iteration_duration
 	httpKeys []string // HTTP's filters as strings: their rows' keys
+	// metricKeys are Metrics' sub-metric names (metric and filter).
+	metricKeys map[string][]string
 }
 
 // wantSet is a registry's Wants, shared by its shards.
@@ -295,6 +297,12 @@ func (r *Registry) Want(w Wants) {
 	w.httpKeys = make([]string, len(w.HTTP))
 	for i, f := range w.HTTP {
 		w.httpKeys[i] = f.String()
+	}
+	w.metricKeys = map[string][]string{}
+	for name, fs := range w.Metrics {
+		for _, f := range fs {
+			w.metricKeys[name] = append(w.metricKeys[name], name+f.String())
+		}
 	}
 	r.wants.p.Store(&w)
 }
@@ -345,7 +353,8 @@ func (rec Recorder) addMetric(name string, kind MetricKind, isTime, builtin bool
 		sh.metrics.get(name, kind, isTime, false).add(v, at)
 	}
 	if w != nil {
-		for _, f := range w.Metrics[name] {
+		keys := w.metricKeys[name]
+		for i, f := range w.Metrics[name] {
 			if len(f) == 0 && !builtin {
 				continue // the metric itself, just added
 			}
@@ -353,7 +362,7 @@ func (rec Recorder) addMetric(name string, kind MetricKind, isTime, builtin bool
 				continue
 			}
 			if len(f) == 0 || f.Matches(t) {
-				sh.metrics.get(name+f.String(), kind, isTime, builtin).add(v, at)
+				sh.metrics.get(keys[i], kind, isTime, builtin).add(v, at)
 			}
 		}
 	}
