@@ -69,3 +69,25 @@ func TestAbortingThresholdsWaitForDelayAbortEval(t *testing.T) {
 		}
 	}
 }
+
+// FuzzK6Filter checks that a tag filter either reads into pairs of tags
+// the metric allows (url read as name) or fails with a message.
+func FuzzK6Filter(f *testing.F) {
+	for _, s := range []string{"name:a}", " status : '200' , group:::a::b}", "team:x}", "expected_response:true}", "}", "a}", "name:a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fl, err := k6Filter(s, k6HTTPTags)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		for _, p := range fl {
+			if p.Key == "" || k6UnsetTags[p.Key] || p.Key == "url" {
+				t.Fatalf("%q gave the pair %q", s, p)
+			}
+		}
+	})
+}

@@ -119,3 +119,31 @@ func TestEvaluateK6(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseK6 checks that any expression either parses into a threshold
+// whose aggregation the metric's kind has, or fails with a message.
+func FuzzParseK6(f *testing.F) {
+	for _, s := range []string{"p(95)<200", "avg<=1", "count===3", "rate!=0.5", "value>1", "p(-1)<1", "p(95", "<1", "med > 1e309"} {
+		f.Add(s, uint8(stats.KindTrend))
+	}
+	f.Fuzz(func(t *testing.T, expr string, kind uint8) {
+		k := stats.MetricKind(kind%4 + 1)
+		th, err := ParseK6("m", expr, K6{Metric: "m", Kind: k})
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		agg := th.K6.Agg
+		if agg == "p" {
+			agg = "p(N)"
+			if k != stats.KindTrend || th.K6.Q < 0 || th.K6.Q > 1 {
+				t.Fatalf("%q: percentile %v on a %s", expr, th.K6.Q, k)
+			}
+		}
+		if !contains(k6Aggs[k], agg) || math.IsNaN(th.Value) || math.IsInf(th.Value, 0) {
+			t.Fatalf("%q on a %s: agg %q value %v", expr, k, th.K6.Agg, th.Value)
+		}
+	})
+}
