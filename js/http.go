@@ -31,11 +31,13 @@ type params struct {
 	catch     bool
 	record    bool
 	query     url.Values
-	auth      string            // the Authorization header of params.auth
-	discard   *bool             // params.discardBody; nil for the client's default
-	maxBody   int64             // params.maxBodySize; 0 for the client's
-	binary    bool              // k6's responseType "binary": the body is an ArrayBuffer (k6.go)
-	tags      map[string]string // k6's params.tags besides name (k6metrics.go)
+	auth      string // the Authorization header of params.auth
+	discard   *bool  // params.discardBody; nil for the client's default
+	maxBody   int64  // params.maxBodySize; 0 for the client's
+	binary    bool   // k6's responseType "binary": the body is an ArrayBuffer (k6.go)
+
+	// tags are k6's params.tags besides name (k6metrics.go).
+	tags map[string]string
 }
 
 // paramNames are the keys of a request's params.
@@ -371,9 +373,11 @@ type response struct {
 	body      goja.Value
 	headers   goja.Value
 	extra     map[string]goja.Value
-	k6        bool              // made by k6/http: k6's field names (k6.go)
-	tags      map[string]string // k6's params.tags besides name
-	binary    bool              // k6's responseType "binary"
+	k6        bool // made by k6/http: k6's field names (k6.go)
+	binary    bool // k6's responseType "binary"
+
+	// tags are k6's params.tags besides name (k6metrics.go).
+	tags map[string]string
 }
 
 // needCatch throws when success() or failure() is called on a response
