@@ -1,20 +1,24 @@
 // Thresholds on iterations, iteration_duration and data_received (the
-// response bodies' bytes), and on the scenario tag of iterations.
+// response bodies' bytes), filtered by scenario too.
 // expect: exit 0
 // expect: threshold PASS iterations count==5 5
-// expect: threshold PASS iterations{scenario:default} count==5 5
-// expect: threshold PASS iteration_duration "p(90)<10000"
+// expect: threshold PASS iterations{scenario:pool} count==3 3
+// expect: threshold PASS http_reqs{scenario:each} count==2 2
+// expect: threshold PASS iteration_duration{scenario:each} "p(90)<10000"
 // expect: threshold PASS data_received count==500 500
 // expect: threshold PASS data_received{name:hundred} count==500 500
 import http from "k6/http";
 
 export const options = {
-  vus: 2,
-  iterations: 5,
+  scenarios: {
+    pool: { executor: "shared-iterations", vus: 2, iterations: 3 },
+    each: { executor: "per-vu-iterations", vus: 2, iterations: 1 },
+  },
   thresholds: {
     iterations: ["count==5"],
-    "iterations{scenario:default}": ["count==5"],
-    iteration_duration: ["p(90)<10000"],
+    "iterations{scenario:pool}": ["count==3"],
+    "http_reqs{scenario:each}": ["count==2"],
+    "iteration_duration{scenario:each}": ["p(90)<10000"],
     data_received: ["count==500"],
     "data_received{name:hundred}": ["count==500"],
   },
