@@ -10,6 +10,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/jsload/jsload/internal/engine"
+	"github.com/jsload/jsload/internal/stats"
 )
 
 // waitSpec is how a user or task set waits between tasks.
@@ -430,6 +431,11 @@ func (vu *VU) RunTask(ctx context.Context) error {
 		}
 		vu.iter++
 		vu.k6IterStart()
+		var t0 time.Time
+		wantIter := vu.rec.WantsIterations()
+		if wantIter {
+			t0 = time.Now()
+		}
 		_, err := vu.invoke(ctx, f.fns[i], f.this, vu.dataArgs()...)
 		if err == nil && vu.k6loop.pending() {
 			// k6: the iteration lasts until its event loop is empty.
@@ -437,6 +443,10 @@ func (vu *VU) RunTask(ctx context.Context) error {
 		}
 		vu.k6IterEnd(ctx)
 		vu.flushPending()
+		if wantIter && ctx.Err() == nil && !isInterrupt(err) {
+			// k6's iterations and iteration_duration: completed ones only
+			vu.rec.RecordIteration(time.Since(t0), &stats.Tags{Scenario: vu.Scenario()})
+		}
 		vu.settle(ctx, err, t.Name)
 		break
 	}

@@ -35,6 +35,9 @@ type params struct {
 	discard   *bool  // params.discardBody; nil for the client's default
 	maxBody   int64  // params.maxBodySize; 0 for the client's
 	binary    bool   // k6's responseType "binary": the body is an ArrayBuffer (k6.go)
+
+	// tags are k6's params.tags besides name (k6metrics.go).
+	tags map[string]string
 }
 
 // paramNames are the keys of a request's params.
@@ -409,7 +412,7 @@ func (c *jsClient) finishInto(r *response, pr preparedReq, res *httpc.Response) 
 	} else if vu.env.Verbose != nil {
 		vu.traceRequest(method, full, p, res)
 	}
-	*r = response{vu: vu, r: res, method: method, name: name, record: p.record && !res.Canceled, catch: p.catch, discarded: discard}
+	*r = response{vu: vu, r: res, method: method, name: name, record: p.record && !res.Canceled, catch: p.catch, discarded: discard, tags: p.tags}
 	if r.record {
 		if p.catch {
 			vu.pending = append(vu.pending, r)
@@ -471,6 +474,9 @@ type response struct {
 	extra     map[string]goja.Value
 	k6        bool // made by k6/http: k6's field names (k6.go)
 	binary    bool // k6's responseType "binary"
+
+	// tags are k6's params.tags besides name (k6metrics.go).
+	tags map[string]string
 }
 
 // needCatch throws when success() or failure() is called on a response
@@ -490,6 +496,7 @@ func (r *response) report(errText string) {
 	r.vu.rec.Record(stats.Sample{
 		Type: r.method, Name: r.name, Duration: r.r.Timings.Duration,
 		Size: responseSize(r.r), Err: errText, Scheduled: r.vu.sched(r.r.Timings.Duration), At: r.r.End,
+		HTTP: true, Status: r.r.Status, Group: r.vu.group, Scenario: r.vu.Scenario(), Tags: r.tags,
 	})
 	if vu := r.vu; vu.lis != nil && len(vu.lis.fns[evRequest]) > 0 {
 		vu.emitRequest(&requestEvent{typ: r.method, name: r.name, duration: r.r.Timings.Duration, size: responseSize(r.r),

@@ -34,6 +34,7 @@ func k6Modules() map[string][]string {
 	}
 	mods["k6/http"] = append(mods["k6/http"], "batch", "request")
 	mods["k6/data"] = []string{"SharedArray"}
+	mods["k6/metrics"] = []string{"Counter", "Gauge", "Rate", "Trend"}
 	mods["k6/execution"] = nil // a default export only
 	for _, e := range k6EncodingTable {
 		mods["k6/encoding"] = append(mods["k6/encoding"], e.name)
@@ -47,9 +48,7 @@ func k6Modules() map[string][]string {
 
 // k6Unsupported are k6 modules jsload knows of but does not serve yet,
 // with what to use instead where there is something.
-var k6Unsupported = map[string]string{
-	"k6/metrics": "custom metrics (Counter, Gauge, Rate, Trend) are not supported yet",
-}
+var k6Unsupported = map[string]string{}
 
 // k6Require returns the k6 module name, or nil when name is not one.
 func (vu *VU) k6Require(name string) goja.Value {
@@ -60,6 +59,8 @@ func (vu *VU) k6Require(name string) goja.Value {
 		return vu.newLazy(k6HTTPTable)
 	case "k6/data":
 		return vu.newLazy(k6DataTable)
+	case "k6/metrics":
+		return vu.newLazy(k6MetricsTable)
 	case "k6/encoding":
 		return vu.newLazy(k6EncodingTable)
 	case "k6/crypto":
@@ -271,8 +272,16 @@ func (vu *VU) k6Params(method string, urlV, body, paramsV goja.Value) *params {
 				if !ok {
 					bad("params.tags must be an object")
 				}
-				if n := t.Get("name"); n != nil && !goja.IsUndefined(n) {
-					p.name = n.String()
+				for _, tk := range t.Keys() {
+					tv := t.Get(tk)
+					if tk == "name" {
+						p.name = tv.String()
+						continue
+					}
+					if p.tags == nil {
+						p.tags = map[string]string{}
+					}
+					p.tags[tk] = tv.String()
 				}
 			case "timeout":
 				d, err := k6Duration(val)

@@ -21,8 +21,8 @@ import (
 
 func TestK6ImportsResolveOrFailClearly(t *testing.T) {
 	bad := []struct{ name, src, want string }{
-		{"unsupported module", "import http from \"k6/http\";\nimport { Counter } from \"k6/metrics\";\nexport default function () { http.get(\"/\"); new Counter(\"c\"); }\n",
-			`main.js:2:25: module "k6/metrics" is not supported by jsload: custom metrics`},
+		{"unsupported module", "import http from \"k6/http\";\nimport { parseHTML } from \"k6/html\";\nexport default function () { http.get(\"/\"); parseHTML(\"\"); }\n",
+			`main.js:2:27: module "k6/html" is not supported by jsload`},
 		{"unknown module", "import http from \"k6/http\";\nimport { x } from \"k6/htpp\";\nexport default function () { x(); }\n",
 			`main.js:2:19: module "k6/htpp" is not supported by jsload (did you mean "k6/http"?)`},
 		{"missing export", "import { check, gruop } from \"k6\";\nexport default function () { gruop(); }\n",

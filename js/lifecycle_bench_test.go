@@ -135,3 +135,30 @@ export const t = task(() => { sleep(0.000001); });
 		}
 	}
 }
+
+// BenchmarkK6RequestAndTrend is a k6 iteration: one request and one
+// custom Trend add, without thresholds.
+func BenchmarkK6RequestAndTrend(b *testing.B) {
+	benchRequests(b, `import http from "k6/http";
+import { Trend } from "k6/metrics";
+const t = new Trend("waiting", true);
+export default function () { const r = http.get("/status/200"); t.add(r.timings.waiting, { kind: "a" }); }
+`)
+}
+
+// BenchmarkK6Request is the same request without the Trend.
+func BenchmarkK6Request(b *testing.B) {
+	benchRequests(b, `import http from "k6/http";
+export default function () { http.get("/status/200"); }
+`)
+}
+
+// BenchmarkK6RequestAndAdd is BenchmarkK6Request with a Trend add of a
+// constant without tags: the add's own cost.
+func BenchmarkK6RequestAndAdd(b *testing.B) {
+	benchRequests(b, `import http from "k6/http";
+import { Trend } from "k6/metrics";
+const t = new Trend("waiting", true);
+export default function () { http.get("/status/200"); t.add(1); }
+`)
+}

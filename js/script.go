@@ -101,6 +101,9 @@ type Script struct {
 	// K6 is set when the script imports k6 or a k6/... module (k6.go):
 	// its default function is then its task, and options are k6's.
 	K6 bool
+	// Metrics are the custom metrics (k6/metrics) the script's top level
+	// declares, by name.
+	Metrics map[string]MetricInfo
 	// HasLifecycle: the script's top level adds listeners of testStart,
 	// testStop, spawningComplete or quitting, which run in the process
 	// runtime (Lifecycle), where setup() and teardown() then run too.
@@ -118,6 +121,9 @@ type Script struct {
 	// exported are the options as the script exported them, whatever
 	// the cli makes of Options (k6's exec.test.options).
 	exported map[string]any
+	// metrics are the custom metrics declared by any runtime (Metrics
+	// after loading).
+	metrics metricDecls
 	// exportNames are the entry module's export names when lighten made
 	// its exports a Go object (exportsObject), with their indexes.
 	exportNames []string
@@ -293,6 +299,7 @@ func (s *Script) inspect(vu *VU) error {
 		return fmt.Errorf("starting the jsload module: %w", err)
 	}
 	s.K6 = s.k6.Load()
+	s.Metrics = s.metrics.copy()
 	v, err := describe(goja.Undefined(), vu.exports, vu.rt.ToValue(s.K6))
 	if err != nil {
 		return s.describeError(vu, err)

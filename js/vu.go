@@ -158,7 +158,7 @@ func (s *Script) newVUIn(ctx context.Context, env *Env, id int, sc *Scenario) (*
 		case "jsload/grpc":
 			return vu.grpcModule()
 		case "k6", "k6/http", "k6/data", "k6/encoding", "k6/crypto", "k6/execution",
-			"k6/ws", "k6/websockets", "k6/timers", "k6/net/grpc":
+			"k6/ws", "k6/websockets", "k6/timers", "k6/net/grpc", "k6/metrics":
 			vu.s.k6.Store(true)
 			if g := rt.GlobalObject(); g.Get("open") == nil {
 				must(g.Set("open", vu.nativeObj.Get("open"))) // k6's global open()

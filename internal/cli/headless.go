@@ -18,6 +18,7 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *si
 	if m, ok := p.load.(swarmMaker); ok {
 		r.maker = m
 	}
+	r.reg.Want(k6Wants(p.thresholds))
 	if err := r.openOutputs(); err != nil {
 		log.Errorf("%v", err)
 		return ExitInvalid, false
@@ -71,6 +72,9 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *si
 	code = r.finish(users, runEnd, p.thresholds, reason == stopPlanFailed || reason == stopAborted)
 	if reason == stopAborted && code == ExitOK {
 		code = ExitOnError // --exit-code-on-error 0 does not hide an abort
+	}
+	if reason == stopThreshold && code != ExitInternal {
+		code = ExitThreshold // stopped by abortOnFail, even if the threshold passes at the end
 	}
 	if reason == stopAsked && !restarted {
 		code = interrupted(code, sig)

@@ -38,7 +38,7 @@ func newInspectCmd(st *State) *cobra.Command {
 				if sc := k6StagesScenario(opts); sc != nil {
 					opts = withScenarios(opts, sc)
 				}
-				if opts, err = k6ScriptOptions(opts); err != nil {
+				if opts, err = k6ScriptOptions(opts, s.Metrics); err != nil {
 					return usageError{err}
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jsload/jsload/internal/config"
+	"github.com/jsload/jsload/js"
 )
 
 // k6 scripts (js.Script.K6) keep k6's option names: vus, duration and
@@ -33,7 +34,7 @@ var k6Renamed = map[string]string{"vus": "users", "duration": "runTime", "iterat
 // k6ScriptOptions turns a k6 script's options into jsload's: vus, duration
 // (a duration string, or a number of milliseconds) and iterations are
 // renamed; a k6 option jsload does not read is an error naming it.
-func k6ScriptOptions(opts map[string]any) (map[string]any, error) {
+func k6ScriptOptions(opts map[string]any, metrics map[string]js.MetricInfo) (map[string]any, error) {
 	keys := make([]string, 0, len(opts))
 	for k := range opts {
 		keys = append(keys, k)
@@ -55,7 +56,7 @@ func k6ScriptOptions(opts map[string]any) (map[string]any, error) {
 			continue // read by the plan (makePlan), with the script's exports
 		}
 		if k == "thresholds" {
-			th, err := k6Thresholds(v)
+			th, err := k6Thresholds(v, metrics)
 			if err != nil {
 				return nil, err
 			}
@@ -184,150 +185,4 @@ func k6Defaults(fs *pflag.FlagSet, cfg *config.Run, opts map[string]any, scenari
 	}
 	cfg.Iterations = int64(max(cfg.Users, 1))
 	return nil
-}
-
-// k6ThresholdMetrics are the k6 metrics whose thresholds jsload checks,
-// with each one's aggregations in jsload's names ("" for a percentile).
-var k6ThresholdMetrics = map[string]map[string]string{
-	"http_req_duration": {"avg": "avg", "min": "min", "max": "max", "med": "med", "p": ""},
-	"http_req_failed":   {"rate": "failRate"},
-	"http_reqs":         {"count": "count", "rate": "rps"},
-	"checks":            {"rate": "rate"},
-}
-
-// k6Thresholds turns k6's thresholds ({ "metric{tag:value}": [expr or
-// { threshold, abortOnFail }] }) into jsload's, on the statistics that
-// hold the same numbers: http_req_duration, http_req_failed and http_reqs
-// filtered by {name:...} are that row (type any), checks the checks (one
-// with {check:...}). Anything else is an error naming it.
-func k6Thresholds(v any) (map[string]any, error) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("options.thresholds in the script must be an object mapping metrics to arrays of expressions")
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := map[string]any{}
-	for _, key := range keys {
-		where := fmt.Sprintf("options.thresholds[%q] in the script", key)
-		metric, filter, _ := strings.Cut(strings.TrimSpace(key), "{")
-		metric = strings.TrimSpace(metric)
-		aggs, ok := k6ThresholdMetrics[metric]
-		if !ok {
-			names := make([]string, 0, len(k6ThresholdMetrics))
-			for n := range k6ThresholdMetrics {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			return nil, fmt.Errorf("%s: jsload checks thresholds on %s only so far%s", where, strings.Join(names, ", "), config.DidYouMean(metric, names))
-		}
-		tags := map[string]string{}
-		if filter != "" {
-			body, ok := strings.CutSuffix(strings.TrimSpace(filter), "}")
-			if !ok {
-				return nil, fmt.Errorf("%s: a tag filter is written metric{tag:value}", where)
-			}
-			for _, kv := range strings.Split(body, ",") {
-				k, val, ok := strings.Cut(kv, ":")
-				if !ok {
-					return nil, fmt.Errorf("%s: a tag filter is written metric{tag:value}", where)
-				}
-				tags[strings.Trim(strings.TrimSpace(k), `"'`)] = strings.Trim(strings.TrimSpace(val), `"'`)
-			}
-		}
-		var name string
-		switch {
-		case metric == "checks" && len(tags) == 0:
-			name = "checks"
-		case metric == "checks" && len(tags) == 1 && tags["check"] != "":
-			name = "check:" + tags["check"]
-		case metric != "checks" && len(tags) == 1 && tags["name"] != "":
-			name = tags["name"]
-		case metric == "checks":
-			return nil, fmt.Errorf("%s: checks take no filter or {check:NAME}", where)
-		case len(tags) == 0:
-			return nil, fmt.Errorf("%s: %s over all requests is not supported yet (jsload's Aggregated row also holds groups and custom events): filter by request name, %s{name:NAME}", where, metric, metric)
-		default:
-			return nil, fmt.Errorf("%s: jsload filters %s by {name:NAME} only so far", where, metric)
-		}
-		items, ok := m[key].([]any)
-		if !ok {
-			return nil, fmt.Errorf("%s must be an array of expressions, as in k6", where)
-		}
-		var list []any
-		if prev, ok := out[name].([]any); ok {
-			list = prev
-		}
-		for i, it := range items {
-			var expr string
-			var obj map[string]any
-			switch x := it.(type) {
-			case string:
-				expr = x
-			case map[string]any:
-				for k := range x {
-					if k != "threshold" && k != "abortOnFail" {
-						return nil, fmt.Errorf("%s[%d].%s: not supported yet (jsload reads threshold and abortOnFail)", where, i, k)
-					}
-				}
-				e, ok := x["threshold"].(string)
-				if !ok {
-					return nil, fmt.Errorf("%s[%d]: an object needs threshold: \"EXPR\"", where, i)
-				}
-				expr, obj = e, x
-			default:
-				return nil, fmt.Errorf("%s[%d]: expected an expression string, got %v", where, i, it)
-			}
-			conv, err := k6ThresholdExpr(expr, aggs)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %q: %v", where, expr, err)
-			}
-			if obj != nil {
-				list = append(list, map[string]any{"threshold": conv, "abortOnFail": obj["abortOnFail"] == true})
-			} else {
-				list = append(list, conv)
-			}
-		}
-		out[name] = list
-	}
-	return out, nil
-}
-
-// k6ThresholdExpr turns "AGG OP NUMBER" (k6's operators, tried in k6's
-// order) into jsload's expression.
-func k6ThresholdExpr(expr string, aggs map[string]string) (string, error) {
-	for _, op := range []string{"<=", "<", ">=", ">", "===", "==", "!="} {
-		i := strings.Index(expr, op)
-		if i < 0 {
-			continue
-		}
-		agg, val := strings.TrimSpace(expr[:i]), strings.TrimSpace(expr[i+len(op):])
-		if op == "===" {
-			op = "=="
-		}
-		var to string
-		if q, ok := strings.CutPrefix(agg, "p("); ok && strings.HasSuffix(q, ")") {
-			if _, ok := aggs["p"]; !ok {
-				return "", fmt.Errorf("percentiles are for trends such as http_req_duration")
-			}
-			to = "p" + strings.TrimSuffix(q, ")")
-		} else if t, ok := aggs[agg]; ok && t != "" {
-			to = t
-		} else {
-			var known []string
-			for a := range aggs {
-				if a == "p" {
-					a = "p(N)"
-				}
-				known = append(known, a)
-			}
-			sort.Strings(known)
-			return "", fmt.Errorf("unknown aggregation %q for this metric (use %s)", agg, strings.Join(known, ", "))
-		}
-		return to + " " + op + " " + val, nil
-	}
-	return "", fmt.Errorf("write AGGREGATION OPERATOR NUMBER, e.g. \"p(95)<200\"")
 }

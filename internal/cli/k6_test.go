@@ -135,15 +135,46 @@ func TestK6ScriptMistakesAreRefusedBeforeTheRun(t *testing.T) {
 		{"scenarios", `import http from "k6/http";
 export const options = { scenarios: { a: { executor: "constant-vu", vus: 1, duration: "1s" } } };
 export default function () { http.get("http://127.0.0.1:1/"); }`, `options.scenarios.a in the script: unknown executor "constant-vu" (did you mean "constant-vus"?)`},
-		{"k6 thresholds over all requests", `import http from "k6/http";
-export const options = { thresholds: { http_req_duration: ["p(95)<200"] } };
-export default function () {}`, `options.thresholds["http_req_duration"] in the script: http_req_duration over all requests is not supported yet`},
-		{"k6 threshold on another metric", `import http from "k6/http";
-export const options = { thresholds: { iteration_duration: ["p(95)<200"] } };
-export default function () {}`, `options.thresholds["iteration_duration"] in the script: jsload checks thresholds on checks, http_req_duration, http_req_failed, http_reqs only so far`},
+		{"k6 threshold on a metric jsload does not measure", `import http from "k6/http";
+export const options = { thresholds: { http_req_waiting: ["p(95)<200"] } };
+export default function () {}`, `options.thresholds["http_req_waiting"] in the script: jsload does not measure this k6 metric yet (thresholds can judge checks, data_received, http_req_duration, http_req_failed, http_reqs, iteration_duration, iterations)`},
+		{"k6 threshold on an unknown metric", `import http from "k6/http";
+export const options = { thresholds: { http_req_durations: ["p(95)<200"] } };
+export default function () {}`, `options.thresholds["http_req_durations"] in the script: it is neither a custom metric of the script (new Counter/Gauge/Rate/Trend in its top level) nor a k6 metric jsload measures (thresholds can judge checks, data_received, http_req_duration, http_req_failed, http_reqs, iteration_duration, iterations) (did you mean "http_req_duration"?)`},
 		{"k6 threshold aggregation", `import http from "k6/http";
 export const options = { thresholds: { "http_req_failed{name:a}": ["avg<1"] } };
-export default function () {}`, `options.thresholds["http_req_failed{name:a}"] in the script: "avg<1": unknown aggregation "avg" for this metric (use rate)`},
+export default function () {}`, `options.thresholds["http_req_failed{name:a}"] in the script: "avg<1": unknown aggregation "avg" for http_req_failed, a rate (use rate)`},
+		{"k6 threshold on a tag jsload does not set", `import http from "k6/http";
+export const options = { thresholds: { "http_req_duration{expected_response:true}": ["p(95)<1"] } };
+export default function () {}`, `options.thresholds["http_req_duration{expected_response:true}"] in the script: jsload does not set k6's "expected_response" tag, so {expected_response:...} would match nothing`},
+		{"k6 threshold filter on iterations", `import http from "k6/http";
+export const options = { thresholds: { "iterations{group:::a}": ["count>1"] } };
+export default function () {}`, `options.thresholds["iterations{group:::a}"] in the script: this metric is filtered by scenario only, not by "group"`},
+		{"k6 threshold object key", `import http from "k6/http";
+export const options = { thresholds: { "http_reqs": [{ threshold: "count>1", abortOnFial: true }] } };
+export default function () {}`, `options.thresholds["http_reqs"][0].abortOnFial in the script: a threshold object has threshold, abortOnFail and delayAbortEval (did you mean "abortOnFail"?)`},
+		{"k6 threshold delayAbortEval", `import http from "k6/http";
+export const options = { thresholds: { "http_reqs": [{ threshold: "count>1", abortOnFail: true, delayAbortEval: "soon" }] } };
+export default function () {}`, `options.thresholds["http_reqs"][0].delayAbortEval in the script: want a duration such as "10s", got soon`},
+		{"custom metric name", `import { Counter } from "k6/metrics";
+const c = new Counter("my-counter");
+export default function () {}`, `main.js:2:11: TypeError: new Counter("my-counter"): a metric name is 1 to 128 ASCII letters, digits and underscores, not starting with a digit`},
+		{"custom metric built-in name", `import { Trend } from "k6/metrics";
+const c = new Trend("http_req_duration", true);
+export default function () {}`, `new Trend("http_req_duration"): http_req_duration is one of k6's built-in metrics: choose another name`},
+		{"custom metric kinds", `import { Trend, Rate } from "k6/metrics";
+const a = new Trend("x");
+const b = new Rate("x");
+export default function () {}`, `main.js:3:11: TypeError: new Rate("x"): a trend of that name exists already`},
+		{"custom metric in a distributed run", `import { Counter } from "k6/metrics";
+const c = new Counter("hits");
+export const options = { duration: "1s" };
+export default function () { c.add(1); }
+//MASTER`, "the script's custom metrics (k6/metrics: hits) are not carried from workers to the master yet"},
+		{"k6 threshold in a distributed run", `import http from "k6/http";
+export const options = { duration: "1s", thresholds: { http_req_duration: ["p(95)<100"] } };
+export default function () {}
+//MASTER`, `options.thresholds["http_req_duration"] in the script: k6 thresholds other than on checks are not judged in a distributed run yet`},
 		{"other k6 option", `import http from "k6/http";
 export const options = { vus: 1, setupTimeout: "10s" };
 export default function () {}`, "options.setupTimeout in the script: this k6 option is not supported by jsload yet"},
@@ -182,7 +213,7 @@ func TestK6StagesBecomeStagesOfUsers(t *testing.T) {
 		map[string]any{"duration": "10s", "target": int64(11)},
 		map[string]any{"duration": int64(5000), "target": int64(11)},
 		map[string]any{"duration": "2s", "target": int64(0)},
-	}})
+	}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +235,7 @@ func TestK6StagesBecomeStagesOfUsers(t *testing.T) {
 		{map[string]any{"stages": []any{map[string]any{"duration": "-1s", "target": int64(1)}}}, "options.stages[0].duration in the script: want a positive duration"},
 		{map[string]any{"stages": []any{map[string]any{"duration": "1s", "target": 1.5}}}, "options.stages[0].target in the script must be a whole number"},
 	} {
-		if _, err := k6ScriptOptions(c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := k6ScriptOptions(c.opts, nil); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want %q", c.opts, err, c.want)
 		}
 	}
@@ -249,8 +280,9 @@ export default function () {
 	if res.code != ExitThreshold {
 		t.Fatalf("exit %d, want %d\n%s\n%s", res.code, ExitThreshold, res.stdout, res.stderr)
 	}
-	for _, line := range []string{`PASS +ok +p95 < 5000 `, `PASS +ok +avg < 5000 `, `PASS +ok +max >= 0 `, `PASS +ok +failRate == 0 `, `PASS +missing +count == 10 `,
-		`FAIL +missing +failRate < 0\.5 `, `PASS +checks +rate > 0\.99 `, `PASS +check:is 200 +rate == 1 `} {
+	for _, line := range []string{`PASS +http_req_duration\{name:ok\} +p\(95\)<5000 `, `PASS +http_req_duration\{name:ok\} +avg<5000 `, `PASS +http_req_duration\{name:ok\} +max>=0 `,
+		`PASS +http_req_failed\{name:ok\} +rate==0 `, `PASS +http_reqs\{name:missing\} +count===10 `,
+		`FAIL +http_req_failed\{name:missing\} +rate<0\.5 `, `PASS +checks +rate>0\.99 `, `PASS +checks\{check:is 200\} +rate===1 `} {
 		if !regexp.MustCompile(line).MatchString(res.stdout + res.stderr) {
 			t.Errorf("no threshold line %q in:\n%s\n%s", line, res.stdout, res.stderr)
 		}

@@ -33,6 +33,9 @@ import (
 //	// expect: line REGEXP                a line of stdout or stderr matches
 //	// expect: no-line REGEXP             no line matches
 //	// expect: served PATH N              the server answered PATH N times
+//	// expect: threshold PASS|FAIL NAME EXPR [VALUE]
+//	                                      a row of the thresholds table
+//	// expect: metric NAME VALUE...       a row of the custom metrics tables (its first cells)
 //
 // Tokens with spaces are written in double quotes (Go syntax).
 func TestK6Suite(t *testing.T) {
@@ -70,6 +73,9 @@ type k6Expectations struct {
 	lines  []*regexp.Regexp
 	noLine []*regexp.Regexp
 	served map[string]int64
+	// table rows: each a list of cells that must follow each other on a
+	// line, separated by spaces only (threshold, metric)
+	cells [][]string
 }
 
 func parseK6Expectations(src string) (*k6Expectations, error) {
@@ -114,6 +120,16 @@ func parseK6Expectations(src string) (*k6Expectations, error) {
 			e.rows = append(e.rows, [4]string(toks))
 		case "check":
 			e.checks = append(e.checks, [3]string(toks))
+		case "threshold":
+			if len(toks) < 3 || len(toks) > 4 || toks[0] != "PASS" && toks[0] != "FAIL" {
+				return nil, bad(fmt.Errorf("want PASS|FAIL NAME EXPR [VALUE]"))
+			}
+			e.cells = append(e.cells, toks)
+		case "metric":
+			if len(toks) < 2 {
+				return nil, bad(fmt.Errorf("want NAME VALUE..."))
+			}
+			e.cells = append(e.cells, toks)
 		case "served":
 			n, err := strconv.ParseInt(toks[1], 10, 64)
 			if err != nil {
@@ -161,6 +177,21 @@ func (e *k6Expectations) check(t *testing.T, res result, served *k6Served) {
 	for _, c := range e.checks {
 		if !regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(c[0]) + ` +` + c[1] + ` +` + c[2] + ` `).MatchString(res.stdout) {
 			t.Errorf("check %q: want %s passes and %s failures", c[0], c[1], c[2])
+		}
+	}
+	for _, cells := range e.cells {
+		var q []string
+		for _, c := range cells {
+			if c != "" { // an empty cell is blank space
+				q = append(q, regexp.QuoteMeta(c))
+			}
+		}
+		end := `( |$)` // the row's first cells
+		if (cells[0] == "PASS" || cells[0] == "FAIL") && len(cells) == 4 {
+			end = ` *$` // a threshold's row up to its value
+		}
+		if !regexp.MustCompile(`(?m)^` + strings.Join(q, ` +`) + end).MatchString(res.stdout) {
+			t.Errorf("no table row %q", cells)
 		}
 	}
 	for _, re := range e.lines {

@@ -52,6 +52,11 @@ func makePlan(cfg *config.Run, script *js.Script, log *logger) (*testPlan, error
 	if p.thresholds, err = readThresholds(cfg, script); err != nil {
 		return nil, err
 	}
+	if cfg.Cluster.Master {
+		if err := k6Distributed(script, p.thresholds); err != nil {
+			return nil, err
+		}
+	}
 	if v, ok := script.Options["scenarios"]; ok && script.K6 && !cfg.SingleUser {
 		scs, err := parseK6Scenarios(v, script.ExportedFunctions())
 		if err != nil {
@@ -97,7 +102,9 @@ func makePlan(cfg *config.Run, script *js.Script, log *logger) (*testPlan, error
 // readThresholds reads options.thresholds and --threshold.
 func readThresholds(cfg *config.Run, script *js.Script) ([]threshold.Threshold, error) {
 	var ts []threshold.Threshold
-	if v, ok := script.Options["thresholds"]; ok && v != nil {
+	if k6, ok := script.Options["thresholds"].([]threshold.Threshold); ok {
+		ts = append(ts, k6...) // a k6 script's, read by k6Thresholds
+	} else if v, ok := script.Options["thresholds"]; ok && v != nil {
 		var err error
 		if ts, err = threshold.FromOptions(v); err != nil {
 			return nil, err

@@ -212,7 +212,7 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 			opts = withScenarios(opts, sc)
 			script.Options = withScenarios(script.Options, sc)
 		}
-		if opts, err = k6ScriptOptions(opts); err != nil {
+		if opts, err = k6ScriptOptions(opts, script.Metrics); err != nil {
 			return usageError{err}
 		}
 		// The plan reads the stages and thresholds from the script

@@ -8,11 +8,12 @@ import (
 )
 
 // abortingThresholds evaluates the abortOnFail thresholds whose statistic
-// has data in s, and returns those that failed.
+// has data in s, and returns those that failed. A threshold with a
+// delayAbortEval is not evaluated before the run is that old.
 func abortingThresholds(ts []threshold.Threshold, s *stats.Snapshot) []threshold.Result {
 	var abort []threshold.Threshold
 	for _, t := range ts {
-		if t.AbortOnFail {
+		if t.AbortOnFail && s.Elapsed() >= t.DelayAbortEval {
 			abort = append(abort, t)
 		}
 	}
@@ -32,7 +33,7 @@ func formatMeasured(r threshold.Result) string {
 	if r.NoData {
 		return "no data: no such statistic in this run"
 	}
-	switch u := threshold.Unit(r.Metric); u {
+	switch u := threshold.UnitOf(r.Threshold); u {
 	case "ratio":
 		return fmt.Sprintf("%.4f", r.Measured)
 	case "":

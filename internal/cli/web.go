@@ -112,6 +112,7 @@ func (p *panel) Start(r web.StartRequest) error {
 		return err
 	}
 	run := newTestRun(p.st, p.script, cfg, p.log, host)
+	run.reg.Want(k6Wants(p.plan.thresholds))
 	if err := run.begin(p.sig.stopCtx, p.master); err != nil {
 		return fmt.Errorf("setup() failed: %v", err)
 	}

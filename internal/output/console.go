@@ -65,6 +65,7 @@ func (c *Console) Final(e *End) error {
 	p.PrintCutOff(c.W, e.Snapshot)
 	p.PrintLostWorkers(c.W, e.Snapshot)
 	p.PrintChecks(c.W, e.Snapshot)
+	p.PrintMetrics(c.W, e.Snapshot)
 	if len(e.Thresholds) > 0 {
 		p.PrintThresholds(c.W, e.Thresholds, c.ThresholdColor)
 	}

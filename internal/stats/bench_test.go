@@ -82,3 +82,37 @@ func BenchmarkSnapshot(b *testing.B) {
 		reg.Snapshot(now)
 	}
 }
+
+// BenchmarkAddMetricParallel is a custom metric's add from many users,
+// each into its own shard.
+func BenchmarkAddMetricParallel(b *testing.B) {
+	reg := stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
+	var ids atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		rec := reg.Recorder(int(ids.Add(1)))
+		v := 0.0
+		for pb.Next() {
+			rec.AddMetric("t", stats.KindTrend, true, v, nil)
+			v++
+		}
+	})
+}
+
+// BenchmarkRecordWithSubMetrics is Record of HTTP samples while three
+// thresholds' sub-metrics are kept (all requests, one status, one name).
+func BenchmarkRecordWithSubMetrics(b *testing.B) {
+	reg := stats.NewRegistry(1)
+	reg.Want(stats.Wants{HTTP: []stats.Filter{nil, stats.NewFilter(map[string]string{"status": "500"}), stats.NewFilter(map[string]string{"name": "/api/items/7"})}})
+	rec := reg.Recorder(0)
+	ss := benchSamples()
+	for i := range ss {
+		ss[i].HTTP, ss[i].Status = true, 200
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		rec.Record(ss[i&1023])
+		i++
+	}
+}

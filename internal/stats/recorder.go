@@ -13,13 +13,18 @@ type shard struct {
 	names   *nameLimit       // the registry's, shared by its shards
 	firsts  *firstExceptions // the registry's, shared by its shards
 	groups
-	_ [64]byte // keep shards' locks on separate cache lines
+	metrics  metricSet         // custom metrics and sub-metrics (metrics.go)
+	httpSubs map[string]*entry // HTTP sub-metric rows, by filter (metrics.go)
+	wants    *wantSet          // the registry's, shared by its shards
+	_        [64]byte          // keep shards' locks on separate cache lines
 }
 
 // reset empties the shard; its lock must be held (or the shard unshared).
 func (s *shard) reset() {
 	s.entries = make(map[Key]*entry)
 	s.groups = newGroups()
+	s.metrics = metricSet{}
+	s.httpSubs = map[string]*entry{}
 }
 
 // entry accumulates the samples of one key inside one shard. Its histogram
@@ -113,6 +118,11 @@ func (rec Recorder) Record(s Sample) {
 	e.add(&s, at)
 	if s.Err != "" {
 		sh.failures[failKey{k.Type, k.Name, s.Err}]++
+	}
+	if s.HTTP {
+		if w := sh.wants.p.Load(); w != nil && len(w.HTTP) > 0 {
+			sh.addHTTPSubs(w, &s, at)
+		}
 	}
 	sh.mu.Unlock()
 }

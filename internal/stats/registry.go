@@ -19,6 +19,8 @@ type Registry struct {
 	// firsts is the first occurrence of each exception group, shared by
 	// the shards.
 	firsts *firstExceptions
+	// wants are the sub-metrics kept (Want), shared by the shards.
+	wants *wantSet
 }
 
 // remote accumulates absorbed statistics like a shard, by key.
@@ -34,12 +36,13 @@ func NewRegistry(n int) *Registry {
 	if n < 1 {
 		n = 1
 	}
-	r := &Registry{shards: make([]shard, n), start: time.Now(), names: &nameLimit{}, firsts: &firstExceptions{}}
+	r := &Registry{shards: make([]shard, n), start: time.Now(), names: &nameLimit{}, firsts: &firstExceptions{}, wants: &wantSet{}}
 	r.names.max.Store(DefaultMaxNames)
 	for i := range r.shards {
 		r.shards[i].reset()
 		r.shards[i].names = r.names
 		r.shards[i].firsts = r.firsts
+		r.shards[i].wants = r.wants
 	}
 	return r
 }

@@ -21,4 +21,15 @@ type Sample struct {
 	// schedule (Duration plus the iteration's lateness): the latency that
 	// coordinated omission hides. Zero in closed-model tests.
 	Scheduled time.Duration
+	// HTTP marks a request of the HTTP client (not a group or a custom
+	// event): what k6's http_* metrics count. Status, Group, Scenario and
+	// Tags are its tags for sub-metrics (metrics.go): its status (0 after
+	// a transport error), the k6 group it ran in, its scenario and the
+	// script's own tags (nil when there are none or no sub-metric wants
+	// them).
+	HTTP     bool
+	Status   int
+	Group    string
+	Scenario string
+	Tags     map[string]string
 }

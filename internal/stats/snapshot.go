@@ -24,6 +24,12 @@ type Snapshot struct {
 	// reporting (or left) during it and did not come back, filled in by
 	// the master's owner: their statistics count up to their last report.
 	LostWorkers []LostWorker
+	// Metrics are the custom metrics, sorted by name, with the built-in
+	// metrics and sub-metrics that thresholds asked for (metrics.go).
+	Metrics []*Metric
+	// HTTPSubs are the rows of HTTP requests of the sub-metrics that
+	// thresholds asked for, by filter ("" for all HTTP requests).
+	HTTPSubs map[string]*Row
 }
 
 // LostWorker is a worker lost during a distributed test.
@@ -61,11 +67,19 @@ func (r *Registry) Drain(now time.Time) *Snapshot {
 func (r *Registry) collect(now time.Time, drain bool) *Snapshot {
 	rows := rowSet{}
 	g := newGroups()
+	ms := metricSet{}
+	subs := rowSet{}
 	for i := range r.shards {
 		sh := &r.shards[i]
 		sh.mu.Lock()
 		for k, e := range sh.entries {
 			rows.row(k).addEntry(e)
+		}
+		for _, m := range sh.metrics {
+			mergeMetrics(ms, []*Metric{m})
+		}
+		for f, e := range sh.httpSubs {
+			subs.row(Key{Name: f}).addEntry(e)
 		}
 		g.add(&sh.groups)
 		if drain {
@@ -82,7 +96,13 @@ func (r *Registry) collect(now time.Time, drain bool) *Snapshot {
 		g.add(&rm.groups)
 	}
 	r.mu.Unlock()
-	s := &Snapshot{Start: start, Time: now, Rows: rows.list()}
+	s := &Snapshot{Start: start, Time: now, Rows: rows.list(), Metrics: ms.list()}
+	if len(subs) > 0 {
+		s.HTTPSubs = map[string]*Row{}
+		for k, row := range subs {
+			s.HTTPSubs[k.Name] = row
+		}
+	}
 	g.fill(s)
 	s.finish()
 	return s
@@ -154,6 +174,24 @@ func (s *Snapshot) Merge(o *Snapshot) {
 		n.Merge(r)
 		s.Rows = append(s.Rows, n)
 		idx[r.Key] = n
+	}
+	if len(o.Metrics) > 0 {
+		ms := metricSet{}
+		mergeMetrics(ms, s.Metrics)
+		mergeMetrics(ms, o.Metrics)
+		s.Metrics = ms.list()
+	}
+	for f, r := range o.HTTPSubs {
+		if s.HTTPSubs == nil {
+			s.HTTPSubs = map[string]*Row{}
+		}
+		if d := s.HTTPSubs[f]; d != nil {
+			d.Merge(r)
+		} else {
+			n := newRow(r.Key)
+			n.Merge(r)
+			s.HTTPSubs[f] = n
+		}
 	}
 	g := newGroups()
 	g.addLists(s.Failures, s.Exceptions, s.Checks, s.Dropped, s.CutOff)

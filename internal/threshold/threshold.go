@@ -22,6 +22,13 @@ type Threshold struct {
 	Value       float64
 	AbortOnFail bool
 	Source      string // where it was given, for messages
+	// DelayAbortEval is how long into the run a failing AbortOnFail
+	// threshold does not stop it yet (k6's delayAbortEval).
+	DelayAbortEval time.Duration
+	// K6 is set for a threshold in k6's syntax on one of k6's metrics
+	// (k6.go): Name is then the metric with its filter, and Metric k6's
+	// aggregation as written ("p(95)").
+	K6 *K6
 }
 
 // Result is a threshold's outcome, as Evaluate makes it and the console,
@@ -32,7 +39,7 @@ type Result struct {
 	// against, in the metric's unit (see Unit); 0 when NoData is set.
 	Measured float64
 	// Passed reports whether the condition held; it is false when NoData
-	// is set.
+	// is set, except for k6 thresholds, which pass without data as in k6.
 	Passed bool
 	// NoData is set when the statistic never appeared in the run.
 	NoData bool
@@ -199,6 +206,12 @@ func Evaluate(t Threshold, s *stats.Snapshot) Result {
 	res := Result{Threshold: t}
 	var v float64
 	switch {
+	case t.K6 != nil:
+		var ok bool
+		if v, ok = t.K6.measure(s); !ok {
+			res.NoData, res.Passed = true, true // k6 passes a metric without data
+			return res
+		}
 	case t.Name == "checks" || strings.HasPrefix(t.Name, "check:"):
 		var pass, fail int64
 		found := false

@@ -213,3 +213,82 @@ func (p Printer) PrintLostWorkers(w io.Writer, s *stats.Snapshot) {
 	b.WriteByte('\n')
 	w.Write(b.Bytes())
 }
+
+// metricsTitle heads the custom metrics' tables.
+const metricsTitle = "Custom metrics"
+
+// PrintMetrics prints the script's custom metrics (k6/metrics), one table
+// per kind with that kind's columns, or nothing when there are none.
+// Trend values made with isTime are milliseconds.
+func (p Printer) PrintMetrics(w io.Writer, s *stats.Snapshot) {
+	if s == nil {
+		return
+	}
+	byKind := map[stats.MetricKind][]*stats.Metric{}
+	for _, m := range s.Metrics {
+		if !m.Builtin {
+			byKind[m.Kind] = append(byKind[m.Kind], m)
+		}
+	}
+	if len(byKind) == 0 {
+		return
+	}
+	nw := typeWidth + 1 + p.nameWidth(w)
+	var b bytes.Buffer
+	b.WriteString(metricsTitle + "\n")
+	for _, k := range []stats.MetricKind{stats.KindCounter, stats.KindGauge, stats.KindRate, stats.KindTrend} {
+		ms := byKind[k]
+		if len(ms) == 0 {
+			continue
+		}
+		heads := []string{"count", "rate/s"}
+		switch k {
+		case stats.KindGauge:
+			heads = []string{"value", "min", "max"}
+		case stats.KindRate:
+			heads = []string{"rate", "# passes", "# fails"}
+		case stats.KindTrend:
+			heads = []string{"unit", "avg", "min", "med", "max", "p(90)", "p(95)"}
+		}
+		title := map[stats.MetricKind]string{stats.KindCounter: "Counter", stats.KindGauge: "Gauge", stats.KindRate: "Rate", stats.KindTrend: "Trend"}[k]
+		fmt.Fprintf(&b, "%-*s", nw, title)
+		widths := []int{nw}
+		for _, h := range heads {
+			fmt.Fprintf(&b, " %10s", h)
+			widths = append(widths, 10)
+		}
+		b.WriteByte('\n')
+		sep := separator(widths...)
+		b.WriteString(sep)
+		for _, m := range ms {
+			fmt.Fprintf(&b, "%-*s", nw, oneLine(m.Name))
+			if k == stats.KindTrend {
+				unit := ""
+				if m.IsTime {
+					unit = "ms"
+				}
+				fmt.Fprintf(&b, " %10s", unit)
+			}
+			for _, v := range m.Values(s.Elapsed()) {
+				cell := metricNumber(v.Value)
+				if k == stats.KindRate && v.Name == "rate" {
+					cell = strconv.FormatFloat(v.Value*100, 'f', 2, 64) + "%"
+				}
+				fmt.Fprintf(&b, " %10s", cell)
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString(sep)
+	}
+	b.WriteByte('\n')
+	w.Write(b.Bytes())
+}
+
+// metricNumber shows a metric's value: whole numbers as they are, others
+// with up to three decimals.
+func metricNumber(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64)
+}

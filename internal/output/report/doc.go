@@ -76,7 +76,11 @@
 //	                                       window holds less than 1 s of the run)
 //	     "p50_ms": 12, "p95_ms": 40.1, "p99_ms": 88,   over the last 10 s; 0 if no request ended in them
 //	     "requests": 20, "failures": 0}    totals so far
-//	  ]
+//	  ],
+//	  "metrics": [                         custom metrics (k6/metrics); absent without any
+//	    {"name": "orders", "kind": "counter", "is_time": false,
+//	     "values": {"count": 12, "rate": 3.5}}   gauge: value min max; rate: rate passes
+//	  ]                                    fails; trend: avg min med max p(90) p(95)
 //	}
 //
 // Percentiles are nearest-rank values from jsload's histograms (exact below

@@ -117,6 +117,20 @@ type Summary struct {
 	LostWorkers []LostWorker `json:"lost_workers"`
 	Thresholds  Thresholds   `json:"thresholds"`
 	History     []Point      `json:"history"`
+	// Metrics are the script's custom metrics (k6/metrics), absent when
+	// it has none.
+	Metrics []Metric `json:"metrics,omitempty"`
+}
+
+// Metric is a custom metric in a summary: its name ("name{tag:value}"
+// for a sub-metric a threshold asked for), kind (counter, gauge, rate,
+// trend), whether its values are milliseconds, and its values by k6's
+// names (stats.Metric.Values).
+type Metric struct {
+	Name   string             `json:"name"`
+	Kind   string             `json:"kind"`
+	IsTime bool               `json:"is_time"`
+	Values map[string]float64 `json:"values"`
 }
 
 // LostWorker is a worker lost during a distributed test.
@@ -313,6 +327,16 @@ func Build(meta Meta, final *stats.Snapshot, h *History, th []threshold.Result) 
 	}
 	for _, c := range final.Checks {
 		s.Checks = append(s.Checks, Check{c.Name, c.Passes, c.Fails, c.Rate()})
+	}
+	for _, m := range final.Metrics {
+		if m.Builtin {
+			continue
+		}
+		vals := map[string]float64{}
+		for _, v := range m.Values(elapsed) {
+			vals[v.Name] = round3(v.Value)
+		}
+		s.Metrics = append(s.Metrics, Metric{Name: m.Name, Kind: m.Kind.String(), IsTime: m.IsTime, Values: vals})
 	}
 	if h != nil {
 		s.History = h.Points(meta.Start)

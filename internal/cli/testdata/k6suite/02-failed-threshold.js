@@ -4,8 +4,8 @@
 // expect: row GET missing 5 5
 // expect: check "is 404" 5 0
 // expect: check "is 200" 0 5
-// expect: line FAIL +missing +failRate < 0\.5
-// expect: line PASS +checks +rate < 0\.6
+// expect: line FAIL +http_req_failed\{name:missing\} +rate<0\.5
+// expect: line PASS +checks +rate<0\.6
 import http from "k6/http";
 import { check } from "k6";
 
