@@ -431,6 +431,9 @@ func (vu *VU) RunTask(ctx context.Context) error {
 		}
 		vu.iter++
 		vu.k6IterStart()
+		if vu.k6http != nil {
+			vu.k6Iteration() // k6 empties the user's cookie jar at each iteration
+		}
 		var t0 time.Time
 		wantIter := vu.rec.WantsIterations()
 		if wantIter {

@@ -35,6 +35,8 @@ type params struct {
 	discard   *bool  // params.discardBody; nil for the client's default
 	maxBody   int64  // params.maxBodySize; 0 for the client's
 	binary    bool   // k6's responseType "binary": the body is an ArrayBuffer (k6.go)
+	// judge, when set, replaces defaultError (k6's expected statuses).
+	judge func(*httpc.Response) string
 
 	// tags are k6's params.tags besides name (k6metrics.go).
 	tags map[string]string
@@ -120,7 +122,7 @@ func (vu *VU) readParamsInto(p *params, v goja.Value) error {
 			if n < 0 {
 				return fmt.Errorf("params.redirects must be >= 0, got %d", n)
 			}
-			p.redirects = httpc.RedirectLimit(n)
+			p.redirects = httpc.RedirectLimit(min(n, 1<<31-1))
 		case "catchResponse", "catch_response":
 			p.catch = val.ToBoolean()
 		case "record":
@@ -416,13 +418,22 @@ func (c *jsClient) finishInto(r *response, pr preparedReq, res *httpc.Response) 
 	if r.record {
 		if p.catch {
 			vu.pending = append(vu.pending, r)
-		} else if e := defaultError(res); e != "" {
+		} else if e := p.errorOf(res); e != "" {
 			r.report(e)
 			vu.abortOnFailure()
 		} else {
 			r.report("")
 		}
 	}
+}
+
+// errorOf is the failure a response is recorded with: the request's
+// judge's, or defaultError's.
+func (p *params) errorOf(r *httpc.Response) string {
+	if p.judge != nil {
+		return p.judge(r)
+	}
+	return defaultError(r)
 }
 
 // defaultError is Locust's rule: a transport error or a status >= 400 is a
@@ -472,8 +483,7 @@ type response struct {
 	body      goja.Value
 	headers   goja.Value
 	extra     map[string]goja.Value
-	k6        bool // made by k6/http: k6's field names (k6.go)
-	binary    bool // k6's responseType "binary"
+	k6        *k6Resp // made by k6/http: k6's field names and what they need (k6http.go)
 
 	// tags are k6's params.tags besides name (k6metrics.go).
 	tags map[string]string
@@ -517,7 +527,7 @@ var responseKeys = []string{"status", "statusText", "ok", "url", "proto", "heade
 
 func (r *response) Get(key string) goja.Value {
 	rt := r.vu.rt
-	if r.k6 {
+	if r.k6 != nil {
 		if v, ok := r.k6Get(key); ok {
 			return v
 		}
@@ -673,7 +683,7 @@ func (vu *VU) traceRequest(method, full string, p *params, r *httpc.Response) {
 		status = fmt.Sprintf("%d %s", r.Status, r.StatusText)
 	}
 	fmt.Fprintf(&b, "[VU %d] %s %s -> %s (%.1f ms, %d B)", vu.id, method, full, status, ms, responseSize(r))
-	e := defaultError(r)
+	e := p.errorOf(r)
 	switch {
 	case !p.record:
 		b.WriteString(" [not recorded]")

@@ -32,7 +32,10 @@ func k6Modules() map[string][]string {
 	for _, m := range k6HTTPMethods {
 		mods["k6/http"] = append(mods["k6/http"], m.name)
 	}
-	mods["k6/http"] = append(mods["k6/http"], "batch", "request")
+	mods["k6/http"] = append(mods["k6/http"], "batch", "request", "asyncRequest")
+	for _, e := range k6HTTPExtras {
+		mods["k6/http"] = append(mods["k6/http"], e.name)
+	}
 	mods["k6/data"] = []string{"SharedArray"}
 	mods["k6/metrics"] = []string{"Counter", "Gauge", "Rate", "Trend"}
 	mods["k6/execution"] = nil // a default export only
@@ -48,7 +51,9 @@ func k6Modules() map[string][]string {
 
 // k6Unsupported are k6 modules jsload knows of but does not serve yet,
 // with what to use instead where there is something.
-var k6Unsupported = map[string]string{}
+var k6Unsupported = map[string]string{
+	"k6/html": "HTML parsing (parseHTML, response.html()) is not supported: read response.body, or use response.json(selector) for JSON",
+}
 
 // k6Require returns the k6 module name, or nil when name is not one.
 func (vu *VU) k6Require(name string) goja.Value {
@@ -77,10 +82,17 @@ func (vu *VU) k6Require(name string) goja.Value {
 // jsload does not serve.
 func k6UnsupportedMessage(name string, served []string) string {
 	msg := fmt.Sprintf("module %q is not supported by jsload", name)
-	if why, ok := k6Unsupported[name]; ok {
+	why, known := k6Unsupported[name]
+	if known {
 		msg += ": " + why
+	} else if strings.HasPrefix(name, "k6/experimental/") {
+		msg += ": k6's experimental modules are not supported"
+		known = true
 	}
-	return msg + fmt.Sprintf("%s (jsload serves %s)", config.DidYouMean(name, served), strings.Join(served, ", "))
+	if !known {
+		msg += config.DidYouMean(name, served)
+	}
+	return msg + fmt.Sprintf(" (jsload serves %s)", strings.Join(served, ", "))
 }
 
 // k6EncodingTable is k6/encoding: jsload/encoding's base64 functions,
@@ -185,33 +197,37 @@ var k6HTTPTable = func() []lazyEntry {
 		})})
 	}
 	t = append(t, lazyEntry{name: "batch", make: fn((*VU).k6Batch)})
-	t = append(t, lazyEntry{name: "request", make: fn(func(vu *VU, c goja.FunctionCall) goja.Value {
+	request := func(vu *VU, c goja.FunctionCall) goja.Value {
 		m := strings.ToUpper(c.Argument(0).String())
 		if goja.IsUndefined(c.Argument(0)) || m == "" {
 			panic(vu.rt.NewTypeError("http.request(method, url, body, params): method is required"))
 		}
 		return vu.k6Request(m, c.Argument(1), c.Argument(2), c.Argument(3))
+	}
+	t = append(t, lazyEntry{name: "request", make: fn(request)})
+	t = append(t, lazyEntry{name: "asyncRequest", make: fn(func(vu *VU, c goja.FunctionCall) goja.Value {
+		return vu.k6Settled(func() goja.Value { return request(vu, c) })
 	})})
-	return t
+	return append(t, k6HTTPExtras...)
 }()
 
 // k6ParamNames are the k6 request params jsload reads.
-var k6ParamNames = []string{"headers", "tags", "timeout", "redirects", "responseType"}
+var k6ParamNames = []string{"headers", "tags", "timeout", "redirects", "responseType", "cookies", "jar", "responseCallback", "auth", "compression", "throw"}
 
 // k6Request sends a request with k6's argument shapes through the user's
-// own client: body a string, an ArrayBuffer or an object (sent as a form);
-// params headers, tags (tags.name is the statistics name; other tags are
-// not kept), timeout (milliseconds, or a duration string) and redirects.
+// own client: body a string, an ArrayBuffer or an object (sent as a form,
+// or multipart when it holds an http.file); params headers, tags
+// (tags.name is the statistics name; other tags are not kept), timeout
+// (milliseconds, or a duration string), redirects, responseType, cookies,
+// jar, responseCallback, auth and compression (k6http.go).
 func (vu *VU) k6Request(method string, urlV, body, paramsV goja.Value) goja.Value {
-	p := vu.k6Params(method, urlV, body, paramsV)
-	vu.nativeObj.Get("http") // the user's own client, made on first use
-	r := vu.http.do(method, urlV.String(), p)
-	r.k6, r.binary = true, p.binary
-	return vu.rt.NewDynamicObject(r)
+	kr := vu.k6Params(method, urlV, body, paramsV)
+	return vu.rt.NewDynamicObject(vu.k6Send(kr))
 }
 
-// k6Params reads a k6 request's body and params (see k6Request).
-func (vu *VU) k6Params(method string, urlV, body, paramsV goja.Value) *params {
+// k6Params reads a k6 request's URL (a string or http.url's), body and
+// params (see k6Request).
+func (vu *VU) k6Params(method string, urlV, body, paramsV goja.Value) *k6Req {
 	rt := vu.rt
 	fname := strings.ToLower(method)
 	if method == "DELETE" {
@@ -224,9 +240,14 @@ func (vu *VU) k6Params(method string, urlV, body, paramsV goja.Value) *params {
 		panic(rt.NewTypeError("http.request: %q is not a valid HTTP method", method))
 	}
 	bad := func(format string, a ...any) {
-		panic(rt.NewTypeError("http.%s %s: %s", fname, urlV.String(), fmt.Sprintf(format, a...)))
+		panic(rt.NewTypeError("http.%s %s: %s", fname, k6MaskURL(urlV.String()), fmt.Sprintf(format, a...)))
 	}
 	p := &params{redirects: httpc.ClientRedirectLimit, record: true}
+	kr := &k6Req{p: p, method: method, url: urlV.String(), throw: vu.k6State().throw}
+	kr.resp = &kr.own
+	if u, ok := urlV.Export().(*k6URLValue); ok {
+		kr.url, p.name = u.url, u.name
+	}
 	if body != nil && !goja.IsUndefined(body) && !goja.IsNull(body) {
 		switch b := body.Export().(type) {
 		case goja.ArrayBuffer:
@@ -241,6 +262,11 @@ func (vu *VU) k6Params(method string, urlV, body, paramsV goja.Value) *params {
 				p.body = []byte(body.String())
 				break
 			}
+			if b, ct, ok := k6Multipart(o); ok {
+				p.body = b
+				p.setDefaultHeader("Content-Type", ct)
+				break
+			}
 			p.body = []byte(toValues(o).Encode())
 			p.setDefaultHeader("Content-Type", "application/x-www-form-urlencoded")
 		}
@@ -250,8 +276,17 @@ func (vu *VU) k6Params(method string, urlV, body, paramsV goja.Value) *params {
 		if !ok {
 			bad("params must be an object, got %s", paramsV.String())
 		}
-		for _, k := range o.Keys() {
+		keys := o.Keys()
+		// compression works on the body as the other params leave it
+		if i := slices.Index(keys, "compression"); i >= 0 {
+			keys = append(slices.Delete(keys, i, i+1), "compression")
+		}
+		for _, k := range keys {
 			val := o.Get(k)
+			if k == "responseCallback" && goja.IsNull(val) {
+				p.judge = noCallback
+				continue
+			}
 			if goja.IsUndefined(val) || goja.IsNull(val) {
 				continue
 			}
@@ -294,12 +329,16 @@ func (vu *VU) k6Params(method string, urlV, body, paramsV goja.Value) *params {
 				if n < 0 {
 					bad("params.redirects must be >= 0, got %d", n)
 				}
-				p.redirects = httpc.RedirectLimit(n)
+				p.redirects = httpc.RedirectLimit(min(n, 1<<31-1))
 			case "responseType":
+				keep := false // an explicit type keeps the body discardResponseBodies would drop
 				switch val.String() {
 				case "text":
+					p.discard = &keep
 				case "binary":
 					p.binary = true
+					kr.resp.binary = true
+					p.discard = &keep
 				case "none":
 					d := true
 					p.discard = &d
@@ -307,11 +346,14 @@ func (vu *VU) k6Params(method string, urlV, body, paramsV goja.Value) *params {
 					bad("params.responseType must be \"text\", \"binary\" or \"none\", got %q", val.String())
 				}
 			default:
-				bad("param %q is not supported%s (jsload reads %s)", k, config.DidYouMean(k, k6ParamNames), strings.Join(k6ParamNames, ", "))
+				if !vu.k6ReadParam(kr, k, val, bad) {
+					bad("param %q is not supported%s (jsload reads %s)", k, config.DidYouMean(k, k6ParamNames), strings.Join(k6ParamNames, ", "))
+				}
 			}
 		}
 	}
-	return p
+	k6UserInfo(kr)
+	return kr
 }
 
 // k6BatchParallel is how many requests of a batch are in flight at once
@@ -322,7 +364,7 @@ const k6BatchParallel = 20
 // responses, an object an object with the same keys. A request is a URL
 // (GET), an array [method, url, body, params], or an object { method
 // (GET), url, body, params }. The requests are sent in parallel (at most
-// k6BatchParallel at once) on the user's connections, and recorded in
+// options.batch, default k6BatchParallel, at once) on the user's connections, and recorded in
 // order once all are done.
 func (vu *VU) k6Batch(c goja.FunctionCall) goja.Value {
 	rt := vu.rt
@@ -332,9 +374,10 @@ func (vu *VU) k6Batch(c goja.FunctionCall) goja.Value {
 	}
 	keys := list.Keys()
 	isArray := list.ClassName() == "Array"
-	vu.nativeObj.Get("http")
+	st := vu.k6State()
 	cl := vu.http
 	prs := make([]preparedReq, len(keys))
+	krs := make([]*k6Req, len(keys))
 	for i, k := range keys {
 		it := list.Get(k)
 		method, urlV, body, params := "GET", goja.Undefined(), goja.Undefined(), goja.Undefined()
@@ -373,11 +416,25 @@ func (vu *VU) k6Batch(c goja.FunctionCall) goja.Value {
 		if method == "GET" || method == "HEAD" {
 			body = goja.Undefined()
 		}
-		p := vu.k6Params(method, urlV, body, params)
-		prs[i] = cl.prepare(method, urlV.String(), p)
+		kr := vu.k6Params(method, urlV, body, params)
+		if kr.jar != nil || kr.digest {
+			panic(rt.NewTypeError("http.batch: request %s: params.jar and auth \"digest\" are not supported in a batch by jsload (send it with http.request)", k))
+		}
+		if kr.p.judge == nil {
+			kr.p.judge = st.judge
+		}
+		prs[i] = cl.prepare(method, kr.url, kr.p)
+		if vu.k6Cookies(prs[i], kr, st) != st.jar {
+			panic(rt.NewTypeError("http.batch: request %s: cookies with replace: true are not supported in a batch by jsload (send it with http.request)", k))
+		}
+		kr.resp.reqURL, kr.resp.reqHeader, kr.resp.reqBody = prs[i].req.URL, prs[i].req.Header, prs[i].req.Body
+		kr.resp.trace.KeepLastRedirect = true
+		prs[i].req.Trace = &kr.resp.trace
+		krs[i] = kr
 	}
+	cl.hc.SetJar(st.jar)
 	results := make([]*httpc.Response, len(prs))
-	sem := make(chan struct{}, k6BatchParallel)
+	sem := make(chan struct{}, st.batch)
 	var wg sync.WaitGroup
 	ctx := vu.ctx
 	for i, pr := range prs {
@@ -396,10 +453,15 @@ func (vu *VU) k6Batch(c goja.FunctionCall) goja.Value {
 	} else {
 		out = rt.NewObject()
 	}
+	var rs []*response
 	for i, pr := range prs {
 		r := cl.finish(pr, results[i])
-		r.k6, r.binary = true, pr.p.binary
+		r.k6 = krs[i].resp
+		rs = append(rs, r)
 		must(out.Set(keys[i], rt.NewDynamicObject(r)))
+	}
+	for i, r := range rs {
+		vu.k6Throw(krs[i], r)
 	}
 	return out
 }
@@ -425,6 +487,9 @@ func k6Duration(v goja.Value) (time.Duration, error) {
 // error_code (1000 + status from 400, 1000 for a transport error, 0).
 func (r *response) k6Get(key string) (goja.Value, bool) {
 	rt := r.vu.rt
+	if v, ok := r.k6Get2(key); ok {
+		return v, true
+	}
 	switch key {
 	case "status_text":
 		if r.r.Status == 0 {
@@ -440,21 +505,13 @@ func (r *response) k6Get(key string) (goja.Value, bool) {
 		if r.discarded {
 			return goja.Null(), true
 		}
-		if r.binary {
+		if r.k6.binary {
 			if r.body == nil {
 				r.body = rt.ToValue(rt.NewArrayBuffer(slices.Clone(r.r.Body)))
 			}
 			return r.body, true
 		}
 		return nil, false // jsload's text body
-	case "error_code":
-		switch {
-		case r.r.Err != nil:
-			return rt.ToValue(1000), true
-		case r.r.Status >= 400:
-			return rt.ToValue(1000 + r.r.Status), true
-		}
-		return rt.ToValue(0), true
 	case "headers":
 		if r.headers == nil {
 			h := rt.NewObject()

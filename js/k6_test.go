@@ -155,8 +155,8 @@ export default function () {
 		"form":  "PUT|application/x-www-form-urlencoded|a=x+y&b=2",
 		"patch": "PATCH", "del": "DELETE", "head": int64(200), "options": "OPTIONS",
 		"request": "b", "get": "q=1", "notFound": "404|1404", "noRedirect": int64(302), "redirected": true,
-		"timeout": "0|1000|true", "timings": true,
-		"badParam": `TypeError: http.get ` + srv.URL + `/echo: param "tag" is not supported (did you mean "tags"?) (jsload reads headers, tags, timeout, redirects, responseType)`,
+		"timeout": "0|1050|true", "timings": true,
+		"badParam": `TypeError: http.get ` + srv.URL + `/echo: param "tag" is not supported (did you mean "tags"?) (jsload reads headers, tags, timeout, redirects, responseType, cookies, jar, responseCallback, auth, compression, throw)`,
 		"binary":   true, "none": nil,
 	} {
 		if out[k] != want {

@@ -89,11 +89,12 @@ type VU struct {
 	jsonParseFn goja.Callable
 	jsonStrFn   goja.Callable
 	respMethods *respMethods
-	sockets     *sockets  // WebSocket and TCP connections (sockets.go)
-	k6loop      *k6Loop   // k6's event loop (k6loop.go); nil until used
-	group       string    // the running k6 group's path ("::a::b"), "" outside groups (k6.go)
-	scen        *Scenario // the k6 scenario the user runs in; nil outside scenarios (k6exec.go)
-	scenIter    int64     // the running iteration's number in its scenario (k6exec.go)
+	sockets     *sockets     // WebSocket and TCP connections (sockets.go)
+	k6loop      *k6Loop      // k6's event loop (k6loop.go); nil until used
+	group       string       // the running k6 group's path ("::a::b"), "" outside groups (k6.go)
+	scen        *Scenario    // the k6 scenario the user runs in; nil outside scenarios (k6exec.go)
+	scenIter    int64        // the running iteration's number in its scenario (k6exec.go)
+	k6http      *k6HTTPState // k6/http's jar and response callback, made on first use (k6http.go)
 }
 
 // A VU is what the engine runs: it stops by returning engine.ErrStopUser

@@ -19,14 +19,17 @@ import (
 
 // k6Unsupported are k6 options jsload does not read yet, with why.
 var k6Unsupported = map[string]string{
-	"setupTimeout": "", "teardownTimeout": "", "noSetup": "", "noTeardown": "", "maxRedirects": "",
-	"batch": "", "batchPerHost": "", "throw": "", "discardResponseBodies": "", "noCookiesReset": "",
-	"rps": "", "userAgent": "", "noConnectionReuse": "", "noVUConnectionReuse": "", "minIterationDuration": "",
+	"setupTimeout": "", "teardownTimeout": "", "noSetup": "", "noTeardown": "",
+	"batchPerHost": "", "rps": "", "noConnectionReuse": "", "noVUConnectionReuse": "", "minIterationDuration": "",
 	"summaryTrendStats": "", "summaryTimeUnit": "", "systemTags": "", "hosts": "", "dns": "", "tags": "",
 	"handleSummaryTimeout": "", "tlsAuth": "", "tlsCipherSuites": "", "tlsVersion": "", "httpDebug": "",
 	"linger": "", "paused": "", "executionSegment": "", "executionSegmentSequence": "", "localIPs": "",
 	"blockHostnames": "", "blacklistIPs": "", "cloud": "", "ext": "", "consoleOutput": "", "discardResponseBody": "",
 }
+
+// k6ReadByUsers are k6 options the users read from the script themselves
+// (js), left out of jsload's options.
+var k6ReadByUsers = map[string]string{"noCookiesReset": "bool", "throw": "bool", "maxRedirects": "count", "batch": "positive count", "userAgent": "string"}
 
 // k6Renamed are the k6 options jsload reads, with jsload's names.
 var k6Renamed = map[string]string{"vus": "users", "duration": "runTime", "iterations": "iterations"}
@@ -43,6 +46,30 @@ func k6ScriptOptions(opts map[string]any, metrics map[string]js.MetricInfo) (map
 	out := make(map[string]any, len(opts))
 	for _, k := range keys {
 		v := opts[k]
+		if kind, ok := k6ReadByUsers[k]; ok {
+			least := 0.0
+			if kind == "positive count" {
+				least = 1
+			}
+			switch n, isNum := v.(float64); {
+			case kind == "bool":
+				if _, ok := v.(bool); !ok {
+					return nil, fmt.Errorf("options.%s in the script must be true or false, got %v", k, v)
+				}
+			case kind == "string":
+				if s, ok := v.(string); !ok || s == "" {
+					return nil, fmt.Errorf("options.%s in the script must be a non-empty string, got %v", k, v)
+				}
+			case !isNum:
+				if i, isInt := v.(int64); isInt && float64(i) >= least && i <= 1000 {
+					break
+				}
+				fallthrough
+			case n < least || n > 1000 || n != math.Trunc(n):
+				return nil, fmt.Errorf("options.%s in the script must be a whole number from %v to 1000, got %v", k, least, v)
+			}
+			continue
+		}
 		if why, ok := k6Unsupported[k]; ok {
 			if why == "" {
 				why = "this k6 option is not supported by jsload yet"

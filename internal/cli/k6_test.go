@@ -288,3 +288,23 @@ export default function () {
 		}
 	}
 }
+
+func TestK6OptionsReadByUsersAreChecked(t *testing.T) {
+	for _, c := range []struct {
+		opts map[string]any
+		want string
+	}{
+		{map[string]any{"noCookiesReset": "yes"}, "options.noCookiesReset in the script must be true or false, got yes"},
+		{map[string]any{"maxRedirects": -1.0}, "options.maxRedirects in the script must be a whole number from 0 to 1000, got -1"},
+		{map[string]any{"batch": 0.0}, "options.batch in the script must be a whole number from 1 to 1000, got 0"},
+		{map[string]any{"userAgent": ""}, "options.userAgent in the script must be a non-empty string"},
+	} {
+		if _, err := k6ScriptOptions(c.opts, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q", c.opts, err, c.want)
+		}
+	}
+	out, err := k6ScriptOptions(map[string]any{"noCookiesReset": true, "maxRedirects": 3.0, "batch": int64(5), "userAgent": "x", "vus": 2.0}, nil)
+	if err != nil || len(out) != 1 || out["users"] != 2.0 {
+		t.Errorf("k6ScriptOptions = %v, %v; want only users (the rest are read by the users)", out, err)
+	}
+}

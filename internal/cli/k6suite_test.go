@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/md5"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -272,6 +273,8 @@ func (s *k6Served) String() string {
 //	/basic-auth/U/P     200 with basic auth U:P, else 401
 //	/bytes/N            N bytes
 //	/ws                 a WebSocket echo (see k6SuiteWS)
+//	/delay/MS           "ok" after MS milliseconds (or when the client goes)
+//	/digest-auth/U/P    200 with digest auth (MD5, qop=auth) U:P, else 401
 func k6SuiteServer(t *testing.T) (*httptest.Server, *k6Served) {
 	t.Helper()
 	served := &k6Served{}
@@ -331,6 +334,24 @@ func k6SuiteServer(t *testing.T) (*httptest.Server, *k6Served) {
 		case parts[0] == "basic-auth" && len(parts) == 3:
 			if u, p, ok := r.BasicAuth(); !ok || u != parts[1] || p != parts[2] {
 				w.Header().Set("WWW-Authenticate", `Basic realm="suite"`)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			writeJSON(w, map[string]any{"authenticated": true, "user": parts[1]})
+		case parts[0] == "delay" && len(parts) == 2:
+			ms, err := strconv.Atoi(parts[1])
+			if err != nil || ms < 0 || ms > 10000 {
+				http.Error(w, "bad delay", http.StatusBadRequest)
+				return
+			}
+			select {
+			case <-time.After(time.Duration(ms) * time.Millisecond):
+				fmt.Fprint(w, "ok")
+			case <-r.Context().Done():
+			}
+		case parts[0] == "digest-auth" && len(parts) == 3:
+			if !k6SuiteDigestOK(r, parts[1], parts[2]) {
+				w.Header().Set("WWW-Authenticate", `Digest realm="suite", qop="auth", nonce="n0nce", opaque="0paque"`)
 				w.WriteHeader(http.StatusUnauthorized)
 				return
 			}
@@ -397,6 +418,24 @@ func k6SuiteGRPC(t *testing.T, src string) []string {
 	}
 	addr := grpcctest.Start(t, grpcctest.Options{Files: map[string]string{"echo.proto": string(proto)}, Handler: grpcctest.Echo, Reflection: true})
 	return []string{"-e", "GRPC_ADDR=" + addr}
+}
+
+// k6SuiteDigestOK checks a digest Authorization (RFC 7616, MD5, qop=auth)
+// against user and pass for the realm and nonce the suite's server gives.
+func k6SuiteDigestOK(r *http.Request, user, pass string) bool {
+	a, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Digest ")
+	if !ok {
+		return false
+	}
+	f := map[string]string{}
+	for _, kv := range regexp.MustCompile(`(\w+)=("[^"]*"|[^,\s]*)`).FindAllStringSubmatch(a, -1) {
+		f[kv[1]] = strings.Trim(kv[2], `"`)
+	}
+	h := func(s string) string { return fmt.Sprintf("%x", md5.Sum([]byte(s))) }
+	ha1 := h(user + ":suite:" + pass)
+	ha2 := h(r.Method + ":" + f["uri"])
+	want := h(ha1 + ":n0nce:" + f["nc"] + ":" + f["cnonce"] + ":auth:" + ha2)
+	return f["username"] == user && f["nonce"] == "n0nce" && f["uri"] == r.URL.RequestURI() && f["response"] == want
 }
 
 func TestEnvFlagSetsScriptVariables(t *testing.T) {

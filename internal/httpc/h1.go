@@ -301,13 +301,22 @@ func keyIs(key string, u *url.URL) bool {
 }
 
 // dial opens a connection for key.
-func (c *Client) dial(ctx context.Context, u *url.URL, key string) (*http1Conn, error) {
+func (c *Client) dial(ctx context.Context, u *url.URL, key string, tr *Trace) (*http1Conn, error) {
+	if tr != nil {
+		tr.dialing()
+	}
 	nc, err := c.dialer.DialContext(ctx, "tcp", hostPort(u))
+	if tr != nil {
+		tr.dialed()
+	}
 	if err != nil {
 		return nil, err
 	}
 	if u.Scheme == "https" {
 		tc, err := c.handshake(ctx, nc, u, c.tlsc.h1) // see tls.go
+		if tr != nil {
+			tr.shook()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -359,7 +368,7 @@ func (c *Client) doHTTP1(ctx context.Context, r *Request, resp *Response, timeou
 	bo := c.bodyOpts(r)
 	var res rawResp // on the stack: exchange only fills it
 	for redirects := 0; ; redirects++ {
-		err := c.exchange(ctx, deadline, method, u, r.Header, body, bo, &res)
+		err := c.exchange(ctx, deadline, method, u, r.Header, body, bo, &res, r.Trace)
 		now := time.Now()
 		resp.End = now
 		if err != nil {
@@ -381,7 +390,7 @@ func (c *Client) doHTTP1(ctx context.Context, r *Request, resp *Response, timeou
 				c.hasCookies.Store(true)
 			}
 		}
-		if loc := res.header.Get("Location"); loc != "" && isRedirect(res.status) && limit > 0 {
+		if loc := res.header.Get("Location"); loc != "" && isRedirect(res.status) && limit > 0 && !(redirects >= limit && r.Trace != nil && r.Trace.KeepLastRedirect) {
 			if redirects >= limit {
 				resp.Timings.Duration = now.Sub(start)
 				resp.URL = u.String()
@@ -523,9 +532,12 @@ func parseURL(raw string) (*url.URL, error) {
 // be replayed (see replayable): a request the server may have acted on is
 // never sent twice. Before such a request goes on an idle connection, the
 // connection is checked for a close by the server (idleConnBroken).
-func (c *Client) exchange(ctx context.Context, deadline time.Time, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts, res *rawResp) error {
+func (c *Client) exchange(ctx context.Context, deadline time.Time, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts, res *rawResp, tr *Trace) error {
 	replay := replayable(method, hdr)
 	for attempt := 0; ; attempt++ {
+		if tr != nil {
+			tr.begin()
+		}
 		// An idle connection keeps the deadline of its last exchange: it
 		// is set before the connection is checked (an expired one would
 		// fail the check).
@@ -542,19 +554,22 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 		if cn == nil {
 			dctx, cancel := context.WithDeadline(ctx, deadline)
 			var err error
-			cn, err = c.dial(dctx, u, connKey(u))
+			cn, err = c.dial(dctx, u, connKey(u), tr)
 			cancel()
 			if err != nil {
 				return err
 			}
 			_ = cn.nc.SetDeadline(deadline)
 		}
+		if tr != nil {
+			tr.got(cn.nc)
+		}
 		cn.attach()
 		var stop func() bool
 		if !c.watch.arm(ctx, cn) {
 			stop = context.AfterFunc(ctx, func() { _ = cn.nc.SetDeadline(aLongTimeAgo) })
 		}
-		started, err := c.roundTrip(cn, method, u, hdr, body, bo, res)
+		started, err := c.roundTrip(cn, method, u, hdr, body, bo, res, tr)
 		if stop != nil {
 			stop()
 		} else {
@@ -607,7 +622,7 @@ func staleConn(err error) bool {
 // roundTrip writes the request and reads the response into res. started reports
 // whether any byte of a response arrived (then a retry is not safe);
 // cn.out counts the bytes of the request that were written.
-func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts, res *rawResp) (started bool, err error) {
+func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts, res *rawResp, tr *Trace) (started bool, err error) {
 	cn.out.n = 0
 	cn.in.setBudget(c.h1.maxHeader)
 	gz, err := c.writeRequest(cn.bw, method, u, hdr, body)
@@ -616,6 +631,9 @@ func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.He
 	}
 	if err := cn.bw.Flush(); err != nil {
 		return false, err
+	}
+	if tr != nil {
+		tr.sent()
 	}
 	if _, err := cn.br.Peek(1); err != nil {
 		return false, err

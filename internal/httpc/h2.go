@@ -202,11 +202,15 @@ func (c *Client) doH2(ctx context.Context, r *Request, resp *Response, timeout t
 	key := connKey(u)
 	hc, h1 := c.h2.lookup(key)
 	var connect time.Duration
+	var pre *Trace // the connection's phases, when r is traced
 	if hc == nil && !h1 {
 		start := time.Now()
 		deadline := start.Add(timeout)
 		dctx, cancel := context.WithDeadline(ctx, deadline)
-		_, h1, err = c.connectH2(dctx, u, key)
+		if r.Trace != nil {
+			pre = &Trace{}
+		}
+		_, h1, err = c.connectH2(dctx, u, key, pre)
 		cancel()
 		now := time.Now()
 		connect = now.Sub(start)
@@ -233,6 +237,9 @@ func (c *Client) doH2(ctx context.Context, r *Request, resp *Response, timeout t
 	}
 	if rest != timeout && resp.ErrText == "timeout after "+rest.String() {
 		resp.setErr(errors.Unwrap(resp.Err), "timeout after "+timeout.String())
+	}
+	if pre != nil {
+		r.Trace.connectedBefore(pre)
 	}
 	if connect > 0 && resp.Timings.Duration > 0 {
 		resp.Timings.Duration += connect
@@ -270,11 +277,17 @@ func (h *h2Client) lookup(key string) (hc *h2Conn, h1 bool) {
 // key. When the TLS server chooses HTTP/1.1 instead, it reports h1, keeps
 // the connection in the HTTP/1.1 pool and remembers the host, unless the
 // protocol requires HTTP/2 (then it fails with an *errNoH2).
-func (c *Client) connectH2(ctx context.Context, u *url.URL, key string) (hc *h2Conn, h1 bool, err error) {
+func (c *Client) connectH2(ctx context.Context, u *url.URL, key string, tr *Trace) (hc *h2Conn, h1 bool, err error) {
 	if c.optErr != nil {
 		return nil, false, c.optErr
 	}
+	if tr != nil {
+		tr.dialing()
+	}
 	nc, err := c.dialer.DialContext(ctx, "tcp", hostPort(u))
+	if tr != nil {
+		tr.dialed()
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -284,6 +297,12 @@ func (c *Client) connectH2(ctx context.Context, u *url.URL, key string) (hc *h2C
 			cfg = c.tlsc.h2
 		}
 		tc, err := c.handshake(ctx, nc, u, cfg)
+		if tr != nil {
+			tr.shook()
+			if err == nil {
+				tr.got(tc)
+			}
+		}
 		if err != nil {
 			if c.proto == protoH2 && strings.HasSuffix(err.Error(), "no application protocol") {
 				err = &errNoH2{err}
@@ -398,7 +417,7 @@ func (t h2Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		reused := hc != nil
 		if hc == nil && !h1 {
 			var err error
-			if hc, h1, err = c.connectH2(req.Context(), u, key); err != nil {
+			if hc, h1, err = c.connectH2(req.Context(), u, key, nil); err != nil {
 				return nil, err
 			}
 		}

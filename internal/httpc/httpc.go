@@ -17,7 +17,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -43,7 +42,7 @@ const NeverFollowRedirects int = -1
 // RedirectLimit is the number of redirects one request follows (its
 // Request.Redirects). Its zero value means that none is followed; a
 // negative value, ClientRedirectLimit, defers to the Client's option.
-type RedirectLimit int
+type RedirectLimit int32 // 32 bits: with DiscardBody it keeps Request in 96 bytes
 
 // ClientRedirectLimit, as Request.Redirects, makes the request follow as
 // many redirects as its Client's Options.MaxRedirects allows.
@@ -116,13 +115,16 @@ type Request struct {
 	// response is returned), N > 0 means at most N redirects are followed.
 	// Note that the zero value means "do not follow".
 	Redirects RedirectLimit
+	// DiscardBody makes this response's body be read, timed and counted
+	// in Response.Size but not kept, as Options.DiscardBodies does.
+	DiscardBody bool
 	// MaxBodyBytes bounds this response's body kept in memory, as
 	// Options.MaxBodyBytes does: 0 means the Client's option, negative
 	// means no limit.
 	MaxBodyBytes int64
-	// DiscardBody makes this response's body be read, timed and counted
-	// in Response.Size but not kept, as Options.DiscardBodies does.
-	DiscardBody bool
+	// Trace, when set, is filled with the phases of the last hop and the
+	// server's address (see Trace); nil costs nothing.
+	Trace *Trace
 }
 
 // Timings are the durations measured for one request. When redirects are
@@ -192,7 +194,7 @@ type Response struct {
 type Client struct {
 	h1           http1Client
 	useHTTP1     bool // no proxy is configured: requests go over the HTTP/1.1 client
-	jar          *cookiejar.Jar
+	jar          *Jar
 	hasCookies   atomic.Bool // the jar was given a cookie: only then is it asked for some
 	hc           http.Client // with tr, only when a proxy is configured (!useHTTP1)
 	tr           *http.Transport
@@ -240,8 +242,7 @@ func New(o Options) *Client {
 		dialTimeout = DefaultDialTimeout
 	}
 	c.dialer = net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
-	jar, _ := cookiejar.New(nil) // never fails with nil options
-	c.jar = jar
+	c.jar = NewJar()
 	c.h1.maxHeader = int64(o.MaxHeaderBytes)
 	if c.h1.maxHeader <= 0 {
 		c.h1.maxHeader = DefaultMaxHeaderBytes
@@ -282,7 +283,7 @@ func New(o Options) *Client {
 	}
 	c.hc = http.Client{
 		Transport:     c.tr,
-		Jar:           jar,
+		Jar:           sharedJar{c},
 		CheckRedirect: checkRedirect,
 	}
 	return c
