@@ -248,6 +248,13 @@ func (r *testRun) wait(ctx context.Context, w waitFor) stopReason {
 		case <-r.aborted:
 			return stopAborted
 		case <-sw.Done():
+			// An aborting user stops itself right after aborting: both
+			// channels may be ready, and the abort is the reason.
+			select {
+			case <-r.aborted:
+				return stopAborted
+			default:
+			}
 			return stopUsersDone
 		case <-tick.C:
 			if reason, stop := r.control(ctx, w, sw); stop {
