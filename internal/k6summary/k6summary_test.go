@@ -183,7 +183,7 @@ func TestBuildThresholdsAndMore(t *testing.T) {
 		`(?m)^     CUSTOM$`,
 		`(?m)^     my_trend\.+: avg=1\.5 +min=1 +med=1\.5 +max=2 +p\(90\)=2 +p\(95\)=2$`,
 		`(?m)^     HTTP$`,
-		`(?m)^     http_req_duration\.+: avg=7\.92ms +min=1ms +med=\S+ +max=40ms +p\(90\)=\S+ +p\(95\)=\S+$`,
+		`(?m)^     http_req_duration\.+: avg=9\.58ms +min=1ms +med=\S+ +max=40ms +p\(90\)=\S+ +p\(95\)=\S+$`,
 		`(?m)^       \{ name:home \}\.+: avg=5\.5ms +min=1ms `,
 		`(?m)^     http_req_failed\.+: 8\.33% +1 out of 12$`,
 		`(?m)^     http_reqs\.+: 12 +12\.000000/s$`,
