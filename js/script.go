@@ -98,6 +98,9 @@ type Script struct {
 	HasSetup    bool
 	HasTeardown bool
 	HasShape    bool // the script exports shape(ctx), Locust's LoadTestShape
+	// HasHandleSummary: the script exports k6's handleSummary(data)
+	// (summary.go).
+	HasHandleSummary bool
 	// K6 is set when the script imports k6 or a k6/... module (k6.go):
 	// its default function is then its task, and options are k6's.
 	K6 bool
@@ -340,6 +343,7 @@ func (s *Script) inspect(vu *VU) error {
 			s.funcs = append(s.funcs, k)
 		}
 	}
+	s.HasHandleSummary = isFunc(vu.exports.Get("handleSummary"))
 	s.HasLifecycle = vu.lis.lifecycleListeners()
 	if err := s.readParams(vu); err != nil {
 		return err

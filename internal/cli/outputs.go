@@ -76,11 +76,15 @@ func tablesTo(st *State, cfg *config.Run) io.Writer {
 
 func openConsole(r *testRun) (output.Output, error) {
 	w := tablesTo(r.st, r.cfg)
-	return &output.Console{
+	c := &output.Console{
 		W: w, Every: r.cfg.PrintStats, OnlySummary: r.cfg.OnlySummary,
 		Color: isTerminal(w), ThresholdColor: !color.NoColor && isTerminal(w),
 		BeforePrint: func() { r.log.setStatus("") },
-	}, nil
+	}
+	if r.cfg.Summary == "k6" || r.script.HasHandleSummary {
+		return &summaryConsole{Console: c, r: r}, nil // k6summary.go
+	}
+	return c, nil
 }
 
 // openStatus shows the live status line on a terminal (not with -v, whose

@@ -23,6 +23,7 @@ import (
 	"github.com/jsload/jsload/internal/config"
 	"github.com/jsload/jsload/internal/engine"
 	"github.com/jsload/jsload/internal/httpc"
+	"github.com/jsload/jsload/internal/k6summary"
 	"github.com/jsload/jsload/internal/stats"
 	"github.com/jsload/jsload/js"
 )
@@ -271,6 +272,9 @@ func resolveConfig(fs *pflag.FlagSet, st *State, script *js.Script, cfg *config.
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{nameSource(err, given, st.Getenv, opts)}
+	}
+	if err := k6summary.CheckTrendStats(cfg.SummaryTrendStats); err != nil {
+		return usageError{nameSource(fmt.Errorf("--summary-trend-stats: %v", err), given, st.Getenv, opts)}
 	}
 	if err := loadTLSFiles(given, st.Getenv, cfg); err != nil {
 		return usageError{err}

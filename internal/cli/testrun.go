@@ -41,8 +41,11 @@ type testRun struct {
 	meta        report.Meta
 	start       time.Time // when statistics start (before setup())
 	panicked    atomic.Bool
-	names       nameGuard
-	life        *js.Lifecycle // the process runtime, when the script has lifecycle listeners
+	// summaryFailed: handleSummary() failed or an output it returned
+	// could not be written (k6summary.go).
+	summaryFailed atomic.Bool
+	names         nameGuard
+	life          *js.Lifecycle // the process runtime, when the script has lifecycle listeners
 
 	mu sync.Mutex // guards sw: the Prometheus endpoint reads it
 	sw swarm
@@ -356,7 +359,7 @@ func (r *testRun) finish(users int, runEnd time.Time, ts []threshold.Threshold, 
 	case code == ExitThreshold:
 	case len(final.LostWorkers) > 0:
 		code = ExitWorkerLost
-	case !written:
+	case !written || r.summaryFailed.Load():
 		code = ExitOutput
 	}
 	if r.panicked.Load() {

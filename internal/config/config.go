@@ -46,9 +46,15 @@ type Run struct {
 	LogLevel        string
 	PrintStats      time.Duration
 	OnlySummary     bool
-	Iterations      int64 // tasks to run in total; 0: no limit
-	Verbose         bool  // print every task, request and event as it happens
-	SingleUser      bool  // one user, one iteration, verbose: a debug run
+	// Summary is the end-of-test summary's layout: "jsload" (Locust's
+	// tables) or "k6" (k6's compact summary); SummaryTrendStats are the
+	// trend statistics of the k6 layout and of handleSummary's data
+	// (nil: k6's default).
+	Summary           string
+	SummaryTrendStats []string `json:",omitempty"`
+	Iterations        int64    // tasks to run in total; 0: no limit
+	Verbose           bool     // print every task, request and event as it happens
+	SingleUser        bool     // one user, one iteration, verbose: a debug run
 	// InsecureSkipVerify turns off TLS certificate checks.
 	InsecureSkipVerify bool
 	Thresholds         []string // --threshold 'NAME: EXPR'
@@ -154,6 +160,7 @@ func Default() Run {
 		WebPort:         8089,
 		ExitCodeOnError: 1,
 		LogLevel:        "info",
+		Summary:         "jsload",
 		PrintStats:      2 * time.Second,
 		AutoQuit:        -1,
 		MaxNames:        DefaultMaxNames,
@@ -207,6 +214,9 @@ func (r *Run) Validate() error {
 	}
 	if r.Iterations < 0 {
 		return fmt.Errorf("--iterations must be 0 (no limit) or more, got %d", r.Iterations)
+	}
+	if r.Summary != "jsload" && r.Summary != "k6" {
+		return fmt.Errorf("--summary must be jsload or k6, got %q%s", r.Summary, DidYouMean(r.Summary, []string{"jsload", "k6"}))
 	}
 	if r.PrintStats <= 0 {
 		return fmt.Errorf("--print-stats must be more than 0 seconds, got %v", r.PrintStats)
