@@ -37,6 +37,8 @@ import (
 //	// expect: threshold PASS|FAIL NAME EXPR [VALUE]
 //	                                      a row of the thresholds table
 //	// expect: metric NAME VALUE...       a row of the custom metrics tables (its first cells)
+//	// expect: file NAME REGEXP           the file NAME in __ENV.OUT_DIR (a temporary
+//	                                      directory of the run) matches REGEXP
 //
 // Tokens with spaces are written in double quotes (Go syntax).
 func TestK6Suite(t *testing.T) {
@@ -58,10 +60,12 @@ func TestK6Suite(t *testing.T) {
 			}
 			srv, served := k6SuiteServer(t)
 			abs, _ := filepath.Abs(p)
-			args := append([]string{"run", abs, "--headless", "-e", "BASE_URL=" + srv.URL}, exp.args...)
+			outDir := t.TempDir()
+			args := append([]string{"run", abs, "--headless", "-e", "BASE_URL=" + srv.URL, "-e", "OUT_DIR=" + outDir}, exp.args...)
 			args = append(args, k6SuiteGRPC(t, string(src))...)
 			res := run(t, nil, nil, args...)
 			exp.check(t, res, served)
+			exp.checkFiles(t, outDir)
 		})
 	}
 }
@@ -77,6 +81,7 @@ type k6Expectations struct {
 	// table rows: each a list of cells that must follow each other on a
 	// line, separated by spaces only (threshold, metric)
 	cells [][]string
+	files map[string][]*regexp.Regexp
 }
 
 func parseK6Expectations(src string) (*k6Expectations, error) {
@@ -90,6 +95,17 @@ func parseK6Expectations(src string) (*k6Expectations, error) {
 		arg = strings.TrimSpace(arg)
 		bad := func(err error) error { return fmt.Errorf("line %d: %s: %v", i+1, verb, err) }
 		switch verb {
+		case "file":
+			name, reArg, _ := strings.Cut(arg, " ")
+			re, err := regexp.Compile(`(?m)` + strings.TrimSpace(reArg))
+			if err != nil || name == "" {
+				return nil, bad(fmt.Errorf("want NAME REGEXP: %v", err))
+			}
+			if e.files == nil {
+				e.files = map[string][]*regexp.Regexp{}
+			}
+			e.files[name] = append(e.files[name], re)
+			continue
 		case "line", "no-line":
 			re, err := regexp.Compile(`(?m)` + arg)
 			if err != nil {
@@ -234,6 +250,23 @@ func k6TableRow(t *testing.T, out, typ, name string) []string {
 		t.Fatalf("no row %q %q in:\n%s", typ, name, out)
 	}
 	return found
+}
+
+// checkFiles checks the files the script wrote in dir.
+func (e *k6Expectations) checkFiles(t *testing.T, dir string) {
+	t.Helper()
+	for name, res := range e.files {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Errorf("file %s: %v", name, err)
+			continue
+		}
+		for _, re := range res {
+			if !re.Match(b) {
+				t.Errorf("file %s: nothing matches %q in:\n%s", name, re, b)
+			}
+		}
+	}
 }
 
 // k6Served counts the requests k6SuiteServer answered, by path.
