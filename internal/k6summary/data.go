@@ -241,7 +241,8 @@ func submetric(s *stats.Snapshot, key string, trendStats []string, rate func(int
 	}
 	row := &stats.Row{Hist: &stats.Histogram{}}
 	for _, r := range s.Rows {
-		if r.Name == val && IsHTTP(r.Type) {
+		// jsload's thresholds name a row "NAME" or "TYPE NAME".
+		if IsHTTP(r.Type) && (r.Name == val || r.Type+" "+r.Name == val) {
 			row.Merge(r)
 		}
 	}
