@@ -148,6 +148,9 @@ func runTest(cmd *cobra.Command, st *State, path string, cfg *config.Run, watch 
 		if cfg.Iterations > 0 || fileOutputAsked(cfg) {
 			return usageError{errors.New("--iterations and file outputs (--csv, --html, --json) run headless for now: add --headless (the panel has the CSV files and the report under Download data)")}
 		}
+		if script.HasHandleSummary || cfg.Summary == "k6" {
+			log.Warnf("the web panel shows its own results: handleSummary() and --summary k6 apply to headless runs (--headless)")
+		}
 		code = runPanel(st, script, cfg, sig, log, p)
 	}
 	if code != ExitOK {
