@@ -86,11 +86,17 @@ func checkImports(opts api.BuildOptions) error {
 				}
 				return api.OnResolveResult{Path: a.Path, Namespace: moduleNamespace}, nil
 			})
+			b.OnResolve(api.OnResolveOptions{Filter: `^https?://`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+				if !k6SummaryURL.MatchString(a.Path) {
+					return api.OnResolveResult{}, fmt.Errorf("%s", remoteImportMessage(a.Path))
+				}
+				return api.OnResolveResult{Path: a.Path, Namespace: moduleNamespace}, nil
+			})
 			b.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: moduleNamespace}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
 				// Aliases, as some names ("delete") are reserved words.
 				var b strings.Builder
 				b.WriteString("let x;\nexport default x;\nexport {")
-				for i, n := range mods[a.Path] {
+				for i, n := range exportsOf(mods, a.Path) {
 					if i > 0 {
 						b.WriteString(",")
 					}
@@ -117,8 +123,22 @@ func checkImports(opts api.BuildOptions) error {
 		} else {
 			continue // a warning not about jsload's modules
 		}
-		m.Text = fmt.Sprintf("%q has no export named %q%s; it exports %s", mod, name, config.DidYouMean(name, mods[mod]), strings.Join(mods[mod], ", "))
+		exp := exportsOf(mods, mod)
+		m.Text = fmt.Sprintf("%q has no export named %q%s; it exports %s", mod, name, config.DidYouMean(name, exp), strings.Join(exp, ", "))
 		return esbuildError(m, 1)
 	}
 	return nil
+}
+
+// exportsOf is the names module path exports: a built-in module's, or
+// those of k6's jslib summary module (any version).
+func exportsOf(mods map[string][]string, path string) []string {
+	if k6SummaryURL.MatchString(path) {
+		names := make([]string, len(k6SummaryTable))
+		for i, e := range k6SummaryTable {
+			names[i] = e.name
+		}
+		return names
+	}
+	return mods[path]
 }

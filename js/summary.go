@@ -70,6 +70,11 @@ func (s *Script) RunHandleSummary(ctx context.Context, env *Env, data []byte) ([
 // k6SummaryURL matches the jslib module of k6's summary helpers.
 var k6SummaryURL = regexp.MustCompile(`^https://jslib\.k6\.io/k6-summary/[0-9][0-9.]*/index\.js$`)
 
+// remoteImportMessage refuses an import of a URL.
+func remoteImportMessage(url string) string {
+	return fmt.Sprintf("cannot import %q: jsload does not download modules (of k6's jslib it serves only https://jslib.k6.io/k6-summary/VERSION/index.js, with textSummary and jUnit); save the module beside the script and import it by a relative path", url)
+}
+
 // k6SummaryTable is the jslib summary module: textSummary(data, { indent,
 // enableColors }) and jUnit(data, { name, classname }).
 var k6SummaryTable = []lazyEntry{

@@ -175,7 +175,7 @@ func (s *Script) newVUIn(ctx context.Context, env *Env, id int, sc *Scenario) (*
 			return vu.newLazy(k6SummaryTable) // k6's jslib textSummary and jUnit, jsload's own
 		}
 		if strings.HasPrefix(name, "https://") || strings.HasPrefix(name, "http://") {
-			panic(rt.NewTypeError("cannot import %q: jsload does not download modules (of k6's jslib it serves only https://jslib.k6.io/k6-summary/VERSION/index.js, with textSummary and jUnit); save the module beside the script and import it by a relative path", name))
+			panic(rt.NewTypeError("%s", remoteImportMessage(name)))
 		}
 		panic(rt.NewTypeError("cannot find module %q: only \"jsload\" is built in; relative imports are bundled, and npm packages must be imported by a relative path", name))
 	}))
