@@ -141,6 +141,7 @@ func runFlags(fs *pflag.FlagSet, cfg *config.Run) {
 	fs.BoolVar(&cfg.OnlySummary, "only-summary", cfg.OnlySummary, "print only the final statistics, not the periodic tables")
 	fs.StringVar(&cfg.Summary, "summary", cfg.Summary, "end-of-test summary: jsload (Locust's tables) or k6 (k6's compact summary)")
 	fs.StringSliceVar(&cfg.SummaryTrendStats, "summary-trend-stats", cfg.SummaryTrendStats, "trend statistics of --summary k6 and of handleSummary's data, e.g. avg,min,med,max,p(90),p(95) (k6's default)")
+	fs.StringVar(&cfg.SummaryTimeUnit, "summary-time-unit", cfg.SummaryTimeUnit, "times of --summary k6 and textSummary in s, ms or us (default: humanized)")
 	fs.StringArrayVar(&cfg.Thresholds, "threshold", cfg.Thresholds, "pass/fail criterion 'NAME: EXPR', e.g. 'GET /profile: p95 < 200' (repeatable)")
 	fs.VarP(envVarValue{&cfg.Vars}, "env", "e", "set a variable the script reads from __ENV, over the environment's: -e KEY=VALUE (repeatable; k6's -e)")
 	fs.BoolVar(&cfg.ResetStats, "reset-stats", cfg.ResetStats, "reset the statistics once spawning completes")

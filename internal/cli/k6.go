@@ -21,7 +21,7 @@ import (
 var k6Unsupported = map[string]string{
 	"setupTimeout": "", "teardownTimeout": "", "noSetup": "", "noTeardown": "",
 	"batchPerHost": "", "rps": "", "noConnectionReuse": "", "noVUConnectionReuse": "", "minIterationDuration": "",
-	"summaryTimeUnit": "", "systemTags": "", "hosts": "", "dns": "", "tags": "",
+	"systemTags": "", "hosts": "", "dns": "", "tags": "",
 	"handleSummaryTimeout": "", "tlsAuth": "", "tlsCipherSuites": "", "tlsVersion": "", "httpDebug": "",
 	"linger": "", "paused": "", "executionSegment": "", "executionSegmentSequence": "", "localIPs": "",
 	"blockHostnames": "", "blacklistIPs": "", "cloud": "", "ext": "", "consoleOutput": "", "discardResponseBody": "",

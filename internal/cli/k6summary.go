@@ -73,6 +73,7 @@ func (r *testRun) k6Data(e *output.End) *k6summary.Data {
 		VUsMin:      vusMin,
 		VUsMax:      vusMax,
 		TrendStats:  r.cfg.SummaryTrendStats,
+		TimeUnit:    r.cfg.SummaryTimeUnit,
 		SetupData:   r.env.SetupData,
 		IsStdOutTTY: isTerminal(r.st.Stdout),
 		IsStdErrTTY: isTerminal(r.st.Stderr),

@@ -20,6 +20,10 @@ export default function () {}
 	if res.code != ExitInvalid || !strings.Contains(res.stderr, `--summary must be jsload or k6, got "jsloda" (did you mean "jsload"?)`) {
 		t.Errorf("--summary jsloda: exit %d\n%s", res.code, res.stderr)
 	}
+	res = run(t, nil, nil, "run", p, "--headless", "--summary-time-unit", "sec")
+	if res.code != ExitInvalid || !strings.Contains(res.stderr, `--summary-time-unit must be s, ms or us, got "sec"`) {
+		t.Errorf("--summary-time-unit sec: exit %d\n%s", res.code, res.stderr)
+	}
 	res = run(t, nil, nil, "run", p, "--headless", "--summary-trend-stats", "avg,p(101)")
 	if res.code != ExitInvalid || !strings.Contains(res.stderr, `"p(101)" is not a trend statistic`) {
 		t.Errorf("--summary-trend-stats p(101): exit %d\n%s", res.code, res.stderr)

@@ -52,9 +52,12 @@ type Run struct {
 	// (nil: k6's default).
 	Summary           string
 	SummaryTrendStats []string `json:",omitempty"`
-	Iterations        int64    // tasks to run in total; 0: no limit
-	Verbose           bool     // print every task, request and event as it happens
-	SingleUser        bool     // one user, one iteration, verbose: a debug run
+	// SummaryTimeUnit shows the k6 layout's times in "s", "ms" or "us"
+	// ("": humanized).
+	SummaryTimeUnit string
+	Iterations      int64 // tasks to run in total; 0: no limit
+	Verbose         bool  // print every task, request and event as it happens
+	SingleUser      bool  // one user, one iteration, verbose: a debug run
 	// InsecureSkipVerify turns off TLS certificate checks.
 	InsecureSkipVerify bool
 	Thresholds         []string // --threshold 'NAME: EXPR'
@@ -217,6 +220,9 @@ func (r *Run) Validate() error {
 	}
 	if r.Summary != "jsload" && r.Summary != "k6" {
 		return fmt.Errorf("--summary must be jsload or k6, got %q%s", r.Summary, DidYouMean(r.Summary, []string{"jsload", "k6"}))
+	}
+	if u := r.SummaryTimeUnit; u != "" && u != "s" && u != "ms" && u != "us" {
+		return fmt.Errorf("--summary-time-unit must be s, ms or us, got %q%s", u, DidYouMean(u, []string{"s", "ms", "us"}))
 	}
 	if r.PrintStats <= 0 {
 		return fmt.Errorf("--print-stats must be more than 0 seconds, got %v", r.PrintStats)

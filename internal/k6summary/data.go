@@ -102,6 +102,7 @@ type Input struct {
 	// fewest and most seen during the run (vus, vus_max).
 	VUs, VUsMin, VUsMax int
 	TrendStats          []string // nil: DefaultTrendStats
+	TimeUnit            string   // summaryTimeUnit: "", "s", "ms" or "us"
 	SetupData           string   // setup()'s result as JSON, "" for none
 	IsStdOutTTY         bool
 	IsStdErrTTY         bool
@@ -150,7 +151,7 @@ func Build(in Input) *Data {
 		return float64(n) / secs
 	}
 	d := &Data{
-		Options:   Options{SummaryTrendStats: append([]string(nil), trendStats...), SummaryTimeUnit: "", NoColor: in.NoColor},
+		Options:   Options{SummaryTrendStats: append([]string(nil), trendStats...), SummaryTimeUnit: in.TimeUnit, NoColor: in.NoColor},
 		State:     State{IsStdOutTTY: in.IsStdOutTTY, IsStdErrTTY: in.IsStdErrTTY, TestRunDurationMs: float64(in.Duration) / float64(time.Millisecond)},
 		Metrics:   map[string]Metric{},
 		RootGroup: Group{Name: "", Path: "", ID: id(""), Groups: []Group{}, Checks: []Check{}},

@@ -222,6 +222,11 @@ func TestDuration(t *testing.T) {
 			t.Errorf("Duration(%v) = %q, want %q", ms, got, want)
 		}
 	}
+	for unit, want := range map[string]string{"s": "1.52s", "ms": "1520ms", "us": "1520000µs", "": "1.52s"} {
+		if got := timeIn(1520, unit); got != want {
+			t.Errorf("timeIn(1520, %q) = %q, want %q", unit, got, want)
+		}
+	}
 	for b, want := range map[float64]string{512: "512 B", 1234: "1.2 kB", 170200: "170 kB", 3.45e6: "3.5 MB"} {
 		if got := bytesText(b); got != want {
 			t.Errorf("bytesText(%v) = %q, want %q", b, got, want)

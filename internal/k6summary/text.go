@@ -59,7 +59,7 @@ func Text(d *Data, o TextOptions) string {
 				if !m.Thresholds[s].OK {
 					mark = "✗"
 				}
-				line("    %s '%s' %s", mark, s, measured(m, s))
+				line("    %s '%s' %s", mark, s, measured(m, s, d.Options.SummaryTimeUnit))
 			}
 			line("")
 		}
@@ -109,10 +109,10 @@ func Text(d *Data, o TextOptions) string {
 		}
 		rows = append(rows, []string{sec})
 		for _, n := range ms {
-			rows = append(rows, append([]string{n}, values(d.Metrics[n])...))
+			rows = append(rows, append([]string{n}, values(d.Metrics[n], d.Options.SummaryTimeUnit)...))
 			for _, sn := range names {
 				if f, ok := strings.CutPrefix(sn, n+"{"); ok && len(d.Metrics[sn].Values) > 0 {
-					rows = append(rows, append([]string{"  { " + strings.TrimSuffix(f, "}") + " }"}, values(d.Metrics[sn])...))
+					rows = append(rows, append([]string{"  { " + strings.TrimSuffix(f, "}") + " }"}, values(d.Metrics[sn], d.Options.SummaryTimeUnit)...))
 				}
 			}
 		}
@@ -199,7 +199,7 @@ func writeRows(b *strings.Builder, indent string, rows [][]string) {
 }
 
 // values are a metric's value cells in k6's formats.
-func values(m Metric) []string {
+func values(m Metric, unit string) []string {
 	v := m.Values
 	switch m.Type {
 	case "counter":
@@ -208,7 +208,7 @@ func values(m Metric) []string {
 		}
 		return []string{num(v["count"]), strconv.FormatFloat(v["rate"], 'f', 6, 64) + "/s"}
 	case "gauge":
-		return []string{format(m, v["value"]), "min=" + format(m, v["min"]), "max=" + format(m, v["max"])}
+		return []string{format(m, v["value"], unit), "min=" + format(m, v["min"], unit), "max=" + format(m, v["max"], unit)}
 	case "rate":
 		n := v["passes"] + v["fails"]
 		return []string{percent(v["passes"], n), fmt.Sprintf("%s out of %s", num(v["passes"]), num(n))}
@@ -224,7 +224,7 @@ func values(m Metric) []string {
 			out[i] = k + "=" + num(v[k])
 			continue
 		}
-		out[i] = k + "=" + format(m, v[k])
+		out[i] = k + "=" + format(m, v[k], unit)
 	}
 	return out
 }
@@ -250,7 +250,7 @@ func trendOrder(k string) float64 {
 
 // measured is a threshold line's "agg=value", the value of the threshold's
 // aggregation in m.
-func measured(m Metric, src string) string {
+func measured(m Metric, src, unit string) string {
 	agg := src
 	for i, c := range src {
 		if strings.ContainsRune("<>=!", c) {
@@ -273,19 +273,38 @@ func measured(m Metric, src string) string {
 	case m.Type == "counter" || agg == "count":
 		return agg + "=" + num(v)
 	}
-	return agg + "=" + format(m, v)
+	return agg + "=" + format(m, v, unit)
 }
 
-// format is a trend's or gauge's value: a humanized time when the metric
-// contains times (milliseconds), bytes for data, else the number.
-func format(m Metric, v float64) string {
+// format is a trend's or gauge's value: a time when the metric contains
+// times (milliseconds; humanized, or in unit: "s", "ms" or "us"), bytes
+// for data, else the number.
+func format(m Metric, v float64, unit string) string {
 	switch m.Contains {
 	case "time":
-		return Duration(v)
+		return timeIn(v, unit)
 	case "data":
 		return bytesText(v)
 	}
 	return num(v)
+}
+
+// TimeUnits are the summaryTimeUnit values ("" humanizes).
+var TimeUnits = []string{"s", "ms", "us"}
+
+// timeIn is ms in unit, with at most two decimals ("1.52s", "1520ms",
+// "1520000us"), or humanized (Duration) when unit is "".
+func timeIn(ms float64, unit string) string {
+	r2 := func(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) }
+	switch unit {
+	case "s":
+		return r2(ms/1000) + "s"
+	case "ms":
+		return r2(ms) + "ms"
+	case "us":
+		return r2(ms*1000) + "µs"
+	}
+	return Duration(ms)
 }
 
 // Duration is milliseconds as k6 shows times: "0s", "812µs", "140.36ms",
