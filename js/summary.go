@@ -76,7 +76,8 @@ func remoteImportMessage(url string) string {
 }
 
 // k6SummaryTable is the jslib summary module: textSummary(data, { indent,
-// enableColors }) and jUnit(data, { name, classname }).
+// enableColors }) (no colours unless enableColors) and jUnit(data, {
+// name, classname }).
 var k6SummaryTable = []lazyEntry{
 	{name: "textSummary", make: fn(func(vu *VU, c goja.FunctionCall) goja.Value {
 		d := vu.summaryData(c.Argument(0), "textSummary")
@@ -84,6 +85,9 @@ var k6SummaryTable = []lazyEntry{
 		if opt, ok := c.Argument(1).(*goja.Object); ok {
 			if v := opt.Get("indent"); v != nil && !goja.IsUndefined(v) {
 				o.Indent = v.String()
+			}
+			if v := opt.Get("enableColors"); v != nil && !goja.IsUndefined(v) {
+				o.Color = v.ToBoolean()
 			}
 		}
 		return vu.rt.ToValue(k6summary.Text(d, o))

@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/fatih/color"
+
 	"github.com/jsload/jsload/internal/k6summary"
 	"github.com/jsload/jsload/internal/output"
 )
@@ -52,7 +54,7 @@ func (c *summaryConsole) Final(e *output.End) error {
 	if c.BeforePrint != nil {
 		c.BeforePrint()
 	}
-	_, err := io.WriteString(c.W, k6summary.Text(data, k6summary.TextOptions{Indent: " "}))
+	_, err := io.WriteString(c.W, k6summary.Text(data, k6summary.TextOptions{Indent: " ", Color: c.ThresholdColor}))
 	return err
 }
 
@@ -77,7 +79,7 @@ func (r *testRun) k6Data(e *output.End) *k6summary.Data {
 		SetupData:   r.env.SetupData,
 		IsStdOutTTY: isTerminal(r.st.Stdout),
 		IsStdErrTTY: isTerminal(r.st.Stderr),
-		NoColor:     true,
+		NoColor:     color.NoColor || !isTerminal(r.st.Stdout),
 	})
 }
 

@@ -201,6 +201,11 @@ func TestBuildThresholdsAndMore(t *testing.T) {
 		t.Errorf("CUSTOM after HTTP:\n%s", txt)
 	}
 
+	col := Text(d, TextOptions{Color: true})
+	if !strings.Contains(col, "\x1b[31m✗\x1b[0m 'rate<0.05'") || !strings.Contains(col, "\x1b[32m✓\x1b[0m has body") {
+		t.Errorf("colours:\n%q", col)
+	}
+
 	x := JUnit(d, "", "")
 	if !strings.Contains(x, `<testsuites tests="5" failures="2">`) || !strings.Contains(x, `<testcase name="checks - rate&gt;0.9">`) || strings.Count(x, `<failure message="failed">`) != 2 {
 		t.Errorf("junit:\n%s", x)

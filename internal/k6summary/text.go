@@ -14,6 +14,9 @@ type TextOptions struct {
 	// Indent is put before every line (textSummary's indent; default
 	// one space as k6's jslib).
 	Indent string
+	// Color marks passes green and failures red (ANSI), as k6 on a
+	// terminal and textSummary's enableColors.
+	Color bool
 }
 
 // Text renders d in k6's compact end-of-test layout: a THRESHOLDS block
@@ -23,10 +26,14 @@ type TextOptions struct {
 // HTTP, EXECUTION, NETWORK, GRPC, WEBSOCKETS), sorted by name, with
 // dotted names and k6's value formats (times humanized, bytes 1000-based,
 // rates as percentages "N out of M"). Submetrics follow their metric,
-// indented. No colours.
+// indented. With o.Color the marks are green and red.
 func Text(d *Data, o TextOptions) string {
 	var b strings.Builder
 	in := o.Indent
+	pass, fail := "✓", "✗"
+	if o.Color {
+		pass, fail = "\x1b[32m✓\x1b[0m", "\x1b[31m✗\x1b[0m"
+	}
 	line := func(format string, a ...any) {
 		fmt.Fprintf(&b, in+format+"\n", a...)
 	}
@@ -55,9 +62,9 @@ func Text(d *Data, o TextOptions) string {
 			}
 			sort.Strings(srcs)
 			for _, s := range srcs {
-				mark := "✓"
+				mark := pass
 				if !m.Thresholds[s].OK {
-					mark = "✗"
+					mark = fail
 				}
 				line("    %s '%s' %s", mark, s, measured(m, s, d.Options.SummaryTimeUnit))
 			}
@@ -86,12 +93,12 @@ func Text(d *Data, o TextOptions) string {
 			nil)
 		for _, ch := range checks {
 			if ch.Fails == 0 {
-				rows = append(rows, []string{"✓ " + ch.Name})
+				rows = append(rows, []string{pass + " " + ch.Name})
 				continue
 			}
 			n := ch.Passes + ch.Fails
-			rows = append(rows, []string{"✗ " + ch.Name},
-				[]string{fmt.Sprintf("  ↳  %d%% — ✓ %d / ✗ %d", int64(math.Floor(float64(ch.Passes)*100/float64(n))), ch.Passes, ch.Fails)})
+			rows = append(rows, []string{fail + " " + ch.Name},
+				[]string{fmt.Sprintf("  ↳  %d%% — %s %d / %s %d", int64(math.Floor(float64(ch.Passes)*100/float64(n))), pass, ch.Passes, fail, ch.Fails)})
 		}
 		rows = append(rows, nil)
 	}
