@@ -32,7 +32,8 @@ const (
 	// ExitWorkerLost: a distributed test ran, and a worker was lost during
 	// it (its statistics count up to its last report).
 	ExitWorkerLost = 5
-	// ExitOutput: the test ran, and an output file could not be written.
+	// ExitOutput: the test ran, and an output file could not be written
+	// (or handleSummary() failed).
 	ExitOutput = 6
 	// ExitInterrupted: a run stopped by SIGINT (Ctrl-C) before its planned
 	// end; SIGTERM gives 143 (128 plus the signal's number).
