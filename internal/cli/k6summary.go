@@ -69,7 +69,7 @@ func (r *testRun) k6Data(e *output.End) *k6summary.Data {
 	}
 	return k6summary.Build(k6summary.Input{
 		Snapshot:    s,
-		Thresholds:  k6summary.Verdicts(e.Thresholds),
+		Thresholds:  k6summary.Verdicts(e.Thresholds, s),
 		Duration:    s.Elapsed(),
 		VUs:         vus,
 		VUsMin:      vusMin,

@@ -380,22 +380,25 @@ func metricContains(key string) string {
 
 // Verdicts turns jsload's threshold results into k6's terms. jsload's
 // thresholds of k6 scripts are k6's translated (internal/cli's
-// k6Thresholds); this maps them back: "checks" and "check:NAME" to checks
-// and checks{check:NAME} (rate), a request row's times to
-// http_req_duration{name:ROW} (avg min max med p(N)), failRate to
-// http_req_failed{name:ROW} (rate), count and rps to http_reqs{name:ROW}
-// (count, rate). Thresholds with no k6 counterpart (fails,
-// failsPerSec, the Aggregated row) keep jsload's name and expression.
-func Verdicts(results []threshold.Result) []Verdict {
+// k6Thresholds); this maps them back: "checks" and "check:NAME" rates to
+// checks and checks{check:NAME}, and on an HTTP request row of s (named
+// NAME or TYPE NAME) the times to http_req_duration{name:ROW} (avg min
+// max med p(N)), failRate to http_req_failed{name:ROW} (rate), count and
+// rps to http_reqs{name:ROW} (count, rate). The expression is written
+// without spaces ("p(95)<200"). Thresholds with no k6 counterpart (other
+// rows, fails, failsPerSec, the Aggregated row) keep jsload's name and
+// expression.
+func Verdicts(results []threshold.Result, s *stats.Snapshot) []Verdict {
 	out := make([]Verdict, 0, len(results))
 	for _, r := range results {
 		metric, agg := "", ""
+		isCheck := r.Name == "checks" || strings.HasPrefix(r.Name, "check:")
 		switch {
 		case r.Name == "checks" && r.Metric == "rate":
 			metric, agg = "checks", "rate"
 		case strings.HasPrefix(r.Name, "check:") && r.Metric == "rate":
 			metric, agg = "checks{check:"+strings.TrimPrefix(r.Name, "check:")+"}", "rate"
-		case r.Name == "Aggregated":
+		case isCheck || !httpRow(s, r.Name):
 		case r.Metric == "avg" || r.Metric == "min" || r.Metric == "max" || r.Metric == "med":
 			metric, agg = "http_req_duration{name:"+r.Name+"}", r.Metric
 		case strings.HasPrefix(r.Metric, "p"):
@@ -414,4 +417,21 @@ func Verdicts(results []threshold.Result) []Verdict {
 		out = append(out, Verdict{Metric: metric, Source: agg + r.Op + strconv.FormatFloat(r.Value, 'f', -1, 64), OK: r.Passed})
 	}
 	return out
+}
+
+// httpRow tells whether name ("NAME" or "TYPE NAME") is an HTTP request
+// row of s; with no snapshot, whether it is not the Aggregated row.
+func httpRow(s *stats.Snapshot, name string) bool {
+	if name == "Aggregated" {
+		return false
+	}
+	if s == nil {
+		return true
+	}
+	for _, r := range s.Rows {
+		if IsHTTP(r.Type) && (r.Name == name || r.Type+" "+r.Name == name) {
+			return true
+		}
+	}
+	return false
 }

@@ -125,7 +125,7 @@ func TestBuildThresholdsAndMore(t *testing.T) {
 	t.Parallel()
 	s := knownRun(t)
 	var ts []threshold.Threshold
-	for _, x := range [][2]string{{"home", "p95 < 200"}, {"home", "failRate < 0.05"}, {"checks", "rate > 0.9"}, {"check:has body", "rate == 1"}, {"/login", "count >= 2"}} {
+	for _, x := range [][2]string{{"home", "p95 < 200"}, {"home", "failRate < 0.05"}, {"checks", "rate > 0.9"}, {"check:has body", "rate == 1"}, {"/login", "count >= 2"}, {"checks", "count > 1"}, {"cache lookup", "p95 < 10"}, {"Aggregated", "fails < 5"}} {
 		th, err := threshold.Parse(x[0], x[1])
 		if err != nil {
 			t.Fatal(err)
@@ -136,13 +136,16 @@ func TestBuildThresholdsAndMore(t *testing.T) {
 	more := func(d *Data) {
 		d.Metrics["my_trend"] = Metric{Type: "trend", Contains: "default", Values: map[string]float64{"avg": 1.5, "min": 1, "med": 1.5, "max": 2, "p(90)": 2, "p(95)": 2}}
 	}
-	d := Build(Input{Snapshot: s, Duration: time.Second, Thresholds: Verdicts(res), More: []func(*Data){more}})
+	d := Build(Input{Snapshot: s, Duration: time.Second, Thresholds: Verdicts(res, s), More: []func(*Data){more}})
 	want := map[string]map[string]bool{
 		"http_req_duration{name:home}": {"p(95)<200": true},
 		"http_req_failed{name:home}":   {"rate<0.05": false},
-		"checks":                       {"rate>0.9": false},
+		"checks":                       {"rate>0.9": false, "count > 1": true},
 		"checks{check:has body}":       {"rate==1": true},
 		"http_reqs{name:/login}":       {"count>=2": true},
+		// No k6 counterpart: jsload's names and expressions.
+		"cache lookup": {"p95 < 10": false},
+		"Aggregated":   {"fails < 5": true},
 	}
 	for name, th := range want {
 		m, ok := d.Metrics[name]
@@ -207,7 +210,7 @@ func TestBuildThresholdsAndMore(t *testing.T) {
 	}
 
 	x := JUnit(d, "", "")
-	if !strings.Contains(x, `<testsuites tests="5" failures="2">`) || !strings.Contains(x, `<testcase name="checks - rate&gt;0.9">`) || strings.Count(x, `<failure message="failed">`) != 2 {
+	if !strings.Contains(x, `<testsuites tests="8" failures="3">`) || !strings.Contains(x, `<testcase name="checks - rate&gt;0.9">`) || strings.Count(x, `<failure message="failed">`) != 3 {
 		t.Errorf("junit:\n%s", x)
 	}
 }
