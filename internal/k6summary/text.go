@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -116,10 +117,10 @@ func Text(d *Data, o TextOptions) string {
 		}
 		rows = append(rows, []string{sec})
 		for _, n := range ms {
-			rows = append(rows, append([]string{n}, values(d.Metrics[n], d.Options.SummaryTimeUnit)...))
+			rows = append(rows, append([]string{n}, values(d.Metrics[n], d.Options.SummaryTimeUnit, d.Options.SummaryTrendStats)...))
 			for _, sn := range names {
 				if f, ok := strings.CutPrefix(sn, n+"{"); ok && len(d.Metrics[sn].Values) > 0 {
-					rows = append(rows, append([]string{"  { " + strings.TrimSuffix(f, "}") + " }"}, values(d.Metrics[sn], d.Options.SummaryTimeUnit)...))
+					rows = append(rows, append([]string{"  { " + strings.TrimSuffix(f, "}") + " }"}, values(d.Metrics[sn], d.Options.SummaryTimeUnit, d.Options.SummaryTrendStats)...))
 				}
 			}
 		}
@@ -206,7 +207,7 @@ func writeRows(b *strings.Builder, indent string, rows [][]string) {
 }
 
 // values are a metric's value cells in k6's formats.
-func values(m Metric, unit string) []string {
+func values(m Metric, unit string, order []string) []string {
 	v := m.Values
 	switch m.Type {
 	case "counter":
@@ -224,7 +225,7 @@ func values(m Metric, unit string) []string {
 	for k := range v {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return trendOrder(keys[i]) < trendOrder(keys[j]) })
+	sort.Slice(keys, func(i, j int) bool { return trendOrder(keys[i], order) < trendOrder(keys[j], order) })
 	out := make([]string, len(keys))
 	for i, k := range keys {
 		if k == "count" {
@@ -236,9 +237,13 @@ func values(m Metric, unit string) []string {
 	return out
 }
 
-// trendOrder sorts trend stats as k6's default list does: avg min med max,
-// then count, then percentiles by N.
-func trendOrder(k string) float64 {
+// trendOrder sorts trend stats in the order of summaryTrendStats, then
+// the others as k6's default list does: avg min med max, then count, then
+// percentiles by N.
+func trendOrder(k string, order []string) float64 {
+	if i := slices.Index(order, k); i >= 0 {
+		return float64(i) - 1000
+	}
 	switch k {
 	case "avg":
 		return -5
