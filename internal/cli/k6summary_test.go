@@ -30,16 +30,17 @@ export default function () {}
 	}
 }
 
-// A jsload script (not a k6 one) can end with k6's summary too; its rows
-// are HTTP requests when their type is an HTTP method.
+// A jsload script (not a k6 one) can end with k6's summary too (here from
+// its options); its rows are HTTP requests when their type is an HTTP
+// method.
 func TestSummaryK6OfJsloadScript(t *testing.T) {
 	t.Parallel()
 	srv := target(t)
 	p := script(t, `import { http, events, task } from "jsload";
-export const options = { thresholds: { "GET /fast": ["p95 < 60000"] } };
+export const options = { summary: "k6", thresholds: { "GET /fast": ["p95 < 60000"] } };
 export const get = task(() => { http.get("/fast"); events.fire({ type: "cache", name: "hit", responseTime: 1 }); });
 `)
-	res := run(t, nil, nil, "run", p, "--headless", "-H", srv.URL, "-i", "3", "--summary", "k6")
+	res := run(t, nil, nil, "run", p, "--headless", "-H", srv.URL, "-i", "3")
 	if res.code != ExitOK {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
