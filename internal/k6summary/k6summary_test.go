@@ -3,6 +3,7 @@ package k6summary
 import (
 	"encoding/json"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,34 @@ func TestCheckTrendStats(t *testing.T) {
 	}
 	if err := CheckTrendStats([]string{"p95"}); err == nil || !strings.Contains(err.Error(), `"p95"`) {
 		t.Errorf("p95: %v", err)
+	}
+}
+
+// BenchmarkBuildText is the end-of-test cost of k6's summary: Build and
+// Text over 100 HTTP rows of 1,000 samples each, 20 checks and 5 groups.
+func BenchmarkBuildText(b *testing.B) {
+	reg := stats.NewRegistry(1)
+	start := time.Unix(1000, 0)
+	reg.SetStart(start)
+	rec := reg.Recorder(0)
+	for r := 0; r < 100; r++ {
+		for i := 0; i < 1000; i++ {
+			rec.Record(stats.Sample{Type: "GET", Name: "/r" + strconv.Itoa(r), Duration: time.Duration(i+1) * 37 * time.Microsecond, Size: 512, At: start.Add(time.Second)})
+		}
+	}
+	for c := 0; c < 20; c++ {
+		rec.RecordCheck("check "+strconv.Itoa(c), c%3 != 0)
+	}
+	for g := 0; g < 5; g++ {
+		rec.Record(stats.Sample{Type: "GROUP", Name: "::g" + strconv.Itoa(g), Duration: time.Millisecond, At: start.Add(time.Second)})
+	}
+	s := reg.Snapshot(start.Add(10 * time.Second))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d := Build(Input{Snapshot: s, Duration: 10 * time.Second, VUs: 10, VUsMin: 10, VUsMax: 10})
+		if len(Text(d, TextOptions{})) == 0 {
+			b.Fatal("no text")
+		}
 	}
 }
