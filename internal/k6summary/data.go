@@ -133,7 +133,10 @@ func IsHTTP(typ string) bool { return httpMethods[typ] }
 //     counts whole responses);
 //   - checks (rate) over every check;
 //   - group_duration (trend) over the GROUP rows;
-//   - vus and vus_max (gauges of the users).
+//   - vus and vus_max (gauges of the users);
+//   - ws_connecting, ws_sessions, ws_session_duration, ws_msgs_received,
+//     ws_ping and grpc_req_duration from the WS and gRPC rows
+//     (protocolMetrics).
 //
 // iterations, iteration_duration, data_sent and the http_req_* phase
 // trends are not measured by jsload and are left out.
@@ -180,6 +183,7 @@ func Build(in Input) *Data {
 	if groups.Requests > 0 {
 		d.Metrics["group_duration"] = Metric{Type: "trend", Contains: "time", Values: TrendValues(groups, trendStats)}
 	}
+	protocolMetrics(d, s, trendStats, rate)
 	var passes, fails int64
 	for _, c := range s.Checks {
 		passes += c.Passes
@@ -216,6 +220,56 @@ func Build(in Input) *Data {
 		d.Metrics[v.Metric] = m
 	}
 	return d
+}
+
+// protocolMetrics adds the WebSocket and gRPC metrics of the rows jsload's
+// clients record (README, "k6/ws, k6/websockets and k6/net/grpc"): type
+// WS rows "connect NAME" are ws_connecting, "close NAME" ws_sessions and
+// ws_session_duration, "recv NAME" ws_msgs_received, "ping NAME" ws_ping;
+// type gRPC rows grpc_req_duration. Sent messages are not counted by
+// jsload (ws_msgs_sent is left out).
+func protocolMetrics(d *Data, s *stats.Snapshot, trendStats []string, rate func(int64) float64) {
+	merged := map[string]*stats.Row{}
+	add := func(metric string, r *stats.Row) {
+		m := merged[metric]
+		if m == nil {
+			m = &stats.Row{Hist: &stats.Histogram{}}
+			merged[metric] = m
+		}
+		m.Merge(r)
+	}
+	for _, r := range s.Rows {
+		switch r.Type {
+		case "gRPC":
+			add("grpc_req_duration", r)
+		case "WS":
+			kind, _, _ := strings.Cut(r.Name, " ")
+			switch kind {
+			case "connect":
+				add("ws_connecting", r)
+			case "close":
+				add("ws_session_duration", r)
+			case "recv":
+				add("ws_msgs_received", r)
+			case "ping":
+				add("ws_ping", r)
+			}
+		}
+	}
+	for name, r := range merged {
+		if r.Requests == 0 {
+			continue
+		}
+		switch name {
+		case "ws_msgs_received":
+			d.Metrics[name] = Metric{Type: "counter", Contains: "default", Values: map[string]float64{"count": float64(r.Requests), "rate": rate(r.Requests)}}
+		case "ws_session_duration":
+			d.Metrics[name] = Metric{Type: "trend", Contains: "time", Values: TrendValues(r, trendStats)}
+			d.Metrics["ws_sessions"] = Metric{Type: "counter", Contains: "default", Values: map[string]float64{"count": float64(r.Requests), "rate": rate(r.Requests)}}
+		default:
+			d.Metrics[name] = Metric{Type: "trend", Contains: "time", Values: TrendValues(r, trendStats)}
+		}
+	}
 }
 
 // submetric is the metric of a threshold's key with a tag filter:

@@ -33,6 +33,11 @@ func knownRun(t *testing.T) *stats.Snapshot {
 	rec.Record(stats.Sample{Type: "cache", Name: "lookup", Duration: time.Second, At: start.Add(time.Second)})
 	rec.Record(stats.Sample{Type: "GROUP", Name: "::shop::cart", Duration: 5 * time.Millisecond, At: start.Add(time.Second)})
 	rec.Record(stats.Sample{Type: "GROUP", Name: "::shop", Duration: 7 * time.Millisecond, At: start.Add(time.Second)})
+	rec.Record(stats.Sample{Type: "WS", Name: "connect /ws", Duration: 3 * time.Millisecond, At: start.Add(time.Second)})
+	rec.Record(stats.Sample{Type: "WS", Name: "recv /ws", Size: 5, At: start.Add(time.Second)})
+	rec.Record(stats.Sample{Type: "WS", Name: "recv /ws", Size: 5, At: start.Add(time.Second)})
+	rec.Record(stats.Sample{Type: "WS", Name: "close /ws", Duration: 900 * time.Millisecond, At: start.Add(time.Second)})
+	rec.Record(stats.Sample{Type: "gRPC", Name: "/echo.Echo/Say", Duration: 2 * time.Millisecond, At: start.Add(time.Second)})
 	for i := 0; i < 4; i++ {
 		rec.RecordCheck("status is 200", i < 3)
 	}
@@ -87,6 +92,14 @@ func TestBuildShape(t *testing.T) {
 	}
 	if g := m["group_duration"].Values; g["min"] != 5 || g["max"] != 7 {
 		t.Errorf("group_duration %v", g)
+	}
+	for name, want := range map[string]float64{"ws_connecting": 3, "ws_session_duration": 900, "grpc_req_duration": 2} {
+		if got := m[name].Values["max"]; got != want || m[name].Type != "trend" {
+			t.Errorf("%s: %+v, want max %v", name, m[name], want)
+		}
+	}
+	if m["ws_msgs_received"].Values["count"] != 2 || m["ws_sessions"].Values["count"] != 1 {
+		t.Errorf("ws counters: %+v %+v", m["ws_msgs_received"], m["ws_sessions"])
 	}
 	for _, absent := range []string{"iterations", "iteration_duration", "data_sent"} {
 		if _, ok := m[absent]; ok {
@@ -193,6 +206,13 @@ func TestBuildThresholdsAndMore(t *testing.T) {
 		`(?m)^     http_reqs\.+: 12 +12\.000000/s$`,
 		`(?m)^     NETWORK$`,
 		`(?m)^     data_received\.+: 1\.1 kB +1\.1 kB/s$`,
+		`(?m)^     GRPC$`,
+		`(?m)^     grpc_req_duration\.+: avg=2ms `,
+		`(?m)^     WEBSOCKETS$`,
+		`(?m)^     ws_connecting\.+: avg=3ms `,
+		`(?m)^     ws_msgs_received\.+: 2 `,
+		`(?m)^     ws_session_duration\.+: avg=900ms `,
+		`(?m)^     ws_sessions\.+: 1 `,
 	} {
 		if !regexp.MustCompile(re).MatchString(txt) {
 			t.Errorf("no line matches %s in:\n%s", re, txt)
