@@ -1,12 +1,15 @@
-// handleSummary's data holds setup()'s data, the groups by path and the
-// checks with their passes and fails; stderr takes text too.
+// handleSummary's data holds setup()'s data, the groups by path, the
+// checks with their passes and fails, and k6/ws's metrics; stderr takes
+// text too.
 // expect: line ^groups: outer\[::outer\] > inner\[::outer::inner\]$
 // expect: line ^setup: \{"token":"abc","n":2\}$
 // expect: line ^checks: is ok=4/0$
 // expect: line ^group_duration: trend time avg,max,med,min,p\(90\),p\(95\)$
 // expect: line ^to stderr$
+// expect: line ^ws: sessions=4 received=4 connecting=trend$
 import http from "k6/http";
 import { check, group } from "k6";
+import ws from "k6/ws";
 
 export const options = { vus: 2, iterations: 4 };
 
@@ -21,6 +24,11 @@ export default function (data) {
       check(res, { "is ok": (r) => r.status === 200 });
     });
   });
+  const url = __ENV.BASE_URL.replace("http://", "ws://") + "/ws";
+  ws.connect(url, { tags: { name: "echo" } }, (socket) => {
+    socket.on("open", () => socket.send("hello"));
+    socket.on("message", () => socket.close());
+  });
 }
 
 export function handleSummary(data) {
@@ -34,6 +42,7 @@ export function handleSummary(data) {
       `setup: ${JSON.stringify(data.setup_data)}`,
       `checks: ${checks.join(",")}`,
       `group_duration: ${gd.type} ${gd.contains} ${Object.keys(gd.values).join(",")}`,
+      `ws: sessions=${data.metrics.ws_sessions.values.count} received=${data.metrics.ws_msgs_received.values.count} connecting=${data.metrics.ws_connecting.type}`,
       "",
     ].join("\n"),
     stderr: "to stderr\n",
