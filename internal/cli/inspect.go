@@ -57,7 +57,7 @@ func newInspectCmd(st *State) *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(st.Stdout)
 				enc.SetIndent("", "  ")
-				desc := map[string]any{"script": s.Path, "classes": s.Classes, "sets": s.Sets, "options": s.Options, "setup": s.HasSetup, "teardown": s.HasTeardown, "parameters": s.Params, "grpcMethods": s.GRPCMethods()}
+				desc := map[string]any{"script": s.Path, "classes": s.Classes, "sets": s.Sets, "options": s.Options, "setup": s.HasSetup, "teardown": s.HasTeardown, "handleSummary": s.HasHandleSummary, "parameters": s.Params, "grpcMethods": s.GRPCMethods()}
 				if s.K6 {
 					desc["scenarios"] = k6ScenariosJSON(scs)
 				}
@@ -132,6 +132,9 @@ func printInspect(st *State, s *js.Script) {
 	}
 	if s.HasTeardown {
 		hooks = append(hooks, "teardown(data)")
+	}
+	if s.HasHandleSummary {
+		hooks = append(hooks, "handleSummary(data)")
 	}
 	if len(hooks) > 0 {
 		fmt.Fprintf(w, "\nHooks: %s\n", strings.Join(hooks, ", "))

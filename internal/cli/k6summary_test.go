@@ -96,3 +96,19 @@ export default function () {}
 		t.Errorf("exit %d\n%s", res.code, res.stderr)
 	}
 }
+
+func TestInspectShowsHandleSummary(t *testing.T) {
+	t.Parallel()
+	p := script(t, `import "k6";
+export default function () {}
+export function handleSummary(data) { return {}; }
+`)
+	r := run(t, nil, nil, "inspect", p)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "Hooks: handleSummary(data)") {
+		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, nil, nil, "inspect", "--json", p)
+	if r.code != ExitOK || !strings.Contains(r.stdout, `"handleSummary": true`) {
+		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
