@@ -47,7 +47,10 @@ func (s *Script) RunHandleSummary(ctx context.Context, env *Env, data []byte) ([
 			return nil
 		}
 		obj, ok := v.(*goja.Object)
-		if !ok {
+		if _, isPromise := v.Export().(*goja.Promise); isPromise {
+			return &ScriptError{File: s.Path, Msg: "handleSummary() returned a Promise: it runs synchronously, as in k6 (drop async)"}
+		}
+		if !ok || obj.ClassName() == "Array" {
 			return &ScriptError{File: s.Path, Msg: fmt.Sprintf("handleSummary() must return an object mapping \"stdout\", \"stderr\" or file paths to contents, got %s", v.String())}
 		}
 		out = []SummaryFile{}

@@ -24,6 +24,8 @@ func TestRunHandleSummary(t *testing.T) {
 		{"falsy", `return null;`, nil, ""},
 		{"not an object", `return "summary";`, nil, `handleSummary() must return an object mapping "stdout", "stderr" or file paths to contents, got summary`},
 		{"a number", `return { stdout: 3 };`, nil, `handleSummary() returned "stdout": 3, where a string or an ArrayBuffer is needed`},
+		{"async", `return Promise.resolve({ stdout: "x" });`, nil, `handleSummary() returned a Promise: it runs synchronously, as in k6 (drop async)`},
+		{"an array", `return ["x"];`, nil, `handleSummary() must return an object mapping "stdout", "stderr" or file paths to contents, got x`},
 		{"throws", `throw new Error("nope");`, nil, `main.js:5:9: Error: nope`},
 	} {
 		s := load(t, "main.js", `import http from "k6/http";
