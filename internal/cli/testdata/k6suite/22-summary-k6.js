@@ -17,7 +17,7 @@
 // expect: line ^\s+EXECUTION$
 // expect: line ^\s+vus_max\.+: 2 +min=2 +max=2$
 // expect: line ^\s+NETWORK$
-// expect: line ^\s+data_received\.+: 8 B +\S+ B/s$
+// expect: line ^\s+data_received\.+: 8 B +[0-9.]+ [kM]?B/s$
 // expect: no-line Aggregated
 // expect: no-line Response time percentiles
 import http from "k6/http";
