@@ -44,6 +44,7 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *si
 		r.finish(0, time.Now(), nil, false)
 		return code, false
 	}
+	r.vusMax = p.load.peakUsers() // k6's vus_max: the most users the plan may run
 	logLimits(cfg, p, log)
 	if master == nil {
 		checkOpenFiles(p.load.peakUsers(), log)

@@ -61,7 +61,7 @@ func (c *summaryConsole) Final(e *output.End) error {
 // k6Data is handleSummary's data for the end of the run e.
 func (r *testRun) k6Data(e *output.End) *k6summary.Data {
 	s := e.Snapshot
-	vus, vusMin, vusMax := s.Users, s.Users, max(s.Users, e.Meta.Users)
+	vus, vusMin, vusMax := s.Users, s.Users, max(s.Users, e.Meta.Users, r.vusMax)
 	if e.History != nil {
 		for _, p := range e.History.Points(s.Start) {
 			vusMin, vusMax = min(vusMin, p.Users), max(vusMax, p.Users)

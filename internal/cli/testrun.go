@@ -44,8 +44,11 @@ type testRun struct {
 	// summaryFailed: handleSummary() failed or an output it returned
 	// could not be written (k6summary.go).
 	summaryFailed atomic.Bool
-	names         nameGuard
-	life          *js.Lifecycle // the process runtime, when the script has lifecycle listeners
+	// vusMax is the most users the load plan may run (k6's vus_max), 0
+	// when it does not say.
+	vusMax int
+	names  nameGuard
+	life   *js.Lifecycle // the process runtime, when the script has lifecycle listeners
 
 	mu sync.Mutex // guards sw: the Prometheus endpoint reads it
 	sw swarm
