@@ -67,6 +67,13 @@ func (r *testRun) k6Data(e *output.End) *k6summary.Data {
 			vusMin, vusMax = min(vusMin, p.Users), max(vusMax, p.Users)
 		}
 	}
+	var more []func(*k6summary.Data)
+	// k6's iterations: those of a k6 script that ran to their end, as
+	// k6/execution counts them in this process (a master runs none).
+	if x := r.env.K6; x != nil && r.script.K6 && !r.cfg.Cluster.Master && x.Completed() > 0 {
+		n := x.Completed()
+		more = append(more, func(d *k6summary.Data) { d.Metrics["iterations"] = k6summary.CounterMetric(n, s.Elapsed()) })
+	}
 	return k6summary.Build(k6summary.Input{
 		Snapshot:    s,
 		Thresholds:  k6summary.Verdicts(e.Thresholds, s),
@@ -80,6 +87,7 @@ func (r *testRun) k6Data(e *output.End) *k6summary.Data {
 		IsStdOutTTY: isTerminal(r.st.Stdout),
 		IsStdErrTTY: isTerminal(r.st.Stderr),
 		NoColor:     color.NoColor || !isTerminal(r.st.Stdout),
+		More:        more,
 	})
 }
 

@@ -138,8 +138,9 @@ func IsHTTP(typ string) bool { return httpMethods[typ] }
 //     ws_ping and grpc_req_duration from the WS and gRPC rows
 //     (protocolMetrics).
 //
-// iterations, iteration_duration, data_sent and the http_req_* phase
-// trends are not measured by jsload and are left out.
+// iterations come from the caller (More: internal/cli counts a k6
+// script's completed iterations); iteration_duration, data_sent and the
+// http_req_* phase trends are not measured by jsload and are left out.
 func Build(in Input) *Data {
 	s := in.Snapshot
 	trendStats := in.TrendStats
@@ -313,6 +314,16 @@ func submetric(s *stats.Snapshot, key string, trendStats []string, rate func(int
 		return Metric{Type: "counter", Contains: "default", Values: map[string]float64{"count": float64(row.Requests), "rate": rate(row.Requests)}}, true
 	}
 	return Metric{}, false
+}
+
+// CounterMetric is a k6 counter of n over the run's duration d (count,
+// rate per second).
+func CounterMetric(n int64, d time.Duration) Metric {
+	v := map[string]float64{"count": float64(n), "rate": 0}
+	if secs := d.Seconds(); secs > 0 {
+		v["rate"] = float64(n) / secs
+	}
+	return Metric{Type: "counter", Contains: "default", Values: v}
 }
 
 // rateMetric is a k6 rate of passes (non-zero samples) and fails.

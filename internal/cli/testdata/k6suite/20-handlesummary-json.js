@@ -5,6 +5,7 @@
 // expect: file summary.json "root_group":\{"name":"","path":"","id":"[0-9a-f]{32}"
 // expect: file summary.json "http_req_duration":\{"type":"trend","contains":"time","values":\{"avg":[0-9.e+-]+,"max":[0-9.e+-]+,"med":[0-9.e+-]+,"min":[0-9.e+-]+,"p\(90\)":[0-9.e+-]+,"p\(95\)":[0-9.e+-]+\}\}
 // expect: file summary.json "state":\{"isStdOutTTY":false,"isStdErrTTY":false,"testRunDurationMs":[0-9.e+-]+\}
+// expect: file summary.json "iterations":\{"type":"counter","contains":"default","values":\{"count":5,"rate":[0-9.e+-]+\}\}
 // expect: line handleSummary\(\) output written to .*summary\.json
 // expect: no-line Aggregated
 // expect: served /ok 5

@@ -15,6 +15,7 @@
 // expect: line ^\s+http_req_duration\.+: avg=\S+ +min=\S+ +med=\S+ +max=\S+ +p\(90\)=\S+ +p\(95\)=\S+$
 // expect: line ^\s+http_reqs\.+: 8 +[0-9.]+/s$
 // expect: line ^\s+EXECUTION$
+// expect: line ^\s+iterations\.+: 4 +[0-9.]+/s$
 // expect: line ^\s+vus_max\.+: 2 +min=2 +max=2$
 // expect: line ^\s+NETWORK$
 // expect: line ^\s+data_received\.+: 8 B +[0-9.]+ [kM]?B/s$
