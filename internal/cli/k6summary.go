@@ -72,7 +72,11 @@ func (r *testRun) k6Data(e *output.End) *k6summary.Data {
 	// k6/execution counts them in this process (a master runs none).
 	if x := r.env.K6; x != nil && r.script.K6 && !r.cfg.Cluster.Master && x.Completed() > 0 {
 		n := x.Completed()
-		more = append(more, func(d *k6summary.Data) { d.Metrics["iterations"] = k6summary.CounterMetric(n, s.Elapsed()) })
+		more = append(more, func(d *k6summary.Data) {
+			if _, ok := d.Metrics["iterations"]; !ok {
+				d.Metrics["iterations"] = k6summary.CounterMetric(n, s.Elapsed())
+			}
+		})
 	}
 	return k6summary.Build(k6summary.Input{
 		Snapshot:    s,

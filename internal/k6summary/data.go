@@ -138,9 +138,12 @@ func IsHTTP(typ string) bool { return httpMethods[typ] }
 //     ws_ping and grpc_req_duration from the WS and gRPC rows
 //     (protocolMetrics).
 //
-// iterations come from the caller (More: internal/cli counts a k6
-// script's completed iterations); iteration_duration, data_sent and the
-// http_req_* phase trends are not measured by jsload and are left out.
+//   - every metric of the registry (k6/metrics' and the built-in ones
+//     kept there, such as iteration_duration).
+//
+// iterations may also come from the caller (More: internal/cli counts a
+// k6 script's completed iterations); data_sent and the http_req_* phase
+// trends are not measured by jsload and are left out.
 func Build(in Input) *Data {
 	s := in.Snapshot
 	trendStats := in.TrendStats
@@ -185,6 +188,12 @@ func Build(in Input) *Data {
 		d.Metrics["group_duration"] = Metric{Type: "trend", Contains: "time", Values: TrendValues(groups, trendStats)}
 	}
 	protocolMetrics(d, s, trendStats, rate)
+	for _, m := range s.Metrics {
+		if _, ok := d.Metrics[m.Name]; ok || m.Count == 0 {
+			continue
+		}
+		d.Metrics[m.Name] = registryMetric(m, in.Duration, trendStats)
+	}
 	var passes, fails int64
 	for _, c := range s.Checks {
 		passes += c.Passes
@@ -221,6 +230,41 @@ func Build(in Input) *Data {
 		d.Metrics[v.Metric] = m
 	}
 	return d
+}
+
+// registryMetric is a metric of the registry (k6/metrics' custom
+// metrics, and the built-in ones jsload keeps there such as iterations and
+// iteration_duration) in k6's shape.
+func registryMetric(m *stats.Metric, d time.Duration, trendStats []string) Metric {
+	out := Metric{Type: m.Kind.String(), Contains: "default", Values: map[string]float64{}}
+	if m.IsTime {
+		out.Contains = "time"
+	}
+	if m.Kind != stats.KindTrend {
+		for _, v := range m.Values(d) {
+			out.Values[v.Name] = v.Value
+		}
+		return out
+	}
+	for _, n := range trendStats {
+		switch n {
+		case "avg":
+			out.Values[n] = m.Avg()
+		case "min":
+			out.Values[n] = m.Min
+		case "max":
+			out.Values[n] = m.Max
+		case "med":
+			out.Values[n] = m.Percentile(0.5)
+		case "count":
+			out.Values[n] = float64(m.Count)
+		default:
+			if q, ok := ParsePercentile(n); ok {
+				out.Values[n] = m.Percentile(q / 100)
+			}
+		}
+	}
+	return out
 }
 
 // protocolMetrics adds the WebSocket and gRPC metrics of the rows jsload's
@@ -456,6 +500,12 @@ func metricContains(key string) string {
 func Verdicts(results []threshold.Result, s *stats.Snapshot) []Verdict {
 	out := make([]Verdict, 0, len(results))
 	for _, r := range results {
+		if r.K6 != nil {
+			// A threshold in k6's syntax on a k6 metric: its own key and
+			// expression.
+			out = append(out, Verdict{Metric: r.Name, Source: r.Expr, OK: r.Passed})
+			continue
+		}
 		metric, agg := "", ""
 		isCheck := r.Name == "checks" || strings.HasPrefix(r.Name, "check:")
 		switch {
