@@ -136,8 +136,7 @@ func IsHTTP(typ string) bool { return httpMethods[typ] }
 //   - vus and vus_max (gauges of the users);
 //   - ws_connecting, ws_sessions, ws_session_duration, ws_msgs_received,
 //     ws_ping and grpc_req_duration from the WS and gRPC rows
-//     (protocolMetrics).
-//
+//     (protocolMetrics);
 //   - every metric of the registry (k6/metrics' and the built-in ones
 //     kept there, such as iteration_duration).
 //
