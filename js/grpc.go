@@ -56,6 +56,16 @@ type protoResult struct {
 	err error
 }
 
+// remember keeps a compiled (or failed) set of protos under key.
+func (ps *protoStore) remember(key string, r protoResult) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.compiled == nil {
+		ps.compiled = map[string]protoResult{}
+	}
+	ps.compiled[key] = r
+}
+
 // diskFiles are the .proto files read from disk so far.
 func (ps *protoStore) diskFiles() []string {
 	ps.mu.Lock()
@@ -280,12 +290,7 @@ func (vu *VU) grpcReflect(c goja.FunctionCall) goja.Value {
 			vu.rt.Interrupt(errStopped)
 			return goja.Undefined()
 		}
-		ps.mu.Lock()
-		if ps.compiled == nil {
-			ps.compiled = map[string]protoResult{}
-		}
-		ps.compiled[key] = r
-		ps.mu.Unlock()
+		ps.remember(key, r)
 	}
 	if r.err != nil {
 		panic(vu.jsError(fmt.Sprintf("grpc.reflect(%s): %v", target, r.err)))

@@ -182,12 +182,7 @@ func (cl *k6GRPCClient) connect(c goja.FunctionCall) goja.Value {
 				vu.rt.Interrupt(errStopped)
 				return goja.Undefined()
 			}
-			ps.mu.Lock()
-			if ps.compiled == nil {
-				ps.compiled = map[string]protoResult{}
-			}
-			ps.compiled[key] = r
-			ps.mu.Unlock()
+			ps.remember(key, r)
 		}
 		if r.err != nil {
 			panic(vu.jsError(fmt.Sprintf("client.connect(%s) with reflect: %v", addr.String(), r.err)))

@@ -72,20 +72,8 @@ func (vu *VU) k6WebSocketCtor() goja.Value {
 			if !ok || isArray(po) {
 				panic(rt.NewTypeError("new WebSocket(url, protocols, params): params must be an object like { headers, tags }"))
 			}
-			err := eachSet(po, func(k string, v goja.Value) (err error) {
-				switch k {
-				case "headers":
-					header, err = vu.k6WSHeader(v)
-				case "tags":
-					name, err = k6WSName(v)
-				case "jar", "compression":
-					return fmt.Errorf("params.%s is not supported by jsload yet (the user's cookies are sent with the handshake)", k)
-				default:
-					return fmt.Errorf("unknown param %q%s (jsload reads %s)", k, config.DidYouMean(k, k6WSParams), strings.Join(k6WSParams, ", "))
-				}
-				return err
-			})
-			if err != nil {
+			var err error
+			if header, name, err = vu.k6WSParams(po); err != nil {
 				panic(rt.NewTypeError("new WebSocket(%s): %v", raw, err))
 			}
 		}

@@ -142,20 +142,8 @@ func (vu *VU) k6WSConnect(c goja.FunctionCall) goja.Value {
 		if !ok || isArray(po) {
 			panic(rt.NewTypeError("ws.connect(url, params, callback): params must be an object like { headers, tags }"))
 		}
-		err := eachSet(po, func(k string, v goja.Value) (err error) {
-			switch k {
-			case "headers":
-				header, err = vu.k6WSHeader(v)
-			case "tags":
-				name, err = k6WSName(v)
-			case "jar", "compression":
-				return fmt.Errorf("params.%s is not supported by jsload yet (the user's cookies are sent with the handshake)", k)
-			default:
-				return fmt.Errorf("unknown param %q%s (jsload reads %s)", k, config.DidYouMean(k, k6WSParams), strings.Join(k6WSParams, ", "))
-			}
-			return err
-		})
-		if err != nil {
+		var err error
+		if header, name, err = vu.k6WSParams(po); err != nil {
 			panic(rt.NewTypeError("ws.connect %s: %v", raw, err))
 		}
 	}
@@ -380,4 +368,23 @@ func (s *k6Socket) closeNow() {
 		s.ended = true
 		s.d.c.CloseNow()
 	}
+}
+
+// k6WSParams reads the params of ws.connect and new WebSocket: the
+// handshake's headers and the row's name (tags.name).
+func (vu *VU) k6WSParams(po *goja.Object) (header http.Header, name string, err error) {
+	err = eachSet(po, func(k string, v goja.Value) (err error) {
+		switch k {
+		case "headers":
+			header, err = vu.k6WSHeader(v)
+		case "tags":
+			name, err = k6WSName(v)
+		case "jar", "compression":
+			return fmt.Errorf("params.%s is not supported by jsload yet (the user's cookies are sent with the handshake)", k)
+		default:
+			return fmt.Errorf("unknown param %q%s (jsload reads %s)", k, config.DidYouMean(k, k6WSParams), strings.Join(k6WSParams, ", "))
+		}
+		return err
+	})
+	return header, name, err
 }
