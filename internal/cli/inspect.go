@@ -76,15 +76,23 @@ func newInspectCmd(st *State) *cobra.Command {
 
 func printInspect(st *State, s *js.Script) {
 	w := st.Stdout
-	fmt.Fprintf(w, "Script %s\n\n", s.Path)
+	fmt.Fprintf(w, "Script %s\n", s.Path)
 	totalW := 0
 	for _, c := range s.Classes {
 		if c.FixedCount == 0 {
 			totalW += c.Weight
 		}
 	}
-	fmt.Fprintln(w, "User classes:")
-	for _, c := range s.Classes {
+	// A k6 script's scenarios are its users (printed after this, with
+	// its thresholds): the user class that runs them says nothing more.
+	_, scenarios := s.Options["scenarios"]
+	classes := s.Classes
+	if s.K6 && scenarios {
+		classes = nil
+	} else {
+		fmt.Fprintln(w, "\nUser classes:")
+	}
+	for _, c := range classes {
 		share := ""
 		switch {
 		case c.FixedCount > 0:
@@ -105,19 +113,25 @@ func printInspect(st *State, s *js.Script) {
 		fmt.Fprintf(w, "  %s: %s%s%s\n", c.Name, share, host, wait)
 		printSet(w, s, c.Root, "    ", map[int]bool{})
 	}
-	fmt.Fprintln(w)
-	if len(s.Options) == 0 {
-		fmt.Fprintln(w, "Options: none")
-	} else {
-		fmt.Fprintln(w, "Options:")
-		keys := make([]string, 0, len(s.Options))
-		for k := range s.Options {
-			keys = append(keys, k)
+	keys := make([]string, 0, len(s.Options))
+	for k := range s.Options {
+		if s.K6 && (k == "scenarios" || k == "thresholds") {
+			continue // their own sections follow
 		}
-		sort.Strings(keys)
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	switch {
+	case len(s.Options) == 0:
+		fmt.Fprintln(w, "\nOptions: none")
+	case len(keys) > 0:
+		fmt.Fprintln(w, "\nOptions:")
 		for _, k := range keys {
-			b, _ := json.Marshal(s.Options[k])
-			fmt.Fprintf(w, "  %s: %s\n", k, b)
+			var b strings.Builder
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false) // "p(95)<500", not "p(95)\u003c500"
+			_ = enc.Encode(s.Options[k])
+			fmt.Fprintf(w, "  %s: %s\n", k, strings.TrimSuffix(b.String(), "\n"))
 		}
 	}
 	if len(s.Params) > 0 {

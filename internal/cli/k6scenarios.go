@@ -596,7 +596,7 @@ func printK6Scenarios(w io.Writer, scs []*k6Scenario, thresholds any) {
 			if st.Arrival {
 				parts = append(parts, fmt.Sprintf("%v: %.4g/s", st.At, st.Rate))
 			} else {
-				parts = append(parts, fmt.Sprintf("%v: %d VUs", st.At, st.Users))
+				parts = append(parts, fmt.Sprintf("%v: %d VUs", st.At.Round(time.Millisecond), st.Users))
 			}
 		}
 		fmt.Fprintf(w, "    schedule: %s; ends at %v\n", strings.Join(parts, ", "), end)

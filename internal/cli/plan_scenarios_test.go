@@ -158,6 +158,13 @@ export default function () {}
 			t.Errorf("inspect lacks %q:\n%s", want, r.stdout)
 		}
 	}
+	// The scenarios and thresholds are not repeated as raw options, and
+	// the user class that runs the scenarios is not listed.
+	for _, not := range []string{"User classes", "Options", `\u003c`} {
+		if strings.Contains(r.stdout, not) {
+			t.Errorf("inspect shows %q:\n%s", not, r.stdout)
+		}
+	}
 	r = run(t, nil, nil, "inspect", "--json", p)
 	var desc struct {
 		Scenarios []struct {
