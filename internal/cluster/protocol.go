@@ -40,7 +40,7 @@ import (
 
 // Protocol is the version of the messages; master and worker must agree,
 // and are also refused when their jsload versions differ.
-const Protocol = 3 // 2: statistics carry the cut-off count (wire version 2); 3: shared state, data files in the job
+const Protocol = 4 // 2: statistics carry the cut-off count (wire version 2); 3: shared state, data files in the job; 4: statistics carry metrics (wire version 4)
 
 // DefaultPort is the master's port, as Locust's.
 const DefaultPort = 5557

@@ -562,7 +562,7 @@ func (w *Worker) rejoin(ctx context.Context) {
 }
 
 func empty(s *stats.Snapshot) bool {
-	return len(s.Rows) == 0 && len(s.Failures) == 0 && len(s.Exceptions) == 0 && len(s.Checks) == 0 && s.Dropped == 0
+	return len(s.Rows) == 0 && len(s.Failures) == 0 && len(s.Exceptions) == 0 && len(s.Checks) == 0 && s.Dropped == 0 && s.CutOff == 0 && len(s.Metrics) == 0 && len(s.HTTPSubs) == 0
 }
 
 // finish stops the users (at once when kill is canceled) and sends

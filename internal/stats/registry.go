@@ -25,7 +25,9 @@ type Registry struct {
 
 // remote accumulates absorbed statistics like a shard, by key.
 type remote struct {
-	rows rowSet
+	rows     rowSet
+	httpSubs rowSet    // HTTP sub-metric rows, by filter (Name)
+	metrics  metricSet // custom metrics and sub-metrics
 	groups
 	scratch wireDelta // reused by AbsorbWire
 }
@@ -82,14 +84,15 @@ func (r *Registry) Reset() {
 // use. The caller must hold r.mu.
 func (r *Registry) remoteLocked() *remote {
 	if r.remote == nil {
-		r.remote = &remote{rows: rowSet{}, groups: newGroups()}
+		r.remote = &remote{rows: rowSet{}, httpSubs: rowSet{}, metrics: metricSet{}, groups: newGroups()}
 	}
 	return r.remote
 }
 
 // Absorb adds statistics recorded elsewhere (a delta from Drain, usually
 // decoded from another process) to the registry, exactly: histograms are
-// merged bucket by bucket, failures, exceptions and checks by group.
+// merged bucket by bucket, failures, exceptions and checks by group,
+// metrics as Metric.Merge does.
 // Later snapshots include them; Reset discards them.
 func (r *Registry) Absorb(d *Snapshot) {
 	r.mu.Lock()
@@ -99,6 +102,10 @@ func (r *Registry) Absorb(d *Snapshot) {
 		rm.rows.row(r.names.admit(row.Key)).Merge(row)
 	}
 	rm.addLists(d.Failures, d.Exceptions, d.Checks, d.Dropped, d.CutOff)
+	for f, row := range d.HTTPSubs {
+		rm.httpSubs.row(Key{Name: f}).Merge(row)
+	}
+	mergeMetrics(rm.metrics, d.Metrics)
 }
 
 // Recorder returns the recorder for VU id. Recorders are cheap values; one VU

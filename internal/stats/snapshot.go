@@ -93,6 +93,10 @@ func (r *Registry) collect(now time.Time, drain bool) *Snapshot {
 		for k, o := range rm.rows {
 			rows.row(k).Merge(o)
 		}
+		for k, o := range rm.httpSubs {
+			subs.row(k).Merge(o)
+		}
+		mergeMetrics(ms, rm.metrics.list())
 		g.add(&rm.groups)
 	}
 	r.mu.Unlock()

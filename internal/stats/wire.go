@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"sort"
 	"time"
 )
 
@@ -13,8 +14,10 @@ import (
 // snapshot decoded in another process merges exactly as the original would:
 // every row's counters, its histogram buckets (not percentiles), its
 // recent per-second counts, and the failure, exception and check groups.
-// Users, Start and Time are not part of it (the sender reports its users
-// on its own).
+// The custom metrics and sub-metrics are carried too, each trend with its
+// exact values while it has them, so that merged percentiles stay exact
+// as Metric.Merge decides. Users, Start and Time are not part of it (the
+// sender reports its users on its own).
 //
 // Layout: the magic "JSS", a version byte, then unsigned varints (u),
 // signed varints (s) and strings (u length, bytes):
@@ -31,9 +34,17 @@ import (
 //	u checks, each: string name, s passes, s fails
 //	s dropped
 //	s cut off
+//	u HTTP sub-metric rows (Snapshot.HTTPSubs), each a row as above,
+//	   type "" and name its filter
+//	u metrics (Snapshot.Metrics), each: string name, byte kind, byte
+//	   flags (1 isTime, 2 builtin, 4 exact values follow), s count,
+//	   f sum, f min, f max, f last, s last time (unix ns, 0 when zero),
+//	   s non-zero count, a trend's histogram (ms values as durations),
+//	   then with flag 4 count times f value
+//	f: a float64's IEEE 754 bits, 8 bytes little-endian
 const (
 	wireMagic   = "JSS"
-	wireVersion = 3 // 2: the cut-off count; 3: when each exception group was first seen
+	wireVersion = 4 // 2: the cut-off count; 3: when each exception group was first seen; 4: metrics and HTTP sub-metrics
 )
 
 // ErrWire is wrapped by every error DecodeSnapshot returns.
@@ -45,32 +56,7 @@ func AppendSnapshot(b []byte, s *Snapshot) []byte {
 	b = append(b, wireVersion)
 	b = binary.AppendUvarint(b, uint64(len(s.Rows)))
 	for _, r := range s.Rows {
-		b = appendString(b, r.Type)
-		b = appendString(b, r.Name)
-		for _, v := range []int64{r.Requests, r.Failures, int64(r.TotalTime), int64(r.Min), int64(r.Max), r.TotalSize, unixNano(r.First), unixNano(r.Last)} {
-			b = binary.AppendVarint(b, v)
-		}
-		b = appendHist(b, r.Hist)
-		if r.Sched != nil {
-			b = append(b, 1)
-			b = appendHist(b, r.Sched)
-		} else {
-			b = append(b, 0)
-		}
-		n := 0
-		for _, sec := range r.recent {
-			if sec.sec != 0 {
-				n++
-			}
-		}
-		b = binary.AppendUvarint(b, uint64(n))
-		for _, sec := range r.recent {
-			if sec.sec != 0 {
-				b = binary.AppendVarint(b, sec.sec)
-				b = binary.AppendVarint(b, sec.reqs)
-				b = binary.AppendVarint(b, sec.fails)
-			}
-		}
+		b = appendRow(b, r)
 	}
 	b = binary.AppendUvarint(b, uint64(len(s.Failures)))
 	for _, f := range s.Failures {
@@ -94,7 +80,99 @@ func AppendSnapshot(b []byte, s *Snapshot) []byte {
 		b = binary.AppendVarint(b, c.Fails)
 	}
 	b = binary.AppendVarint(b, s.Dropped)
-	return binary.AppendVarint(b, s.CutOff)
+	b = binary.AppendVarint(b, s.CutOff)
+	subs := make([]string, 0, len(s.HTTPSubs))
+	for f := range s.HTTPSubs {
+		subs = append(subs, f)
+	}
+	sort.Strings(subs)
+	b = binary.AppendUvarint(b, uint64(len(subs)))
+	for _, f := range subs {
+		r := *s.HTTPSubs[f]
+		r.Key = Key{Name: f}
+		b = appendRow(b, &r)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.Metrics)))
+	for _, m := range s.Metrics {
+		b = appendMetric(b, m)
+	}
+	return b
+}
+
+// appendRow appends a row's wire form.
+func appendRow(b []byte, r *Row) []byte {
+	b = appendString(b, r.Type)
+	b = appendString(b, r.Name)
+	for _, v := range []int64{r.Requests, r.Failures, int64(r.TotalTime), int64(r.Min), int64(r.Max), r.TotalSize, unixNano(r.First), unixNano(r.Last)} {
+		b = binary.AppendVarint(b, v)
+	}
+	b = appendHist(b, r.Hist)
+	if r.Sched != nil {
+		b = append(b, 1)
+		b = appendHist(b, r.Sched)
+	} else {
+		b = append(b, 0)
+	}
+	n := 0
+	for _, sec := range r.recent {
+		if sec.sec != 0 {
+			n++
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	for _, sec := range r.recent {
+		if sec.sec != 0 {
+			b = binary.AppendVarint(b, sec.sec)
+			b = binary.AppendVarint(b, sec.reqs)
+			b = binary.AppendVarint(b, sec.fails)
+		}
+	}
+	return b
+}
+
+// The flags of a metric on the wire.
+const (
+	metricIsTime  = 1 << iota
+	metricBuiltin // one of k6's built-in metrics
+	metricExact   // the trend's exact values follow
+	metricFlags   = metricIsTime | metricBuiltin | metricExact
+)
+
+// appendMetric appends a metric's wire form.
+func appendMetric(b []byte, m *Metric) []byte {
+	b = appendString(b, m.Name)
+	b = append(b, byte(m.Kind))
+	flags := byte(0)
+	if m.IsTime {
+		flags |= metricIsTime
+	}
+	if m.Builtin {
+		flags |= metricBuiltin
+	}
+	exact := m.Kind == KindTrend && m.Count > 0 && len(m.exact) == int(m.Count)
+	if exact {
+		flags |= metricExact
+	}
+	b = append(b, flags)
+	b = binary.AppendVarint(b, m.Count)
+	for _, f := range []float64{m.Sum, m.Min, m.Max, m.Last} {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+	}
+	b = binary.AppendVarint(b, unixNano(m.LastAt))
+	b = binary.AppendVarint(b, m.NonZero)
+	if m.Kind == KindTrend {
+		h := m.Hist
+		if h == nil {
+			h = &Histogram{}
+		}
+		b = appendHist(b, h)
+	}
+	if exact {
+		for _, v := range m.exact {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+		}
+	}
+	return b
 }
 
 func unixNano(t time.Time) int64 {
@@ -212,6 +290,8 @@ type wireDelta struct {
 	checks     []Check
 	dropped    int64
 	cutOff     int64
+	subs       []wireRow // HTTP sub-metric rows, keyed by filter (Name)
+	metrics    []wireMetric
 }
 
 // hist reads a histogram's buckets into dst and returns them with their
@@ -257,41 +337,7 @@ func (d *wireDelta) decode(b []byte) error {
 		} else {
 			d.rows = append(d.rows, wireRow{})
 		}
-		row := &d.rows[len(d.rows)-1]
-		*row = wireRow{hist: row.hist[:0], sched: row.sched[:0]}
-		row.key = Key{Type: r.string("row type"), Name: r.string("row name")}
-		row.Requests = r.varint("requests")
-		row.Failures = r.varint("failures")
-		row.TotalTime = time.Duration(r.varint("total time"))
-		row.Min = time.Duration(r.varint("minimum"))
-		row.Max = time.Duration(r.varint("maximum"))
-		row.TotalSize = r.varint("size")
-		row.First = fromUnixNano(r.varint("first time"))
-		row.Last = fromUnixNano(r.varint("last time"))
-		var count uint64
-		row.hist, count = r.hist("histogram", row.hist)
-		switch r.uvarint("scheduled flag") {
-		case 0:
-		case 1:
-			row.hasSched = true
-			row.sched, _ = r.hist("scheduled histogram", row.sched)
-		default:
-			r.fail("scheduled flag")
-		}
-		nsec := r.count("recent seconds", 3)
-		for k := 0; k < nsec && r.err == nil; k++ {
-			sec := second{sec: r.varint("second"), reqs: r.varint("second's requests"), fails: r.varint("second's failures")}
-			if sec.sec <= 0 || sec.sec > math.MaxInt64-ringLen {
-				r.fail("second")
-				break
-			}
-			if p := &row.recent[sec.sec%ringLen]; p.sec <= sec.sec {
-				*p = sec
-			}
-		}
-		if r.err == nil && (row.Requests < 0 || row.Failures < 0 || row.Failures > row.Requests || uint64(row.Requests) != count) {
-			r.fail("row counts")
-		}
+		r.row(&d.rows[len(d.rows)-1])
 	}
 	d.failures = d.failures[:0]
 	nf := r.count("failure count", 4)
@@ -310,10 +356,157 @@ func (d *wireDelta) decode(b []byte) error {
 	}
 	d.dropped = r.varint("dropped")
 	d.cutOff = r.varint("cut off")
+	d.subs = d.subs[:0]
+	nsubs := r.count("sub-metric row count", 13)
+	for i := 0; i < nsubs && r.err == nil; i++ {
+		if len(d.subs) < cap(d.subs) {
+			d.subs = d.subs[:len(d.subs)+1]
+		} else {
+			d.subs = append(d.subs, wireRow{})
+		}
+		r.row(&d.subs[len(d.subs)-1])
+	}
+	d.metrics = d.metrics[:0]
+	nm := r.count("metric count", 38)
+	for i := 0; i < nm && r.err == nil; i++ {
+		if len(d.metrics) < cap(d.metrics) {
+			d.metrics = d.metrics[:len(d.metrics)+1]
+		} else {
+			d.metrics = append(d.metrics, wireMetric{})
+		}
+		r.metric(&d.metrics[len(d.metrics)-1])
+	}
 	if r.err == nil && len(r.b) != 0 {
 		r.fail("length (trailing bytes)")
 	}
 	return r.err
+}
+
+// row reads one row into row, reusing its histograms' slices.
+func (r *wireReader) row(row *wireRow) {
+	*row = wireRow{hist: row.hist[:0], sched: row.sched[:0]}
+	row.key = Key{Type: r.string("row type"), Name: r.string("row name")}
+	row.Requests = r.varint("requests")
+	row.Failures = r.varint("failures")
+	row.TotalTime = time.Duration(r.varint("total time"))
+	row.Min = time.Duration(r.varint("minimum"))
+	row.Max = time.Duration(r.varint("maximum"))
+	row.TotalSize = r.varint("size")
+	row.First = fromUnixNano(r.varint("first time"))
+	row.Last = fromUnixNano(r.varint("last time"))
+	var count uint64
+	row.hist, count = r.hist("histogram", row.hist)
+	switch r.uvarint("scheduled flag") {
+	case 0:
+	case 1:
+		row.hasSched = true
+		row.sched, _ = r.hist("scheduled histogram", row.sched)
+	default:
+		r.fail("scheduled flag")
+	}
+	nsec := r.count("recent seconds", 3)
+	for k := 0; k < nsec && r.err == nil; k++ {
+		sec := second{sec: r.varint("second"), reqs: r.varint("second's requests"), fails: r.varint("second's failures")}
+		if sec.sec <= 0 || sec.sec > math.MaxInt64-ringLen {
+			r.fail("second")
+			break
+		}
+		if p := &row.recent[sec.sec%ringLen]; p.sec <= sec.sec {
+			*p = sec
+		}
+	}
+	if r.err == nil && (row.Requests < 0 || row.Failures < 0 || row.Failures > row.Requests || uint64(row.Requests) != count) {
+		r.fail("row counts")
+	}
+}
+
+func (r *wireReader) float(what string) float64 {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) < 8 {
+		r.fail(what)
+		return 0
+	}
+	v := math.Float64frombits(binary.LittleEndian.Uint64(r.b))
+	r.b = r.b[8:]
+	return v
+}
+
+func (r *wireReader) byte(what string) byte {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) < 1 {
+		r.fail(what)
+		return 0
+	}
+	v := r.b[0]
+	r.b = r.b[1:]
+	return v
+}
+
+// wireMetric is a metric as decoded, its histogram kept sparse.
+type wireMetric struct {
+	Metric
+	hist []bucket
+}
+
+// metric reads one metric into m, reusing its slices.
+func (r *wireReader) metric(m *wireMetric) {
+	*m = wireMetric{Metric: Metric{exact: m.exact[:0]}, hist: m.hist[:0]}
+	m.Name = r.string("metric name")
+	m.Kind = MetricKind(r.byte("metric kind"))
+	flags := r.byte("metric flags")
+	m.Count = r.varint("metric count")
+	m.Sum = r.float("metric sum")
+	m.Min = r.float("metric minimum")
+	m.Max = r.float("metric maximum")
+	m.Last = r.float("metric last value")
+	m.LastAt = fromUnixNano(r.varint("metric last time"))
+	m.NonZero = r.varint("metric non-zero count")
+	if r.err != nil {
+		return
+	}
+	if m.Kind < KindCounter || m.Kind > KindTrend || flags&^metricFlags != 0 || flags&metricExact != 0 && (m.Kind != KindTrend || m.Count > exactLimit || m.Count == 0) {
+		r.fail("metric kind or flags")
+		return
+	}
+	if m.Count < 0 || m.NonZero < 0 || m.NonZero > m.Count {
+		r.fail("metric counts")
+		return
+	}
+	m.IsTime, m.Builtin = flags&metricIsTime != 0, flags&metricBuiltin != 0
+	if m.Kind == KindTrend {
+		var count uint64
+		m.hist, count = r.hist("metric histogram", m.hist)
+		if r.err == nil && count != uint64(m.Count) {
+			r.fail("metric histogram count")
+			return
+		}
+	}
+	if flags&metricExact != 0 {
+		if uint64(len(r.b)/8) < uint64(m.Count) {
+			r.fail("metric values")
+			return
+		}
+		for i := int64(0); i < m.Count; i++ {
+			m.exact = append(m.exact, r.float("metric value"))
+		}
+	}
+}
+
+// mergeInto adds a decoded metric to ms.
+func (w *wireMetric) mergeInto(ms metricSet) {
+	m := w.Metric
+	m.exact = w.exact
+	if m.Kind == KindTrend {
+		m.Hist = &Histogram{}
+		for _, b := range w.hist {
+			m.Hist.AddBucket(b.lo, b.n)
+		}
+	}
+	mergeMetrics(ms, []*Metric{&m})
 }
 
 // mergeInto adds a decoded row to r.
@@ -346,6 +539,25 @@ func DecodeSnapshot(b []byte) (*Snapshot, error) {
 		d.rows[i].mergeInto(row)
 		s.Rows = append(s.Rows, row)
 	}
+	for i := range d.subs {
+		if s.HTTPSubs == nil {
+			s.HTTPSubs = map[string]*Row{}
+		}
+		w := &d.subs[i]
+		row := s.HTTPSubs[w.key.Name]
+		if row == nil {
+			row = newRow(Key{Name: w.key.Name})
+			s.HTTPSubs[w.key.Name] = row
+		}
+		w.mergeInto(row)
+	}
+	if len(d.metrics) > 0 {
+		ms := metricSet{}
+		for i := range d.metrics {
+			d.metrics[i].mergeInto(ms)
+		}
+		s.Metrics = ms.list()
+	}
 	s.finish()
 	return s, nil
 }
@@ -365,5 +577,11 @@ func (r *Registry) AbsorbWire(b []byte) error {
 		d.rows[i].mergeInto(rm.rows.row(r.names.admit(d.rows[i].key)))
 	}
 	rm.addLists(d.failures, d.exceptions, d.checks, d.dropped, d.cutOff)
+	for i := range d.subs {
+		d.subs[i].mergeInto(rm.httpSubs.row(Key{Name: d.subs[i].key.Name}))
+	}
+	for i := range d.metrics {
+		d.metrics[i].mergeInto(rm.metrics)
+	}
 	return nil
 }

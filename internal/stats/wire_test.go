@@ -173,6 +173,17 @@ func FuzzDecodeSnapshot(f *testing.F) {
 	recordAll(reg.Recorder(0), wireSamples(200, 4), 0, 200)
 	f.Add(stats.AppendSnapshot(nil, reg.Drain(t0)))
 	f.Add(stats.AppendSnapshot(nil, &stats.Snapshot{}))
+	// Metrics of every kind and sub-metrics (wire version 4).
+	mreg := stats.NewRegistry(1)
+	mreg.Want(stats.Wants{HTTP: []stats.Filter{nil}, Metrics: map[string][]stats.Filter{"iterations": {nil}, "t": {stats.NewFilter(map[string]string{"k": "v"})}}})
+	mrec := mreg.Recorder(0)
+	for i, k := range []stats.MetricKind{stats.KindCounter, stats.KindGauge, stats.KindRate, stats.KindTrend} {
+		mrec.AddMetric(k.String(), k, i == 3, float64(i), nil)
+	}
+	mrec.AddMetric("t", stats.KindTrend, true, 2.5, &stats.Tags{Extra: map[string]string{"k": "v"}})
+	mrec.RecordIteration(time.Millisecond, nil)
+	mrec.Record(stats.Sample{Type: "GET", Name: "/", Duration: time.Millisecond, HTTP: true, Status: 200, At: t0})
+	f.Add(stats.AppendSnapshot(nil, mreg.Drain(t0)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := stats.DecodeSnapshot(b)
 		if err != nil {
@@ -183,7 +194,7 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoding: %v", err)
 		}
-		if s2.Total.Requests != s.Total.Requests || len(s2.Rows) != len(s.Rows) {
+		if s2.Total.Requests != s.Total.Requests || len(s2.Rows) != len(s.Rows) || len(s2.Metrics) != len(s.Metrics) || len(s2.HTTPSubs) != len(s.HTTPSubs) {
 			t.Fatalf("re-encoding changed the totals")
 		}
 		reg := stats.NewRegistry(1)
