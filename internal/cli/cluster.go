@@ -441,6 +441,13 @@ func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *l
 	log.Infof("running %s from the master, host %s", j.Bundle.Path, orNone(cfg.Host))
 	reg := stats.NewRegistry(4 * runtime.GOMAXPROCS(0))
 	limitNames(reg, &cfg)
+	// The sub-metrics the master's thresholds judge, found in the same
+	// script and options as the master finds them, are recorded here.
+	wants, err := k6WorkerWants(script)
+	if err != nil {
+		return nil, fmt.Errorf("the master's thresholds: %v", err)
+	}
+	reg.Want(wants)
 	env, _ := newEnv(st, &cfg, reg, log, cfg.Host)
 	if env.Params, err = script.ParamValues(cfg.Params); err != nil {
 		return nil, fmt.Errorf("the master's parameters: %v", err)

@@ -166,15 +166,6 @@ export default function () {}`, `new Trend("http_req_duration"): http_req_durati
 const a = new Trend("x");
 const b = new Rate("x");
 export default function () {}`, `main.js:3:11: TypeError: new Rate("x"): a trend of that name exists already`},
-		{"custom metric in a distributed run", `import { Counter } from "k6/metrics";
-const c = new Counter("hits");
-export const options = { duration: "1s" };
-export default function () { c.add(1); }
-//MASTER`, "the script's custom metrics (k6/metrics: hits) are not carried from workers to the master yet"},
-		{"k6 threshold in a distributed run", `import http from "k6/http";
-export const options = { duration: "1s", thresholds: { http_req_duration: ["p(95)<100"] } };
-export default function () {}
-//MASTER`, `options.thresholds["http_req_duration"] in the script: k6 thresholds other than on checks are not judged in a distributed run yet`},
 		{"other k6 option", `import http from "k6/http";
 export const options = { vus: 1, setupTimeout: "10s" };
 export default function () {}`, "options.setupTimeout in the script: this k6 option is not supported by jsload yet"},

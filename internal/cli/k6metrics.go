@@ -218,21 +218,17 @@ func k6Wants(ts []threshold.Threshold) stats.Wants {
 	return w
 }
 
-// k6Distributed refuses what a distributed run cannot carry from workers
-// to the master yet: custom metrics, and k6 thresholds other than checks.
-func k6Distributed(script *js.Script, ts []threshold.Threshold) error {
-	if len(script.Metrics) > 0 {
-		names := make([]string, 0, len(script.Metrics))
-		for n := range script.Metrics {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return fmt.Errorf("the script's custom metrics (k6/metrics: %s) are not carried from workers to the master yet: run it without --master/--processes", strings.Join(names, ", "))
+// k6WorkerWants are the sub-metrics a cluster's worker records for the
+// master's thresholds: the script's k6 thresholds, read as the master
+// reads them (resolveConfig), give the same Wants as the master's.
+func k6WorkerWants(script *js.Script) (stats.Wants, error) {
+	v, ok := script.Options["thresholds"]
+	if !script.K6 || !ok || v == nil {
+		return stats.Wants{}, nil
 	}
-	for _, t := range ts {
-		if t.K6 != nil && t.K6.Metric != "checks" {
-			return fmt.Errorf("options.thresholds[%q] in the script: k6 thresholds other than on checks are not judged in a distributed run yet: run it without --master/--processes, or use jsload's thresholds on rows (see README)", t.Name)
-		}
+	ts, err := k6Thresholds(v, script.Metrics)
+	if err != nil {
+		return stats.Wants{}, err
 	}
-	return nil
+	return k6Wants(ts), nil
 }

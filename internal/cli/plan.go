@@ -52,11 +52,6 @@ func makePlan(cfg *config.Run, script *js.Script, log *logger) (*testPlan, error
 	if p.thresholds, err = readThresholds(cfg, script); err != nil {
 		return nil, err
 	}
-	if cfg.Cluster.Master {
-		if err := k6Distributed(script, p.thresholds); err != nil {
-			return nil, err
-		}
-	}
 	if v, ok := script.Options["scenarios"]; ok && script.K6 && !cfg.SingleUser {
 		scs, err := parseK6Scenarios(v, script.ExportedFunctions())
 		if err != nil {
