@@ -49,6 +49,9 @@ type testRun struct {
 	vusMax int
 	names  nameGuard
 	life   *js.Lifecycle // the process runtime, when the script has lifecycle listeners
+	// sat watches whether this process saturates while its users run
+	// (saturation.go); nil on a master, whose users run elsewhere.
+	sat *satWatch
 
 	mu sync.Mutex // guards sw: the Prometheus endpoint reads it
 	sw swarm
@@ -146,6 +149,9 @@ func (r *testRun) begin(ctx context.Context, master *masterOf) error {
 	} else {
 		sw = newEngine(r.cfg, r.script, r.env, r.reg, r.log, &r.panicked)
 	}
+	if master == nil {
+		r.sat = newSatWatch(r.log)
+	}
 	r.mu.Lock()
 	r.sw = track(sw, r.env.Run)
 	r.mu.Unlock()
@@ -241,6 +247,9 @@ func (r *testRun) wait(ctx context.Context, w waitFor) stopReason {
 	}()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	if r.sat != nil {
+		r.sat.observe() // the first sample
+	}
 	for {
 		select {
 		case <-w.stop:
@@ -273,6 +282,9 @@ func (r *testRun) wait(ctx context.Context, w waitFor) stopReason {
 // control is one tick of wait.
 func (r *testRun) control(ctx context.Context, w waitFor, sw swarm) (stopReason, bool) {
 	snap := r.tick()
+	if r.sat != nil {
+		r.sat.observe()
+	}
 	if w.plan != nil {
 		ended, err := w.plan.adjust(ctx, time.Since(r.start), sw)
 		if err != nil {
@@ -357,6 +369,9 @@ func (r *testRun) finish(users int, runEnd time.Time, ts []threshold.Threshold, 
 	meta := r.meta
 	meta.End = final.Time
 	meta.Users = max(meta.Users, final.Users)
+	if r.sat != nil {
+		meta.Saturation = r.sat.summary()
+	}
 	written := r.outs.Final(&output.End{Meta: meta, Snapshot: final, Thresholds: results, History: r.hist})
 	switch {
 	case code == ExitThreshold:

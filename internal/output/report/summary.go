@@ -38,6 +38,21 @@ type Meta struct {
 	// report during a run): End is then the time of the report, and the
 	// verdict says the test is running rather than how it finished.
 	Running bool `json:"running,omitempty"`
+	// Saturation is set when jsload warned during the run that the load
+	// generator itself was saturated.
+	Saturation *Saturation `json:"saturation,omitempty"`
+}
+
+// Saturation is what the run said about a saturated load generator: for
+// how many seconds (ticks) of the run it was saturated, and the worst
+// second's figures: the CPU used in percent of one core, the cores the
+// process could use, and the 90th percentile of how long its goroutines
+// waited for a core, in milliseconds.
+type Saturation struct {
+	Seconds    int     `json:"seconds"`
+	CPUPercent float64 `json:"cpu_percent"`
+	Cores      int     `json:"cores"`
+	WaitP90Ms  float64 `json:"wait_p90_ms"`
 }
 
 // Thresholds are a summary's threshold results. In JSON each is an object

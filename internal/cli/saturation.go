@@ -1,0 +1,202 @@
+package cli
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"runtime/metrics"
+	"time"
+
+	"github.com/jsload/jsload/internal/output/report"
+)
+
+// The saturation watch tells when the load generator itself is the
+// bottleneck: its users then wait for a core rather than for the server,
+// and the response times measured include that wait. It costs the users
+// nothing: once per tick (testRun.wait) it reads the process's CPU time
+// (getrusage) and the Go runtime's histogram of how long runnable
+// goroutines waited for a core (/sched/latencies:seconds, kept by the
+// runtime anyway), and compares them with the previous tick's.
+//
+// The generator is saturated when, over a tick, it used at least
+// satCPUShare of the cores it may use (GOMAXPROCS) and the 90th percentile
+// of the goroutines' waits for a core was at least satWait; a wait that
+// long with idle cores would be the machine's doing, and a busy core with
+// short waits is a generator that keeps up. After satTicks such ticks in a
+// row it logs one WARNING with the figures, repeated at most every
+// satRepeat while it lasts, and one INFO line when it ends.
+const (
+	satCPUShare = 0.9
+	satWait     = 10 * time.Millisecond
+	satTicks    = 2
+	satRepeat   = 30 * time.Second
+	satQuantile = 0.9
+)
+
+// schedLatencies is the runtime metric of goroutines' waits for a core.
+const schedLatencies = "/sched/latencies:seconds"
+
+// satSample is one reading of the process: the wall time, the CPU time
+// used so far (user + system; negative when unknown) and the cumulative
+// counts of the wait histogram (nil when unknown).
+type satSample struct {
+	wall  time.Time
+	cpu   time.Duration
+	waits []uint64
+}
+
+// satReading is what happened between two samples: the CPU used as a
+// share of one core (1.5 is one and a half cores), the cores the process
+// may use, and the satQuantile of the goroutines' waits for a core (-1
+// when no wait was recorded or the CPU time is unknown).
+type satReading struct {
+	cpu   float64
+	cores int
+	wait  time.Duration
+}
+
+// saturated tells whether r is a saturated generator.
+func (r satReading) saturated() bool {
+	return r.cpu >= 0 && r.cores > 0 && r.cpu >= satCPUShare*float64(r.cores) && r.wait >= satWait
+}
+
+// String is the reading as the warning shows it: "CPU 98% of 1 core;
+// goroutines wait 230 ms for a core (90th percentile)".
+func (r satReading) String() string {
+	cores := "1 core"
+	if r.cores != 1 {
+		cores = fmt.Sprintf("%d cores", r.cores)
+	}
+	return fmt.Sprintf("CPU %.0f%% of %s; goroutines wait %s for a core (90th percentile)",
+		100*r.cpu/float64(max(r.cores, 1)), cores, fmtWait(r.wait))
+}
+
+// fmtWait prints a wait in milliseconds (or seconds from 10 s).
+func fmtWait(d time.Duration) string {
+	if d >= 10*time.Second {
+		return fmt.Sprintf("%.0f s", d.Seconds())
+	}
+	return fmt.Sprintf("%d ms", d.Milliseconds())
+}
+
+// measure is the reading between prev and cur. buckets are the wait
+// histogram's bucket boundaries in seconds (len(counts)+1 of them).
+func measure(prev, cur satSample, buckets []float64, cores int) satReading {
+	r := satReading{cpu: -1, cores: cores, wait: -1}
+	if wall := cur.wall.Sub(prev.wall); wall > 0 && prev.cpu >= 0 && cur.cpu >= prev.cpu {
+		r.cpu = float64(cur.cpu-prev.cpu) / float64(wall)
+	}
+	if len(prev.waits) != len(cur.waits) || len(buckets) != len(cur.waits)+1 {
+		return r
+	}
+	var total uint64
+	for i := range cur.waits {
+		total += cur.waits[i] - prev.waits[i]
+	}
+	if total == 0 {
+		return r
+	}
+	want := uint64(math.Ceil(satQuantile * float64(total)))
+	var seen uint64
+	for i := range cur.waits {
+		seen += cur.waits[i] - prev.waits[i]
+		if seen >= want {
+			// The bucket's upper bound, or its lower one for the last
+			// (unbounded) bucket.
+			hi := buckets[i+1]
+			if math.IsInf(hi, 1) {
+				hi = buckets[i]
+			}
+			r.wait = time.Duration(max(hi, 0) * float64(time.Second))
+			break
+		}
+	}
+	return r
+}
+
+// satWatch follows the saturation from tick to tick (not safe for
+// concurrent use: the run's loop calls it).
+type satWatch struct {
+	read    func() satSample // the process now
+	buckets []float64
+	cores   int
+	warn    func(format string, args ...any)
+	info    func(format string, args ...any)
+
+	prev     satSample
+	havePrev bool
+	run      int       // saturated ticks in a row
+	warned   time.Time // when the last warning of this episode was logged; zero: none
+	// seconds is how many seconds (ticks) of the run were saturated, and
+	// worst the reading with the longest wait among them.
+	seconds  int
+	worst    satReading
+	warnings int
+}
+
+// summary is what the run said, for the JSON summary and the HTML report;
+// nil when it did not warn.
+func (w *satWatch) summary() *report.Saturation {
+	if w.warnings == 0 {
+		return nil
+	}
+	return &report.Saturation{
+		Seconds:    w.seconds,
+		CPUPercent: math.Round(100 * w.worst.cpu),
+		Cores:      w.worst.cores,
+		WaitP90Ms:  float64(w.worst.wait.Milliseconds()),
+	}
+}
+
+// newSatWatch watches this process; nil when the runtime does not keep
+// the wait histogram.
+func newSatWatch(log *logger) *satWatch {
+	s := []metrics.Sample{{Name: schedLatencies}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return nil
+	}
+	h := s[0].Value.Float64Histogram()
+	w := &satWatch{
+		buckets: append([]float64(nil), h.Buckets...),
+		cores:   runtime.GOMAXPROCS(0),
+		warn:    log.Warnf,
+		info:    log.Infof,
+	}
+	w.read = func() satSample {
+		metrics.Read(s)
+		h := s[0].Value.Float64Histogram()
+		return satSample{wall: time.Now(), cpu: processCPU(), waits: append([]uint64(nil), h.Counts...)}
+	}
+	return w
+}
+
+// observe takes this tick's sample and warns or reports the end of a
+// saturation when it is due.
+func (w *satWatch) observe() {
+	cur := w.read()
+	if !w.havePrev {
+		w.prev, w.havePrev = cur, true
+		return
+	}
+	r := measure(w.prev, cur, w.buckets, w.cores)
+	w.prev = cur
+	if !r.saturated() {
+		if !w.warned.IsZero() {
+			w.info("the load generator is no longer saturated (%s)", r)
+		}
+		w.run, w.warned = 0, time.Time{}
+		return
+	}
+	w.run++
+	w.seconds++
+	if r.wait > w.worst.wait {
+		w.worst = r
+	}
+	if w.run < satTicks || (!w.warned.IsZero() && cur.wall.Sub(w.warned) < satRepeat) {
+		return
+	}
+	w.warned = cur.wall
+	w.warnings++
+	w.warn("the load generator is saturated (%s): response times include jsload's own queueing; use more workers (--processes) or fewer users", r)
+}

@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+// satBuckets are wait-histogram boundaries in seconds: [0,1ms), [1ms,10ms),
+// [10ms,100ms), [100ms,1s), [1s,+Inf).
+var satBuckets = []float64{0, 0.001, 0.01, 0.1, 1, math.Inf(1)}
+
+func TestMeasure(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	prev := satSample{wall: t0, cpu: 5 * time.Second, waits: []uint64{100, 10, 0, 0, 0}}
+	cases := []struct {
+		name      string
+		cur       satSample
+		cores     int
+		cpu       float64
+		wait      time.Duration
+		saturated bool
+	}{
+		{"keeps up: busy core, short waits",
+			satSample{wall: t0.Add(time.Second), cpu: 5*time.Second + 990*time.Millisecond, waits: []uint64{1100, 15, 1, 0, 0}},
+			1, 0.99, time.Millisecond, false},
+		{"saturated: busy core, 90% of waits under 100 ms but over 10 ms",
+			satSample{wall: t0.Add(time.Second), cpu: 5*time.Second + 980*time.Millisecond, waits: []uint64{110, 10, 90, 0, 0}},
+			1, 0.98, 100 * time.Millisecond, true},
+		{"long waits on idle cores: the machine, not the generator",
+			satSample{wall: t0.Add(2 * time.Second), cpu: 6 * time.Second, waits: []uint64{100, 10, 0, 50, 0}},
+			2, 0.5, time.Second, false},
+		{"two cores, one and a half busy",
+			satSample{wall: t0.Add(time.Second), cpu: 6*time.Second + 900*time.Millisecond, waits: []uint64{100, 10, 0, 0, 20}},
+			2, 1.9, time.Second, true},
+		{"no wait recorded",
+			satSample{wall: t0.Add(time.Second), cpu: 6 * time.Second, waits: []uint64{100, 10, 0, 0, 0}},
+			1, 1, -1, false},
+		{"CPU time unknown",
+			satSample{wall: t0.Add(time.Second), cpu: -1, waits: []uint64{100, 10, 0, 0, 50}},
+			1, -1, time.Second, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := measure(prev, c.cur, satBuckets, c.cores)
+			if math.Abs(r.cpu-c.cpu) > 1e-9 || r.wait != c.wait || r.cores != c.cores {
+				t.Errorf("measure = cpu %v, wait %v, cores %d; want %v, %v, %d", r.cpu, r.wait, r.cores, c.cpu, c.wait, c.cores)
+			}
+			if r.saturated() != c.saturated {
+				t.Errorf("saturated() = %v, want %v", r.saturated(), c.saturated)
+			}
+		})
+	}
+}
+
+func TestSatReadingString(t *testing.T) {
+	got := satReading{cpu: 0.98, cores: 1, wait: 230 * time.Millisecond}.String()
+	if want := "CPU 98% of 1 core; goroutines wait 230 ms for a core (90th percentile)"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	got = satReading{cpu: 1.9, cores: 2, wait: 12 * time.Second}.String()
+	if want := "CPU 95% of 2 cores; goroutines wait 12 s for a core (90th percentile)"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// fakeProcess is a process whose samples the test writes: each tick adds
+// one second of wall time, the CPU given, and waits of the given length.
+type fakeProcess struct {
+	now   time.Time
+	cpu   time.Duration
+	waits []uint64
+}
+
+func (p *fakeProcess) tick(cpu float64, wait time.Duration) {
+	p.now = p.now.Add(time.Second)
+	p.cpu += time.Duration(cpu * float64(time.Second))
+	for i := 0; i+1 < len(satBuckets); i++ {
+		if wait.Seconds() < satBuckets[i+1] {
+			p.waits[i] += 100
+			break
+		}
+	}
+}
+
+func TestSatWatch(t *testing.T) {
+	p := &fakeProcess{now: time.Unix(1000, 0), waits: make([]uint64, len(satBuckets)-1)}
+	var said []string
+	w := &satWatch{
+		read:    func() satSample { return satSample{wall: p.now, cpu: p.cpu, waits: append([]uint64(nil), p.waits...)} },
+		buckets: satBuckets,
+		cores:   1,
+		warn:    func(f string, a ...any) { said = append(said, "WARNING: "+fmt.Sprintf(f, a...)) },
+		info:    func(f string, a ...any) { said = append(said, "INFO: "+fmt.Sprintf(f, a...)) },
+	}
+	w.observe() // the first sample
+	step := func(cpu float64, wait time.Duration) []string {
+		said = nil
+		p.tick(cpu, wait)
+		w.observe()
+		return said
+	}
+	if got := step(0.5, 0); len(got) != 0 {
+		t.Fatalf("an idle second said %q", got)
+	}
+	if got := step(1, 50*time.Millisecond); len(got) != 0 {
+		t.Fatalf("one saturated second warned already: %q", got)
+	}
+	got := step(0.97, 500*time.Millisecond)
+	want := "WARNING: the load generator is saturated (CPU 97% of 1 core; goroutines wait 1000 ms for a core (90th percentile)): response times include jsload's own queueing; use more workers (--processes) or fewer users"
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("second saturated second said %q, want %q", got, want)
+	}
+	for i := 1; i < int(satRepeat/time.Second); i++ {
+		if got := step(1, 50*time.Millisecond); len(got) != 0 {
+			t.Fatalf("%d s after the warning it said %q (repeat every %v)", i, got, satRepeat)
+		}
+	}
+	if got := step(1, 50*time.Millisecond); len(got) != 1 || !strings.Contains(got[0], "CPU 100% of 1 core; goroutines wait 100 ms") {
+		t.Fatalf("%v after the warning it said %q, want it repeated with this second's figures", satRepeat, got)
+	}
+	if got := step(0.6, time.Millisecond); len(got) != 1 || !strings.HasPrefix(got[0], "INFO: the load generator is no longer saturated (CPU 60% of 1 core") {
+		t.Fatalf("the end of the saturation said %q", got)
+	}
+	if got := step(0.6, time.Millisecond); len(got) != 0 {
+		t.Fatalf("a second after the end it said %q", got)
+	}
+	// A new episode warns again after satTicks seconds, not after satRepeat.
+	step(1, 50*time.Millisecond)
+	if got := step(1, 50*time.Millisecond); len(got) != 1 || !strings.HasPrefix(got[0], "WARNING: ") {
+		t.Fatalf("a new saturation said %q", got)
+	}
+	s := w.summary()
+	if s == nil {
+		t.Fatal("summary is nil after warnings")
+	}
+	if wantSec := 2 + int(satRepeat/time.Second) + 2; s.Seconds != wantSec || s.CPUPercent != 97 || s.Cores != 1 || s.WaitP90Ms != 1000 {
+		t.Errorf("summary = %+v, want %d seconds and the worst second (97%%, 1 core, 1000 ms)", *s, wantSec)
+	}
+}
+
+func TestSatWatchQuiet(t *testing.T) {
+	w := &satWatch{warn: func(string, ...any) { t.Error("warned") }}
+	if w.summary() != nil {
+		t.Error("a run without warnings has a saturation summary")
+	}
+	real := newSatWatch(&logger{})
+	if real == nil {
+		t.Fatal("newSatWatch: the runtime keeps no " + schedLatencies)
+	}
+	a := real.read()
+	b := real.read()
+	if len(a.waits)+1 != len(real.buckets) || b.cpu < a.cpu || b.wall.Before(a.wall) {
+		t.Errorf("samples of this process: %d counts for %d bucket bounds, CPU %v then %v", len(a.waits), len(real.buckets), a.cpu, b.cpu)
+	}
+}
