@@ -27,7 +27,13 @@
 //	    "end": "2025-03-14T15:10:26Z",    when it ended
 //	    "duration_s": 60,                 end - start
 //	    "users": 50,                      peak users asked for (-u)
-//	    "args": ["run", "..."]            the command line after "jsload"
+//	    "args": ["run", "..."],           the command line after "jsload"
+//	    "saturation": {                   only when the run warned that the load
+//	      "seconds": 12,                  generator was saturated: for how long, and
+//	      "cpu_percent": 99,              its worst second: CPU in % of one core,
+//	      "cores": 1,                     the cores it could use (GOMAXPROCS), the
+//	      "wait_p90_ms": 230              90th percentile of goroutines' waits for a core
+//	    }
 //	  },
 //	  "stats": [                          one per (type, name), by name then type
 //	    {

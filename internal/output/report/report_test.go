@@ -393,6 +393,31 @@ func TestVerdict(t *testing.T) {
 	if v := buildView(running); v.Verdict != "warn" || v.VerdictText != "Running, with errors so far" || strings.Join(v.Reasons, "; ") != "1 failed request" {
 		t.Errorf("running with failures: verdict %s %q %q", v.Verdict, v.VerdictText, v.Reasons)
 	}
+	sat := Build(Meta{Saturation: &Saturation{Seconds: 12, CPUPercent: 99, Cores: 1, WaitP90Ms: 230}}, snap, nil, nil)
+	sat.LostWorkers = nil
+	want := "the load generator was saturated for 12 seconds (worst: CPU 99% of 1 core, goroutines waited 230 ms for a core): response times include its own queueing"
+	if v := buildView(sat); v.Verdict != "pass" || strings.Join(v.Reasons, "; ") != want {
+		t.Errorf("saturated generator: verdict %s, %q, want %q", v.Verdict, v.Reasons, want)
+	}
+	var js bytes.Buffer
+	if err := WriteJSON(&js, sat); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(js.String(), `"saturation": {
+      "seconds": 12,
+      "cpu_percent": 99,
+      "cores": 1,
+      "wait_p90_ms": 230
+    }`) {
+		t.Errorf("the JSON summary lacks meta.saturation: %s", js.String())
+	}
+	back, err := ReadJSON(&js)
+	if err != nil {
+		t.Fatalf("reading the JSON summary back: %v", err)
+	}
+	if back.Meta.Saturation == nil || *back.Meta.Saturation != *sat.Meta.Saturation {
+		t.Errorf("meta.saturation read back: %+v, %v", back.Meta.Saturation, err)
+	}
 	failed := &Summary{Thresholds: []threshold.Result{{Passed: false}, {Passed: true}}, Exceptions: []Exception{{Count: 4}}}
 	if v := buildView(failed); v.Verdict != "fail" || strings.Join(v.Reasons, "; ") != "1 threshold failed; 4 exceptions" {
 		t.Errorf("failed thresholds: verdict %s, %q", v.Verdict, v.Reasons)
