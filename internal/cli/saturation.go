@@ -18,18 +18,24 @@ import (
 // goroutines waited for a core (/sched/latencies:seconds, kept by the
 // runtime anyway), and compares them with the previous tick's.
 //
-// The generator is saturated when, over a tick, it used at least
-// satCPUShare of the cores it may use (GOMAXPROCS) and the 90th percentile
-// of the goroutines' waits for a core was at least satWait; a wait that
-// long with idle cores would be the machine's doing, and a busy core with
-// short waits is a generator that keeps up. After satTicks such ticks in a
-// row it logs one WARNING with the figures, repeated at most every
-// satRepeat while it lasts, and one INFO line when it ends.
+// The generator is saturated when, over a tick, the 90th percentile of
+// its goroutines' waits for a core was at least satWait: a user whose
+// response arrived then waits that long before it can read it, so the
+// times measured include jsload's own queueing. Waits that long come from
+// too few cores for the load: when the process used at least satCPUShare
+// of the cores it may use (GOMAXPROCS), it is its own load; with less,
+// other processes took the cores (the warning says so). After satTicks
+// such ticks in a row it logs one WARNING with the figures, repeated at
+// most every satRepeat while it lasts, and one INFO line when it ends
+// (after satCalm calm ticks in a row: a pause shorter than that does not
+// start a new warning); at
+// DEBUG level every tick's figures are logged.
 const (
 	satCPUShare = 0.9
 	satWait     = 10 * time.Millisecond
 	satTicks    = 2
 	satRepeat   = 30 * time.Second
+	satCalm     = 5
 	satQuantile = 0.9
 )
 
@@ -57,7 +63,13 @@ type satReading struct {
 
 // saturated tells whether r is a saturated generator.
 func (r satReading) saturated() bool {
-	return r.cpu >= 0 && r.cores > 0 && r.cpu >= satCPUShare*float64(r.cores) && r.wait >= satWait
+	return r.wait >= satWait
+}
+
+// starved tells whether the process used less than satCPUShare of its
+// cores (other processes took them); false when unknown.
+func (r satReading) starved() bool {
+	return r.cpu >= 0 && r.cores > 0 && r.cpu < satCPUShare*float64(r.cores)
 }
 
 // String is the reading as the warning shows it: "CPU 98% of 1 core;
@@ -122,10 +134,12 @@ type satWatch struct {
 	cores   int
 	warn    func(format string, args ...any)
 	info    func(format string, args ...any)
+	debug   func(format string, args ...any) // every tick's reading; may be nil
 
 	prev     satSample
 	havePrev bool
 	run      int       // saturated ticks in a row
+	calm     int       // calm ticks in a row after a warning
 	warned   time.Time // when the last warning of this episode was logged; zero: none
 	// seconds is how many seconds (ticks) of the run were saturated, and
 	// worst the reading with the longest wait among them.
@@ -162,6 +176,7 @@ func newSatWatch(log *logger) *satWatch {
 		cores:   runtime.GOMAXPROCS(0),
 		warn:    log.Warnf,
 		info:    log.Infof,
+		debug:   log.Debugf,
 	}
 	w.read = func() satSample {
 		metrics.Read(s)
@@ -181,13 +196,23 @@ func (w *satWatch) observe() {
 	}
 	r := measure(w.prev, cur, w.buckets, w.cores)
 	w.prev = cur
+	if w.debug != nil {
+		w.debug("load generator: %s", r)
+	}
 	if !r.saturated() {
-		if !w.warned.IsZero() {
-			w.info("the load generator is no longer saturated (%s)", r)
+		w.run = 0
+		if w.warned.IsZero() {
+			return
 		}
-		w.run, w.warned = 0, time.Time{}
+		// A warned saturation ends after satCalm calm ticks in a row, so
+		// that figures around the limit do not warn every few seconds.
+		if w.calm++; w.calm >= satCalm {
+			w.info("the load generator is no longer saturated (%s)", r)
+			w.calm, w.warned = 0, time.Time{}
+		}
 		return
 	}
+	w.calm = 0
 	w.run++
 	w.seconds++
 	if r.wait > w.worst.wait {
@@ -198,5 +223,9 @@ func (w *satWatch) observe() {
 	}
 	w.warned = cur.wall
 	w.warnings++
-	w.warn("the load generator is saturated (%s): response times include jsload's own queueing; use more workers (--processes) or fewer users", r)
+	why := ""
+	if r.starved() {
+		why = "; other processes are using the cores it may use"
+	}
+	w.warn("the load generator is saturated (%s%s): response times include jsload's own queueing; use more workers (--processes) or fewer users", r, why)
 }

@@ -29,9 +29,9 @@ func TestMeasure(t *testing.T) {
 		{"saturated: busy core, 90% of waits under 100 ms but over 10 ms",
 			satSample{wall: t0.Add(time.Second), cpu: 5*time.Second + 980*time.Millisecond, waits: []uint64{110, 10, 90, 0, 0}},
 			1, 0.98, 100 * time.Millisecond, true},
-		{"long waits on idle cores: the machine, not the generator",
+		{"long waits with the cores taken by other processes",
 			satSample{wall: t0.Add(2 * time.Second), cpu: 6 * time.Second, waits: []uint64{100, 10, 0, 50, 0}},
-			2, 0.5, time.Second, false},
+			2, 0.5, time.Second, true},
 		{"two cores, one and a half busy",
 			satSample{wall: t0.Add(time.Second), cpu: 6*time.Second + 900*time.Millisecond, waits: []uint64{100, 10, 0, 0, 20}},
 			2, 1.9, time.Second, true},
@@ -40,7 +40,10 @@ func TestMeasure(t *testing.T) {
 			1, 1, -1, false},
 		{"CPU time unknown",
 			satSample{wall: t0.Add(time.Second), cpu: -1, waits: []uint64{100, 10, 0, 0, 50}},
-			1, -1, time.Second, false},
+			1, -1, time.Second, true},
+		{"idle, short waits",
+			satSample{wall: t0.Add(time.Second), cpu: 5*time.Second + 100*time.Millisecond, waits: []uint64{200, 10, 0, 0, 0}},
+			1, 0.1, time.Millisecond, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -121,22 +124,39 @@ func TestSatWatch(t *testing.T) {
 	if got := step(1, 50*time.Millisecond); len(got) != 1 || !strings.Contains(got[0], "CPU 100% of 1 core; goroutines wait 100 ms") {
 		t.Fatalf("%v after the warning it said %q, want it repeated with this second's figures", satRepeat, got)
 	}
-	if got := step(0.6, time.Millisecond); len(got) != 1 || !strings.HasPrefix(got[0], "INFO: the load generator is no longer saturated (CPU 60% of 1 core") {
-		t.Fatalf("the end of the saturation said %q", got)
+	// A pause shorter than satCalm ticks is not an end: what follows is
+	// the same saturation, and warns no sooner than satRepeat after the last.
+	for i := 1; i < satCalm; i++ {
+		if got := step(0.6, 0); len(got) != 0 {
+			t.Fatalf("calm second %d said %q", i, got)
+		}
 	}
-	if got := step(0.6, time.Millisecond); len(got) != 0 {
+	if got := step(1, 50*time.Millisecond); len(got) != 0 {
+		t.Fatalf("saturated again after a short pause, it said %q", got)
+	}
+	for i := 1; i < satCalm; i++ {
+		if got := step(0.6, 0); len(got) != 0 {
+			t.Fatalf("calm second %d said %q", i, got)
+		}
+	}
+	if got := step(0.6, 0); len(got) != 1 || !strings.HasPrefix(got[0], "INFO: the load generator is no longer saturated (CPU 60% of 1 core") {
+		t.Fatalf("the end of the saturation, after %d calm seconds, said %q", satCalm, got)
+	}
+	if got := step(0.6, 0); len(got) != 0 {
 		t.Fatalf("a second after the end it said %q", got)
 	}
-	// A new episode warns again after satTicks seconds, not after satRepeat.
-	step(1, 50*time.Millisecond)
-	if got := step(1, 50*time.Millisecond); len(got) != 1 || !strings.HasPrefix(got[0], "WARNING: ") {
-		t.Fatalf("a new saturation said %q", got)
+	// A new episode warns again after satTicks seconds, not after satRepeat;
+	// long waits while the process gets little CPU: other processes.
+	step(0.5, 50*time.Millisecond)
+	want = "WARNING: the load generator is saturated (CPU 50% of 1 core; goroutines wait 100 ms for a core (90th percentile); other processes are using the cores it may use): response times include jsload's own queueing; use more workers (--processes) or fewer users"
+	if got := step(0.5, 50*time.Millisecond); len(got) != 1 || got[0] != want {
+		t.Fatalf("a new saturation said %q, want %q", got, want)
 	}
 	s := w.summary()
 	if s == nil {
 		t.Fatal("summary is nil after warnings")
 	}
-	if wantSec := 2 + int(satRepeat/time.Second) + 2; s.Seconds != wantSec || s.CPUPercent != 97 || s.Cores != 1 || s.WaitP90Ms != 1000 {
+	if wantSec := 2 + int(satRepeat/time.Second) + 1 + 2; s.Seconds != wantSec || s.CPUPercent != 97 || s.Cores != 1 || s.WaitP90Ms != 1000 {
 		t.Errorf("summary = %+v, want %d seconds and the worst second (97%%, 1 core, 1000 ms)", *s, wantSec)
 	}
 }
