@@ -409,6 +409,9 @@ type workerJob struct {
 	log      *logger
 	panicked *atomic.Bool
 	life     *js.Lifecycle // the process runtime during a test that has one
+
+	satMu   sync.Mutex
+	satStop func() // stops the saturation watch of the test running (saturation.go)
 }
 
 func prepareJob(ctx context.Context, st *State, b []byte, own *js.Bundle, log *logger, panicked *atomic.Bool) (*workerJob, error) {

@@ -98,6 +98,7 @@ func (j *workerJob) Place(index, count int) {
 func (j *workerJob) SpawningComplete(users int) { j.env.Run.SpawningComplete(users) }
 
 func (j *workerJob) EndTest() {
+	j.watchSaturation(false)
 	if j.life != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), j.cfg.StopTimeout+5*time.Second)
 		defer cancel()
@@ -119,7 +120,23 @@ func (j *workerJob) beginWorkerTest() (cluster.Swarm, error) {
 	}
 	e := newEngine(&j.cfg, j.script, j.env, j.reg, j.log, j.panicked)
 	j.env.Run.SetState(func() string { return e.State().String() })
+	j.watchSaturation(true)
 	return &workerSwarm{notingEngine: e, run: j.env.Run}, nil
+}
+
+// watchSaturation stops the worker's saturation watch, if one runs, and
+// with start starts a new one: each worker says in its own log when it is
+// saturated (its master runs no users).
+func (j *workerJob) watchSaturation(start bool) {
+	j.satMu.Lock()
+	defer j.satMu.Unlock()
+	if j.satStop != nil {
+		j.satStop()
+		j.satStop = nil
+	}
+	if start {
+		j.satStop = tickSaturation(newSatWatch(j.log), time.Second)
+	}
 }
 
 // workerSwarm is a worker's engine keeping the target in the js.Run.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -175,4 +176,39 @@ func TestSatWatchQuiet(t *testing.T) {
 	if len(a.waits)+1 != len(real.buckets) || b.cpu < a.cpu || b.wall.Before(a.wall) {
 		t.Errorf("samples of this process: %d counts for %d bucket bounds, CPU %v then %v", len(a.waits), len(real.buckets), a.cpu, b.cpu)
 	}
+}
+
+// TestTickSaturation: a worker's watch observes every period until
+// stopped; stop returns once its goroutine has ended, after which nothing
+// reads the process.
+func TestTickSaturation(t *testing.T) {
+	reads := make(chan struct{}, 100)
+	var stopped, late atomic.Bool
+	w := &satWatch{
+		read: func() satSample {
+			late.Store(late.Load() || stopped.Load())
+			select {
+			case reads <- struct{}{}:
+			default:
+			}
+			return satSample{wall: time.Now(), cpu: -1}
+		},
+		warn: func(string, ...any) {},
+		info: func(string, ...any) {},
+	}
+	stop := tickSaturation(w, time.Millisecond)
+	deadline := time.After(10 * time.Second)
+	for i := 0; i < 3; i++ {
+		select {
+		case <-reads:
+		case <-deadline:
+			t.Fatalf("only %d observations in 10 s", i)
+		}
+	}
+	stop()
+	stopped.Store(true)
+	if late.Load() {
+		t.Error("observed after stop returned")
+	}
+	tickSaturation(nil, time.Millisecond)() // nothing to watch: stop is a no-op
 }
