@@ -28,8 +28,7 @@ import (
 // such ticks in a row it logs one WARNING with the figures, repeated at
 // most every satRepeat while it lasts, and one INFO line when it ends
 // (after satCalm calm ticks in a row: a pause shorter than that does not
-// start a new warning); at
-// DEBUG level every tick's figures are logged.
+// start a new warning); at DEBUG level every tick's figures are logged.
 const (
 	satCPUShare = 0.9
 	satWait     = 10 * time.Millisecond
@@ -52,9 +51,10 @@ type satSample struct {
 }
 
 // satReading is what happened between two samples: the CPU used as a
-// share of one core (1.5 is one and a half cores), the cores the process
-// may use, and the satQuantile of the goroutines' waits for a core (-1
-// when no wait was recorded or the CPU time is unknown).
+// share of one core (1.5 is one and a half cores; -1 when unknown), the
+// cores the process may use, and the satQuantile of the goroutines' waits
+// for a core, rounded up to its histogram bucket's bound (-1 when no wait
+// was recorded).
 type satReading struct {
 	cpu   float64
 	cores int
@@ -79,8 +79,11 @@ func (r satReading) String() string {
 	if r.cores != 1 {
 		cores = fmt.Sprintf("%d cores", r.cores)
 	}
-	return fmt.Sprintf("CPU %.0f%% of %s; goroutines wait %s for a core (90th percentile)",
-		100*r.cpu/float64(max(r.cores, 1)), cores, fmtWait(r.wait))
+	cpu := "CPU time unknown"
+	if r.cpu >= 0 {
+		cpu = fmt.Sprintf("CPU %.0f%% of %s", 100*r.cpu/float64(max(r.cores, 1)), cores)
+	}
+	return fmt.Sprintf("%s; goroutines wait %s for a core (90th percentile)", cpu, fmtWait(r.wait))
 }
 
 // fmtWait prints a wait in milliseconds (or seconds from 10 s).

@@ -64,6 +64,10 @@ func TestSatReadingString(t *testing.T) {
 	if want := "CPU 98% of 1 core; goroutines wait 230 ms for a core (90th percentile)"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
+	got = satReading{cpu: -1, cores: 1, wait: 40 * time.Millisecond}.String()
+	if want := "CPU time unknown; goroutines wait 40 ms for a core (90th percentile)"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
 	got = satReading{cpu: 1.9, cores: 2, wait: 12 * time.Second}.String()
 	if want := "CPU 95% of 2 cores; goroutines wait 12 s for a core (90th percentile)"; got != want {
 		t.Errorf("got %q, want %q", got, want)
