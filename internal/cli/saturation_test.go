@@ -216,3 +216,16 @@ func TestTickSaturation(t *testing.T) {
 	}
 	tickSaturation(nil, time.Millisecond)() // nothing to watch: stop is a no-op
 }
+
+// TestRunWatchesSaturation: a headless run reads the generator's figures
+// every tick (DEBUG shows them).
+func TestRunWatchesSaturation(t *testing.T) {
+	src := "import { task, constant } from \"jsload\";\nexport const options = { waitTime: constant(1) };\nexport const a = task(() => {});\n"
+	r := run(t, nil, nil, "run", script(t, src), "--headless", "-u", "1", "-t", "2s", "--only-summary", "--loglevel", "DEBUG")
+	if r.code != ExitOK {
+		t.Fatalf("exit code %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "DEBUG: load generator: CPU ") || !strings.Contains(r.stderr, " for a core (90th percentile)") {
+		t.Errorf("no tick's figures at DEBUG level:\n%s", r.stderr)
+	}
+}
