@@ -15,6 +15,13 @@
 //	jsload_checks_total{check,result}                counter: check outcomes, result "pass" or "fail"
 //	jsload_dropped_iterations_total                  counter: arrival-rate starts no user was free for
 //	jsload_start_time_seconds                        gauge: when the statistics began, Unix time
+//	jsload_custom_counter_total{metric}              counter: a custom Counter's sum (k6/metrics)
+//	jsload_custom_gauge{metric}                      gauge: a custom Gauge's last value
+//	jsload_custom_rate_total{metric,result}          counter: a custom Rate's values, result
+//	                                                 "nonzero" or "zero"
+//	jsload_custom_trend{metric}                      summary: a custom Trend's count, sum and
+//	                                                 quantiles 0.5, 0.9, 0.95, 0.99 (in the
+//	                                                 trend's unit: milliseconds for a time trend)
 //
 // type is the request method (or a custom client's type) and name the stats
 // name, as in the console table; there is no Aggregated series: sum() over
@@ -57,6 +64,13 @@ var (
 		"Arrival-rate iteration starts that no user was free to serve.", nil, nil)
 	startDesc = prometheus.NewDesc("jsload_start_time_seconds",
 		"When the statistics began, in seconds since the Unix epoch.", nil, nil)
+
+	metricLabel   = []string{"metric"}
+	counterDesc   = prometheus.NewDesc("jsload_custom_counter_total", "A custom Counter's sum (k6/metrics).", metricLabel, nil)
+	gaugeDesc     = prometheus.NewDesc("jsload_custom_gauge", "A custom Gauge's last value (k6/metrics).", metricLabel, nil)
+	rateDesc      = prometheus.NewDesc("jsload_custom_rate_total", "A custom Rate's values, by result (nonzero or zero; k6/metrics).", []string{"metric", "result"}, nil)
+	trendDesc     = prometheus.NewDesc("jsload_custom_trend", "A custom Trend's values (milliseconds for a time trend; k6/metrics).", metricLabel, nil)
+	trendQuantile = []float64{0.5, 0.9, 0.95, 0.99}
 )
 
 // Handler serves the metrics of the latest snapshot in Prometheus's
@@ -83,7 +97,7 @@ type collector struct {
 var _ prometheus.Collector = collector{}
 
 func (collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{requestsDesc, failuresDesc, responseDesc, usersDesc, exceptionsDesc, checksDesc, droppedDesc, startDesc} {
+	for _, d := range []*prometheus.Desc{requestsDesc, failuresDesc, responseDesc, usersDesc, exceptionsDesc, checksDesc, droppedDesc, startDesc, counterDesc, gaugeDesc, rateDesc, trendDesc} {
 		ch <- d
 	}
 }
@@ -119,6 +133,33 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for _, k := range s.Checks {
 		ch <- prometheus.MustNewConstMetric(checksDesc, prometheus.CounterValue, float64(k.Passes), label(k.Name), "pass")
 		ch <- prometheus.MustNewConstMetric(checksDesc, prometheus.CounterValue, float64(k.Fails), label(k.Name), "fail")
+	}
+	custom(ch, s.Metrics)
+}
+
+// custom sends the script's custom metrics: not k6's built-in ones that
+// jsload keeps for thresholds, nor sub-metrics (a threshold's filter).
+func custom(ch chan<- prometheus.Metric, ms []*stats.Metric) {
+	for _, m := range ms {
+		if m == nil || m.Builtin || m.Count == 0 || strings.Contains(m.Name, "{") {
+			continue
+		}
+		name := label(m.Name)
+		switch m.Kind {
+		case stats.KindCounter:
+			ch <- prometheus.MustNewConstMetric(counterDesc, prometheus.CounterValue, m.Sum, name)
+		case stats.KindGauge:
+			ch <- prometheus.MustNewConstMetric(gaugeDesc, prometheus.GaugeValue, m.Last, name)
+		case stats.KindRate:
+			ch <- prometheus.MustNewConstMetric(rateDesc, prometheus.CounterValue, float64(m.NonZero), name, "nonzero")
+			ch <- prometheus.MustNewConstMetric(rateDesc, prometheus.CounterValue, float64(m.Count-m.NonZero), name, "zero")
+		case stats.KindTrend:
+			q := make(map[float64]float64, len(trendQuantile))
+			for _, p := range trendQuantile {
+				q[p] = m.Percentile(p)
+			}
+			ch <- prometheus.MustNewConstSummary(trendDesc, uint64(m.Count), m.Sum, q, name)
+		}
 	}
 }
 

@@ -272,3 +272,49 @@ func TestBucketsIncrease(t *testing.T) {
 		}
 	}
 }
+
+// TestCustomMetrics: k6/metrics' Counter, Gauge, Rate and Trend are
+// served by kind; k6's built-in metrics kept for thresholds and
+// sub-metrics are not.
+func TestCustomMetrics(t *testing.T) {
+	reg := stats.NewRegistry(1)
+	rec := reg.Recorder(0)
+	for _, v := range []float64{2, 3} {
+		rec.AddMetric("orders", stats.KindCounter, false, v, nil)
+	}
+	rec.AddMetric("queue", stats.KindGauge, false, 7, nil)
+	rec.AddMetric("queue", stats.KindGauge, false, 4, nil)
+	for _, v := range []float64{1, 0, 1, 1} {
+		rec.AddMetric("ok_rate", stats.KindRate, false, v, nil)
+	}
+	for v := 1.0; v <= 100; v++ {
+		rec.AddMetric("wait", stats.KindTrend, true, v, nil)
+	}
+	rec.RecordIteration(time.Millisecond, nil) // built-in: iterations, iteration_duration
+	s := reg.Snapshot(time.Now())
+	fams, body := scrape(t, Handler(func() *stats.Snapshot { return s }))
+	if got := find(t, fams, "jsload_custom_counter_total", "metric", "orders").GetCounter().GetValue(); got != 5 {
+		t.Errorf("counter = %v, want 5", got)
+	}
+	if got := find(t, fams, "jsload_custom_gauge", "metric", "queue").GetGauge().GetValue(); got != 4 {
+		t.Errorf("gauge = %v, want 4 (the last value)", got)
+	}
+	for result, want := range map[string]float64{"nonzero": 3, "zero": 1} {
+		if got := find(t, fams, "jsload_custom_rate_total", "metric", "ok_rate", "result", result).GetCounter().GetValue(); got != want {
+			t.Errorf("rate %s = %v, want %v", result, got, want)
+		}
+	}
+	sum := find(t, fams, "jsload_custom_trend", "metric", "wait").GetSummary()
+	if sum.GetSampleCount() != 100 || sum.GetSampleSum() != 5050 {
+		t.Errorf("trend count %d sum %v, want 100 and 5050", sum.GetSampleCount(), sum.GetSampleSum())
+	}
+	for _, q := range sum.GetQuantile() {
+		// k6's interpolation over 1..100: value at q is 1 + 99q.
+		if want := 1 + 99*q.GetQuantile(); math.Abs(q.GetValue()-want) > 1e-9 {
+			t.Errorf("trend quantile %v = %v, want %v", q.GetQuantile(), q.GetValue(), want)
+		}
+	}
+	if strings.Contains(body, `metric="iteration`) {
+		t.Errorf("k6's built-in metrics are exported as custom ones:\n%s", body)
+	}
+}
