@@ -1935,3 +1935,56 @@ export const a = task(() => http.get("/fast"));
 		t.Errorf("log:\n%s", pn.errb.String())
 	}
 }
+
+// A run cut short says so in its files, not only in its exit code; one
+// that ran to its end says nothing of the kind.
+func TestStoppedRunSaysSoInTheFiles(t *testing.T) {
+	t.Parallel()
+	srv := target(t)
+	src := `import { task, http } from "jsload";
+export const t = task(() => http.get("/fast"));
+`
+	dir := t.TempDir()
+	jsonPath, htmlPath := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.html")
+	sig := make(chan os.Signal, 1)
+	p := start(t, nil, sig, "run", script(t, src), "--host", srv.URL, "--headless", "-t", "1h", "--json", jsonPath, "--html", htmlPath, "--print-stats", "100ms")
+	p.waitTable(t, 0, `(?m)^GET +/fast +[1-9]`)
+	sig <- os.Interrupt
+	if r := p.wait(t); r.code != ExitInterrupted {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var sum struct {
+		Meta struct {
+			Stopped string `json:"stopped"`
+		} `json:"meta"`
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if want := "interrupted by SIGINT (Ctrl-C) before its planned end"; sum.Meta.Stopped != want {
+		t.Errorf("meta.stopped = %q, want %q", sum.Meta.Stopped, want)
+	}
+	html, err := os.ReadFile(htmlPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Stopped before its planned end", "interrupted by SIGINT"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("the HTML report lacks %q", want)
+		}
+	}
+
+	// An iteration budget is the planned end: nothing to say.
+	res := run(t, nil, nil, "run", script(t, src), "--host", srv.URL, "--headless", "-i", "3", "--json", jsonPath)
+	if res.code != ExitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	b, _ = os.ReadFile(jsonPath)
+	if strings.Contains(string(b), `"stopped"`) {
+		t.Errorf("a run that reached its end says it stopped: %s", b)
+	}
+}

@@ -70,6 +70,7 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *si
 		cancel()
 	}
 	r.stop(kill, !restarted)
+	r.meta.Stopped = r.stoppedNote(reason, restarted, sig)
 	code = r.finish(users, runEnd, p.thresholds, reason == stopPlanFailed || reason == stopAborted)
 	if reason == stopAborted && code == ExitOK {
 		code = ExitOnError // --exit-code-on-error 0 does not hide an abort
@@ -114,6 +115,32 @@ func runUntilStopped(r *testRun, p *testPlan, sig *signals, restart <-chan struc
 		r.log.Errorf("%s (exec.test.abort()): stopping the test as failed", r.abortWhy)
 	}
 	return reason, reason == stopAsked && byRestart
+}
+
+// stoppedNote is what the files say of a run that ended before its
+// planned end (report.Meta.Stopped), "" for one that did not.
+func (r *testRun) stoppedNote(reason stopReason, restarted bool, sig *signals) string {
+	switch {
+	case reason == stopAsked && !restarted:
+		switch sig.exitCode() {
+		case 130:
+			return "interrupted by SIGINT (Ctrl-C) before its planned end"
+		case 143:
+			return "interrupted by SIGTERM before its planned end"
+		case 0:
+			return ""
+		}
+		return "interrupted by a signal before its planned end"
+	case reason == stopAborted:
+		return r.abortWhy + " (exec.test.abort())"
+	case reason == stopThreshold:
+		return "stopped by a failed abortOnFail threshold"
+	case reason == stopPlanFailed:
+		return "stopped: the load plan failed"
+	case reason == stopHostMissing:
+		return "stopped: " + js.ErrNoHost
+	}
+	return ""
 }
 
 // logLimits says which limits the test runs with, and which options have

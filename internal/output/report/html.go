@@ -127,6 +127,8 @@ func buildView(s *Summary) *view {
 		v.Verdict, v.VerdictText = "running", "Running"
 	case v.ThFailed > 0:
 		v.Verdict, v.VerdictText = "fail", "Thresholds failed"
+	case s.Meta.Stopped != "":
+		v.Verdict, v.VerdictText = "warn", "Stopped before its planned end"
 	case len(s.LostWorkers) > 0:
 		v.Verdict, v.VerdictText = "warn", "Workers were lost"
 	case a.Failures > 0 || excs > 0:
@@ -135,6 +137,9 @@ func buildView(s *Summary) *view {
 		v.Verdict, v.VerdictText = "warn", "No requests were made"
 	default:
 		v.Verdict, v.VerdictText = "pass", "Passed"
+	}
+	if s.Meta.Stopped != "" {
+		v.Reasons = append(v.Reasons, s.Meta.Stopped)
 	}
 	if v.ThFailed > 0 {
 		v.Reasons = append(v.Reasons, plural(int64(v.ThFailed), "threshold", "thresholds")+" failed")

@@ -38,6 +38,10 @@ type Meta struct {
 	// report during a run): End is then the time of the report, and the
 	// verdict says the test is running rather than how it finished.
 	Running bool `json:"running,omitempty"`
+	// Stopped says why a run ended before its planned end ("interrupted
+	// by SIGINT", "aborted by the script: ...", ...); "" when it ran to
+	// its end.
+	Stopped string `json:"stopped,omitempty"`
 	// Saturation is set when jsload warned during the run that the load
 	// generator itself was saturated.
 	Saturation *Saturation `json:"saturation,omitempty"`
