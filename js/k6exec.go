@@ -115,8 +115,13 @@ func (vu *VU) Scenario() string {
 	return vu.scen.Name
 }
 
-// k6IterStart and k6IterEnd count an iteration for k6/execution.
+// k6IterStart and k6IterEnd count an iteration for k6/execution, in k6
+// scripts only: the test-wide counters are shared by all users, which a
+// jsload script's tasks have no reason to touch.
 func (vu *VU) k6IterStart() {
+	if !vu.s.K6 {
+		return
+	}
 	if vu.scen != nil {
 		vu.scenIter = vu.scen.iters.Add(1) - 1
 	} else if x := vu.env.K6; x != nil {
@@ -125,7 +130,7 @@ func (vu *VU) k6IterStart() {
 }
 
 func (vu *VU) k6IterEnd(ctx context.Context) {
-	if x := vu.env.K6; x != nil {
+	if x := vu.env.K6; x != nil && vu.s.K6 {
 		if ctx.Err() != nil {
 			x.interrupted.Add(1)
 		} else {
