@@ -83,7 +83,10 @@ export class WebsiteUser extends HttpUser {
 }
 `
 	jsonPath := filepath.Join(dir, "run.json")
-	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "3", "-r", "100", "-t", "1s", "--json", jsonPath)
+	// A stop interrupts a task at once by default, possibly between the
+	// request's row and its listener; --stop-timeout lets tasks finish,
+	// so that every recorded request reached the listener too.
+	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "3", "-r", "100", "-t", "1s", "-s", "10s", "--json", jsonPath)
 	if r.code != ExitOnError { // /missing fails
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
