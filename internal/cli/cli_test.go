@@ -1204,18 +1204,23 @@ export const b = task(() => http.get("/missing"));
 	sig := make(chan os.Signal, 1)
 	scraped := make(chan string, 1)
 	go func() {
+		last := ""
 		deadline := time.Now().Add(10 * time.Second)
 		for time.Now().Before(deadline) {
+			// The endpoint may answer before the first request is
+			// recorded (no rows yet): scrape until one is there.
 			resp, err := http.Get("http://" + promAddr + "/metrics")
 			if err == nil {
 				b, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				scraped <- string(b)
-				return
+				last = string(b)
+				if strings.Contains(last, "jsload_requests_total") {
+					break
+				}
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		scraped <- ""
+		scraped <- last
 	}()
 	prefix := filepath.Join(dir, "run")
 	jsonPath, htmlPath := filepath.Join(dir, "run.json"), filepath.Join(dir, "run.html")
