@@ -135,7 +135,7 @@ func (j *workerJob) watchSaturation(start bool) {
 		j.satStop = nil
 	}
 	if start {
-		j.satStop = tickSaturation(newSatWatch(j.log), time.Second)
+		j.satStop = tickSaturation(newSatWatch(j.log), newGCTuner(j.log), time.Second)
 	}
 }
 

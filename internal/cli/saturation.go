@@ -233,26 +233,33 @@ func (w *satWatch) observe() {
 	w.warn("the load generator is saturated (%s%s): response times include jsload's own queueing; use more workers (--processes) or fewer users", r, why)
 }
 
-// tickSaturation calls w.observe every period in a goroutine of its own
-// (a worker's test, which has no testRun loop) until the returned stop is
-// called; stop returns when the goroutine has ended. A nil w does nothing.
-func tickSaturation(w *satWatch, period time.Duration) (stop func()) {
-	if w == nil {
+// tickSaturation calls w.observe and g.observe every period in a
+// goroutine of its own (a worker's test, which has no testRun loop) until
+// the returned stop is called; stop returns when the goroutine has ended,
+// after g.restore. A nil w or g is left out.
+func tickSaturation(w *satWatch, g *gcTuner, period time.Duration) (stop func()) {
+	if w == nil && g == nil {
 		return func() {}
 	}
 	done := make(chan struct{})
 	ended := make(chan struct{})
 	go func() {
 		defer close(ended)
+		defer g.restore()
 		t := time.NewTicker(period)
 		defer t.Stop()
-		w.observe()
+		if w != nil {
+			w.observe()
+		}
 		for {
 			select {
 			case <-done:
 				return
 			case <-t.C:
-				w.observe()
+				if w != nil {
+					w.observe()
+				}
+				g.observe()
 			}
 		}
 	}()

@@ -200,7 +200,7 @@ func TestTickSaturation(t *testing.T) {
 		warn: func(string, ...any) {},
 		info: func(string, ...any) {},
 	}
-	stop := tickSaturation(w, time.Millisecond)
+	stop := tickSaturation(w, nil, time.Millisecond)
 	deadline := time.After(10 * time.Second)
 	for i := 0; i < 3; i++ {
 		select {
@@ -214,7 +214,7 @@ func TestTickSaturation(t *testing.T) {
 	if late.Load() {
 		t.Error("observed after stop returned")
 	}
-	tickSaturation(nil, time.Millisecond)() // nothing to watch: stop is a no-op
+	tickSaturation(nil, nil, time.Millisecond)() // nothing to watch: stop is a no-op
 }
 
 // TestRunWatchesSaturation: a headless run reads the generator's figures

@@ -52,6 +52,9 @@ type testRun struct {
 	// sat watches whether this process saturates while its users run
 	// (saturation.go); nil on a master, whose users run elsewhere.
 	sat *satWatch
+	// gc keeps the collector's headroom in proportion to the live heap
+	// (gctune.go); nil on a master and when the user set GOGC or GOMEMLIMIT.
+	gc *gcTuner
 
 	mu sync.Mutex // guards sw: the Prometheus endpoint reads it
 	sw swarm
@@ -151,6 +154,7 @@ func (r *testRun) begin(ctx context.Context, master *masterOf) error {
 	}
 	if master == nil {
 		r.sat = newSatWatch(r.log)
+		r.gc = newGCTuner(r.log)
 	}
 	r.mu.Lock()
 	r.sw = track(sw, r.env.Run)
@@ -285,6 +289,7 @@ func (r *testRun) control(ctx context.Context, w waitFor, sw swarm) (stopReason,
 	if r.sat != nil {
 		r.sat.observe()
 	}
+	r.gc.observe()
 	if w.plan != nil {
 		ended, err := w.plan.adjust(ctx, time.Since(r.start), sw)
 		if err != nil {
@@ -346,6 +351,7 @@ func (r *testRun) finalSnapshot(users int, runEnd time.Time) *stats.Snapshot {
 // when an output could not be written;
 // ExitInternal after a panic; ExitInvalid when a relative URL had no host.
 func (r *testRun) finish(users int, runEnd time.Time, ts []threshold.Threshold, failed bool) int {
+	r.gc.restore()
 	final := r.finalSnapshot(users, runEnd)
 	r.names.check(final, r.reg, r.cfg, r.log) // a run shorter than a tick warns too
 	if final.Total.Requests == 0 && final.CutOff > 0 {

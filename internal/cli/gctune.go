@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"os"
+	"runtime/debug"
+	"runtime/metrics"
+)
+
+// The GC tuner keeps the garbage collector's headroom in proportion to
+// what a run holds. Go's default (GOGC=100) lets the heap grow by as much
+// as is live before it collects: with thousands of users, each holding
+// its own JavaScript runtime, that is as much memory again as the users
+// themselves, most of it garbage from requests. Once per tick the tuner
+// reads the live heap (runtime/metrics) and sets the GC percent so that
+// the heap may grow by gcHeadroomShare of it, and by at least
+// gcMinHeadroom: below that (a few hundred users and fewer) nothing
+// changes, so the throughput scenario's collections stay as they were. It
+// never sets more than the default 100, and it leaves the collector alone
+// when the user set GOGC or GOMEMLIMIT.
+const (
+	gcMinHeadroom   = 32 << 20
+	gcHeadroomShare = 0.25
+	gcMinPercent    = 10
+)
+
+// gcHeap is one reading of the collector's state: the heap marked live by
+// the last collection, and the stacks and globals it scanned (Go's heap
+// goal is live + (live + stacks + globals) * GOGC / 100).
+type gcHeap struct {
+	live, stacks, globals uint64
+}
+
+// gcPercentFor is the GC percent that gives h its headroom.
+func gcPercentFor(h gcHeap) int {
+	base := h.live + h.stacks + h.globals
+	if base == 0 {
+		return 100
+	}
+	headroom := max(uint64(gcMinHeadroom), uint64(float64(h.live)*gcHeadroomShare))
+	p := (headroom*100 + base - 1) / base
+	return int(min(max(p, gcMinPercent), 100))
+}
+
+// gcTuner sets the GC percent from tick to tick (not safe for concurrent
+// use: one loop calls it).
+type gcTuner struct {
+	read  func() gcHeap
+	set   func(int) int // debug.SetGCPercent
+	debug func(format string, args ...any)
+	cur   int // the percent in force: what the tuner set last, or the original
+	orig  int // the percent before the tuner's first change; 0: none made
+}
+
+// gcUserSet reports whether the environment sets the collector's policy
+// (GOGC or GOMEMLIMIT): then the tuner leaves it alone.
+func gcUserSet(getenv func(string) string) bool {
+	return getenv("GOGC") != "" || getenv("GOMEMLIMIT") != ""
+}
+
+// newGCTuner tunes this process's collector; nil when the user set its
+// policy or the runtime does not publish the metrics it reads.
+func newGCTuner(log *logger) *gcTuner {
+	if gcUserSet(os.Getenv) {
+		return nil
+	}
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}
+	metrics.Read(s)
+	for _, x := range s {
+		if x.Value.Kind() != metrics.KindUint64 {
+			return nil
+		}
+	}
+	t := &gcTuner{set: debug.SetGCPercent, cur: 100}
+	if log != nil {
+		t.debug = log.Debugf
+	}
+	t.read = func() gcHeap {
+		metrics.Read(s)
+		return gcHeap{live: s[0].Value.Uint64(), stacks: s[1].Value.Uint64(), globals: s[2].Value.Uint64()}
+	}
+	return t
+}
+
+// observe sets the GC percent this tick's reading asks for.
+func (t *gcTuner) observe() {
+	if t == nil {
+		return
+	}
+	h := t.read()
+	p := gcPercentFor(h)
+	if p == t.cur {
+		return
+	}
+	prev := t.set(p)
+	if t.orig == 0 {
+		t.orig = prev
+	}
+	t.cur = p
+	if t.debug != nil {
+		t.debug("garbage collector: GOGC %d (live heap %d MB)", p, h.live>>20)
+	}
+}
+
+// restore puts back the GC percent the process had before the tuner.
+func (t *gcTuner) restore() {
+	if t == nil || t.orig == 0 {
+		return
+	}
+	t.set(t.orig)
+	t.cur, t.orig = t.orig, 0
+}

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"runtime/debug"
+	"testing"
+)
+
+func TestGCPercentFor(t *testing.T) {
+	const mb = 1 << 20
+	cases := []struct {
+		name string
+		h    gcHeap
+		want int
+	}{
+		{"nothing live yet", gcHeap{}, 100},
+		{"50 users: a small heap keeps the default", gcHeap{live: 12 * mb, stacks: 1 * mb}, 100},
+		{"32 MB scanned: the default gives 32 MB already", gcHeap{live: 30 * mb, stacks: 2 * mb}, 100},
+		// 5,000 idle users: 32 MB over 113 + 4 MB.
+		{"5,000 users: the minimum headroom", gcHeap{live: 113 * mb, stacks: 4 * mb}, 28},
+		// 25% of 1 GB is 256 MB: over 1024 + 16 + 8 MB, 24.4%, rounded up.
+		{"a large heap: a quarter of it", gcHeap{live: 1024 * mb, stacks: 16 * mb, globals: 8 * mb}, 25},
+		{"huge stacks: never below the floor", gcHeap{live: 200 * mb, stacks: 4000 * mb}, gcMinPercent},
+	}
+	for _, c := range cases {
+		if got := gcPercentFor(c.h); got != c.want {
+			t.Errorf("%s: gcPercentFor(%+v) = %d, want %d", c.name, c.h, got, c.want)
+		}
+	}
+}
+
+// TestGCTuner follows a run's heap as it grows and shrinks: the percent
+// is set only when it changes, follows the heap back up to 100, and the
+// original is restored at the end.
+func TestGCTuner(t *testing.T) {
+	const mb = 1 << 20
+	percent := 100
+	var sets []int
+	var h gcHeap
+	tu := &gcTuner{
+		read: func() gcHeap { return h },
+		set: func(p int) int {
+			prev := percent
+			percent = p
+			sets = append(sets, p)
+			return prev
+		},
+		cur: 100,
+	}
+	for _, live := range []uint64{5, 10, 60, 60, 120, 120, 2000, 20} {
+		h = gcHeap{live: live * mb}
+		tu.observe()
+	}
+	want := []int{54, 27, 25, 100}
+	if len(sets) != len(want) {
+		t.Fatalf("percents set: %v, want %v", sets, want)
+	}
+	for i := range want {
+		if sets[i] != want[i] {
+			t.Fatalf("percents set: %v, want %v", sets, want)
+		}
+	}
+	h = gcHeap{live: 120 * mb}
+	tu.observe()
+	tu.restore()
+	if percent != 100 || tu.cur != 100 {
+		t.Errorf("after restore: GC percent %d (tuner thinks %d), want 100", percent, tu.cur)
+	}
+	n := len(sets)
+	tu.restore() // nothing more to put back
+	if len(sets) != n {
+		t.Errorf("a second restore set the percent again: %v", sets)
+	}
+	var nilTuner *gcTuner
+	nilTuner.observe()
+	nilTuner.restore()
+}
+
+// TestGCTunerLeavesUserPolicy: with GOGC or GOMEMLIMIT in the
+// environment there is no tuner; without, one that restores the process's
+// percent.
+func TestGCTunerLeavesUserPolicy(t *testing.T) {
+	for _, env := range []map[string]string{{"GOGC": "200"}, {"GOMEMLIMIT": "1GiB"}, {"GOGC": "off"}} {
+		get := func(k string) string { return env[k] }
+		if !gcUserSet(get) {
+			t.Errorf("gcUserSet(%v) = false", env)
+		}
+	}
+	if gcUserSet(func(string) string { return "" }) {
+		t.Error("gcUserSet(empty environment) = true")
+	}
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	tu := newGCTuner(nil)
+	if tu == nil {
+		t.Fatal("newGCTuner: nil without GOGC or GOMEMLIMIT")
+	}
+	if h := tu.read(); h.live == 0 {
+		t.Errorf("live heap read as 0: %+v", h)
+	}
+	orig := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(orig)
+	tu.read = func() gcHeap { return gcHeap{live: 500 << 20} }
+	tu.observe()
+	if p := debug.SetGCPercent(100); p != gcPercentFor(gcHeap{live: 500 << 20}) {
+		t.Errorf("GC percent after observe: %d, want %d", p, gcPercentFor(gcHeap{live: 500 << 20}))
+	}
+	debug.SetGCPercent(tu.cur)
+	tu.restore()
+	if p := debug.SetGCPercent(orig); p != 100 {
+		t.Errorf("GC percent after restore: %d, want 100", p)
+	}
+	t.Setenv("GOGC", "50")
+	if newGCTuner(nil) != nil {
+		t.Error("newGCTuner: a tuner although GOGC is set")
+	}
+}
