@@ -219,6 +219,17 @@ func (c *http1Conn) attach() {
 	}
 }
 
+// releaseWriter returns c's write buffer once the request is flushed:
+// the wait for the response, the long part of an exchange, needs only
+// the read buffer.
+func (c *http1Conn) releaseWriter() {
+	if c.bw != nil {
+		c.bw.Reset(nil)
+		writers.Put(c.bw)
+		c.bw = nil
+	}
+}
+
 // detach returns c's buffers; it reports false if unread data remains
 // (then c cannot be reused).
 func (c *http1Conn) detach() bool {
@@ -229,11 +240,7 @@ func (c *http1Conn) detach() bool {
 		readers.Put(c.br)
 		c.br = nil
 	}
-	if c.bw != nil {
-		c.bw.Reset(nil)
-		writers.Put(c.bw)
-		c.bw = nil
-	}
+	c.releaseWriter()
 	return ok
 }
 
@@ -632,6 +639,7 @@ func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.He
 	if err := cn.bw.Flush(); err != nil {
 		return false, err
 	}
+	cn.releaseWriter()
 	if tr != nil {
 		tr.sent()
 	}
