@@ -15,10 +15,12 @@ func TestGCPercentFor(t *testing.T) {
 		{"nothing live yet", gcHeap{}, 100},
 		{"50 users: a small heap keeps the default", gcHeap{live: 12 * mb, stacks: 1 * mb}, 100},
 		{"32 MB scanned: the default gives 32 MB already", gcHeap{live: 30 * mb, stacks: 2 * mb}, 100},
-		// 5,000 idle users: 32 MB over 113 + 4 MB.
-		{"5,000 users: the minimum headroom", gcHeap{live: 113 * mb, stacks: 4 * mb}, 28},
-		// 25% of 1 GB is 256 MB: over 1024 + 16 + 8 MB, 24.4%, rounded up.
-		{"a large heap: a quarter of it", gcHeap{live: 1024 * mb, stacks: 16 * mb, globals: 8 * mb}, 25},
+		// 40 MB: 32 MB over 40 + 2 MB.
+		{"a little over the minimum", gcHeap{live: 40 * mb, stacks: 2 * mb}, 77},
+		// 5,000 idle users: half of 113 MB over 113 + 4 MB.
+		{"5,000 users: half the live heap", gcHeap{live: 113 * mb, stacks: 4 * mb}, 49},
+		// 512 MB over 1024 + 16 + 8 MB, 48.9%, rounded up.
+		{"a large heap", gcHeap{live: 1024 * mb, stacks: 16 * mb, globals: 8 * mb}, 49},
 		{"huge stacks: never below the floor", gcHeap{live: 200 * mb, stacks: 4000 * mb}, gcMinPercent},
 	}
 	for _, c := range cases {
@@ -28,9 +30,10 @@ func TestGCPercentFor(t *testing.T) {
 	}
 }
 
-// TestGCTuner follows a run's heap as it grows and shrinks: the percent
-// is set only when it changes, follows the heap back up to 100, and the
-// original is restored at the end.
+// TestGCTuner follows a run's heap as it grows and shrinks, and its CPU:
+// the percent is set only when it changes, follows the heap back up to
+// 100, is 100 while the process keeps its cores busy (until it calms
+// down), and the original is restored at the end.
 func TestGCTuner(t *testing.T) {
 	const mb = 1 << 20
 	percent := 100
@@ -46,11 +49,19 @@ func TestGCTuner(t *testing.T) {
 		},
 		cur: 100,
 	}
-	for _, live := range []uint64{5, 10, 60, 60, 120, 120, 2000, 20} {
-		h = gcHeap{live: live * mb}
-		tu.observe()
+	ticks := []struct {
+		live uint64
+		cpu  float64
+	}{
+		{5, 0.1}, {10, 0.2}, {60, 0.3}, {60, -1}, {120, 0.4}, {120, 0.5}, // 54, then 50
+		{120, 0.9}, {120, 0.8}, {120, -1}, {120, 0.6}, // busy: 100 until below gcCalm: 50
+		{2000, 0.5}, {20, 0.5}, // 50 again, then the default
 	}
-	want := []int{54, 27, 25, 100}
+	for _, tk := range ticks {
+		h = gcHeap{live: tk.live * mb}
+		tu.observe(tk.cpu)
+	}
+	want := []int{54, 50, 100, 50, 100}
 	if len(sets) != len(want) {
 		t.Fatalf("percents set: %v, want %v", sets, want)
 	}
@@ -60,7 +71,7 @@ func TestGCTuner(t *testing.T) {
 		}
 	}
 	h = gcHeap{live: 120 * mb}
-	tu.observe()
+	tu.observe(0.5)
 	tu.restore()
 	if percent != 100 || tu.cur != 100 {
 		t.Errorf("after restore: GC percent %d (tuner thinks %d), want 100", percent, tu.cur)
@@ -71,7 +82,7 @@ func TestGCTuner(t *testing.T) {
 		t.Errorf("a second restore set the percent again: %v", sets)
 	}
 	var nilTuner *gcTuner
-	nilTuner.observe()
+	nilTuner.observe(0.5)
 	nilTuner.restore()
 }
 
@@ -100,7 +111,7 @@ func TestGCTunerLeavesUserPolicy(t *testing.T) {
 	orig := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(orig)
 	tu.read = func() gcHeap { return gcHeap{live: 500 << 20} }
-	tu.observe()
+	tu.observe(0.1)
 	if p := debug.SetGCPercent(100); p != gcPercentFor(gcHeap{live: 500 << 20}) {
 		t.Errorf("GC percent after observe: %d, want %d", p, gcPercentFor(gcHeap{live: 500 << 20}))
 	}

@@ -140,6 +140,7 @@ type satWatch struct {
 	debug   func(format string, args ...any) // every tick's reading; may be nil
 
 	prev     satSample
+	last     satReading // the last tick's reading (busy)
 	havePrev bool
 	run      int       // saturated ticks in a row
 	calm     int       // calm ticks in a row after a warning
@@ -198,7 +199,7 @@ func (w *satWatch) observe() {
 		return
 	}
 	r := measure(w.prev, cur, w.buckets, w.cores)
-	w.prev = cur
+	w.prev, w.last = cur, r
 	if w.debug != nil {
 		w.debug("load generator: %s", r)
 	}
@@ -233,6 +234,15 @@ func (w *satWatch) observe() {
 	w.warn("the load generator is saturated (%s%s): response times include jsload's own queueing; use more workers (--processes) or fewer users", r, why)
 }
 
+// cpuShare is the share of its cores the process used over the last
+// tick (1 is all of them); -1 when unknown or w is nil.
+func (w *satWatch) cpuShare() float64 {
+	if w == nil || w.last.cpu < 0 || w.last.cores <= 0 {
+		return -1
+	}
+	return w.last.cpu / float64(w.last.cores)
+}
+
 // tickSaturation calls w.observe and g.observe every period in a
 // goroutine of its own (a worker's test, which has no testRun loop) until
 // the returned stop is called; stop returns when the goroutine has ended,
@@ -259,7 +269,7 @@ func tickSaturation(w *satWatch, g *gcTuner, period time.Duration) (stop func())
 				if w != nil {
 					w.observe()
 				}
-				g.observe()
+				g.observe(w.cpuShare())
 			}
 		}
 	}()

@@ -289,7 +289,7 @@ func (r *testRun) control(ctx context.Context, w waitFor, sw swarm) (stopReason,
 	if r.sat != nil {
 		r.sat.observe()
 	}
-	r.gc.observe()
+	r.gc.observe(r.sat.cpuShare())
 	if w.plan != nil {
 		ended, err := w.plan.adjust(ctx, time.Since(r.start), sw)
 		if err != nil {
