@@ -16,12 +16,13 @@ import (
 // gcMinHeadroom: below that (a few hundred users and fewer) nothing
 // changes, so the throughput scenario's collections stay as they were.
 // Collecting more often costs CPU (with 5,000 idle users, a headroom of
-// half the live heap added about 4% to the run's CPU time, a quarter of
-// it about 23%, in one run each), so while the process keeps its cores busy (gcBusy of
-// them over a tick, until it falls below gcCalm) the tuner goes back to
-// the default: a CPU-bound run needs the CPU more than the memory. It
-// never sets more than the default 100, and it leaves the collector alone
-// when the user set GOGC or GOMEMLIMIT.
+// half the live heap added about 12% to the run's CPU time, the median of
+// three paired runs, and a quarter of it about 23% in one run), so while
+// the process keeps its cores busy (gcBusy of them over a tick, until it
+// falls below gcCalm) the tuner goes back to the default: a CPU-bound run
+// needs the CPU more than the memory. It never sets more than the default
+// 100, and it leaves the collector alone when the user set GOGC or
+// GOMEMLIMIT.
 const (
 	gcMinHeadroom   = 32 << 20
 	gcHeadroomShare = 0.5
