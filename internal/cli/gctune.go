@@ -72,14 +72,16 @@ func newGCTuner(log *logger) *gcTuner {
 	if gcUserSet(os.Getenv) {
 		return nil
 	}
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}, {Name: "/gc/gogc:percent"}}
 	metrics.Read(s)
 	for _, x := range s {
 		if x.Value.Kind() != metrics.KindUint64 {
 			return nil
 		}
 	}
-	t := &gcTuner{set: debug.SetGCPercent, cur: 100}
+	// The percent in force now: 100 unless an earlier run in this process
+	// (watch mode) left another.
+	t := &gcTuner{set: debug.SetGCPercent, cur: int(s[3].Value.Uint64())}
 	if log != nil {
 		t.debug = log.Debugf
 	}

@@ -108,8 +108,12 @@ func TestGCTunerLeavesUserPolicy(t *testing.T) {
 	if h := tu.read(); h.live == 0 {
 		t.Errorf("live heap read as 0: %+v", h)
 	}
-	orig := debug.SetGCPercent(100)
+	orig := debug.SetGCPercent(70)
 	defer debug.SetGCPercent(orig)
+	if tu := newGCTuner(nil); tu.cur != 70 {
+		t.Errorf("a new tuner takes the percent in force as %d, want 70", tu.cur)
+	}
+	debug.SetGCPercent(100)
 	tu.read = func() gcHeap { return gcHeap{live: 500 << 20} }
 	tu.observe(0.1)
 	if p := debug.SetGCPercent(100); p != gcPercentFor(gcHeap{live: 500 << 20}) {
