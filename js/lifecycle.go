@@ -403,6 +403,10 @@ func (vu *VU) setupData() error {
 		vu.data = goja.Undefined()
 		return nil
 	}
+	if n := vu.env.setup.get(vu.env.SetupData); n != nil {
+		vu.data = n.value(vu.rt)
+		return nil
+	}
 	d, err := vu.jsonParse(goja.Undefined(), vu.rt.ToValue(vu.env.SetupData))
 	if err != nil {
 		return fmt.Errorf("passing setup data: %w", err)

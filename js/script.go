@@ -432,6 +432,8 @@ type Env struct {
 	// SetupData is the JSON text of setup()'s result, passed to every task,
 	// onStart and onStop; "" means undefined.
 	SetupData string
+	// setup caches SetupData's parse for all users (setupdata.go).
+	setup setupTree
 	// OnHostMissing is called (once per VU) when a relative URL is used
 	// without a host; it may be nil.
 	OnHostMissing func()
@@ -543,17 +545,36 @@ func seconds(f float64) time.Duration {
 
 // NewVU makes a VU with number id (1-based) of user class class, ready to
 // run: the script is evaluated in its own runtime and the class instance,
-// tasks, hooks and wait time are resolved.
+// tasks, hooks and wait time are resolved. It is PrepareVU and Ready in one.
 func (s *Script) NewVU(ctx context.Context, env *Env, id, class int) (*VU, error) {
-	vu, err := s.newVU(ctx, env, id)
+	vu, err := s.PrepareVU(ctx, env, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := vu.Bind(ctx, class); err != nil {
+	if err := vu.Ready(ctx, class); err != nil {
 		vu.Close()
 		return nil, err
 	}
 	return vu, nil
+}
+
+// PrepareVU does the heavy half of NewVU ahead of a test: it makes the
+// runtime of user id and evaluates the script's top level in it (k6's init
+// phase), which may happen before setup() has run. Ready finishes it.
+func (s *Script) PrepareVU(ctx context.Context, env *Env, id int) (*VU, error) {
+	return s.newVU(ctx, env, id)
+}
+
+// Ready makes a VU from PrepareVU a user of class class: it takes setup()'s
+// data if the VU was made before setup() returned it, then creates the
+// class instance and resolves its tasks, hooks and wait time (Bind).
+func (vu *VU) Ready(ctx context.Context, class int) error {
+	if goja.IsUndefined(vu.data) && vu.env.SetupData != "" {
+		if err := vu.setupData(); err != nil {
+			return err
+		}
+	}
+	return vu.Bind(ctx, class)
 }
 
 // FilterTags keeps only the tasks selected by tags, as Locust's --tags and

@@ -214,11 +214,9 @@ func (s *Script) newVUIn(ctx context.Context, env *Env, id int, sc *Scenario) (*
 	}
 	vu.exports = ex
 	if env.SetupData != "" {
-		d, err := vu.jsonParse(goja.Undefined(), rt.ToValue(env.SetupData))
-		if err != nil {
-			return nil, fmt.Errorf("passing setup data: %w", err)
+		if err := vu.setupData(); err != nil {
+			return nil, err
 		}
-		vu.data = d
 	}
 	return vu, nil
 }

@@ -33,7 +33,12 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *si
 		defer m.close()
 		master = m
 	}
+	if master == nil && r.maker == nil && !cfg.Cluster.Worker {
+		// Before the test's start, setup() and its clock: k6's init phase.
+		r.prepared = prepareUsers(sig.stopCtx, script, r.env, usersToPrepare(p.load, cfg.RunTime), log)
+	}
 	if err := r.begin(sig.stopCtx, master); err != nil {
+		r.prepared.close()
 		code := max(cfg.ExitCodeOnError, 1)
 		if errors.Is(err, errStoppedInSetup) {
 			log.Infof("stopped during setup(): no user was started")

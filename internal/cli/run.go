@@ -32,9 +32,18 @@ import (
 type vuFactory struct {
 	script *js.Script
 	env    *js.Env
+	// prepared are users made before the test (prepare.go); nil for none.
+	prepared *preparedUsers
 }
 
 func (f *vuFactory) NewVU(ctx context.Context, id, class int) (engine.VU, error) {
+	if vu := f.prepared.take(id); vu != nil {
+		if err := vu.Ready(ctx, class); err != nil {
+			vu.Close()
+			return nil, err
+		}
+		return vu, nil
+	}
 	vu, err := f.script.NewVU(ctx, f.env, id, class)
 	if err != nil {
 		return nil, err

@@ -59,6 +59,10 @@ type testRun struct {
 	mu sync.Mutex // guards sw: the Prometheus endpoint reads it
 	sw swarm
 
+	// prepared are the users made before the test's start (prepare.go),
+	// taken by the local engine's users of the same number; nil for none.
+	prepared *preparedUsers
+
 	// maker, when set, makes the swarm instead of a local engine (a plan
 	// of k6 scenarios, plan_scenarios.go).
 	maker swarmMaker
@@ -150,7 +154,7 @@ func (r *testRun) begin(ctx context.Context, master *masterOf) error {
 	} else if r.maker != nil {
 		sw = r.maker.makeSwarm(r)
 	} else {
-		sw = newEngine(r.cfg, r.script, r.env, r.reg, r.log, &r.panicked)
+		sw = newEngineWith(r.cfg, r.script, &vuFactory{script: r.script, env: r.env, prepared: r.prepared}, r.env, r.reg, r.log, &r.panicked)
 	}
 	if master == nil {
 		r.sat = newSatWatch(r.log)
@@ -315,6 +319,7 @@ func (r *testRun) stop(kill context.Context, teardown bool) {
 	if sw := r.swarm(); sw != nil {
 		sw.Stop(kill)
 	}
+	r.prepared.close() // the users the plan did not start
 	if teardown && r.script.HasTeardown {
 		if err := r.script.RunTeardown(kill, r.env); err != nil {
 			r.log.Errorf("teardown() failed: %v", err)

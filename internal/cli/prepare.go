@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jsload/jsload/js"
+)
+
+// preparedUsers are users made before the test's start (k6's "init"
+// phase): the runtime of user id (1-based), with the script's top level
+// evaluated in it, waits at vus[id-1] until the engine's user of that id
+// takes it, so that spawning a user is binding its class, not building a
+// runtime. Users beyond the prepared ones (a plan that grows later, a user
+// whose preparation failed) are made at spawn time as before.
+type preparedUsers struct {
+	vus []atomic.Pointer[js.VU]
+}
+
+// take hands over the prepared runtime of user id, or nil when there is
+// none (never prepared, or taken already).
+func (p *preparedUsers) take(id int) *js.VU {
+	if p == nil || id < 1 || id > len(p.vus) {
+		return nil
+	}
+	return p.vus[id-1].Swap(nil)
+}
+
+// close releases the prepared users no one took.
+func (p *preparedUsers) close() {
+	if p == nil {
+		return
+	}
+	for i := range p.vus {
+		if vu := p.vus[i].Swap(nil); vu != nil {
+			vu.Close()
+		}
+	}
+}
+
+// count is how many prepared users are still waiting.
+func (p *preparedUsers) count() int {
+	n := 0
+	if p != nil {
+		for i := range p.vus {
+			if p.vus[i].Load() != nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// usersToPrepare is how many users a load plan will surely start at its
+// beginning, so that they can be prepared before the test: the users of
+// -u (those that spawn within --run-time at --spawn-rate), the largest
+// stage of options.stages. Plans whose users only the script or the
+// arrival rate decide (shape(), arrival rates, k6 scenarios) get none.
+func usersToPrepare(l loadPlan, runTime time.Duration) int {
+	switch p := l.(type) {
+	case *usersPlan:
+		n := p.users
+		if runTime > 0 && p.rate > 0 && p.rate < k6AllAtOnce {
+			n = min(n, int(math.Ceil(p.rate*runTime.Seconds()))+1)
+		}
+		return max(n, 0)
+	case *stagesPlan:
+		return p.peakUsers()
+	case *iterationsPlan:
+		return int(min(int64(usersToPrepare(p.loadPlan, runTime)), p.n))
+	}
+	return 0
+}
+
+// prepareBatch is how many users are made before the memory a user takes
+// is estimated.
+const prepareBatch = 64
+
+// prepareUsers makes the runtimes of users 1 to n on all cores before the
+// test starts, logging its progress. It stops early when ctx ends, when a
+// user's script fails (that user and the rest are then made at spawn time,
+// which reports the failure as before), or when n users would take more
+// than half the memory available (free memory, or GOMEMLIMIT): it
+// estimates a user's share from the first prepareBatch users.
+func prepareUsers(ctx context.Context, script *js.Script, env *js.Env, n int, log *logger) *preparedUsers {
+	p := &preparedUsers{vus: make([]atomic.Pointer[js.VU], n)}
+	if n <= 0 {
+		return p
+	}
+	began := time.Now()
+	loud := n >= 1000 // a few users are made too fast to be worth a line
+	if loud {
+		log.Infof("Preparing %d users (their runtimes, before the test starts)...", n)
+	}
+	limit := atomic.Int64{}
+	limit.Store(int64(n))
+	next := atomic.Int64{}
+	var failed atomic.Bool
+	build := func(upTo int64) {
+		var wg sync.WaitGroup
+		for range min(runtime.GOMAXPROCS(0), int(upTo)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ctx.Err() == nil && !failed.Load() {
+					id := next.Add(1)
+					if id > min(upTo, limit.Load()) {
+						next.Add(-1)
+						return
+					}
+					vu, err := script.PrepareVU(ctx, env, int(id))
+					if err != nil {
+						failed.Store(true)
+						return
+					}
+					p.vus[id-1].Store(vu)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	first := min(int64(n), prepareBatch)
+	build(first)
+	if budget := memoryBudget(); budget > 0 && !failed.Load() && ctx.Err() == nil && first < int64(n) {
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		per := (int64(after.HeapAlloc+after.StackInuse) - int64(before.HeapAlloc+before.StackInuse)) / first
+		if per > 0 && per*int64(n) > budget/2 {
+			fit := max(budget/2/per, first)
+			limit.Store(fit)
+			log.Warnf("preparing only %d of %d users: each takes about %d KB and %d would take more than half of the %d MB available; the rest are made as they spawn",
+				fit, n, per>>10, n, budget>>20)
+		}
+	}
+	stop := make(chan struct{})
+	if loud {
+		go func() {
+			t := time.NewTicker(500 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					log.setStatus(fmt.Sprintf("Preparing users: %d of %d", min(next.Load(), limit.Load()), limit.Load()))
+				}
+			}
+		}()
+	}
+	build(int64(n))
+	close(stop)
+	done := p.count()
+	if loud {
+		log.setStatus("")
+		log.Infof("Prepared %d users in %.2f s", done, time.Since(began).Seconds())
+	}
+	if ctx.Err() != nil {
+		p.close()
+	}
+	return p
+}
+
+// memoryBudget is the memory the process may still use: GOMEMLIMIT when it
+// is set, else MemAvailable from /proc/meminfo; 0 when neither is known.
+func memoryBudget() int64 {
+	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return max(l-int64(ms.Sys), 0)
+	}
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "MemAvailable:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
