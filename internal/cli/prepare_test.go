@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jsload/jsload/internal/engine"
+	"github.com/jsload/jsload/internal/stats"
+	"github.com/jsload/jsload/js"
+)
+
+// preparedScript checks in each task that the user is the one its runtime
+// was made for (__VU at the top level), of the class it was given, with
+// setup()'s data, and logs what it is.
+const preparedScript = `
+import { HttpUser, task, events } from "jsload";
+const born = __VU;
+export function setup() { return { n: 41, list: [1, { k: "v" }] }; }
+export class A extends HttpUser {
+  static weight = 1;
+  @task t(d) { check(this, d, "A"); }
+}
+export class B extends HttpUser {
+  static weight = 1;
+  @task t(d) { check(this, d, "B"); }
+}
+function check(user, d, cls) {
+  const ok = __VU === born && d.n === 41 && d.list[1].k === "v" && user.constructor.name === cls;
+  console.log("user " + __VU + " born " + born + " class " + cls + " data " + (ok ? "ok" : JSON.stringify(d)));
+  if (!ok) throw new Error("user " + __VU + " is not as spawned");
+}
+`
+
+// TestPreparedUserBehavesLikeASpawnedOne makes users 1 and 2 ahead (before
+// setup() returned its data) and 3 and 4 at spawn time, through the factory
+// the engine uses, and runs a task in each.
+func TestPreparedUserBehavesLikeASpawnedOne(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := js.Load(ctx, script(t, preparedScript), js.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	env := &js.Env{Registry: stats.NewRegistry(2), Out: &out}
+	log := newLogger(&out, "info")
+	p := prepareUsers(ctx, s, env, 2, log)
+	if p.count() != 2 {
+		t.Fatalf("%d users prepared, want 2", p.count())
+	}
+	data, err := s.RunSetup(ctx, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.SetupData = data
+	f := &vuFactory{script: s, env: env, prepared: p}
+	for id := 1; id <= 4; id++ {
+		class := id % 2
+		vu, err := f.NewVU(ctx, id, class)
+		if err != nil {
+			t.Fatalf("user %d: %v", id, err)
+		}
+		if err := vu.RunTask(ctx); err != nil && err != engine.ErrStopUser {
+			t.Fatalf("user %d: %v", id, err)
+		}
+		vu.Close()
+		want := fmt.Sprintf("user %d born %d class %s data ok", id, id, s.Classes[class].Name)
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in:\n%s", want, out.String())
+		}
+	}
+	if p.count() != 0 || p.take(1) != nil {
+		t.Error("a prepared user can be taken twice")
+	}
+}
+
+// TestPreparedUsersNotStartedAreClosed prepares users a run never starts.
+func TestPreparedUsersNotStartedAreClosed(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := js.Load(ctx, script(t, preparedScript), js.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	p := prepareUsers(ctx, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 5, newLogger(&out, "info"))
+	if p.take(3) == nil || p.count() != 4 {
+		t.Fatalf("%d users left after taking one of 5", p.count())
+	}
+	p.close()
+	if p.count() != 0 {
+		t.Errorf("%d prepared users left after close", p.count())
+	}
+	stopped, stop := context.WithCancel(ctx)
+	stop()
+	if p := prepareUsers(stopped, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 5, newLogger(&out, "info")); p.count() != 0 {
+		t.Errorf("%d users prepared after a stop", p.count())
+	}
+}
+
+func TestUsersToPrepare(t *testing.T) {
+	t.Parallel()
+	stages := &stagesPlan{stageTracker: stageTracker{stages: []stage{{Users: 10}, {Users: 30}, {Users: 5}}}}
+	for _, c := range []struct {
+		name    string
+		plan    loadPlan
+		runTime time.Duration
+		want    int
+	}{
+		{"-u at once", &usersPlan{users: 10000, rate: k6AllAtOnce}, 15 * time.Second, 10000},
+		{"-u at a rate without -t", &usersPlan{users: 500, rate: 10}, 0, 500},
+		{"-u at a rate, only some spawn within -t", &usersPlan{users: 500, rate: 10}, 2500 * time.Millisecond, 26},
+		{"stages: the largest", stages, 0, 30},
+		{"iterations below the users", &iterationsPlan{loadPlan: &usersPlan{users: 50, rate: 5}, n: 7}, 0, 7},
+		{"shape", &shapePlan{}, 0, 0},
+		{"arrival rate", &arrivalPlan{maxVUs: 100}, 0, 0},
+	} {
+		if got := usersToPrepare(c.plan, c.runTime); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// TestRunPreparesUsers runs 1,000 users of two classes headless: they are
+// prepared before setup(), and each runs as the user it was made for.
+func TestRunPreparesUsers(t *testing.T) {
+	t.Parallel()
+	r := run(t, nil, nil, "run", script(t, preparedScript), "--headless", "-u", "1000", "-r", "1000000", "-i", "1000", "--only-summary")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	prep, spawned := strings.Index(r.stderr, "Prepared 1000 users in"), strings.Index(r.stderr, "All users spawned")
+	if !strings.Contains(r.stderr, "Preparing 1000 users") || prep < 0 || spawned < prep {
+		t.Errorf("no preparation before the spawn:\n%s", r.stderr)
+	}
+	if n := strings.Count(r.stderr, "data ok"); n != 1000 {
+		t.Errorf("%d users ran as made, want 1000", n)
+	}
+}
