@@ -86,10 +86,17 @@ func usersToPrepare(l loadPlan, runTime time.Duration) int {
 // is estimated.
 const prepareBatch = 64
 
+// prepareStall is how long preparation waits for the next user to be made
+// before it gives up on the rest (a script whose top level blocks or loops
+// for some users): those are then made at spawn time, where the test's
+// stop reaches them, as before.
+var prepareStall = time.Second
+
 // prepareUsers makes the runtimes of users 1 to n on all cores before the
 // test starts, logging its progress. It stops early when ctx ends, when a
-// user's script fails (that user and the rest are then made at spawn time,
-// which reports the failure as before), or when n users would take more
+// user's script fails or no user was made for prepareStall (that user and
+// the rest are then made at spawn time, which reports a failure as
+// before), or when n users would take more
 // than half the memory available (free memory, or GOMEMLIMIT): it
 // estimates a user's share from the first prepareBatch users.
 func prepareUsers(ctx context.Context, script *js.Script, env *js.Env, n int, log *logger) *preparedUsers {
@@ -105,25 +112,53 @@ func prepareUsers(ctx context.Context, script *js.Script, env *js.Env, n int, lo
 	limit := atomic.Int64{}
 	limit.Store(int64(n))
 	next := atomic.Int64{}
-	var failed atomic.Bool
+	var failed, stalled atomic.Bool
+	var last atomic.Int64 // when the last user was made (Unix ns)
+	last.Store(time.Now().UnixNano())
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		t := time.NewTicker(prepareStall / 10)
+		defer t.Stop()
+		shown := time.Now()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-t.C:
+				if now.UnixNano()-last.Load() > int64(prepareStall) {
+					stalled.Store(true)
+					cancel()
+					return
+				}
+				if loud && now.Sub(shown) >= 500*time.Millisecond {
+					shown = now
+					log.setStatus(fmt.Sprintf("Preparing users: %d of %d", min(next.Load(), limit.Load()), limit.Load()))
+				}
+			}
+		}
+	}()
 	build := func(upTo int64) {
 		var wg sync.WaitGroup
 		for range min(runtime.GOMAXPROCS(0), int(upTo)) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for ctx.Err() == nil && !failed.Load() {
+				for pctx.Err() == nil && !failed.Load() {
 					id := next.Add(1)
 					if id > min(upTo, limit.Load()) {
 						next.Add(-1)
 						return
 					}
-					vu, err := script.PrepareVU(ctx, env, int(id))
+					vu, err := script.PrepareVU(pctx, env, int(id))
 					if err != nil {
 						failed.Store(true)
 						return
 					}
 					p.vus[id-1].Store(vu)
+					last.Store(time.Now().UnixNano())
 				}
 			}()
 		}
@@ -133,7 +168,7 @@ func prepareUsers(ctx context.Context, script *js.Script, env *js.Env, n int, lo
 	runtime.ReadMemStats(&before)
 	first := min(int64(n), prepareBatch)
 	build(first)
-	if budget := memoryBudget(); budget > 0 && !failed.Load() && ctx.Err() == nil && first < int64(n) {
+	if budget := memoryBudget(); budget > 0 && !failed.Load() && pctx.Err() == nil && first < int64(n) {
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
 		per := (int64(after.HeapAlloc+after.StackInuse) - int64(before.HeapAlloc+before.StackInuse)) / first
@@ -144,27 +179,14 @@ func prepareUsers(ctx context.Context, script *js.Script, env *js.Env, n int, lo
 				fit, n, per>>10, n, budget>>20)
 		}
 	}
-	stop := make(chan struct{})
-	if loud {
-		go func() {
-			t := time.NewTicker(500 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-					log.setStatus(fmt.Sprintf("Preparing users: %d of %d", min(next.Load(), limit.Load()), limit.Load()))
-				}
-			}
-		}()
-	}
 	build(int64(n))
-	close(stop)
 	done := p.count()
 	if loud {
 		log.setStatus("")
 		log.Infof("Prepared %d users in %.2f s", done, time.Since(began).Seconds())
+	}
+	if stalled.Load() && ctx.Err() == nil {
+		log.Infof("preparing users stopped after %d of %d: no user was made in %v (the script's top level blocks?); the rest are made as they spawn", done, n, prepareStall)
 	}
 	if ctx.Err() != nil {
 		p.close()

@@ -142,3 +142,23 @@ func TestRunPreparesUsers(t *testing.T) {
 		t.Errorf("%d users ran as made, want 1000", n)
 	}
 }
+
+// TestPreparingGivesUpOnABlockedUser: users whose top level never returns
+// are left to spawn time, where the test's stop reaches them.
+func TestPreparingGivesUpOnABlockedUser(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := js.Load(ctx, script(t, "import { task } from \"jsload\";\nif (__VU >= 2) while (true) {}\nexport const t = task(() => {});\n"), js.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	p := prepareUsers(ctx, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 5, newLogger(&out, "info"))
+	if p.count() != 1 || p.take(1) == nil {
+		t.Errorf("%d users prepared, want user 1 only", p.count())
+	}
+	if !strings.Contains(out.String(), "preparing users stopped after 1 of 5: no user was made in 1s") {
+		t.Errorf("no message for the blocked user:\n%s", out.String())
+	}
+}
