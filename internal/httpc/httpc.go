@@ -241,7 +241,7 @@ func New(o Options) *Client {
 	if dialTimeout <= 0 {
 		dialTimeout = DefaultDialTimeout
 	}
-	c.dialer = net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	c.dialer = net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second, Control: dialControl}
 	c.jar = NewJar()
 	c.h1.maxHeader = int64(o.MaxHeaderBytes)
 	if c.h1.maxHeader <= 0 {
