@@ -98,8 +98,15 @@ var prepareStall = time.Second
 // the rest are then made at spawn time, which reports a failure as
 // before), or when n users would take more
 // than half the memory available (free memory, or GOMEMLIMIT): it
-// estimates a user's share from the first prepareBatch users.
+// estimates a user's share from what the first prepareBatch users
+// allocated.
 func prepareUsers(ctx context.Context, script *js.Script, env *js.Env, n int, log *logger) *preparedUsers {
+	return prepareWithin(ctx, script, env, n, memoryBudget(), log)
+}
+
+// prepareWithin is prepareUsers with the memory available given (0 for
+// unknown).
+func prepareWithin(ctx context.Context, script *js.Script, env *js.Env, n int, budget int64, log *logger) *preparedUsers {
 	p := &preparedUsers{vus: make([]atomic.Pointer[js.VU], n)}
 	if n <= 0 {
 		return p
@@ -168,10 +175,12 @@ func prepareUsers(ctx context.Context, script *js.Script, env *js.Env, n int, lo
 	runtime.ReadMemStats(&before)
 	first := min(int64(n), prepareBatch)
 	build(first)
-	if budget := memoryBudget(); budget > 0 && !failed.Load() && pctx.Err() == nil && first < int64(n) {
+	if budget > 0 && !failed.Load() && pctx.Err() == nil && first < int64(n) {
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
-		per := (int64(after.HeapAlloc+after.StackInuse) - int64(before.HeapAlloc+before.StackInuse)) / first
+		// What the first users allocated, garbage included: an estimate
+		// on the high side, which a collection cannot make negative.
+		per := int64(after.TotalAlloc-before.TotalAlloc) / first
 		if per > 0 && per*int64(n) > budget/2 {
 			fit := max(budget/2/per, first)
 			limit.Store(fit)
@@ -199,26 +208,39 @@ func prepareUsers(ctx context.Context, script *js.Script, env *js.Env, n int, lo
 }
 
 // memoryBudget is the memory the process may still use: GOMEMLIMIT when it
-// is set, else MemAvailable from /proc/meminfo; 0 when neither is known.
+// is set, else MemAvailable from /proc/meminfo, or what the cgroup (v2)
+// still allows if that is less; 0 when none is known.
 func memoryBudget() int64 {
 	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		return max(l-int64(ms.Sys), 0)
 	}
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "MemAvailable:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err == nil {
-				return kb << 10
+	budget := int64(0)
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), "MemAvailable:"); ok {
+				if kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64); err == nil {
+					budget = kb << 10
+				}
 			}
 		}
+		f.Close()
 	}
-	return 0
+	limit, err1 := readInt("/sys/fs/cgroup/memory.max") // "max" when unlimited: an error here
+	used, err2 := readInt("/sys/fs/cgroup/memory.current")
+	if err1 == nil && err2 == nil && (budget == 0 || limit-used < budget) {
+		budget = max(limit-used, 1)
+	}
+	return budget
+}
+
+// readInt reads a file holding one integer.
+func readInt(path string) (int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 }

@@ -162,3 +162,24 @@ func TestPreparingGivesUpOnABlockedUser(t *testing.T) {
 		t.Errorf("no message for the blocked user:\n%s", out.String())
 	}
 }
+
+// TestPreparingStaysWithinMemory: with little memory available, only the
+// first batch is prepared, and the run says so.
+func TestPreparingStaysWithinMemory(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := js.Load(ctx, script(t, preparedScript), js.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	p := prepareWithin(ctx, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 200, 1<<20, newLogger(&out, "info"))
+	defer p.close()
+	if p.count() != prepareBatch {
+		t.Errorf("%d users prepared, want the first %d", p.count(), prepareBatch)
+	}
+	if !strings.Contains(out.String(), "preparing only 64 of 200 users") || !strings.Contains(out.String(), "of the 1 MB available") {
+		t.Errorf("no warning:\n%s", out.String())
+	}
+}
