@@ -35,6 +35,7 @@ type http1Conn struct {
 	in  budgetReader
 	out countWriter
 	key string
+	fu  fused // see sendAndWait
 }
 
 // budgetReader reads from r at most n more bytes; then it fails with
@@ -67,13 +68,20 @@ func (b *budgetReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// countWriter writes to w and counts the bytes w accepted.
+// countWriter writes to w and counts the bytes w accepted. While hold
+// is set, it writes nothing but keeps p in held (sendAndWait writes it).
 type countWriter struct {
-	w io.Writer
-	n int64
+	w    io.Writer
+	n    int64
+	hold bool
+	held []byte
 }
 
 func (c *countWriter) Write(p []byte) (int, error) {
+	if c.hold {
+		c.held = p
+		return len(p), nil
+	}
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
@@ -636,13 +644,19 @@ func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.He
 	if err != nil {
 		return false, err
 	}
-	if err := cn.bw.Flush(); err != nil {
-		return false, err
+	if cn.canFuse() {
+		if err := cn.sendAndWait(tr); err != nil {
+			return false, err
+		}
+	} else {
+		if err := cn.bw.Flush(); err != nil {
+			return false, err
+		}
+		if tr != nil {
+			tr.sent()
+		}
 	}
 	cn.releaseWriter()
-	if tr != nil {
-		tr.sent()
-	}
 	if _, err := cn.br.Peek(1); err != nil {
 		return false, err
 	}

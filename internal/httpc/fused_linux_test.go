@@ -1,0 +1,136 @@
+package httpc
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSendAndWaitSocketFull sends a request on a kept-alive connection
+// whose socket buffers are full because the server stopped reading: the
+// request cannot go out from inside the wait (sendAndWait's first write
+// fails with EAGAIN), so the rest of it is written the usual way once the
+// server reads again, and the response is read. A second request on a
+// connection the server never drains times out, as a stalled write does.
+func TestSendAndWaitSocketFull(t *testing.T) {
+	for _, drain := range []bool{true, false} {
+		name := "server reads again"
+		if !drain {
+			name = "server never reads"
+		}
+		t.Run(name, func(t *testing.T) {
+			// Small buffers (no autotuning) so that they stay full.
+			lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+				var serr error
+				err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+				return errors.Join(err, serr)
+			}}
+			ln, err := lc.Listen(testCtx(t), "tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			release := make(chan struct{})
+			got := make(chan string, 1)
+			go func() {
+				sc, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer sc.Close()
+				select {
+				case <-release:
+				case <-time.After(10 * time.Second):
+					return
+				}
+				// Skip the filler, then take the request's head.
+				br := bufio.NewReader(sc)
+				for {
+					_, err := br.ReadSlice('G')
+					if err == nil {
+						break
+					}
+					if err != bufio.ErrBufferFull {
+						return
+					}
+				}
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if strings.HasPrefix(line, "ET /full ") {
+						got <- "G" + strings.TrimRight(line, "\r\n")
+						break
+					}
+				}
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil || line == "\r\n" {
+						break
+					}
+				}
+				io.WriteString(sc, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			}()
+
+			nc, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := nc.(*net.TCPConn).SetWriteBuffer(4096); err != nil {
+				t.Fatal(err)
+			}
+			// Fill the socket buffers: write until a write stalls.
+			filler := bytes.Repeat([]byte("x"), 512)
+			for total := 0; ; total += len(filler) {
+				if total > 64<<20 {
+					t.Fatal("64 MB written and no write stalled")
+				}
+				nc.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+				if _, err := nc.Write(filler); err != nil {
+					if !errors.Is(err, os.ErrDeadlineExceeded) {
+						t.Fatal(err)
+					}
+					break
+				}
+			}
+			c := New(Options{})
+			defer c.CloseIdle()
+			u := mustURL(t, "http://"+ln.Addr().String()+"/full")
+			c.h1.put(&http1Conn{nc: nc, key: connKey(u)})
+			if drain {
+				time.AfterFunc(100*time.Millisecond, func() { close(release) })
+			} else {
+				defer close(release)
+			}
+			tr := &Trace{}
+			start := time.Now()
+			resp := c.Do(testCtx(t), &Request{URL: u.String(), Timeout: 2 * time.Second, Trace: tr})
+			if el := time.Since(start); el > 5*time.Second {
+				t.Fatalf("took %v", el)
+			}
+			if !drain {
+				if resp.Err == nil || resp.ErrText != "timeout after 2s" {
+					t.Fatalf("status %d, Err %v (%q), want a timeout", resp.Status, resp.Err, resp.ErrText)
+				}
+				return
+			}
+			if resp.Err != nil || resp.Status != 200 || string(resp.Body) != "ok" {
+				t.Fatalf("status %d body %q Err %v", resp.Status, resp.Body, resp.Err)
+			}
+			if line := <-got; line != "GET /full HTTP/1.1" {
+				t.Errorf("server read %q", line)
+			}
+			if !tr.Reused || tr.Sending <= 0 {
+				t.Errorf("trace: Reused %v, Sending %v; want a reused connection and the time the write waited", tr.Reused, tr.Sending)
+			}
+		})
+	}
+}
