@@ -36,6 +36,28 @@ type http1Conn struct {
 	out countWriter
 	key string
 	fu  fused // see sendAndWait
+	// dl is the deadline set on nc (see setDeadline); zero when not known.
+	dl time.Time
+}
+
+// setDeadline makes nc's deadline d, or up to slack later: a deadline
+// already set within [d, d+slack] is kept, else nc's deadline becomes
+// d+slack. A connection carrying request after request thus moves its
+// deadline (two runtime timer changes) once per slack instead of once per
+// request, and a request times out between its timeout and its timeout
+// plus slack.
+func (c *http1Conn) setDeadline(d time.Time, slack time.Duration) {
+	if !c.dl.IsZero() && !c.dl.Before(d) && c.dl.Sub(d) <= slack {
+		return
+	}
+	c.dl = d.Add(slack)
+	_ = c.nc.SetDeadline(c.dl)
+}
+
+// deadlineSlack is the slack of setDeadline for a request timeout: a
+// 64th of it, at most 100 ms.
+func deadlineSlack(timeout time.Duration) time.Duration {
+	return min(timeout/64, 100*time.Millisecond)
 }
 
 // budgetReader reads from r at most n more bytes; then it fails with
@@ -111,6 +133,7 @@ type ctxWatch struct {
 	stop func() bool     // the context.AfterFunc of ctx
 	cn   *http1Conn      // the connection of the exchange armed, or nil
 	fire func()          // interrupt, made once
+	hit  bool            // interrupt moved cn's deadline
 }
 
 // arm makes a cancel of ctx interrupt cn's I/O until disarm(cn). It
@@ -139,6 +162,7 @@ func (w *ctxWatch) arm(ctx context.Context, cn *http1Conn) bool {
 	if ctx.Err() != nil {
 		// Canceled before cn was armed: interrupt may have found none.
 		_ = cn.nc.SetDeadline(aLongTimeAgo)
+		cn.dl = time.Time{}
 	}
 	return true
 }
@@ -149,6 +173,9 @@ func (w *ctxWatch) disarm(cn *http1Conn) {
 	w.mu.Lock()
 	if w.cn == cn {
 		w.cn = nil
+		if w.hit {
+			cn.dl, w.hit = time.Time{}, false // no longer the deadline set
+		}
 	}
 	w.mu.Unlock()
 }
@@ -159,6 +186,7 @@ func (w *ctxWatch) interrupt() {
 	// A context no longer watched may fire late: only the current one counts.
 	if w.cn != nil && w.ctx != nil && w.ctx.Err() != nil {
 		_ = w.cn.nc.SetDeadline(aLongTimeAgo)
+		w.hit = true
 	}
 	w.mu.Unlock()
 }
@@ -383,7 +411,7 @@ func (c *Client) doHTTP1(ctx context.Context, r *Request, resp *Response, timeou
 	bo := c.bodyOpts(r)
 	var res rawResp // on the stack: exchange only fills it
 	for redirects := 0; ; redirects++ {
-		err := c.exchange(ctx, deadline, method, u, r.Header, body, bo, &res, r.Trace)
+		err := c.exchange(ctx, deadline, deadlineSlack(timeout), method, u, r.Header, body, bo, &res, r.Trace)
 		now := time.Now()
 		resp.End = now
 		if err != nil {
@@ -547,7 +575,7 @@ func parseURL(raw string) (*url.URL, error) {
 // be replayed (see replayable): a request the server may have acted on is
 // never sent twice. Before such a request goes on an idle connection, the
 // connection is checked for a close by the server (idleConnBroken).
-func (c *Client) exchange(ctx context.Context, deadline time.Time, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts, res *rawResp, tr *Trace) error {
+func (c *Client) exchange(ctx context.Context, deadline time.Time, slack time.Duration, method string, u *url.URL, hdr http.Header, body []byte, bo bodyOpts, res *rawResp, tr *Trace) error {
 	replay := replayable(method, hdr)
 	for attempt := 0; ; attempt++ {
 		if tr != nil {
@@ -558,7 +586,7 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 		// fail the check).
 		cn := c.h1.get(u)
 		for cn != nil {
-			_ = cn.nc.SetDeadline(deadline)
+			cn.setDeadline(deadline, slack)
 			if replay || !idleConnBroken(cn.nc) {
 				break
 			}
@@ -574,7 +602,7 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 			if err != nil {
 				return err
 			}
-			_ = cn.nc.SetDeadline(deadline)
+			cn.setDeadline(deadline, slack)
 		}
 		if tr != nil {
 			tr.got(cn.nc)
@@ -586,7 +614,9 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, method string
 		}
 		started, err := c.roundTrip(cn, method, u, hdr, body, bo, res, tr)
 		if stop != nil {
-			stop()
+			if !stop() {
+				cn.dl = time.Time{} // the AfterFunc ran: the deadline is not known
+			}
 		} else {
 			c.watch.disarm(cn)
 		}

@@ -216,6 +216,7 @@ func TestIdleConnExpiredDeadline(t *testing.T) {
 		c.h1.mu.Lock()
 		for _, cn := range c.h1.idle {
 			_ = cn.nc.SetDeadline(aLongTimeAgo) // as if the last exchange's deadline had passed
+			cn.dl = aLongTimeAgo
 		}
 		c.h1.mu.Unlock()
 		if resp := c.Do(ctx, &Request{Method: method, URL: srv.URL, Body: []byte("x")}); resp.Err != nil || resp.Status != 200 {
