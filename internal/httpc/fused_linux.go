@@ -1,30 +1,35 @@
 package httpc
 
 import (
+	"io"
 	"net"
+	"os"
 	"syscall"
 )
 
-// Sending a request and waiting for its response in one step (Linux,
-// plain TCP): Go's net.Conn.Read tries the read system call before it
-// waits for the socket to become readable, so a read right after a write
-// usually fails with EAGAIN first (the server has not answered yet) and
-// costs a system call for nothing. Here the request is written from
-// inside syscall.RawConn.Read, whose readiness state is reset before the
-// write, so that the wait that follows cannot miss the response and the
-// read that follows (bufio, through net.Conn.Read) finds it there.
+// Sending a request and reading its response in one step (Linux, plain
+// TCP): Go's net.Conn.Read tries the read system call before it waits for
+// the socket to become readable, so a read right after a write usually
+// fails with EAGAIN first (the server has not answered yet) and costs a
+// system call for nothing. Here the request is written from inside
+// syscall.RawConn.Read, whose readiness state is reset before the write,
+// so that the wait that follows cannot miss the response, and the
+// response is read there too, into the buffer of the read that asked.
 
-// fused is the state of one send-and-wait on a connection.
+// fused is the state of a connection's raw reads.
 type fused struct {
 	checked bool            // raw and step are set (or cannot be)
 	raw     syscall.RawConn // the connection's, or nil: not a plain TCP connection
 	step    func(fd uintptr) bool
-	p       []byte // what remains to write
-	sent    bool   // all of the request was written
+	p       []byte // the request, or what remains of it, to write before reading
 	tr      *Trace
+	rp      []byte        // the buffer of the read in progress
+	rn      int           // what the read returned
+	rerr    syscall.Errno // and its error
+	rdone   bool          // the read was made
 }
 
-// initFused prepares c for sendAndWait when its connection is plain TCP.
+// initFused prepares c for raw reads when its connection is plain TCP.
 func (c *http1Conn) initFused() {
 	c.fu.checked = true
 	tc, ok := c.nc.(*net.TCPConn)
@@ -39,65 +44,110 @@ func (c *http1Conn) initFused() {
 	c.fu.step = c.fusedStep
 }
 
-// canFuse reports whether the request written into c.bw can be sent by
-// sendAndWait: all of it is still in the buffer.
-func (c *http1Conn) canFuse() bool {
+// reader returns what c's budgetReader reads from: c itself (raw reads)
+// for a plain TCP connection, else c.nc.
+func (c *http1Conn) reader() io.Reader {
 	if !c.fu.checked {
 		c.initFused()
 	}
+	if c.fu.raw != nil {
+		return c
+	}
+	return c.nc
+}
+
+// canFuse reports whether the request written into c.bw can be sent by
+// the read of the response: all of it is still in the buffer.
+func (c *http1Conn) canFuse() bool {
 	return c.fu.raw != nil && c.out.n == 0 && c.bw.Buffered() > 0
 }
 
-// sendAndWait writes the request buffered in c.bw and waits until a
-// response may be read (or the connection's read deadline passes). Errors
-// of the wait are left to the read that follows, which meets them again
-// and reports them as net.Conn.Read does.
-func (c *http1Conn) sendAndWait(tr *Trace) error {
+// fuse hands the request buffered in c.bw to the next Read, which writes
+// it before it waits for the response; tr (if any) learns when it was
+// sent.
+func (c *http1Conn) fuse(tr *Trace) {
 	c.out.hold = true
 	_ = c.bw.Flush() // hands the buffer to c.out.held: it cannot fail
 	c.out.hold = false
-	c.fu.p, c.out.held = c.out.held, nil
-	c.fu.sent, c.fu.tr = false, tr
-	_ = c.fu.raw.Read(c.fu.step)
-	p, sent := c.fu.p, c.fu.sent
-	c.fu.p, c.fu.tr = nil, nil
-	if sent {
-		return nil
-	}
-	// Not all written (a full socket buffer, an error, a deadline): the
-	// rest goes the usual way, which waits or reports the error.
-	if _, err := c.out.Write(p); err != nil {
-		return err
-	}
-	if tr != nil {
-		tr.sent()
-	}
-	return nil
+	c.fu.p, c.out.held, c.fu.tr = c.out.held, nil, tr
 }
 
-// fusedStep is called by RawConn.Read: first it writes the request (then
-// it reports false, to wait for the socket to be readable), then, once
-// readable, it reports true.
-func (c *http1Conn) fusedStep(fd uintptr) bool {
-	if c.fu.sent {
-		return true
+// Read reads from c.nc as c.nc.Read does, after writing the request that
+// fuse handed over, if any.
+func (c *http1Conn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
 	}
-	for len(c.fu.p) > 0 {
-		n, err := syscall.Write(int(fd), c.fu.p)
-		if n > 0 {
+	c.fu.rp, c.fu.rn, c.fu.rerr, c.fu.rdone = p, 0, 0, false
+	err := c.fu.raw.Read(c.fu.step)
+	c.fu.rp = nil
+	if len(c.fu.p) > 0 {
+		// Not all written (a full socket buffer, an error, a deadline):
+		// the rest goes the usual way, which waits or reports the error.
+		rest, tr := c.fu.p, c.fu.tr
+		c.fu.p, c.fu.tr = nil, nil
+		if _, err := c.out.Write(rest); err != nil {
+			return 0, err
+		}
+		if tr != nil {
+			tr.sent()
+		}
+		return c.nc.Read(p)
+	}
+	if err != nil || !c.fu.rdone {
+		// A deadline passed or the connection was closed: net.Conn.Read
+		// meets it again and reports it its way.
+		return c.nc.Read(p)
+	}
+	n, errno := c.fu.rn, c.fu.rerr
+	switch {
+	case errno != 0:
+		return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.nc.LocalAddr(), Addr: c.nc.RemoteAddr(), Err: os.NewSyscallError("read", errno)}
+	case n <= 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// fusedStep is called by RawConn.Read: it writes what remains of the
+// request, if any (and then reports false, to wait for the socket to be
+// readable), then reads.
+func (c *http1Conn) fusedStep(fd uintptr) bool {
+	if len(c.fu.p) > 0 {
+		for len(c.fu.p) > 0 {
+			n, err := syscall.Write(int(fd), c.fu.p)
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil || n <= 0 {
+				return true // Read writes the rest
+			}
 			c.out.n += int64(n)
 			c.fu.p = c.fu.p[n:]
 		}
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err != nil || n <= 0:
-			return true // the caller writes the rest
+		c.fu.p = nil
+		if c.fu.tr != nil {
+			c.fu.tr.sent()
+			c.fu.tr = nil
 		}
+		return false // the response cannot be there yet: wait for it
 	}
-	c.fu.sent = true
-	if c.fu.tr != nil {
-		c.fu.tr.sent()
+	for {
+		n, err := syscall.Read(int(fd), c.fu.rp)
+		switch err {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		case nil:
+			c.fu.rn = n
+		default:
+			c.fu.rerr, _ = err.(syscall.Errno)
+			if c.fu.rerr == 0 {
+				c.fu.rerr = syscall.EIO
+			}
+		}
+		c.fu.rdone = true
+		return true
 	}
-	return false
 }

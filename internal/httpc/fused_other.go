@@ -2,19 +2,17 @@
 
 package httpc
 
-// fused is empty where sendAndWait is not used (see fused_linux.go).
+import "io"
+
+// fused is empty where requests are not fused with reads (see
+// fused_linux.go).
 type fused struct{}
+
+// reader returns what c's budgetReader reads from.
+func (c *http1Conn) reader() io.Reader { return c.nc }
 
 // canFuse reports false: requests are flushed and read the usual way.
 func (c *http1Conn) canFuse() bool { return false }
 
-// sendAndWait is not called where canFuse reports false.
-func (c *http1Conn) sendAndWait(tr *Trace) error {
-	if err := c.bw.Flush(); err != nil {
-		return err
-	}
-	if tr != nil {
-		tr.sent()
-	}
-	return nil
-}
+// fuse is not called where canFuse reports false.
+func (c *http1Conn) fuse(tr *Trace) {}

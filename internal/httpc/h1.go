@@ -35,7 +35,7 @@ type http1Conn struct {
 	in  budgetReader
 	out countWriter
 	key string
-	fu  fused // see sendAndWait
+	fu  fused // see fuse
 	// dl is the deadline set on nc (see setDeadline); zero when not known.
 	dl time.Time
 }
@@ -244,7 +244,7 @@ var (
 
 // attach lends buffers to c.
 func (c *http1Conn) attach() {
-	c.in.r, c.out.w = c.nc, c.nc
+	c.in.r, c.out.w = c.reader(), c.nc
 	if c.br == nil {
 		c.br = readers.Get().(*bufio.Reader)
 		c.br.Reset(&c.in)
@@ -675,9 +675,7 @@ func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.He
 		return false, err
 	}
 	if cn.canFuse() {
-		if err := cn.sendAndWait(tr); err != nil {
-			return false, err
-		}
+		cn.fuse(tr) // the Peek below writes it
 	} else {
 		if err := cn.bw.Flush(); err != nil {
 			return false, err
