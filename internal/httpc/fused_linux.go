@@ -115,11 +115,11 @@ func (c *http1Conn) Read(p []byte) (int, error) {
 func (c *http1Conn) fusedStep(fd uintptr) bool {
 	if len(c.fu.p) > 0 {
 		for len(c.fu.p) > 0 {
-			n, err := syscall.Write(int(fd), c.fu.p)
+			n, err := rawIO(syscall.SYS_WRITE, fd, c.fu.p)
 			if err == syscall.EINTR {
 				continue
 			}
-			if err != nil || n <= 0 {
+			if err != 0 || n <= 0 {
 				return true // Read writes the rest
 			}
 			c.out.n += int64(n)
@@ -133,19 +133,16 @@ func (c *http1Conn) fusedStep(fd uintptr) bool {
 		return false // the response cannot be there yet: wait for it
 	}
 	for {
-		n, err := syscall.Read(int(fd), c.fu.rp)
+		n, err := rawIO(syscall.SYS_READ, fd, c.fu.rp)
 		switch err {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
 			return false
-		case nil:
+		case 0:
 			c.fu.rn = n
 		default:
-			c.fu.rerr, _ = err.(syscall.Errno)
-			if c.fu.rerr == 0 {
-				c.fu.rerr = syscall.EIO
-			}
+			c.fu.rerr = err
 		}
 		c.fu.rdone = true
 		return true
