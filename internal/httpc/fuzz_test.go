@@ -104,13 +104,25 @@ func FuzzReadResponse(f *testing.F) {
 			method = http.MethodHead
 		}
 
-		src := bytes.NewReader(data)
-		in := &budgetReader{r: src}
-		in.setBudget(fuzzMaxHeader)
-		br := bufio.NewReaderSize(in, 4096)
-		res := new(rawResp)
-		err := readResponse(br, in, method, bodyOpts{limit: fuzzMaxBody}, res)
-		left := br.Buffered() + src.Len()
+		// Twice, with a header cache: the second time finds the
+		// first's section there, and must give the same result.
+		var hc headerCache
+		read := func() (*rawResp, error, int) {
+			src := bytes.NewReader(data)
+			in := &budgetReader{r: src}
+			in.setBudget(fuzzMaxHeader)
+			br := bufio.NewReaderSize(in, 4096)
+			res := new(rawResp)
+			err := readResponse(br, in, method, bodyOpts{limit: fuzzMaxBody}, res, &hc)
+			return res, err, br.Buffered() + src.Len()
+		}
+		res, err, left := read()
+		res2, err2, left2 := read()
+		if (err == nil) != (err2 == nil) || err == nil && (res.status != res2.status || !equalHeaders(res.header, res2.header) ||
+			!bytes.Equal(res.body, res2.body) || res.close != res2.close || left != left2) {
+			t.Fatalf("read again with the header cache: %d %q %q (%v, %d left), first %d %q %q (%v, %d left)",
+				res2.status, res2.header, res2.body, err2, left2, res.status, res.header, res.body, err, left)
+		}
 
 		stdSrc := bytes.NewReader(data)
 		stdBr := bufio.NewReaderSize(stdSrc, 4096)

@@ -38,6 +38,7 @@ type http1Conn struct {
 	fu  fused // see fuse
 	// dl is the deadline set on nc (see setDeadline); zero when not known.
 	dl time.Time
+	hc headerCache // the last header section read on nc
 }
 
 // setDeadline makes nc's deadline d, or up to slack later: a deadline
@@ -689,7 +690,7 @@ func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.He
 		return false, err
 	}
 	bo.gz = gz
-	err = readResponse(cn.br, &cn.in, method, bo, res)
+	err = readResponse(cn.br, &cn.in, method, bo, res, &cn.hc)
 	if err == nil && hasToken(hdr.Values("Connection"), "close") {
 		res.close = true
 	}
@@ -834,9 +835,9 @@ func asciiEqualFold(a, b string) bool {
 // skipping of 1xx responses), so that a response one accepts the other
 // accepts alike, with the same framing; FuzzReadResponse holds the two to
 // that and lists the differences.
-func readResponse(br *bufio.Reader, in *budgetReader, method string, bo bodyOpts, res *rawResp) error {
+func readResponse(br *bufio.Reader, in *budgetReader, method string, bo bodyOpts, res *rawResp, hc *headerCache) error {
 	*res = rawResp{}
-	f, err := readHead(br, method, res)
+	f, err := readHead(br, method, res, hc)
 	if err != nil {
 		if in.n <= 0 {
 			return headersTooLarge(in.limit)
@@ -861,7 +862,7 @@ type framing struct {
 // readHead reads the status line and headers of the final response,
 // skipping 1xx interim ones (not 101), and works out the body's framing as
 // RFC 9112 and net/http do.
-func readHead(br *bufio.Reader, method string, res *rawResp) (framing, error) {
+func readHead(br *bufio.Reader, method string, res *rawResp, hc *headerCache) (framing, error) {
 	tp := textproto.NewReader(br)
 	var major, minor int
 	var h http.Header
@@ -898,7 +899,7 @@ func readHead(br *bufio.Reader, method string, res *rawResp) (framing, error) {
 		if major, minor, ok = http.ParseHTTPVersion(proto); !ok {
 			return framing{}, badResponse("HTTP version", proto)
 		}
-		mh, ok := readHeaderFast(br)
+		mh, ok := readHeaderFast(br, hc)
 		if !ok {
 			th, err := tp.ReadMIMEHeader()
 			if err != nil {
@@ -997,8 +998,10 @@ func readHead(br *bufio.Reader, method string, res *rawResp) (framing, error) {
 // buffer, every line ends with CRLF, has a token, a colon and a value of
 // valid bytes, and none continues the one before. Otherwise it reads
 // nothing and reports false: textproto then reads it and gives the errors.
-// FuzzReadResponse holds the two to the same results.
-func readHeaderFast(br *bufio.Reader) (http.Header, bool) {
+// FuzzReadResponse holds the two to the same results. A section the same
+// as the one hc (if not nil) remembers is not parsed again, and its text
+// not copied: only the map and its slices are made.
+func readHeaderFast(br *bufio.Reader, hc *headerCache) (http.Header, bool) {
 	buf, _ := br.Peek(br.Buffered())
 	if len(buf) >= 2 && buf[0] == '\r' && buf[1] == '\n' {
 		br.Discard(2)
@@ -1009,6 +1012,16 @@ func readHeaderFast(br *bufio.Reader) (http.Header, bool) {
 		return nil, false
 	}
 	block := buf[:end+2] // its lines, each with its CRLF
+	if hc != nil && hc.text != "" && hc.text == string(block) {
+		n := len(hc.kv) / 2
+		h := make(http.Header, n)
+		strs := make([]string, n)
+		for i := 0; i < len(hc.kv); i += 2 {
+			strs = addHeader(h, hc.kv[i], hc.kv[i+1], strs)
+		}
+		br.Discard(end + 4)
+		return h, true
+	}
 	n := 0
 	for rest := block; len(rest) > 0; n++ {
 		i := bytes.IndexByte(rest, '\r') // a CR ends the line: a CR in it is not valid
@@ -1035,6 +1048,9 @@ func readHeaderFast(br *bufio.Reader) (http.Header, bool) {
 	text := string(block)
 	h := make(http.Header, n)
 	strs := make([]string, n)
+	if hc != nil {
+		hc.text, hc.kv = text, hc.kv[:0]
+	}
 	for len(text) > 0 {
 		i := strings.IndexByte(text, '\r')
 		line := text[:i]
@@ -1042,16 +1058,34 @@ func readHeaderFast(br *bufio.Reader) (http.Header, bool) {
 		k, v, _ := strings.Cut(line, ":")
 		k = textproto.CanonicalMIMEHeaderKey(k)
 		v = strings.TrimRight(strings.TrimLeft(v, " \t"), " \t")
-		if vv := h[k]; vv == nil {
-			vv, strs = strs[:1:1], strs[1:]
-			vv[0] = v
-			h[k] = vv
-		} else {
-			h[k] = append(vv, v)
+		strs = addHeader(h, k, v, strs)
+		if hc != nil {
+			hc.kv = append(hc.kv, k, v)
 		}
 	}
 	br.Discard(end + 4)
 	return h, true
+}
+
+// addHeader adds value v of key k to h, taking a slice of one from strs
+// for a key's first value; it returns what remains of strs.
+func addHeader(h http.Header, k, v string, strs []string) []string {
+	if vv := h[k]; vv == nil {
+		vv, strs = strs[:1:1], strs[1:]
+		vv[0] = v
+		h[k] = vv
+	} else {
+		h[k] = append(vv, v)
+	}
+	return strs
+}
+
+// headerCache remembers the last header section readHeaderFast parsed on
+// a connection: a server sends the same one again and again (but for its
+// Date, once a second).
+type headerCache struct {
+	text string   // the section, its lines with their CRLF
+	kv   []string // its keys (canonical) and values (trimmed), in pairs, within text
 }
 
 // isTokenByte reports whether c may be in a header field name (RFC 9110

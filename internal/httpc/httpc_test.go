@@ -999,6 +999,7 @@ func must(u *url.URL, err error) *url.URL {
 // TestReadHeaderFast holds readHeaderFast to textproto's ReadMIMEHeader
 // and checks which sections it leaves to textproto.
 func TestReadHeaderFast(t *testing.T) {
+	var hc headerCache
 	for in, fast := range map[string]bool{
 		"\r\n": true,
 		"Date: x\r\nContent-Length: 11\r\ncontent-type:  text/plain \t\r\n\r\nbody": true,
@@ -1006,18 +1007,27 @@ func TestReadHeaderFast(t *testing.T) {
 		"A: 1\r\n folded\r\n\r\n": false, "A: 1\nB: 2\n\n": false, "A : 1\r\n\r\n": false,
 		"A: 1\r\nno colon\r\n\r\n": false, "A: \x01\r\n\r\n": false, "A: 1\r\n": false, ": 1\r\n\r\n": false,
 	} {
-		br := bufio.NewReader(strings.NewReader(in))
-		br.Peek(1) // as after the status line: the buffer is filled
-		h, ok := readHeaderFast(br)
-		if ok != fast {
-			t.Errorf("%q: fast %v, want %v", in, ok, fast)
-		}
-		if !ok {
-			continue
-		}
-		want, err := textproto.NewReader(bufio.NewReader(strings.NewReader(in))).ReadMIMEHeader()
-		if err != nil || !reflect.DeepEqual(h, http.Header(want)) {
-			t.Errorf("%q: %v, textproto %v (%v)", in, h, want, err)
+		for pass := 0; pass < 2; pass++ { // the second with the section in hc
+			br := bufio.NewReader(strings.NewReader(in))
+			br.Peek(1) // as after the status line: the buffer is filled
+			h, ok := readHeaderFast(br, &hc)
+			if ok != fast {
+				t.Errorf("%q: fast %v, want %v", in, ok, fast)
+			}
+			if !ok {
+				continue
+			}
+			want, err := textproto.NewReader(bufio.NewReader(strings.NewReader(in))).ReadMIMEHeader()
+			if err != nil || !reflect.DeepEqual(h, http.Header(want)) {
+				t.Errorf("%q (pass %d): %v, textproto %v (%v)", in, pass, h, want, err)
+			}
+			_, wantRest, _ := strings.Cut(in, "\r\n\r\n")
+			if in == "\r\n" {
+				wantRest = ""
+			}
+			if rest, _ := io.ReadAll(br); string(rest) != wantRest {
+				t.Errorf("%q (pass %d): %q left, want %q", in, pass, rest, wantRest)
+			}
 		}
 	}
 }
