@@ -13,13 +13,13 @@ import (
 	"time"
 )
 
-// TestSendAndWaitSocketFull sends a request on a kept-alive connection
+// TestFusedWriteSocketFull sends a request on a kept-alive connection
 // whose socket buffers are full because the server stopped reading: the
-// request cannot go out from inside the wait (sendAndWait's first write
+// request cannot go out from inside the read (the fused write
 // fails with EAGAIN), so the rest of it is written the usual way once the
 // server reads again, and the response is read. A second request on a
 // connection the server never drains times out, as a stalled write does.
-func TestSendAndWaitSocketFull(t *testing.T) {
+func TestFusedWriteSocketFull(t *testing.T) {
 	for _, drain := range []bool{true, false} {
 		name := "server reads again"
 		if !drain {
