@@ -59,12 +59,13 @@ func (c *http1Conn) reader() io.Reader {
 // canFuse reports whether the request written into c.bw can be sent by
 // the read of the response: all of it is still in the buffer.
 func (c *http1Conn) canFuse() bool {
-	return c.fu.raw != nil && c.out.n == 0 && c.bw.Buffered() > 0
+	return c.fu.raw != nil && c.out.n == 0 && c.bw.Buffered() > 0 && c.br.Buffered() == 0
 }
 
 // fuse hands the request buffered in c.bw to the next Read, which writes
-// it before it waits for the response; tr (if any) learns when it was
-// sent.
+// it before it waits for the response, then returns the write buffer
+// (releaseWriter: the request is in it until written); tr (if any)
+// learns when it was sent.
 func (c *http1Conn) fuse(tr *Trace) {
 	c.out.hold = true
 	_ = c.bw.Flush() // hands the buffer to c.out.held: it cannot fail
@@ -86,7 +87,9 @@ func (c *http1Conn) Read(p []byte) (int, error) {
 		// the rest goes the usual way, which waits or reports the error.
 		rest, tr := c.fu.p, c.fu.tr
 		c.fu.p, c.fu.tr = nil, nil
-		if _, err := c.out.Write(rest); err != nil {
+		_, err := c.out.Write(rest)
+		c.releaseWriter()
+		if err != nil {
 			return 0, err
 		}
 		if tr != nil {
@@ -126,6 +129,7 @@ func (c *http1Conn) fusedStep(fd uintptr) bool {
 			c.fu.p = c.fu.p[n:]
 		}
 		c.fu.p = nil
+		c.releaseWriter()
 		if c.fu.tr != nil {
 			c.fu.tr.sent()
 			c.fu.tr = nil

@@ -134,3 +134,54 @@ func TestFusedWriteSocketFull(t *testing.T) {
 		})
 	}
 }
+
+// TestFuseKeepsWriteBufferUntilWritten checks that the write buffer,
+// which holds a fused request until the read writes it, goes back to the
+// pool only then (another connection could reuse it and overwrite the
+// request), and that the request arrives whole.
+func TestFuseKeepsWriteBufferUntilWritten(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 1)
+	go func() {
+		sc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer sc.Close()
+		sc.SetDeadline(time.Now().Add(5 * time.Second))
+		line, _ := bufio.NewReader(sc).ReadString('\n')
+		got <- line
+		io.WriteString(sc, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	cn := &http1Conn{nc: nc}
+	cn.attach()
+	defer cn.detach()
+	cn.in.setBudget(unlimited)
+	cn.bw.WriteString("GET /whole HTTP/1.1\r\nHost: x\r\n\r\n")
+	if !cn.canFuse() {
+		t.Fatal("a plain TCP connection with its request buffered cannot fuse")
+	}
+	cn.fuse(nil)
+	if cn.bw == nil {
+		t.Fatal("the write buffer went back to the pool before the request was written")
+	}
+	if _, err := cn.br.Peek(1); err != nil {
+		t.Fatal(err)
+	}
+	if cn.bw != nil {
+		t.Error("the write buffer is still held after the request was written")
+	}
+	if line := <-got; line != "GET /whole HTTP/1.1\r\n" {
+		t.Errorf("server read %q", line)
+	}
+}

@@ -676,16 +676,16 @@ func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.He
 		return false, err
 	}
 	if cn.canFuse() {
-		cn.fuse(tr) // the Peek below writes it
+		cn.fuse(tr) // the Peek below writes it, then returns the write buffer
 	} else {
 		if err := cn.bw.Flush(); err != nil {
 			return false, err
 		}
+		cn.releaseWriter()
 		if tr != nil {
 			tr.sent()
 		}
 	}
-	cn.releaseWriter()
 	if _, err := cn.br.Peek(1); err != nil {
 		return false, err
 	}
