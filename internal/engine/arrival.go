@@ -183,6 +183,9 @@ type arrivalPacer struct {
 
 func (p *arrivalPacer) reservesFirst() bool { return false }
 
+// takeWait is zero: an arrival-rate user waits for its next start in next.
+func (p *arrivalPacer) takeWait() time.Duration { return 0 }
+
 func (p *arrivalPacer) next(h *handle) (time.Time, bool) {
 	maxDelay := p.e.maxDelay()
 	for h.soft.Err() == nil {

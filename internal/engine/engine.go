@@ -3,8 +3,9 @@
 // The engine knows nothing about JavaScript: it drives VUs through the small
 // VU interface, created by a Factory. It paces them either with the wait
 // times they ask for (Start) or at an arrival rate (StartArrival); every
-// user runs the same loop (runUser), and only how it obtains its next
-// iteration differs (a pacer). One Engine runs one load plan.
+// user runs the same loop (user.run), and only how it obtains its next
+// iteration differs (a pacer). A user that waits between tasks holds no
+// goroutine while it waits. One Engine runs one load plan.
 package engine
 
 import (
@@ -24,9 +25,11 @@ import (
 // OnStop and is not replaced.
 var ErrStopUser = errors.New("user stopped itself")
 
-// VU is one virtual user. The engine calls its methods from one goroutine:
+// VU is one virtual user. The engine calls its methods one at a time:
 // OnStart once, then RunTask and WaitTime in turn until the user is stopped,
-// then OnStop once and Close once. A context passed to a method is canceled
+// then OnStop once and Close once. They are not always called from the same
+// goroutine: a user that waits between tasks holds none while it waits, and
+// goes on in a new one. A context passed to a method is canceled
 // when the method must give up (the test is stopping and the stop timeout
 // has passed); the VU must return promptly then. A user created when no
 // iteration is left (Config.Iterations) is only closed.
@@ -89,7 +92,7 @@ type Config struct {
 	// OnDropped counts arrival-rate starts no user could serve in time. It
 	// may be nil.
 	OnDropped func(n int64)
-	// OnPanic receives a panic in a user's goroutine (a bug); the user
+	// OnPanic receives a panic in a user's activation (a bug); the user
 	// ends. It may be nil.
 	OnPanic func(error)
 	// Clock is the engine's time source (see Clock); nil means the
@@ -387,7 +390,7 @@ func (e *Engine) spawn(ctx context.Context, order []int, rate float64) {
 }
 
 // launchLocked registers a new running user of class and starts its
-// goroutine, which obtains its iterations from p.
+// goroutine (its first activation), which obtains its iterations from p.
 func (e *Engine) launchLocked(class int, p pacer) {
 	h := e.newHandleLocked(class)
 	go e.runUser(e.nextID, h, p)

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"context"
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -9,13 +11,17 @@ import (
 // is runUser's, the same in both load models. A waitPacer runs the next
 // task when the VU's wait time after the last one has passed (Start); an
 // arrivalPacer takes scheduled start times from the arrival-rate queue
-// (StartArrival). A pacer belongs to one user and is called from that
-// user's goroutine only.
+// (StartArrival). A pacer belongs to one user and is called by its
+// activations, one at a time.
 type pacer interface {
 	// reservesFirst reports whether the user takes its first iteration of
 	// Config.Iterations before OnStart, so that a user that gets none is
 	// only closed, rather than when the iteration is due.
 	reservesFirst() bool
+	// takeWait returns the wait before the next iteration that the user
+	// spends parked, without a goroutine (see user), and forgets it; zero
+	// when there is none or next does the waiting.
+	takeWait() time.Duration
 	// next blocks until the user's next iteration is due and returns the
 	// time it was scheduled for (zero when it has no schedule); ok is false
 	// when the user must stop instead (its soft context is done).
@@ -27,17 +33,87 @@ type pacer interface {
 	leave()
 }
 
-// runUser is one user's goroutine: it makes the VU, runs OnStart, then
-// runs a task for each iteration p gives until the user is stopped, stops
-// itself (ErrStopUser) or finds Config.Iterations used up, and ends with
-// OnStop and Close. A user whose VU cannot be made, or that gets no
-// iteration before OnStart, retires without OnStart or OnStop.
+// user is one running user: what its activations share. A user runs
+// in activations: the first starts in the goroutine launchLocked starts
+// and makes the VU; each runs tasks until the user ends or must wait
+// (a wait time above zero, waitPacer only), and then parks: the
+// goroutine ends, and the end of the wait or a stop starts the next
+// activation in a new goroutine (a timer's or context.AfterFunc's). A
+// waiting user thus holds no goroutine and no stack, only this struct and
+// its timer; without waits the user stays in one activation, as a loop.
+// Activations never overlap: one parks before the next can start.
+type user struct {
+	e        *Engine
+	id       int
+	h        *handle
+	p        pacer
+	vu       VU   // nil until NewVU returned one
+	reserved bool // the first iteration is already taken
+
+	// mu guards waiting and the timer's arming against the wake-ups; it
+	// belongs to this user only.
+	mu      sync.Mutex
+	waiting bool        // parked: the first wake-up to see it resumes the user
+	timer   Timer       // ends a wait; made at the first one, reset after
+	unwatch func() bool // stops the context.AfterFunc on h.soft (nil until the first wait)
+}
+
+// runUser is a new user's goroutine: its first activation (see user).
 func (e *Engine) runUser(id int, h *handle, p pacer) {
-	defer e.wg.Done()
-	defer e.recoverVU(h)
-	defer h.hardCancel()
-	defer h.softCancel()
-	vu, err := e.cfg.Factory.NewVU(h.hard, id, h.class)
+	u := &user{e: e, id: id, h: h, p: p}
+	u.run(true)
+}
+
+// run is one activation of u: from the user's launch (first) or from
+// the end of a wait, until the user ends or parks in its next wait. The
+// user's end (Close, its contexts canceled, recoverVU, e.wg) runs in the
+// activation that ends it, the same whichever that is; a parked
+// activation touches nothing of u after parking, since the next one may
+// already be running.
+func (u *user) run(first bool) {
+	parked := false
+	defer func() {
+		if !parked {
+			u.e.wg.Done()
+		}
+	}()
+	defer u.e.recoverVU(u.h)
+	defer func() {
+		if !parked {
+			u.h.hardCancel()
+		}
+	}()
+	defer func() {
+		if !parked {
+			if u.unwatch != nil {
+				u.unwatch()
+			}
+			u.h.softCancel()
+		}
+	}()
+	defer func() {
+		if !parked && u.vu != nil {
+			u.vu.Close()
+		}
+	}()
+	if first && !u.start() {
+		return
+	}
+	var selfStopped bool
+	selfStopped, parked = u.e.iterate(u)
+	if parked {
+		return
+	}
+	u.p.leave()
+	u.e.finish(u.vu, u.h, selfStopped)
+}
+
+// start makes the user's VU and runs OnStart; it reports false when the
+// user retires instead: its VU could not be made, or it gets no iteration
+// before OnStart (it then skips OnStart and OnStop).
+func (u *user) start() bool {
+	e, h, p := u.e, u.h, u.p
+	vu, err := e.cfg.Factory.NewVU(h.hard, u.id, h.class)
 	if err != nil {
 		p.leave()
 		// A user that cannot start is not replaced: if none can, the
@@ -46,38 +122,39 @@ func (e *Engine) runUser(id int, h *handle, p pacer) {
 			e.cfg.OnError(err) // before remove: the last removal may end the test
 		}
 		e.remove(h, true)
-		return
+		return false
 	}
-	defer vu.Close()
-	reserved := false
+	u.vu = vu
 	if p.reservesFirst() && e.cfg.Iterations > 0 {
 		if !e.takeIteration() {
 			p.leave()
 			e.remove(h, true)
-			return
-		}
-		reserved = true
-	}
-	vu.OnStart(h.hard)
-	selfStopped := e.iterate(h, vu, p, reserved)
-	p.leave()
-	e.finish(vu, h, selfStopped)
-}
-
-// iterate runs vu's tasks as p paces them and reports whether the user
-// stopped itself (ErrStopUser, or no iteration left) rather than being
-// stopped. reserved says the first iteration is already taken.
-func (e *Engine) iterate(h *handle, vu VU, p pacer, reserved bool) (selfStopped bool) {
-	svu, canSchedule := vu.(ScheduledVU)
-	for {
-		scheduled, ok := p.next(h)
-		if !ok {
 			return false
 		}
-		if !reserved && !e.takeIteration() {
-			return true
+		u.reserved = true
+	}
+	vu.OnStart(h.hard)
+	return true
+}
+
+// iterate runs u's tasks as its pacer paces them until the user parks in
+// a wait (parked) or ends; then it reports whether the user stopped
+// itself (ErrStopUser, or no iteration left) rather than being stopped.
+func (e *Engine) iterate(u *user) (selfStopped, parked bool) {
+	h, vu, p := u.h, u.vu, u.p
+	svu, canSchedule := vu.(ScheduledVU)
+	for {
+		if d := p.takeWait(); d > 0 && u.park(d) {
+			return false, true
 		}
-		reserved = false
+		scheduled, ok := p.next(h)
+		if !ok {
+			return false, false
+		}
+		if !u.reserved && !e.takeIteration() {
+			return true, false
+		}
+		u.reserved = false
 		var err error
 		if canSchedule && !scheduled.IsZero() {
 			err = svu.RunTaskAt(h.hard, scheduled)
@@ -88,16 +165,68 @@ func (e *Engine) iterate(h *handle, vu VU, p pacer, reserved bool) (selfStopped 
 			e.cutTasks.Add(1) // the task ran until it was interrupted
 		}
 		if errors.Is(err, ErrStopUser) {
-			return true
+			return true, false
 		}
 		if h.soft.Err() != nil {
-			return false
+			return false, false
 		}
 		if e.cfg.Iterations > 0 && e.iters.Load() >= e.cfg.Iterations {
-			return true // the last iteration is done: no wait after it
+			return true, false // the last iteration is done: no wait after it
 		}
 		p.done(vu)
 	}
+}
+
+// park arms u's wake-ups for a wait of d and reports true: the caller's
+// activation must then end at once. It reports false, arming nothing,
+// when the user is already stopping (the wait ends at once).
+//
+// Two things end a wait: the timer (d has passed) and the end of h.soft
+// (a stop), watched by one context.AfterFunc for the user's life. The
+// first to find u.waiting set clears it and runs the next activation in
+// its own goroutine; the other finds it clear and does nothing. A wake-up
+// that comes late is always the timer's after a stop resumed the user,
+// and a stopped user does not wait again, so a late one never cuts a
+// later wait short.
+func (u *user) park(d time.Duration) bool {
+	if u.unwatch == nil {
+		u.unwatch = context.AfterFunc(u.h.soft, u.stopped)
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.h.soft.Err() != nil {
+		return false
+	}
+	u.waiting = true
+	if u.timer == nil {
+		u.timer = u.e.clock.AfterFunc(d, u.waited)
+	} else {
+		u.timer.Reset(d)
+	}
+	return true
+}
+
+// waited is the wait timer's function: the wait is over.
+func (u *user) waited() { u.wake(false) }
+
+// stopped is h.soft's AfterFunc: a stop ends the wait at once.
+func (u *user) stopped() { u.wake(true) }
+
+// wake resumes a parked user in the calling goroutine (a timer's or
+// context.AfterFunc's own), unless another wake-up did already or the
+// user is not waiting.
+func (u *user) wake(stop bool) {
+	u.mu.Lock()
+	if !u.waiting {
+		u.mu.Unlock()
+		return
+	}
+	u.waiting = false
+	if stop {
+		u.timer.Stop()
+	}
+	u.mu.Unlock()
+	u.run(false)
 }
 
 // takeIteration takes one iteration of Config.Iterations and reports
@@ -107,26 +236,26 @@ func (e *Engine) takeIteration() bool {
 }
 
 // waitPacer paces a user started by Start: its next task starts when the
-// wait time the VU asks for after the last one has passed.
+// wait time the VU asks for after the last one has passed. The user waits
+// parked (takeWait), so next itself never blocks.
 type waitPacer struct {
 	clock   Clock
-	sleep   sleeper
 	started time.Time     // when the last task started
 	wait    time.Duration // before the next task
 }
 
-func newWaitPacer(clock Clock) *waitPacer {
-	return &waitPacer{clock: clock, sleep: sleeper{clock: clock}}
-}
+func newWaitPacer(clock Clock) *waitPacer { return &waitPacer{clock: clock} }
 
 func (p *waitPacer) reservesFirst() bool { return true }
 
-// next waits out the last wait time, ended early by a stop.
+func (p *waitPacer) takeWait() time.Duration {
+	d := p.wait
+	p.wait = 0
+	return d
+}
+
+// next starts the next task at once, unless the user is stopping.
 func (p *waitPacer) next(h *handle) (time.Time, bool) {
-	if p.wait > 0 {
-		p.sleep.sleep(p.wait, h.soft.Done(), nil)
-		p.wait = 0
-	}
 	if h.soft.Err() != nil {
 		return time.Time{}, false
 	}
@@ -139,4 +268,4 @@ func (p *waitPacer) done(vu VU) {
 	p.wait = vu.WaitTime(p.clock.Now().Sub(p.started))
 }
 
-func (p *waitPacer) leave() { p.sleep.release() }
+func (p *waitPacer) leave() {}
