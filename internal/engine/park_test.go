@@ -1,0 +1,240 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jsload/jsload/internal/engine"
+)
+
+// activations counts the goroutines with a frame of package engine on
+// their stack: the engines' users, spawners and Stops, not the tests.
+func activations() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			count := 0
+			for _, g := range bytes.Split(buf[:n], []byte("\n\n")) {
+				if bytes.Contains(g, []byte("/internal/engine.")) {
+					count++
+				}
+			}
+			return count
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// A user waiting between tasks holds no goroutine: with 200 users in an
+// hour-long wait no goroutine runs a user; when the wait ends all of them
+// run their next task (each in a goroutine of its own), and after it they
+// hold none again. Not parallel, so that no other test's engine runs: it
+// counts the goroutines of every engine.
+func TestWaitingUsersHoldNoGoroutine(t *testing.T) {
+	const n = 200
+	clk := newFakeClock()
+	hold := make(chan struct{})
+	var inSecond atomic.Int64
+	f := &fakeFactory{}
+	f.task = func(ctx context.Context, v *fakeVU) error {
+		if v.tasks.Load() == 2 {
+			inSecond.Add(1)
+			<-hold
+		}
+		return nil
+	}
+	f.wait = func(*fakeVU, time.Duration) time.Duration { return time.Hour }
+	e := newEngine(t, f, engine.Config{StopTimeout: time.Hour, Clock: clk})
+	e.Start(n, 0)
+	first := make([]time.Duration, n)
+	for i := range first {
+		first[i] = time.Hour
+	}
+	clk.waitTimers(t, first...)
+	eventually(t, func() bool { return activations() == 0 }, "no user goroutine while %d users wait (have %d)", n, activations())
+	if u := e.Users(); u != n {
+		t.Errorf("Users() = %d while they wait, want %d", u, n)
+	}
+
+	clk.Advance(time.Hour)
+	eventually(t, func() bool { return inSecond.Load() == n }, "%d users in their second task", n)
+	if a := activations(); a != n {
+		t.Errorf("%d user goroutines while %d users run a task, want one each", a, n)
+	}
+	close(hold)
+	second := make([]time.Duration, n)
+	for i := range second {
+		second[i] = 2 * time.Hour
+	}
+	clk.waitTimers(t, second...)
+	eventually(t, func() bool { return activations() == 0 }, "no user goroutine after the second task (have %d)", activations())
+
+	stopWithin(t, e, context.Background())
+	for _, v := range f.all() {
+		if v.tasks.Load() != 2 || v.waits.Load() != 2 || v.stops.Load() != 1 || v.closes.Load() != 1 {
+			t.Errorf("vu %d: %d tasks, %d waits, %d OnStop, %d Close; want 2, 2, 1, 1", v.id, v.tasks.Load(), v.waits.Load(), v.stops.Load(), v.closes.Load())
+		}
+	}
+	if p := clk.pendingAt(); len(p) != 0 {
+		t.Errorf("timers pending after Stop: %v", p)
+	}
+	// Stop returns once every user called e.wg.Done; their goroutines end
+	// just after.
+	eventually(t, func() bool { return activations() == 0 }, "no user goroutine after Stop (have %d)", activations())
+}
+
+// A ramp-down reaches users in their wait at once, without the clock
+// moving: each runs OnStop once and no further task, and its wait timer is
+// stopped (what stays pending is the ramp-down's StopTimeout, 2 h, per
+// stopped user); the user that stays goes on waiting, and the test's Stop
+// reaches it the same way.
+func TestStopDuringWaitReachesOnStopOnce(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	f := &fakeFactory{}
+	f.task = func(context.Context, *fakeVU) error { return nil }
+	f.wait = func(*fakeVU, time.Duration) time.Duration { return time.Hour }
+	e := newEngine(t, f, engine.Config{StopTimeout: 2 * time.Hour, Clock: clk})
+	e.Start(4, 0)
+	clk.waitTimers(t, time.Hour, time.Hour, time.Hour, time.Hour)
+	e.Start(1, 0)
+	eventually(t, func() bool { return f.stopped.Load() == 3 }, "3 users stopped (have %d)", f.stopped.Load())
+	eventually(t, func() bool { return f.closed.Load() == 3 }, "3 users closed (have %d)", f.closed.Load())
+	clk.waitTimers(t, time.Hour, 2*time.Hour, 2*time.Hour, 2*time.Hour)
+	if v := f.vu(1); v.stops.Load() != 0 {
+		t.Errorf("vu 1, the oldest, stopped by the ramp-down to 1")
+	}
+	stopWithin(t, e, context.Background())
+	for _, v := range f.all() {
+		if v.tasks.Load() != 1 || v.stops.Load() != 1 || v.closes.Load() != 1 {
+			t.Errorf("vu %d: %d tasks, %d OnStop, %d Close; want 1, 1, 1", v.id, v.tasks.Load(), v.stops.Load(), v.closes.Load())
+		}
+	}
+	if p := clk.pendingAt(); len(p) != 3 || p[0] != 2*time.Hour {
+		t.Errorf("timers pending after Stop: %v, want the ramp-down's three at 2h", p)
+	}
+}
+
+// The end of a wait and a stop racing each other resume the user once:
+// it runs at most one more task, then OnStop once and Close once, and its
+// calls never overlap (fakeVU checks).
+func TestWaitEndRacingStop(t *testing.T) {
+	t.Parallel()
+	const n = 20
+	for round := range 30 {
+		clk := newFakeClock()
+		f := &fakeFactory{}
+		f.task = func(context.Context, *fakeVU) error { return nil }
+		f.wait = func(*fakeVU, time.Duration) time.Duration { return time.Millisecond }
+		e := newEngine(t, f, engine.Config{StopTimeout: time.Hour, Clock: clk})
+		e.Start(n, 0)
+		at := make([]time.Duration, n)
+		for i := range at {
+			at[i] = time.Millisecond
+		}
+		clk.waitTimers(t, at...)
+		stopped := stopInBackground(e)
+		clk.Advance(time.Millisecond)
+		recv(t, stopped, "Stop")
+		for _, v := range f.all() {
+			if tasks := v.tasks.Load(); tasks < 1 || tasks > 2 || v.stops.Load() != 1 || v.closes.Load() != 1 {
+				t.Errorf("round %d, vu %d: %d tasks, %d OnStop, %d Close; want 1 or 2, 1, 1", round, v.id, tasks, v.stops.Load(), v.closes.Load())
+			}
+		}
+		f.check(t)
+	}
+}
+
+// On the system clock, users with short waits share an iteration budget
+// exactly, as users without waits do: every activation takes its
+// iterations from the same count.
+func TestIterationsWithWaits(t *testing.T) {
+	t.Parallel()
+	const users, iters = 20, 2000
+	f := &fakeFactory{}
+	f.task = func(context.Context, *fakeVU) error { return nil }
+	f.wait = func(*fakeVU, time.Duration) time.Duration { return 20 * time.Microsecond }
+	e := newEngine(t, f, engine.Config{Iterations: iters})
+	e.Start(users, 0)
+	recv(t, e.Done(), "Done")
+	stopWithin(t, e, context.Background())
+	var tasks int64
+	for _, v := range f.all() {
+		tasks += v.tasks.Load()
+		if v.starts.Load() != v.stops.Load() || v.closes.Load() != 1 {
+			t.Errorf("vu %d: %d OnStart, %d OnStop, %d Close", v.id, v.starts.Load(), v.stops.Load(), v.closes.Load())
+		}
+	}
+	if tasks != iters {
+		t.Errorf("%d tasks ran, want %d", tasks, iters)
+	}
+}
+
+// panicVU panics in its second task, which runs in an activation resumed
+// after a wait.
+type panicVU struct {
+	tasks, stops, closes atomic.Int64
+}
+
+func (v *panicVU) OnStart(context.Context) {}
+func (v *panicVU) RunTask(context.Context) error {
+	if v.tasks.Add(1) == 2 {
+		panic("boom in a resumed task")
+	}
+	return nil
+}
+func (v *panicVU) WaitTime(time.Duration) time.Duration { return time.Hour }
+func (v *panicVU) OnStop(context.Context)               { v.stops.Add(1) }
+func (v *panicVU) Close()                               { v.closes.Add(1) }
+
+type panicFactory struct {
+	mu  sync.Mutex
+	vus []*panicVU
+}
+
+func (f *panicFactory) NewVU(context.Context, int, int) (engine.VU, error) {
+	v := &panicVU{}
+	f.mu.Lock()
+	f.vus = append(f.vus, v)
+	f.mu.Unlock()
+	return v, nil
+}
+
+// A panic in an activation resumed after a wait is recovered as one in
+// the user's first: OnPanic gets it, the VU is closed (without OnStop),
+// the user retires, and the run ends (Done, then Stop returns).
+func TestPanicInResumedActivation(t *testing.T) {
+	t.Parallel()
+	const n = 3
+	clk := newFakeClock()
+	pf := &panicFactory{}
+	panics := make(chan error, n)
+	e := newEngine(t, &fakeFactory{}, engine.Config{Factory: pf, Clock: clk, OnPanic: func(err error) { panics <- err }})
+	e.Start(n, 0)
+	clk.waitTimers(t, time.Hour, time.Hour, time.Hour)
+	clk.Advance(time.Hour)
+	for range n {
+		if err := recv(t, panics, "OnPanic"); !strings.Contains(err.Error(), "boom in a resumed task") {
+			t.Errorf("OnPanic(%v), want the task's panic", err)
+		}
+	}
+	recv(t, e.Done(), "Done")
+	stopWithin(t, e, context.Background())
+	pf.mu.Lock()
+	defer pf.mu.Unlock()
+	for i, v := range pf.vus {
+		if v.tasks.Load() != 2 || v.stops.Load() != 0 || v.closes.Load() != 1 {
+			t.Errorf("vu %d: %d tasks, %d OnStop, %d Close; want 2, 0, 1", i+1, v.tasks.Load(), v.stops.Load(), v.closes.Load())
+		}
+	}
+	if u := e.Users(); u != 0 {
+		t.Errorf("Users() = %d, want 0", u)
+	}
+}
