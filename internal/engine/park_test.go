@@ -238,3 +238,52 @@ func TestPanicInResumedActivation(t *testing.T) {
 		t.Errorf("Users() = %d, want 0", u)
 	}
 }
+
+// nopVU runs tasks that do nothing and asks for a fixed wait.
+type nopVU struct{ wait time.Duration }
+
+func (v nopVU) OnStart(context.Context)              {}
+func (v nopVU) RunTask(context.Context) error        { return nil }
+func (v nopVU) WaitTime(time.Duration) time.Duration { return v.wait }
+func (v nopVU) OnStop(context.Context)               {}
+func (v nopVU) Close()                               {}
+
+type nopFactory struct{ wait time.Duration }
+
+func (f nopFactory) NewVU(context.Context, int, int) (engine.VU, error) { return nopVU(f), nil }
+
+// mallocsFor counts the heap allocations of a whole run of one user with
+// the given wait through an iteration budget.
+func mallocsFor(t *testing.T, wait time.Duration, iters int64) uint64 {
+	t.Helper()
+	e := engine.New(engine.Config{Classes: []engine.Class{{Name: "A", Weight: 1}}, Factory: nopFactory{wait}, Iterations: iters})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	e.Start(1, 0)
+	recv(t, e.Done(), "Done")
+	stopWithin(t, e, context.Background())
+	runtime.ReadMemStats(&after)
+	return after.Mallocs - before.Mallocs
+}
+
+// The user loop allocates nothing per task, with or without a wait
+// between tasks (a resumed activation reuses the user's timer, and its
+// goroutine comes from the runtime's free list): the difference between a
+// long run and a short one is the noise of the runtime and the test, not
+// one allocation per task. (A wait of 1 us takes about 1 ms: the runtime
+// sleeps in whole milliseconds when it has nothing to run, hence fewer
+// tasks.) Not parallel: it counts the whole process's allocations.
+func TestUserLoopAllocatesNothingPerTask(t *testing.T) {
+	for _, c := range []struct {
+		wait       time.Duration
+		small, big int64
+	}{{0, 1000, 21000}, {time.Microsecond, 100, 1100}} {
+		mallocsFor(t, c.wait, 10) // warm up: goroutines, timers, contexts
+		small := mallocsFor(t, c.wait, c.small)
+		big := mallocsFor(t, c.wait, c.big)
+		t.Logf("wait %v: %d allocations for %d tasks, %d for %d", c.wait, small, c.small, big, c.big)
+		if big > small+100 {
+			t.Errorf("wait %v: %d allocations for %d tasks, %d for %d: about %.2f per task", c.wait, small, c.small, big, c.big, float64(big-small)/float64(c.big-c.small))
+		}
+	}
+}
