@@ -836,6 +836,9 @@ export const t = task(() => {});`, []string{"-u", "3", "-r", "100", "-t", "500ms
 		{"setup, first Ctrl-C", `import { task, sleep, http } from "jsload";
 export function setup() { http.get("/entered"); sleep(3600); }
 export const t = task(() => {});`, nil, 1, "stopped during setup(): no user was started"},
+		{"preparing users, first Ctrl-C", `import { task, http } from "jsload";
+if (__VU >= 2) { http.get("/entered"); while (true) {} }
+export const t = task(() => {});`, []string{"-u", "3", "-r", "100", "-t", "1h"}, 1, "stopped while preparing the users: no user was started"},
 		{"loading, first Ctrl-C", `import { task, http } from "jsload";
 http.get("/entered");
 while (true) {}
@@ -1589,7 +1592,8 @@ export function setup() { http.get("/hang"); }
 export const a = task(() => {});
 `
 	sig := make(chan os.Signal, 1)
-	p := start(t, nil, sig, "run", script(t, setup), "-H", srv.URL, "--headless", "-u", "1", "-t", "1h")
+	jsonPath := filepath.Join(t.TempDir(), "r.json")
+	p := start(t, nil, sig, "run", script(t, setup), "-H", srv.URL, "--headless", "-u", "1", "-t", "1h", "--json", jsonPath)
 	select {
 	case <-entered:
 	case <-time.After(30 * time.Second):
@@ -1598,6 +1602,18 @@ export const a = task(() => {});
 	sig <- os.Interrupt
 	if r := p.wait(t); r.code != ExitInterrupted || !strings.Contains(r.stderr, "stopped during setup()") {
 		t.Errorf("stopped in setup(): exit %d\n%s", r.code, r.stderr)
+	}
+	// The files say so too.
+	var sum struct {
+		Meta struct {
+			Stopped string `json:"stopped"`
+		} `json:"meta"`
+	}
+	if b, err := os.ReadFile(jsonPath); err != nil || json.Unmarshal(b, &sum) != nil {
+		t.Fatalf("the JSON summary: %v\n%s", err, b)
+	}
+	if want := "interrupted by SIGINT (Ctrl-C) before its planned end"; sum.Meta.Stopped != want {
+		t.Errorf("meta.stopped = %q, want %q", sum.Meta.Stopped, want)
 	}
 }
 

@@ -36,18 +36,20 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *si
 	if master == nil && r.maker == nil && !cfg.Cluster.Worker {
 		// Before the test's start, setup() and its clock: k6's init phase.
 		r.prepared = prepareUsers(sig.stopCtx, script, r.env, usersToPrepare(p.load, cfg.RunTime), log)
+		if sig.stopCtx.Err() != nil {
+			// A stop while the users were prepared: no test starts,
+			// and setup() does not run.
+			return r.stoppedBeforeStart("while preparing the users", sig), false
+		}
 	}
 	if err := r.begin(sig.stopCtx, master); err != nil {
 		r.prepared.close()
-		code := max(cfg.ExitCodeOnError, 1)
 		if errors.Is(err, errStoppedInSetup) {
-			log.Infof("stopped during setup(): no user was started")
-			code = sig.exitCode()
-		} else {
-			log.Errorf("setup() failed: %v", err)
+			return r.stoppedBeforeStart("during setup()", sig), false
 		}
+		log.Errorf("setup() failed: %v", err)
 		r.finish(0, time.Now(), nil, false)
-		return code, false
+		return max(cfg.ExitCodeOnError, 1), false
 	}
 	r.vusMax = p.load.peakUsers() // k6's vus_max: the most users the plan may run
 	logLimits(cfg, p, log)
@@ -120,6 +122,16 @@ func runUntilStopped(r *testRun, p *testPlan, sig *signals, restart <-chan struc
 		r.log.Errorf("%s (exec.test.abort()): stopping the test as failed", r.abortWhy)
 	}
 	return reason, reason == stopAsked && byRestart
+}
+
+// stoppedBeforeStart ends a run an interrupt stopped before any user
+// started (when, e.g. "during setup()"): it says so on screen and in the
+// files, and returns the signal's exit code.
+func (r *testRun) stoppedBeforeStart(when string, sig *signals) int {
+	r.log.Infof("stopped %s: no user was started", when)
+	r.meta.Stopped = r.stoppedNote(stopAsked, false, sig)
+	r.finish(0, time.Now(), nil, false)
+	return sig.exitCode()
 }
 
 // stoppedNote is what the files say of a run that ended before its

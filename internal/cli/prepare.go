@@ -190,6 +190,13 @@ func prepareWithin(ctx context.Context, script *js.Script, env *js.Env, n int, b
 	}
 	build(int64(n))
 	done := p.count()
+	if ctx.Err() != nil {
+		p.close()
+		if loud {
+			log.setStatus("")
+		}
+		return p
+	}
 	if loud {
 		// Collect now, so that the next collection's goal is twice the
 		// prepared users' heap rather than wherever the growth left it,
@@ -200,9 +207,6 @@ func prepareWithin(ctx context.Context, script *js.Script, env *js.Env, n int, b
 	}
 	if stalled.Load() && ctx.Err() == nil {
 		log.Infof("preparing users stopped after %d of %d: no user was made in %v (the script's top level blocks?); the rest are made as they spawn", done, n, prepareStall)
-	}
-	if ctx.Err() != nil {
-		p.close()
 	}
 	return p
 }
