@@ -149,11 +149,12 @@ type Engine struct {
 	arrival     *arrivalPool // set by StartArrival; nil when users pace themselves
 	allDone     chan struct{}
 	doneOnce    sync.Once
+	workers     []workerShard // goroutines kept for activations (workers.go)
 }
 
 // New returns an engine in the Ready state.
 func New(cfg Config) *Engine {
-	e := &Engine{cfg: cfg, clock: cfg.Clock, running: make([][]*handle, len(cfg.Classes)), retired: make([]int, len(cfg.Classes)), allDone: make(chan struct{})}
+	e := &Engine{cfg: cfg, clock: cfg.Clock, running: make([][]*handle, len(cfg.Classes)), retired: make([]int, len(cfg.Classes)), allDone: make(chan struct{}), workers: newWorkerShards()}
 	if e.clock == nil {
 		e.clock = systemClock{}
 	}

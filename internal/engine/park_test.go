@@ -13,17 +13,16 @@ import (
 	"github.com/jsload/jsload/internal/engine"
 )
 
-// activations counts the goroutines with a method of package engine on
-// their stack: the engines' users, spawners and Stops, not the tests (nor
-// the package's own tests, paused in t.Parallel).
-func activations() int {
+// goroutinesWith counts the goroutines whose stack has a frame whose
+// name contains sub.
+func goroutinesWith(sub string) int {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
 		if n < len(buf) {
 			count := 0
 			for _, g := range bytes.Split(buf[:n], []byte("\n\n")) {
-				if bytes.Contains(g, []byte("/internal/engine.(*")) {
+				if bytes.Contains(g, []byte(sub)) {
 					count++
 				}
 			}
@@ -33,11 +32,22 @@ func activations() int {
 	}
 }
 
+// activations counts the goroutines with a method of package engine on
+// their stack: the engines' users, the goroutines they keep idle,
+// spawners and Stops, not the tests (nor the package's own tests, paused
+// in t.Parallel).
+func activations() int { return goroutinesWith("/internal/engine.(*") }
+
+// running counts the goroutines that run a user (an activation).
+func running() int { return goroutinesWith("/internal/engine.(*user).run(") }
+
 // A user waiting between tasks holds no goroutine: with 200 users in an
-// hour-long wait no goroutine runs a user; when the wait ends all of them
-// run their next task (each in a goroutine of its own), and after it they
-// hold none again. Not parallel, so that no other test's engine runs: it
-// counts the goroutines of every engine.
+// hour-long wait no goroutine runs a user, and the engine keeps at most
+// IdleCap goroutines idle for the next activations; when the wait ends
+// all of them run their next task (each in a goroutine of its own), and
+// after it they hold none again. After Stop no goroutine of the engine is
+// left. Not parallel, so that no other test's engine runs: it counts the
+// goroutines of every engine.
 func TestWaitingUsersHoldNoGoroutine(t *testing.T) {
 	const n = 200
 	clk := newFakeClock()
@@ -59,14 +69,17 @@ func TestWaitingUsersHoldNoGoroutine(t *testing.T) {
 		first[i] = time.Hour
 	}
 	clk.waitTimers(t, first...)
-	eventually(t, func() bool { return activations() == 0 }, "no user goroutine while %d users wait (have %d)", n, activations())
+	eventually(t, func() bool { return running() == 0 }, "no user goroutine while %d users wait (have %d)", n, running())
+	if a, c := activations(), engine.IdleCap(); a > c {
+		t.Errorf("%d engine goroutines while %d users wait, want at most %d (the idle ones)", a, n, c)
+	}
 	if u := e.Users(); u != n {
 		t.Errorf("Users() = %d while they wait, want %d", u, n)
 	}
 
 	clk.Advance(time.Hour)
 	eventually(t, func() bool { return inSecond.Load() == n }, "%d users in their second task", n)
-	if a := activations(); a != n {
+	if a := running(); a != n {
 		t.Errorf("%d user goroutines while %d users run a task, want one each", a, n)
 	}
 	close(hold)
@@ -75,7 +88,10 @@ func TestWaitingUsersHoldNoGoroutine(t *testing.T) {
 		second[i] = 2 * time.Hour
 	}
 	clk.waitTimers(t, second...)
-	eventually(t, func() bool { return activations() == 0 }, "no user goroutine after the second task (have %d)", activations())
+	eventually(t, func() bool { return running() == 0 }, "no user goroutine after the second task (have %d)", running())
+	if a, c := activations(), engine.IdleCap(); a > c {
+		t.Errorf("%d engine goroutines after the second task, want at most %d (the idle ones)", a, c)
+	}
 
 	stopWithin(t, e, context.Background())
 	for _, v := range f.all() {
@@ -86,9 +102,52 @@ func TestWaitingUsersHoldNoGoroutine(t *testing.T) {
 	if p := clk.pendingAt(); len(p) != 0 {
 		t.Errorf("timers pending after Stop: %v", p)
 	}
-	// Stop returns once every user called e.wg.Done; their goroutines end
-	// just after.
-	eventually(t, func() bool { return activations() == 0 }, "no user goroutine after Stop (have %d)", activations())
+	// Stop returns once every user called e.wg.Done; their goroutines, and
+	// the idle ones, end just after.
+	eventually(t, func() bool { return activations() == 0 }, "no engine goroutine after Stop (have %d)", activations())
+}
+
+// goid is the calling goroutine's id, from its stack's header.
+func goid() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	id, _, _ := bytes.Cut(bytes.TrimPrefix(buf, []byte("goroutine ")), []byte(" "))
+	return string(id)
+}
+
+// A user resumed after a wait runs in the goroutine its last activation
+// ran in, kept idle meanwhile (its stack grown and warm), not in the
+// timer's: one user, three tasks, each after an hour's wait, all in the
+// goroutine that started the user. Not parallel: it waits for the
+// engine's one idle goroutine among those of every engine.
+func TestResumedUserReusesIdleGoroutine(t *testing.T) {
+	clk := newFakeClock()
+	var mu sync.Mutex
+	var ids []string
+	f := &fakeFactory{}
+	f.task = func(context.Context, *fakeVU) error {
+		mu.Lock()
+		ids = append(ids, goid())
+		mu.Unlock()
+		return nil
+	}
+	f.wait = func(*fakeVU, time.Duration) time.Duration { return time.Hour }
+	e := newEngine(t, f, engine.Config{StopTimeout: time.Hour, Clock: clk})
+	e.Start(1, 0)
+	for i := range 2 {
+		clk.waitTimers(t, time.Duration(i+1)*time.Hour)
+		// The activation parks, then its goroutine waits idle: a wake-up
+		// before that runs in its own goroutine.
+		eventually(t, func() bool { return running() == 0 && goroutinesWith("/internal/engine.(*Engine).idle(") == 1 }, "the user's goroutine idle")
+		clk.Advance(time.Hour)
+	}
+	clk.waitTimers(t, 3*time.Hour)
+	stopWithin(t, e, context.Background())
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ids) != 3 || ids[0] == "" || ids[1] != ids[0] || ids[2] != ids[0] {
+		t.Errorf("tasks ran in goroutines %v, want three times the same", ids)
+	}
 }
 
 // A ramp-down reaches users in their wait at once, without the clock

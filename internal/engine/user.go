@@ -36,12 +36,14 @@ type pacer interface {
 // user is one running user: what its activations share. A user runs
 // in activations: the first starts in the goroutine launchLocked starts
 // and makes the VU; each runs tasks until the user ends or must wait
-// (a wait time above zero, waitPacer only), and then parks: the
-// goroutine ends, and the end of the wait or a stop starts the next
-// activation in a new goroutine (a timer's or context.AfterFunc's). A
-// waiting user thus holds no goroutine and no stack, only this struct and
-// its timer; without waits the user stays in one activation, as a loop.
-// Activations never overlap: one parks before the next can start.
+// (a wait time above zero, waitPacer only), and then parks: its
+// goroutine is done with it (and waits idle for another user's
+// activation, or ends: workers.go), and the end of the wait or a stop
+// runs the next activation in an idle goroutine or in its own (a timer's
+// or context.AfterFunc's). A waiting user thus holds no goroutine and no
+// stack, only this struct and its timer; without waits the user stays in
+// one activation, as a loop. Activations never overlap: one parks before
+// the next can start.
 type user struct {
 	e        *Engine
 	id       int
@@ -58,10 +60,14 @@ type user struct {
 	unwatch func() bool // stops the context.AfterFunc on h.soft (nil until the first wait)
 }
 
-// runUser is a new user's goroutine: its first activation (see user).
+// runUser is a new user's goroutine: its first activation (see user),
+// after which the goroutine may stay idle for others.
 func (e *Engine) runUser(id int, h *handle, p pacer) {
 	u := &user{e: e, id: id, h: h, p: p}
+	s := e.shard(id)
+	growStack(0)
 	u.run(true)
+	e.idle(s)
 }
 
 // run is one activation of u: from the user's launch (first) or from
@@ -212,9 +218,9 @@ func (u *user) waited() { u.wake(false) }
 // stopped is h.soft's AfterFunc: a stop ends the wait at once.
 func (u *user) stopped() { u.wake(true) }
 
-// wake resumes a parked user in the calling goroutine (a timer's or
-// context.AfterFunc's own), unless another wake-up did already or the
-// user is not waiting.
+// wake resumes a parked user (Engine.resume), unless another wake-up did
+// already or the user is not waiting; it runs in a timer's or
+// context.AfterFunc's own goroutine.
 func (u *user) wake(stop bool) {
 	u.mu.Lock()
 	if !u.waiting {
@@ -226,8 +232,7 @@ func (u *user) wake(stop bool) {
 		u.timer.Stop()
 	}
 	u.mu.Unlock()
-	growStack(0)
-	u.run(false)
+	u.e.resume(u)
 }
 
 // growStack grows the calling goroutine's stack, new and small, to 8 KB

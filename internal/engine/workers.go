@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"runtime"
+	"sync/atomic"
+)
+
+// Activations (see user) run in goroutines that are kept for the next one
+// when they end: a goroutine whose activation parked or ended waits,
+// idle, for another user to resume, up to maxIdleWorkers per shard. A
+// wake-up hands its user to an idle goroutine if there is one, and runs
+// the activation itself otherwise. A kept goroutine's stack has already
+// grown to what a task needs and is warm in the caches; a new one starts
+// small, grows under goja's and the client's frames, and gives its grown
+// stack back when it ends (with thousands of users waking every second,
+// that was a tenth of the generator's CPU).
+//
+// The idle goroutines are split in shards (one per P), each user using
+// the shard of its id, so that no channel or counter is shared by all
+// users. Idle goroutines end when the engine's hard context ends (the end
+// of Stop, or Kill).
+const maxIdleWorkers = 32
+
+// workerShard is one shard of the idle goroutines.
+type workerShard struct {
+	ready chan *user   // an idle goroutine receives the user it resumes
+	idle  atomic.Int32 // goroutines waiting on ready, or about to
+	_     [48]byte     // keeps shards on separate cache lines
+}
+
+// newWorkerShards returns one shard per P.
+func newWorkerShards() []workerShard {
+	s := make([]workerShard, max(runtime.GOMAXPROCS(0), 1))
+	for i := range s {
+		s[i].ready = make(chan *user)
+	}
+	return s
+}
+
+// shard returns the shard of user id.
+func (e *Engine) shard(id int) *workerShard {
+	return &e.workers[id%len(e.workers)]
+}
+
+// resume runs u's next activation: in an idle goroutine of its shard if
+// one is waiting, else in the calling goroutine, which then stays idle.
+func (e *Engine) resume(u *user) {
+	s := e.shard(u.id)
+	select {
+	case s.ready <- u:
+		return
+	default:
+	}
+	growStack(0)
+	u.run(false)
+	e.idle(s)
+}
+
+// idle keeps the calling goroutine, whose activation has parked or ended,
+// for the activations s hands it, until s has maxIdleWorkers idle ones or
+// the engine's hard context ends.
+func (e *Engine) idle(s *workerShard) {
+	done := e.rootHard.Done()
+	for s.idle.Add(1) <= maxIdleWorkers {
+		select {
+		case u := <-s.ready:
+			s.idle.Add(-1)
+			u.run(false)
+		case <-done:
+			s.idle.Add(-1)
+			return
+		}
+	}
+	s.idle.Add(-1)
+}
