@@ -30,10 +30,63 @@ func TestGCPercentFor(t *testing.T) {
 	}
 }
 
+func TestGCBusyPercentFor(t *testing.T) {
+	const mb = 1 << 20
+	cases := []struct {
+		name  string
+		h     gcHeap
+		limit uint64
+		want  int
+	}{
+		{"no limit known: the default", gcHeap{live: 500 * mb}, 0, 100},
+		{"nothing live yet", gcHeap{}, 8000 * mb, 100},
+		{"room for all of it", gcHeap{live: 500 * mb, stacks: 10 * mb}, 8000 * mb, gcBusyPercent},
+		// 1,500 MB over 500 + 10 MB: 294%.
+		{"the limit caps it", gcHeap{live: 500 * mb, stacks: 10 * mb}, 2010 * mb, 294},
+		{"never below the default", gcHeap{live: 500 * mb}, 900 * mb, 100},
+	}
+	for _, c := range cases {
+		if got := gcBusyPercentFor(c.h, c.limit); got != c.want {
+			t.Errorf("%s: gcBusyPercentFor(%+v, %d MB) = %d, want %d", c.name, c.h, c.limit/mb, got, c.want)
+		}
+	}
+}
+
+// While busy, the tuner gives the heap gcBusyPercent, or what its limit
+// allows as the heap grows, and half the live heap again once calm.
+func TestGCTunerBusyRoom(t *testing.T) {
+	const mb = 1 << 20
+	var sets []int
+	var h gcHeap
+	tu := &gcTuner{
+		read:  func() gcHeap { return h },
+		set:   func(p int) int { sets = append(sets, p); return 100 },
+		cur:   100,
+		limit: 2000 * mb,
+	}
+	for _, tk := range []struct {
+		live uint64
+		cpu  float64
+	}{{120, 0.5}, {120, 0.95}, {400, 0.9}, {1000, 0.9}, {400, 0.5}} {
+		h = gcHeap{live: tk.live * mb}
+		tu.observe(tk.cpu)
+	}
+	want := []int{50, gcBusyPercent, 100, 50}
+	if len(sets) != len(want) {
+		t.Fatalf("percents set: %v, want %v", sets, want)
+	}
+	for i := range want {
+		if sets[i] != want[i] {
+			t.Fatalf("percents set: %v, want %v", sets, want)
+		}
+	}
+}
+
 // TestGCTuner follows a run's heap as it grows and shrinks, and its CPU:
 // the percent is set only when it changes, follows the heap back up to
 // 100, is 100 while the process keeps its cores busy (until it calms
-// down), and the original is restored at the end.
+// down) if no memory limit is known, and the original is restored at the
+// end.
 func TestGCTuner(t *testing.T) {
 	const mb = 1 << 20
 	percent := 100
