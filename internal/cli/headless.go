@@ -35,7 +35,8 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *si
 	}
 	if master == nil && r.maker == nil && !cfg.Cluster.Worker {
 		// Before the test's start, setup() and its clock: k6's init phase.
-		r.prepared = prepareUsers(sig.stopCtx, script, r.env, usersToPrepare(p.load, cfg.RunTime), log)
+		n := usersToPrepare(p.load, cfg.RunTime)
+		r.prepared = prepareUsers(sig.stopCtx, script, r.env, n, burstUsers(p.load, n), log)
 		if sig.stopCtx.Err() != nil {
 			// A stop while the users were prepared: no test starts,
 			// and setup() does not run.

@@ -82,6 +82,78 @@ func usersToPrepare(l loadPlan, runTime time.Duration) int {
 	return 0
 }
 
+// burstUsers is how many of the n prepared users a load plan starts in
+// its first second: all of them at an unlimited spawn rate, else the rate;
+// 0 when the plan does not say.
+func burstUsers(l loadPlan, n int) int {
+	var users int
+	var rate float64
+	switch p := l.(type) {
+	case *usersPlan:
+		users, rate = p.users, p.rate
+	case *stagesPlan:
+		stg := p.first()
+		users, rate = stg.Users, stg.SpawnRate
+	case *iterationsPlan:
+		return burstUsers(p.loadPlan, n)
+	default:
+		return 0
+	}
+	if rate <= 0 {
+		return 0
+	}
+	if rate < k6AllAtOnce {
+		users = min(users, int(math.Ceil(rate)))
+	}
+	return max(min(users, n), 0)
+}
+
+// burstMemory is what a user that starts in a burst makes resident in its
+// first seconds: its goroutine's stack, its connection's buffers and its
+// first requests' objects. In the users10k bench (10,000 users at once)
+// the process took 26,000-38,000 minor page faults in the first 3 s after
+// the start, 10-15 KB per user.
+const burstMemory = 16 << 10
+
+// pretouch makes size bytes of heap resident before the test starts: it
+// allocates them in blocks of 1 MB on all cores, writes to each of their
+// pages and drops them, for the collection that follows to leave their
+// pages free in the heap, where the burst's stacks and objects are then
+// made without a page fault (as a JVM's AlwaysPreTouch does). Moving the
+// faults before the test's clock matters where they are dear: on the
+// 2-core VM of README's Performance section a fault costs 12-16 us
+// (scripts/bench's figures), and with 16 KB per user the faults of the
+// users10k bench's first 2 s went from 18,000-36,000 to 1,500-12,000.
+// The collector is held off meanwhile: the blocks would only grow its
+// goal.
+func pretouch(size int64) {
+	const block = 1 << 20
+	n := int(size / block)
+	if n <= 0 {
+		return
+	}
+	page := os.Getpagesize()
+	blocks := make([][]byte, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
+				b := make([]byte, block)
+				for j := 0; j < block; j += page {
+					b[j] = 1
+				}
+				blocks[i] = b
+			}
+		}()
+	}
+	wg.Wait()
+	runtime.KeepAlive(blocks)
+}
+
 // prepareBatch is how many users are made before the memory a user takes
 // is estimated.
 const prepareBatch = 64
@@ -100,13 +172,13 @@ var prepareStall = time.Second
 // than half the memory available (free memory, or GOMEMLIMIT): it
 // estimates a user's share from what the first prepareBatch users
 // allocated.
-func prepareUsers(ctx context.Context, script *js.Script, env *js.Env, n int, log *logger) *preparedUsers {
-	return prepareWithin(ctx, script, env, n, memoryBudget(), log)
+func prepareUsers(ctx context.Context, script *js.Script, env *js.Env, n, burst int, log *logger) *preparedUsers {
+	return prepareWithin(ctx, script, env, n, burst, memoryBudget(), log)
 }
 
 // prepareWithin is prepareUsers with the memory available given (0 for
 // unknown).
-func prepareWithin(ctx context.Context, script *js.Script, env *js.Env, n int, budget int64, log *logger) *preparedUsers {
+func prepareWithin(ctx context.Context, script *js.Script, env *js.Env, n, burst int, budget int64, log *logger) *preparedUsers {
 	p := &preparedUsers{vus: make([]atomic.Pointer[js.VU], n)}
 	if n <= 0 {
 		return p
@@ -198,9 +270,14 @@ func prepareWithin(ctx context.Context, script *js.Script, env *js.Env, n int, b
 		return p
 	}
 	if loud {
-		// Collect now, so that the next collection's goal is twice the
-		// prepared users' heap rather than wherever the growth left it,
-		// and the spawn's first requests are not slowed by one.
+		// Make resident what the users of the first second will touch
+		// (within a quarter of the memory available), then collect now,
+		// so that the next collection's goal is twice the prepared users'
+		// heap rather than wherever the growth left it, and the spawn's
+		// first requests are not slowed by one.
+		if size := int64(min(burst, done)) * burstMemory; size > 0 && (budget <= 0 || size <= budget/4) {
+			pretouch(size)
+		}
 		runtime.GC()
 		log.setStatus("")
 		log.Infof("Prepared %d users in %.2f s", done, time.Since(began).Seconds())

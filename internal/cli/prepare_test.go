@@ -3,6 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +52,7 @@ func TestPreparedUserBehavesLikeASpawnedOne(t *testing.T) {
 	var out syncBuffer
 	env := &js.Env{Registry: stats.NewRegistry(2), Out: &out}
 	log := newLogger(&out, "info")
-	p := prepareUsers(ctx, s, env, 2, log)
+	p := prepareUsers(ctx, s, env, 2, 0, log)
 	if p.count() != 2 {
 		t.Fatalf("%d users prepared, want 2", p.count())
 	}
@@ -88,7 +92,7 @@ func TestPreparedUsersNotStartedAreClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out syncBuffer
-	p := prepareUsers(ctx, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 5, newLogger(&out, "info"))
+	p := prepareUsers(ctx, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 5, 0, newLogger(&out, "info"))
 	if p.take(3) == nil || p.count() != 4 {
 		t.Fatalf("%d users left after taking one of 5", p.count())
 	}
@@ -98,7 +102,7 @@ func TestPreparedUsersNotStartedAreClosed(t *testing.T) {
 	}
 	stopped, stop := context.WithCancel(ctx)
 	stop()
-	if p := prepareUsers(stopped, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 5, newLogger(&out, "info")); p.count() != 0 {
+	if p := prepareUsers(stopped, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 5, 0, newLogger(&out, "info")); p.count() != 0 {
 		t.Errorf("%d users prepared after a stop", p.count())
 	}
 }
@@ -154,7 +158,7 @@ func TestPreparingGivesUpOnABlockedUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out syncBuffer
-	p := prepareUsers(ctx, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 5, newLogger(&out, "info"))
+	p := prepareUsers(ctx, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 5, 0, newLogger(&out, "info"))
 	if p.count() != 1 || p.take(1) == nil {
 		t.Errorf("%d users prepared, want user 1 only", p.count())
 	}
@@ -174,12 +178,58 @@ func TestPreparingStaysWithinMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out syncBuffer
-	p := prepareWithin(ctx, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 200, 1<<20, newLogger(&out, "info"))
+	p := prepareWithin(ctx, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 200, 0, 1<<20, newLogger(&out, "info"))
 	defer p.close()
 	if p.count() != prepareBatch {
 		t.Errorf("%d users prepared, want the first %d", p.count(), prepareBatch)
 	}
 	if !strings.Contains(out.String(), "preparing only 64 of 200 users") || !strings.Contains(out.String(), "of the 1 MB available") {
 		t.Errorf("no warning:\n%s", out.String())
+	}
+}
+
+func TestBurstUsers(t *testing.T) {
+	log := newLogger(io.Discard, "info")
+	cases := []struct {
+		name string
+		plan loadPlan
+		n    int
+		want int
+	}{
+		{"all at once (k6)", &usersPlan{users: 10000, rate: k6AllAtOnce, log: log}, 10000, 10000},
+		{"a rate above the users", &usersPlan{users: 10000, rate: 1e6, log: log}, 10000, 10000},
+		{"the first second's share", &usersPlan{users: 18000, rate: 6000, log: log}, 18000, 6000},
+		{"a fractional rate rounds up", &usersPlan{users: 50, rate: 0.5, log: log}, 50, 1},
+		{"no more than were prepared", &usersPlan{users: 10000, rate: 1e6, log: log}, 4000, 4000},
+		{"stages: the first stage's", &stagesPlan{stageTracker: stageTracker{stages: []stage{{Users: 100, SpawnRate: 20}, {Users: 300, SpawnRate: 1000}}}}, 300, 20},
+		{"iterations: the plan under them", &iterationsPlan{loadPlan: &usersPlan{users: 100, rate: 10, log: log}, n: 5, log: log}, 100, 10},
+		{"a plan the script decides", &shapePlan{}, 100, 0},
+	}
+	for _, c := range cases {
+		if got := burstUsers(c.plan, c.n); got != c.want {
+			t.Errorf("%s: burstUsers = %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// After pretouch and a collection, the memory it touched is free in the
+// heap and still backed by physical memory (runtime/metrics' estimate),
+// for the burst to use; the GC percent is as before.
+func TestPretouch(t *testing.T) {
+	const size = 64 << 20
+	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
+	orig := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(orig)
+	runtime.GC()
+	metrics.Read(s)
+	before := s[0].Value.Uint64()
+	pretouch(size)
+	if p := debug.SetGCPercent(100); p != 100 {
+		t.Errorf("GC percent after pretouch: %d, want 100", p)
+	}
+	runtime.GC()
+	metrics.Read(s)
+	if free := s[0].Value.Uint64(); free < before+size/2 {
+		t.Errorf("free heap backed by memory: %d MB before, %d MB after touching %d MB", before>>20, free>>20, size>>20)
 	}
 }
