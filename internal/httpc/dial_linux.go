@@ -23,5 +23,8 @@ func dialControl(network, _ string, rc syscall.RawConn) error {
 		// The range given is clamped to the system's; any range set
 		// turns the parity preference off.
 		_ = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_LOCAL_PORT_RANGE, 65535<<16|1)
+		// The kernel's receive time of what each read returns, for the
+		// response times (fused_linux.go's rxTime).
+		_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
 	})
 }

@@ -27,7 +27,24 @@ type fused struct {
 	rn      int           // what the read returned
 	rerr    syscall.Errno // and its error
 	rdone   bool          // the read was made
+
+	// The receive time of the last read (see lastRx), and the recvmsg
+	// arguments that fetch it, kept here so that a read allocates
+	// nothing.
+	rx   int64 // Unix ns, the kernel's clock; 0: unknown
+	msg  syscall.Msghdr
+	iov  syscall.Iovec
+	ctrl [syscall.SizeofCmsghdr + 16]byte // one SCM_TIMESTAMPNS
 }
+
+// lastRx is the kernel's receive time of the bytes c's last read
+// returned (Unix ns); 0 when not known: not a plain TCP connection, a
+// race build (rawio_race_linux.go), or a kernel that gave none.
+func (c *http1Conn) lastRx() int64 { return c.fu.rx }
+
+// testBeforeRecv, set by tests only, runs before each fused read: a
+// test makes the client late to read a response that has arrived.
+var testBeforeRecv func()
 
 // initFused prepares c for raw reads when its connection is plain TCP.
 func (c *http1Conn) initFused() {
@@ -136,8 +153,11 @@ func (c *http1Conn) fusedStep(fd uintptr) bool {
 		}
 		return false // the response cannot be there yet: wait for it
 	}
+	if testBeforeRecv != nil {
+		testBeforeRecv()
+	}
 	for {
-		n, err := rawIO(syscall.SYS_READ, fd, c.fu.rp)
+		n, err := rawRecv(fd, &c.fu)
 		switch err {
 		case syscall.EINTR:
 			continue

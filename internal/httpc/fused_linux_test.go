@@ -185,3 +185,82 @@ func TestFuseKeepsWriteBufferUntilWritten(t *testing.T) {
 		t.Errorf("server read %q", line)
 	}
 }
+
+func TestArrival(t *testing.T) {
+	now := time.Now()
+	ns := now.UnixNano()
+	cases := []struct {
+		name string
+		rx   int64
+		want time.Time
+	}{
+		{"unknown", 0, time.Time{}},
+		{"3 ms before now", ns - 3e6, now.Add(-3 * time.Millisecond)},
+		{"in the future (the clock moved back)", ns + 1e6, time.Time{}},
+		{"before the request (the clock moved on)", ns - 2e9, time.Time{}},
+	}
+	for _, c := range cases {
+		if got := arrival(c.rx, now, time.Second); !got.Equal(c.want) {
+			t.Errorf("%s: arrival = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// A response that arrived while the client was busy elsewhere ends when
+// the kernel received it, not when the client got to read it: the client
+// reads 30 ms after the server wrote the whole response (and said so),
+// and the response's end and duration leave those 30 ms out.
+func TestResponseEndsOnArrival(t *testing.T) {
+	if raceBuild {
+		t.Skip("with the race detector, reads learn no receive time (rawio_race_linux.go); scripts/test runs this package without it too")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	written := make(chan time.Time, 1)
+	go func() {
+		sc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer sc.Close()
+		br := bufio.NewReader(sc)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if line == "\r\n" {
+				break
+			}
+		}
+		io.WriteString(sc, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		written <- time.Now()
+		io.Copy(io.Discard, sc)
+	}()
+	var sentAt, readAt time.Time
+	testBeforeRecv = func() {
+		if readAt.IsZero() {
+			sentAt = <-written
+			time.Sleep(30 * time.Millisecond)
+			readAt = time.Now()
+		}
+	}
+	defer func() { testBeforeRecv = nil }()
+	c := New(Options{})
+	resp := c.Do(testCtx(t), &Request{URL: "http://" + ln.Addr().String() + "/"})
+	if resp.Err != nil || string(resp.Body) != "ok" {
+		t.Fatalf("response: %d %q %v", resp.Status, resp.Body, resp.Err)
+	}
+	if readAt.IsZero() {
+		t.Fatal("the response was not read by a fused read")
+	}
+	if !resp.End.Before(readAt) || resp.End.After(sentAt.Add(10*time.Millisecond)) {
+		t.Errorf("response ended %v after the server wrote it, the client read it %v after; want its arrival, before the read", resp.End.Sub(sentAt), readAt.Sub(sentAt))
+	}
+	if resp.Timings.Duration <= 0 || resp.Timings.Waiting > resp.Timings.Duration || resp.Timings.Receiving < 0 {
+		t.Errorf("timings %+v", resp.Timings)
+	}
+}

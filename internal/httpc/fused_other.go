@@ -16,3 +16,6 @@ func (c *http1Conn) canFuse() bool { return false }
 
 // fuse is not called where canFuse reports false.
 func (c *http1Conn) fuse(tr *Trace) {}
+
+// lastRx is 0: receive times are not known (see fused_linux.go).
+func (c *http1Conn) lastRx() int64 { return 0 }

@@ -381,6 +381,27 @@ type rawResp struct {
 	size      int64
 	close     bool // the connection cannot be reused
 	headersAt time.Time
+	// The kernel's receive times (Unix ns; 0: unknown) of the reads
+	// that completed the headers and the response (see arrival).
+	rxHead, rxEnd int64
+}
+
+// arrival is when bytes the kernel received at rx (Unix ns, its clock)
+// arrived, as a time on the clocks of now, taken after they were read;
+// zero when rx is 0, in the future, or more than max before now (the wall
+// clock moved meanwhile). Response times end there rather than when the
+// client got to read the bytes: a load generator short of CPU lets
+// responses wait in its sockets, and that wait is its own, not the
+// server's.
+func arrival(rx int64, now time.Time, max time.Duration) time.Time {
+	if rx == 0 {
+		return time.Time{}
+	}
+	lag := time.Duration(now.UnixNano() - rx)
+	if lag < 0 || lag > max {
+		return time.Time{}
+	}
+	return now.Add(-lag)
 }
 
 // bodyOpts say how readResponse treats a response's body.
@@ -455,10 +476,21 @@ func (c *Client) doHTTP1(ctx context.Context, r *Request, resp *Response, timeou
 			u = next
 			continue
 		}
+		end, head := now, res.headersAt
+		if t := arrival(res.rxEnd, now, now.Sub(start)); !t.IsZero() {
+			end = t
+		}
+		if t := arrival(res.rxHead, head, head.Sub(start)); !t.IsZero() {
+			head = t
+		}
+		if head.After(end) {
+			head = end
+		}
+		resp.End = end
 		resp.Timings = Timings{
-			Duration:  now.Sub(start),
-			Waiting:   res.headersAt.Sub(start),
-			Receiving: now.Sub(res.headersAt),
+			Duration:  end.Sub(start),
+			Waiting:   head.Sub(start),
+			Receiving: end.Sub(head),
 		}
 		resp.Status = res.status
 		resp.StatusText = res.statusText
@@ -844,8 +876,16 @@ func readResponse(br *bufio.Reader, in *budgetReader, method string, bo bodyOpts
 		}
 		return err
 	}
+	fc, _ := in.r.(interface{ lastRx() int64 }) // a fused connection
+	if fc != nil {
+		res.rxHead = fc.lastRx()
+	}
 	in.setBudget(unlimited)
-	return readFramedBody(br, res, f, bo)
+	err = readFramedBody(br, res, f, bo)
+	if fc != nil {
+		res.rxEnd = fc.lastRx()
+	}
+	return err
 }
 
 // framing is how a response's body is delimited.

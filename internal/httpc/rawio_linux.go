@@ -20,3 +20,30 @@ func rawIO(trap uintptr, fd uintptr, p []byte) (int, syscall.Errno) {
 	}
 	return int(n), 0
 }
+
+// rawRecv reads from fd into fu.rp as rawIO does, with recvmsg, and
+// stores in fu.rx the kernel's receive time of the last bytes read
+// (SO_TIMESTAMPNS, set when dialled; 0 when the call returned none).
+func rawRecv(fd uintptr, fu *fused) (int, syscall.Errno) {
+	p := fu.rp
+	fu.iov.Base = unsafe.SliceData(p)
+	fu.iov.SetLen(len(p))
+	fu.msg.Iov, fu.msg.Iovlen = &fu.iov, 1
+	fu.msg.Control = &fu.ctrl[0]
+	fu.msg.SetControllen(len(fu.ctrl))
+	fu.msg.Flags = 0
+	n, _, e := syscall.RawSyscall(syscall.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&fu.msg)), 0)
+	fu.iov.Base = nil
+	if e != 0 {
+		return 0, e
+	}
+	fu.rx = 0
+	if int(fu.msg.Controllen) >= len(fu.ctrl) {
+		h := (*syscall.Cmsghdr)(unsafe.Pointer(&fu.ctrl[0]))
+		if h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS {
+			ts := (*syscall.Timespec)(unsafe.Pointer(&fu.ctrl[syscall.SizeofCmsghdr]))
+			fu.rx = ts.Nano()
+		}
+	}
+	return int(n), 0
+}
