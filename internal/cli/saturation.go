@@ -20,8 +20,11 @@ import (
 //
 // The generator is saturated when, over a tick, the 90th percentile of
 // its goroutines' waits for a core was at least satWait: a user whose
-// response arrived then waits that long before it can read it, so the
-// times measured include jsload's own queueing. Waits that long come from
+// wait time ended waits that long before its task starts, and one whose
+// response arrived before it can read it (plain HTTP/1.1 on Linux ends
+// response times at the kernel's receive time, other clients when they
+// read), so tasks start late and times measured may include jsload's own
+// queueing. Waits that long come from
 // too few cores for the load: when the process used at least satCPUShare
 // of the cores it may use (GOMAXPROCS), it is its own load; with less,
 // other processes took the cores (the warning says so). After satTicks
@@ -231,7 +234,7 @@ func (w *satWatch) observe() {
 	if r.starved() {
 		why = "; other processes are using the cores it may use"
 	}
-	w.warn("the load generator is saturated (%s%s): response times include jsload's own queueing; use more workers (--processes) or fewer users", r, why)
+	w.warn("the load generator is saturated (%s%s): tasks start late and response times may include jsload's own queueing; use more workers (--processes) or fewer users", r, why)
 }
 
 // cpuShare is the share of its cores the process used over the last

@@ -117,7 +117,7 @@ func TestSatWatch(t *testing.T) {
 		t.Fatalf("one saturated second warned already: %q", got)
 	}
 	got := step(0.97, 500*time.Millisecond)
-	want := "WARNING: the load generator is saturated (CPU 97% of 1 core; goroutines wait 1000 ms for a core (90th percentile)): response times include jsload's own queueing; use more workers (--processes) or fewer users"
+	want := "WARNING: the load generator is saturated (CPU 97% of 1 core; goroutines wait 1000 ms for a core (90th percentile)): tasks start late and response times may include jsload's own queueing; use more workers (--processes) or fewer users"
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("second saturated second said %q, want %q", got, want)
 	}
@@ -153,7 +153,7 @@ func TestSatWatch(t *testing.T) {
 	// A new episode warns again after satTicks seconds, not after satRepeat;
 	// long waits while the process gets little CPU: other processes.
 	step(0.5, 50*time.Millisecond)
-	want = "WARNING: the load generator is saturated (CPU 50% of 1 core; goroutines wait 100 ms for a core (90th percentile); other processes are using the cores it may use): response times include jsload's own queueing; use more workers (--processes) or fewer users"
+	want = "WARNING: the load generator is saturated (CPU 50% of 1 core; goroutines wait 100 ms for a core (90th percentile); other processes are using the cores it may use): tasks start late and response times may include jsload's own queueing; use more workers (--processes) or fewer users"
 	if got := step(0.5, 50*time.Millisecond); len(got) != 1 || got[0] != want {
 		t.Fatalf("a new saturation said %q, want %q", got, want)
 	}

@@ -160,7 +160,7 @@ func buildView(s *Summary) *view {
 		v.Reasons = append(v.Reasons, plural(s.Dropped, "dropped iteration", "dropped iterations"))
 	}
 	if sat := s.Meta.Saturation; sat != nil {
-		v.Reasons = append(v.Reasons, fmt.Sprintf("the load generator was saturated for %s (worst: CPU %.0f%% of %s, goroutines waited %.0f ms for a core): response times include its own queueing",
+		v.Reasons = append(v.Reasons, fmt.Sprintf("the load generator was saturated for %s (worst: CPU %.0f%% of %s, goroutines waited %.0f ms for a core): tasks started late and response times may include its own queueing",
 			plural(int64(sat.Seconds), "second", "seconds"), sat.CPUPercent/float64(max(sat.Cores, 1)), plural(int64(sat.Cores), "core", "cores"), sat.WaitP90Ms))
 	}
 

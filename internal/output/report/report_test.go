@@ -395,7 +395,7 @@ func TestVerdict(t *testing.T) {
 	}
 	sat := Build(Meta{Saturation: &Saturation{Seconds: 12, CPUPercent: 99, Cores: 1, WaitP90Ms: 230}}, snap, nil, nil)
 	sat.LostWorkers = nil
-	want := "the load generator was saturated for 12 seconds (worst: CPU 99% of 1 core, goroutines waited 230 ms for a core): response times include its own queueing"
+	want := "the load generator was saturated for 12 seconds (worst: CPU 99% of 1 core, goroutines waited 230 ms for a core): tasks started late and response times may include its own queueing"
 	if v := buildView(sat); v.Verdict != "pass" || strings.Join(v.Reasons, "; ") != want {
 		t.Errorf("saturated generator: verdict %s, %q, want %q", v.Verdict, v.Reasons, want)
 	}
