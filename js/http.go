@@ -379,6 +379,7 @@ func (c *jsClient) prepareInto(req *httpc.Request, method, rawURL string, p *par
 		o := *c.opts
 		o.DiscardBodies = false // decided per request (c.discard)
 		c.hc = httpc.New(o)
+		vu.watch.addClient(c.hc)
 	}
 	discard := c.discard
 	if p.discard != nil {

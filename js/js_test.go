@@ -659,6 +659,48 @@ func TestStopInterruptsLoopsSleepsAndRequests(t *testing.T) {
 	}
 }
 
+// TestClientLeavesTheTaskContextToTheVU: the VU's one context.AfterFunc
+// per task context also interrupts its HTTP client's exchanges (see watch),
+// so the client registers none of its own; a stop still ends a request
+// (TestStopInterruptsLoopsSleepsAndRequests), also on the VU's second
+// client and in its next task.
+func TestClientLeavesTheTaskContextToTheVU(t *testing.T) {
+	srv := server(t)
+	env := testEnv(srv.URL)
+	s := load(t, "main.js", "import { task, http } from \"jsload\";\nconst other = http.client({});\nexport const t = task(() => { http.get(\"/\"); if (globalThis.slow) other.get(\"/slow\"); });\n")
+	vu := newVU(t, s, env, 1, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := vu.RunTask(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if vu.watch.clients == nil || len(*vu.watch.clients) != 1 || vu.http == nil || (*vu.watch.clients)[0] != vu.http.hc {
+		t.Fatal("the VU's client was not handed to its watch")
+	}
+	must(vu.rt.Set("slow", true))
+	done := make(chan error, 1)
+	go func() { done <- vu.RunTask(ctx) }()
+	for {
+		vu.watch.mu.Lock()
+		n := len(*vu.watch.clients)
+		vu.watch.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // let the request reach the server (a cancel before it is also interrupted)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second client's request was not interrupted")
+	}
+	if snap := env.Registry.Snapshot(time.Now()); snap.Total.Requests != 2 {
+		t.Errorf("requests = %d, want the 2 that completed", snap.Total.Requests)
+	}
+}
+
 func TestRequireUnknownModuleAndSubmodules(t *testing.T) {
 	srv := server(t)
 	env := testEnv(srv.URL)

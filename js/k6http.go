@@ -84,6 +84,7 @@ func (vu *VU) k6State() *k6HTTPState {
 			o.UserAgent = ua
 		}
 		c.hc = httpc.New(o)
+		vu.watch.addClient(c.hc)
 	}
 	st := &k6HTTPState{jar: httpc.NewListedJar(), keepCookies: vu.s.Options["noCookiesReset"] == true, throw: vu.s.Options["throw"] == true, batch: k6BatchParallel}
 	if n, ok := k6Number(vu.s.Options["batch"]); ok && n >= 1 { // options.batch, checked by the command line

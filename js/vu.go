@@ -256,6 +256,11 @@ func (vu *VU) invoke(ctx context.Context, fn goja.Callable, this goja.Value, arg
 // ends. A user runs its tasks one after the other under the same context,
 // so one context.AfterFunc serves them all: it is registered again only
 // when the context changes, not for every task.
+//
+// The same context.AfterFunc interrupts the exchanges of the VU's HTTP
+// clients (httpc.Client.Watched): a context's end then starts one
+// goroutine per user for both, not one more per client (at a stop,
+// thousands at once, each with its stack).
 type watch struct {
 	mu      sync.Mutex
 	ctx     context.Context // the context watched, or nil
@@ -263,6 +268,7 @@ type watch struct {
 	running bool            // invoke runs code under ctx
 	fire    func()          // interrupt, made once
 	vu      *VU
+	clients *[]*httpc.Client // told to leave ctx to this watch (addClient); a pointer keeps VU in its size class
 }
 
 // arm makes the end of ctx interrupt vu's runtime until disarm.
@@ -279,6 +285,11 @@ func (w *watch) arm(vu *VU, ctx context.Context) {
 			w.vu, w.fire = vu, w.interrupt
 		}
 		w.ctx, w.stop = ctx, context.AfterFunc(ctx, w.fire)
+		if w.clients != nil {
+			for _, c := range *w.clients {
+				c.Watched(ctx)
+			}
+		}
 	}
 	w.running = true
 	w.mu.Unlock()
@@ -301,6 +312,25 @@ func (w *watch) interrupt() {
 	// A context no longer watched may fire late: only the current one counts.
 	if w.running && w.ctx.Err() != nil {
 		w.vu.rt.Interrupt(errStopped)
+	}
+	if w.clients != nil && w.ctx != nil && w.ctx.Err() != nil {
+		for _, c := range *w.clients {
+			c.Interrupt()
+		}
+	}
+	w.mu.Unlock()
+}
+
+// addClient makes the end of the contexts this watch watches interrupt
+// c's exchanges, instead of c watching them itself (httpc.Client.Watched).
+func (w *watch) addClient(c *httpc.Client) {
+	w.mu.Lock()
+	if w.clients == nil {
+		w.clients = new([]*httpc.Client)
+	}
+	*w.clients = append(*w.clients, c)
+	if w.ctx != nil {
+		c.Watched(w.ctx)
 	}
 	w.mu.Unlock()
 }

@@ -128,13 +128,18 @@ type http1Client struct {
 // serves all of them: registered again only when the context changes,
 // instead of once per exchange. Exchanges that overlap (a batch) use a
 // context.AfterFunc of their own.
+//
+// A caller that watches the context itself (Client.Watched) calls
+// interrupt when it ends instead: then exchanges under that context
+// register nothing on it, and its end starts no goroutine here.
 type ctxWatch struct {
 	mu   sync.Mutex
 	ctx  context.Context // the context watched, or nil
-	stop func() bool     // the context.AfterFunc of ctx
+	stop func() bool     // the context.AfterFunc of ctx; nil when ctx is ext
 	cn   *http1Conn      // the connection of the exchange armed, or nil
 	fire func()          // interrupt, made once
 	hit  bool            // interrupt moved cn's deadline
+	ext  context.Context // the context the caller watches (Client.Watched), or nil
 }
 
 // arm makes a cancel of ctx interrupt cn's I/O until disarm(cn). It
@@ -153,10 +158,13 @@ func (w *ctxWatch) arm(ctx context.Context, cn *http1Conn) bool {
 		if w.stop != nil {
 			w.stop()
 		}
-		if w.fire == nil {
-			w.fire = w.interrupt
+		w.ctx, w.stop = ctx, nil
+		if ctx != w.ext {
+			if w.fire == nil {
+				w.fire = w.interrupt
+			}
+			w.stop = context.AfterFunc(ctx, w.fire)
 		}
-		w.ctx, w.stop = ctx, context.AfterFunc(ctx, w.fire)
 	}
 	w.cn = cn
 	w.mu.Unlock()
@@ -198,7 +206,15 @@ func (w *ctxWatch) close() {
 	if w.stop != nil {
 		w.stop()
 	}
-	w.ctx, w.stop = nil, nil
+	w.ctx, w.stop, w.ext = nil, nil, nil
+	w.mu.Unlock()
+}
+
+// watched makes ctx the context the caller watches: the next exchange
+// under it registers nothing on it.
+func (w *ctxWatch) watched(ctx context.Context) {
+	w.mu.Lock()
+	w.ext = ctx
 	w.mu.Unlock()
 }
 

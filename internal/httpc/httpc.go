@@ -300,6 +300,24 @@ func (c *Client) CloseIdle() {
 	c.watch.close()
 }
 
+// Watched tells the client that its caller watches ctx and calls
+// Interrupt when it ends (a VU does so for its task's context, which it
+// watches anyway): exchanges under ctx then register nothing on ctx of
+// their own, so its end starts no goroutine for this client. Exchanges
+// under any other context, and exchanges that overlap, watch theirs as
+// before. The last call wins; CloseIdle forgets it.
+func (c *Client) Watched(ctx context.Context) {
+	c.watch.watched(ctx)
+}
+
+// Interrupt makes the HTTP/1.1 exchange in flight return at once if its
+// context has ended: what the end of a context given to Watched must
+// bring about. It does nothing otherwise, so it may be called late or
+// more than once.
+func (c *Client) Interrupt() {
+	c.watch.interrupt()
+}
+
 // proxyConfigured reports whether proxy environment variables are set; then
 // requests go through net/http's transport, which honours them.
 func proxyConfigured() bool {

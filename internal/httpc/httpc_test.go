@@ -1031,3 +1031,88 @@ func TestReadHeaderFast(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchedContext: under a context the caller watches (Watched), an
+// exchange registers nothing on the context, its end alone does not
+// interrupt the exchange, and the caller's Interrupt does; other
+// contexts, and overlapping exchanges, still watch their own.
+func TestWatchedContext(t *testing.T) {
+	arrived := make(chan string, 4)
+	release := make(chan struct{})
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/wait" {
+			arrived <- r.URL.RawQuery
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		io.WriteString(w, "ok")
+	}))
+	c := New(Options{Timeout: 5 * time.Second})
+	defer c.CloseIdle()
+	base := testCtx(t)
+
+	ctx, cancel := context.WithCancel(base)
+	defer cancel()
+	c.Watched(ctx)
+	if resp := c.Do(ctx, &Request{URL: srv.URL + "/"}); resp.Err != nil || resp.Status != 200 {
+		t.Fatalf("status %d, err %v", resp.Status, resp.Err)
+	}
+	c.watch.mu.Lock()
+	stop, watched := c.watch.stop, c.watch.ctx
+	c.watch.mu.Unlock()
+	if stop != nil || watched != ctx {
+		t.Fatalf("an exchange under the watched context registered a context.AfterFunc (stop %v, ctx %v)", stop != nil, watched == ctx)
+	}
+
+	// The end of the watched context is the caller's to report: its
+	// Interrupt ends the exchange.
+	done := make(chan *Response, 1)
+	go func() { done <- c.Do(ctx, &Request{URL: srv.URL + "/wait?w"}) }()
+	<-arrived
+	c.Interrupt()
+	cancel()
+	c.Interrupt()
+	select {
+	case resp := <-done:
+		if !resp.Canceled {
+			t.Errorf("interrupted exchange: Canceled false, status %d, err %v", resp.Status, resp.Err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Interrupt did not end the exchange")
+	}
+	c.Interrupt() // late or repeated: nothing in flight, nothing happens
+
+	// Another context watches itself.
+	ctx2, cancel2 := context.WithCancel(base)
+	go func() { <-arrived; cancel2() }()
+	if resp := c.Do(ctx2, &Request{URL: srv.URL + "/wait?2"}); !resp.Canceled {
+		t.Fatalf("request under an unwatched context: Canceled false, status %d, err %v", resp.Status, resp.Err)
+	}
+
+	// Overlapping exchanges under a watched context: the first is the
+	// caller's to interrupt, the second watches its own.
+	ctx3, cancel3 := context.WithCancel(base)
+	c.Watched(ctx3)
+	results := make(chan *Response, 2)
+	for range 2 {
+		go func() { results <- c.Do(ctx3, &Request{URL: srv.URL + "/wait?3"}) }()
+	}
+	<-arrived
+	<-arrived
+	cancel3()
+	c.Interrupt()
+	for range 2 {
+		select {
+		case resp := <-results:
+			if !resp.Canceled {
+				t.Errorf("overlapping request: Canceled false, status %d, err %v", resp.Status, resp.Err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("an overlapping request was not interrupted")
+		}
+	}
+	close(release)
+}
