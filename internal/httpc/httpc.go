@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -195,10 +196,10 @@ type Client struct {
 	h1           http1Client
 	useHTTP1     bool // no proxy is configured: requests go over the HTTP/1.1 client
 	jar          *Jar
-	hasCookies   atomic.Bool // the jar was given a cookie: only then is it asked for some
-	hc           http.Client // with tr, only when a proxy is configured (!useHTTP1)
+	hasCookies   atomic.Bool  // the jar was given a cookie: only then is it asked for some
+	hc           *http.Client // with tr, only when a proxy is configured (!useHTTP1)
 	tr           *http.Transport
-	dialer       net.Dialer
+	dialer       *net.Dialer // shared by the Clients with the same dial timeout (dialerFor)
 	timeout      time.Duration
 	maxRedirects int      // 0 means do not follow
 	maxBody      int64    // Options.MaxBodyBytes with its default; negative: none
@@ -241,7 +242,7 @@ func New(o Options) *Client {
 	if dialTimeout <= 0 {
 		dialTimeout = DefaultDialTimeout
 	}
-	c.dialer = net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second, Control: dialControl}
+	c.dialer = dialerFor(dialTimeout)
 	c.jar = NewJar()
 	c.h1.maxHeader = int64(o.MaxHeaderBytes)
 	if c.h1.maxHeader <= 0 {
@@ -281,12 +282,26 @@ func New(o Options) *Client {
 		c.tr.TLSClientConfig = c.tlsc.auto.Clone()
 		c.tr.TLSClientConfig.NextProtos = nil
 	}
-	c.hc = http.Client{
+	c.hc = &http.Client{
 		Transport:     c.tr,
 		Jar:           sharedJar{c},
 		CheckRedirect: checkRedirect,
 	}
 	return c
+}
+
+// dialers holds the Dialers of the Clients, one per dial timeout
+// (time.Duration to *net.Dialer): a Dialer is only read once made, and
+// its 144 bytes in each of thousands of Clients (one per user) add up.
+var dialers sync.Map
+
+// dialerFor returns the shared Dialer with the dial timeout d.
+func dialerFor(d time.Duration) *net.Dialer {
+	if dl, ok := dialers.Load(d); ok {
+		return dl.(*net.Dialer)
+	}
+	dl, _ := dialers.LoadOrStore(d, &net.Dialer{Timeout: d, KeepAlive: 30 * time.Second, Control: dialControl})
+	return dl.(*net.Dialer)
 }
 
 // CloseIdle closes the Client's idle keep-alive connections. It is called
@@ -402,7 +417,7 @@ func (c *Client) DoInto(ctx context.Context, r *Request, resp *Response) {
 		}
 		return
 	}
-	c.doNetHTTP(ctx, &c.hc, r, resp, timeout, limit)
+	c.doNetHTTP(ctx, c.hc, r, resp, timeout, limit)
 }
 
 // doNetHTTP performs r with hc, net/http's client (of the proxy path or of

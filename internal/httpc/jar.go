@@ -16,6 +16,8 @@ import (
 // URL and name (k6's CookieJar); the jar of New does not, and costs what
 // cookiejar costs. A Jar is safe for concurrent use.
 type Jar struct {
+	// cj holds the cookies; nil until the first is set (most users of a
+	// load test are never given one), except in a view (Hiding).
 	cj atomic.Pointer[cookiejar.Jar]
 	// hide are cookie names that Cookies leaves out: set on a view made
 	// by Hiding, which shares the jar's cookies.
@@ -34,10 +36,19 @@ type cookieID struct{ domain, path, name string }
 
 // NewJar returns an empty jar.
 func NewJar() *Jar {
-	j := &Jar{}
+	return &Jar{}
+}
+
+// store returns j's cookiejar, made on first use.
+func (j *Jar) store() *cookiejar.Jar {
+	if cj := j.cj.Load(); cj != nil {
+		return cj
+	}
 	cj, _ := cookiejar.New(nil) // never fails with nil options
-	j.cj.Store(cj)
-	return j
+	if j.cj.CompareAndSwap(nil, cj) {
+		return cj
+	}
+	return j.cj.Load()
 }
 
 // NewListedJar returns an empty jar that remembers its cookies, so that
@@ -55,13 +66,13 @@ func (j *Jar) Listed() bool { return j.l != nil }
 // names; setting cookies through it sets them in j.
 func (j *Jar) Hiding(names []string) *Jar {
 	v := &Jar{hide: names, l: j.l}
-	v.cj.Store(j.cj.Load())
+	v.cj.Store(j.store())
 	return v
 }
 
 // SetCookies implements http.CookieJar.
 func (j *Jar) SetCookies(u *url.URL, cs []*http.Cookie) {
-	j.cj.Load().SetCookies(u, cs)
+	j.store().SetCookies(u, cs)
 	if j.l == nil {
 		return
 	}
@@ -75,7 +86,11 @@ func (j *Jar) SetCookies(u *url.URL, cs []*http.Cookie) {
 
 // Cookies implements http.CookieJar.
 func (j *Jar) Cookies(u *url.URL) []*http.Cookie {
-	cs := j.cj.Load().Cookies(u)
+	cj := j.cj.Load()
+	if cj == nil {
+		return nil
+	}
+	cs := cj.Cookies(u)
 	if len(j.hide) == 0 || len(cs) == 0 {
 		return cs
 	}
@@ -116,7 +131,7 @@ func (j *Jar) Delete(u *url.URL, name string) bool {
 		}
 	}
 	j.l.mu.Unlock()
-	cj := j.cj.Load()
+	cj := j.store()
 	for i, id := range gone {
 		c := &http.Cookie{Name: id.name, Path: id.path, MaxAge: -1}
 		su := &url.URL{Scheme: "https", Host: id.domain, Path: id.path}

@@ -2,6 +2,7 @@ package httpc
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -112,5 +113,72 @@ func TestSetJarAndTrace(t *testing.T) {
 	res = c.Do(ctx, &Request{URL: srv.URL + "/r3", Redirects: 1, Trace: &tr})
 	if res.Err != nil || res.Status != 302 || res.URL != srv.URL+"/r2" || !tr.KeepLastRedirect {
 		t.Errorf("limit with KeepLastRedirect: %d %q %v", res.Status, res.URL, res.Err)
+	}
+}
+
+// TestJarMadeOnFirstCookie: a client that is never given a cookie holds
+// no cookiejar; the first Set-Cookie makes it, and the cookie goes back
+// to the server; a view made by Hiding before any cookie shares the
+// cookies set through it or the jar.
+func TestJarMadeOnFirstCookie(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/set" {
+			http.SetCookie(w, &http.Cookie{Name: "a", Value: "1", Path: "/"})
+		}
+		if c, err := r.Cookie("a"); err == nil {
+			io.WriteString(w, c.Value)
+		}
+	}))
+	c := New(Options{})
+	defer c.CloseIdle()
+	ctx := testCtx(t)
+	get := func(path string) string {
+		t.Helper()
+		resp := c.Do(ctx, &Request{URL: srv.URL + path})
+		if resp.Err != nil || resp.Status != 200 {
+			t.Fatalf("%s: status %d, err %v", path, resp.Status, resp.Err)
+		}
+		return string(resp.Body)
+	}
+	if got := get("/"); got != "" {
+		t.Fatalf("cookie sent before any was set: %q", got)
+	}
+	if c.Jar().cj.Load() != nil {
+		t.Fatal("a jar given no cookie made its cookiejar")
+	}
+	if got := c.Jar().Cookies(mustURL(t, srv.URL)); got != nil {
+		t.Fatalf("empty jar: cookies %v", got)
+	}
+	get("/set")
+	if c.Jar().cj.Load() == nil {
+		t.Fatal("no cookiejar after a Set-Cookie")
+	}
+	if got := get("/"); got != "1" {
+		t.Fatalf("cookie sent back = %q, want 1", got)
+	}
+
+	j := NewJar()
+	v := j.Hiding([]string{"hidden"})
+	u := mustURL(t, srv.URL)
+	v.SetCookies(u, []*http.Cookie{{Name: "b", Value: "2"}, {Name: "hidden", Value: "3"}})
+	j.SetCookies(u, []*http.Cookie{{Name: "c", Value: "4"}})
+	if got, want := names(j.Cookies(u)), []string{"b=2", "c=4", "hidden=3"}; !slices.Equal(got, want) {
+		t.Errorf("jar cookies = %v, want %v", got, want)
+	}
+	if got, want := names(v.Cookies(u)), []string{"b=2", "c=4"}; !slices.Equal(got, want) {
+		t.Errorf("view cookies = %v, want %v", got, want)
+	}
+}
+
+// TestClientsShareDialers: Clients with the same dial timeout share one
+// Dialer, with that timeout; another timeout has its own.
+func TestClientsShareDialers(t *testing.T) {
+	a, b := New(Options{}), New(Options{})
+	c := New(Options{DialTimeout: 1234 * time.Millisecond})
+	if a.dialer != b.dialer || a.dialer.Timeout != DefaultDialTimeout {
+		t.Errorf("default timeout: dialers %p and %p, timeout %v", a.dialer, b.dialer, a.dialer.Timeout)
+	}
+	if c.dialer == a.dialer || c.dialer.Timeout != 1234*time.Millisecond || c.dialer.Control == nil {
+		t.Errorf("own timeout: dialer %p (default %p), timeout %v", c.dialer, a.dialer, c.dialer.Timeout)
 	}
 }
