@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dop251/goja"
@@ -209,11 +211,11 @@ func (c *jsClient) resolve(raw string, q url.Values) (full, name string, err err
 			return "", "", errors.New(ErrNoHost)
 		}
 		if c.baseURL == nil || c.baseFor != host {
-			base, err := url.Parse(host)
+			base, prefix, err := sharedBase(host)
 			if err != nil {
 				return "", "", fmt.Errorf("invalid host %q: %v", host, err)
 			}
-			c.baseURL, c.baseFor, c.prefix = base, host, basePrefix(base)
+			c.baseURL, c.baseFor, c.prefix = base, host, prefix
 			clear(c.fulls[:])
 		}
 		u = joinURL(c.baseURL, u)
@@ -231,6 +233,48 @@ func (c *jsClient) resolve(raw string, q url.Values) (full, name string, err err
 		}
 	}
 	return u.String(), name, nil
+}
+
+// parsedBase is a base URL parsed, and its basePrefix.
+type parsedBase struct {
+	u      *url.URL
+	prefix string
+}
+
+// sharedBases holds the base URLs that clients parsed (string to
+// *parsedBase), read only (joinURL copies), for all of them: every user's
+// client resolves against the same host, which then takes one copy, not
+// one per user. Past maxSharedBases, a base is parsed for its client alone.
+var (
+	sharedBases  sync.Map
+	nSharedBases atomic.Int32
+)
+
+const maxSharedBases = 64
+
+// sharedBase parses a client's base URL (its baseURL or the VU's host).
+func sharedBase(host string) (*url.URL, string, error) {
+	if b, ok := sharedBases.Load(host); ok {
+		b := b.(*parsedBase)
+		return b.u, b.prefix, nil
+	}
+	share := nSharedBases.Load() < maxSharedBases
+	if share {
+		host = strings.Clone(host) // the URL's strings point into it
+	}
+	u, err := url.Parse(host)
+	if err != nil {
+		return nil, "", err
+	}
+	b := &parsedBase{u: u, prefix: basePrefix(u)}
+	if share {
+		if v, loaded := sharedBases.LoadOrStore(host, b); loaded {
+			b = v.(*parsedBase)
+		} else {
+			nSharedBases.Add(1)
+		}
+	}
+	return b.u, b.prefix, nil
 }
 
 // hostOf is the base URL of the client's relative URLs: its own, or the

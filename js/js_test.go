@@ -932,3 +932,41 @@ func TestScriptTopLevelIsModuleScope(t *testing.T) {
 		t.Errorf("exceptions = %+v, want one at main.js:8:8", x)
 	}
 }
+
+// TestClientsShareTheParsedHost: the users' clients resolve relative URLs
+// against one parsed copy of the host; an invalid host still fails each
+// request with its message; past maxSharedBases each client parses its own.
+func TestClientsShareTheParsedHost(t *testing.T) {
+	reset := func() { sharedBases.Clear(); nSharedBases.Store(0) }
+	reset()
+	t.Cleanup(reset)
+	srv := server(t)
+	s := load(t, "main.js", "import { task, http } from \"jsload\";\nexport const t = task(() => { http.get(\"/status/200\"); });\n")
+	env := testEnv(srv.URL)
+	a, b := newVU(t, s, env, 1, 0), newVU(t, s, env, 2, 0)
+	for _, vu := range []*VU{a, b} {
+		if err := vu.RunTask(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.http.baseURL == nil || a.http.baseURL != b.http.baseURL || a.http.prefix != srv.URL {
+		t.Fatalf("the host was parsed per user (prefix %q)", a.http.prefix)
+	}
+	if snap := env.Registry.Snapshot(time.Now()); snap.Total.Requests != 2 || snap.Total.Failures != 0 {
+		t.Errorf("requests %d, failures %d", snap.Total.Requests, snap.Total.Failures)
+	}
+
+	if _, _, err := sharedBase("http://[::1"); err == nil {
+		t.Fatal("an invalid host was accepted")
+	}
+	for i := 0; nSharedBases.Load() < maxSharedBases; i++ {
+		if _, _, err := sharedBase(fmt.Sprintf("http://h%d.invalid", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u1, p1, _ := sharedBase("http://late.invalid:81/base")
+	u2, p2, _ := sharedBase("http://late.invalid:81/base")
+	if u1 == u2 || p1 != p2 || p1 != "http://late.invalid:81/base" || nSharedBases.Load() != maxSharedBases {
+		t.Errorf("past the limit: shared %v, prefixes %q %q, %d kept", u1 == u2, p1, p2, nSharedBases.Load())
+	}
+}

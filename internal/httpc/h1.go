@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -585,7 +586,7 @@ func (uc *urlCache) parse(raw string) (*url.URL, error) {
 		}
 	}
 	uc.mu.Unlock()
-	u, err := parseURL(raw)
+	u, err := sharedURL(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -597,6 +598,38 @@ func (uc *urlCache) parse(raw string) (*url.URL, error) {
 }
 
 // parseURL accepts absolute http and https URLs with a host.
+// sharedURLs holds URLs parsed by parseURL (string to *url.URL), read
+// only, for every Client: thousands of users requesting the same URLs
+// then keep one copy of each rather than one per user. Once it holds
+// maxSharedURLs (a script that makes a new URL for each request), further
+// URLs are parsed for the Client alone.
+var (
+	sharedURLs  sync.Map
+	nSharedURLs atomic.Int32
+)
+
+const maxSharedURLs = 256
+
+// sharedURL is parseURL, from sharedURLs when raw is there.
+func sharedURL(raw string) (*url.URL, error) {
+	if u, ok := sharedURLs.Load(raw); ok {
+		return u.(*url.URL), nil
+	}
+	if nSharedURLs.Load() >= maxSharedURLs {
+		return parseURL(raw)
+	}
+	raw = strings.Clone(raw) // the URL's strings point into it: nothing larger stays reachable
+	u, err := parseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	if v, loaded := sharedURLs.LoadOrStore(raw, u); loaded {
+		return v.(*url.URL), nil
+	}
+	nSharedURLs.Add(1)
+	return u, nil
+}
+
 func parseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {

@@ -1116,3 +1116,47 @@ func TestWatchedContext(t *testing.T) {
 	}
 	close(release)
 }
+
+// TestClientsShareParsedURLs: Clients requesting the same URL keep one
+// parsed copy of it; an invalid URL is not kept; past maxSharedURLs, URLs
+// are parsed for each Client and requests go on as before.
+func TestClientsShareParsedURLs(t *testing.T) {
+	reset := func() { sharedURLs.Clear(); nSharedURLs.Store(0) }
+	reset()
+	t.Cleanup(reset)
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.URL.Path) }))
+	ctx := testCtx(t)
+	a, b := New(Options{}), New(Options{})
+	defer a.CloseIdle()
+	defer b.CloseIdle()
+	get := func(c *Client, path string) {
+		t.Helper()
+		if resp := c.Do(ctx, &Request{URL: srv.URL + path}); resp.Err != nil || string(resp.Body) != path {
+			t.Fatalf("%s: body %q, err %v", path, resp.Body, resp.Err)
+		}
+	}
+	get(a, "/shared")
+	get(b, "/shared")
+	if a.urls.e[0].u == nil || a.urls.e[0].u != b.urls.e[0].u {
+		t.Fatalf("two clients parsed %s/shared apart", srv.URL)
+	}
+	if resp := a.Do(ctx, &Request{URL: "http://[::1"}); resp.Err == nil {
+		t.Fatal("an invalid URL was accepted")
+	}
+	if _, ok := sharedURLs.Load("http://[::1"); ok {
+		t.Error("an invalid URL was kept")
+	}
+	for i := 0; nSharedURLs.Load() < maxSharedURLs; i++ {
+		if _, err := sharedURL(fmt.Sprintf("http://fill.invalid/%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get(a, "/past-the-limit")
+	get(b, "/past-the-limit")
+	if a.urls.e[1].u == b.urls.e[1].u {
+		t.Error("a URL past the limit was shared")
+	}
+	if _, ok := sharedURLs.Load(srv.URL + "/past-the-limit"); ok || nSharedURLs.Load() != maxSharedURLs {
+		t.Errorf("the shared URLs grew past the limit: %d", nSharedURLs.Load())
+	}
+}
