@@ -291,7 +291,13 @@ func (vu *VU) WaitTime(last time.Duration) time.Duration {
 	}
 	for k := len(vu.frames) - 1; k >= 0; k-- {
 		if w := vu.frames[k].wait; w != nil {
-			return vu.waitFor(w, last)
+			d := vu.waitFor(w, last)
+			if d > 0 {
+				// The user waits with no code running: nothing to
+				// interrupt until its next task arms the watch again.
+				vu.watch.release()
+			}
+			return d
 		}
 	}
 	return 0

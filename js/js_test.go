@@ -970,3 +970,49 @@ func TestClientsShareTheParsedHost(t *testing.T) {
 		t.Errorf("past the limit: shared %v, prefixes %q %q, %d kept", u1 == u2, p1, p2, nSharedBases.Load())
 	}
 }
+
+// TestWaitingUserHoldsNoWatch: a user about to wait between tasks holds
+// no context.AfterFunc on its task's context (when the test stops, its end
+// starts no goroutine for the user); its next task arms the watch again,
+// and a stop then still interrupts a request. A user without waits keeps
+// its watch from task to task.
+func TestWaitingUserHoldsNoWatch(t *testing.T) {
+	srv := server(t)
+	env := testEnv(srv.URL)
+	armed := func(vu *VU) bool {
+		vu.watch.mu.Lock()
+		defer vu.watch.mu.Unlock()
+		return vu.watch.stop != nil
+	}
+	for _, c := range []struct {
+		wait string
+		kept bool
+	}{{"constant(1)", false}, {"between(0.5, 1)", false}, {"() => 0.5", false}, {"constant(0)", true}} {
+		t.Run(c.wait, func(t *testing.T) {
+			s := load(t, "main.js", "import { task, http, constant, between } from \"jsload\";\nexport const options = { waitTime: "+c.wait+" };\nexport const t = task(() => { http.get(globalThis.slow ? \"/slow\" : \"/status/200\"); });\n")
+			vu := newVU(t, s, env, 1, 0)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if err := vu.RunTask(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if !armed(vu) {
+				t.Fatal("no watch after a task")
+			}
+			vu.WaitTime(time.Millisecond)
+			if armed(vu) != c.kept {
+				t.Fatalf("after WaitTime: watch held %v, want %v", armed(vu), c.kept)
+			}
+			must(vu.rt.Set("slow", true))
+			done := make(chan error, 1)
+			go func() { done <- vu.RunTask(ctx) }()
+			time.Sleep(20 * time.Millisecond) // let the request reach the server (a cancel before it is also interrupted)
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the next task's request was not interrupted")
+			}
+		})
+	}
+}

@@ -255,7 +255,8 @@ func (vu *VU) invoke(ctx context.Context, fn goja.Callable, this goja.Value, arg
 // watch interrupts a VU's runtime when the context of the code it runs
 // ends. A user runs its tasks one after the other under the same context,
 // so one context.AfterFunc serves them all: it is registered again only
-// when the context changes, not for every task.
+// when the context changes, not for every task, unless the user waits
+// between its tasks (release).
 //
 // The same context.AfterFunc interrupts the exchanges of the VU's HTTP
 // clients (httpc.Client.Watched): a context's end then starts one
@@ -332,6 +333,20 @@ func (w *watch) addClient(c *httpc.Client) {
 	if w.ctx != nil {
 		c.Watched(w.ctx)
 	}
+	w.mu.Unlock()
+}
+
+// release stops watching until the next arm, when the VU waits between
+// tasks: a user that waits then holds no context.AfterFunc, and when the
+// test stops, the end of its context starts no goroutine for it (with
+// thousands of waiting users, thousands of goroutines with their stacks
+// at once). Users without waits keep theirs from task to task.
+func (w *watch) release() {
+	w.mu.Lock()
+	if w.stop != nil {
+		w.stop()
+	}
+	w.ctx, w.stop = nil, nil
 	w.mu.Unlock()
 }
 
