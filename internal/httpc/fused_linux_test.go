@@ -214,6 +214,7 @@ func TestResponseEndsOnArrival(t *testing.T) {
 	if raceBuild {
 		t.Skip("with the race detector, reads learn no receive time (rawio_race_linux.go); scripts/test runs this package without it too")
 	}
+	rxStampsOn(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -262,5 +263,59 @@ func TestResponseEndsOnArrival(t *testing.T) {
 	}
 	if resp.Timings.Duration <= 0 || resp.Timings.Waiting > resp.Timings.Duration || resp.Timings.Receiving < 0 {
 		t.Errorf("timings %+v", resp.Timings)
+	}
+}
+
+// rxStampsOn returns once the kernel stamps the packets it receives: the
+// first socket that asks turns stamping on a moment later (a deferred
+// static key), and packets received meanwhile carry no stamp. It keeps a
+// socket asking until the test ends.
+func rxStampsOn(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	out, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { out.Close() })
+	in, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	raw, err := in.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1) })
+	var fu fused
+	fu.rp = make([]byte, 16)
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		out.Write([]byte("x"))
+		var rerr error
+		raw.Read(func(fd uintptr) bool {
+			_, e := rawRecv(fd, &fu)
+			if e == syscall.EAGAIN {
+				return false
+			}
+			if e != 0 {
+				rerr = e
+			}
+			return true
+		})
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		if fu.rx != 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Skip("the kernel gives no receive stamps")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -503,6 +503,12 @@ func (c *Client) doHTTP1(ctx context.Context, r *Request, resp *Response, timeou
 		if head.After(end) {
 			head = end
 		}
+		if tr := r.Trace; tr != nil && tr.sentAt.After(head) {
+			// Over loopback the answer can arrive before the write that
+			// sent the request has returned: sending ended by then.
+			tr.sentAt = head
+			tr.Sending = max(head.Sub(tr.gotAt), 0)
+		}
 		resp.End = end
 		resp.Timings = Timings{
 			Duration:  end.Sub(start),
