@@ -232,7 +232,7 @@ func (u *user) wake(stop bool) {
 		u.timer.Stop()
 	}
 	u.mu.Unlock()
-	u.e.resume(u)
+	u.e.resume(u, stop)
 }
 
 // growStack grows the calling goroutine's stack, new and small, to 8 KB

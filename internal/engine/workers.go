@@ -44,14 +44,20 @@ func (e *Engine) shard(id int) *workerShard {
 
 // resume runs u's next activation: in an idle goroutine of its shard if
 // one is waiting, else in the calling goroutine, which then stays idle.
-func (e *Engine) resume(u *user) {
+// stop says the activation only ends the user (a stop woke it): its
+// goroutine's stack is then not grown for a task, since a stop wakes
+// every waiting user at once and each, without an idle goroutine, runs in
+// its own.
+func (e *Engine) resume(u *user, stop bool) {
 	s := e.shard(u.id)
 	select {
 	case s.ready <- u:
 		return
 	default:
 	}
-	growStack(0)
+	if !stop {
+		growStack(0)
+	}
 	u.run(false)
 	e.idle(s)
 }
