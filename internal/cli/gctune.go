@@ -24,7 +24,8 @@ import (
 // CPU-bound run needs the CPU more than the memory. Busy, the heap may
 // grow by up to gcBusyPercent of what is live, as far as the memory the
 // process may use allows (half of what was available when the tuner was
-// made), and by no less than Go's default. With 18,000 users, the
+// made), and by no less than Go's default (the default for a live heap
+// under gcMinHeadroom). With 18,000 users, the
 // collector and its assists took about 14% of the saturated generator's
 // CPU with the default; with 300, about 3% (pprof, one 20 s run each).
 // The tuner leaves the collector alone when the user set GOGC or
@@ -58,10 +59,12 @@ func gcPercentFor(h gcHeap) int {
 
 // gcBusyPercentFor is the GC percent for h while the process keeps its
 // cores busy: gcBusyPercent, less if the heap could then outgrow limit
-// (bytes; 0: unknown), never less than the default 100.
+// (bytes; 0: unknown), never less than the default 100; the default for a
+// live heap under gcMinHeadroom, whose collections cost little (50 users
+// without waits: a few MB), so that it does not grow for nothing.
 func gcBusyPercentFor(h gcHeap, limit uint64) int {
 	base := h.live + h.stacks + h.globals
-	if base == 0 || limit == 0 {
+	if base == 0 || limit == 0 || h.live < gcMinHeadroom {
 		return 100
 	}
 	if limit <= 2*base {

@@ -40,6 +40,7 @@ func TestGCBusyPercentFor(t *testing.T) {
 	}{
 		{"no limit known: the default", gcHeap{live: 500 * mb}, 0, 100},
 		{"nothing live yet", gcHeap{}, 8000 * mb, 100},
+		{"a small heap keeps the default (50 users without waits)", gcHeap{live: 8 * mb, stacks: 1 * mb}, 8000 * mb, 100},
 		{"room for all of it", gcHeap{live: 500 * mb, stacks: 10 * mb}, 8000 * mb, gcBusyPercent},
 		// 1,500 MB over 500 + 10 MB: 294%.
 		{"the limit caps it", gcHeap{live: 500 * mb, stacks: 10 * mb}, 2010 * mb, 294},
