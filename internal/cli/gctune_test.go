@@ -53,9 +53,10 @@ func TestGCBusyPercentFor(t *testing.T) {
 	}
 }
 
-// While busy, the tuner gives the heap gcBusyPercent, or what its limit
-// allows as the heap grows, and half the live heap again once calm.
-func TestGCTunerBusyRoom(t *testing.T) {
+// While saturated by its own load, the tuner gives the heap
+// gcBusyPercent, or what its limit allows as the heap grows; merely busy,
+// the default; calm, half the live heap again.
+func TestGCTunerSaturatedRoom(t *testing.T) {
 	const mb = 1 << 20
 	var sets []int
 	var h gcHeap
@@ -68,11 +69,12 @@ func TestGCTunerBusyRoom(t *testing.T) {
 	for _, tk := range []struct {
 		live uint64
 		cpu  float64
-	}{{120, 0.5}, {120, 0.95}, {400, 0.9}, {1000, 0.9}, {400, 0.5}} {
+		sat  bool
+	}{{120, 0.5, false}, {120, 0.95, false}, {120, 0.95, true}, {400, 0.9, true}, {1000, 0.9, true}, {1000, 0.9, false}, {400, 0.5, false}} {
 		h = gcHeap{live: tk.live * mb}
-		tu.observe(tk.cpu)
+		tu.observe(tk.cpu, tk.sat)
 	}
-	want := []int{50, gcBusyPercent, 100, 50}
+	want := []int{50, 100, gcBusyPercent, 100, 50}
 	if len(sets) != len(want) {
 		t.Fatalf("percents set: %v, want %v", sets, want)
 	}
@@ -113,7 +115,7 @@ func TestGCTuner(t *testing.T) {
 	}
 	for _, tk := range ticks {
 		h = gcHeap{live: tk.live * mb}
-		tu.observe(tk.cpu)
+		tu.observe(tk.cpu, false)
 	}
 	want := []int{54, 50, 100, 50, 100}
 	if len(sets) != len(want) {
@@ -125,7 +127,7 @@ func TestGCTuner(t *testing.T) {
 		}
 	}
 	h = gcHeap{live: 120 * mb}
-	tu.observe(0.5)
+	tu.observe(0.5, false)
 	tu.restore()
 	if percent != 100 || tu.cur != 100 {
 		t.Errorf("after restore: GC percent %d (tuner thinks %d), want 100", percent, tu.cur)
@@ -136,7 +138,7 @@ func TestGCTuner(t *testing.T) {
 		t.Errorf("a second restore set the percent again: %v", sets)
 	}
 	var nilTuner *gcTuner
-	nilTuner.observe(0.5)
+	nilTuner.observe(0.5, false)
 	nilTuner.restore()
 }
 
@@ -169,7 +171,7 @@ func TestGCTunerLeavesUserPolicy(t *testing.T) {
 	}
 	debug.SetGCPercent(100)
 	tu.read = func() gcHeap { return gcHeap{live: 500 << 20} }
-	tu.observe(0.1)
+	tu.observe(0.1, false)
 	if p := debug.SetGCPercent(100); p != gcPercentFor(gcHeap{live: 500 << 20}) {
 		t.Errorf("GC percent after observe: %d, want %d", p, gcPercentFor(gcHeap{live: 500 << 20}))
 	}

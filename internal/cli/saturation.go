@@ -237,6 +237,13 @@ func (w *satWatch) observe() {
 	w.warn("the load generator is saturated (%s%s): tasks start late and response times may include jsload's own queueing; use more workers (--processes) or fewer users", r, why)
 }
 
+// ownSaturation reports whether the process has been saturated by its
+// own load for satTicks ticks in a row or more (what warns, other
+// processes' load aside); false when w is nil.
+func (w *satWatch) ownSaturation() bool {
+	return w != nil && w.run >= satTicks && !w.last.starved()
+}
+
 // cpuShare is the share of its cores the process used over the last
 // tick (1 is all of them); -1 when unknown or w is nil.
 func (w *satWatch) cpuShare() float64 {
@@ -272,7 +279,7 @@ func tickSaturation(w *satWatch, g *gcTuner, period time.Duration) (stop func())
 				if w != nil {
 					w.observe()
 				}
-				g.observe(w.cpuShare())
+				g.observe(w.cpuShare(), w.ownSaturation())
 			}
 		}
 	}()

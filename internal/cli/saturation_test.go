@@ -116,7 +116,13 @@ func TestSatWatch(t *testing.T) {
 	if got := step(1, 50*time.Millisecond); len(got) != 0 {
 		t.Fatalf("one saturated second warned already: %q", got)
 	}
+	if w.ownSaturation() {
+		t.Error("ownSaturation after one saturated second")
+	}
 	got := step(0.97, 500*time.Millisecond)
+	if !w.ownSaturation() {
+		t.Error("no ownSaturation after two saturated seconds")
+	}
 	want := "WARNING: the load generator is saturated (CPU 97% of 1 core; goroutines wait 1000 ms for a core (90th percentile)): tasks start late and response times may include jsload's own queueing; use more workers (--processes) or fewer users"
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("second saturated second said %q, want %q", got, want)
@@ -156,6 +162,9 @@ func TestSatWatch(t *testing.T) {
 	want = "WARNING: the load generator is saturated (CPU 50% of 1 core; goroutines wait 100 ms for a core (90th percentile); other processes are using the cores it may use): tasks start late and response times may include jsload's own queueing; use more workers (--processes) or fewer users"
 	if got := step(0.5, 50*time.Millisecond); len(got) != 1 || got[0] != want {
 		t.Fatalf("a new saturation said %q, want %q", got, want)
+	}
+	if w.ownSaturation() {
+		t.Error("ownSaturation while other processes take the cores")
 	}
 	s := w.summary()
 	if s == nil {

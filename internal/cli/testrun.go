@@ -293,7 +293,7 @@ func (r *testRun) control(ctx context.Context, w waitFor, sw swarm) (stopReason,
 	if r.sat != nil {
 		r.sat.observe()
 	}
-	r.gc.observe(r.sat.cpuShare())
+	r.gc.observe(r.sat.cpuShare(), r.sat.ownSaturation())
 	if w.plan != nil {
 		ended, err := w.plan.adjust(ctx, time.Since(r.start), sw)
 		if err != nil {
