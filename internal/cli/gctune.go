@@ -89,6 +89,7 @@ type gcTuner struct {
 	cur   int    // the percent in force: what the tuner set last, or the original
 	orig  int    // the percent before the tuner's first change; 0: none made
 	busy  bool   // the process keeps its cores busy: the default applies
+	roomy bool   // it was saturated by its own load since it was last calm: gcBusyPercentFor applies
 }
 
 // gcUserSet reports whether the environment sets the collector's policy
@@ -136,15 +137,20 @@ func (t *gcTuner) observe(cpu float64, saturated bool) {
 		return
 	}
 	switch {
+	case saturated:
+		t.busy, t.roomy = true, true
 	case cpu >= gcBusy:
 		t.busy = true
 	case cpu < gcCalm:
-		t.busy = false
+		// Calm ends both: the room stays until then, so that a tick that
+		// reads unsaturated does not drop the goal under the heap (an
+		// immediate collection) and raise it again.
+		t.busy, t.roomy = false, false
 	}
 	h := t.read()
 	p := gcPercentFor(h)
 	switch {
-	case saturated:
+	case t.roomy:
 		p = gcBusyPercentFor(h, t.limit)
 	case t.busy:
 		p = 100

@@ -53,9 +53,10 @@ func TestGCBusyPercentFor(t *testing.T) {
 	}
 }
 
-// While saturated by its own load, the tuner gives the heap
-// gcBusyPercent, or what its limit allows as the heap grows; merely busy,
-// the default; calm, half the live heap again.
+// Once saturated by its own load, the tuner gives the heap gcBusyPercent,
+// or what its limit allows as the heap grows, until the process is calm
+// (an unsaturated tick in between changes nothing); merely busy, the
+// default; calm, half the live heap again.
 func TestGCTunerSaturatedRoom(t *testing.T) {
 	const mb = 1 << 20
 	var sets []int
@@ -70,7 +71,7 @@ func TestGCTunerSaturatedRoom(t *testing.T) {
 		live uint64
 		cpu  float64
 		sat  bool
-	}{{120, 0.5, false}, {120, 0.95, false}, {120, 0.95, true}, {400, 0.9, true}, {1000, 0.9, true}, {1000, 0.9, false}, {400, 0.5, false}} {
+	}{{120, 0.5, false}, {120, 0.95, false}, {120, 0.95, true}, {400, 0.9, true}, {400, 0.8, false}, {1000, 0.9, true}, {1000, 0.9, false}, {400, 0.5, false}} {
 		h = gcHeap{live: tk.live * mb}
 		tu.observe(tk.cpu, tk.sat)
 	}
