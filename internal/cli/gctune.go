@@ -29,9 +29,10 @@ import (
 // (the default for a live heap under gcMinHeadroom). With 18,000 users at
 // one request per second the collector and its assists took about 14% of
 // the saturated generator's CPU with the default and about 3% with 300
-// (pprof), and scripts/bench users18k delivered 98.7% (95.9-100.1) of the
+// (pprof), and scripts/bench users18k delivered 96.3% (93.6-96.9) of the
 // rate from 10 s on against 90.5% (90.1-94.5) with the default (three
-// runs each, at 1.18 GB of max RSS against 1.0 GB). Mere CPU use does
+// runs each; 94.1% and 98.7% in two sets while the room followed CPU use;
+// 0.9-1.4 GB of max RSS against 0.9-1.0 GB). Mere CPU use does
 // not give the room, so that a spawn or a busy neighbour does not grow an
 // unsaturated run's memory. The tuner leaves the collector alone when the
 // user set GOGC or GOMEMLIMIT.
@@ -63,10 +64,11 @@ func gcPercentFor(h gcHeap) int {
 }
 
 // gcBusyPercentFor is the GC percent for h while the process is
-// saturated by its own load: gcBusyPercent, less if the heap could then outgrow limit
-// (bytes; 0: unknown), never less than the default 100; the default for a
-// live heap under gcMinHeadroom, whose collections cost little (50 users
-// without waits: a few MB), so that it does not grow for nothing.
+// saturated by its own load: gcBusyPercent, less if the heap could then
+// outgrow limit (bytes; 0: unknown), never less than the default 100; the
+// default for a live heap under gcMinHeadroom, whose collections cost
+// little (50 users without waits: a few MB), so that it does not grow for
+// nothing.
 func gcBusyPercentFor(h gcHeap, limit uint64) int {
 	base := h.live + h.stacks + h.globals
 	if base == 0 || limit == 0 || h.live < gcMinHeadroom {
@@ -85,7 +87,7 @@ type gcTuner struct {
 	read  func() gcHeap
 	set   func(int) int // debug.SetGCPercent
 	debug func(format string, args ...any)
-	limit uint64 // what the heap may reach while busy (gcBusyPercentFor)
+	limit uint64 // what the heap may reach while saturated (gcBusyPercentFor)
 	cur   int    // the percent in force: what the tuner set last, or the original
 	orig  int    // the percent before the tuner's first change; 0: none made
 	busy  bool   // the process keeps its cores busy: the default applies

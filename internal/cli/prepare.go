@@ -121,9 +121,10 @@ const burstMemory = 16 << 10
 // pages free in the heap, where the burst's stacks and objects are then
 // made without a page fault (as a JVM's AlwaysPreTouch does). Moving the
 // faults before the test's clock matters where they are dear: on the
-// 2-core VM of README's Performance section a fault costs 12-16 us
-// (scripts/bench's figures), and with 16 KB per user the faults of the
-// users10k bench's first 2 s went from 18,000-36,000 to 1,500-12,000.
+// 2-core VM of README's Performance section a fault costs 12-16 us (a
+// 256 MB mapping written page by page), and with 16 KB per user the
+// faults of the users10k scenario's first 2-3 s went from 18,000-39,000
+// to 1,500-12,000 (/proc/PID/stat, six runs).
 // The collector is held off meanwhile: the blocks would only grow its
 // goal.
 func pretouch(size int64) {

@@ -12,8 +12,8 @@ import (
 // the activation itself otherwise. A kept goroutine's stack has already
 // grown to what a task needs and is warm in the caches; a new one starts
 // small, grows under goja's and the client's frames, and gives its grown
-// stack back when it ends (with thousands of users waking every second,
-// that was a tenth of the generator's CPU).
+// stack back when it ends (with 18,000 users waking once a second, 3% of
+// the generator's CPU in a 20 s profile).
 //
 // The idle goroutines are split in shards (one per P), each user using
 // the shard of its id, so that no channel or counter is shared by all
