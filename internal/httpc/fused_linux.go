@@ -38,9 +38,15 @@ type fused struct {
 }
 
 // lastRx is the kernel's receive time of the bytes c's last read
-// returned (Unix ns); 0 when not known: not a plain TCP connection, a
-// race build (rawio_race_linux.go), or a kernel that gave none.
-func (c *http1Conn) lastRx() int64 { return c.fu.rx }
+// returned (Unix ns); 0 when not known: c is nil, not a plain TCP
+// connection, the read did not go through the raw path, a race build
+// (rawio_race_linux.go), or a kernel that gave none.
+func (c *http1Conn) lastRx() int64 {
+	if c == nil {
+		return 0
+	}
+	return c.fu.rx
+}
 
 // testBeforeRecv, set by tests only, runs before each fused read: a
 // test makes the client late to read a response that has arrived.
@@ -96,7 +102,7 @@ func (c *http1Conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	c.fu.rp, c.fu.rn, c.fu.rerr, c.fu.rdone = p, 0, 0, false
+	c.fu.rp, c.fu.rn, c.fu.rerr, c.fu.rdone, c.fu.rx = p, 0, 0, false, 0
 	err := c.fu.raw.Read(c.fu.step)
 	c.fu.rp = nil
 	if len(c.fu.p) > 0 {

@@ -17,5 +17,6 @@ func (c *http1Conn) canFuse() bool { return false }
 // fuse is not called where canFuse reports false.
 func (c *http1Conn) fuse(tr *Trace) {}
 
-// lastRx is 0: receive times are not known (see fused_linux.go).
+// lastRx is 0: receive times are not known (see fused_linux.go); c may
+// be nil.
 func (c *http1Conn) lastRx() int64 { return 0 }

@@ -113,7 +113,7 @@ func FuzzReadResponse(f *testing.F) {
 			in.setBudget(fuzzMaxHeader)
 			br := bufio.NewReaderSize(in, 4096)
 			res := new(rawResp)
-			err := readResponse(br, in, method, bodyOpts{limit: fuzzMaxBody}, res, &hc)
+			err := readResponse(br, in, nil, method, bodyOpts{limit: fuzzMaxBody}, res, &hc)
 			return res, err, br.Buffered() + src.Len()
 		}
 		res, err, left := read()
@@ -238,7 +238,7 @@ func BenchmarkReadResponse(b *testing.B) {
 				src.Reset(msg)
 				in.setBudget(fuzzMaxHeader)
 				br.Reset(in)
-				if err := readResponse(br, in, http.MethodGet, bodyOpts{limit: -1}, &res, hc); err != nil || res.status != 200 {
+				if err := readResponse(br, in, nil, http.MethodGet, bodyOpts{limit: -1}, &res, hc); err != nil || res.status != 200 {
 					b.Fatal(err, res.status)
 				}
 			}

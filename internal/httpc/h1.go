@@ -777,7 +777,7 @@ func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.He
 		return false, err
 	}
 	bo.gz = gz
-	err = readResponse(cn.br, &cn.in, method, bo, res, &cn.hc)
+	err = readResponse(cn.br, &cn.in, cn, method, bo, res, &cn.hc)
 	if err == nil && hasToken(hdr.Values("Connection"), "close") {
 		res.close = true
 	}
@@ -922,7 +922,7 @@ func asciiEqualFold(a, b string) bool {
 // skipping of 1xx responses), so that a response one accepts the other
 // accepts alike, with the same framing; FuzzReadResponse holds the two to
 // that and lists the differences.
-func readResponse(br *bufio.Reader, in *budgetReader, method string, bo bodyOpts, res *rawResp, hc *headerCache) error {
+func readResponse(br *bufio.Reader, in *budgetReader, cn *http1Conn, method string, bo bodyOpts, res *rawResp, hc *headerCache) error {
 	*res = rawResp{}
 	f, err := readHead(br, method, res, hc)
 	if err != nil {
@@ -931,15 +931,10 @@ func readResponse(br *bufio.Reader, in *budgetReader, method string, bo bodyOpts
 		}
 		return err
 	}
-	fc, _ := in.r.(interface{ lastRx() int64 }) // a fused connection
-	if fc != nil {
-		res.rxHead = fc.lastRx()
-	}
+	res.rxHead = cn.lastRx()
 	in.setBudget(unlimited)
 	err = readFramedBody(br, res, f, bo)
-	if fc != nil {
-		res.rxEnd = fc.lastRx()
-	}
+	res.rxEnd = cn.lastRx()
 	return err
 }
 
