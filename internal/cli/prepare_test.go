@@ -38,17 +38,25 @@ function check(user, d, cls) {
 }
 `
 
+// loadForTest loads the script at path, with a context that bounds the
+// test.
+func loadForTest(t *testing.T, path string) (context.Context, *js.Script) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	s, err := js.Load(ctx, path, js.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, s
+}
+
 // TestPreparedUserBehavesLikeASpawnedOne makes users 1 and 2 ahead (before
 // setup() returned its data) and 3 and 4 at spawn time, through the factory
 // the engine uses, and runs a task in each.
 func TestPreparedUserBehavesLikeASpawnedOne(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := js.Load(ctx, script(t, preparedScript), js.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, s := loadForTest(t, script(t, preparedScript))
 	var out syncBuffer
 	env := &js.Env{Registry: stats.NewRegistry(2), Out: &out}
 	log := newLogger(&out, "info")
@@ -85,12 +93,7 @@ func TestPreparedUserBehavesLikeASpawnedOne(t *testing.T) {
 // TestPreparedUsersNotStartedAreClosed prepares users a run never starts.
 func TestPreparedUsersNotStartedAreClosed(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := js.Load(ctx, script(t, preparedScript), js.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, s := loadForTest(t, script(t, preparedScript))
 	var out syncBuffer
 	p := prepareUsers(ctx, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 5, 0, newLogger(&out, "info"))
 	if p.take(3) == nil || p.count() != 4 {
@@ -151,12 +154,7 @@ func TestRunPreparesUsers(t *testing.T) {
 // are left to spawn time, where the test's stop reaches them.
 func TestPreparingGivesUpOnABlockedUser(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := js.Load(ctx, script(t, "import { task } from \"jsload\";\nif (__VU >= 2) while (true) {}\nexport const t = task(() => {});\n"), js.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, s := loadForTest(t, script(t, "import { task } from \"jsload\";\nif (__VU >= 2) while (true) {}\nexport const t = task(() => {});\n"))
 	var out syncBuffer
 	p := prepareUsers(ctx, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 5, 0, newLogger(&out, "info"))
 	if p.count() != 1 || p.take(1) == nil {
@@ -171,12 +169,7 @@ func TestPreparingGivesUpOnABlockedUser(t *testing.T) {
 // first batch is prepared, and the run says so.
 func TestPreparingStaysWithinMemory(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := js.Load(ctx, script(t, preparedScript), js.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, s := loadForTest(t, script(t, preparedScript))
 	var out syncBuffer
 	p := prepareWithin(ctx, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, 200, 0, 1<<20, newLogger(&out, "info"))
 	defer p.close()

@@ -832,11 +832,10 @@ func BenchmarkDo(b *testing.B) {
 	}
 }
 
-// TestCancelWatch checks the one context watch a Client keeps for its
-// exchanges: it follows the context of each request (a cancel interrupts
-// the request in flight under it, a context no longer used interrupts
-// nothing), and requests that overlap are each interrupted by their own.
-func TestCancelWatch(t *testing.T) {
+// waitingServer answers "ok" at once, except on /wait: it then sends the
+// query on arrived and answers once release gives or closes, or the
+// client goes away.
+func waitingServer(t *testing.T) (*httptest.Server, <-chan string, chan struct{}) {
 	arrived := make(chan string, 4)
 	release := make(chan struct{})
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -850,6 +849,15 @@ func TestCancelWatch(t *testing.T) {
 		}
 		io.WriteString(w, "ok")
 	}))
+	return srv, arrived, release
+}
+
+// TestCancelWatch checks the one context watch a Client keeps for its
+// exchanges: it follows the context of each request (a cancel interrupts
+// the request in flight under it, a context no longer used interrupts
+// nothing), and requests that overlap are each interrupted by their own.
+func TestCancelWatch(t *testing.T) {
+	srv, arrived, release := waitingServer(t)
 	c := New(Options{Timeout: 5 * time.Second})
 	defer c.CloseIdle()
 	base := testCtx(t)
@@ -1037,19 +1045,7 @@ func TestReadHeaderFast(t *testing.T) {
 // interrupt the exchange, and the caller's Interrupt does; other
 // contexts, and overlapping exchanges, still watch their own.
 func TestWatchedContext(t *testing.T) {
-	arrived := make(chan string, 4)
-	release := make(chan struct{})
-	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/wait" {
-			arrived <- r.URL.RawQuery
-			select {
-			case <-release:
-			case <-r.Context().Done():
-				return
-			}
-		}
-		io.WriteString(w, "ok")
-	}))
+	srv, arrived, release := waitingServer(t)
 	c := New(Options{Timeout: 5 * time.Second})
 	defer c.CloseIdle()
 	base := testCtx(t)
