@@ -430,7 +430,7 @@ func (vu *VU) RunTask(ctx context.Context) error {
 			continue
 		}
 		if vu.s.readsIter {
-			must(vu.rt.Set("__ITER", vu.iter))
+			must(vu.globals.Set("__ITER", vu.iter))
 		}
 		if vu.env.Verbose != nil {
 			fmt.Fprintf(vu.env.Verbose, "[VU %d] task %s (iteration %d)\n", vu.id, vu.taskPath(t.Name), vu.iter)

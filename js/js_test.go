@@ -499,6 +499,38 @@ export class U extends HttpUser {
 	}
 }
 
+// jsload's globals read the same by name and through globalThis, and a
+// script may still shadow them, yet none is an own property of the global
+// object (newVUIn keeps them in its prototype, so that goja does not copy
+// the global template's names into every runtime).
+func TestGlobalsLiveBehindTheGlobalObject(t *testing.T) {
+	s := load(t, "main.js", `
+import { task } from "jsload";
+export const t = task(() => {
+  globalThis.got = [__VU, globalThis.__VU, __ITER, globalThis.__ITER, __ENV.GREETING,
+    typeof console.log, typeof globalThis.console.log, typeof require,
+    Object.getOwnPropertyNames(globalThis).filter((n) => ["__VU", "__ITER", "__ENV", "console", "require", "module", "exports"].includes(n)).length];
+});
+`)
+	vu := newVU(t, s, testEnv(""), 3, 0)
+	ctx := context.Background()
+	_ = vu.RunTask(ctx)
+	_ = vu.RunTask(ctx)
+	if got, want := fmt.Sprint(global(vu, "got").Export()), "[3 3 1 1 hi function function function 0]"; got != want {
+		t.Errorf("globals = %s, want %s", got, want)
+	}
+	shadow := load(t, "main.js", `
+import { task } from "jsload";
+globalThis.console = { log: () => { globalThis.logged = true; } };
+export const t = task(() => { console.log("x"); });
+`)
+	vu = newVU(t, shadow, testEnv(""), 1, 0)
+	_ = vu.RunTask(ctx)
+	if !global(vu, "logged").ToBoolean() {
+		t.Errorf("a console the script set on globalThis was not the one called")
+	}
+}
+
 func TestSetupAndTeardown(t *testing.T) {
 	env := testEnv("")
 	s := load(t, "main.js", `

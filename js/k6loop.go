@@ -240,7 +240,7 @@ func k6Millis(v goja.Value) (time.Duration, error) {
 
 // installK6Timers makes the timer functions globals, as they are in k6.
 func (vu *VU) installK6Timers() {
-	g := vu.rt.GlobalObject()
+	g := vu.globals
 	if g.Get("setTimeout") != nil {
 		return
 	}
