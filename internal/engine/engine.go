@@ -123,6 +123,7 @@ type handle struct {
 	softCancel context.CancelFunc // stop picking tasks
 	hardCancel context.CancelFunc // interrupt the running task
 	soft, hard context.Context
+	u          atomic.Pointer[user] // set when the user's goroutine starts; a stop wakes it if parked
 }
 
 // Engine runs a swarm of VUs.
@@ -161,6 +162,7 @@ func New(cfg Config) *Engine {
 	e.killCtx, e.kill = context.WithCancel(context.Background())
 	e.rootHard, e.cancelHard = context.WithCancel(e.killCtx)
 	e.rootSoft, e.cancelSoft = context.WithCancel(e.rootHard)
+	context.AfterFunc(e.rootSoft, e.wakeParked)
 	return e
 }
 
@@ -351,6 +353,9 @@ func (e *Engine) stopNewestLocked(i, n int) {
 		h := hs[len(hs)-1]
 		hs = hs[:len(hs)-1]
 		h.softCancel()
+		if u := h.u.Load(); u != nil {
+			go u.stopped() // ends its wait if it is parked
+		}
 		afterOrNow(e.clock, e.cfg.StopTimeout, h.hardCancel)
 	}
 	e.running[i] = hs

@@ -107,6 +107,71 @@ func TestWaitingUsersHoldNoGoroutine(t *testing.T) {
 	eventually(t, func() bool { return activations() == 0 }, "no engine goroutine after Stop (have %d)", activations())
 }
 
+// A stop does not make a goroutine for every waiting user at once: the
+// goroutines alive while 2,000 parked users run their OnStop stay far
+// below one per user (wakeParked resumes them in batches, in the
+// goroutines the last batch left idle). One context.AfterFunc per user,
+// as before, made them all at once: OnStops then saw 1,000-1,300 more.
+// Not parallel, so that no other test's goroutines count.
+func TestStopWakesWaitingUsersInBatches(t *testing.T) {
+	const n = 2000
+	clk := newFakeClock()
+	f := &fakeFactory{}
+	f.task = func(context.Context, *fakeVU) error { return nil }
+	f.wait = func(*fakeVU, time.Duration) time.Duration { return time.Hour }
+	var peak atomic.Int64
+	f.onStop = func(context.Context, *fakeVU) {
+		g := int64(runtime.NumGoroutine())
+		for p := peak.Load(); g > p && !peak.CompareAndSwap(p, g); p = peak.Load() {
+		}
+	}
+	e := newEngine(t, f, engine.Config{StopTimeout: time.Hour, Clock: clk})
+	e.Start(n, 0)
+	first := make([]time.Duration, n)
+	for i := range first {
+		first[i] = time.Hour
+	}
+	clk.waitTimers(t, first...)
+	eventually(t, func() bool { return running() == 0 }, "no user goroutine while %d users wait (have %d)", n, running())
+	before := int64(runtime.NumGoroutine())
+	stopWithin(t, e, context.Background())
+	if s := f.stopped.Load(); s != n {
+		t.Fatalf("%d OnStop calls, want %d", s, n)
+	}
+	if extra := peak.Load() - before; extra > n/4 {
+		t.Errorf("up to %d more goroutines than before the stop while users ran OnStop, want far fewer than the %d users", extra, n)
+	}
+}
+
+// OnStops that block still run side by side at a stop: 300 waiting
+// users, more than a first batch of stop goroutines, each of whose OnStop
+// returns only once all 300 are in theirs.
+func TestStopRunsBlockingOnStopsTogether(t *testing.T) {
+	t.Parallel()
+	const n = 300
+	clk := newFakeClock()
+	f := &fakeFactory{}
+	f.task = func(context.Context, *fakeVU) error { return nil }
+	f.wait = func(*fakeVU, time.Duration) time.Duration { return time.Hour }
+	var in sync.WaitGroup
+	in.Add(n)
+	f.onStop = func(context.Context, *fakeVU) {
+		in.Done()
+		in.Wait()
+	}
+	e := newEngine(t, f, engine.Config{StopTimeout: time.Hour, Clock: clk})
+	e.Start(n, 0)
+	first := make([]time.Duration, n)
+	for i := range first {
+		first[i] = time.Hour
+	}
+	clk.waitTimers(t, first...)
+	stopWithin(t, e, context.Background())
+	if s := f.stopped.Load(); s != n {
+		t.Errorf("%d OnStop calls, want %d", s, n)
+	}
+}
+
 // goid is the calling goroutine's id, from its stack's header.
 func goid() string {
 	buf := make([]byte, 64)

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"errors"
 	"sync"
 	"time"
@@ -55,15 +54,15 @@ type user struct {
 	// mu guards waiting and the timer's arming against the wake-ups; it
 	// belongs to this user only.
 	mu      sync.Mutex
-	waiting bool        // parked: the first wake-up to see it resumes the user
-	timer   Timer       // ends a wait; made at the first one, reset after
-	unwatch func() bool // stops the context.AfterFunc on h.soft (nil until the first wait)
+	waiting bool  // parked: the first wake-up to see it resumes the user
+	timer   Timer // ends a wait; made at the first one, reset after
 }
 
 // runUser is a new user's goroutine: its first activation (see user),
 // after which the goroutine may stay idle for others.
 func (e *Engine) runUser(id int, h *handle, p pacer) {
 	u := &user{e: e, id: id, h: h, p: p}
+	h.u.Store(u)
 	s := e.shard(id)
 	growStack(0)
 	u.run(true)
@@ -91,9 +90,6 @@ func (u *user) run(first bool) {
 	}()
 	defer func() {
 		if !parked {
-			if u.unwatch != nil {
-				u.unwatch()
-			}
 			u.h.softCancel()
 		}
 	}()
@@ -188,16 +184,14 @@ func (e *Engine) iterate(u *user) (selfStopped, parked bool) {
 // when the user is already stopping (the wait ends at once).
 //
 // Two things end a wait: the timer (d has passed) and the end of h.soft
-// (a stop), watched by one context.AfterFunc for the user's life. The
-// first to find u.waiting set clears it and runs the next activation in
-// its own goroutine; the other finds it clear and does nothing. A wake-up
-// that comes late is always the timer's after a stop resumed the user,
-// and a stopped user does not wait again, so a late one never cuts a
-// later wait short.
+// (a stop): the engine's wakeParked for a test-wide stop, stopNewestLocked
+// for one user's. The first to find u.waiting set clears it and runs the
+// next activation; the other finds it clear and does nothing. Both cancel
+// h.soft before they look, and park looks at it under u.mu, so a user
+// cannot park unseen after a stop. A wake-up that comes late is always
+// the timer's after a stop resumed the user, and a stopped user does not
+// wait again, so a late one never cuts a later wait short.
 func (u *user) park(d time.Duration) bool {
-	if u.unwatch == nil {
-		u.unwatch = context.AfterFunc(u.h.soft, u.stopped)
-	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.h.soft.Err() != nil {
@@ -215,24 +209,32 @@ func (u *user) park(d time.Duration) bool {
 // waited is the wait timer's function: the wait is over.
 func (u *user) waited() { u.wake(false) }
 
-// stopped is h.soft's AfterFunc: a stop ends the wait at once.
+// stopped ends the wait of a user whose h.soft ended (a ramp-down): its
+// next activation ends it.
 func (u *user) stopped() { u.wake(true) }
 
 // wake resumes a parked user (Engine.resume), unless another wake-up did
-// already or the user is not waiting; it runs in a timer's or
-// context.AfterFunc's own goroutine.
+// already or the user is not waiting; it runs in a timer's goroutine or
+// one of its own.
 func (u *user) wake(stop bool) {
+	if u.unpark(stop) {
+		u.e.resume(u, stop)
+	}
+}
+
+// unpark reports whether u was parked, and takes it out of its wait: the
+// caller then runs its next activation. stop also stops its timer.
+func (u *user) unpark(stop bool) bool {
 	u.mu.Lock()
+	defer u.mu.Unlock()
 	if !u.waiting {
-		u.mu.Unlock()
-		return
+		return false
 	}
 	u.waiting = false
 	if stop {
 		u.timer.Stop()
 	}
-	u.mu.Unlock()
-	u.e.resume(u, stop)
+	return true
 }
 
 // growStack grows the calling goroutine's stack, new and small, to 8 KB

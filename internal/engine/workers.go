@@ -3,6 +3,7 @@ package engine
 import (
 	"runtime"
 	"sync/atomic"
+	"time"
 )
 
 // Activations (see user) run in goroutines that are kept for the next one
@@ -78,4 +79,68 @@ func (e *Engine) idle(s *workerShard) {
 		}
 	}
 	s.idle.Add(-1)
+}
+
+// A stop resumes the parked users in at most stopBatch goroutines at
+// first, twice as many each time none of them was free for stopStall
+// (their OnStops block).
+const (
+	stopBatch = 64
+	stopStall = time.Millisecond
+)
+
+// wakeParked is rootSoft's AfterFunc: a test-wide stop (Stop, Kill) ends
+// the wait of every parked user. One goroutine walks the running users
+// and hands each parked one to a goroutine of its own small pool, which
+// runs the user's last activation (its OnStop) and then takes the next.
+// The pool grows when all of its goroutines stay busy (blocked in
+// OnStops), so that slow OnStops still run side by side. With one
+// context.AfterFunc per user instead, a stop made a goroutine, with its
+// stack, for every waiting user at once, and an idle run's peak memory
+// was often its stop's.
+func (e *Engine) wakeParked() {
+	e.mu.Lock()
+	var hs []*handle
+	for _, c := range e.running {
+		hs = append(hs, c...)
+	}
+	e.mu.Unlock()
+	q := make(chan *user)
+	defer close(q)
+	workers, limit := 0, stopBatch
+	var stall *time.Timer
+	for _, h := range hs {
+		// rootSoft's end reaches h.soft in no set order with this walk:
+		// cancel it first, for park to see it (see park).
+		h.softCancel()
+		u := h.u.Load()
+		if u == nil || !u.unpark(true) {
+			continue
+		}
+		select {
+		case q <- u:
+			continue
+		default:
+		}
+		if workers >= limit {
+			if stall == nil {
+				stall = time.NewTimer(stopStall)
+			} else {
+				stall.Reset(stopStall)
+			}
+			select {
+			case q <- u:
+				stall.Stop()
+				continue
+			case <-stall.C:
+				limit *= 2
+			}
+		}
+		workers++
+		go func() {
+			for next, ok := u, true; ok; next, ok = <-q {
+				next.run(false)
+			}
+		}()
+	}
 }
