@@ -13,14 +13,16 @@ import (
 // fails with EAGAIN first (the server has not answered yet) and costs a
 // system call for nothing. Here the request is written from inside
 // syscall.RawConn.Read, whose readiness state is reset before the write,
-// so that the wait that follows cannot miss the response, and the
-// response is read there too, into the buffer of the read that asked.
+// so that the wait that follows cannot miss the response (awaitResponse,
+// before the connection gets its read buffer), and the response is then
+// read the same way, into the buffer of the read that asked.
 
 // fused is the state of a connection's raw reads.
 type fused struct {
 	checked bool            // raw and step are set (or cannot be)
 	raw     syscall.RawConn // the connection's, or nil: not a plain TCP connection
 	step    func(fd uintptr) bool
+	await   func(fd uintptr) bool
 	p       []byte // the request, or what remains of it, to write before reading
 	tr      *Trace
 	rp      []byte        // the buffer of the read in progress
@@ -64,7 +66,7 @@ func (c *http1Conn) initFused() {
 		return
 	}
 	c.fu.raw = raw
-	c.fu.step = c.fusedStep
+	c.fu.step, c.fu.await = c.fusedStep, c.awaitStep
 }
 
 // reader returns what c's budgetReader reads from: c itself (raw reads)
@@ -82,7 +84,7 @@ func (c *http1Conn) reader() io.Reader {
 // canFuse reports whether the request written into c.bw can be sent by
 // the read of the response: all of it is still in the buffer.
 func (c *http1Conn) canFuse() bool {
-	return c.fu.raw != nil && c.out.n == 0 && c.bw.Buffered() > 0 && c.br.Buffered() == 0
+	return c.fu.raw != nil && c.out.n == 0 && c.bw.Buffered() > 0 && (c.br == nil || c.br.Buffered() == 0)
 }
 
 // fuse hands the request buffered in c.bw to the next Read, which writes
@@ -135,27 +137,66 @@ func (c *http1Conn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// testAwaiting, set by tests only, runs in awaitStep just before the
+// wait for the response.
+var testAwaiting func(c *http1Conn)
+
+// awaitResponse writes the request that fuse handed over and waits until
+// the socket is readable, with no read buffer lent yet, so that a burst of
+// users waiting for their responses holds none (4 KB each). What it
+// cannot do (the rest of a request not written at once, a deadline, a
+// closed connection) the Read that follows meets again, and does or
+// reports as before.
+func (c *http1Conn) awaitResponse() {
+	if c.fu.raw != nil && len(c.fu.p) > 0 {
+		_ = c.fu.raw.Read(c.fu.await)
+	}
+}
+
+// awaitStep is awaitResponse's RawConn.Read function: it writes the
+// request and reports false, to wait; called again, the socket is
+// readable (or the request was not all written): the read follows.
+func (c *http1Conn) awaitStep(fd uintptr) bool {
+	if len(c.fu.p) == 0 || !c.writeFused(fd) {
+		return true
+	}
+	if testAwaiting != nil {
+		testAwaiting(c)
+	}
+	return false
+}
+
+// writeFused writes what remains of the request fuse handed over and
+// reports whether all of it went; then it returns the write buffer and
+// tells the trace.
+func (c *http1Conn) writeFused(fd uintptr) bool {
+	for len(c.fu.p) > 0 {
+		n, err := rawIO(syscall.SYS_WRITE, fd, c.fu.p)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != 0 || n <= 0 {
+			return false // Read writes the rest
+		}
+		c.out.n += int64(n)
+		c.fu.p = c.fu.p[n:]
+	}
+	c.fu.p = nil
+	c.releaseWriter()
+	if c.fu.tr != nil {
+		c.fu.tr.sent()
+		c.fu.tr = nil
+	}
+	return true
+}
+
 // fusedStep is called by RawConn.Read: it writes what remains of the
 // request, if any (and then reports false, to wait for the socket to be
 // readable), then reads.
 func (c *http1Conn) fusedStep(fd uintptr) bool {
 	if len(c.fu.p) > 0 {
-		for len(c.fu.p) > 0 {
-			n, err := rawIO(syscall.SYS_WRITE, fd, c.fu.p)
-			if err == syscall.EINTR {
-				continue
-			}
-			if err != 0 || n <= 0 {
-				return true // Read writes the rest
-			}
-			c.out.n += int64(n)
-			c.fu.p = c.fu.p[n:]
-		}
-		c.fu.p = nil
-		c.releaseWriter()
-		if c.fu.tr != nil {
-			c.fu.tr.sent()
-			c.fu.tr = nil
+		if !c.writeFused(fd) {
+			return true // Read writes the rest
 		}
 		return false // the response cannot be there yet: wait for it
 	}

@@ -175,6 +175,7 @@ func TestFuseKeepsWriteBufferUntilWritten(t *testing.T) {
 	if cn.bw == nil {
 		t.Fatal("the write buffer went back to the pool before the request was written")
 	}
+	cn.lendReader()
 	if _, err := cn.br.Peek(1); err != nil {
 		t.Fatal(err)
 	}
@@ -183,6 +184,42 @@ func TestFuseKeepsWriteBufferUntilWritten(t *testing.T) {
 	}
 	if line := <-got; line != "GET /whole HTTP/1.1\r\n" {
 		t.Errorf("server read %q", line)
+	}
+}
+
+// While a fused exchange waits for its response, its connection holds
+// neither buffer: the request is written (the write buffer went back) and
+// the read buffer is lent only once the socket is readable. The response
+// is then read whole, and the connection goes back idle with no buffer.
+func TestAwaitResponseHoldsNoBuffer(t *testing.T) {
+	srvURL, _ := scriptedServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	var waits []string
+	testAwaiting = func(c *http1Conn) {
+		held := ""
+		if c.br != nil {
+			held += "r"
+		}
+		if c.bw != nil {
+			held += "w"
+		}
+		waits = append(waits, held)
+	}
+	defer func() { testAwaiting = nil }()
+	c := New(Options{})
+	defer c.CloseIdle()
+	for i := 0; i < 2; i++ {
+		resp := c.Do(testCtx(t), &Request{URL: srvURL})
+		if resp.Err != nil || string(resp.Body) != "ok" {
+			t.Fatalf("request %d: status %d, err %v", i, resp.Status, resp.Err)
+		}
+	}
+	if len(waits) != 2 {
+		t.Fatalf("%d fused waits for 2 requests, want 2", len(waits))
+	}
+	for i, h := range waits {
+		if h != "" {
+			t.Errorf("request %d waited for its response holding %q, want no buffer", i, h)
+		}
 	}
 }
 

@@ -20,3 +20,6 @@ func (c *http1Conn) fuse(tr *Trace) {}
 // lastRx is 0: receive times are not known (see fused_linux.go); c may
 // be nil.
 func (c *http1Conn) lastRx() int64 { return 0 }
+
+// awaitResponse is not called where canFuse reports false.
+func (c *http1Conn) awaitResponse() {}

@@ -260,16 +260,21 @@ var (
 	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 2048) }}
 )
 
-// attach lends buffers to c.
+// attach lends c its write buffer; its read buffer comes with
+// lendReader, once the request is sent.
 func (c *http1Conn) attach() {
 	c.in.r, c.out.w = c.reader(), c.nc
-	if c.br == nil {
-		c.br = readers.Get().(*bufio.Reader)
-		c.br.Reset(&c.in)
-	}
 	if c.bw == nil {
 		c.bw = writers.Get().(*bufio.Writer)
 		c.bw.Reset(&c.out)
+	}
+}
+
+// lendReader lends c its read buffer, unless it has it.
+func (c *http1Conn) lendReader() {
+	if c.br == nil {
+		c.br = readers.Get().(*bufio.Reader)
+		c.br.Reset(&c.in)
 	}
 }
 
@@ -763,7 +768,11 @@ func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.He
 		return false, err
 	}
 	if cn.canFuse() {
-		cn.fuse(tr) // the Peek below writes it, then returns the write buffer
+		cn.fuse(tr)
+		// Writes the request, returns the write buffer, and waits for the
+		// response without the read buffer: users waiting for their
+		// responses hold none (fused_linux.go).
+		cn.awaitResponse()
 	} else {
 		if err := cn.bw.Flush(); err != nil {
 			return false, err
@@ -773,6 +782,7 @@ func (c *Client) roundTrip(cn *http1Conn, method string, u *url.URL, hdr http.He
 			tr.sent()
 		}
 	}
+	cn.lendReader()
 	if _, err := cn.br.Peek(1); err != nil {
 		return false, err
 	}
