@@ -41,6 +41,22 @@ func activations() int { return goroutinesWith("/internal/engine.(*") }
 // running counts the goroutines that run a user (an activation).
 func running() int { return goroutinesWith("/internal/engine.(*user).run(") }
 
+// parkedUsers starts n users of f, each waiting d after every task, on a
+// fake clock, and returns once all of them wait.
+func parkedUsers(t *testing.T, f *fakeFactory, n int, d time.Duration) (*engine.Engine, *fakeClock) {
+	t.Helper()
+	clk := newFakeClock()
+	f.wait = func(*fakeVU, time.Duration) time.Duration { return d }
+	e := newEngine(t, f, engine.Config{StopTimeout: time.Hour, Clock: clk})
+	e.Start(n, 0)
+	at := make([]time.Duration, n)
+	for i := range at {
+		at[i] = d
+	}
+	clk.waitTimers(t, at...)
+	return e, clk
+}
+
 // A user waiting between tasks holds no goroutine: with 200 users in an
 // hour-long wait no goroutine runs a user, and the engine keeps at most
 // IdleCap goroutines idle for the next activations; when the wait ends
@@ -50,7 +66,6 @@ func running() int { return goroutinesWith("/internal/engine.(*user).run(") }
 // goroutines of every engine.
 func TestWaitingUsersHoldNoGoroutine(t *testing.T) {
 	const n = 200
-	clk := newFakeClock()
 	hold := make(chan struct{})
 	var inSecond atomic.Int64
 	f := &fakeFactory{}
@@ -61,14 +76,7 @@ func TestWaitingUsersHoldNoGoroutine(t *testing.T) {
 		}
 		return nil
 	}
-	f.wait = func(*fakeVU, time.Duration) time.Duration { return time.Hour }
-	e := newEngine(t, f, engine.Config{StopTimeout: time.Hour, Clock: clk})
-	e.Start(n, 0)
-	first := make([]time.Duration, n)
-	for i := range first {
-		first[i] = time.Hour
-	}
-	clk.waitTimers(t, first...)
+	e, clk := parkedUsers(t, f, n, time.Hour)
 	eventually(t, func() bool { return running() == 0 }, "no user goroutine while %d users wait (have %d)", n, running())
 	if a, c := activations(), engine.IdleCap(); a > c {
 		t.Errorf("%d engine goroutines while %d users wait, want at most %d (the idle ones)", a, n, c)
@@ -109,29 +117,21 @@ func TestWaitingUsersHoldNoGoroutine(t *testing.T) {
 
 // A stop does not make a goroutine for every waiting user at once: the
 // goroutines alive while 2,000 parked users run their OnStop stay far
-// below one per user (wakeParked resumes them in batches, in the
-// goroutines the last batch left idle). One context.AfterFunc per user,
+// below one per user (wakeParked hands them to a small pool whose
+// goroutines take the next when done). One context.AfterFunc per user,
 // as before, made them all at once: OnStops then saw 1,000-1,300 more.
 // Not parallel, so that no other test's goroutines count.
 func TestStopWakesWaitingUsersInBatches(t *testing.T) {
 	const n = 2000
-	clk := newFakeClock()
 	f := &fakeFactory{}
 	f.task = func(context.Context, *fakeVU) error { return nil }
-	f.wait = func(*fakeVU, time.Duration) time.Duration { return time.Hour }
 	var peak atomic.Int64
 	f.onStop = func(context.Context, *fakeVU) {
 		g := int64(runtime.NumGoroutine())
 		for p := peak.Load(); g > p && !peak.CompareAndSwap(p, g); p = peak.Load() {
 		}
 	}
-	e := newEngine(t, f, engine.Config{StopTimeout: time.Hour, Clock: clk})
-	e.Start(n, 0)
-	first := make([]time.Duration, n)
-	for i := range first {
-		first[i] = time.Hour
-	}
-	clk.waitTimers(t, first...)
+	e, _ := parkedUsers(t, f, n, time.Hour)
 	eventually(t, func() bool { return running() == 0 }, "no user goroutine while %d users wait (have %d)", n, running())
 	before := int64(runtime.NumGoroutine())
 	stopWithin(t, e, context.Background())
@@ -149,23 +149,15 @@ func TestStopWakesWaitingUsersInBatches(t *testing.T) {
 func TestStopRunsBlockingOnStopsTogether(t *testing.T) {
 	t.Parallel()
 	const n = 300
-	clk := newFakeClock()
 	f := &fakeFactory{}
 	f.task = func(context.Context, *fakeVU) error { return nil }
-	f.wait = func(*fakeVU, time.Duration) time.Duration { return time.Hour }
 	var in sync.WaitGroup
 	in.Add(n)
 	f.onStop = func(context.Context, *fakeVU) {
 		in.Done()
 		in.Wait()
 	}
-	e := newEngine(t, f, engine.Config{StopTimeout: time.Hour, Clock: clk})
-	e.Start(n, 0)
-	first := make([]time.Duration, n)
-	for i := range first {
-		first[i] = time.Hour
-	}
-	clk.waitTimers(t, first...)
+	e, _ := parkedUsers(t, f, n, time.Hour)
 	stopWithin(t, e, context.Background())
 	if s := f.stopped.Load(); s != n {
 		t.Errorf("%d OnStop calls, want %d", s, n)
@@ -254,17 +246,9 @@ func TestWaitEndRacingStop(t *testing.T) {
 	t.Parallel()
 	const n = 20
 	for round := range 30 {
-		clk := newFakeClock()
 		f := &fakeFactory{}
 		f.task = func(context.Context, *fakeVU) error { return nil }
-		f.wait = func(*fakeVU, time.Duration) time.Duration { return time.Millisecond }
-		e := newEngine(t, f, engine.Config{StopTimeout: time.Hour, Clock: clk})
-		e.Start(n, 0)
-		at := make([]time.Duration, n)
-		for i := range at {
-			at[i] = time.Millisecond
-		}
-		clk.waitTimers(t, at...)
+		e, clk := parkedUsers(t, f, n, time.Millisecond)
 		stopped := stopInBackground(e)
 		clk.Advance(time.Millisecond)
 		recv(t, stopped, "Stop")
