@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -305,36 +306,28 @@ func TestResponseEndsOnArrival(t *testing.T) {
 
 // rxStampsOn returns once the kernel stamps the packets it receives: the
 // first socket that asks turns stamping on a moment later (a deferred
-// static key), and packets received meanwhile carry no stamp. It keeps a
-// socket asking until the test ends.
+// static key), and packets received meanwhile carry no stamp. The socket
+// that asks here is opened when the test binary starts (init) and stays
+// open until it exits: when the last socket asking closes (a client of an
+// earlier test), the kernel turns stamping off a moment later, and a test
+// that had just found it on could miss its stamp (TestResponseEndsOnArrival
+// did, in one run of the package in four, after a test whose client
+// closed just before).
 func rxStampsOn(t *testing.T) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	s := &stamper
+	s.once.Do(openStamper)
+	if s.err != nil {
+		t.Fatal(s.err)
 	}
-	defer ln.Close()
-	out, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { out.Close() })
-	in, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { in.Close() })
-	raw, err := in.(*net.TCPConn).SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1) })
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var fu fused
 	fu.rp = make([]byte, 16)
 	for deadline := time.Now().Add(5 * time.Second); ; {
-		out.Write([]byte("x"))
+		s.out.Write([]byte("x"))
 		var rerr error
-		raw.Read(func(fd uintptr) bool {
+		s.raw.Read(func(fd uintptr) bool {
 			_, e := rawRecv(fd, &fu)
 			if e == syscall.EAGAIN {
 				return false
@@ -355,4 +348,42 @@ func rxStampsOn(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// stamper is rxStampsOn's socket pair, made once.
+var stamper struct {
+	once    sync.Once
+	mu      sync.Mutex
+	out, in net.Conn
+	raw     syscall.RawConn
+	err     error
+}
+
+func init() { stamper.once.Do(openStamper) }
+
+// openStamper makes stamper's socket pair, whose receiving end asks for
+// receive stamps; it is never closed.
+func openStamper() {
+	s := &stamper
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.err = err
+		return
+	}
+	defer ln.Close()
+	if s.out, err = net.Dial("tcp", ln.Addr().String()); err != nil {
+		s.err = err
+		return
+	}
+	in, err := ln.Accept()
+	if err != nil {
+		s.err = err
+		return
+	}
+	if s.raw, err = in.(*net.TCPConn).SyscallConn(); err != nil {
+		s.err = err
+		return
+	}
+	s.raw.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1) })
+	s.in = in
 }
