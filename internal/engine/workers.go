@@ -45,10 +45,9 @@ func (e *Engine) shard(id int) *workerShard {
 
 // resume runs u's next activation: in an idle goroutine of its shard if
 // one is waiting, else in the calling goroutine, which then stays idle.
-// stop says the activation only ends the user (a stop woke it): its
-// goroutine's stack is then not grown for a task, since a stop wakes
-// every waiting user at once and each, without an idle goroutine, runs in
-// its own.
+// stop says the activation only ends the user (a ramp-down woke it): its
+// goroutine's stack is then not grown for a task. (A test-wide stop
+// resumes its users through wakeParked.)
 func (e *Engine) resume(u *user, stop bool) {
 	s := e.shard(u.id)
 	select {
