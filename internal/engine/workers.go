@@ -81,8 +81,8 @@ func (e *Engine) idle(s *workerShard) {
 }
 
 // A stop resumes the parked users in at most stopBatch goroutines at
-// first, twice as many each time none of them was free for stopStall
-// (their OnStops block).
+// first, twice as many each time none of them was free for stopStall on
+// the engine's clock (their OnStops block).
 const (
 	stopBatch = 64
 	stopStall = time.Millisecond
@@ -107,7 +107,7 @@ func (e *Engine) wakeParked() {
 	q := make(chan *user)
 	defer close(q)
 	workers, limit := 0, stopBatch
-	var stall *time.Timer
+	var stall Timer
 	for _, h := range hs {
 		// rootSoft's end reaches h.soft in no set order with this walk:
 		// cancel it first, for park to see it (see park).
@@ -123,7 +123,7 @@ func (e *Engine) wakeParked() {
 		}
 		if workers >= limit {
 			if stall == nil {
-				stall = time.NewTimer(stopStall)
+				stall = e.clock.NewTimer(stopStall)
 			} else {
 				stall.Reset(stopStall)
 			}
@@ -131,7 +131,7 @@ func (e *Engine) wakeParked() {
 			case q <- u:
 				stall.Stop()
 				continue
-			case <-stall.C:
+			case <-stall.C():
 				limit *= 2
 			}
 		}
