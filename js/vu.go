@@ -143,9 +143,10 @@ func (s *Script) newVUIn(ctx context.Context, env *Env, id int, sc *Scenario) (*
 	// jsload's globals live in an object between the global object and
 	// Object.prototype rather than on the global object: goja's global
 	// object is a template of its builtins, and its first own property
-	// copies the template's list of names (about 1.3 KB a runtime). Names
-	// resolve, and globalThis.console reads, through the prototype as
-	// they would on the object itself.
+	// copies the template's list of names (about 1.3 KB; this object costs
+	// less: about 500 B a runtime saved, BenchmarkNewVU). Names resolve,
+	// and globalThis.console reads, through the prototype as they would
+	// on the object itself.
 	g := rt.NewObject()
 	must(rt.GlobalObject().SetPrototype(g))
 	vu.globals = g
