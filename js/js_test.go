@@ -721,13 +721,7 @@ func TestClientLeavesTheTaskContextToTheVU(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(20 * time.Millisecond) // let the request reach the server (a cancel before it is also interrupted)
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the second client's request was not interrupted")
-	}
+	cancelInFlight(t, cancel, done, "the second client's request")
 	if snap := env.Registry.Snapshot(time.Now()); snap.Total.Requests != 2 {
 		t.Errorf("requests = %d, want the 2 that completed", snap.Total.Requests)
 	}
@@ -1038,13 +1032,21 @@ func TestWaitingUserHoldsNoWatch(t *testing.T) {
 			must(vu.rt.Set("slow", true))
 			done := make(chan error, 1)
 			go func() { done <- vu.RunTask(ctx) }()
-			time.Sleep(20 * time.Millisecond) // let the request reach the server (a cancel before it is also interrupted)
-			cancel()
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				t.Fatal("the next task's request was not interrupted")
-			}
+			cancelInFlight(t, cancel, done, "the next task's request")
 		})
+	}
+}
+
+// cancelInFlight cancels a task's context once its request has had time
+// to reach the server (a cancel before it is also interrupted) and fails
+// the test unless the task, which sends on done, then returns.
+func cancelInFlight(t *testing.T, cancel context.CancelFunc, done <-chan error, what string) {
+	t.Helper()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s was not interrupted", what)
 	}
 }

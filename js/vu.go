@@ -250,7 +250,7 @@ func (vu *VU) Close() {
 	vu.sockets.close()
 	vu.k6loop.closeAll()
 	vu.closeGRPC()
-	vu.watch.close()
+	vu.watch.release() // stops watching
 }
 
 // invoke calls fn with ctx as the VU's context: when ctx ends, the runtime
@@ -355,16 +355,6 @@ func (w *watch) addClient(c *httpc.Client) {
 // thousands of waiting users, thousands of goroutines with their stacks
 // at once). Users without waits keep theirs from task to task.
 func (w *watch) release() {
-	w.mu.Lock()
-	if w.stop != nil {
-		w.stop()
-	}
-	w.ctx, w.stop = nil, nil
-	w.mu.Unlock()
-}
-
-// close stops watching.
-func (w *watch) close() {
 	w.mu.Lock()
 	if w.stop != nil {
 		w.stop()
