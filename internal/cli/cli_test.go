@@ -535,6 +535,38 @@ export const nap = task(1, () => { sleep(3600); });
 	}
 }
 
+// TestStopTimeoutInterruptsRequests: requests that get no answer are
+// interrupted when the stop timeout has passed, for users that wait between
+// their tasks as for those that do not (the engine interrupts their tasks:
+// a task's context has no watch of its own).
+func TestStopTimeoutInterruptsRequests(t *testing.T) {
+	t.Parallel()
+	gone := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/fast", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-gone:
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(gone) }) // runs first
+	for _, wait := range []string{"constant(0.02)", "constant(0)"} {
+		t.Run(wait, func(t *testing.T) {
+			src := `import { task, http, constant } from "jsload";
+export const options = { waitTime: ` + wait + ` };
+export const t = task(() => { http.get(__ITER < 2 ? "/fast" : "/hang"); });
+`
+			r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--headless", "-u", "3", "-r", "100", "-t", "1s", "-s", "100ms")
+			if !strings.Contains(r.stderr, "3 tasks were still running 100ms after the stop (--stop-timeout) and interrupted") {
+				t.Errorf("exit %d, want the 3 hanging requests interrupted:\n%s\n%s", r.code, r.stderr, r.stdout)
+			}
+		})
+	}
+}
+
 func TestUserClassesAreDistributedByWeight(t *testing.T) {
 	t.Parallel()
 	srv := target(t)

@@ -48,6 +48,33 @@ type VU interface {
 	Close()
 }
 
+// Interrupter is a VU whose running task the engine interrupts itself.
+// The engine ends the context it gives RunTask and RunTaskAt (a
+// TaskContext) in a stop, a ramp-down or a kill, and then calls Interrupt
+// if the user is in a task (RunTask, then WaitTime), so the VU need not
+// watch that context (with a context.AfterFunc per task, as a VU must for
+// other contexts).
+type Interrupter interface {
+	// Interrupt makes the task in progress return soon if its context
+	// has ended; it does nothing otherwise, and may be called from any
+	// goroutine, late or more than once.
+	Interrupt()
+}
+
+// TaskContext is implemented by the contexts the engine gives RunTask and
+// RunTaskAt only: when one ends during a task, the engine interrupts an
+// Interrupter VU itself. NewVU, OnStart and OnStop get other contexts,
+// which a VU watches itself.
+type TaskContext interface {
+	context.Context
+	endsWithInterrupt()
+}
+
+// taskContext is a user's hard context as its tasks get it.
+type taskContext struct{ context.Context }
+
+func (taskContext) endsWithInterrupt() {}
+
 // Factory makes VUs. NewVU is called from the new VU's own goroutine, so it
 // may do heavy work; id counts from 1 over the whole run, class indexes
 // Config.Classes. ctx is canceled when the test stops at once: NewVU must
@@ -123,7 +150,21 @@ type handle struct {
 	softCancel context.CancelFunc // stop picking tasks
 	hardCancel context.CancelFunc // interrupt the running task
 	soft, hard context.Context
+	task       context.Context      // hard as RunTask gets it (a TaskContext)
 	u          atomic.Pointer[user] // set when the user's goroutine starts; a stop wakes it if parked
+}
+
+// interrupt ends h's hard context and interrupts the task its user is in,
+// if any (see Interrupter). The user sets inTask before its task looks at
+// the context, and this looks at inTask after ending it: either the task
+// sees the end, or this sees the task.
+func (h *handle) interrupt() {
+	h.hardCancel()
+	if u := h.u.Load(); u != nil && u.inTask.Load() {
+		if i, ok := u.vu.(Interrupter); ok {
+			i.Interrupt()
+		}
+	}
 }
 
 // Engine runs a swarm of VUs.
@@ -139,7 +180,8 @@ type Engine struct {
 
 	mu          sync.Mutex
 	state       State
-	running     [][]*handle // per class, in spawn order
+	running     [][]*handle          // per class, in spawn order
+	stopping    map[*handle]struct{} // ramped down, not ended yet (nil until the first)
 	nextID      int
 	cancelSpawn context.CancelFunc // stops the spawner of the last Start
 	retired     []int              // per class: users that stopped themselves, not replaced
@@ -163,6 +205,7 @@ func New(cfg Config) *Engine {
 	e.rootHard, e.cancelHard = context.WithCancel(e.killCtx)
 	e.rootSoft, e.cancelSoft = context.WithCancel(e.rootHard)
 	context.AfterFunc(e.rootSoft, e.wakeParked)
+	context.AfterFunc(e.rootHard, e.interruptTasks)
 	return e
 }
 
@@ -356,7 +399,13 @@ func (e *Engine) stopNewestLocked(i, n int) {
 		if u := h.u.Load(); u != nil {
 			go u.stopped() // ends its wait if it is parked
 		}
-		afterOrNow(e.clock, e.cfg.StopTimeout, h.hardCancel)
+		// Until it ends, a kill or the test's stop interrupts it too
+		// (interruptTasks).
+		if e.stopping == nil {
+			e.stopping = make(map[*handle]struct{})
+		}
+		e.stopping[h] = struct{}{}
+		afterOrNow(e.clock, e.cfg.StopTimeout, h.interrupt)
 	}
 	e.running[i] = hs
 }
@@ -408,6 +457,7 @@ func (e *Engine) newHandleLocked(class int) *handle {
 	e.nextID++
 	h := &handle{class: class}
 	h.hard, h.hardCancel = context.WithCancel(e.rootHard)
+	h.task = taskContext{h.hard}
 	// A test-wide stop reaches the VU through rootSoft. A VU's own hard
 	// cancel is always preceded by its soft cancel.
 	h.soft, h.softCancel = context.WithCancel(e.rootSoft)
@@ -444,6 +494,7 @@ func (e *Engine) CutOff() (tasks, onStops int64) {
 func (e *Engine) remove(h *handle, retire bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	delete(e.stopping, h)
 	hs := e.running[h.class]
 	for i, x := range hs {
 		if x == h {

@@ -113,6 +113,9 @@ type fakeFactory struct {
 	task    func(ctx context.Context, v *fakeVU) error
 	wait    func(v *fakeVU, last time.Duration) time.Duration
 	onStop  func(ctx context.Context, v *fakeVU)
+	// interrupt, when set, makes the VUs Interrupters: Interrupt calls it
+	// (from any goroutine, not checked for overlaps).
+	interrupt func(v *fakeVU)
 	// onNew runs inside NewVU before the VU is made.
 	onNew func(id, class int)
 
@@ -151,8 +154,16 @@ func (f *fakeFactory) NewVU(_ context.Context, id, class int) (engine.VU, error)
 	f.vus[id] = v
 	f.mu.Unlock()
 	f.created.Add(1)
+	if f.interrupt != nil {
+		return interruptibleVU{v}, nil
+	}
 	return v, nil
 }
+
+// interruptibleVU is a fakeVU that is an engine.Interrupter.
+type interruptibleVU struct{ *fakeVU }
+
+func (v interruptibleVU) Interrupt() { v.f.interrupt(v.fakeVU) }
 
 func (f *fakeFactory) violation(format string, args ...any) {
 	f.mu.Lock()

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -50,6 +51,9 @@ type user struct {
 	p        pacer
 	vu       VU   // nil until NewVU returned one
 	reserved bool // the first iteration is already taken
+	// inTask is set while the user runs a task and its WaitTime, for the
+	// engine to interrupt it (handle.interrupt).
+	inTask atomic.Bool
 
 	// mu guards waiting and the timer's arming against the wake-ups; it
 	// belongs to this user only.
@@ -145,9 +149,13 @@ func (u *user) start() bool {
 func (e *Engine) iterate(u *user) (selfStopped, parked bool) {
 	h, vu, p := u.h, u.vu, u.p
 	svu, canSchedule := vu.(ScheduledVU)
+	defer u.inTask.Store(false)
 	for {
-		if d := p.takeWait(); d > 0 && u.park(d) {
-			return false, true
+		if d := p.takeWait(); d > 0 {
+			u.inTask.Store(false)
+			if u.park(d) {
+				return false, true
+			}
 		}
 		scheduled, ok := p.next(h)
 		if !ok {
@@ -157,11 +165,12 @@ func (e *Engine) iterate(u *user) (selfStopped, parked bool) {
 			return true, false
 		}
 		u.reserved = false
+		u.inTask.Store(true) // before the task looks at h.hard (see handle.interrupt)
 		var err error
 		if canSchedule && !scheduled.IsZero() {
-			err = svu.RunTaskAt(h.hard, scheduled)
+			err = svu.RunTaskAt(h.task, scheduled)
 		} else {
-			err = vu.RunTask(h.hard)
+			err = vu.RunTask(h.task)
 		}
 		if h.hard.Err() != nil {
 			e.cutTasks.Add(1) // the task ran until it was interrupted

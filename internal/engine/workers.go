@@ -98,12 +98,7 @@ const (
 // stack, for every waiting user at once, and an idle run's peak memory
 // was often its stop's.
 func (e *Engine) wakeParked() {
-	e.mu.Lock()
-	var hs []*handle
-	for _, c := range e.running {
-		hs = append(hs, c...)
-	}
-	e.mu.Unlock()
+	hs := e.live(false)
 	q := make(chan *user)
 	defer close(q)
 	workers, limit := 0, stopBatch
@@ -141,5 +136,31 @@ func (e *Engine) wakeParked() {
 				next.run(false)
 			}
 		}()
+	}
+}
+
+// live returns the running users' handles, and with stopping those of
+// the users a ramp-down stopped that have not ended yet.
+func (e *Engine) live(stopping bool) []*handle {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var hs []*handle
+	for _, c := range e.running {
+		hs = append(hs, c...)
+	}
+	if stopping {
+		for h := range e.stopping {
+			hs = append(hs, h)
+		}
+	}
+	return hs
+}
+
+// interruptTasks is rootHard's AfterFunc: the end of a test's stop timeout,
+// or a kill, interrupts the tasks still running (handle.interrupt), the
+// engine's only context.AfterFunc for them (see Interrupter).
+func (e *Engine) interruptTasks() {
+	for _, h := range e.live(true) {
+		h.interrupt()
 	}
 }
