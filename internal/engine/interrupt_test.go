@@ -74,22 +74,45 @@ func TestStopInterruptsTasks(t *testing.T) {
 	}
 }
 
+// rampedDown starts n users whose tasks only an interrupt ends
+// (stuckTasks), with stopTimeout on a fake clock, then ramps down to one:
+// users 2 to n are stopping, their stop timeouts pending.
+func rampedDown(t *testing.T, n int, stopTimeout time.Duration) (*fakeClock, *fakeFactory, *engine.Engine, func(id int) int) {
+	t.Helper()
+	clk := newFakeClock()
+	f := &fakeFactory{}
+	interrupted := stuckTasks(f)
+	sp := make(spawned, 2)
+	e := newEngine(t, f, engine.Config{StopTimeout: stopTimeout, OnSpawned: sp.hook, Clock: clk})
+	e.Start(n, 0)
+	sp.next(t)
+	eventually(t, func() bool {
+		if f.created.Load() != int64(n) {
+			return false
+		}
+		for id := 1; id <= n; id++ {
+			if f.vu(id).tasks.Load() != 1 {
+				return false
+			}
+		}
+		return true
+	}, "%d VUs in their tasks", n)
+	e.Start(1, 0)
+	sp.next(t)
+	timers := make([]time.Duration, n-1)
+	for i := range timers {
+		timers[i] = stopTimeout
+	}
+	clk.waitTimers(t, timers...)
+	return clk, f, e, interrupted
+}
+
 // TestRampDownInterruptsTask: a user stopped by a ramp-down is interrupted
 // when its stop timeout has passed, not before; the user left running is
 // not.
 func TestRampDownInterruptsTask(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
-	f := &fakeFactory{}
-	interrupted := stuckTasks(f)
-	sp := make(spawned, 2)
-	e := newEngine(t, f, engine.Config{StopTimeout: time.Minute, OnSpawned: sp.hook, Clock: clk})
-	e.Start(2, 0)
-	sp.next(t)
-	eventually(t, func() bool { return f.created.Load() == 2 && f.vu(1).tasks.Load() == 1 && f.vu(2).tasks.Load() == 1 }, "2 VUs in their tasks")
-	e.Start(1, 0)
-	sp.next(t)
-	clk.waitTimers(t, time.Minute)
+	clk, f, _, interrupted := rampedDown(t, 2, time.Minute)
 	clk.Advance(time.Minute - 1)
 	clk.waitTimers(t, time.Minute)
 	if c := interrupted(2); c != 0 {
@@ -107,17 +130,7 @@ func TestRampDownInterruptsTask(t *testing.T) {
 // timeout has not passed yet.
 func TestKillInterruptsRampedDownUsers(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
-	f := &fakeFactory{}
-	interrupted := stuckTasks(f)
-	sp := make(spawned, 2)
-	e := newEngine(t, f, engine.Config{StopTimeout: time.Hour, OnSpawned: sp.hook, Clock: clk})
-	e.Start(3, 0)
-	sp.next(t)
-	eventually(t, func() bool { return f.created.Load() == 3 && f.vu(3).tasks.Load() == 1 && f.vu(1).tasks.Load() == 1 }, "3 VUs in their tasks")
-	e.Start(1, 0)
-	sp.next(t)
-	clk.waitTimers(t, time.Hour, time.Hour)
+	_, f, e, interrupted := rampedDown(t, 3, time.Hour)
 	e.Kill()
 	eventually(t, func() bool { return f.closed.Load() == 3 }, "3 VUs closed")
 	for id := 1; id <= 3; id++ {
