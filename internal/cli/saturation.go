@@ -26,8 +26,12 @@ import (
 // read), so tasks start late and times measured may include jsload's own
 // queueing. Waits that long come from
 // too few cores for the load: when the process used at least satCPUShare
-// of the cores it may use (GOMAXPROCS), it is its own load; with less,
-// other processes took the cores (the warning says so). After satTicks
+// of the cores it may use (GOMAXPROCS), it is its own load; with less in
+// this tick and the one before, other processes took the cores (the
+// warning says so). One tick is not enough: the waits a tick counts end
+// in it but may begin in the tick before, so the end of a burst (10,000
+// users' first requests, then their waits) reads as long waits at a low
+// CPU share. After satTicks
 // such ticks in a row it logs one WARNING with the figures, repeated at
 // most every satRepeat while it lasts, and one INFO line when it ends
 // (after satCalm calm ticks in a row: a pause shorter than that does not
@@ -144,6 +148,7 @@ type satWatch struct {
 
 	prev     satSample
 	last     satReading // the last tick's reading (busy)
+	before   satReading // the reading before it
 	havePrev bool
 	run      int       // saturated ticks in a row
 	calm     int       // calm ticks in a row after a warning
@@ -202,7 +207,7 @@ func (w *satWatch) observe() {
 		return
 	}
 	r := measure(w.prev, cur, w.buckets, w.cores)
-	w.prev, w.last = cur, r
+	w.prev, w.last, w.before = cur, r, w.last
 	if w.debug != nil {
 		w.debug("load generator: %s", r)
 	}
@@ -231,7 +236,7 @@ func (w *satWatch) observe() {
 	w.warned = cur.wall
 	w.warnings++
 	why := ""
-	if r.starved() {
+	if w.starved() {
 		why = "; other processes are using the cores it may use"
 	}
 	w.warn("the load generator is saturated (%s%s): tasks start late and response times may include jsload's own queueing; use more workers (--processes) or fewer users", r, why)
@@ -241,7 +246,13 @@ func (w *satWatch) observe() {
 // own load for satTicks ticks in a row or more (what warns, other
 // processes' load aside); false when w is nil.
 func (w *satWatch) ownSaturation() bool {
-	return w != nil && w.run >= satTicks && !w.last.starved()
+	return w != nil && w.run >= satTicks && !w.starved()
+}
+
+// starved reports whether other processes took the cores: the process
+// used less than satCPUShare of them in the last two ticks (see satWatch).
+func (w *satWatch) starved() bool {
+	return w.last.starved() && w.before.starved()
 }
 
 // cpuShare is the share of its cores the process used over the last

@@ -175,6 +175,32 @@ func TestSatWatch(t *testing.T) {
 	}
 }
 
+// TestSatWatchBurstIsOwn: long waits read at a low CPU share right after
+// a busy tick are the end of the process's own burst, not other
+// processes' doing.
+func TestSatWatchBurstIsOwn(t *testing.T) {
+	p := &fakeProcess{now: time.Unix(1000, 0), waits: make([]uint64, len(satBuckets)-1)}
+	var said []string
+	w := &satWatch{
+		read:    func() satSample { return satSample{wall: p.now, cpu: p.cpu, waits: append([]uint64(nil), p.waits...)} },
+		buckets: satBuckets,
+		cores:   1,
+		warn:    func(f string, a ...any) { said = append(said, fmt.Sprintf(f, a...)) },
+		info:    func(f string, a ...any) {},
+	}
+	w.observe()
+	p.tick(1, 500*time.Millisecond) // the burst
+	w.observe()
+	p.tick(0.3, 300*time.Millisecond) // its end: the waits that began in it
+	w.observe()
+	if len(said) != 1 || strings.Contains(said[0], "other processes") || !strings.Contains(said[0], "CPU 30% of 1 core") {
+		t.Fatalf("said %q, want one warning with this tick's figures and no word of other processes", said)
+	}
+	if !w.ownSaturation() {
+		t.Error("no ownSaturation after the process's own burst")
+	}
+}
+
 func TestSatWatchQuiet(t *testing.T) {
 	w := &satWatch{warn: func(string, ...any) { t.Error("warned") }}
 	if w.summary() != nil {
