@@ -93,16 +93,22 @@ func (p *fakeProcess) tick(cpu float64, wait time.Duration) {
 	}
 }
 
-func TestSatWatch(t *testing.T) {
-	p := &fakeProcess{now: time.Unix(1000, 0), waits: make([]uint64, len(satBuckets)-1)}
-	var said []string
-	w := &satWatch{
+// fakeWatch is a satWatch of one core reading p, whose warnings and
+// infos go to *said ("WARNING: ..." and "INFO: ...").
+func fakeWatch(p *fakeProcess, said *[]string) *satWatch {
+	return &satWatch{
 		read:    func() satSample { return satSample{wall: p.now, cpu: p.cpu, waits: append([]uint64(nil), p.waits...)} },
 		buckets: satBuckets,
 		cores:   1,
-		warn:    func(f string, a ...any) { said = append(said, "WARNING: "+fmt.Sprintf(f, a...)) },
-		info:    func(f string, a ...any) { said = append(said, "INFO: "+fmt.Sprintf(f, a...)) },
+		warn:    func(f string, a ...any) { *said = append(*said, "WARNING: "+fmt.Sprintf(f, a...)) },
+		info:    func(f string, a ...any) { *said = append(*said, "INFO: "+fmt.Sprintf(f, a...)) },
 	}
+}
+
+func TestSatWatch(t *testing.T) {
+	p := &fakeProcess{now: time.Unix(1000, 0), waits: make([]uint64, len(satBuckets)-1)}
+	var said []string
+	w := fakeWatch(p, &said)
 	w.observe() // the first sample
 	step := func(cpu float64, wait time.Duration) []string {
 		said = nil
@@ -181,13 +187,7 @@ func TestSatWatch(t *testing.T) {
 func TestSatWatchBurstIsOwn(t *testing.T) {
 	p := &fakeProcess{now: time.Unix(1000, 0), waits: make([]uint64, len(satBuckets)-1)}
 	var said []string
-	w := &satWatch{
-		read:    func() satSample { return satSample{wall: p.now, cpu: p.cpu, waits: append([]uint64(nil), p.waits...)} },
-		buckets: satBuckets,
-		cores:   1,
-		warn:    func(f string, a ...any) { said = append(said, fmt.Sprintf(f, a...)) },
-		info:    func(f string, a ...any) {},
-	}
+	w := fakeWatch(p, &said)
 	w.observe()
 	p.tick(1, 500*time.Millisecond) // the burst
 	w.observe()
