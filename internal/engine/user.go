@@ -149,7 +149,12 @@ func (u *user) start() bool {
 func (e *Engine) iterate(u *user) (selfStopped, parked bool) {
 	h, vu, p := u.h, u.vu, u.p
 	svu, canSchedule := vu.(ScheduledVU)
-	defer u.inTask.Store(false)
+	defer func() {
+		// Not once parked: the next activation may already run a task.
+		if !parked {
+			u.inTask.Store(false)
+		}
+	}()
 	for {
 		if d := p.takeWait(); d > 0 {
 			u.inTask.Store(false)

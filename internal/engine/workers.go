@@ -98,7 +98,7 @@ const (
 // stack, for every waiting user at once, and an idle run's peak memory
 // was often its stop's.
 func (e *Engine) wakeParked() {
-	hs := e.live(false)
+	hs := e.live()
 	q := make(chan *user)
 	defer close(q)
 	workers, limit := 0, stopBatch
@@ -139,19 +139,18 @@ func (e *Engine) wakeParked() {
 	}
 }
 
-// live returns the running users' handles, and with stopping those of
-// the users a ramp-down stopped that have not ended yet.
-func (e *Engine) live(stopping bool) []*handle {
+// live returns the handles of the users that have not ended: those
+// running and those a ramp-down is stopping (whose wake-up, already under
+// way, finds them no longer parked if wakeParked got there first).
+func (e *Engine) live() []*handle {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var hs []*handle
 	for _, c := range e.running {
 		hs = append(hs, c...)
 	}
-	if stopping {
-		for h := range e.stopping {
-			hs = append(hs, h)
-		}
+	for h := range e.stopping {
+		hs = append(hs, h)
 	}
 	return hs
 }
@@ -160,7 +159,7 @@ func (e *Engine) live(stopping bool) []*handle {
 // or a kill, interrupts the tasks still running (handle.interrupt), the
 // engine's only context.AfterFunc for them (see Interrupter).
 func (e *Engine) interruptTasks() {
-	for _, h := range e.live(true) {
+	for _, h := range e.live() {
 		h.interrupt()
 	}
 }
