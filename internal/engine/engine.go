@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -429,6 +430,16 @@ func (e *Engine) spawn(ctx context.Context, order []int, rate float64) {
 		}
 		e.launchLocked(class, newWaitPacer(e.clock))
 		e.mu.Unlock()
+		// Let the user just launched run (until it waits, typically on
+		// its first connection) before launching the next: a spawner
+		// behind its schedule (an unlimited rate, or more users than the
+		// cores start in time) would otherwise queue every user first,
+		// and Go's scheduler polls the network only when nothing else is
+		// runnable, so the first responses would wait for the whole
+		// spawn. With 10,000 users, constant(1), on one core: the mean
+		// first response 1.25 s -> 0.80 s after the start, and 87-89% ->
+		// 96% of the requests delivered in 15 s (TestUnlimitedSpawnLetsUsersRun).
+		runtime.Gosched()
 	}
 	e.mu.Lock()
 	if ctx.Err() == nil && e.state == Spawning {

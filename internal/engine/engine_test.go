@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,6 +118,35 @@ func TestSpawnFollowsTheSchedule(t *testing.T) {
 		t.Errorf("timers pending after spawning: %v", p)
 	}
 	eventually(t, func() bool { return f.created.Load() == n }, "%d VUs created", n)
+}
+
+// TestUnlimitedSpawnLetsUsersRun: a spawner that is behind its schedule
+// (here: an unlimited rate) lets each user it launches run before it
+// launches the next, rather than queueing all of them first. On one core
+// the users' first requests otherwise wait behind the whole spawn (and
+// their responses behind it too: Go's scheduler polls the network when
+// nothing else is runnable), so that none of 10,000 users got its first
+// response in the first second. Go's scheduler does not promise the
+// order (it picks its global queue first once in 61 turns, and the race
+// detector shuffles), so the test asks for most users, not all.
+func TestUnlimitedSpawnLetsUsersRun(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const n = 2000
+	var e *engine.Engine
+	var first atomic.Int64 // users whose VU was made before the next user was launched
+	f := &fakeFactory{onNew: func(id, _ int) {
+		if e.Users() == id {
+			first.Add(1)
+		}
+	}}
+	sp := make(spawned, 1)
+	e = newEngine(t, f, engine.Config{OnSpawned: sp.hook})
+	e.Start(n, math.Inf(1))
+	sp.next(t)
+	eventually(t, func() bool { return f.created.Load() == n }, "%d VUs created", n)
+	if got := first.Load(); got < n/2 {
+		t.Errorf("%d of %d users started before the next one was launched, want at least %d", got, n, n/2)
+	}
 }
 
 func TestRestartedSpawnHasItsOwnSchedule(t *testing.T) {
