@@ -41,7 +41,9 @@ type VU interface {
 	// other problems are the VU's to record.
 	RunTask(ctx context.Context) error
 	// WaitTime is how long to wait before the next task, given how long the
-	// last one took.
+	// last one took: from its start, or from when the wait before it was due
+	// to end if it started later (a late wake-up counts as the task's time,
+	// so that a constant pacing catches up).
 	WaitTime(lastTask time.Duration) time.Duration
 	// OnStop runs the user's stop hook.
 	OnStop(ctx context.Context)

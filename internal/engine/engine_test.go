@@ -739,6 +739,38 @@ func TestWaitTimeIsHonouredAndEndsOnStop(t *testing.T) {
 	}
 }
 
+func TestPacingCountsALateWakeUp(t *testing.T) {
+	t.Parallel()
+	// A user paced at one task a second (WaitTime returns 1 s minus what it
+	// is given, as constantPacing does) whose wait ends 300 ms late (here:
+	// the clock jumps past the timer; in a run, a busy core) is given the
+	// lateness as its task's time, so its next task is due 2 s after its
+	// first, as Locust's constant_pacing does, not 2.3 s. The wait after a
+	// task that started on time is given only the task's time.
+	const late = 300 * time.Millisecond
+	clk := newFakeClock()
+	f := &fakeFactory{}
+	f.task = func(context.Context, *fakeVU) error { return nil }
+	f.wait = func(_ *fakeVU, last time.Duration) time.Duration { return max(time.Second-last, 0) }
+	e := newEngine(t, f, engine.Config{StopTimeout: time.Hour, Clock: clk})
+	e.Start(1, 0)
+	clk.waitTimers(t, time.Second)
+	v := f.all()[0]
+	clk.Advance(time.Second + late)
+	clk.waitTimers(t, 2*time.Second)
+	if last := time.Duration(v.lastArg.Load()); last != late {
+		t.Errorf("WaitTime(%v) after a task that started %v late, want %v", last, late, late)
+	}
+	clk.Advance(time.Second - late)
+	clk.waitTimers(t, 3*time.Second)
+	if last := time.Duration(v.lastArg.Load()); last != 0 {
+		t.Errorf("WaitTime(%v) after a task that started on time and took no time, want 0", last)
+	}
+	if got := v.tasks.Load(); got != 3 {
+		t.Errorf("%d tasks, want 3", got)
+	}
+}
+
 func TestTasksRepeatAndErrorsDoNotStopUser(t *testing.T) {
 	t.Parallel()
 	f := &fakeFactory{}

@@ -290,7 +290,8 @@ func (e *Engine) takeIteration() bool {
 // parked (takeWait), so next itself never blocks.
 type waitPacer struct {
 	clock   Clock
-	started time.Time     // when the last task started
+	started time.Time     // when the last task started, or was due to (next)
+	due     time.Time     // when the wait after the last task ends; zero: no wait
 	wait    time.Duration // before the next task
 }
 
@@ -304,18 +305,31 @@ func (p *waitPacer) takeWait() time.Duration {
 	return d
 }
 
-// next starts the next task at once, unless the user is stopping.
+// next starts the next task at once, unless the user is stopping. A task
+// that starts after its wait was due to end (the timer's goroutine waited
+// for a core, or a collection held it) counts as started when due: its
+// lateness is part of its time, as in Locust's constant_pacing (which
+// measures from the previous wait's start and subtracts the wait asked
+// for), so that a pacing catches up instead of slipping for good.
 func (p *waitPacer) next(h *handle) (time.Time, bool) {
 	if h.soft.Err() != nil {
 		return time.Time{}, false
 	}
 	p.started = p.clock.Now()
+	if !p.due.IsZero() && p.due.Before(p.started) {
+		p.started = p.due
+	}
+	p.due = time.Time{}
 	return time.Time{}, true
 }
 
 // done asks the VU how long to wait, given how long the task took.
 func (p *waitPacer) done(vu VU) {
-	p.wait = vu.WaitTime(p.clock.Now().Sub(p.started))
+	now := p.clock.Now()
+	p.wait = vu.WaitTime(now.Sub(p.started))
+	if p.wait > 0 {
+		p.due = now.Add(p.wait)
+	}
 }
 
 func (p *waitPacer) leave() {}
