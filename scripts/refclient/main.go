@@ -194,13 +194,24 @@ func user(c config, t0, end time.Time) userResult {
 		if done.Sub(t0) >= c.from {
 			r.from++
 		}
-		if c.pacing > 0 {
-			next = start.Add(c.pacing)
-		} else {
-			next = done.Add(c.wait)
-		}
+		next = c.nextStart(next, done)
 	}
 	return r
+}
+
+// nextStart is when a user's next request is due, the last one having
+// been due at due and done at done. A constant wait counts from done. A
+// constant pacing, as Locust's constant_pacing (and jsload), counts from
+// when the last request was due, so that a late wake-up is caught up,
+// and starts at once when the last one ended later than that.
+func (c config) nextStart(due, done time.Time) time.Time {
+	if c.pacing <= 0 {
+		return done.Add(c.wait)
+	}
+	if next := due.Add(c.pacing); next.After(done) {
+		return next
+	}
+	return done
 }
 
 // stampControl asks the kernel for the receive time of what each read

@@ -92,3 +92,25 @@ func TestRunFailure(t *testing.T) {
 		t.Errorf("got %+v, want 2 failures (connection closed), no requests, first_all_s -1", r)
 	}
 }
+
+func TestNextStart(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	pacing := config{pacing: time.Second}
+	wait := config{wait: time.Second}
+	for _, c := range []struct {
+		name      string
+		c         config
+		due, done time.Time
+		want      time.Time
+	}{
+		{"pacing, on time", pacing, at(0), at(300), at(1000)},
+		{"pacing, started 400 ms late: caught up", pacing, at(0), at(500), at(1000)},
+		{"pacing, ended after the next was due", pacing, at(0), at(1200), at(1200)},
+		{"constant wait: from the end", wait, at(0), at(300), at(1300)},
+	} {
+		if got := c.c.nextStart(c.due, c.done); !got.Equal(c.want) {
+			t.Errorf("%s: next at %v, want %v", c.name, got.Sub(t0), c.want.Sub(t0))
+		}
+	}
+}
