@@ -12,14 +12,19 @@ import (
 
 // BenchmarkNewVU reports the cost of creating a VU (runtime, module,
 // script evaluation, class binding) and the heap each one keeps after one
-// request, for the demo script and for a minimal one.
+// request, for the demo script, a minimal one, and the minimal one with a
+// counter and a queue.
 func BenchmarkNewVU(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) }))
 	defer srv.Close()
 	dir := b.TempDir()
 	minimal := filepath.Join(dir, "minimal.js")
 	os.WriteFile(minimal, []byte("import { task, http, constant } from \"jsload\";\nexport const options = { waitTime: constant(1) };\nexport const root = task(() => http.get(\"/\"));\n"), 0o644)
-	for _, c := range []struct{ name, path string }{{"minimal", minimal}, {"locustfile", "../scripts/locustfile.js"}} {
+	// shared: the minimal script with a counter and a queue, as README's
+	// example makes them (top-level code: every user makes its own).
+	sharedJS := filepath.Join(dir, "shared.js")
+	os.WriteFile(sharedJS, []byte("import { task, http, constant, counter, queue } from \"jsload\";\nexport const options = { waitTime: constant(1) };\nconst orders = counter(\"orders\");\nconst creds = queue(\"creds\", [{ u: \"a\" }, { u: \"b\" }], { onEmpty: \"recycle\" });\nexport const root = task(() => { http.get(\"/\"); orders.add(); creds.put(creds.take()); });\n"), 0o644)
+	for _, c := range []struct{ name, path string }{{"minimal", minimal}, {"shared", sharedJS}, {"locustfile", "../scripts/locustfile.js"}} {
 		b.Run(c.name, func(b *testing.B) {
 			s, err := Load(context.Background(), c.path, LoadOptions{})
 			if err != nil {
@@ -36,7 +41,7 @@ func BenchmarkNewVU(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if c.name == "minimal" {
+				if c.name != "locustfile" {
 					_ = vu.RunTask(context.Background())
 				}
 				vus = append(vus, vu)
