@@ -47,9 +47,20 @@ const (
 
 // gcHeap is one reading of the collector's state: the heap marked live by
 // the last collection, and the stacks and globals it scanned (Go's heap
-// goal is live + (live + stacks + globals) * GOGC / 100).
+// goal is live + (live + stacks + globals) * GOGC / 100); inUse, the heap's
+// objects now, live or not yet collected (0: unknown).
 type gcHeap struct {
-	live, stacks, globals uint64
+	live, stacks, globals, inUse uint64
+}
+
+// gcPercentAbove is the least GC percent whose heap goal for h is at least
+// goal bytes.
+func gcPercentAbove(h gcHeap, goal uint64) int {
+	base := h.live + h.stacks + h.globals
+	if base == 0 || goal <= h.live {
+		return 0
+	}
+	return int(((goal-h.live)*100 + base - 1) / base)
 }
 
 // gcPercentFor is the GC percent that gives h its headroom.
@@ -106,7 +117,7 @@ func newGCTuner(log *logger) *gcTuner {
 	if gcUserSet(os.Getenv) {
 		return nil
 	}
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}, {Name: "/gc/gogc:percent"}}
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}, {Name: "/gc/gogc:percent"}, {Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(s)
 	for _, x := range s {
 		if x.Value.Kind() != metrics.KindUint64 {
@@ -126,7 +137,7 @@ func newGCTuner(log *logger) *gcTuner {
 	}
 	t.read = func() gcHeap {
 		metrics.Read(s)
-		return gcHeap{live: s[0].Value.Uint64(), stacks: s[1].Value.Uint64(), globals: s[2].Value.Uint64()}
+		return gcHeap{live: s[0].Value.Uint64(), stacks: s[1].Value.Uint64(), globals: s[2].Value.Uint64(), inUse: s[4].Value.Uint64()}
 	}
 	return t
 }
@@ -156,6 +167,17 @@ func (t *gcTuner) observe(cpu float64, saturated bool) {
 		p = gcBusyPercentFor(h, t.limit)
 	case t.busy:
 		p = 100
+	}
+	if p < t.cur && h.inUse > 0 {
+		// A goal under the heap in use would start a collection at
+		// once, late, with the program's goroutines made to help it
+		// (with 18,000 users at one request a second, one to three of
+		// a run's collections began so, with the heap already at or over
+		// the new goal): lower the goal only to
+		// a tenth above the heap in use, never raising it, so that the
+		// next collection comes soon and paced; the ticks after it lower
+		// it the rest of the way.
+		p = max(p, min(t.cur, gcPercentAbove(h, h.inUse+h.inUse/10)))
 	}
 	if p == t.cur {
 		return

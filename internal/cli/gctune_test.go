@@ -186,3 +186,49 @@ func TestGCTunerLeavesUserPolicy(t *testing.T) {
 		t.Error("newGCTuner: a tuner although GOGC is set")
 	}
 }
+
+// TestGCTunerLowersAboveTheHeapInUse: leaving the saturated room (or the
+// busy default) for half the live heap, the tuner never sets a goal under
+// the heap in use, which would start a collection at once and late: it
+// lowers the goal to a tenth above the heap in use, no further while the
+// heap grows toward it, and the rest of the way once a collection has
+// brought the heap in use down.
+func TestGCTunerLowersAboveTheHeapInUse(t *testing.T) {
+	const mb = 1 << 20
+	var sets []int
+	var h gcHeap
+	tu := &gcTuner{
+		read:  func() gcHeap { return h },
+		set:   func(p int) int { sets = append(sets, p); return 100 },
+		cur:   100,
+		limit: 4000 * mb,
+	}
+	goal := func(p int) uint64 { return h.live + (h.live+h.stacks+h.globals)*uint64(p)/100 }
+	for i, tk := range []struct {
+		inUse uint64
+		cpu   float64
+		sat   bool
+		want  int // the percent in force after the tick
+	}{
+		{450, 0.99, true, gcBusyPercent},
+		{600, 0.8, false, gcBusyPercent}, // unsaturated, not calm: the room stays
+		// Calm: half the live heap (50) would put the goal at 450 MB,
+		// under the 594 MB in use; 654 MB instead (a tenth above).
+		{594, 0.5, false, 118},
+		{620, 0.5, false, 118}, // the heap grows toward that goal: it stays
+		{640, 0.5, false, 118},
+		{330, 0.5, false, 50}, // a collection: the rest of the way
+		{400, 0.9, false, 100},
+		{480, 0.5, false, 76}, // from the busy default: 528 MB, not 450
+		{310, 0.5, false, 50},
+	} {
+		h = gcHeap{live: 300 * mb, stacks: 0, inUse: tk.inUse * mb}
+		tu.observe(tk.cpu, tk.sat)
+		if tu.cur != tk.want {
+			t.Fatalf("tick %d (%d MB in use, CPU %.2f): GC percent %d, want %d (set so far: %v)", i, tk.inUse, tk.cpu, tu.cur, tk.want, sets)
+		}
+		if g := goal(tu.cur); g < h.inUse {
+			t.Fatalf("tick %d: goal %d MB under the %d MB in use", i, g/mb, h.inUse/mb)
+		}
+	}
+}
