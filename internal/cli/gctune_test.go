@@ -53,6 +53,17 @@ func TestGCBusyPercentFor(t *testing.T) {
 	}
 }
 
+// fakeGCTuner is a tuner that reads *h and records the percents it sets
+// in *sets, starting from the default, with the given limit.
+func fakeGCTuner(h *gcHeap, sets *[]int, limit uint64) *gcTuner {
+	return &gcTuner{
+		read:  func() gcHeap { return *h },
+		set:   func(p int) int { *sets = append(*sets, p); return 100 },
+		cur:   100,
+		limit: limit,
+	}
+}
+
 // Once saturated by its own load, the tuner gives the heap gcBusyPercent,
 // or what its limit allows as the heap grows, until the process is calm
 // (an unsaturated tick in between changes nothing); merely busy, the
@@ -61,12 +72,7 @@ func TestGCTunerSaturatedRoom(t *testing.T) {
 	const mb = 1 << 20
 	var sets []int
 	var h gcHeap
-	tu := &gcTuner{
-		read:  func() gcHeap { return h },
-		set:   func(p int) int { sets = append(sets, p); return 100 },
-		cur:   100,
-		limit: 2000 * mb,
-	}
+	tu := fakeGCTuner(&h, &sets, 2000*mb)
 	for _, tk := range []struct {
 		live uint64
 		cpu  float64
@@ -197,12 +203,7 @@ func TestGCTunerLowersAboveTheHeapInUse(t *testing.T) {
 	const mb = 1 << 20
 	var sets []int
 	var h gcHeap
-	tu := &gcTuner{
-		read:  func() gcHeap { return h },
-		set:   func(p int) int { sets = append(sets, p); return 100 },
-		cur:   100,
-		limit: 4000 * mb,
-	}
+	tu := fakeGCTuner(&h, &sets, 4000*mb)
 	goal := func(p int) uint64 { return h.live + (h.live+h.stacks+h.globals)*uint64(p)/100 }
 	for i, tk := range []struct {
 		inUse uint64
