@@ -172,11 +172,11 @@ func (t *gcTuner) observe(cpu float64, saturated bool) {
 		// A goal under the heap in use would start a collection at
 		// once, late, with the program's goroutines made to help it
 		// (with 18,000 users at one request a second, one to three of
-		// a run's collections began so, with the heap already at or over
-		// the new goal): lower the goal only to
-		// a tenth above the heap in use, never raising it, so that the
-		// next collection comes soon and paced; the ticks after it lower
-		// it the rest of the way.
+		// a run's collections began so, with the heap already at or
+		// over the new goal): lower the goal only to a tenth above the
+		// heap in use, never raising it, so that the next collection
+		// comes soon and paced; the ticks after it lower it the rest
+		// of the way.
 		p = max(p, min(t.cur, gcPercentAbove(h, h.inUse+h.inUse/10)))
 	}
 	if p == t.cur {
