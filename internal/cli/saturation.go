@@ -27,8 +27,15 @@ import (
 // queueing. Waits that long come from
 // too few cores for the load: when the process used at least satCPUShare
 // of the cores it may use (GOMAXPROCS), it is its own load; with less in
-// this tick and the one before, other processes took the cores (the
-// warning says so). One tick is not enough: the waits a tick counts end
+// this tick and the one before, other processes may have taken the cores.
+// The warning says so only when they did: when, where the cores' busy
+// time can be read (Linux: /proc/stat for the cores of the process's
+// affinity), others used at least half of what the process left of them
+// in both ticks, since a process's own bursts (a garbage collection with
+// 18,000 users' bunched wake-ups) also give long waits at 68% of a core
+// with nothing else running; where it cannot be read, on the CPU share
+// alone. (ownSaturation, which gives the GC tuner its room, keeps the
+// CPU-share rule.) One tick is not enough: the waits a tick counts end
 // in it but may begin in the tick before, so the end of a burst (10,000
 // users' first requests, then their waits) reads as long waits at a low
 // CPU share. After satTicks
@@ -55,6 +62,7 @@ type satSample struct {
 	wall  time.Time
 	cpu   time.Duration
 	waits []uint64
+	busy  time.Duration // the cores' busy time, all processes (negative: unknown)
 }
 
 // satReading is what happened between two samples: the CPU used as a
@@ -63,9 +71,10 @@ type satSample struct {
 // for a core, rounded up to its histogram bucket's bound (-1 when no wait
 // was recorded).
 type satReading struct {
-	cpu   float64
-	cores int
-	wait  time.Duration
+	cpu    float64
+	cores  int
+	wait   time.Duration
+	others float64 // CPU other processes used on those cores, in cores (-1: unknown)
 }
 
 // saturated tells whether r is a saturated generator.
@@ -77,6 +86,12 @@ func (r satReading) saturated() bool {
 // cores (other processes took them); false when unknown.
 func (r satReading) starved() bool {
 	return r.cpu >= 0 && r.cores > 0 && r.cpu < satCPUShare*float64(r.cores)
+}
+
+// othersTook tells whether other processes took the cores the process
+// left (starved): at least half of them, or unknown.
+func (r satReading) othersTook() bool {
+	return r.starved() && (r.others < 0 || r.others >= (float64(r.cores)-r.cpu)/2)
 }
 
 // String is the reading as the warning shows it: "CPU 98% of 1 core;
@@ -104,9 +119,12 @@ func fmtWait(d time.Duration) string {
 // measure is the reading between prev and cur. buckets are the wait
 // histogram's bucket boundaries in seconds (len(counts)+1 of them).
 func measure(prev, cur satSample, buckets []float64, cores int) satReading {
-	r := satReading{cpu: -1, cores: cores, wait: -1}
+	r := satReading{cpu: -1, cores: cores, wait: -1, others: -1}
 	if wall := cur.wall.Sub(prev.wall); wall > 0 && prev.cpu >= 0 && cur.cpu >= prev.cpu {
 		r.cpu = float64(cur.cpu-prev.cpu) / float64(wall)
+		if prev.busy >= 0 && cur.busy >= prev.busy {
+			r.others = max(float64(cur.busy-prev.busy-(cur.cpu-prev.cpu))/float64(wall), 0)
+		}
 	}
 	if len(prev.waits) != len(cur.waits) || len(buckets) != len(cur.waits)+1 {
 		return r
@@ -190,10 +208,15 @@ func newSatWatch(log *logger) *satWatch {
 		info:    log.Infof,
 		debug:   log.Debugf,
 	}
+	busy := coresBusyReader()
 	w.read = func() satSample {
 		metrics.Read(s)
 		h := s[0].Value.Float64Histogram()
-		return satSample{wall: time.Now(), cpu: processCPU(), waits: append([]uint64(nil), h.Counts...)}
+		b := time.Duration(-1)
+		if busy != nil {
+			b = busy()
+		}
+		return satSample{wall: time.Now(), cpu: processCPU(), waits: append([]uint64(nil), h.Counts...), busy: b}
 	}
 	return w
 }
@@ -236,7 +259,7 @@ func (w *satWatch) observe() {
 	w.warned = cur.wall
 	w.warnings++
 	why := ""
-	if w.starved() {
+	if w.last.othersTook() && w.before.othersTook() {
 		why = "; other processes are using the cores it may use"
 	}
 	w.warn("the load generator is saturated (%s%s): tasks start late and response times may include jsload's own queueing; use more workers (--processes) or fewer users", r, why)

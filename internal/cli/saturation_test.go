@@ -80,11 +80,17 @@ type fakeProcess struct {
 	now   time.Time
 	cpu   time.Duration
 	waits []uint64
+	// The cores' busy time (all processes), when machine is set; others
+	// is the share of a core other processes use each tick.
+	machine bool
+	busy    time.Duration
+	others  float64
 }
 
 func (p *fakeProcess) tick(cpu float64, wait time.Duration) {
 	p.now = p.now.Add(time.Second)
 	p.cpu += time.Duration(cpu * float64(time.Second))
+	p.busy += time.Duration((cpu + p.others) * float64(time.Second))
 	for i := 0; i+1 < len(satBuckets); i++ {
 		if wait.Seconds() < satBuckets[i+1] {
 			p.waits[i] += 100
@@ -97,7 +103,13 @@ func (p *fakeProcess) tick(cpu float64, wait time.Duration) {
 // infos go to *said ("WARNING: ..." and "INFO: ...").
 func fakeWatch(p *fakeProcess, said *[]string) *satWatch {
 	return &satWatch{
-		read:    func() satSample { return satSample{wall: p.now, cpu: p.cpu, waits: append([]uint64(nil), p.waits...)} },
+		read: func() satSample {
+			busy := time.Duration(-1)
+			if p.machine {
+				busy = p.busy
+			}
+			return satSample{wall: p.now, cpu: p.cpu, waits: append([]uint64(nil), p.waits...), busy: busy}
+		},
 		buckets: satBuckets,
 		cores:   1,
 		warn:    func(f string, a ...any) { *said = append(*said, "WARNING: "+fmt.Sprintf(f, a...)) },
@@ -198,6 +210,33 @@ func TestSatWatchBurstIsOwn(t *testing.T) {
 	}
 	if !w.ownSaturation() {
 		t.Error("no ownSaturation after the process's own burst")
+	}
+}
+
+// TestSatWatchOthers: where the cores' busy time is known, long waits at
+// a low CPU share blame other processes only when they used the cores.
+func TestSatWatchOthers(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		others float64 // of the one core, per tick
+		blame  bool
+	}{
+		{"nothing else runs: the process's own bursts", 0.02, false},
+		{"others take what the process leaves", 0.3, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := &fakeProcess{now: time.Unix(1000, 0), waits: make([]uint64, len(satBuckets)-1), machine: true, others: c.others}
+			var said []string
+			w := fakeWatch(p, &said)
+			w.observe()
+			for range 2 {
+				p.tick(0.68, 30*time.Millisecond)
+				w.observe()
+			}
+			if len(said) != 1 || strings.Contains(said[0], "other processes") != c.blame {
+				t.Fatalf("said %q, want one warning that %s other processes", said, map[bool]string{true: "blames", false: "does not blame"}[c.blame])
+			}
+		})
 	}
 }
 
