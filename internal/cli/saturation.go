@@ -34,8 +34,8 @@ import (
 // in both ticks, since a process's own bursts (a garbage collection with
 // 18,000 users' bunched wake-ups) also give long waits at 68% of a core
 // with nothing else running; where it cannot be read, on the CPU share
-// alone. (ownSaturation, which gives the GC tuner its room, keeps the
-// CPU-share rule.) One tick is not enough: the waits a tick counts end
+// alone. The same judgment tells ownSaturation, which gives the GC tuner
+// its room. One tick is not enough: the waits a tick counts end
 // in it but may begin in the tick before, so the end of a burst (10,000
 // users' first requests, then their waits) reads as long waits at a low
 // CPU share. After satTicks
@@ -259,7 +259,7 @@ func (w *satWatch) observe() {
 	w.warned = cur.wall
 	w.warnings++
 	why := ""
-	if w.last.othersTook() && w.before.othersTook() {
+	if w.starved() {
 		why = "; other processes are using the cores it may use"
 	}
 	w.warn("the load generator is saturated (%s%s): tasks start late and response times may include jsload's own queueing; use more workers (--processes) or fewer users", r, why)
@@ -272,10 +272,10 @@ func (w *satWatch) ownSaturation() bool {
 	return w != nil && w.run >= satTicks && !w.starved()
 }
 
-// starved reports whether other processes took the cores: the process
-// used less than satCPUShare of them in the last two ticks (see satWatch).
+// starved reports whether other processes took the cores in the last two
+// ticks (othersTook; see satWatch).
 func (w *satWatch) starved() bool {
-	return w.last.starved() && w.before.starved()
+	return w.last.othersTook() && w.before.othersTook()
 }
 
 // cpuShare is the share of its cores the process used over the last

@@ -236,6 +236,9 @@ func TestSatWatchOthers(t *testing.T) {
 			if len(said) != 1 || strings.Contains(said[0], "other processes") != c.blame {
 				t.Fatalf("said %q, want one warning that %s other processes", said, map[bool]string{true: "blames", false: "does not blame"}[c.blame])
 			}
+			if w.ownSaturation() == c.blame {
+				t.Errorf("ownSaturation() = %v, want %v (the GC tuner's room follows the same judgment)", w.ownSaturation(), !c.blame)
+			}
 		})
 	}
 }
