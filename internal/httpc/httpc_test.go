@@ -833,23 +833,30 @@ func BenchmarkDo(b *testing.B) {
 }
 
 // waitingServer answers "ok" at once, except on /wait: it then sends the
-// query on arrived and answers once release gives or closes, or the
-// client goes away.
-func waitingServer(t *testing.T) (*httptest.Server, <-chan string, chan struct{}) {
-	arrived := make(chan string, 4)
-	release := make(chan struct{})
-	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// query on arrived and answers once release gives or closes, or, when the
+// client goes away first, sends the query on left (if there is room) and
+// returns. A handler whose client is gone but which has not noticed yet
+// still takes a release: wait for left before releasing another.
+func waitingServer(t *testing.T) (srv *httptest.Server, arrived <-chan string, release chan struct{}, left <-chan string) {
+	arrivedc := make(chan string, 4)
+	leftc := make(chan string, 16)
+	release = make(chan struct{})
+	srv = newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/wait" {
-			arrived <- r.URL.RawQuery
+			arrivedc <- r.URL.RawQuery
 			select {
 			case <-release:
 			case <-r.Context().Done():
+				select {
+				case leftc <- r.URL.RawQuery:
+				default:
+				}
 				return
 			}
 		}
 		io.WriteString(w, "ok")
 	}))
-	return srv, arrived, release
+	return srv, arrivedc, release, leftc
 }
 
 // TestCancelWatch checks the one context watch a Client keeps for its
@@ -857,7 +864,7 @@ func waitingServer(t *testing.T) (*httptest.Server, <-chan string, chan struct{}
 // the request in flight under it, a context no longer used interrupts
 // nothing), and requests that overlap are each interrupted by their own.
 func TestCancelWatch(t *testing.T) {
-	srv, arrived, release := waitingServer(t)
+	srv, arrived, release, left := waitingServer(t)
 	c := New(Options{Timeout: 5 * time.Second})
 	defer c.CloseIdle()
 	base := testCtx(t)
@@ -876,6 +883,16 @@ func TestCancelWatch(t *testing.T) {
 	go func() { <-arrived; cancel2() }()
 	if resp := c.Do(ctx2, &Request{URL: srv.URL + "/wait?2"}); !resp.Canceled {
 		t.Fatalf("request under a canceled context: Canceled false, status %d, err %v", resp.Status, resp.Err)
+	}
+	// Its handler must have seen the client go, or it could take the
+	// release meant for /wait?1 below.
+	select {
+	case q := <-left:
+		if q != "2" {
+			t.Fatalf("the handler of /wait?%s saw its client go, want /wait?2's", q)
+		}
+	case <-base.Done():
+		t.Fatal("the server never saw the canceled /wait?2's client go")
 	}
 
 	// Back to the first: canceling the second again, or another context
@@ -1045,7 +1062,7 @@ func TestReadHeaderFast(t *testing.T) {
 // interrupt the exchange, and the caller's Interrupt does; other
 // contexts, and overlapping exchanges, still watch their own.
 func TestWatchedContext(t *testing.T) {
-	srv, arrived, release := waitingServer(t)
+	srv, arrived, release, _ := waitingServer(t)
 	c := New(Options{Timeout: 5 * time.Second})
 	defer c.CloseIdle()
 	base := testCtx(t)
