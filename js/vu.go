@@ -65,14 +65,15 @@ type VU struct {
 	module  *goja.Object
 	data    goja.Value // setup() data, or undefined
 
-	class  *ClassInfo
-	user   goja.Value    // the user-class instance, or undefined
-	frames []*frame      // the running task sets, the user's own at the bottom
-	signal *signal       // set by stopUser(), rescheduleTask(), interrupt()
-	noWait bool          // the next wait is skipped (rescheduled)
-	open   bool          // an arrival-rate test: samples carry Scheduled
-	late   time.Duration // how late the running task started (arrival rate)
-	done   bool          // the user stopped itself
+	class    *ClassInfo
+	prebound bool          // PrepareVU bound the VU to class: Ready need not
+	user     goja.Value    // the user-class instance, or undefined
+	frames   []*frame      // the running task sets, the user's own at the bottom
+	signal   *signal       // set by stopUser(), rescheduleTask(), interrupt()
+	noWait   bool          // the next wait is skipped (rescheduled)
+	open     bool          // an arrival-rate test: samples carry Scheduled
+	late     time.Duration // how late the running task started (arrival rate)
+	done     bool          // the user stopped itself
 
 	loading bool // the script's top-level code is running: data files may be read
 
