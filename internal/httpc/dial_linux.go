@@ -19,12 +19,16 @@ func dialControl(network, _ string, rc syscall.RawConn) error {
 	if network != "tcp4" && network != "tcp6" {
 		return nil
 	}
-	return rc.Control(func(fd uintptr) {
-		// The range given is clamped to the system's; any range set
-		// turns the parity preference off.
-		_ = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_LOCAL_PORT_RANGE, 65535<<16|1)
-		// The kernel's receive time of what each read returns, for the
-		// response times (fused_linux.go's rxTime).
-		_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
-	})
+	return rc.Control(func(fd uintptr) { setDialOptions(int(fd)) })
+}
+
+// setDialOptions sets the options of the sockets a client dials on fd
+// (dialControl, dialDirect).
+func setDialOptions(fd int) {
+	// The range given is clamped to the system's; any range set turns
+	// the parity preference off.
+	_ = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_LOCAL_PORT_RANGE, 65535<<16|1)
+	// The kernel's receive time of what each read returns, for the
+	// response times (fused_linux.go's rxTime).
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
 }

@@ -1,20 +1,24 @@
 package httpc
 
 import (
+	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// dialedSocket is a socket a Client dialed (to a listener of the test's,
-// both closed at its end).
-func dialedSocket(t *testing.T) syscall.RawConn {
+// dialedSockets are sockets a Client dials (to a listener of the test's,
+// all closed at its end), by the way they were dialled: through
+// net.Dialer (names) and directly (IP addresses, dialDirect).
+func dialedSockets(t *testing.T) map[string]syscall.RawConn {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -26,29 +30,39 @@ func dialedSocket(t *testing.T) syscall.RawConn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	rc, err := nc.(*net.TCPConn).SyscallConn()
+	dc, err := dialDirect(context.Background(), netip.MustParseAddrPort(ln.Addr().String()), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rc
+	t.Cleanup(func() { dc.Close() })
+	socks := map[string]syscall.RawConn{}
+	for name, c := range map[string]syscall.Conn{"net.Dialer": nc.(*net.TCPConn), "dialDirect": dc.(*directConn)} {
+		rc, err := c.SyscallConn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		socks[name] = rc
+	}
+	return socks
 }
 
 // TestDialSetsPortRange: the sockets a client dials carry a local port
 // range, so that the kernel does not prefer ports of one parity.
 func TestDialSetsPortRange(t *testing.T) {
-	rc := dialedSocket(t)
-	var v int
-	var gerr error
-	if err := rc.Control(func(fd uintptr) {
-		v, gerr = unix.GetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_LOCAL_PORT_RANGE)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if errors.Is(gerr, unix.ENOPROTOOPT) {
-		t.Skip("this kernel has no IP_LOCAL_PORT_RANGE (Linux 6.3 and later)")
-	}
-	if gerr != nil || v == 0 {
-		t.Errorf("IP_LOCAL_PORT_RANGE is %#x (%v), want a range", v, gerr)
+	for name, rc := range dialedSockets(t) {
+		var v int
+		var gerr error
+		if err := rc.Control(func(fd uintptr) {
+			v, gerr = unix.GetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_LOCAL_PORT_RANGE)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if errors.Is(gerr, unix.ENOPROTOOPT) {
+			t.Skip("this kernel has no IP_LOCAL_PORT_RANGE (Linux 6.3 and later)")
+		}
+		if gerr != nil || v == 0 {
+			t.Errorf("%s: IP_LOCAL_PORT_RANGE is %#x (%v), want a range", name, v, gerr)
+		}
 	}
 }
 
@@ -68,7 +82,7 @@ func TestDialSocketOptions(t *testing.T) {
 		}
 		return v
 	}
-	rc := dialedSocket(t)
+	socks := dialedSockets(t)
 	for _, o := range []struct {
 		name       string
 		level, opt int
@@ -81,13 +95,15 @@ func TestDialSocketOptions(t *testing.T) {
 		{"SO_TIMESTAMPNS", unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1},
 		{"TCP_NODELAY", unix.IPPROTO_TCP, unix.TCP_NODELAY, 1},
 	} {
-		var v int
-		var gerr error
-		if err := rc.Control(func(fd uintptr) { v, gerr = unix.GetsockoptInt(int(fd), o.level, o.opt) }); err != nil {
-			t.Fatal(err)
-		}
-		if gerr != nil || v != o.want {
-			t.Errorf("%s is %d (%v), want %d", o.name, v, gerr, o.want)
+		for name, rc := range socks {
+			var v int
+			var gerr error
+			if err := rc.Control(func(fd uintptr) { v, gerr = unix.GetsockoptInt(int(fd), o.level, o.opt) }); err != nil {
+				t.Fatal(err)
+			}
+			if gerr != nil || v != o.want {
+				t.Errorf("%s: %s is %d (%v), want %d", name, o.name, v, gerr, o.want)
+			}
 		}
 	}
 }

@@ -57,11 +57,16 @@ var testBeforeRecv func()
 // initFused prepares c for raw reads when its connection is plain TCP.
 func (c *http1Conn) initFused() {
 	c.fu.checked = true
-	tc, ok := c.nc.(*net.TCPConn)
-	if !ok {
+	var sc syscall.Conn
+	switch nc := c.nc.(type) {
+	case *net.TCPConn:
+		sc = nc
+	case *directConn:
+		sc = nc
+	default:
 		return
 	}
-	raw, err := tc.SyscallConn()
+	raw, err := sc.SyscallConn()
 	if err != nil {
 		return
 	}

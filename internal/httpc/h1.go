@@ -366,12 +366,25 @@ func keyIs(key string, u *url.URL) bool {
 		rest[len(u.Host)] == ':' && strings.HasSuffix(rest, port)
 }
 
-// dial opens a connection for key.
-func (c *Client) dial(ctx context.Context, u *url.URL, key string, tr *Trace) (*http1Conn, error) {
+// dial opens a connection for key, giving up at deadline or when ctx
+// ends: an IP address directly (dialDirect), a name through c.dialer.
+func (c *Client) dial(ctx context.Context, deadline time.Time, u *url.URL, key string, tr *Trace) (*http1Conn, error) {
 	if tr != nil {
 		tr.dialing()
 	}
-	nc, err := c.dialer.DialContext(ctx, "tcp", hostPort(u))
+	var nc net.Conn
+	var err error
+	if ap, ok := directAddr(u); ok && canDialDirect {
+		dl := deadline
+		if t := time.Now().Add(c.dialer.Timeout); c.dialer.Timeout > 0 && t.Before(dl) {
+			dl = t
+		}
+		nc, err = dialDirect(ctx, ap, dl)
+	} else {
+		dctx, cancel := context.WithDeadline(ctx, deadline)
+		nc, err = c.dialer.DialContext(dctx, "tcp", hostPort(u))
+		cancel()
+	}
 	if tr != nil {
 		tr.dialed()
 	}
@@ -379,7 +392,9 @@ func (c *Client) dial(ctx context.Context, u *url.URL, key string, tr *Trace) (*
 		return nil, err
 	}
 	if u.Scheme == "https" {
-		tc, err := c.handshake(ctx, nc, u, c.tlsc.h1) // see tls.go
+		hctx, cancel := context.WithDeadline(ctx, deadline)
+		tc, err := c.handshake(hctx, nc, u, c.tlsc.h1) // see tls.go
+		cancel()
 		if tr != nil {
 			tr.shook()
 		}
@@ -688,10 +703,8 @@ func (c *Client) exchange(ctx context.Context, deadline time.Time, slack time.Du
 		}
 		reused := cn != nil
 		if cn == nil {
-			dctx, cancel := context.WithDeadline(ctx, deadline)
 			var err error
-			cn, err = c.dial(dctx, u, connKey(u), tr)
-			cancel()
+			cn, err = c.dial(ctx, deadline, u, connKey(u), tr)
 			if err != nil {
 				return err
 			}
