@@ -50,7 +50,10 @@ func fullListener(t *testing.T) netip.AddrPort {
 		if err != nil {
 			var ne net.Error
 			if !errors.As(err, &ne) || !ne.Timeout() {
-				t.Fatalf("filling the accept queue: %v", err)
+				// A kernel told to refuse rather than drop (for one,
+				// net.ipv4.tcp_abort_on_overflow) leaves no connect
+				// waiting.
+				t.Skipf("a full accept queue does not leave a connect waiting here: %v", err)
 			}
 			return ap
 		}

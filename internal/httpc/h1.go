@@ -376,7 +376,7 @@ func (c *Client) dial(ctx context.Context, deadline time.Time, u *url.URL, key s
 	var err error
 	if ap, ok := directAddr(u); ok && canDialDirect {
 		dl := deadline
-		if t := time.Now().Add(c.dialer.Timeout); c.dialer.Timeout > 0 && t.Before(dl) {
+		if t := time.Now().Add(c.dialer.Timeout); c.dialer.Timeout > 0 && (dl.IsZero() || t.Before(dl)) {
 			dl = t
 		}
 		nc, err = dialDirect(ctx, ap, dl)
