@@ -1455,7 +1455,8 @@ export const a = task(() => http.get("/fast"));
 
 	// --autostart with a run time and --autoquit 0 runs one test and quits.
 	r := run(t, nil, nil, "run", script(t, src), "-H", srv.URL, "--web-port", "0", "--autostart", "-u", "1", "-t", "1s", "--autoquit", "0")
-	if r.code != ExitOK || !strings.Contains(r.stderr, "--autoquit: quitting") || !strings.Contains(r.stdout, "Response time percentiles") {
+	if r.code != ExitOK || !strings.Contains(r.stderr, "--autoquit: quitting") || !strings.Contains(r.stdout, "Response time percentiles") ||
+		!strings.Contains(r.stderr, "Shutting down (exit code 0)") {
 		t.Errorf("autostart/autoquit: exit %d\n%s", r.code, r.stderr)
 	}
 }

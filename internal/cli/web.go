@@ -529,6 +529,12 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *
 		}
 		auto = p.current()
 	}
+	// The panel quits as a headless run ends: with the last test's
+	// tables and a line that gives the exit code.
+	quitting := func(code int) int {
+		log.Infof("Shutting down (exit code %d)", code)
+		return code
+	}
 	var quit <-chan time.Time
 	for {
 		select {
@@ -537,7 +543,7 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *
 				fmt.Fprintf(st.Stderr, "jsload: %v\n", err)
 				return ExitInvalid
 			}
-			return p.exitCode()
+			return quitting(p.exitCode())
 		case <-p.ended:
 			if cfg.AutoQuit >= 0 {
 				log.Infof("--autoquit: quitting in %v", cfg.AutoQuit)
@@ -546,7 +552,7 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *
 		case <-quit:
 			cancel()
 			<-served
-			return p.exitCode()
+			return quitting(p.exitCode())
 		case <-sig.stop:
 			// Ctrl-C is how one quits the panel: the last test's code,
 			// unless it is the --autostart test, stopped before its end.
@@ -555,9 +561,9 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *
 			cancel()
 			<-served
 			if cut {
-				return interrupted(p.exitCode(), sig)
+				return quitting(interrupted(p.exitCode(), sig))
 			}
-			return p.exitCode()
+			return quitting(p.exitCode())
 		}
 	}
 }
