@@ -89,8 +89,14 @@ func execute(st *State, script *js.Script, cfg *config.Run, p *testPlan, sig *si
 	if reason == stopAsked && !restarted {
 		code = interrupted(code, sig)
 	}
+	return shuttingDown(log, code), restarted
+}
+
+// shuttingDown logs the line that ends a run, headless or in the web
+// panel, with its exit code, and returns the code.
+func shuttingDown(log *logger, code int) int {
 	log.Infof("Shutting down (exit code %d)", code)
-	return code, restarted
+	return code
 }
 
 // runUntilStopped waits for the end of a headless test (r.wait) and says

@@ -529,12 +529,6 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *
 		}
 		auto = p.current()
 	}
-	// The panel quits as a headless run ends: with the last test's
-	// tables and a line that gives the exit code.
-	quitting := func(code int) int {
-		log.Infof("Shutting down (exit code %d)", code)
-		return code
-	}
 	var quit <-chan time.Time
 	for {
 		select {
@@ -543,7 +537,7 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *
 				fmt.Fprintf(st.Stderr, "jsload: %v\n", err)
 				return ExitInvalid
 			}
-			return quitting(p.exitCode())
+			return shuttingDown(log, p.exitCode())
 		case <-p.ended:
 			if cfg.AutoQuit >= 0 {
 				log.Infof("--autoquit: quitting in %v", cfg.AutoQuit)
@@ -552,18 +546,20 @@ func runPanel(st *State, script *js.Script, cfg *config.Run, sig *signals, log *
 		case <-quit:
 			cancel()
 			<-served
-			return quitting(p.exitCode())
+			return shuttingDown(log, p.exitCode())
 		case <-sig.stop:
-			// Ctrl-C is how one quits the panel: the last test's code,
+			// Ctrl-C is how one quits the panel (with the last test's
+			// tables and, as a headless run, the exit code's line): the
+			// last test's code,
 			// unless it is the --autostart test, stopped before its end.
 			cut := auto != nil && auto == p.current() && p.State() != engine.Stopped
 			p.Stop()
 			cancel()
 			<-served
 			if cut {
-				return quitting(interrupted(p.exitCode(), sig))
+				return shuttingDown(log, interrupted(p.exitCode(), sig))
 			}
-			return quitting(p.exitCode())
+			return shuttingDown(log, p.exitCode())
 		}
 	}
 }

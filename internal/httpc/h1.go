@@ -374,7 +374,7 @@ func (c *Client) dial(ctx context.Context, deadline time.Time, u *url.URL, key s
 	}
 	var nc net.Conn
 	var err error
-	if ap, ok := directAddr(u); ok && canDialDirect {
+	if ap, ok := directAddr(u); canDialDirect && ok {
 		dl := deadline
 		if t := time.Now().Add(c.dialer.Timeout); c.dialer.Timeout > 0 && (dl.IsZero() || t.Before(dl)) {
 			dl = t
