@@ -155,6 +155,10 @@ func pretouch(size int64) {
 	runtime.KeepAlive(blocks)
 }
 
+// prepareHugeHeap makes what maps the prepared users' heap ahead with huge
+// pages (hugeheap.go); tests replace it.
+var prepareHugeHeap = newHugeHeap
+
 // prepareBatch is how many users are made before the memory a user takes
 // is estimated.
 const prepareBatch = 64
@@ -248,17 +252,24 @@ func prepareWithin(ctx context.Context, script *js.Script, env *js.Env, n, burst
 	runtime.ReadMemStats(&before)
 	first := min(int64(n), prepareBatch)
 	build(first)
-	if budget > 0 && !failed.Load() && pctx.Err() == nil && first < int64(n) {
+	if !failed.Load() && pctx.Err() == nil && first < int64(n) {
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
 		// What the first users allocated, garbage included: an estimate
 		// on the high side, which a collection cannot make negative.
 		per := int64(after.TotalAlloc-before.TotalAlloc) / first
-		if per > 0 && per*int64(n) > budget/2 {
+		if budget > 0 && per > 0 && per*int64(n) > budget/2 {
 			fit := max(budget/2/per, first)
 			limit.Store(fit)
 			log.Warnf("preparing only %d of %d users: each takes about %d KB and %d would take more than half of the %d MB available; the rest are made as they spawn",
 				fit, n, per>>10, n, budget>>20)
+		}
+		// Map ahead with huge pages (hugeheap.go) the heap of the users
+		// still to prepare, and what all of them touch as they start,
+		// with the collector's headroom.
+		all := limit.Load()
+		if size := hugeHeadroom * (per*(all-first) + all*burstMemory); loud && size > 0 && (budget <= 0 || size <= budget/2) {
+			prepareHugeHeap(log).ahead(uint64(size), fmt.Sprintf("%d users of about %d KB, %d starting", all-first, per>>10, all))
 		}
 	}
 	build(int64(n))

@@ -213,7 +213,9 @@ func TestPretouch(t *testing.T) {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
 	orig := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(orig)
-	runtime.GC()
+	// Free heap left by earlier tests would be returned to the system
+	// meanwhile, as the scavenger gets to it.
+	debug.FreeOSMemory()
 	metrics.Read(s)
 	before := s[0].Value.Uint64()
 	pretouch(size)
@@ -224,5 +226,46 @@ func TestPretouch(t *testing.T) {
 	metrics.Read(s)
 	if free := s[0].Value.Uint64(); free < before+size/2 {
 		t.Errorf("free heap backed by memory: %d MB before, %d MB after touching %d MB", before>>20, free>>20, size>>20)
+	}
+}
+
+// TestPreparingMapsTheHeapAhead: preparing a thousand users maps ahead,
+// with huge pages, the heap of the users still to make and of all of
+// them starting, with the collector's headroom; with too little memory
+// available, it maps nothing. Not parallel: it replaces prepareHugeHeap.
+func TestPreparingMapsTheHeapAhead(t *testing.T) {
+	const n = 1000
+	ctx, s := loadForTest(t, script(t, preparedScript))
+	var asked []uint64
+	prepareHugeHeap = func(log *logger) *hugeHeap {
+		return &hugeHeap{
+			free:  func() uint64 { return 0 },
+			grow:  func(b uint64) error { asked = append(asked, b); return nil },
+			debug: log.Debugf,
+		}
+	}
+	defer func() { prepareHugeHeap = newHugeHeap }()
+	for _, c := range []struct {
+		budget int64
+		calls  int
+	}{{0, 1}, {1 << 40, 1}, {64 << 20, 0}} {
+		asked = nil
+		var out syncBuffer
+		p := prepareWithin(ctx, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, n, 0, c.budget, newLogger(&out, "debug"))
+		p.close()
+		if len(asked) != c.calls {
+			t.Fatalf("budget %d MB: %d calls to map ahead, want %d\n%s", c.budget>>20, len(asked), c.calls, out.String())
+		}
+		if c.calls == 0 {
+			continue
+		}
+		// At least what all the users touch as they start, times the
+		// headroom, and a multiple of it.
+		if least := uint64(hugeHeadroom * n * burstMemory); asked[0] <= least || asked[0]%hugeHeadroom != 0 {
+			t.Errorf("mapped ahead %d bytes, want a multiple of %d above %d", asked[0], hugeHeadroom, least)
+		}
+		if want := fmt.Sprintf("MB mapped ahead with huge pages (%d users of about", n-prepareBatch); !strings.Contains(out.String(), want) {
+			t.Errorf("no debug line %q:\n%s", want, out.String())
+		}
 	}
 }
