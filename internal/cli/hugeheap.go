@@ -14,12 +14,13 @@ import "strings"
 // of them in 30 s, 16% of the process's CPU time in a perf profile.
 //
 // So before the test, prepareUsers maps the heap the run will need ahead
-// of its use: it allocates a byte slice that large, advises its pages
-// MADV_HUGEPAGE and drops it (growHeapHuge). The runtime does not clear
-// the fresh pages of a large allocation, so none of them is touched and
-// the resident size does not grow by it; the collection that follows
-// frees the slice, and the heap then grows into its pages, one fault per
-// 2 MB. With it, the same runs took 11,000-15,000 faults.
+// of its use: it allocates byte slices of 4 MB that add up to it, advises
+// their pages MADV_HUGEPAGE and drops them (growHeapHuge). The runtime
+// does not clear the fresh pages of a large allocation, so none of them
+// is touched and the resident size does not grow by them; the collection
+// that follows frees the slices, and the heap then grows into their
+// pages, one fault per 2 MB. With it, the same runs took 11,000-15,000
+// faults.
 // GODEBUG=disablethp=1 (Go's own switch for huge pages in its heap) turns
 // it off; a system set to "always" (nothing to do) or "never" does too.
 
@@ -37,10 +38,10 @@ type hugeHeap struct {
 }
 
 // ahead maps n more bytes of heap with huge pages now; why says what
-// they are for, in the debug log. The slice that does it is made larger
-// than all the heap's free pages together, so that no free run can hold
-// it: pages used before would be cleared for it (touched, as small pages)
-// and the heap would not grow.
+// they are for, in the debug log. It asks for more than all the heap's
+// free pages together, so that n of it lands on fresh pages: the free
+// runs, used before, are cleared (touched, as small pages) for the slices
+// that land there, and do not grow the heap.
 func (h *hugeHeap) ahead(n uint64, why string) {
 	if h == nil || n == 0 {
 		return

@@ -269,7 +269,9 @@ func prepareWithin(ctx context.Context, script *js.Script, env *js.Env, n, burst
 		// with the collector's headroom.
 		all := limit.Load()
 		if size := hugeHeadroom * (per*(all-first) + all*burstMemory); loud && size > 0 && (budget <= 0 || size <= budget/2) {
+			last.Store(math.MaxInt64) // not a stalled user: the stall watch waits
 			prepareHugeHeap(log).ahead(uint64(size), fmt.Sprintf("%d users of about %d KB, %d starting", all-first, per>>10, all))
+			last.Store(time.Now().UnixNano())
 		}
 	}
 	build(int64(n))

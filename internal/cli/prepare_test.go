@@ -231,7 +231,8 @@ func TestPretouch(t *testing.T) {
 
 // TestPreparingMapsTheHeapAhead: preparing a thousand users maps ahead,
 // with huge pages, the heap of the users still to make and of all of
-// them starting, with the collector's headroom; with too little memory
+// them starting, with the collector's headroom, and the stall watch does
+// not count the time it takes against a user; with too little memory
 // available, it maps nothing. Not parallel: it replaces prepareHugeHeap.
 func TestPreparingMapsTheHeapAhead(t *testing.T) {
 	const n = 1000
@@ -239,8 +240,12 @@ func TestPreparingMapsTheHeapAhead(t *testing.T) {
 	var asked []uint64
 	prepareHugeHeap = func(log *logger) *hugeHeap {
 		return &hugeHeap{
-			free:  func() uint64 { return 0 },
-			grow:  func(b uint64) error { asked = append(asked, b); return nil },
+			free: func() uint64 { return 0 },
+			grow: func(b uint64) error {
+				asked = append(asked, b)
+				time.Sleep(prepareStall + prepareStall/2) // longer than a stalled user may take
+				return nil
+			},
 			debug: log.Debugf,
 		}
 	}
@@ -252,12 +257,16 @@ func TestPreparingMapsTheHeapAhead(t *testing.T) {
 		asked = nil
 		var out syncBuffer
 		p := prepareWithin(ctx, s, &js.Env{Registry: stats.NewRegistry(2), Out: &out}, n, 0, c.budget, newLogger(&out, "debug"))
+		made := p.count()
 		p.close()
 		if len(asked) != c.calls {
 			t.Fatalf("budget %d MB: %d calls to map ahead, want %d\n%s", c.budget>>20, len(asked), c.calls, out.String())
 		}
 		if c.calls == 0 {
 			continue
+		}
+		if made != n {
+			t.Errorf("budget %d MB: %d users prepared, want %d\n%s", c.budget>>20, made, n, out.String())
 		}
 		// At least what all the users touch as they start, times the
 		// headroom, and a multiple of it.
