@@ -80,10 +80,10 @@ func heapMetric(name string) uint64 {
 	return s[0].Value.Uint64()
 }
 
-// growHeapHuge maps the heap ahead: its range is advised huge, its pages
-// are not touched (the resident size hardly grows), the slice is garbage
-// to the next collection even when one was marking as it was asked for,
-// and the GC percent is as before.
+// growHeapHuge maps the heap ahead: its ranges are advised huge, their
+// pages are not touched (the resident size hardly grows), its slices are
+// garbage to the next collection even when one was marking as it was
+// asked for, and the GC percent is as before.
 func TestGrowHeapHuge(t *testing.T) {
 	if _, err := os.Stat(thpPath + "enabled"); err != nil {
 		t.Skip("this kernel has no transparent huge pages")
@@ -125,21 +125,20 @@ func TestGrowHeapHuge(t *testing.T) {
 		runtime.Gosched() // until the collection marks
 	}
 	// As hugeHeap.ahead asks: more than the free pages, which the
-	// runtime would clear (touch) for the slice.
+	// runtime would clear (touch) for the slices landing there.
 	free := heapMetric("/memory/classes/heap/free:bytes") + heapMetric("/memory/classes/heap/released:bytes")
 	advised, err := growHeapHuge(size+uintptr(free), 2<<20)
 	<-done
 	if err != nil {
 		t.Fatalf("growHeapHuge: %v", err)
 	}
-	// Made while that collection marked, the slice would have survived it.
+	// Made while that collection marked, the slices would have survived it.
 	if l := heapMetric("/gc/heap/live:bytes"); l > liveBefore+size/4 {
-		t.Errorf("live heap %d MB after the collection, %d MB before: the slice survived it", l>>20, liveBefore>>20)
+		t.Errorf("live heap %d MB after the collection, %d MB before: the slices survived it", l>>20, liveBefore>>20)
 	}
-	// A free run at the heap's end may make the start of the slice:
-	// those pages are cleared.
+	// Slices on the heap's free runs are cleared; the rest are not.
 	if rss := resident(t); rss > rssBefore+free+size/8 {
-		t.Errorf("resident size grew by %d MB (%d MB were free in the heap): the slice's pages were touched", (rss-rssBefore)>>20, free>>20)
+		t.Errorf("resident size grew by %d MB (%d MB were free in the heap): the slices' pages were touched", (rss-rssBefore)>>20, free>>20)
 	}
 	if p := debug.SetGCPercent(100); p != 100 {
 		t.Errorf("GC percent after growHeapHuge: %d, want 100", p)
