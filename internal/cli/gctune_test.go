@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"fmt"
+	"runtime"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestGCPercentFor(t *testing.T) {
@@ -41,7 +46,7 @@ func TestGCBusyPercentFor(t *testing.T) {
 		{"no limit known: the default", gcHeap{live: 500 * mb}, 0, 100},
 		{"nothing live yet", gcHeap{}, 8000 * mb, 100},
 		{"a small heap keeps the default (50 users without waits)", gcHeap{live: 8 * mb, stacks: 1 * mb}, 8000 * mb, 100},
-		{"room for all of it", gcHeap{live: 500 * mb, stacks: 10 * mb}, 8000 * mb, gcBusyPercent},
+		{"room for all of it", gcHeap{live: 500 * mb, stacks: 10 * mb}, 8000 * mb, gcMaxPercent},
 		// 1,500 MB over 500 + 10 MB: 294%.
 		{"the limit caps it", gcHeap{live: 500 * mb, stacks: 10 * mb}, 2010 * mb, 294},
 		{"never below the default", gcHeap{live: 500 * mb}, 900 * mb, 100},
@@ -53,21 +58,65 @@ func TestGCBusyPercentFor(t *testing.T) {
 	}
 }
 
-// fakeGCTuner is a tuner that reads *h and records the percents it sets
-// in *sets, starting from the default, with the given limit.
+func TestGCCostPercent(t *testing.T) {
+	cases := []struct {
+		name          string
+		perByte, rate float64
+		cpu           float64
+		procs         int
+		want          int
+	}{
+		{"no collection seen yet", 0, 26e6, 0.5, 1, 0},
+		{"nothing allocated", 1.2e-9, 0, 0.5, 1, 0},
+		// 18,000 users: 0.4 s over 320 MB a collection, 26 MB/s; the
+		// collector would take 3.25% of the core at GOGC 100; 3% of the
+		// 35% left idle is 1.05%: 309%.
+		{"18,000 users", 0.4 / 320e6, 26e6, 0.65, 1, 300},
+		{"the CPU share unknown: 3% of the cores", 0.4 / 320e6, 26e6, -1, 1, 100},
+		{"two cores halve it", 0.4 / 320e6, 26e6, -1, 2, 50},
+		// 5,000 idle users: 0.11 s over 90 MB, 7.5 MB/s, 25% of the core:
+		// 0.92% at GOGC 100, 2.25% allowed.
+		{"5,000 idle users", 0.11 / 90e6, 7.5e6, 0.25, 1, 40},
+		// Busier than 1-gcCostFloor: a tenth of the share, not nothing.
+		{"a saturated core", 0.4 / 320e6, 26e6, 1.2, 1, 1080},
+		{"an absurd cost stays finite", 1, 1e12, 0.5, 1, 1e6},
+	}
+	for _, c := range cases {
+		if got := gcCostPercent(c.perByte, c.rate, c.cpu, c.procs); got != c.want {
+			t.Errorf("%s: gcCostPercent(%g, %g, %g, %d) = %d, want %d", c.name, c.perByte, c.rate, c.cpu, c.procs, got, c.want)
+		}
+	}
+}
+
+// fakeGCTuner is a tuner on one core that reads *h, a second apart, and
+// records the percents it sets in *sets, starting from the default, with
+// the given limit.
 func fakeGCTuner(h *gcHeap, sets *[]int, limit uint64) *gcTuner {
+	at := time.Unix(1e9, 0)
 	return &gcTuner{
 		read:  func() gcHeap { return *h },
 		set:   func(p int) int { *sets = append(*sets, p); return 100 },
+		now:   func() time.Time { at = at.Add(time.Second); return at },
+		procs: 1,
 		cur:   100,
+		cpu:   -1,
 		limit: limit,
 	}
 }
 
-// Once saturated by its own load, the tuner gives the heap gcBusyPercent,
-// or what its limit allows as the heap grows, until the process is calm
-// (an unsaturated tick in between changes nothing); merely busy, the
-// default; calm, half the live heap again.
+// wantSets fails t unless sets is want.
+func wantSets(t *testing.T, sets, want []int) {
+	t.Helper()
+	if !slices.Equal(sets, want) {
+		t.Fatalf("percents set: %v, want %v", sets, want)
+	}
+}
+
+// Once saturated by its own load, the tuner gives the heap gcMaxPercent,
+// or what its limit allows as the heap grows, until the process's
+// smoothed CPU share is calm (an unsaturated tick in between changes
+// nothing, nor does a single calm one); then half the live heap again.
+// Mere CPU use gives no room.
 func TestGCTunerSaturatedRoom(t *testing.T) {
 	const mb = 1 << 20
 	var sets []int
@@ -77,62 +126,96 @@ func TestGCTunerSaturatedRoom(t *testing.T) {
 		live uint64
 		cpu  float64
 		sat  bool
-	}{{120, 0.5, false}, {120, 0.95, false}, {120, 0.95, true}, {400, 0.9, true}, {400, 0.8, false}, {1000, 0.9, true}, {1000, 0.9, false}, {400, 0.5, false}} {
+	}{
+		{120, 0.5, false}, {120, 0.95, false}, // 50: busy alone is no reason
+		{120, 0.95, true}, {400, 0.9, true}, {400, 0.8, false}, // 300, then 300 still
+		{1000, 0.9, true},                    // the limit: 100
+		{1000, 0.5, false},                   // smoothed 0.71: not calm
+		{400, 0.5, false}, {400, 0.5, false}, // 0.65: calm, 50
+	} {
 		h = gcHeap{live: tk.live * mb}
 		tu.observe(tk.cpu, tk.sat)
 	}
-	want := []int{50, 100, gcBusyPercent, 100, 50}
-	if len(sets) != len(want) {
-		t.Fatalf("percents set: %v, want %v", sets, want)
-	}
-	for i := range want {
-		if sets[i] != want[i] {
-			t.Fatalf("percents set: %v, want %v", sets, want)
+	wantSets(t, sets, []int{50, gcMaxPercent, 100, 50})
+}
+
+// The cost of collections, measured from the runtime's totals, raises the
+// percent above the lean one with no saturation: at the lean percent the
+// collector would take more than its share of the idle cores; it stays
+// under the limit, and falls back when the program allocates less.
+func TestGCTunerCost(t *testing.T) {
+	const mb = 1 << 20
+	var sets []int
+	var h gcHeap
+	tu := fakeGCTuner(&h, &sets, 2000*mb)
+	var lines []string
+	tu.debug = func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
+	// 320 MB live; each tick allocates rate MB; every few ticks a
+	// collection takes 0.4 s of CPU.
+	var cycles, allocs uint64
+	var cpu float64
+	tick := func(rateMB uint64, collect bool, use float64) {
+		allocs += rateMB * mb
+		if collect {
+			cycles++
+			cpu += 0.4
 		}
+		h = gcHeap{live: 320 * mb, inUse: 330 * mb, cycles: cycles, allocs: allocs, cpu: cpu}
+		tu.observe(use, false)
+	}
+	tick(26, false, 0.6)
+	tick(26, false, 0.6)
+	wantSets(t, sets, []int{50}) // no collection seen: lean
+	tick(26, true, 0.6)
+	// 0.4 s / 320 MB * 26 MB/s: 3.25% of the core at GOGC 100; 3% of
+	// 40% idle allowed: 270%.
+	wantSets(t, sets, []int{50, 270})
+	if len(lines) != 2 || !strings.Contains(lines[1], "GOGC 270 for the collector's cost") || !strings.Contains(lines[1], "3.2% of them") {
+		t.Errorf("debug lines: %q", lines)
+	}
+	tick(26, false, 0.6)
+	tick(26, true, 0.6)
+	wantSets(t, sets, []int{50, 270}) // the same measures: no change
+	// A tighter limit caps it: (900 - 320) / 320.
+	tu.limit = 900 * mb
+	tick(26, false, 0.6)
+	wantSets(t, sets, []int{50, 270, 181})
+	// Allocating little, the cost falls under the lean percent.
+	for range 12 {
+		tick(1, false, 0.6)
+	}
+	if tu.cur != 50 {
+		t.Errorf("after allocating 1 MB/s: GC percent %d, want 50 (set: %v)", tu.cur, sets)
 	}
 }
 
-// TestGCTuner follows a run's heap as it grows and shrinks, and its CPU:
-// the percent is set only when it changes, follows the heap back up to
-// 100, is 100 while the process keeps its cores busy (until it calms
-// down) if no memory limit is known, and the original is restored at the
-// end.
+// TestGCTuner follows a run's heap as it grows and shrinks: the percent is
+// set only when it changes, follows the heap back up to 100, and the
+// original is restored at the end.
 func TestGCTuner(t *testing.T) {
 	const mb = 1 << 20
 	percent := 100
 	var sets []int
 	var h gcHeap
-	tu := &gcTuner{
-		read: func() gcHeap { return h },
-		set: func(p int) int {
-			prev := percent
-			percent = p
-			sets = append(sets, p)
-			return prev
-		},
-		cur: 100,
+	tu := fakeGCTuner(&h, &sets, 0)
+	tu.set = func(p int) int {
+		prev := percent
+		percent = p
+		sets = append(sets, p)
+		return prev
 	}
-	ticks := []struct {
+	for _, tk := range []struct {
 		live uint64
 		cpu  float64
 	}{
 		{5, 0.1}, {10, 0.2}, {60, 0.3}, {60, -1}, {120, 0.4}, {120, 0.5}, // 54, then 50
-		{120, 0.9}, {120, 0.8}, {120, -1}, {120, 0.6}, // busy: 100 until below gcCalm: 50
+		{120, 0.9}, {120, 0.8}, {120, -1}, {120, 0.6}, // busy: no change
 		{2000, 0.5}, {20, 0.5}, // 50 again, then the default
-	}
-	for _, tk := range ticks {
+	} {
 		h = gcHeap{live: tk.live * mb}
 		tu.observe(tk.cpu, false)
 	}
-	want := []int{54, 50, 100, 50, 100}
-	if len(sets) != len(want) {
-		t.Fatalf("percents set: %v, want %v", sets, want)
-	}
-	for i := range want {
-		if sets[i] != want[i] {
-			t.Fatalf("percents set: %v, want %v", sets, want)
-		}
-	}
+	wantSets(t, sets, []int{54, 50, 100})
 	h = gcHeap{live: 120 * mb}
 	tu.observe(0.5, false)
 	tu.restore()
@@ -168,8 +251,9 @@ func TestGCTunerLeavesUserPolicy(t *testing.T) {
 	if tu == nil {
 		t.Fatal("newGCTuner: nil without GOGC or GOMEMLIMIT")
 	}
-	if h := tu.read(); h.live == 0 {
-		t.Errorf("live heap read as 0: %+v", h)
+	runtime.GC()
+	if h := tu.read(); h.live == 0 || h.cycles == 0 || h.allocs == 0 || h.cpu <= 0 {
+		t.Errorf("after a collection, a reading with no live heap, collections, allocations or collector CPU: %+v", h)
 	}
 	orig := debug.SetGCPercent(70)
 	defer debug.SetGCPercent(orig)
@@ -193,12 +277,12 @@ func TestGCTunerLeavesUserPolicy(t *testing.T) {
 	}
 }
 
-// TestGCTunerLowersAboveTheHeapInUse: leaving the saturated room (or the
-// busy default) for half the live heap, the tuner never sets a goal under
-// the heap in use, which would start a collection at once and late: it
-// lowers the goal to a tenth above the heap in use, no further while the
-// heap grows toward it, and the rest of the way once a collection has
-// brought the heap in use down.
+// TestGCTunerLowersAboveTheHeapInUse: leaving the saturated room for half
+// the live heap, the tuner never sets a goal under the heap in use, which
+// would start a collection at once and late: it lowers the goal to a
+// tenth above the heap in use, no further while the heap grows toward it,
+// and the rest of the way once a collection has brought the heap in use
+// down.
 func TestGCTunerLowersAboveTheHeapInUse(t *testing.T) {
 	const mb = 1 << 20
 	var sets []int
@@ -211,17 +295,17 @@ func TestGCTunerLowersAboveTheHeapInUse(t *testing.T) {
 		sat   bool
 		want  int // the percent in force after the tick
 	}{
-		{450, 0.99, true, gcBusyPercent},
-		{600, 0.8, false, gcBusyPercent}, // unsaturated, not calm: the room stays
-		// Calm: half the live heap (50) would put the goal at 450 MB,
-		// under the 594 MB in use; 654 MB instead (a tenth above).
+		{450, 0.99, true, gcMaxPercent},
+		{600, 0.8, false, gcMaxPercent}, // unsaturated, not calm: the room stays
+		{600, 0.5, false, gcMaxPercent}, // smoothed 0.80
+		{600, 0.5, false, gcMaxPercent}, // 0.71
+		// Calm (0.65): half the live heap (50) would put the goal at
+		// 450 MB, under the 594 MB in use; 654 MB instead (a tenth
+		// above).
 		{594, 0.5, false, 118},
 		{620, 0.5, false, 118}, // the heap grows toward that goal: it stays
 		{640, 0.5, false, 118},
 		{330, 0.5, false, 50}, // a collection: the rest of the way
-		{400, 0.9, false, 100},
-		{480, 0.5, false, 76}, // from the busy default: 528 MB, not 450
-		{310, 0.5, false, 50},
 	} {
 		h = gcHeap{live: 300 * mb, stacks: 0, inUse: tk.inUse * mb}
 		tu.observe(tk.cpu, tk.sat)

@@ -26,7 +26,7 @@ import "strings"
 
 // hugeHeadroom is how many times what the users hold is mapped ahead: the
 // GC tuner lets the heap of a saturated run grow to up to four times its
-// live part (gcBusyPercent), and mapped pages cost nothing until used.
+// live part (gcMaxPercent), and mapped pages cost nothing until used.
 const hugeHeadroom = 3
 
 // hugeHeap maps the heap ahead of its use with huge pages; nil does
