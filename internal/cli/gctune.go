@@ -36,6 +36,10 @@ import (
 //     far as that memory allows, and no less than the default
 //     (gcBusyPercentFor).
 //
+// Until a collection has been measured, a process that is not calm (a
+// spawn) keeps the percent in force, up to the default, rather than
+// lowering it into a collection in the middle of the spawn.
+//
 // With 5,000 idle users the cost percent stays under the lean one, so the
 // idle user's memory is as before. With 18,000 users at one request per
 // second a collection took about 0.4 s of CPU over a 320 MB live heap and
@@ -215,6 +219,8 @@ func newGCTuner(log *logger) *gcTuner {
 			cpu: s[6].Value.Float64(),
 		}
 	}
+	// The first reading: the first tick measures from here.
+	t.measure(t.read(), t.now(), -1)
 	return t
 }
 
@@ -264,6 +270,16 @@ func (t *gcTuner) observe(cpu float64, saturated bool) {
 	}
 	p := gcPercentFor(h)
 	why := "a lean heap"
+	if t.perByte <= 0 && t.cpu >= gcCalm && p < t.cur {
+		// No collection measured yet, in a process that is not calm: a
+		// spawn. Lowering the goal now would start a collection
+		// in the middle of it (with 10,000 users at an unlimited rate,
+		// one in the second after the start, 0.9 s of mark phase that
+		// delayed the 10,000th user's first request to 1.9 s), so the
+		// percent in force stays, up to the default, until a collection
+		// has been measured or the process calms down.
+		p, why = max(p, min(t.cur, 100)), "a busy process's first collection"
+	}
 	if c := min(gcCostPercent(t.perByte, t.rate, t.cpu, t.procs), gcRoomPercent(h, t.limit)); c > p {
 		p, why = c, "the collector's cost"
 	}

@@ -189,6 +189,42 @@ func TestGCTunerCost(t *testing.T) {
 	}
 }
 
+// Until a collection has been measured, a process that is not calm (a
+// spawn) keeps the percent in force, up to the default; once one has
+// been, or once the process calms down, the lean percent applies.
+func TestGCTunerSpawn(t *testing.T) {
+	const mb = 1 << 20
+	for _, c := range []struct {
+		name  string
+		cpu   []float64
+		cycle int // the tick whose reading has the first collection (-1: none)
+		want  []int
+	}{
+		{"a spawn, then a collection", []float64{1, 0.95, 0.9, 0.9}, 2, []int{50}},
+		{"a spawn, then calm", []float64{1, 0.95, 0.5, 0.5, 0.5}, -1, []int{50}},
+		{"no spawn", []float64{0.6, 0.6}, -1, []int{50}},
+	} {
+		var sets []int
+		var h gcHeap
+		tu := fakeGCTuner(&h, &sets, 4000*mb)
+		for i, cpu := range c.cpu {
+			h = gcHeap{live: 181 * mb, inUse: 190 * mb, allocs: uint64(i+1) * mb}
+			if c.cycle >= 0 && i >= c.cycle {
+				h.cycles, h.cpu = 1, 0.01
+			}
+			tu.observe(cpu, false)
+			// The percent set at tick i: none while busy and unmeasured.
+			busy := tu.cpu >= gcCalm && (c.cycle < 0 || i < c.cycle)
+			if busy && len(sets) > 0 {
+				t.Fatalf("%s: tick %d (CPU %.2f, smoothed %.2f): percents set %v while busy with no collection measured", c.name, i, cpu, tu.cpu, sets)
+			}
+		}
+		if !slices.Equal(sets, c.want) {
+			t.Errorf("%s: percents set %v, want %v", c.name, sets, c.want)
+		}
+	}
+}
+
 // TestGCTuner follows a run's heap as it grows and shrinks: the percent is
 // set only when it changes, follows the heap back up to 100, and the
 // original is restored at the end.
