@@ -281,6 +281,11 @@ func (t *gcTuner) observe(cpu float64, saturated bool) {
 		p, why = max(p, min(t.cur, 100)), "a busy process's first collection"
 	}
 	if c := min(gcCostPercent(t.perByte, t.rate, t.cpu, t.procs), gcRoomPercent(h, t.limit)); c > p {
+		if t.cur > p && c != t.cur && 10*max(c-t.cur, t.cur-c) <= t.cur {
+			// Within a tenth of the percent in force: the measures
+			// move a little from tick to tick, the percent need not.
+			c = t.cur
+		}
 		p, why = c, "the collector's cost"
 	}
 	if b := gcBusyPercentFor(h, t.limit); t.roomy && b > p {

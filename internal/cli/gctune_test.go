@@ -176,6 +176,15 @@ func TestGCTunerCost(t *testing.T) {
 	tick(26, false, 0.6)
 	tick(26, true, 0.6)
 	wantSets(t, sets, []int{50, 270}) // the same measures: no change
+	// A little less allocated: 260, within a tenth of 270, changes
+	// nothing either.
+	for range 3 {
+		tick(25, false, 0.6)
+	}
+	if c := gcCostPercent(tu.perByte, tu.rate, tu.cpu, tu.procs); c != 260 {
+		t.Fatalf("the cost percent at 25 MB/s: %d, want 260", c)
+	}
+	wantSets(t, sets, []int{50, 270})
 	// A tighter limit caps it: (900 - 320) / 320.
 	tu.limit = 900 * mb
 	tick(26, false, 0.6)
