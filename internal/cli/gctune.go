@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -193,7 +194,7 @@ func newGCTuner(log *logger) *gcTuner {
 	metrics.Read(s)
 	for i, x := range s {
 		want := metrics.KindUint64
-		if i == 6 {
+		if i == 6 { // the collector's CPU seconds
 			want = metrics.KindFloat64
 		}
 		if x.Value.Kind() != want {
@@ -272,13 +273,14 @@ func (t *gcTuner) observe(cpu float64, saturated bool) {
 	why := "a lean heap"
 	if t.perByte <= 0 && t.cpu >= gcCalm && p < t.cur {
 		// No collection measured yet, in a process that is not calm: a
-		// spawn. Lowering the goal now would start a collection
-		// in the middle of it (with 10,000 users at an unlimited rate,
-		// one in the second after the start, 0.9 s of mark phase that
-		// delayed the 10,000th user's first request to 1.9 s), so the
-		// percent in force stays, up to the default, until a collection
-		// has been measured or the process calms down.
-		p, why = max(p, min(t.cur, 100)), "a busy process's first collection"
+		// spawn. Lowering the goal now would start a collection in the
+		// middle of it (with 10,000 users at an unlimited rate, one
+		// began 1.3 s after the start, lowered into at the first tick,
+		// with a 0.94 s mark phase, and the 10,000th user's first
+		// request came at 1.86 s), so the percent in force stays, up to
+		// the default, until a collection has been measured or the
+		// process calms down.
+		p, why = max(p, min(t.cur, 100)), "a spawn (no collection measured yet)"
 	}
 	if c := min(gcCostPercent(t.perByte, t.rate, t.cpu, t.procs), gcRoomPercent(h, t.limit)); c > p {
 		if t.cur > p && c != t.cur && 10*max(c-t.cur, t.cur-c) <= t.cur {
@@ -311,8 +313,12 @@ func (t *gcTuner) observe(cpu float64, saturated bool) {
 	}
 	t.cur = p
 	if t.debug != nil {
-		t.debug("garbage collector: GOGC %d for %s (live heap %d MB, CPU %.0f%% of the cores; at GOGC 100 the collector would take %.1f%% of them)",
-			p, why, h.live>>20, 100*t.cpu, 100*t.perByte*t.rate/float64(max(t.procs, 1)))
+		use := "unknown"
+		if t.cpu >= 0 {
+			use = fmt.Sprintf("%.0f%% of the cores", 100*t.cpu)
+		}
+		t.debug("garbage collector: GOGC %d for %s (live heap %d MB, CPU %s; at GOGC 100 the collector would take %.1f%% of the cores)",
+			p, why, h.live>>20, use, 100*t.perByte*t.rate/float64(max(t.procs, 1)))
 	}
 }
 

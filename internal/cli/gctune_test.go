@@ -170,7 +170,7 @@ func TestGCTunerCost(t *testing.T) {
 	// 0.4 s / 320 MB * 26 MB/s: 3.25% of the core at GOGC 100; 3% of
 	// 40% idle allowed: 270%.
 	wantSets(t, sets, []int{50, 270})
-	if len(lines) != 2 || !strings.Contains(lines[1], "GOGC 270 for the collector's cost") || !strings.Contains(lines[1], "3.2% of them") {
+	if len(lines) != 2 || !strings.Contains(lines[1], "GOGC 270 for the collector's cost") || !strings.Contains(lines[1], "CPU 60% of the cores; at GOGC 100 the collector would take 3.2% of the cores") {
 		t.Errorf("debug lines: %q", lines)
 	}
 	tick(26, false, 0.6)
