@@ -25,8 +25,9 @@ import "strings"
 // it off; a system set to "always" (nothing to do) or "never" does too.
 
 // hugeHeadroom is how many times what the users hold is mapped ahead: the
-// GC tuner lets the heap of a saturated run grow to up to four times its
-// live part (gcMaxPercent), and mapped pages cost nothing until used.
+// GC tuner lets the heap of a saturated run, or of one whose collections
+// cost much, grow to up to four times its live part (gcMaxPercent), and
+// mapped pages cost nothing until used.
 const hugeHeadroom = 3
 
 // hugeHeap maps the heap ahead of its use with huge pages; nil does
