@@ -335,3 +335,104 @@ func TestDialDirectIPv6(t *testing.T) {
 		t.Errorf("RemoteAddr %s, want %s", got, ln.Addr())
 	}
 }
+
+// peerKnown tells a connected socket from one that is not (yet).
+func TestPeerKnown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if peerKnown(fd) {
+		t.Error("an unconnected socket has a peer")
+	}
+	ap := netip.MustParseAddrPort(ln.Addr().String())
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}); err != nil {
+		t.Fatal(err)
+	}
+	if !peerKnown(fd) {
+		t.Error("a connected socket has no peer")
+	}
+	full := fullListener(t)
+	c, err := dialDirect(context.Background(), full, time.Now().Add(50*time.Millisecond))
+	if err == nil {
+		c.Close()
+		t.Fatal("a dial to a full accept queue connected")
+	}
+}
+
+// A dial on loopback, where the handshake is over when connect returns,
+// takes the short way: no wait for the socket to become writable, so no
+// context watch, deadline or raw-connection closure, which the
+// allocations tell (5: the address, the os.File and its file, the
+// connection, its interface; the long way makes 9). The kernel may defer
+// its network work under load, so the least of several dials counts.
+func TestDialDirectLoopbackAsksOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	ap := netip.MustParseAddrPort(ln.Addr().String())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	least := -1.0
+	for range 20 {
+		n := testing.AllocsPerRun(1, func() {
+			c, err := dialDirect(ctx, ap, time.Now().Add(5*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+		})
+		if least < 0 || n < least {
+			least = n
+		}
+	}
+	if least > 5 {
+		t.Errorf("a loopback dial made at least %v allocations, want 5 or fewer: it waited for the connect", least)
+	}
+}
+
+// BenchmarkDialDirect dials and closes loopback connections (the accepted
+// ends are closed by a goroutine).
+func BenchmarkDialDirect(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	ap := netip.MustParseAddrPort(ln.Addr().String())
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := dialDirect(ctx, ap, time.Now().Add(5*time.Second))
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+}
