@@ -345,11 +345,11 @@ func TestGCTunerLowersAboveTheHeapInUse(t *testing.T) {
 		{600, 0.5, false, gcMaxPercent}, // smoothed 0.80
 		{600, 0.5, false, gcMaxPercent}, // 0.71
 		// Calm (0.65): half the live heap (50) would put the goal at
-		// 450 MB, under the 594 MB in use; 654 MB instead (a tenth
-		// above).
-		{594, 0.5, false, 118},
-		{620, 0.5, false, 118}, // the heap grows toward that goal: it stays
-		{640, 0.5, false, 118},
+		// 450 MB, under the 594 MB in use; 669 MB instead (half the
+		// new headroom, 75 MB, above).
+		{594, 0.5, false, 123},
+		{620, 0.5, false, 123}, // the heap grows toward that goal: it stays
+		{640, 0.5, false, 123},
 		{330, 0.5, false, 50}, // a collection: the rest of the way
 	} {
 		h = gcHeap{live: 300 * mb, stacks: 0, inUse: tk.inUse * mb}
@@ -359,6 +359,37 @@ func TestGCTunerLowersAboveTheHeapInUse(t *testing.T) {
 		}
 		if g := goal(tu.cur); g < h.inUse {
 			t.Fatalf("tick %d: goal %d MB under the %d MB in use", i, g/mb, h.inUse/mb)
+		}
+	}
+}
+
+// A lowering leaves the collection that follows room to be paced: with
+// 10,000 users (226 MB live) at GOGC 80 and 337 MB in use, the lean 50
+// would put the goal at 339 MB, 2 MB over the heap, and a tenth above the
+// heap (371 MB) 34 MB; half the new headroom (57 MB) is kept instead.
+// After the collection the percent goes the rest of the way.
+func TestGCTunerLowersPaced(t *testing.T) {
+	const mb = 1 << 20
+	var sets []int
+	var h gcHeap
+	tu := fakeGCTuner(&h, &sets, 4000*mb)
+	tu.cur = 80
+	goal := func(p int) uint64 { return h.live + h.scanned()*uint64(p)/100 }
+	for i, tk := range []struct {
+		inUse uint64
+		want  int
+	}{
+		{337, 75}, // 226 + 226 * 0.75 = 395.5 MB: 58 MB over the heap
+		{380, 75}, // the heap grows toward it: it stays
+		{240, 50}, // a collection: the rest of the way
+	} {
+		h = gcHeap{live: 226 * mb, inUse: tk.inUse * mb}
+		tu.observe(0.45, false)
+		if tu.cur != tk.want {
+			t.Fatalf("tick %d (%d MB in use): GC percent %d, want %d (set so far: %v)", i, tk.inUse, tu.cur, tk.want, sets)
+		}
+		if room, want := goal(tu.cur)-h.inUse, h.scanned()*uint64(gcPercentFor(h))/200; i == 0 && room < want {
+			t.Fatalf("the lowering left %d MB between the heap and the goal, want at least %d", room/mb, want/mb)
 		}
 	}
 }
