@@ -39,7 +39,10 @@ import (
 //
 // Until a collection has been measured, a process that is not calm (a
 // spawn) keeps the percent in force, up to the default, rather than
-// lowering it into a collection in the middle of the spawn.
+// lowering it into a collection in the middle of the spawn. A lower
+// percent never brings the goal closer to the heap in use than half its
+// new headroom (nor than a tenth of the heap): the collection it brings
+// on is then paced, not begun late with the users made to assist it.
 //
 // With 5,000 idle users the cost percent stays under the lean one, so the
 // idle user's memory is as before. With 18,000 users at one request per
