@@ -60,6 +60,9 @@ const (
 	gcHeadroomShare = 0.5
 	gcMinPercent    = 10
 	gcCalm          = 0.7
+	// gcSpawnBusy is the smoothed CPU share at and above which a process
+	// with no collection measured yet keeps the percent in force.
+	gcSpawnBusy = 0.5
 	gcMaxPercent    = 300
 	gcCostShare     = 0.03
 	gcCostFloor     = 0.1
@@ -274,15 +277,20 @@ func (t *gcTuner) observe(cpu float64, saturated bool) {
 	}
 	p := gcPercentFor(h)
 	why := "a lean heap"
-	if t.perByte <= 0 && t.cpu >= gcCalm && p < t.cur {
-		// No collection measured yet, in a process that is not calm: a
-		// spawn. Lowering the goal now would start a collection in the
-		// middle of it (with 10,000 users at an unlimited rate, one
-		// began 1.3 s after the start, lowered into at the first tick,
-		// with a 0.94 s mark phase, and the 10,000th user's first
-		// request came at 1.86 s), so the percent in force stays, up to
-		// the default, until a collection has been measured or the
-		// process calms down.
+	if t.perByte <= 0 && t.cpu >= gcSpawnBusy && p < t.cur {
+		// No collection measured yet, in a busy process: a spawn, or
+		// the load that follows it. Lowering the goal now would start a
+		// collection in the middle of it (with 10,000 users at an
+		// unlimited rate, one began 1.3 s after the start, lowered into
+		// at the first tick, with a 0.94 s mark phase, and the 10,000th
+		// user's first request came at 1.86 s), or soon after it with
+		// too little room: the first collection after the one that
+		// follows the users' preparation is paced on what that one
+		// measured (no users running), and at 10,000 users (66-70% of
+		// the core) the lean percent's left it 36 MB and 150-210 ms of
+		// the users' time in assists. So the percent in force stays, up
+		// to the default, until a collection has been measured or the
+		// process is under half busy (5,000 idle users: 17-30%).
 		p, why = max(p, min(t.cur, 100)), "a spawn (no collection measured yet)"
 	}
 	if c := min(gcCostPercent(t.perByte, t.rate, t.cpu, t.procs), gcRoomPercent(h, t.limit)); c > p {
