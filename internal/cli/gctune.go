@@ -62,10 +62,10 @@ const (
 	gcCalm          = 0.7
 	// gcSpawnBusy is the smoothed CPU share at and above which a process
 	// with no collection measured yet keeps the percent in force.
-	gcSpawnBusy = 0.5
-	gcMaxPercent    = 300
-	gcCostShare     = 0.03
-	gcCostFloor     = 0.1
+	gcSpawnBusy  = 0.5
+	gcMaxPercent = 300
+	gcCostShare  = 0.03
+	gcCostFloor  = 0.1
 	// gcSmooth is the weight of a new tick's CPU share and allocation
 	// rate, and of a new collection's cost, in their smoothed values.
 	gcSmooth = 0.3
