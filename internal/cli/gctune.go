@@ -37,9 +37,11 @@ import (
 //     far as that memory allows, and no less than the default
 //     (gcBusyPercentFor).
 //
-// Until a collection has been measured, a process that is not calm (a
-// spawn) keeps the percent in force, up to the default, rather than
-// lowering it into a collection in the middle of the spawn. A lower
+// Until a collection has been measured, a process at least half busy (a
+// spawn, or the load after it) keeps the percent in force, up to the
+// default, rather than lowering it into a collection in the middle of
+// the spawn, or into one paced on what the collection after the users'
+// preparation measured. A lower
 // percent never brings the goal closer to the heap in use than half its
 // new headroom (nor than a tenth of the heap): the collection it brings
 // on is then paced, not begun late with the users made to assist it.
