@@ -373,21 +373,7 @@ func TestPeerKnown(t *testing.T) {
 // connection, its interface; the long way makes 9). The kernel may defer
 // its network work under load, so the least of several dials counts.
 func TestDialDirectLoopbackAsksOnce(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	ap := netip.MustParseAddrPort(ln.Addr().String())
+	ap := closingListener(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	least := -1.0
@@ -411,21 +397,7 @@ func TestDialDirectLoopbackAsksOnce(t *testing.T) {
 // BenchmarkDialDirect dials and closes loopback connections (the accepted
 // ends are closed by a goroutine).
 func BenchmarkDialDirect(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	ap := netip.MustParseAddrPort(ln.Addr().String())
+	ap := closingListener(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -435,4 +407,25 @@ func BenchmarkDialDirect(b *testing.B) {
 		}
 		c.Close()
 	}
+}
+
+// closingListener is a loopback listener that closes what it accepts,
+// until the test ends.
+func closingListener(tb testing.TB) netip.AddrPort {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return netip.MustParseAddrPort(ln.Addr().String())
 }
