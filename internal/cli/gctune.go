@@ -41,10 +41,10 @@ import (
 // spawn, or the load after it) keeps the percent in force, up to the
 // default, rather than lowering it into a collection in the middle of
 // the spawn, or into one paced on what the collection after the users'
-// preparation measured. A lower
-// percent never brings the goal closer to the heap in use than half its
-// new headroom (nor than a tenth of the heap): the collection it brings
-// on is then paced, not begun late with the users made to assist it.
+// preparation measured. A lower percent never brings the goal closer to
+// the heap in use than half its new headroom (nor than a tenth of the
+// heap): the collection it brings on is then paced, not begun late with
+// the users made to assist it.
 //
 // With 5,000 idle users the cost percent stays under the lean one, so the
 // idle user's memory is as before. With 18,000 users at one request per
@@ -289,7 +289,7 @@ func (t *gcTuner) observe(cpu float64, saturated bool) {
 		// too little room: the first collection after the one that
 		// follows the users' preparation is paced on what that one
 		// measured (no users running), and at 10,000 users (66-70% of
-		// the core) the lean percent's left it 36 MB and 150-210 ms of
+		// the core) the lean percent left it 36 MB and 150-210 ms of
 		// the users' time in assists. So the percent in force stays, up
 		// to the default, until a collection has been measured or the
 		// process is under half busy (5,000 idle users: 17-30%).
@@ -307,7 +307,7 @@ func (t *gcTuner) observe(cpu float64, saturated bool) {
 		p, why = b, "saturated"
 	}
 	if p < t.cur && h.inUse > 0 {
-		// A goal close over the heap in use starts a collection at
+		// A goal just above the heap in use starts a collection at
 		// once, late, with the program's goroutines made to help it
 		// mark: with 18,000 users at one request a second, one to
 		// three of a run's collections began so, with the heap already

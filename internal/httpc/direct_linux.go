@@ -29,8 +29,8 @@ import (
 // once (on loopback, almost always: the call says it is in progress, but
 // one getpeername finds the socket connected) needs none of them, the
 // addresses are asked for when used, and only a connect that has to wait
-// watches the context. Names are dialled by net.Dialer as before: they need its
-// resolver and its fallbacks from one address to the next.
+// watches the context. Names are dialled by net.Dialer as before: they
+// need its resolver and its fallbacks from one address to the next.
 
 // canDialDirect tells whether dialDirect exists on this platform.
 const canDialDirect = true

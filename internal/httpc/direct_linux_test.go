@@ -369,9 +369,9 @@ func TestPeerKnown(t *testing.T) {
 // A dial on loopback, where the handshake is over when connect returns,
 // takes the short way: no wait for the socket to become writable, so no
 // context watch, deadline or raw-connection closure, which the
-// allocations tell (5: the address, the os.File and its file, the
-// connection, its interface; the long way makes 9). The kernel may defer
-// its network work under load, so the least of several dials counts.
+// allocations tell (5 for a dial and its close; the long way makes 9).
+// The kernel may defer its network work under load, so the least of
+// several dials counts.
 func TestDialDirectLoopbackAsksOnce(t *testing.T) {
 	ap := closingListener(t)
 	ctx, cancel := context.WithCancel(context.Background())
