@@ -321,7 +321,9 @@ func (t *gcTuner) observe(cpu float64, saturated bool) {
 		// next collection comes paced, and the ticks after it lower
 		// the goal the rest of the way.
 		room := max(h.inUse/10, h.scanned()*uint64(p)/200)
-		p = max(p, min(t.cur, gcPercentAbove(h, h.inUse+room)))
+		if q := min(t.cur, gcPercentAbove(h, h.inUse+room)); q > p {
+			p, why = q, why+", lowered part of the way (the heap in use is near)"
+		}
 	}
 	if p == t.cur {
 		return

@@ -384,6 +384,8 @@ func TestGCTunerLowersPaced(t *testing.T) {
 	var h gcHeap
 	tu := fakeGCTuner(&h, &sets, 4000*mb)
 	tu.cur = 80
+	var lines []string
+	tu.debug = func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
 	goal := func(p int) uint64 { return h.live + h.scanned()*uint64(p)/100 }
 	for i, tk := range []struct {
 		inUse uint64
@@ -401,5 +403,9 @@ func TestGCTunerLowersPaced(t *testing.T) {
 		if room, want := goal(tu.cur)-h.inUse, h.scanned()*uint64(gcPercentFor(h))/200; i == 0 && room < want {
 			t.Fatalf("the lowering left %d MB between the heap and the goal, want at least %d", room/mb, want/mb)
 		}
+	}
+	// The debug log says which lowering stopped short.
+	if len(lines) != 2 || !strings.Contains(lines[0], "GOGC 75 for a lean heap, lowered part of the way") || !strings.Contains(lines[1], "GOGC 50 for a lean heap (") {
+		t.Errorf("debug lines: %q", lines)
 	}
 }
